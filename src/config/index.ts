@@ -1,0 +1,7 @@
+/** config/ — one schema for every setting, loading, and the timeout budget rules. */
+export { configSchema, type Config, type ConfigInput } from "./schema.js";
+export { loadConfig, defineConfig, formatSource, type LoadedConfig, type LoadConfigOptions, type ValueSource } from "./load.js";
+export { listSettings, type SettingInfo } from "./introspect.js";
+export { checkTimeoutBudget, type TimeoutLayers, type BudgetViolation } from "./timeout-budget.js";
+export { parseDuration, parseSize, formatDuration, formatSize } from "./duration.js";
+export { layersFromConfig, checkConfig } from "./check.js";

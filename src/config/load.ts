@@ -1,0 +1,168 @@
+/**
+ * Builds the effective config from four layers, later ones winning:
+ * schema defaults < config file < HOLDFAST_* environment < command-line flags.
+ * Remembers where each value came from, for `holdfast config` and for error messages.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { errors } from "../errors/index.js";
+import { listSettings } from "./introspect.js";
+import { type Config, type ConfigInput, configSchema } from "./schema.js";
+
+/** Where an effective value came from. */
+export type ValueSource = "default" | { file: string } | { env: string } | { flag: string };
+
+/** Result of {@link loadConfig}. */
+export interface LoadedConfig {
+  config: Config;
+  /** Source of every leaf setting, keyed by dotted path. */
+  sources: Map<string, ValueSource>;
+  /** The config file read, if any. */
+  file: string | undefined;
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Directory to look for holdfast.config.{ts,mjs,js,json} in. Default: process.cwd(). */
+  cwd?: string;
+  /** Explicit config file (from --config); it must exist. */
+  configFile?: string;
+  /** Environment to read HOLDFAST_* from. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, by dotted path, e.g. { port: "8080", "admin.port": "0" }. */
+  flags?: Record<string, unknown>;
+  /** Name of the flag behind each dotted path, for error messages (e.g. "admin.port" → "--admin-port"). */
+  flagNames?: Record<string, string>;
+}
+
+const CONFIG_FILES = ["holdfast.config.ts", "holdfast.config.mts", "holdfast.config.mjs", "holdfast.config.js", "holdfast.config.json"];
+
+/** Typed identity for holdfast.config.ts: `export default defineConfig({ ... })`. */
+export function defineConfig(config: ConfigInput): ConfigInput {
+  return config;
+}
+
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  if (file.endsWith(".json")) {
+    const text = readFileSync(file, "utf8");
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw errors.configInvalid(`${file} is not valid JSON: ${(err as Error).message}. Fix the syntax and start again.`, {
+        cause: err,
+      });
+    }
+  }
+  try {
+    let mod: { default?: unknown };
+    if (/\.m?ts$/.test(file)) {
+      const { tsImport } = await import("tsx/esm/api");
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    } else {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    }
+    const value = (mod.default ?? mod) as unknown;
+    const resolved = typeof value === "function" ? await (value as () => unknown)() : value;
+    if (typeof resolved !== "object" || resolved === null) {
+      throw errors.configInvalid(`${file} must export a config object (export default defineConfig({ ... })).`);
+    }
+    return resolved as Record<string, unknown>;
+  } catch (err) {
+    if ((err as { code?: string }).code === "CONFIG_INVALID") throw err;
+    throw errors.configInvalid(`Could not load ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let cur = target;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== "object" || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+function getPath(source: unknown, path: string): unknown {
+  let cur = source;
+  for (const p of path.split(".")) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function describeSource(s: ValueSource | undefined): string {
+  if (s === undefined || s === "default") return "default";
+  if ("file" in s) return s.file;
+  if ("env" in s) return `env ${s.env}`;
+  return `flag ${s.flag}`;
+}
+
+/** "file", "env HOLDFAST_PORT", "flag --port" or "default". */
+export function formatSource(s: ValueSource | undefined): string {
+  return describeSource(s);
+}
+
+/** Loads, merges and validates the config; throws CONFIG_INVALID naming key, value, origin and what is allowed. */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const sources = new Map<string, ValueSource>();
+  const settings = listSettings();
+
+  let file: string | undefined;
+  if (options.configFile) {
+    file = resolve(cwd, options.configFile);
+    if (!existsSync(file)) {
+      throw errors.configInvalid(`Config file ${file} does not exist. Check the --config path, or drop it to use defaults.`);
+    }
+  } else {
+    file = CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  }
+
+  const merged: Record<string, unknown> = file ? structuredClone(await readConfigFile(file)) : {};
+  if (file) {
+    for (const s of settings) if (getPath(merged, s.path) !== undefined) sources.set(s.path, { file });
+  }
+
+  const knownEnv = new Map(settings.map((s) => [s.env, s]));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith("HOLDFAST_") || raw === undefined) continue;
+    const s = knownEnv.get(name);
+    if (!s) continue; // other HOLDFAST_* variables (e.g. HOLDFAST_WORKER_ID) are internal, not settings
+    let value: unknown = raw;
+    if (s.type === "list") {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw errors.configInvalid(`${name} must be a JSON array for ${s.path}, got ${JSON.stringify(raw)}.`);
+      }
+    }
+    setPath(merged, s.path, value);
+    sources.set(s.path, { env: name });
+  }
+
+  for (const [path, value] of Object.entries(options.flags ?? {})) {
+    if (value === undefined) continue;
+    setPath(merged, path, value);
+    sources.set(path, { flag: options.flagNames?.[path] ?? `--${path}` });
+  }
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      if (issue.code === "unrecognized_keys") {
+        const at = issue.path.join(".");
+        return `  - unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => (at ? `${at}.${k}` : k)).join(", ")} (in ${describeSource(file ? { file } : undefined)}): check the spelling against docs/configuration.md`;
+      }
+      const path = issue.path.join(".");
+      const value = getPath(merged, path);
+      return `  - ${path || "(root)"} = ${JSON.stringify(value)} (from ${describeSource(sources.get(path))}): ${issue.message}`;
+    });
+    throw errors.configInvalid(`Invalid holdfast configuration:\n${lines.join("\n")}\nNothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);
+  }
+  for (const s of settings) if (!sources.has(s.path)) sources.set(s.path, "default");
+  return { config: result.data, sources, file };
+}

@@ -1,0 +1,233 @@
+/**
+ * The one schema for every holdfast setting. Each key carries a one-line doc
+ * (`.describe`) that `holdfast config --docs` and docs/configuration.md are generated from.
+ *
+ * Defaults fit a service behind a proxy whose upstream idle timeout is 60 s (nginx
+ * `keepalive_timeout` upstream / ALB idle timeout): the app keeps idle sockets open
+ * longer than the proxy does, so the proxy always closes first and never reuses a
+ * socket the app is closing (the keep-alive race that produces sporadic 502s).
+ */
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+import { formatDuration, formatSize, parseDuration, parseSize } from "./duration.js";
+
+/** A duration written as "30s", "250ms", "2m" or a number of milliseconds; parsed to ms. */
+export function duration(def: string) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration such as "30s", "250ms", "2m" or a number of milliseconds, got ${JSON.stringify(v)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .prefault(def);
+}
+
+/** A size written as "512MB", "1GB", or a number of bytes; parsed to bytes. 0 means off. */
+export function size(def: string) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const b = parseSize(v);
+      if (b === undefined) {
+        ctx.addIssue({ code: "custom", message: `expected a size such as "512MB", "1GB" or a number of bytes, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return b;
+    })
+    .prefault(def);
+}
+
+const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
+const positiveInt = (def: number) => z.coerce.number().int().min(1).default(def);
+const nonNegativeInt = (def: number) => z.coerce.number().int().min(0).default(def);
+const bool = (def: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"])])
+    .transform((v) => (typeof v === "boolean" ? v : ["true", "1", "yes", "on"].includes(v)))
+    .prefault(def);
+
+const workers = z
+  .union([z.literal("auto"), z.coerce.number().int().min(1).max(512)])
+  .transform((v) => (v === "auto" ? availableParallelism() : v))
+  .prefault("auto")
+  .describe('Number of worker processes; "auto" = one per CPU core.');
+
+const timeouts = z
+  .object({
+    keepAlive: duration("65s").describe(
+      "How long an idle keep-alive connection stays open; must be above the proxy's upstream idle timeout.",
+    ),
+    headers: duration("66s").describe("How long a client may take to send request headers (Node headersTimeout); above keepAlive."),
+    request: duration("0").describe(
+      "Hard cap on receiving a whole request, body included (Node requestTimeout); 0 lets the deadline govern.",
+    ),
+    deadline: duration("30s").describe(
+      "Time budget of one request: past it holdfast answers 504 and every database wait gives up.",
+    ),
+    heartbeat: duration("30s").describe(
+      "A worker whose event loop does not answer a heartbeat for this long is stuck: logged, killed and replaced.",
+    ),
+    graceful: duration("30s").describe("On reload or shutdown, how long in-flight requests may take to finish before the worker is killed."),
+  })
+  .strict()
+  .prefault({});
+
+const proxy = z
+  .object({
+    idleTimeout: duration("60s").describe(
+      "The proxy's idle timeout for upstream keep-alive connections (nginx keepalive_timeout in upstream, ALB idle timeout).",
+    ),
+    readTimeout: duration("60s").describe("The proxy's read timeout (nginx proxy_read_timeout, HAProxy timeout server)."),
+  })
+  .strict()
+  .prefault({})
+  .describe("What you declare about the proxy in front of holdfast, so the timeout budget can check the layers agree.");
+
+const recycle = z
+  .object({
+    maxRequests: nonNegativeInt(0).describe("Replace a worker after this many requests (0 = never), like gunicorn max_requests."),
+    maxRequestsJitter: nonNegativeInt(0).describe(
+      "Add up to this many requests at random to maxRequests so workers do not all recycle together.",
+    ),
+    maxRss: size("0").describe("Replace a worker whose resident memory stays above this size (0 = never)."),
+  })
+  .strict()
+  .prefault({});
+
+const restart = z
+  .object({
+    backoffInitial: duration("100ms").describe("Delay before restarting a worker that crashed; doubles on each crash in a row."),
+    backoffMax: duration("10s").describe("Upper bound of the restart delay."),
+    crashLoopWindow: duration("60s").describe("Window in which crashes are counted for crash-loop detection."),
+    crashLoopMax: positiveInt(10).describe(
+      "More crashes than this within crashLoopWindow is a crash loop: holdfast stops with a clear error instead of spinning.",
+    ),
+  })
+  .strict()
+  .prefault({});
+
+const admin = z
+  .object({
+    enabled: bool(true).describe("Serve the admin endpoint (/metrics, /status, /events, /healthz, /readyz)."),
+    host: z.string().min(1).default("127.0.0.1").describe("Address of the admin endpoint; a non-loopback address requires a token."),
+    port: port(9464).describe("Port of the admin endpoint (0 picks a free port)."),
+    token: z
+      .string()
+      .min(16, "admin.token must be at least 16 characters")
+      .optional()
+      .describe("Bearer token required on the admin endpoint; mandatory when admin.host is not loopback. Never logged."),
+  })
+  .strict()
+  .prefault({});
+
+const log = z
+  .object({
+    file: z.string().default("logs/app.log").describe('Where JSON log lines go; "-" for standard output only.'),
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("Lowest level logged."),
+    pretty: z
+      .enum(["auto", "always", "never"])
+      .default("auto")
+      .describe("Readable output on the terminal; auto = when standard output is a TTY. The log file is always JSON."),
+    requests: bool(true).describe("Log one `request` event per finished request."),
+  })
+  .strict()
+  .prefault({});
+
+const pool = z
+  .object({
+    max: positiveInt(10).describe("Most connections per worker process (PostgreSQL) — mind max_connections ÷ workers."),
+    min: nonNegativeInt(0).describe("Connections kept open even when idle."),
+    acquireTimeout: duration("5s").describe("Longest wait for a free connection; the request's remaining deadline may cut it shorter."),
+    maxWaiting: nonNegativeInt(1000).describe("Most callers queued for a connection; past it acquire fails at once with POOL_QUEUE_FULL."),
+    idleTimeout: duration("10m").describe("Close a connection idle longer than this (down to min)."),
+    maxLifetime: duration("30m").describe("Replace a connection older than this (with jitter), below any server or firewall limit."),
+    validateAfterIdle: duration("5s").describe("Test a connection on borrow only when it sat idle longer than this."),
+    keepaliveInterval: duration("0").describe("Ping idle connections this often so middleboxes do not drop them (0 = off)."),
+    leakDetectionThreshold: duration("0").describe("Log a connection held longer than this, with the acquirer's stack (0 = off)."),
+  })
+  .strict()
+  .prefault({});
+
+const sqlite = z
+  .object({
+    readers: positiveInt(2).describe("Reader threads per process; reads run in parallel with the one writer thanks to WAL."),
+    busyTimeout: duration("5s").describe("How long SQLite itself retries a locked database, inside the writer thread."),
+    journalSizeLimit: size("64MB").describe("Truncate the WAL to this size after checkpoints."),
+    walAutocheckpoint: positiveInt(1000).describe("Pages in the WAL before SQLite checkpoints on commit."),
+    checkpointInterval: duration("30s").describe("How often the checkpoint manager runs a PASSIVE checkpoint (and TRUNCATE when the WAL is over the limit)."),
+    optimizeInterval: duration("1h").describe("How often PRAGMA optimize runs (0 = only on open)."),
+  })
+  .strict()
+  .prefault({});
+
+const db = z
+  .object({
+    url: z
+      .string()
+      .default("sqlite:./data/app.db")
+      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" or "postgres://user@host/db".'),
+    statementTimeout: duration("0").describe("Cap on a single statement; 0 = only the request deadline and acquire timeout apply."),
+    pool,
+    sqlite,
+  })
+  .strict()
+  .prefault({});
+
+const routeRule = z
+  .object({
+    path: z.string().min(1).describe('Path prefix, e.g. "/api/export" or "/healthz".'),
+    priority: z.enum(["critical", "normal", "sheddable"]).describe("critical = never shed; sheddable = shed first."),
+  })
+  .strict();
+
+const admission = z
+  .object({
+    mode: z
+      .enum(["adaptive", "fixed", "off"])
+      .default("adaptive")
+      .describe("adaptive learns the concurrency limit from latency; fixed uses limit; off admits everything."),
+    limit: positiveInt(64).describe("Initial concurrency limit per worker (the fixed limit in fixed mode)."),
+    minLimit: positiveInt(4).describe("Adaptive limit never goes below this."),
+    maxLimit: positiveInt(1000).describe("Adaptive limit never goes above this."),
+    queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),
+    queueTarget: duration("20ms").describe("CoDel target: acceptable standing queue delay."),
+    queueInterval: duration("100ms").describe("CoDel interval: how long the delay may stay above target before shedding."),
+    eventLoopDelay: duration("200ms").describe("Shed sheddable requests above this event-loop delay, all non-critical ones above twice it (0 = off)."),
+    eventLoopUtilization: z.coerce.number().min(0).max(1).default(0.98).describe("Shed sheddable requests above this event-loop utilisation (0 = off)."),
+    routes: z.array(routeRule).default([]).describe("Route priorities; /healthz, /readyz and the admin endpoint are always critical."),
+  })
+  .strict()
+  .prefault({});
+
+/** The whole configuration. */
+export const configSchema = z
+  .object({
+    app: z.string().optional().describe("Path of the app module (default export: request listener, framework app or defineApp factory)."),
+    host: z.string().min(1).default("127.0.0.1").describe("Address the app listens on; 0.0.0.0 for every interface."),
+    port: port(3000).describe("Port the app listens on; every worker shares it."),
+    backlog: positiveInt(511).describe("Listen backlog (capped by net.core.somaxconn); overflow shows as dropped SYNs, then 502s."),
+    workers,
+    timeouts,
+    proxy,
+    recycle,
+    restart,
+    admin,
+    log,
+    db,
+    admission,
+  })
+  .strict();
+
+/** Config as written by the user (durations as strings allowed). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Config after parsing: durations in ms, sizes in bytes, every default filled. */
+export type Config = z.output<typeof configSchema>;
+
+export { formatDuration, formatSize };

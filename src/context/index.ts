@@ -1,0 +1,73 @@
+/**
+ * context/ — the request context contract: the current request's id, deadline and abort
+ * signal, carried in AsyncLocalStorage. A leaf module: server/ writes it, db/ and cache/
+ * read it (to bound every wait by the remaining deadline) without importing the server.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { errors } from "../errors/index.js";
+
+/** A point in time by which a request must be answered. Monotonic (performance.now based). */
+export class Deadline {
+  /** performance.now() value at which the deadline passes; Infinity for none. */
+  readonly at: number;
+
+  constructor(at: number) {
+    this.at = at;
+  }
+
+  /** A deadline `ms` from now (0 or less, or Infinity: none). */
+  static after(ms: number): Deadline {
+    return new Deadline(ms > 0 && Number.isFinite(ms) ? performance.now() + ms : Number.POSITIVE_INFINITY);
+  }
+
+  /** No deadline. */
+  static readonly NONE = new Deadline(Number.POSITIVE_INFINITY);
+
+  /** Milliseconds left (may be negative); Infinity when there is no deadline. */
+  remaining(): number {
+    return this.at - performance.now();
+  }
+
+  /** True once the deadline has passed. */
+  get expired(): boolean {
+    return performance.now() >= this.at;
+  }
+
+  /** The smaller of `ms` and the time left: how long a wait may take under this deadline. */
+  cap(ms: number): number {
+    const left = this.remaining();
+    return Math.max(0, Math.min(ms, left));
+  }
+
+  /** Throws DEADLINE_EXCEEDED when expired; `what` names the step that could not start. */
+  check(what: string): void {
+    if (this.expired) throw errors.deadlineExceeded(`The request deadline passed before ${what}.`);
+  }
+}
+
+/** What every step of a request can know about it. */
+export interface RequestContext {
+  /** From X-Request-Id, or generated. */
+  readonly requestId: string;
+  /** When the request must be answered. */
+  readonly deadline: Deadline;
+  /** Aborted when the deadline passes or the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with `ctx` as the current request context. */
+export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/** The current request context, or undefined outside a request (background jobs, start-up). */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** The current request's deadline, or {@link Deadline.NONE} outside a request. */
+export function currentDeadline(): Deadline {
+  return storage.getStore()?.deadline ?? Deadline.NONE;
+}

@@ -1,0 +1,2 @@
+/** telemetry/ — the one event/metric model: JSON logs, Prometheus metrics, the live event stream. */
+export { createLogger, silentLogger, type Logger, type LoggerOptions } from "./logger.js";
