@@ -62,7 +62,11 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     } else {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     }
-    const value = (mod.default ?? mod) as unknown;
+    let value = (mod.default ?? mod) as unknown;
+    // A .ts file outside a "type": "module" package is compiled as CommonJS: its default export arrives one level down.
+    if (typeof value === "object" && value !== null && "default" in value && Object.keys(value).every((k) => k === "default" || k === "__esModule")) {
+      value = (value as { default: unknown }).default;
+    }
     const resolved = typeof value === "function" ? await (value as () => unknown)() : value;
     if (typeof resolved !== "object" || resolved === null) {
       throw errors.configInvalid(`${file} must export a config object (export default defineConfig({ ... })).`);

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs the whole suite with node's test runner under tsx. Node 20's --test takes no globs,
+// so the files are listed here: unit tests beside the code (src/**/*.test.ts) and
+// black-box tests in test/*.test.ts. Extra arguments narrow the run: `npm test -- pool`.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+function find(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === "node_modules" || name === "dist") continue;
+    if (statSync(p).isDirectory()) find(p, out);
+    else if (name.endsWith(".test.ts")) out.push(relative(root, p));
+  }
+  return out;
+}
+const filters = process.argv.slice(2);
+let files = [...find(join(root, "src")), ...find(join(root, "test"))].sort();
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error(`No test files match ${filters.join(" ")}`);
+  process.exit(1);
+}
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", "--test-reporter=spec", ...files],
+  { stdio: "inherit", cwd: root },
+);
+process.exit(r.status ?? 1);

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { checkConfig, checkTimeoutBudget, listSettings, loadConfig, parseDuration } from "./index.js";
+
+test("defaults fit a proxy with a 60 s idle timeout", async () => {
+  const { config } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env: {} });
+  assert.equal(config.timeouts.keepAlive, 65_000);
+  assert.equal(config.timeouts.headers, 66_000);
+  assert.equal(config.timeouts.deadline, 30_000);
+  assert.equal(config.timeouts.heartbeat, 30_000);
+  assert.equal(config.timeouts.graceful, 30_000);
+  assert.deepEqual(checkConfig(config).warnings, []);
+});
+
+test("layers: file < env < flags, and sources are reported", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ port: 4000, workers: 3, timeouts: { deadline: "10s" } }));
+  const { config, sources } = await loadConfig({
+    cwd: dir,
+    env: { HOLDFAST_WORKERS: "5", HOLDFAST_TIMEOUTS_KEEP_ALIVE: "70s" },
+    flags: { port: "4100" },
+    flagNames: { port: "--port" },
+  });
+  assert.equal(config.port, 4100);
+  assert.equal(config.workers, 5);
+  assert.equal(config.timeouts.deadline, 10_000);
+  assert.equal(config.timeouts.keepAlive, 70_000);
+  assert.deepEqual(sources.get("port"), { flag: "--port" });
+  assert.deepEqual(sources.get("workers"), { env: "HOLDFAST_WORKERS" });
+  assert.deepEqual(sources.get("timeouts.deadline"), { file: join(dir, "holdfast.config.json") });
+  assert.equal(sources.get("host"), "default");
+});
+
+test("an invalid value names the key, the value, its origin and what is allowed", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ timeouts: { keepAlive: "soon" }, prot: 1 }));
+  await assert.rejects(loadConfig({ cwd: dir, env: { HOLDFAST_PORT: "99999" } }), (err: Error & { code: string }) => {
+    assert.equal(err.code, "CONFIG_INVALID");
+    assert.match(err.message, /timeouts\.keepAlive = "soon" \(from .*holdfast\.config\.json\): expected a duration/);
+    assert.match(err.message, /port = "99999" \(from env HOLDFAST_PORT\)/);
+    assert.match(err.message, /unknown key prot/);
+    return true;
+  });
+});
+
+test("broken JSON and a missing --config file are reported, not thrown raw", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.json"), "{ port: ");
+  await assert.rejects(loadConfig({ cwd: dir, env: {} }), /is not valid JSON/);
+  await assert.rejects(loadConfig({ cwd: dir, env: {}, configFile: "nope.json" }), /does not exist/);
+});
+
+test("a TypeScript config file with defineConfig loads", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.ts"), `const port: number = 4321;\nexport default { port, admin: { port: 0 } };\n`);
+  const { config } = await loadConfig({ cwd: dir, env: {} });
+  assert.equal(config.port, 4321);
+  assert.equal(config.admin.port, 0);
+});
+
+test("admin bound to a non-loopback address without a token is refused", async () => {
+  const { config } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env: { HOLDFAST_ADMIN_HOST: "0.0.0.0" } });
+  const { errors } = checkConfig(config);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] as string, /admin\.token/);
+});
+
+test("timeout budget flags keep-alive at or below the proxy idle timeout and a deadline past the proxy read timeout", () => {
+  const v = checkTimeoutBudget({ proxyIdleTimeout: 75_000, keepAlive: 5_000, headers: 60_000, proxyReadTimeout: 15_000, deadline: 30_000 });
+  const ids = v.map((x) => x.id);
+  assert.ok(ids.includes("keepalive-below-proxy-idle"));
+  assert.ok(ids.includes("deadline-not-below-proxy-read"));
+  assert.deepEqual(checkTimeoutBudget({ proxyIdleTimeout: 60_000, keepAlive: 65_000, headers: 66_000, proxyReadTimeout: 60_000, deadline: 30_000 }), []);
+});
+
+test("every setting has a doc line and an env name", () => {
+  for (const s of listSettings()) {
+    assert.ok(s.doc.length > 10, `${s.path} has no doc`);
+    assert.match(s.env, /^HOLDFAST_[A-Z_]+$/);
+  }
+  assert.equal(parseDuration("250ms"), 250);
+  assert.equal(parseDuration("1.5m"), 90_000);
+  assert.equal(parseDuration("abc"), undefined);
+});
