@@ -1,0 +1,380 @@
+/**
+ * The pre-fork supervisor (gunicorn's arbiter, for Node): forks the workers through
+ * node:cluster so they share the listen socket, watches their heartbeats, replaces the
+ * stuck and the crashed (with backoff and crash-loop detection), recycles on request count
+ * or memory one at a time, rolls them on SIGHUP and drains them on SIGTERM/SIGINT.
+ * Its phases are listed in lifecycle.ts and drawn in docs/lifecycle.md.
+ */
+import cluster, { type Worker } from "node:cluster";
+import { EventEmitter } from "node:events";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/index.js";
+import { errors } from "../errors/index.js";
+import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
+import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
+import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
+import { RestartPolicy } from "./restart-policy.js";
+import type { StallReport } from "./stall-watchdog.js";
+import { SupervisorMetrics } from "./supervisor-metrics.js";
+
+/** One worker process as the supervisor sees it. */
+export interface WorkerRecord {
+  slot: number;
+  worker: Worker;
+  pid: number;
+  phase: WorkerPhase;
+  startedAt: number;
+  lastHeartbeat: number;
+  stats: WorkerStats | undefined;
+  metrics: MetricsSnapshot | undefined;
+  drainReason?: SupervisorMessage["reason"] | undefined;
+  /** Set when the supervisor itself killed the worker (timeout) so the exit is not a crash. */
+  killedBy?: "timeout" | undefined;
+}
+
+/** A supervisor event, as logged and streamed on /events. */
+export interface SupervisorEvent {
+  time: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  config: Config;
+  log: Logger;
+}
+
+const WORKER_START_TIMEOUT_MS = 60_000;
+
+/** Runs and watches the workers of one holdfast instance. */
+export class Supervisor extends EventEmitter {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics = new SupervisorMetrics();
+  readonly startedAt = Date.now();
+  phase: SupervisorPhase = "starting";
+  /** Current worker per slot (1..N); during a replacement the old one is in `retiring`. */
+  readonly slots = new Map<number, WorkerRecord>();
+  readonly retiring = new Set<WorkerRecord>();
+  readonly recent: SupervisorEvent[] = [];
+  readonly counters = { restarts: 0, crashes: 0, timeouts: 0, recycles: 0, reloads: 0 };
+  restartsBySlot = new Map<number, number>();
+  listenPort = 0;
+  #policy: RestartPolicy;
+  #stallDir: string;
+  #watch: NodeJS.Timeout | undefined;
+  #replacing: Promise<void> = Promise.resolve();
+  #exitCode = 0;
+  #stopped: Promise<number>;
+  #resolveStopped!: (code: number) => void;
+
+  constructor(o: SupervisorOptions) {
+    super();
+    this.config = o.config;
+    this.log = o.log;
+    this.#policy = new RestartPolicy(o.config.restart);
+    this.#stallDir = join(tmpdir(), `holdfast-${process.pid}`);
+    this.#stopped = new Promise((r) => {
+      this.#resolveStopped = r;
+    });
+  }
+
+  /** Resolves with the exit code once the supervisor has stopped. */
+  get stopped(): Promise<number> {
+    return this.#stopped;
+  }
+
+  /** Forks every worker and waits until all are listening; throws APP_LOAD_FAILED when the app cannot start. */
+  async start(): Promise<void> {
+    mkdirSync(this.#stallDir, { recursive: true });
+    const here = fileURLToPath(import.meta.url);
+    const ext = here.endsWith(".ts") ? ".ts" : ".js";
+    const execArgv = [...process.execArgv.filter((a) => !a.startsWith("--inspect"))];
+    const appIsTs = /\.(c|m)?tsx?$/.test(this.config.app ?? "");
+    if ((ext === ".ts" || appIsTs) && !execArgv.some((a, i) => a === "tsx" || (execArgv[i - 1] === "--import" && a.includes("tsx")))) {
+      execArgv.push("--import", import.meta.resolve("tsx"));
+    }
+    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, silent: false });
+    const first = await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1)).map((r) => this.#waitReady(r)));
+    const failed = first.find((r): r is string => r !== true);
+    if (failed !== undefined) {
+      await this.#killAll();
+      throw errors.appLoadFailed(failed);
+    }
+    this.phase = "running";
+    this.#watch = setInterval(() => this.#checkWorkers(), 250);
+    this.emitEvent("info", "supervisor.ready", { workers: this.config.workers, port: this.listenPort }, `holdfast ready: ${this.config.workers} workers`);
+  }
+
+  /** Records, logs and streams a supervisor event. */
+  emitEvent(level: "info" | "warn" | "error", event: string, fields: Record<string, unknown>, msg: string): void {
+    const e: SupervisorEvent = { time: new Date().toISOString(), event, ...fields };
+    this.recent.push(e);
+    if (this.recent.length > 200) this.recent.shift();
+    this.log[level]({ event, ...fields }, msg);
+    this.emit("event", e);
+  }
+
+  #fork(slot: number): WorkerRecord {
+    const worker = cluster.fork({
+      HOLDFAST_CONFIG: JSON.stringify(this.config),
+      HOLDFAST_WORKER_ID: String(slot),
+      HOLDFAST_WORKERS: String(this.config.workers),
+      HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
+    });
+    const rec: WorkerRecord = {
+      slot,
+      worker,
+      pid: worker.process.pid ?? 0,
+      phase: "starting",
+      startedAt: Date.now(),
+      lastHeartbeat: Date.now(),
+      stats: undefined,
+      metrics: undefined,
+    };
+    worker.on("message", (m: unknown) => {
+      if (isWorkerMessage(m)) this.#onMessage(rec, m);
+    });
+    worker.on("exit", (code, signal) => this.#onExit(rec, code, signal));
+    const prev = this.slots.get(slot);
+    if (!prev || prev.phase === "exited") this.slots.set(slot, rec);
+    return rec;
+  }
+
+  #readyWaiters = new Map<WorkerRecord, (v: true | string) => void>();
+
+  /** Resolves true when the worker is listening, or a message saying why it could not start. */
+  #waitReady(rec: WorkerRecord): Promise<true | string> {
+    if (rec.phase === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#readyWaiters.delete(rec);
+        resolve(`worker ${rec.slot} (pid ${rec.pid}) did not start listening within ${WORKER_START_TIMEOUT_MS / 1000} s`);
+      }, WORKER_START_TIMEOUT_MS);
+      this.#readyWaiters.set(rec, (v) => {
+        clearTimeout(t);
+        this.#readyWaiters.delete(rec);
+        resolve(v);
+      });
+    });
+  }
+
+  #onMessage(rec: WorkerRecord, m: WorkerMessage): void {
+    switch (m.hf) {
+      case "ready":
+        rec.phase = "ready";
+        rec.lastHeartbeat = Date.now();
+        this.listenPort = m.port;
+        this.#readyWaiters.get(rec)?.(true);
+        break;
+      case "heartbeat":
+        rec.lastHeartbeat = Date.now();
+        rec.stats = m.stats;
+        if (m.metrics) rec.metrics = m.metrics;
+        break;
+      case "start-failed":
+        this.#readyWaiters.get(rec)?.(m.message);
+        break;
+      case "fatal":
+        // The worker hit an uncaught exception and is draining itself: start its replacement now.
+        this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
+        this.counters.crashes++;
+        this.#retire(rec, "fatal");
+        if (this.phase === "running") this.#forkReplacement(rec.slot);
+        break;
+      case "recycle":
+        void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
+        break;
+      case "drained":
+        break;
+    }
+  }
+
+  #retire(rec: WorkerRecord, reason: SupervisorMessage["reason"]): void {
+    if (rec.phase === "draining" || rec.phase === "exited") return;
+    rec.phase = "draining";
+    rec.drainReason = reason;
+    this.retiring.add(rec);
+    if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason } satisfies SupervisorMessage);
+    // A worker that does not finish draining in time is killed.
+    const limit = this.config.timeouts.graceful + 5000;
+    setTimeout(() => {
+      if (rec.phase !== "exited") {
+        this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, "worker did not exit after draining; killing it");
+        rec.worker.process.kill("SIGKILL");
+      }
+    }, limit).unref();
+  }
+
+  #forkReplacement(slot: number): WorkerRecord {
+    const rec = this.#fork(slot);
+    this.slots.set(slot, rec);
+    this.restartsBySlot.set(slot, (this.restartsBySlot.get(slot) ?? 0) + 1);
+    this.counters.restarts++;
+    this.metrics.restarts.inc();
+    return rec;
+  }
+
+  #onExit(rec: WorkerRecord, code: number | null, signal: string | null): void {
+    const wasPhase = rec.phase;
+    rec.phase = "exited";
+    this.retiring.delete(rec);
+    this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
+    const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
+    const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
+    this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS: Math.round((Date.now() - rec.startedAt) / 1000) }, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
+    if (this.phase !== "running" || (intentional && !rec.killedBy)) {
+      if (this.phase === "stopping" && [...this.slots.values()].every((r) => r.phase === "exited") && this.retiring.size === 0) this.#allExited?.();
+      return;
+    }
+    if (this.slots.get(rec.slot) !== rec) return; // already replaced (timeout path, fatal path)
+    if (!rec.killedBy) {
+      this.counters.crashes++;
+      this.metrics.crashes.inc();
+    }
+    const d = this.#policy.onCrash(Date.now());
+    if (d.action === "give-up") {
+      const msg = `Crash loop: ${d.recentCrashes} worker crashes within ${this.config.restart.crashLoopWindow / 1000} s (restart.crashLoopMax = ${this.config.restart.crashLoopMax}). holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
+      this.emitEvent("error", "worker.crashloop", { crashes: d.recentCrashes, windowMs: this.config.restart.crashLoopWindow }, msg);
+      process.stderr.write(`holdfast: ${msg}\n`);
+      void this.shutdown("crashloop", 1);
+      return;
+    }
+    setTimeout(() => {
+      if (this.phase === "running" && this.slots.get(rec.slot) === rec) this.#forkReplacement(rec.slot);
+    }, d.delayMs).unref();
+  }
+
+  #checkWorkers(): void {
+    const now = Date.now();
+    const hb = this.config.timeouts.heartbeat;
+    for (const rec of this.slots.values()) {
+      if (rec.phase !== "ready") continue;
+      if (hb > 0 && now - rec.lastHeartbeat > hb) {
+        this.#onTimeout(rec, now - rec.lastHeartbeat);
+        continue;
+      }
+      const maxRss = this.config.recycle.maxRss;
+      if (maxRss > 0 && rec.stats && rec.stats.rssBytes > maxRss) {
+        void this.replace(rec.slot, "recycle", { reason: "maxRss", rssBytes: rec.stats.rssBytes, maxRss });
+      }
+    }
+  }
+
+  #onTimeout(rec: WorkerRecord, ageMs: number): void {
+    rec.phase = "draining";
+    rec.killedBy = "timeout";
+    this.counters.timeouts++;
+    this.metrics.timeouts.inc();
+    const stall = this.#readStall(rec);
+    const inflight = stall?.inflight ?? rec.stats?.oldest ?? [];
+    const top = inflight[0];
+    this.emitEvent(
+      "error",
+      "worker.timeout",
+      { slot: rec.slot, workerPid: rec.pid, heartbeatAgeMs: ageMs, heartbeatTimeoutMs: this.config.timeouts.heartbeat, inflight, stack: stall?.stack },
+      `worker ${rec.slot} (pid ${rec.pid}) missed its heartbeat for ${Math.round(ageMs / 100) / 10} s (event loop stuck)${top ? ` while handling ${top.method} ${top.path} (${top.reqId}, ${Math.round(top.ageMs / 1000)} s old)` : ""}; killing and replacing it`,
+    );
+    rec.worker.process.kill("SIGTERM");
+    // A stuck event loop never runs its SIGTERM handler: follow up with SIGKILL.
+    setTimeout(() => {
+      if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
+    }, 1000).unref();
+    if (this.phase === "running") this.#forkReplacement(rec.slot);
+  }
+
+  #readStall(rec: WorkerRecord): StallReport | undefined {
+    try {
+      for (const name of readdirSync(this.#stallDir)) {
+        if (!name.startsWith(`stall-${rec.slot}-`) || !name.endsWith(".json")) continue;
+        const report = JSON.parse(readFileSync(join(this.#stallDir, name), "utf8")) as StallReport;
+        if (report.pid === rec.pid) return report;
+      }
+    } catch {
+      // No report (the watchdog thread may itself be starved); the heartbeat snapshot is used instead.
+    }
+    return undefined;
+  }
+
+  /**
+   * Replaces the worker in `slot`: fork the new one, wait until it listens, then drain the
+   * old one. Replacements run one at a time, so never more than one worker recycles at once.
+   */
+  replace(slot: number, reason: "reload" | "recycle", fields: Record<string, unknown> = {}): Promise<void> {
+    const run = async () => {
+      const old = this.slots.get(slot);
+      if (!old || old.phase !== "ready" || this.phase !== "running") return;
+      if (reason === "recycle") {
+        this.counters.recycles++;
+        this.metrics.recycles.inc();
+        this.emitEvent("info", "worker.recycle", { slot, workerPid: old.pid, ...fields }, `recycling worker ${slot} (pid ${old.pid}): ${String(fields.reason ?? reason)}`);
+      }
+      const fresh = this.#fork(slot);
+      const ok = await this.#waitReady(fresh);
+      if (ok !== true) {
+        this.emitEvent("error", "worker.replace.failed", { slot, reason, error: ok }, `new worker for slot ${slot} did not start (${ok}); keeping the old one`);
+        fresh.worker.process.kill("SIGKILL");
+        throw new Error(ok);
+      }
+      this.slots.set(slot, fresh);
+      this.restartsBySlot.set(slot, (this.restartsBySlot.get(slot) ?? 0) + 1);
+      this.#retire(old, reason);
+      await new Promise<void>((r) => (old.phase === "exited" ? r() : old.worker.once("exit", () => r())));
+    };
+    const p = this.#replacing.then(run, run);
+    this.#replacing = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Rolling reload (SIGHUP): every worker replaced one by one, none dropped. */
+  async reload(): Promise<void> {
+    if (this.phase !== "running") return;
+    this.counters.reloads++;
+    this.emitEvent("info", "reload", { phase: "start", workers: this.slots.size }, "rolling reload started");
+    const started = Date.now();
+    try {
+      for (const slot of [...this.slots.keys()].sort((a, b) => a - b)) await this.replace(slot, "reload");
+      this.emitEvent("info", "reload", { phase: "done", durationMs: Date.now() - started }, `rolling reload finished in ${Date.now() - started} ms`);
+    } catch (err) {
+      this.emitEvent("error", "reload", { phase: "failed", error: (err as Error).message }, `rolling reload stopped: ${(err as Error).message}; the remaining old workers keep serving`);
+    }
+  }
+
+  #allExited: (() => void) | undefined;
+
+  /** Graceful shutdown: readiness false, workers drain (up to timeouts.graceful), then exit. */
+  async shutdown(reason: string, exitCode = 0): Promise<void> {
+    if (this.phase === "stopping" || this.phase === "stopped") return;
+    this.#exitCode = exitCode;
+    this.phase = "stopping";
+    if (this.#watch) clearInterval(this.#watch);
+    const live = [...this.slots.values(), ...this.retiring].filter((r) => r.phase !== "exited");
+    this.emitEvent("info", "shutdown", { phase: "start", reason, workers: live.length, gracefulMs: this.config.timeouts.graceful }, `shutting down (${reason}): draining ${live.length} workers`);
+    const allExited = new Promise<void>((resolve) => {
+      this.#allExited = resolve;
+      if (live.length === 0) resolve();
+    });
+    for (const rec of live) {
+      if (rec.phase === "draining") continue;
+      rec.phase = "draining";
+      rec.drainReason = "shutdown";
+      if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
+      else rec.worker.process.kill("SIGTERM");
+    }
+    const hard = setTimeout(() => this.#killAll(), this.config.timeouts.graceful + 2000);
+    await allExited;
+    clearTimeout(hard);
+    this.phase = "stopped";
+    rmSync(this.#stallDir, { recursive: true, force: true });
+    this.emitEvent("info", "shutdown", { phase: "done", exitCode: this.#exitCode }, "all workers stopped");
+    this.#resolveStopped(this.#exitCode);
+  }
+
+  async #killAll(): Promise<void> {
+    for (const rec of [...this.slots.values(), ...this.retiring]) if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
+  }
+}
