@@ -36,7 +36,8 @@ export function parseSize(value: string | number): number | undefined {
 /** Formats milliseconds the way a person writes them in config: 65000 → "65s". */
 export function formatDuration(ms: number): string {
   if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  // Below ten minutes seconds read better next to proxy configs ("60s", not "1m").
+  if (ms >= 600_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms !== 0 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }

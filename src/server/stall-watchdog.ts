@@ -54,7 +54,7 @@ setInterval(() => {
     capturedFor = last;
     try { capture(last, stalledMs); } catch {}
   }
-}, 100).unref?.();
+}, 100);
 `;
 
 /** Starts the watchdog thread; returns a function the main thread calls to tick. */

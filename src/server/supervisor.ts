@@ -166,6 +166,14 @@ export class Supervisor extends EventEmitter {
   #onMessage(rec: WorkerRecord, m: WorkerMessage): void {
     switch (m.hf) {
       case "ready":
+        if (this.phase === "stopping" || this.phase === "stopped") {
+          // Forked by a replacement that shutdown overtook: it has nothing to serve.
+          rec.phase = "draining";
+          rec.drainReason = "shutdown";
+          rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
+          this.#readyWaiters.get(rec)?.("shutting down");
+          break;
+        }
         rec.phase = "ready";
         rec.lastHeartbeat = Date.now();
         this.listenPort = m.port;
@@ -228,7 +236,8 @@ export class Supervisor extends EventEmitter {
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
     this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS: Math.round((Date.now() - rec.startedAt) / 1000) }, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
     if (this.phase !== "running" || (intentional && !rec.killedBy)) {
-      if (this.phase === "stopping" && [...this.slots.values()].every((r) => r.phase === "exited") && this.retiring.size === 0) this.#allExited?.();
+      this.#awaitingExit.delete(rec);
+      if (this.phase === "stopping" && this.#awaitingExit.size === 0) this.#allExited?.();
       return;
     }
     if (this.slots.get(rec.slot) !== rec) return; // already replaced (timeout path, fatal path)
@@ -316,6 +325,7 @@ export class Supervisor extends EventEmitter {
       const fresh = this.#fork(slot);
       const ok = await this.#waitReady(fresh);
       if (ok !== true) {
+        if (this.phase !== "running") return; // shutdown overtook the replacement
         this.emitEvent("error", "worker.replace.failed", { slot, reason, error: ok }, `new worker for slot ${slot} did not start (${ok}); keeping the old one`);
         fresh.worker.process.kill("SIGKILL");
         throw new Error(ok);
@@ -345,6 +355,7 @@ export class Supervisor extends EventEmitter {
   }
 
   #allExited: (() => void) | undefined;
+  readonly #awaitingExit = new Set<WorkerRecord>();
 
   /** Graceful shutdown: readiness false, workers drain (up to timeouts.graceful), then exit. */
   async shutdown(reason: string, exitCode = 0): Promise<void> {
@@ -352,7 +363,8 @@ export class Supervisor extends EventEmitter {
     this.#exitCode = exitCode;
     this.phase = "stopping";
     if (this.#watch) clearInterval(this.#watch);
-    const live = [...this.slots.values(), ...this.retiring].filter((r) => r.phase !== "exited");
+    const live = [...new Set([...this.slots.values(), ...this.retiring, ...this.#starting()])].filter((r) => r.phase !== "exited");
+    for (const r of live) this.#awaitingExit.add(r);
     this.emitEvent("info", "shutdown", { phase: "start", reason, workers: live.length, gracefulMs: this.config.timeouts.graceful }, `shutting down (${reason}): draining ${live.length} workers`);
     const allExited = new Promise<void>((resolve) => {
       this.#allExited = resolve;
@@ -372,6 +384,11 @@ export class Supervisor extends EventEmitter {
     rmSync(this.#stallDir, { recursive: true, force: true });
     this.emitEvent("info", "shutdown", { phase: "done", exitCode: this.#exitCode }, "all workers stopped");
     this.#resolveStopped(this.#exitCode);
+  }
+
+  /** Workers forked for a replacement that are not in a slot yet. */
+  #starting(): WorkerRecord[] {
+    return [...this.#readyWaiters.keys()].filter((r) => r.phase === "starting" && ![...this.slots.values()].includes(r));
   }
 
   async #killAll(): Promise<void> {
