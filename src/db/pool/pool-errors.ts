@@ -1,0 +1,71 @@
+/**
+ * The pool's error messages, written for the person paged at 3 a.m.: what happened, the
+ * numbers that prove it, and what to change.
+ */
+import { errors, type HoldfastError, isHoldfastError } from "../../errors/index.js";
+
+/** Seconds a client should wait before retrying after the pool shed it. */
+export const POOL_RETRY_AFTER_S = 1;
+/** Seconds a client should wait before retrying while the database cannot be reached. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/** Pool figures quoted in errors and logs. */
+export interface PoolFacts {
+  pool: string;
+  size: number;
+  busy: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+/** POOL_TIMEOUT: no resource became free in time. `cutByDeadline` says the request deadline, not acquireTimeout, ended the wait. */
+export function poolTimeoutError(f: PoolFacts, waitedMs: number, acquireTimeout: number, cutByDeadline: boolean): HoldfastError {
+  const why = cutByDeadline
+    ? `the request deadline cut the wait for a connection after ${ms(waitedMs)} (db.pool.acquireTimeout is ${ms(acquireTimeout)}, but the request had only ${ms(waitedMs)} left)`
+    : `no connection became free within db.pool.acquireTimeout (${ms(acquireTimeout)})`;
+  return errors.poolTimeout(
+    `Pool "${f.pool}": ${why}. ${f.busy} of max ${f.max} connections were busy and ${f.waiting} other callers were waiting. ` +
+      "Hold connections for less time (no slow work or outbound calls inside a transaction), raise db.pool.max if the database has room, " +
+      "and turn on db.pool.leakDetectionThreshold to see who holds them.",
+    { retryAfter: POOL_RETRY_AFTER_S, details: { ...f, waitedMs: Math.round(waitedMs), acquireTimeoutMs: acquireTimeout, cutByDeadline } },
+  );
+}
+
+/** DB_UNAVAILABLE: waiters timed out while every attempt to open a connection failed. */
+export function unreachableError(f: PoolFacts, waitedMs: number, failures: number, lastError: unknown): HoldfastError {
+  const last = isHoldfastError(lastError) ? lastError.message : lastError instanceof Error ? lastError.message : String(lastError);
+  return errors.dbUnavailable(
+    `Pool "${f.pool}": could not open a database connection within ${ms(waitedMs)}; ${failures} attempt${failures === 1 ? "" : "s"} in a row failed ` +
+      `(retrying with backoff). Last error: ${last} Check that the database is up and reachable from this host.`,
+    { cause: lastError, retryAfter: UNAVAILABLE_RETRY_AFTER_S, details: { ...f, waitedMs: Math.round(waitedMs), createFailures: failures } },
+  );
+}
+
+/** POOL_QUEUE_FULL: too many callers already waiting. */
+export function queueFullError(f: PoolFacts, maxWaiting: number): HoldfastError {
+  return errors.poolQueueFull(
+    `Pool "${f.pool}": ${f.waiting} callers are already waiting for a connection (db.pool.maxWaiting is ${maxWaiting}); this one failed at once ` +
+      `instead of queueing. All ${f.busy} of max ${f.max} connections are busy: the database is slower than the arrival rate. ` +
+      "Shed load earlier (admission limits) or make the queries faster.",
+    { retryAfter: POOL_RETRY_AFTER_S, details: { ...f, maxWaiting } },
+  );
+}
+
+/** DEADLINE_EXCEEDED: the request's deadline had passed before the acquire started. */
+export function deadlinePassedError(pool: string, overByMs: number): HoldfastError {
+  return errors.deadlineExceeded(
+    `The request deadline passed ${ms(overByMs)} before it asked pool "${pool}" for a connection; nothing was sent to the database.`,
+    { details: { pool, overByMs: Math.round(overByMs) } },
+  );
+}
+
+/** POOL_CLOSED: the pool is shutting down. */
+export function closedError(pool: string): HoldfastError {
+  return errors.poolClosed(`Pool "${pool}" is closed (the worker is shutting down); retry on another worker.`, {
+    retryAfter: POOL_RETRY_AFTER_S,
+    details: { pool },
+  });
+}

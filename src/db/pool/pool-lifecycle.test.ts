@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { test } from "node:test";
+import pino from "pino";
+import { Pool, type PoolOptions } from "./index.js";
+
+interface Dummy {
+  n: number;
+  closed: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A pino logger whose JSON lines land in `lines`. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split("\n")) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { log: pino({ level: "info" }, stream), lines };
+}
+
+function counting(o: Partial<PoolOptions<Dummy>> = {}) {
+  const made: Dummy[] = [];
+  const pool = new Pool<Dummy>({
+    create: async () => {
+      const d = { n: made.length + 1, closed: false };
+      made.push(d);
+      return d;
+    },
+    destroy: (d) => {
+      d.closed = true;
+    },
+    ...o,
+  });
+  return { pool, made };
+}
+
+test("a lease held past leakDetectionThreshold is logged once with the acquirer's stack", async () => {
+  const { log, lines } = capturingLogger();
+  const { pool } = counting({ leakDetectionThreshold: 50, log });
+  const lease = await pool.acquire(); // the stack must point at this file
+  await sleep(120);
+  const leak = lines.find((l) => l.event === "pool.leak");
+  assert.ok(leak, "pool.leak logged");
+  assert.match(String(leak.stack), /pool-lifecycle\.test\.ts/);
+  assert.ok(Number(leak.heldMs) >= 50);
+  assert.equal(pool.status().leaks, 1);
+  lease.release();
+  await pool.close();
+});
+
+test("no leak is reported for a lease returned in time", async () => {
+  const { log, lines } = capturingLogger();
+  const { pool } = counting({ leakDetectionThreshold: 50, log });
+  (await pool.acquire()).release();
+  await sleep(80);
+  assert.equal(lines.filter((l) => l.event === "pool.leak").length, 0);
+  await pool.close();
+});
+
+test("validation runs on borrow only after validateAfterIdle, and a failed check replaces the resource", async () => {
+  let checks = 0;
+  let healthy = true;
+  const { pool, made } = counting({
+    validateAfterIdle: 60,
+    validate: () => {
+      checks++;
+      return healthy;
+    },
+  });
+  (await pool.acquire()).release();
+  (await pool.acquire()).release();
+  assert.equal(checks, 0, "a resource used a moment ago is not checked");
+  await sleep(90);
+  const checked = await pool.acquire();
+  assert.equal(checks, 1, "idle past the threshold: checked once");
+  assert.equal(checked.resource, made[0]);
+  checked.release();
+  await sleep(90);
+  healthy = false;
+  const replaced = pool.acquire();
+  setTimeout(() => {
+    healthy = true;
+  }, 5);
+  const lease = await replaced;
+  assert.equal(lease.resource, made[1], "the broken one was replaced by a new resource");
+  assert.equal(made[0].closed, true);
+  assert.equal(pool.status().validationFailures, 1);
+  lease.release();
+  await pool.close();
+});
+
+test("a resource past maxLifetime is replaced, whether idle or returned late", async () => {
+  const { pool, made } = counting({ maxLifetime: 100 });
+  (await pool.acquire()).release();
+  await sleep(130);
+  const second = await pool.acquire();
+  assert.equal(second.resource, made[1], "the expired idle resource was not lent");
+  assert.equal(made[0].closed, true);
+  await sleep(130);
+  second.release(); // expired while borrowed: closed on return, not put back
+  assert.equal(made[1].closed, true);
+  assert.equal(pool.size, 0);
+  await pool.close();
+});
+
+test("idle resources are closed after idleTimeout, down to min", async () => {
+  const { pool, made } = counting({ idleTimeout: 60, min: 1, max: 3 });
+  const leases = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
+  for (const l of leases) l.release();
+  assert.equal(pool.size, 3);
+  await sleep(200);
+  assert.equal(pool.size, 1, "kept min");
+  assert.equal(made.filter((d) => d.closed).length, 2);
+  await pool.close();
+});
+
+test("keepalive pings idle resources and replaces one whose ping fails", async () => {
+  let pings = 0;
+  let fail = false;
+  const { pool, made } = counting({
+    keepaliveInterval: 40,
+    ping: async () => {
+      pings++;
+      if (fail) throw new Error("server closed the connection");
+    },
+  });
+  (await pool.acquire()).release();
+  await sleep(120);
+  assert.ok(pings >= 1, `pinged ${pings} times`);
+  fail = true;
+  await sleep(120);
+  assert.equal(made[0].closed, true);
+  assert.ok(pool.status().validationFailures >= 1);
+  await pool.close();
+});
+
+test("when create keeps failing, attempts back off (no busy loop) and the waiter gets DB_UNAVAILABLE in time", async () => {
+  let attempts = 0;
+  const { log, lines } = capturingLogger();
+  const pool = new Pool<Dummy>({
+    create: async () => {
+      attempts++;
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    },
+    destroy: () => {},
+    acquireTimeout: 1000,
+    createRetryDelay: 50,
+    log,
+  });
+  const t0 = performance.now();
+  const err = (await pool.acquire().catch((e: unknown) => e)) as Error & { code?: string; retryAfter?: number };
+  const waited = performance.now() - t0;
+  assert.equal(err.code, "DB_UNAVAILABLE");
+  assert.ok(err.retryAfter && err.retryAfter > 0);
+  assert.match(err.message, /ECONNREFUSED/);
+  assert.ok(waited >= 950 && waited < 1500, `rejected after ${waited} ms`);
+  // 50, 100, 200, 400 ms (±20 %) fit in 1 s: about 5 attempts. A busy loop would make thousands.
+  assert.ok(attempts >= 3 && attempts <= 8, `${attempts} create attempts in 1 s`);
+  const logged = lines.filter((l) => l.event === "pool.create_failed").length;
+  assert.ok(logged <= attempts);
+  const attemptsAtTimeout = attempts;
+  await sleep(300);
+  assert.ok(attempts <= attemptsAtTimeout + 1, "with nobody waiting and min 0, the pool stops retrying");
+  await pool.close();
+});
+
+test("the pool recovers once create starts succeeding again", async () => {
+  let attempts = 0;
+  const pool = new Pool<number>({
+    create: async () => {
+      if (++attempts <= 3) throw new Error("database starting up");
+      return attempts;
+    },
+    destroy: () => {},
+    acquireTimeout: 3000,
+    createRetryDelay: 20,
+  });
+  const lease = await pool.acquire();
+  assert.equal(lease.resource, 4);
+  assert.equal(pool.status().createErrors, 3);
+  lease.release();
+  await pool.close();
+});
+
+test("min resources are opened in the background", async () => {
+  const { pool } = counting({ min: 2 });
+  await sleep(20);
+  assert.equal(pool.size, 2);
+  assert.equal(pool.idle, 2);
+  await pool.close();
+});
+
+test("a listener that throws does not break the pool", async () => {
+  const { log, lines } = capturingLogger();
+  const { pool } = counting({ log });
+  pool.on("create", () => {
+    throw new Error("listener bug");
+  });
+  (await pool.acquire()).release();
+  assert.ok(lines.some((l) => l.event === "pool.listener_failed"));
+  await pool.close();
+});

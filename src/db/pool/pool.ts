@@ -1,0 +1,595 @@
+/**
+ * The deadline-aware pool core, generic over the resource (a pg client, a test dummy).
+ * State is three collections: `#idle` (LIFO, so the rest age out), `#all` (every open
+ * resource) and `#waiters` (FIFO). Every change ends in `#pump()`, the one scheduler.
+ */
+import diagnostics from "node:diagnostics_channel";
+import { EventEmitter } from "node:events";
+import { currentDeadline } from "../../context/index.js";
+import type { HoldfastError } from "../../errors/index.js";
+import type { PoolStatus } from "../types.js";
+import type { DestroyReason, PoolEvents } from "./events.js";
+import { LatencyWindow } from "./latency-window.js";
+import { Lease, type LeaseOwner, type Slot } from "./lease.js";
+import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "./options.js";
+import {
+  closedError,
+  deadlinePassedError,
+  type PoolFacts,
+  poolTimeoutError,
+  queueFullError,
+  unreachableError,
+} from "./pool-errors.js";
+import { RingQueue } from "./ring-queue.js";
+import { Waiter } from "./waiter.js";
+
+/** Published on every lend when someone subscribes: `{ pool, id, waitedMs, busy, waiting }`. */
+const acquireChannel = diagnostics.channel("holdfast:pool:acquire");
+
+/** HikariCP's variance: up to 2.5 % of maxLifetime, so connections opened together do not all expire together. */
+const LIFETIME_JITTER = 0.025;
+
+/** A bounded, FIFO, deadline-aware resource pool. */
+export class Pool<T> extends EventEmitter<PoolEvents> {
+  /** Name in logs, events and errors. */
+  readonly name: string;
+  readonly #o: ResolvedPoolOptions<T>;
+  readonly #idle: Slot<T>[] = [];
+  readonly #all = new Set<Slot<T>>();
+  readonly #waiters = new RingQueue<Waiter<T>>();
+  readonly #owner: LeaseOwner<T>;
+  /** Waiters not yet settled (the queue may still hold settled ones until they reach its head). */
+  #waiting = 0;
+  #creating = 0;
+  /** Idle resources being validated on behalf of some waiter. */
+  #readying = 0;
+  #destroying = 0;
+  #nextId = 1;
+  #closed = false;
+  #closeDone: (() => void) | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelay: number;
+  #createFailures = 0;
+  #lastCreateError: unknown;
+  readonly #housekeeper: NodeJS.Timeout | undefined;
+  readonly #acquireWait = new LatencyWindow();
+  readonly #usage = new LatencyWindow();
+  #timeouts = 0;
+  #queueFull = 0;
+  #creates = 0;
+  #createErrors = 0;
+  #destroys = 0;
+  #validationFailures = 0;
+  #errors = 0;
+  #leaks = 0;
+
+  /** Creates the pool; opens `min` resources in the background. */
+  constructor(options: PoolOptions<T>) {
+    super();
+    this.#o = resolvePoolOptions(options);
+    this.name = this.#o.name;
+    this.#retryDelay = this.#o.createRetryDelay;
+    this.#owner = { settle: (lease, reason) => this.#settle(lease, reason) };
+    const every = housekeepingInterval(this.#o);
+    if (every > 0) {
+      this.#housekeeper = setInterval(() => this.#housekeep(), every);
+      this.#housekeeper.unref();
+    }
+    this.#pump();
+  }
+
+  /** Resources open (busy + idle). */
+  get size(): number {
+    return this.#all.size;
+  }
+  /** Resources lent out or being checked. */
+  get busy(): number {
+    return this.#all.size - this.#idle.length;
+  }
+  /** Resources open and free. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+  /** Callers waiting. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+  /** Resources being opened. */
+  get pending(): number {
+    return this.#creating;
+  }
+  /** Acquires that failed with POOL_TIMEOUT or DB_UNAVAILABLE. */
+  get timeouts(): number {
+    return this.#timeouts;
+  }
+  /** Leases reported as leaked. */
+  get leaks(): number {
+    return this.#leaks;
+  }
+  /** Create attempts that failed (including ones that were retried). */
+  get createErrors(): number {
+    return this.#createErrors;
+  }
+  /** Resources opened. */
+  get creates(): number {
+    return this.#creates;
+  }
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Borrows a resource. Waits at most min(acquireTimeout, the request's remaining deadline);
+   * fails with DEADLINE_EXCEEDED when the deadline had already passed, POOL_QUEUE_FULL when
+   * maxWaiting callers are queued, POOL_TIMEOUT when nothing became free in time (also when the
+   * deadline cut the wait: the pool, not the handler, was the bottleneck, so 503 + Retry-After),
+   * DB_UNAVAILABLE when no resource could be opened, POOL_CLOSED after close().
+   */
+  acquire(): Promise<Lease<T>> {
+    if (this.#closed) return Promise.reject(closedError(this.name));
+    const deadline = currentDeadline();
+    // Infinity check first: outside a request there is no clock read at all.
+    const remaining = deadline.at === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : deadline.remaining();
+    if (remaining <= 0) return Promise.reject(deadlinePassedError(this.name, -remaining));
+    // Fast path: a free resource that needs no check and nobody ahead of us. No timer, no waiter.
+    if (this.#waiting === 0 && this.#idle.length > 0) {
+      const slot = this.#idle[this.#idle.length - 1];
+      const now = performance.now();
+      if (slot.expiresAt > now && (this.#o.validate === undefined || now - slot.lastCheckedAt <= this.#o.validateAfterIdle)) {
+        this.#idle.pop();
+        return Promise.resolve(this.#lend(slot, now, 0, undefined));
+      }
+    }
+    if (this.#waiting >= this.#o.maxWaiting) {
+      this.#queueFull++;
+      const err = queueFullError(this.#facts(), this.#o.maxWaiting);
+      this.#o.log?.warn({ event: "pool.queue_full", ...this.#facts(), maxWaiting: this.#o.maxWaiting }, err.message);
+      this.#emit("acquireError", err);
+      return Promise.reject(err);
+    }
+    const limit = Math.min(this.#o.acquireTimeout, remaining);
+    const stack = this.#o.leakDetectionThreshold > 0 ? acquirerStack() : undefined;
+    const waiter = new Waiter<T>(limit, remaining < this.#o.acquireTimeout, stack, (w) => this.#onWaiterTimeout(w));
+    this.#waiters.push(waiter);
+    this.#waiting++;
+    this.#pump();
+    return waiter.promise;
+  }
+
+  /** Runs `fn` with a borrowed resource and releases it afterwards, also when `fn` throws (unless `fn` settled the lease itself). */
+  async use<R>(fn: (resource: T, lease: Lease<T>) => Promise<R> | R): Promise<R> {
+    const lease = await this.acquire();
+    try {
+      return await fn(lease.resource, lease);
+    } finally {
+      if (!lease.settled) lease.release();
+    }
+  }
+
+  /** Snapshot for /status, /metrics and the doctor. */
+  status(): PoolStatus {
+    const size = this.#all.size;
+    const busy = size - this.#idle.length;
+    return {
+      size,
+      busy,
+      idle: this.#idle.length,
+      waiting: this.#waiting,
+      max: this.#o.max,
+      utilization: Math.round((busy / this.#o.max) * 1000) / 1000,
+      acquireWaitMs: this.#acquireWait.summary(),
+      usageMs: this.#usage.summary(),
+      timeouts: this.#timeouts,
+      queueFull: this.#queueFull,
+      creates: this.#creates,
+      createErrors: this.#createErrors,
+      destroys: this.#destroys,
+      validationFailures: this.#validationFailures,
+      errors: this.#errors,
+      leaks: this.#leaks,
+    };
+  }
+
+  /**
+   * Stops lending: rejects waiters with POOL_CLOSED, closes idle resources, waits for borrowed
+   * ones to come back (closing each on return), and after `forceAfterMs` closes those too.
+   */
+  async close(options: { forceAfterMs?: number } = {}): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      if (this.#housekeeper) clearInterval(this.#housekeeper);
+      if (this.#retryTimer) clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      const err = closedError(this.name);
+      for (const w of this.#waiters.drain()) {
+        if (!w.done) w.fail(err);
+      }
+      this.#waiting = 0;
+      for (const slot of this.#idle.splice(0)) this.#destroy(slot, "closed");
+    }
+    if (this.#isEmpty()) return;
+    const done = new Promise<void>((resolve) => {
+      const prev = this.#closeDone;
+      this.#closeDone = () => {
+        prev?.();
+        resolve();
+      };
+    });
+    const force = setTimeout(() => {
+      for (const slot of [...this.#all]) {
+        if (slot.lease) {
+          this.#o.log?.warn(
+            { event: "pool.close_forced", pool: this.name, id: slot.id, heldMs: Math.round(performance.now() - slot.lease.acquiredAt) },
+            `Pool "${this.name}": closing connection #${slot.id} that was still borrowed at shutdown.`,
+          );
+        }
+        this.#destroy(slot, "closed");
+      }
+    }, options.forceAfterMs ?? 10_000);
+    force.unref();
+    await done;
+    clearTimeout(force);
+  }
+
+  // ---- lending -------------------------------------------------------------------------
+
+  #lend(slot: Slot<T>, now: number, waitedMs: number, stack: string | undefined): Lease<T> {
+    const lease = new Lease(this.#owner, slot, now);
+    slot.lease = lease;
+    this.#acquireWait.record(waitedMs);
+    if (this.#o.leakDetectionThreshold > 0) {
+      // The stack is captured only with leak detection on: new Error().stack costs microseconds.
+      lease.stack = stack ?? acquirerStack();
+      lease.leakTimer = setTimeout(() => this.#reportLeak(lease), this.#o.leakDetectionThreshold);
+      lease.leakTimer.unref();
+    }
+    if (acquireChannel.hasSubscribers) {
+      acquireChannel.publish({ pool: this.name, id: slot.id, waitedMs, busy: this.busy, waiting: this.#waiting });
+    }
+    if (this.listenerCount("acquire") > 0) this.#emit("acquire", { id: slot.id, waitedMs });
+    return lease;
+  }
+
+  /** Gives `slot` to the oldest live waiter; returns false when there is none. */
+  #grantNext(slot: Slot<T>): boolean {
+    for (let w = this.#waiters.shift(); w !== undefined; w = this.#waiters.shift()) {
+      if (w.done) continue;
+      this.#waiting--;
+      const now = performance.now();
+      w.grant(this.#lend(slot, now, now - w.startedAt, w.stack));
+      return true;
+    }
+    return false;
+  }
+
+  #settle(lease: Lease<T>, destroyReason: unknown): void {
+    const slot = lease.slot;
+    slot.lease = undefined;
+    const now = performance.now();
+    const heldMs = now - lease.acquiredAt;
+    this.#usage.record(heldMs);
+    if (lease.leakTimer) clearTimeout(lease.leakTimer);
+    if (this.listenerCount("release") > 0) this.#emit("release", { id: slot.id, heldMs });
+    if (destroyReason !== undefined) {
+      this.#errors++;
+      this.#destroy(slot, "broken", destroyReason);
+    } else if (this.#closed) {
+      this.#destroy(slot, "closed");
+    } else if (slot.expiresAt <= now) {
+      this.#destroy(slot, "lifetime");
+    } else {
+      slot.lastUsedAt = now;
+      slot.lastCheckedAt = now;
+      // Direct hand-off to the head of the queue: the resource was just in use, so no check is needed.
+      if (this.#waiting > this.#readying && this.#grantNext(slot)) return;
+      this.#idle.push(slot);
+      return;
+    }
+    this.#pump();
+  }
+
+  // ---- the scheduler -------------------------------------------------------------------
+
+  /** Matches idle resources to waiters, then opens resources for the waiters left and up to `min`. */
+  #pump(): void {
+    if (this.#closed) return;
+    while (this.#waiting > this.#readying && this.#idle.length > 0) {
+      const slot = this.#idle.pop() as Slot<T>;
+      const now = performance.now();
+      if (slot.expiresAt <= now) {
+        this.#destroy(slot, "lifetime");
+      } else if (this.#o.validate !== undefined && now - slot.lastCheckedAt > this.#o.validateAfterIdle) {
+        this.#validateForWaiter(slot);
+      } else if (!this.#grantNext(slot)) {
+        this.#idle.push(slot);
+        break;
+      }
+    }
+    // While a create retry is scheduled, its timer calls pump again: no busy loop against a dead database.
+    if (this.#retryTimer !== undefined) return;
+    const open = this.#all.size + this.#creating;
+    const forWaiters = this.#waiting - this.#readying - this.#creating;
+    const forMin = this.#o.min - open;
+    const want = Math.min(Math.max(forWaiters, forMin), this.#o.max - open);
+    for (let i = 0; i < want; i++) this.#create();
+  }
+
+  #create(): void {
+    this.#creating++;
+    const started = performance.now();
+    attempt(this.#o.create).then(
+      (resource) => {
+        this.#creating--;
+        this.#createFailures = 0;
+        this.#lastCreateError = undefined;
+        this.#retryDelay = this.#o.createRetryDelay;
+        if (this.#closed) {
+          this.#destroying++;
+          void attempt(() => this.#o.destroy(resource)).finally(() => {
+            this.#destroying--;
+            this.#checkClosed();
+          });
+          return;
+        }
+        const now = performance.now();
+        const lifetime = this.#o.maxLifetime;
+        const slot: Slot<T> = {
+          id: this.#nextId++,
+          resource,
+          createdAt: now,
+          expiresAt: lifetime > 0 ? now + lifetime - Math.random() * lifetime * LIFETIME_JITTER : Number.POSITIVE_INFINITY,
+          lastUsedAt: now,
+          lastCheckedAt: now,
+          lease: undefined,
+        };
+        this.#all.add(slot);
+        this.#creates++;
+        this.#emit("create", { id: slot.id, ms: now - started });
+        if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
+        this.#pump();
+      },
+      (error: unknown) => {
+        this.#creating--;
+        this.#createErrors++;
+        this.#createFailures++;
+        this.#lastCreateError = error;
+        if (this.#closed) {
+          this.#checkClosed();
+          return;
+        }
+        const scheduled = this.#retryTimer === undefined;
+        const retryInMs = scheduled ? this.#scheduleRetry() : 0;
+        if (scheduled) {
+          this.#o.log?.warn(
+            {
+              event: "pool.create_failed",
+              ...this.#facts(),
+              consecutiveFailures: this.#createFailures,
+              retryInMs,
+              err: errorText(error),
+            },
+            `Pool "${this.name}": opening a connection failed (${errorText(error)}); attempt ${this.#createFailures} in a row, retrying in ${retryInMs} ms.`,
+          );
+        }
+        this.#emit("createError", { error, consecutiveFailures: this.#createFailures, retryInMs });
+      },
+    );
+  }
+
+  /** Exponential backoff with ±20 % jitter, capped; the timer is unref()'d so it never holds the process open. */
+  #scheduleRetry(): number {
+    const delay = Math.round(this.#retryDelay * (0.8 + Math.random() * 0.4));
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.createRetryMaxDelay);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#pump();
+    }, delay);
+    this.#retryTimer.unref();
+    return delay;
+  }
+
+  #validateForWaiter(slot: Slot<T>): void {
+    this.#readying++;
+    this.#check(slot, "borrow", (ok) => {
+      this.#readying--;
+      if (ok && this.#closed) this.#destroy(slot, "closed");
+      else if (ok) {
+        slot.lastCheckedAt = performance.now();
+        if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
+      }
+      this.#pump();
+    });
+  }
+
+  /** Runs validate (borrow) or ping (keepalive), bounded by acquireTimeout; a failure destroys the slot. */
+  #check(slot: Slot<T>, during: "borrow" | "keepalive", then: (ok: boolean) => void): void {
+    const fn =
+      during === "borrow"
+        ? async () => {
+            if (!(await (this.#o.validate as (r: T) => Promise<boolean> | boolean)(slot.resource))) throw new Error("validate() returned false");
+          }
+        : () => (this.#o.ping as (r: T) => Promise<unknown>)(slot.resource);
+    withTimeout(attempt(fn), Math.max(this.#o.acquireTimeout, 1000)).then(
+      () => then(true),
+      (error: unknown) => {
+        this.#validationFailures++;
+        this.#o.log?.warn(
+          { event: "pool.validation_failed", pool: this.name, id: slot.id, during, err: errorText(error) },
+          `Pool "${this.name}": connection #${slot.id} failed its ${during === "borrow" ? "check on borrow" : "keepalive ping"} (${errorText(error)}); replacing it.`,
+        );
+        this.#emit("validationFailed", { id: slot.id, error, during });
+        this.#destroy(slot, during === "borrow" ? "validation" : "keepalive", error);
+        then(false);
+      },
+    );
+  }
+
+  #destroy(slot: Slot<T>, reason: DestroyReason, error?: unknown): void {
+    if (!this.#all.delete(slot)) return;
+    this.#destroys++;
+    this.#destroying++;
+    this.#emit("destroy", error === undefined ? { id: slot.id, reason } : { id: slot.id, reason, error });
+    attempt(() => this.#o.destroy(slot.resource))
+      .catch((err: unknown) => {
+        this.#errors++;
+        this.#o.log?.warn(
+          { event: "pool.destroy_failed", pool: this.name, id: slot.id, err: errorText(err) },
+          `Pool "${this.name}": closing connection #${slot.id} failed (${errorText(err)}); it is dropped anyway.`,
+        );
+      })
+      .finally(() => {
+        this.#destroying--;
+        this.#checkClosed();
+      });
+  }
+
+  // ---- timeouts, leaks, housekeeping ---------------------------------------------------
+
+  #onWaiterTimeout(w: Waiter<T>): HoldfastError {
+    this.#waiting--;
+    this.#timeouts++;
+    const waited = performance.now() - w.startedAt;
+    const facts = this.#facts();
+    // Nothing open and the last attempts failed: the database is the problem, not pool pressure.
+    const unreachable = this.#all.size === 0 && this.#createFailures > 0;
+    const err = unreachable
+      ? unreachableError(facts, waited, this.#createFailures, this.#lastCreateError)
+      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline);
+    this.#o.log?.warn(
+      {
+        event: unreachable ? "db.unavailable" : "pool.timeout",
+        ...facts,
+        waitedMs: Math.round(waited),
+        acquireTimeoutMs: this.#o.acquireTimeout,
+        cutByDeadline: w.cutByDeadline,
+      },
+      err.message,
+    );
+    this.#emit("acquireError", err);
+    // A timed-out waiter may have been the reason a create was pending; nothing else to undo.
+    return err;
+  }
+
+  #reportLeak(lease: Lease<T>): void {
+    if (lease.settled) return;
+    this.#leaks++;
+    const heldMs = Math.round(performance.now() - lease.acquiredAt);
+    this.#o.log?.warn(
+      { event: "pool.leak", ...this.#facts(), id: lease.slot.id, heldMs, thresholdMs: this.#o.leakDetectionThreshold, stack: lease.stack },
+      `Pool "${this.name}": connection #${lease.slot.id} has been held for ${heldMs} ms (db.pool.leakDetectionThreshold ${this.#o.leakDetectionThreshold} ms) ` +
+        "and not released. The stack below shows who acquired it; make sure every path releases it (pool.use() / db.transaction() do).",
+    );
+    this.#emit("leak", { id: lease.slot.id, heldMs, stack: lease.stack });
+  }
+
+  /** Closes idle resources past idleTimeout (down to min) or maxLifetime, and pings idle ones due a keepalive. */
+  #housekeep(): void {
+    if (this.#closed) return;
+    const now = performance.now();
+    const { idleTimeout, keepaliveInterval, min } = this.#o;
+    // Oldest-returned first: the idle list is LIFO, so index 0 has waited longest.
+    for (const slot of [...this.#idle]) {
+      const expired = slot.expiresAt <= now;
+      const tooIdle = idleTimeout > 0 && now - slot.lastUsedAt > idleTimeout && this.#all.size > min;
+      const duePing = keepaliveInterval > 0 && this.#o.ping !== undefined && now - slot.lastCheckedAt >= keepaliveInterval;
+      if (!expired && !tooIdle && !duePing) continue;
+      this.#idle.splice(this.#idle.indexOf(slot), 1);
+      if (expired || tooIdle) {
+        this.#destroy(slot, expired ? "lifetime" : "idle");
+        continue;
+      }
+      this.#check(slot, "keepalive", (ok) => {
+        // On failure #check has already destroyed the slot.
+        if (ok && this.#closed) this.#destroy(slot, "closed");
+        else if (ok) {
+          slot.lastCheckedAt = performance.now();
+          if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
+        }
+        this.#pump();
+      });
+    }
+    this.#pump();
+  }
+
+  // ---- small helpers -------------------------------------------------------------------
+
+  #facts(): PoolFacts {
+    const size = this.#all.size;
+    return { pool: this.name, size, busy: size - this.#idle.length, idle: this.#idle.length, waiting: this.#waiting, max: this.#o.max };
+  }
+
+  #isEmpty(): boolean {
+    return this.#all.size === 0 && this.#creating === 0 && this.#destroying === 0;
+  }
+
+  #checkClosed(): void {
+    if (this.#closed && this.#closeDone && this.#isEmpty()) {
+      const done = this.#closeDone;
+      this.#closeDone = undefined;
+      done();
+    }
+  }
+
+  /** Emits without letting a listener's exception break the pool's bookkeeping. */
+  #emit<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: PoolEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#o.log?.error(
+        { event: "pool.listener_failed", pool: this.name, poolEvent: event, err: errorText(err) },
+        `A listener of pool event "${String(event)}" threw: ${errorText(err)}`,
+      );
+    }
+  }
+}
+
+/** Picks a housekeeping period: half the shortest of idleTimeout / maxLifetime / keepaliveInterval, within 10 ms..5 s. */
+function housekeepingInterval(o: { idleTimeout: number; maxLifetime: number; keepaliveInterval: number }): number {
+  const periods = [o.idleTimeout, o.maxLifetime, o.keepaliveInterval].filter((n) => n > 0);
+  if (periods.length === 0) return 0;
+  return Math.min(5000, Math.max(10, Math.min(...periods) / 2));
+}
+
+/** Calls `fn`, turning a synchronous throw into a rejection. */
+function attempt<R>(fn: () => Promise<R> | R): Promise<R> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function withTimeout<R>(p: Promise<R>, ms: number): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+const POOL_FRAME = /[\\/]db[\\/]pool[\\/](pool|lease|waiter)\.[jt]s:/;
+
+function acquirerStack(): string | undefined {
+  const stack = new Error("acquired here").stack;
+  // Keep only frames outside the pool so the stack starts at the code that borrowed.
+  return stack
+    ?.split("\n")
+    .slice(1)
+    .filter((line) => !POOL_FRAME.test(line))
+    .join("\n");
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return (err as { code?: unknown }).code ? `${String((err as { code?: unknown }).code)}: ${err.message}` : err.message;
+  return String(err);
+}
