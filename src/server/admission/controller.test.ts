@@ -1,0 +1,277 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { configSchema } from "../../config/schema.js";
+import { Deadline } from "../../context/index.js";
+import { type AdmissionDeps, type AdmissionOptions, Controller } from "./controller.js";
+import { DrainRate } from "./drain-rate.js";
+import { EventLoopGuard } from "./event-loop-guard.js";
+import { RoutePriorities } from "./route-priorities.js";
+import type { AdmitResult } from "./types.js";
+
+function options(o: Record<string, unknown> = {}): AdmissionOptions {
+  return configSchema.parse({ admission: { mode: "fixed", limit: 2, queueSize: 3, queueTarget: "20ms", queueInterval: "100ms", ...o } }).admission;
+}
+
+function make(o: Record<string, unknown> = {}, deps: AdmissionDeps = {}) {
+  const clock = { t: 1000 };
+  const c = new Controller(options(o), { now: () => clock.t, eventLoopGuard: false, ...deps });
+  return { c, clock };
+}
+
+function req(path = "/x", deadline = Deadline.NONE, signal = new AbortController().signal) {
+  return { path, deadline, signal };
+}
+
+function sync(r: AdmitResult | Promise<AdmitResult>): AdmitResult {
+  assert.ok(!(r instanceof Promise), "expected a synchronous answer");
+  return r;
+}
+
+function granted(r: AdmitResult) {
+  assert.ok(r.admitted, `expected admitted, got ${r.admitted ? "" : r.reason}`);
+  return r.ticket;
+}
+
+describe("admission controller", () => {
+  it("admits synchronously while under the limit and counts in-flight", () => {
+    const { c } = make();
+    const t1 = granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    assert.equal(c.status().inflight, 2);
+    t1.release({ latencyMs: 1, ok: true });
+    assert.equal(c.status().inflight, 1);
+    t1.release({ latencyMs: 1, ok: true }); // double release is ignored, not double-counted
+    assert.equal(c.status().inflight, 1);
+  });
+
+  it("queues past the limit and runs the waiter when a slot frees", async () => {
+    const { c } = make();
+    const t1 = granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    const p = c.admit(req());
+    assert.ok(p instanceof Promise);
+    assert.equal(c.status().queued, 1);
+    t1.release({ latencyMs: 1, ok: true });
+    const r = await p;
+    assert.ok(r.admitted);
+    assert.equal(c.status().queued, 0);
+  });
+
+  it("sheds at once with 503 OVERLOADED and an integer Retry-After when the queue is full", () => {
+    const { c } = make();
+    for (let i = 0; i < 2; i++) granted(sync(c.admit(req())));
+    for (let i = 0; i < 3; i++) c.admit(req());
+    const r = sync(c.admit(req()));
+    assert.ok(!r.admitted);
+    assert.equal(r.reason, "queue-full");
+    assert.equal(r.error.code, "OVERLOADED");
+    assert.equal(r.error.httpStatus, 503);
+    assert.ok(Number.isInteger(r.error.retryAfter) && (r.error.retryAfter ?? 0) >= 1 && (r.error.retryAfter ?? 0) <= 30);
+    assert.equal(c.status().shed["queue-full"], 1);
+  });
+
+  it("never sheds critical routes (health checks and configured ones), even far past the limit", () => {
+    const { c } = make({ routes: [{ path: "/admin", priority: "critical" }], queueSize: 0 });
+    for (let i = 0; i < 2; i++) granted(sync(c.admit(req())));
+    for (let i = 0; i < 50; i++) {
+      granted(sync(c.admit(req("/healthz"))));
+      granted(sync(c.admit(req("/readyz"))));
+      granted(sync(c.admit(req("/admin/users"))));
+    }
+    c.guard.level = 2;
+    granted(sync(c.admit(req("/healthz"))));
+  });
+
+  it("sheds sheddable routes first: at the limit they never queue", () => {
+    const { c } = make({ routes: [{ path: "/export", priority: "sheddable" }] });
+    for (let i = 0; i < 2; i++) granted(sync(c.admit(req())));
+    const r = sync(c.admit(req("/export/csv")));
+    assert.ok(!r.admitted && r.reason === "limit");
+    assert.ok(c.admit(req("/other")) instanceof Promise);
+  });
+
+  it("drops a queued request whose client went away and never runs it", async () => {
+    const { c } = make();
+    const t1 = granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    const ac = new AbortController();
+    const p = c.admit(req("/x", Deadline.NONE, ac.signal));
+    ac.abort();
+    const r = await p;
+    assert.ok(!r.admitted && r.reason === "client-gone");
+    assert.equal(c.status().queued, 0);
+    t1.release({ latencyMs: 1, ok: true });
+    assert.equal(c.status().inflight, 1, "the freed slot was not given to the gone client");
+    assert.equal(c.status().shed["client-gone"], 1);
+  });
+
+  it("sheds a request already gone before admission", () => {
+    const { c } = make();
+    const ac = new AbortController();
+    ac.abort();
+    const r = sync(c.admit(req("/x", Deadline.NONE, ac.signal)));
+    assert.ok(!r.admitted && r.reason === "client-gone");
+  });
+
+  it("drops queued requests whose deadline can no longer be met", async () => {
+    const { c } = make();
+    granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    const r0 = sync(c.admit(req("/x", new Deadline(performance.now() - 1))));
+    assert.ok(!r0.admitted && r0.reason === "deadline", "an expired deadline is not queued");
+    const p = c.admit(req("/x", new Deadline(performance.now() + 5)));
+    await new Promise((r) => setTimeout(r, 10));
+    c.sweep();
+    const r = await p;
+    assert.ok(!r.admitted && r.reason === "deadline");
+  });
+
+  it("sheds by queueing delay: up to interval normally, only target under sustained overload", async () => {
+    const { c, clock } = make();
+    const t1 = granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    const early = c.admit(req());
+    clock.t += 50; // within interval (100 ms): still waits
+    c.sweep();
+    assert.equal(c.status().queued, 1);
+    clock.t += 60; // 110 ms > interval
+    c.sweep();
+    const r = await early;
+    assert.ok(!r.admitted && r.reason === "queue-delay");
+    // Standing queue: keep the queue non-empty for longer than interval.
+    const a = c.admit(req());
+    clock.t += 15;
+    const b = c.admit(req());
+    clock.t += 15;
+    const d = c.admit(req());
+    // Not yet overloaded (queue non-empty for 30 ms): nothing shed at 30 ms waits.
+    c.sweep();
+    assert.equal(c.status().queued, 3);
+    clock.t += 80; // non-empty for 110 ms > interval → overloaded, max wait = target (20 ms)
+    c.sweep();
+    const fresh = c.admit(req());
+    for (const p of [a, b, d]) {
+      const x = await p;
+      assert.ok(!x.admitted && x.reason === "queue-delay");
+    }
+    // The freshest request (waited 0 ms) survives and runs on the next free slot.
+    t1.release({ latencyMs: 1, ok: true });
+    assert.ok((await fresh).admitted);
+  });
+
+  it("serves newest first under sustained overload (adaptive LIFO), oldest first otherwise", async () => {
+    const order: string[] = [];
+    for (const lifo of [true, false]) {
+      const { c, clock } = make({ queueTarget: "1s", queueInterval: "100ms" }, { adaptiveLifo: lifo });
+      const t = [granted(sync(c.admit(req()))), granted(sync(c.admit(req())))];
+      const first = c.admit(req());
+      clock.t += 150; // standing queue
+      const second = c.admit(req());
+      void first.then((r) => r.admitted && order.push(`${lifo}:first`));
+      void second.then((r) => r.admitted && order.push(`${lifo}:second`));
+      t[0]?.release({ latencyMs: 1, ok: true });
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(order, ["true:second", "false:first"]);
+  });
+
+  it("under sustained overload a full queue drops its oldest waiter for the new request", async () => {
+    const { c, clock } = make({ queueTarget: "1s" });
+    granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    const oldest = c.admit(req());
+    c.admit(req());
+    c.admit(req());
+    clock.t += 150;
+    const fresh = c.admit(req());
+    assert.ok(fresh instanceof Promise);
+    const r = await oldest;
+    assert.ok(!r.admitted && r.reason === "queue-full");
+  });
+
+  it("grades the event-loop guard: level 1 sheds sheddable only, level 2 all but critical", () => {
+    const { c } = make({ routes: [{ path: "/bulk", priority: "sheddable" }] });
+    c.guard.level = 1;
+    assert.equal(sync(c.admit(req("/bulk"))).admitted, false);
+    granted(sync(c.admit(req("/x"))));
+    c.guard.level = 2;
+    const r = sync(c.admit(req("/x")));
+    assert.ok(!r.admitted && r.reason === "event-loop");
+    granted(sync(c.admit(req("/healthz"))));
+    const g = new EventLoopGuard({ delayMs: 200, utilization: 0.98 });
+    assert.equal(g.evaluate(50, 0.5), 0);
+    assert.equal(g.evaluate(250, 0.5), 1);
+    assert.equal(g.evaluate(50, 0.99), 1);
+    assert.equal(g.evaluate(450, 0.5), 2);
+    assert.equal(new EventLoopGuard({ delayMs: 0, utilization: 0 }).evaluate(10_000, 1), 0);
+  });
+
+  it("mode off admits everything; fixed mode holds its limit", () => {
+    const off = make({ mode: "off" }).c;
+    for (let i = 0; i < 100; i++) granted(sync(off.admit(req())));
+    const fixed = make({ mode: "fixed", limit: 3, queueSize: 0 }).c;
+    for (let i = 0; i < 3; i++) granted(sync(fixed.admit(req())));
+    const r = sync(fixed.admit(req()));
+    assert.ok(!r.admitted && r.reason === "limit");
+    assert.equal(fixed.status().limit, 3);
+  });
+
+  it("adaptive mode learns a lower limit when latency rises with concurrency", () => {
+    const { c, clock } = make({ mode: "adaptive", limit: 100, minLimit: 4, maxLimit: 1000, queueSize: 0 }, { limit: { probeIntervalMs: 0 } });
+    // Unloaded: 2 ms requests one at a time teach the baseline.
+    for (let i = 0; i < 30; i++) {
+      const t = granted(sync(c.admit(req())));
+      clock.t += 2;
+      t.release({ latencyMs: 2, ok: true });
+      clock.t += 10;
+    }
+    // Saturated CPU-bound worker: latency = 2 ms × in-flight.
+    for (let round = 0; round < 300; round++) {
+      const tickets = [];
+      for (;;) {
+        const r = sync(c.admit(req()));
+        if (!r.admitted) break;
+        tickets.push(r.ticket);
+      }
+      clock.t += 2 * tickets.length;
+      for (const t of tickets) t.release({ latencyMs: 0, ok: true });
+    }
+    const limit = c.status().limit;
+    assert.ok(limit >= 4 && limit <= 12, `limit ${limit}`);
+  });
+});
+
+describe("route priorities", () => {
+  it("matches the longest prefix on path-segment boundaries", () => {
+    const p = new RoutePriorities([
+      { path: "/api", priority: "sheddable" },
+      { path: "/api/orders", priority: "critical" },
+    ]);
+    assert.equal(p.of("/api/x"), "sheddable");
+    assert.equal(p.of("/api"), "sheddable");
+    assert.equal(p.of("/apix"), "normal");
+    assert.equal(p.of("/api/orders/7"), "critical");
+    assert.equal(p.of("/healthz"), "critical");
+  });
+
+  it("keeps health checks critical even when configured otherwise", () => {
+    assert.equal(new RoutePriorities([{ path: "/healthz", priority: "sheddable" }]).of("/healthz"), "critical");
+  });
+});
+
+describe("drain rate → Retry-After", () => {
+  it("is the time to drain the work ahead at the measured completion rate, clamped 1..30 s", () => {
+    const d = new DrainRate(0);
+    assert.equal(d.retryAfter(0, 10), 30, "nothing completed yet: the longest honest answer");
+    let t = 0;
+    // 1000/s for 4 s
+    for (let i = 0; i < 4000; i++) {
+      t += 1;
+      d.completed(t);
+    }
+    assert.ok(Math.abs(d.perSecond - 1000) < 50, `rate ${d.perSecond}`);
+    assert.equal(d.retryAfter(t, 10), 1);
+    assert.equal(d.retryAfter(t, 4500), 5);
+    assert.equal(d.retryAfter(t, 1e9), 30);
+  });
+});

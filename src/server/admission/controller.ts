@@ -1,0 +1,326 @@
+/**
+ * Admission control for one worker: route priority → event-loop guard → concurrency limit →
+ * bounded CoDel/adaptive-LIFO queue → 503 OVERLOADED with Retry-After.
+ *
+ * The admitted fast path (a free slot, empty queue) is synchronous and allocates two small
+ * objects (the result and the ticket). Everything that waits lives in the queue and is
+ * resolved by `#pump()`, called after every change (release, limit change, sweep).
+ */
+import type { Config } from "../../config/index.js";
+import { errors, type HoldfastError } from "../../errors/index.js";
+import { silentLogger, type Logger } from "../../telemetry/index.js";
+import { AdmissionQueue, type QueueEntry } from "./admission-queue.js";
+import { DrainRate } from "./drain-rate.js";
+import { EventLoopGuard } from "./event-loop-guard.js";
+import { GradientLimit, type GradientLimitOptions } from "./gradient-limit.js";
+import { RoutePriorities } from "./route-priorities.js";
+import type {
+  AdmissionController,
+  AdmissionRequest,
+  AdmissionStatus,
+  AdmissionTicket,
+  AdmitResult,
+  Priority,
+  ShedReason,
+} from "./types.js";
+
+/** admission.* as parsed by the config schema (durations in ms). */
+export type AdmissionOptions = Config["admission"];
+
+/** Collaborators and tuning knobs that are not user configuration. */
+export interface AdmissionDeps {
+  /** Logger for state transitions (overload entered/left, limit changes at debug). */
+  log?: Logger;
+  /** Monotonic clock in ms; default performance.now. Injected by deterministic tests. */
+  now?: () => number;
+  /** Serve the queue LIFO under sustained overload (Facebook's adaptive LIFO). Default true. */
+  adaptiveLifo?: boolean;
+  /** Start the event-loop guard's sampling timer. Default true. */
+  eventLoopGuard?: boolean;
+  /** Tuning passed to the adaptive limit (windows, probe interval). */
+  limit?: Partial<Omit<GradientLimitOptions, "initial" | "min" | "max">>;
+}
+
+const REASON_TEXT: Record<ShedReason, string> = {
+  limit: "The worker is at its concurrency limit and this route is shed first; retry after the Retry-After delay.",
+  "queue-full": "The worker is at its concurrency limit and its wait queue is full; retry after the Retry-After delay.",
+  "queue-delay": "The request waited in the admission queue longer than the overload target; retry after the Retry-After delay.",
+  deadline: "The request could not finish within its deadline given the current queue; retry after the Retry-After delay.",
+  "client-gone": "The client went away while the request was queued; it was never run.",
+  "event-loop": "The worker's event loop is overloaded, so lower-priority requests are shed; retry after the Retry-After delay.",
+};
+
+interface Waiter extends QueueEntry {
+  readonly req: AdmissionRequest;
+  readonly resolve: (r: AdmitResult) => void;
+  readonly onAbort: () => void;
+}
+
+/** Held by an admitted request; records when it started so the limit learns service time. */
+class Ticket implements AdmissionTicket {
+  readonly #c: Controller;
+  readonly #start: number;
+  readonly #epoch: number;
+  #released = false;
+
+  constructor(c: Controller, start: number, epoch: number) {
+    this.#c = c;
+    this.#start = start;
+    this.#epoch = epoch;
+  }
+
+  release(outcome: { latencyMs: number; ok: boolean }): void {
+    if (this.#released) {
+      this.#c.doubleRelease();
+      return;
+    }
+    this.#released = true;
+    this.#c.released(this.#start, this.#epoch, outcome.ok);
+  }
+}
+
+/** The implementation behind createAdmissionController (exported for white-box tests). */
+export class Controller implements AdmissionController {
+  readonly mode: AdmissionOptions["mode"];
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #routes: RoutePriorities;
+  readonly #limit: GradientLimit | undefined;
+  readonly #fixedLimit: number;
+  readonly #queue: AdmissionQueue<Waiter>;
+  readonly #guard: EventLoopGuard;
+  readonly #drain: DrainRate;
+  readonly #lifo: boolean;
+  readonly #sweepMs: number;
+  #inflight = 0;
+  #admitted = 0;
+  #queueDelayMs = 0;
+  readonly #shed: Record<ShedReason, number> = { limit: 0, "queue-full": 0, "queue-delay": 0, deadline: 0, "client-gone": 0, "event-loop": 0 };
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #overloaded = false;
+  #overloadSince = 0;
+  #shedAtOverloadStart = 0;
+
+  constructor(o: AdmissionOptions, deps: AdmissionDeps = {}) {
+    this.mode = o.mode;
+    this.#now = deps.now ?? (() => performance.now());
+    this.#log = deps.log ?? silentLogger();
+    const now = this.#now();
+    this.#routes = new RoutePriorities(o.routes);
+    this.#fixedLimit = o.limit;
+    if (o.mode === "adaptive") {
+      this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, ...deps.limit }, now);
+      this.#limit.onUpdate = (u) => this.#log.debug({ event: "admission.limit", ...u }, "adaptive concurrency limit updated");
+    }
+    this.#queue = new AdmissionQueue<Waiter>(o.queueSize, o.queueTarget, o.queueInterval, now);
+    this.#sweepMs = Math.max(2, Math.min(10, Math.floor(o.queueTarget / 2)));
+    this.#lifo = deps.adaptiveLifo ?? true;
+    this.#drain = new DrainRate(now);
+    this.#guard = new EventLoopGuard({ delayMs: o.eventLoopDelay, utilization: o.eventLoopUtilization });
+    if (o.mode !== "off" && (deps.eventLoopGuard ?? true)) this.#guard.start();
+  }
+
+  /** The enforced concurrency limit right now. */
+  get limit(): number {
+    if (this.mode === "off") return Number.POSITIVE_INFINITY;
+    return this.#limit ? this.#limit.limit : this.#fixedLimit;
+  }
+
+  /** The event-loop guard (exposed so tests can drive its level). */
+  get guard(): EventLoopGuard {
+    return this.#guard;
+  }
+
+  admit(req: AdmissionRequest): AdmitResult | Promise<AdmitResult> {
+    const now = this.#now();
+    if (this.mode === "off") return this.#grant(now, 0);
+    const priority: Priority = this.#routes.of(req.path);
+    if (priority === "critical") return this.#grant(now, 0);
+    const level = this.#guard.level;
+    if (level === 2 || (level === 1 && priority === "sheddable")) return this.#reject("event-loop", now);
+    if (req.signal.aborted) return this.#reject("client-gone", now);
+    // Fast path: a free slot and nobody waiting ahead.
+    if (this.#inflight < this.limit && this.#queue.length === 0) return this.#grant(now, 0);
+    if (priority === "sheddable" || this.#queue.capacity === 0) return this.#reject("limit", now);
+    const expected = this.#expectedServiceMs();
+    if (req.deadline.remaining() < expected) return this.#reject("deadline", now);
+    if (this.#queue.length >= this.#queue.capacity) {
+      // Under sustained overload the oldest waiter is the least likely to be useful: drop it for the new one.
+      const oldest = this.#lifo && this.#queue.overloaded(now) ? this.#queue.peekOldest() : undefined;
+      if (!oldest) return this.#reject("queue-full", now);
+      this.#dropWaiter(oldest, "queue-full", now);
+    }
+    return new Promise<AdmitResult>((resolve) => {
+      const w: Waiter = {
+        enqueuedAt: now,
+        done: false,
+        req,
+        resolve,
+        onAbort: () => {
+          if (w.done) return;
+          this.#dropWaiter(w, "client-gone", this.#now());
+        },
+      };
+      req.signal.addEventListener("abort", w.onAbort, { once: true });
+      this.#queue.push(w, now);
+      this.#armSweep();
+    });
+  }
+
+  /** Latency a queued request should expect once admitted: the learned baseline, else 0. */
+  #expectedServiceMs(): number {
+    const b = this.#limit?.baselineMs;
+    return b !== undefined && Number.isFinite(b) ? b : 0;
+  }
+
+  #grant(now: number, queuedMs: number): AdmitResult {
+    this.#inflight++;
+    this.#admitted++;
+    return { admitted: true, ticket: new Ticket(this, now, this.#limit ? this.#limit.epoch : 0), queuedMs };
+  }
+
+  #overloadError(reason: ShedReason, now: number): HoldfastError {
+    const queued = this.#queue.length;
+    const retryAfter = this.#drain.retryAfter(now, this.#inflight + queued + 1);
+    // A shed's stack trace says nothing useful and capturing it is the costliest part of the 503.
+    const prev = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return errors.overloaded(REASON_TEXT[reason], {
+        retryAfter,
+        details: { reason, limit: this.limit, inflight: this.#inflight, queued },
+      });
+    } finally {
+      Error.stackTraceLimit = prev;
+    }
+  }
+
+  #reject(reason: ShedReason, now: number): AdmitResult {
+    this.#shed[reason]++;
+    return { admitted: false, reason, error: this.#overloadError(reason, now) };
+  }
+
+  #dropWaiter(w: Waiter, reason: ShedReason, now: number): void {
+    this.#queue.remove(w, now);
+    w.req.signal.removeEventListener("abort", w.onAbort);
+    this.#noteDelay(now - w.enqueuedAt);
+    w.resolve(this.#reject(reason, now));
+  }
+
+  #noteDelay(ms: number): void {
+    this.#queueDelayMs = this.#queueDelayMs * 0.9 + ms * 0.1;
+  }
+
+  /** Ticket.release lands here. */
+  released(start: number, epoch: number, ok: boolean): void {
+    const now = this.#now();
+    this.#inflight--;
+    this.#drain.completed(now);
+    if (this.#limit) {
+      this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
+      this.#limit.inflightChanged(this.#inflight);
+    }
+    if (this.#queue.length > 0) this.#pump(now);
+  }
+
+  /** A second release of one ticket: a bug in the caller, logged, never double-counted. */
+  doubleRelease(): void {
+    this.#log.warn({ event: "admission.double-release" }, "an admission ticket was released twice; the second release was ignored");
+  }
+
+  /** Runs waiters while there is room; sheds those that waited too long or cannot meet their deadline. */
+  #pump(now: number): void {
+    const lifo = this.#lifo && this.#queue.overloaded(now);
+    this.#noteOverload(now);
+    const maxWait = this.#queue.maxWait(now);
+    const expected = this.#expectedServiceMs();
+    while (this.#inflight < this.limit && this.#queue.length > 0) {
+      const w = this.#queue.take(now, lifo);
+      if (!w) break;
+      w.req.signal.removeEventListener("abort", w.onAbort);
+      const waited = now - w.enqueuedAt;
+      this.#noteDelay(waited);
+      if (waited > maxWait) w.resolve(this.#reject("queue-delay", now));
+      else if (w.req.deadline.remaining() < expected) w.resolve(this.#reject("deadline", now));
+      else w.resolve(this.#grant(now, waited));
+    }
+  }
+
+  /** Periodic check while anyone waits: sheds entries past their allowed wait even if nothing completes. */
+  sweep(): void {
+    const now = this.#now();
+    this.#noteOverload(now);
+    const maxWait = this.#queue.maxWait(now);
+    const expected = this.#expectedServiceMs();
+    // Oldest first: once the oldest is within bounds, everyone behind it is younger.
+    for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
+      if (now - w.enqueuedAt > maxWait) this.#dropWaiter(w, "queue-delay", now);
+      else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
+      else break;
+    }
+    if (this.#queue.length > 0) this.#pump(now);
+  }
+
+  #armSweep(): void {
+    if (this.#sweepTimer) return;
+    this.#sweepTimer = setInterval(() => {
+      this.sweep();
+      if (this.#queue.length === 0 && this.#sweepTimer) {
+        clearInterval(this.#sweepTimer);
+        this.#sweepTimer = undefined;
+        this.#noteOverload(this.#now());
+      }
+    }, this.#sweepMs);
+    this.#sweepTimer.unref();
+  }
+
+  /** Logs entering and leaving sustained overload (once per transition, not per request). */
+  #noteOverload(now: number): void {
+    const over = this.#queue.overloaded(now);
+    if (over === this.#overloaded) return;
+    this.#overloaded = over;
+    const shedTotal = this.#shedTotal();
+    if (over) {
+      this.#overloadSince = now;
+      this.#shedAtOverloadStart = shedTotal;
+      this.#log.warn(
+        { event: "admission.overload", limit: this.limit, inflight: this.#inflight, queued: this.#queue.length },
+        "sustained overload: the admission queue has not emptied for a whole interval; serving newest first and shedding waits past the target",
+      );
+    } else {
+      this.#log.info(
+        { event: "admission.recovered", durationMs: Math.round(now - this.#overloadSince), shed: shedTotal - this.#shedAtOverloadStart, limit: this.limit },
+        "overload over: the admission queue emptied",
+      );
+    }
+  }
+
+  #shedTotal(): number {
+    let n = 0;
+    for (const k in this.#shed) n += this.#shed[k as ShedReason];
+    return n;
+  }
+
+  status(): AdmissionStatus {
+    const now = this.#now();
+    const head = this.#queue.peekOldest();
+    const limit = this.limit;
+    return {
+      mode: this.mode,
+      limit: Number.isFinite(limit) ? limit : 0,
+      inflight: this.#inflight,
+      queued: this.#queue.length,
+      queueDelayMs: Math.round(Math.max(this.#queueDelayMs, head ? now - head.enqueuedAt : 0) * 10) / 10,
+      shed: { ...this.#shed },
+      admitted: this.#admitted,
+      eventLoopDelayMs: Math.round(this.#guard.delayMs * 10) / 10,
+      eventLoopUtilization: Math.round(this.#guard.utilization * 1000) / 1000,
+    };
+  }
+
+  close(): void {
+    this.#guard.stop();
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+  }
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { GradientLimit } from "./gradient-limit.js";
+
+/**
+ * A service with `slots` parallel servers of service time `s` under saturated demand (as many
+ * requests in flight as the limit allows): latency = s × max(1, L / slots), processor sharing.
+ * Runs `rounds` rounds of L completions and returns the limit after each round.
+ */
+function saturate(lim: GradientLimit, slots: number, s: number, rounds: number, clock: { t: number }): number[] {
+  const trace: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const L = lim.limit;
+    const lat = s * Math.max(1, L / slots);
+    clock.t += lat;
+    for (let i = 0; i < L; i++) {
+      lim.sample(clock.t, lat, L - i, true, lim.epoch);
+      lim.inflightChanged(L - i - 1);
+    }
+    trace.push(lim.limit);
+  }
+  return trace;
+}
+
+describe("GradientLimit", () => {
+  // The bound proven here: with saturated demand on K slots, the limit settles where
+  // L = 1.5·K + sqrt(L) (gradient × L + headroom = L), i.e. between K and 2.5·K, from any start.
+  for (const initial of [4, 64, 900]) {
+    it(`converges into [K, 2.5K] for K=16 slots from initial ${initial}`, () => {
+      const clock = { t: 0 };
+      const lim = new GradientLimit({ initial, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
+      // Teach the baseline first at low load (as a real worker sees before traffic peaks).
+      for (let i = 0; i < 20; i++) {
+        clock.t += 10;
+        lim.sample(clock.t, 5, 1, true, 0);
+      }
+      const trace = saturate(lim, 16, 5, 600, clock);
+      const tail = trace.slice(-100);
+      assert.ok(Math.min(...tail) >= 16 && Math.max(...tail) <= 40, `limit tail ${Math.min(...tail)}..${Math.max(...tail)}`);
+    });
+  }
+
+  it("grows to maxLimit when latency does not rise with concurrency (no queueing inside)", () => {
+    const clock = { t: 0 };
+    const lim = new GradientLimit({ initial: 10, min: 4, max: 200, probeIntervalMs: 0 }, 0);
+    saturate(lim, 1_000_000, 5, 4000, clock);
+    assert.equal(lim.limit, 200);
+  });
+
+  it("does not grow while app-limited (in-flight below half the limit)", () => {
+    const lim = new GradientLimit({ initial: 50, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
+    for (let t = 1; t <= 5000; t++) lim.sample(t, 5, 3, true, 0);
+    assert.equal(lim.limit, 50);
+  });
+
+  it("never grows on a window with failures", () => {
+    const lim = new GradientLimit({ initial: 50, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
+    for (let t = 1; t <= 3000; t++) lim.sample(t, 5, 50, t % 5 !== 0, 0);
+    assert.ok(lim.limit < 50, `limit ${lim.limit}`);
+  });
+
+  it("re-measures the baseline with a probe at low concurrency, then restores the limit", () => {
+    const lim = new GradientLimit({ initial: 40, min: 4, max: 1000, probeIntervalMs: 1000, probeJitter: 0, probeSamples: 10 }, 0);
+    let t = 0;
+    // Baseline 5 ms learned early.
+    for (; t < 500; t += 5) lim.sample(t, 5, 1, true, 0);
+    assert.equal(lim.baselineMs, 5);
+    // The service got slower for good (20 ms): without a probe the baseline would stay 5 forever.
+    for (; t < 1200 && lim.phase === "learning"; t += 5) lim.sample(t, 20, 40, true, lim.epoch);
+    assert.equal(lim.phase, "probe-drain");
+    assert.equal(lim.limit, 4);
+    lim.inflightChanged(4);
+    assert.equal(lim.phase, "probe");
+    const before = lim.epoch - 1;
+    lim.sample(t, 500, 4, true, before); // started before the probe: ignored
+    for (let i = 0; i < 10; i++) {
+      t += 20;
+      lim.sample(t, 20, 4, true, lim.epoch);
+    }
+    assert.equal(lim.phase, "learning");
+    assert.equal(lim.baselineMs, 20);
+    assert.ok(lim.limit > 4);
+  });
+});

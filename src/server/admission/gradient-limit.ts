@@ -1,0 +1,220 @@
+/**
+ * The adaptive concurrency limit: how many requests one worker runs at once, learned from
+ * the latency it observes.
+ *
+ * Shape taken from Netflix concurrency-limits' Gradient2Limit: once per sample window,
+ * `gradient = clamp(baseline × tolerance / windowRtt, 0.5, 1)`, `new = limit × gradient +
+ * headroom`, smoothed (`limit × (1 − s) + new × s`), never grown while the worker is
+ * app-limited (in-flight below half the limit). The baseline is Envoy's adaptive-concurrency
+ * minRTT rather than Gradient2's long EWMA (which ratchets upward under sustained load):
+ * the lowest window average seen, re-measured every `probeIntervalMs` (± jitter) by pinning
+ * the limit to `probeLimit` until `probeSamples` requests started at that concurrency have
+ * finished. Headroom is Envoy's `sqrt(limit)`. See docs/overload.md for the sources.
+ */
+
+/** Tuning of {@link GradientLimit}; defaults suit HTTP handlers of 1–100 ms. */
+export interface GradientLimitOptions {
+  /** Starting limit (admission.limit). */
+  initial: number;
+  /** Floor (admission.minLimit). */
+  min: number;
+  /** Ceiling (admission.maxLimit). */
+  max: number;
+  /** A window closes after at least this long… Default 100 ms. */
+  windowMs?: number;
+  /** …and at least this many samples (or after maxWindowMs with any). Default 10. */
+  windowSamples?: number;
+  /** A window with any samples closes after this long. Default 1000 ms. */
+  maxWindowMs?: number;
+  /** Latency above baseline that still counts as "no queueing": 0.5 = 1.5× baseline. Default 0.5. */
+  tolerance?: number;
+  /** Weight of a new estimate (Gradient2 smoothing). Default 0.2. */
+  smoothing?: number;
+  /** How often the baseline is re-measured, ms (0 = never). Default 30 000. */
+  probeIntervalMs?: number;
+  /** Random spread of the probe interval, as a fraction. Default 0.15. */
+  probeJitter?: number;
+  /** Concurrency while probing. Default = min. */
+  probeLimit?: number;
+  /** Samples that make a probe. Default 20. */
+  probeSamples?: number;
+  /** Random source in [0, 1) for jitter; injectable for deterministic tests. */
+  random?: () => number;
+}
+
+/** One closed window, reported to listeners (logs, tests). */
+export interface LimitUpdate {
+  limit: number;
+  windowRttMs: number;
+  baselineMs: number;
+  gradient: number;
+  samples: number;
+}
+
+/** Where the limit learner is. */
+export type LimitPhase = "learning" | "probe-drain" | "probe";
+
+/** Adaptive concurrency limit (see the file comment for the algorithm and its sources). */
+export class GradientLimit {
+  readonly #min: number;
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #windowSamples: number;
+  readonly #maxWindowMs: number;
+  readonly #tolerance: number;
+  readonly #smoothing: number;
+  readonly #probeIntervalMs: number;
+  readonly #probeJitter: number;
+  readonly #probeLimit: number;
+  readonly #probeSamples: number;
+  readonly #random: () => number;
+
+  #estimate: number;
+  /** Integer limit the controller enforces. */
+  limit: number;
+  /** Lowest window-average latency seen since the last probe (ms); Infinity until measured. */
+  baselineMs = Number.POSITIVE_INFINITY;
+  /** Bumped when a probe starts measuring, so samples from requests started before it are ignored. */
+  epoch = 0;
+  phase: LimitPhase = "learning";
+
+  #winStart = Number.NaN;
+  #winSum = 0;
+  #winCount = 0;
+  #winMaxInflight = 0;
+  #winFailures = 0;
+  #nextProbeAt: number;
+  #probeSum = 0;
+  #probeCount = 0;
+  #probeStartedAt = 0;
+  /** Limit to return to after a probe. */
+  #savedEstimate = 0;
+  /** Called after every window; set by the controller for logs. */
+  onUpdate: ((u: LimitUpdate) => void) | undefined;
+
+  constructor(o: GradientLimitOptions, now: number) {
+    this.#min = Math.max(1, o.min);
+    this.#max = Math.max(this.#min, o.max);
+    this.#windowMs = o.windowMs ?? 100;
+    this.#windowSamples = o.windowSamples ?? 10;
+    this.#maxWindowMs = o.maxWindowMs ?? 1000;
+    this.#tolerance = o.tolerance ?? 0.5;
+    this.#smoothing = o.smoothing ?? 0.2;
+    this.#probeIntervalMs = o.probeIntervalMs ?? 30_000;
+    this.#probeJitter = o.probeJitter ?? 0.15;
+    this.#probeLimit = Math.max(1, o.probeLimit ?? this.#min);
+    this.#probeSamples = o.probeSamples ?? 20;
+    this.#random = o.random ?? Math.random;
+    this.#estimate = clamp(o.initial, this.#min, this.#max);
+    this.limit = Math.floor(this.#estimate);
+    this.#nextProbeAt = this.#scheduleProbe(now);
+  }
+
+  #scheduleProbe(now: number): number {
+    if (this.#probeIntervalMs <= 0) return Number.POSITIVE_INFINITY;
+    const spread = this.#probeIntervalMs * this.#probeJitter;
+    return now + this.#probeIntervalMs + (this.#random() * 2 - 1) * spread;
+  }
+
+  /**
+   * One finished request: its service latency, the in-flight count when it finished, whether it
+   * succeeded, and the epoch it was admitted in. Cheap: arithmetic only, except at window ends.
+   */
+  sample(now: number, rttMs: number, inflight: number, ok: boolean, epoch: number): void {
+    if (this.phase !== "learning") {
+      this.#probeSample(now, rttMs, inflight, epoch);
+      return;
+    }
+    if (Number.isNaN(this.#winStart)) this.#winStart = now;
+    this.#winSum += rttMs;
+    this.#winCount++;
+    if (inflight > this.#winMaxInflight) this.#winMaxInflight = inflight;
+    if (!ok) this.#winFailures++;
+    const age = now - this.#winStart;
+    if ((this.#winCount >= this.#windowSamples && age >= this.#windowMs) || age >= this.#maxWindowMs) this.#closeWindow(now);
+  }
+
+  /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
+  inflightChanged(inflight: number): void {
+    if (this.phase === "probe-drain" && inflight <= this.#probeLimit) {
+      this.phase = "probe";
+      this.epoch++;
+      this.#probeSum = 0;
+      this.#probeCount = 0;
+    }
+  }
+
+  #probeSample(now: number, rttMs: number, inflight: number, epoch: number): void {
+    // A probe that cannot finish (long requests never drain, too little traffic) is abandoned.
+    if (now - this.#probeStartedAt > this.#maxWindowMs * 3) {
+      if (this.#probeCount > 0) this.baselineMs = this.#probeSum / this.#probeCount;
+      this.#endProbe(now);
+      return;
+    }
+    if (this.phase === "probe-drain") {
+      this.inflightChanged(inflight);
+      return;
+    }
+    if (epoch !== this.epoch) return;
+    this.#probeSum += rttMs;
+    this.#probeCount++;
+    if (this.#probeCount < this.#probeSamples) return;
+    // Probe done: the baseline is what the service costs at low concurrency right now.
+    this.baselineMs = this.#probeSum / this.#probeCount;
+    this.#endProbe(now);
+  }
+
+  #endProbe(now: number): void {
+    this.phase = "learning";
+    this.#estimate = this.#savedEstimate;
+    this.limit = Math.floor(this.#estimate);
+    this.#resetWindow(now);
+    this.#nextProbeAt = this.#scheduleProbe(now);
+  }
+
+  #resetWindow(now: number): void {
+    this.#winStart = now;
+    this.#winSum = 0;
+    this.#winCount = 0;
+    this.#winMaxInflight = 0;
+    this.#winFailures = 0;
+  }
+
+  #closeWindow(now: number): void {
+    const rtt = this.#winSum / this.#winCount;
+    const samples = this.#winCount;
+    const maxInflight = this.#winMaxInflight;
+    const failures = this.#winFailures;
+    this.#resetWindow(now);
+    if (rtt < this.baselineMs) this.baselineMs = rtt;
+    let gradient = clamp(((1 + this.#tolerance) * this.baselineMs) / rtt, 0.5, 1);
+    // Failed (5xx) requests are an overload signal of their own: shrink, with no headroom.
+    if (failures > 0 && gradient > 0.9) gradient = 0.9;
+    const appLimited = maxInflight < this.#estimate / 2;
+    if (!(appLimited && gradient >= 1)) {
+      const target = this.#estimate * gradient + (failures > 0 ? 0 : Math.sqrt(this.#estimate));
+      this.#estimate = clamp(this.#estimate * (1 - this.#smoothing) + target * this.#smoothing, this.#min, this.#max);
+      this.limit = Math.floor(this.#estimate);
+    }
+    this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
+    if (now >= this.#nextProbeAt) this.#startProbe(now);
+  }
+
+  #startProbe(now: number): void {
+    this.#probeStartedAt = now;
+    this.#probeSum = 0;
+    this.#probeCount = 0;
+    this.#savedEstimate = this.#estimate;
+    this.phase = "probe-drain";
+    this.limit = this.#probeLimit;
+  }
+
+  /** The smoothed (fractional) estimate, for status and tests. */
+  get estimate(): number {
+    return this.#estimate;
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
