@@ -1,0 +1,63 @@
+/** Runs every rule over a dataset and ranks the findings by how many failed requests each explains. */
+import { correlate } from "./correlate.js";
+import { splitRequest } from "./readers/reader.js";
+import { leftovers, RULES } from "./rules/index.js";
+import type { Dataset, Finding, Rule, Severity } from "./types.js";
+
+/** Severity order, worst first. */
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
+
+/** Ranks findings: most failed requests explained first, then severity, then confidence. */
+export function rankFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) => b.explains - a.explains || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.confidence - a.confidence || a.id.localeCompare(b.id),
+  );
+}
+
+const FAILING_KINDS = new Set(["upstream-closed", "upstream-reset", "connect-refused", "connect-timeout", "connect-eagain", "read-timeout", "no-live-upstreams", "header-too-big"]);
+
+/**
+ * Without an access log, each upstream error in the nginx error log stands for one failed request
+ * (504 for timeouts, 502 otherwise), so the rules can still count and correlate them.
+ */
+export function inferFailuresFromErrors(data: Dataset): void {
+  if (data.proxyRequests > 0 || data.failures.length > 0) return;
+  for (const e of data.proxyErrors) {
+    const r = e.record;
+    if (!FAILING_KINDS.has(r.kind)) continue;
+    const status = r.kind === "read-timeout" || r.kind === "connect-timeout" ? 504 : 502;
+    const { method, path } = splitRequest(r.request);
+    data.failures.push({ record: { source: "nginx-access", time: r.time, status, method, path, upstream: r.upstream }, file: e.file, line: e.line, text: e.text });
+    data.statusCounts[String(status)] = (data.statusCounts[String(status)] ?? 0) + 1;
+    data.failedTotal++;
+    data.inferredFailures = true;
+  }
+}
+
+/** Runs the rules (a rule that throws becomes an info finding, never a crash) and ranks the result. */
+export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[] {
+  inferFailuresFromErrors(data);
+  const corr = correlate(data);
+  const found: Finding[] = [];
+  for (const rule of rules) {
+    try {
+      found.push(...rule.run(data, corr));
+    } catch (err) {
+      found.push({
+        id: `rule-failed/${rule.id}`,
+        title: `Rule ${rule.id} failed`,
+        severity: "info",
+        confidence: 1,
+        explains: 0,
+        evidence: { summary: `The rule threw: ${(err as Error).message}. This is a bug in holdfast doctor; the other rules still ran.`, counts: {}, samples: [] },
+        fix: { summary: "Report it with the log lines that triggered it." },
+      });
+    }
+  }
+  return rankFindings([...found, ...leftovers(data, found)]);
+}
+
+/** True when no finding is above info (exit code 0). */
+export function isHealthy(findings: Finding[]): boolean {
+  return findings.every((f) => f.severity === "info");
+}

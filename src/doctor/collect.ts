@@ -1,0 +1,148 @@
+/**
+ * Reads every log given to the doctor into one {@link Dataset}: failed proxy requests and app
+ * events are kept (capped), successful requests only counted, so multi-GB logs fit in memory.
+ */
+import { appLogReader } from "./readers/app-log.js";
+import { albReader } from "./readers/alb.js";
+import { haproxyReader } from "./readers/haproxy.js";
+import { COMBINED_FORMAT, nginxAccessReader } from "./readers/nginx-access.js";
+import { nginxErrorReader } from "./readers/nginx-error.js";
+import type { LogReader } from "./readers/reader.js";
+import { progressBar, scanFile } from "./scan/scan-file.js";
+import type { AppRecord, Dataset, FileStats, LogKind, ProxyErrorRecord, ProxyRecord } from "./types.js";
+
+/** One log to read. */
+export interface LogInput {
+  kind: LogKind;
+  file: string;
+}
+
+/** Options of {@link collectLogs}. */
+export interface CollectOptions {
+  /** Only records at or after this time (epoch ms). */
+  since?: number | undefined;
+  /** Only records before this time (epoch ms). */
+  until?: number | undefined;
+  /** nginx log_format for access logs (default: combined, or what the nginx config declares). */
+  nginxLogFormat?: string | undefined;
+  /** Show a progress bar on stderr when it is a TTY. Default true. */
+  progress?: boolean | undefined;
+}
+
+/** Most records of each list kept in memory; beyond this they are counted only. */
+export const KEEP_LIMIT = 200_000;
+const GARBAGE_SAMPLES = 3;
+
+/** An empty dataset, to which logs are added. */
+export function emptyDataset(): Dataset {
+  return { failures: [], statusCounts: {}, proxyRequests: 0, failedTotal: 0, proxyErrors: [], appEvents: [], appRequests: 0, files: [], probes: { errors: [] } };
+}
+
+const QUIET_LEVELS = new Set(["trace", "debug", "info"]);
+
+/** True when an app record is worth keeping for the rules. */
+function keepApp(r: AppRecord): boolean {
+  if (r.event === "request") {
+    const s = r.fields.status;
+    return typeof s === "number" && s >= 500;
+  }
+  if (r.event === "log") return r.level !== undefined && !QUIET_LEVELS.has(r.level);
+  return true;
+}
+
+/** Reads one log into `data`. */
+export async function collectLog(data: Dataset, input: LogInput, opts: CollectOptions = {}): Promise<FileStats> {
+  const stats: FileStats = { file: input.file, kind: input.kind, bytes: 0, lines: 0, records: 0, garbage: 0, outOfWindow: 0, garbageSamples: [] };
+  const { since, until } = opts;
+  const timed = since !== undefined || until !== undefined;
+  const inWindow = (t: number) => Number.isNaN(t) || ((since === undefined || t >= since) && (until === undefined || t < until));
+  const garbage = (text: string, line: number) => {
+    stats.garbage++;
+    if (stats.garbageSamples.length < GARBAGE_SAMPLES) stats.garbageSamples.push({ file: input.file, line, text: text.slice(0, 300) });
+  };
+  const counts = new Float64Array(600);
+  let onLine: (text: string, start: number, end: number, lineNo: number) => void;
+
+  if (input.kind === "nginx-access" || input.kind === "haproxy" || input.kind === "alb") {
+    const access = input.kind === "nginx-access" ? nginxAccessReader(opts.nginxLogFormat ?? COMBINED_FORMAT) : undefined;
+    const reader: LogReader<ProxyRecord> = access ?? (input.kind === "haproxy" ? haproxyReader : albReader);
+    const fmt = access?.format;
+    const full = (line: string, lineNo: number) => {
+      const r = reader.parse(line);
+      if (!r) return garbage(line, lineNo);
+      if (timed && !inWindow(r.time)) {
+        stats.outOfWindow++;
+        return;
+      }
+      stats.records++;
+      counts[r.status] = (counts[r.status] ?? 0) + 1;
+      if (r.status >= 500) {
+        data.failedTotal++;
+        if (data.failures.length < KEEP_LIMIT) data.failures.push({ record: r, file: input.file, line: lineNo, text: line });
+      }
+    };
+    onLine = (text, start, end, lineNo) => {
+      if (end === start) return;
+      // Fast path (nginx only, no time filter): read just the status; parse only failures and oddities.
+      if (fmt && !timed) {
+        const st = fmt.status(text, start, end);
+        if (st > 0 && st < 500) {
+          stats.records++;
+          counts[st]++;
+          return;
+        }
+      }
+      full(text.slice(start, end), lineNo);
+    };
+  } else if (input.kind === "nginx-error") {
+    onLine = (text, start, end, lineNo) => {
+      if (end === start) return;
+      const line = text.slice(start, end);
+      const r: ProxyErrorRecord | null = nginxErrorReader.parse(line);
+      if (!r) return garbage(line, lineNo);
+      if (timed && !inWindow(r.time)) {
+        stats.outOfWindow++;
+        return;
+      }
+      stats.records++;
+      if (data.proxyErrors.length < KEEP_LIMIT) data.proxyErrors.push({ record: r, file: input.file, line: lineNo, text: line });
+    };
+  } else {
+    onLine = (text, start, end, lineNo) => {
+      if (end === start) return;
+      const line = text.slice(start, end);
+      const r = appLogReader.parse(line);
+      if (!r) return garbage(line, lineNo);
+      if (timed && !inWindow(r.time)) {
+        stats.outOfWindow++;
+        return;
+      }
+      stats.records++;
+      if (r.event === "request") data.appRequests++;
+      if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) data.appEvents.push({ record: r, file: input.file, line: lineNo, text: line.length > 2000 ? `${line.slice(0, 2000)}…` : line });
+    };
+  }
+
+  const { bytes, lines } = await scanFile(input.file, onLine, { onProgress: opts.progress === false ? undefined : progressBar(input.file) });
+  stats.bytes = bytes;
+  stats.lines = lines;
+  for (let s = 0; s < counts.length; s++) {
+    const c = counts[s] as number;
+    if (c === 0) continue;
+    data.statusCounts[String(s)] = (data.statusCounts[String(s)] ?? 0) + c;
+    data.proxyRequests += c;
+  }
+  // The fast path skipped successes' times; failures are what the rules correlate, and they are parsed.
+  data.files.push(stats);
+  return stats;
+}
+
+/** Reads every log; app events and failures are sorted by time afterwards for the rules. */
+export async function collectLogs(inputs: LogInput[], opts: CollectOptions = {}, data: Dataset = emptyDataset()): Promise<Dataset> {
+  for (const input of inputs) await collectLog(data, input, opts);
+  const byTime = (a: { record: { time: number } }, b: { record: { time: number } }) => (a.record.time || 0) - (b.record.time || 0);
+  data.failures.sort(byTime);
+  data.proxyErrors.sort(byTime);
+  data.appEvents.sort(byTime);
+  return data;
+}

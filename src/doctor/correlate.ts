@@ -1,0 +1,186 @@
+/**
+ * Correlation shared by the rules, computed once per run: what each failed request looked like
+ * at the proxy (joined with the nginx error log by second and request line), and helpers that
+ * match failures to app events by time window and by request id.
+ */
+import type { AppRecord, Dataset, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
+
+/** What the proxy says happened to one failed request. */
+export type FailureKind = ProxyErrorKind | "queue-timeout" | "app-5xx" | "unknown";
+
+/** Per-run correlation state handed to every rule. */
+export interface Correlation {
+  /** kinds[i] classifies data.failures[i]. */
+  kinds: FailureKind[];
+  /** Index of the nginx error-log line behind failures[i], or -1. */
+  errorLine: number[];
+  /** Failure indices by request id (when the proxy logs one). */
+  byReqId: Map<string, number>;
+  /** Failure indices, claimed by a death of a worker (watchdog kill, crash, OOM). */
+  deathClaimed: Set<number>;
+}
+
+function requestKey(second: number, method: string | undefined, path: string | undefined): string {
+  return `${second}|${method ?? ""} ${path ?? ""}`;
+}
+
+/** Classifies a failure from its own record, when the proxy wrote enough (HAProxy, ALB, nginx timings). */
+export function kindFromRecord(r: ProxyRecord, readTimeoutMs?: number): FailureKind {
+  if (r.source === "haproxy" && r.termState) {
+    const ts = r.termState.slice(0, 2);
+    if (r.upstream?.includes("<NOSRV>")) return "no-live-upstreams";
+    if (ts === "SC") return "connect-refused";
+    if (ts === "sC") return "connect-timeout";
+    if (ts === "SH" || ts === "SD") return "upstream-closed";
+    if (ts === "sH" || ts === "sD") return "read-timeout";
+    if (ts === "sQ") return "queue-timeout";
+    if (ts === "PH") return "header-too-big";
+    if (ts === "--" || ts === "CD" || ts === "CH") return "app-5xx";
+    return "unknown";
+  }
+  if (r.source === "alb") {
+    const er = r.errorReason ?? "";
+    if (/TargetConnectionError/i.test(er)) return "connect-refused";
+    if (/Timeout/i.test(er) || r.status === 504) return "read-timeout";
+    if (/ResponseError|TargetReset|RST/i.test(er)) return "upstream-closed";
+    if (r.upstreamStatus !== undefined && Number(r.upstreamStatus) >= 500) return "app-5xx";
+    if (r.status === 503 && r.upstream === undefined) return "no-live-upstreams";
+    if (r.status === 502 && r.upstreamStatus === undefined) return "upstream-closed";
+    return "unknown";
+  }
+  // nginx without an error-log line: infer from the timings when the format has them.
+  const last = r.upstreamStatus?.split(/[,:]\s*/).pop()?.trim();
+  if (last && /^5\d\d$/.test(last) && last !== "502" && last !== "504") return "app-5xx";
+  if (last === String(r.status) && r.status !== 502 && r.status !== 504) return "app-5xx";
+  if (r.status === 504 && (readTimeoutMs === undefined || (r.upstreamTime ?? 0) * 1000 >= readTimeoutMs * 0.9)) return "read-timeout";
+  if (r.status === 503 && r.upstreamStatus === undefined) return "app-5xx";
+  if (r.status === 500) return "app-5xx";
+  return "unknown";
+}
+
+/** Builds the correlation for a dataset. */
+export function correlate(data: Dataset): Correlation {
+  const errIndex = new Map<string, number[]>();
+  data.proxyErrors.forEach((e, i) => {
+    if (!e.record.request) return;
+    const sp = e.record.request.indexOf(" ");
+    const sp2 = e.record.request.indexOf(" ", sp + 1);
+    const method = e.record.request.slice(0, sp);
+    let path = e.record.request.slice(sp + 1, sp2 < 0 ? undefined : sp2);
+    const q = path.indexOf("?");
+    if (q >= 0) path = path.slice(0, q);
+    const k = requestKey(Math.floor(e.record.time / 1000), method, path);
+    const list = errIndex.get(k);
+    if (list) list.push(i);
+    else errIndex.set(k, [i]);
+  });
+  const used = new Set<number>();
+  const readTimeout = data.timeouts?.proxyReadTimeout;
+  const kinds: FailureKind[] = [];
+  const errorLine: number[] = [];
+  const byReqId = new Map<string, number>();
+  data.failures.forEach((f, i) => {
+    const r = f.record;
+    if (r.requestId) byReqId.set(r.requestId, i);
+    let found = -1;
+    if (r.source === "nginx-access" && errIndex.size > 0) {
+      // The error is logged when it happens, the access line when the request ends: same second or just before.
+      const sec = Math.floor(r.time / 1000);
+      const wait = Math.ceil((r.requestTime ?? 0) + 1);
+      for (let s = sec; s >= sec - wait && found < 0; s--) {
+        for (const j of errIndex.get(requestKey(s, r.method, r.path)) ?? []) {
+          if (!used.has(j)) {
+            found = j;
+            break;
+          }
+        }
+      }
+    }
+    if (found >= 0) {
+      used.add(found);
+      kinds.push((data.proxyErrors[found] as Located<{ kind: ProxyErrorKind }>).record.kind);
+    } else kinds.push(kindFromRecord(r, readTimeout));
+    errorLine.push(found);
+  });
+  const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set() };
+  for (const w of deathWindows(data.appEvents)) for (const i of failuresInWindow(data, w.from, w.to)) corr.deathClaimed.add(i);
+  return corr;
+}
+
+/** A worker death and the window of failures it can explain. */
+export interface DeathWindow {
+  from: number;
+  to: number;
+  event: Located<AppRecord>;
+  cause: "watchdog" | "crash" | "oom";
+}
+
+const RESTART_GAP_MS = 3000;
+
+/** Worker deaths from the app log: watchdog kills (worker.timeout), crashes, OOM kills. */
+export function deathWindows(events: Located<AppRecord>[]): DeathWindow[] {
+  const out: DeathWindow[] = [];
+  let lastOom = Number.NEGATIVE_INFINITY;
+  let lastTimeout = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    const r = e.record;
+    if (r.event === "memory.oom") {
+      lastOom = r.time;
+      out.push({ from: r.time - 2000, to: r.time + RESTART_GAP_MS, event: e, cause: "oom" });
+    } else if (r.event === "worker.timeout") {
+      lastTimeout = r.time;
+      const age = typeof r.fields.heartbeatAgeMs === "number" ? r.fields.heartbeatAgeMs : 30_000;
+      out.push({ from: r.time - age - 1000, to: r.time + RESTART_GAP_MS, event: e, cause: "watchdog" });
+    } else if (r.event === "worker.exit") {
+      const sig = r.fields.signal;
+      const code = r.fields.code;
+      const reason = r.fields.reason;
+      const abnormal = (typeof sig === "string" && sig !== "SIGTERM") || (typeof code === "number" && code !== 0) || reason === "crash";
+      if (!abnormal || reason === "recycle" || reason === "reload" || reason === "shutdown") continue;
+      if (r.time - lastTimeout < 5000) continue; // the kill that followed a watchdog timeout
+      const cause = r.time - lastOom < 5000 || reason === "oom" || code === 134 ? "oom" : "crash";
+      out.push({ from: r.time - 2000, to: r.time + RESTART_GAP_MS, event: e, cause });
+    }
+  }
+  return out;
+}
+
+/** Indices of failures with from ≤ time ≤ to (failures are sorted by time). */
+export function failuresInWindow(data: Dataset, from: number, to: number): number[] {
+  const f = data.failures;
+  let lo = 0;
+  let hi = f.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((f[mid] as Located<ProxyRecord>).record.time < from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (let i = lo; i < f.length && (f[i] as Located<ProxyRecord>).record.time <= to; i++) out.push(i);
+  return out;
+}
+
+/**
+ * Failures explained by a set of app events: matched by request id when both sides log one,
+ * else by time (a failure within [event - before, event + after]). `accept` filters failures.
+ */
+export function failuresNear(
+  data: Dataset,
+  corr: Correlation,
+  events: Located<AppRecord>[],
+  beforeMs: number,
+  afterMs: number,
+  accept: (i: number) => boolean = () => true,
+): Set<number> {
+  const out = new Set<number>();
+  for (const e of events) {
+    const id = e.record.reqId ?? (typeof e.record.fields.reqId === "string" ? e.record.fields.reqId : undefined);
+    const hit = id !== undefined ? corr.byReqId.get(id) : undefined;
+    if (hit !== undefined) {
+      if (accept(hit)) out.add(hit);
+      continue;
+    }
+    for (const i of failuresInWindow(data, e.record.time - beforeMs, e.record.time + afterMs)) if (accept(i)) out.add(i);
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/** Helpers the rules share to describe evidence: windows, status breakdowns, samples. */
+import type { Dataset, Located, Sample, TimeWindow } from "../types.js";
+
+/** "14:02:03" in UTC, the zone the JSON logs are in. */
+export function clock(t: number): string {
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(11, 19) : "?";
+}
+
+/** "between 14:02:03 and 14:09:10 UTC" for a window. */
+export function between(w: TimeWindow | undefined): string {
+  if (!w) return "";
+  const day = Number.isFinite(w.from) ? new Date(w.from).toISOString().slice(0, 10) : "";
+  if (clock(w.from) === clock(w.to)) return `at ${clock(w.from)} UTC${day ? ` on ${day}` : ""}`;
+  return `between ${clock(w.from)} and ${clock(w.to)} UTC${day ? ` on ${day}` : ""}`;
+}
+
+/** Smallest window holding every finite time. */
+export function windowOfTimes(times: Iterable<number>): TimeWindow | undefined {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const t of times) {
+    if (!Number.isFinite(t)) continue;
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  return from <= to ? { from, to } : undefined;
+}
+
+/** Window of the given failures. */
+export function failureWindow(data: Dataset, idx: Iterable<number>): TimeWindow | undefined {
+  const times: number[] = [];
+  for (const i of idx) times.push((data.failures[i] as Located<{ time: number }>).record.time);
+  return windowOfTimes(times);
+}
+
+/** Counts of failures by status, e.g. { "502": 412, "504": 18 }. */
+export function statusCounts(data: Dataset, idx: Iterable<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of idx) {
+    const s = String((data.failures[i] as Located<{ status: number }>).record.status);
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** "412 502s and 18 504s" */
+export function describeStatuses(counts: Record<string, number>): string {
+  const parts = Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([s, n]) => `${n} ${s}${n === 1 ? "" : "s"}`);
+  if (parts.length <= 1) return parts[0] ?? "0 failures";
+  return `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}
+
+/** Total of proxy failures with a given status set (for "412 of 430 502s"). */
+export function totalWithStatus(data: Dataset, statuses: string[]): number {
+  return statuses.reduce((n, s) => n + (data.statusCounts[s] ?? 0), 0);
+}
+
+/** A sample from a located record. */
+export function sample(l: Located<unknown>): Sample {
+  return { file: l.file, line: l.line, text: l.text.length > 400 ? `${l.text.slice(0, 400)}…` : l.text };
+}
+
+/** Up to `max` samples: the first failures, then the first supporting lines. */
+export function samples(data: Dataset, idx: Iterable<number>, support: Located<unknown>[] = [], max = 3): Sample[] {
+  const out: Sample[] = [];
+  for (const l of support) {
+    if (out.length >= Math.min(2, max)) break;
+    out.push(sample(l));
+  }
+  for (const i of idx) {
+    if (out.length >= max) break;
+    out.push(sample(data.failures[i] as Located<unknown>));
+  }
+  return out;
+}
+
+/** Distinct values of a number field over events, e.g. pids. */
+export function distinct(values: Iterable<unknown>): string[] {
+  const s = new Set<string>();
+  for (const v of values) if (v !== undefined && v !== null) s.add(String(v));
+  return [...s];
+}
+
+/** Share of failures with the given statuses that `n` accounts for: "412 of 430 502s". */
+export function ofTotal(data: Dataset, counts: Record<string, number>): string {
+  const statuses = Object.keys(counts);
+  const n = Object.values(counts).reduce((a, b) => a + b, 0);
+  const total = totalWithStatus(data, statuses);
+  const label = statuses.length === 1 ? `${statuses[0]}s` : `${statuses.join("/")}s`;
+  return total > n ? `${n} of ${total} ${label}` : `${n} ${label}`;
+}

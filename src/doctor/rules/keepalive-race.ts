@@ -1,0 +1,73 @@
+/**
+ * Keep-alive race: the app closed an idle keep-alive socket at the moment the proxy reused it.
+ * Signature: 502s that fail at once (upstream time ≈ 0) with "upstream prematurely closed" or
+ * "connection reset by peer" (HAProxy SH, ALB 502 without a target status), with no worker
+ * death nearby. nginx retries idempotent requests on a reused socket, so these are mostly POSTs.
+ */
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { between, describeStatuses, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+
+/** Upstream time under which a closed/reset 502 is an instant failure on a reused socket. */
+const INSTANT_S = 0.05;
+
+export const keepaliveRace: Rule = {
+  id: "keepalive-race",
+  summary: "Upstream closed an idle keep-alive connection that the proxy reused (instant 502s).",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const hits: number[] = [];
+    data.failures.forEach((f, i) => {
+      const k = corr.kinds[i];
+      if (k !== "upstream-closed" && k !== "upstream-reset") return;
+      if (corr.deathClaimed.has(i)) return;
+      const t = f.record.upstreamTime;
+      if (t !== undefined && t > INSTANT_S) return;
+      hits.push(i);
+    });
+    if (hits.length === 0 && !budgetSaysRace(data)) return [];
+    const counts = statusCounts(data, hits);
+    const w = failureWindow(data, hits);
+    const posts = hits.filter((i) => data.failures[i]?.record.method && data.failures[i]?.record.method !== "GET").length;
+    const cfg = data.proxyConfig;
+    const t = data.timeouts;
+    const keepaliveKnownOff = cfg?.kind === "nginx" && cfg.upstreamKeepalive === undefined;
+    const budget = budgetSaysRace(data);
+    let confidence = hits.length >= 3 ? 0.75 : 0.5;
+    if (budget) confidence = Math.min(0.95, confidence + 0.15);
+    if (keepaliveKnownOff) confidence = 0.35;
+    const proxyIdle = t?.proxyIdleTimeout ?? 60_000;
+    const appKeepAlive = Math.max(proxyIdle + 5000, 65_000);
+    return [
+      {
+        id: "keepalive-race",
+        title: "Keep-alive race: the app closes idle connections the proxy still reuses",
+        severity: hits.length > 0 ? "error" : "warning",
+        confidence,
+        explains: hits.length,
+        evidence: {
+          summary:
+            hits.length > 0
+              ? `${ofTotal(data, counts)} ${between(w)} failed at once (upstream time ≤ ${INSTANT_S * 1000} ms) because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
+              : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
+          counts: { ...counts, nonIdempotent: posts },
+          window: w,
+          samples: samples(data, hits, hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])),
+        },
+        fix: {
+          summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,
+          holdfast: `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }`,
+          nginx: `upstream app {\n    server 127.0.0.1:3000;\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n# retry a request that failed on a reused idle connection:\nproxy_next_upstream error timeout;`,
+          haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
+          alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
+        },
+      },
+    ];
+  },
+};
+
+function budgetSaysRace(data: Dataset): boolean {
+  const t = data.timeouts;
+  return t?.keepAlive !== undefined && t.proxyIdleTimeout !== undefined && t.keepAlive <= t.proxyIdleTimeout && data.proxyConfig !== undefined;
+}
+
+export { describeStatuses };

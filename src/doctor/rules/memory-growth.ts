@@ -1,0 +1,42 @@
+/**
+ * Memory growth and recycling: workers run out of heap (OOM kill, "JavaScript heap out of
+ * memory") or are recycled for RSS again and again; each death drops its in-flight requests.
+ */
+import { type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { max, numbers } from "./app-event-rule.js";
+import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
+
+export const memoryGrowth: Rule = {
+  id: "memory-growth",
+  summary: "Workers run out of memory or are recycled for RSS; deaths drop in-flight requests.",
+  run(data: Dataset, _corr: Correlation): Finding[] {
+    const ooms = deathWindows(data.appEvents).filter((d) => d.cause === "oom");
+    const recycles = data.appEvents.filter((e) => e.record.event === "worker.recycle" && e.record.fields.reason === "maxRss");
+    if (ooms.length === 0 && recycles.length < 3) return [];
+    const hits = new Set<number>();
+    for (const d of ooms) for (const i of failuresInWindow(data, d.from, d.to)) hits.add(i);
+    const counts = statusCounts(data, hits);
+    const w = failureWindow(data, hits) ?? windowOfTimes([...ooms.map((d) => d.event.record.time), ...recycles.map((e) => e.record.time)]);
+    const rss = max(numbers(recycles, "rssBytes"));
+    return [
+      {
+        id: "memory-growth",
+        title: ooms.length ? "Workers killed for running out of memory" : "Workers recycled again and again for memory (RSS keeps growing)",
+        severity: ooms.length ? "critical" : "warning",
+        confidence: ooms.length ? 0.85 : 0.6,
+        explains: hits.size,
+        evidence: {
+          summary: `${ooms.length} out-of-memory death${ooms.length === 1 ? "" : "s"} and ${recycles.length} RSS recycle${recycles.length === 1 ? "" : "s"} ${between(w)}${rss ? ` (RSS up to ${(rss / 1024 / 1024).toFixed(0)} MB)` : ""}${hits.size ? `; ${ofTotal(data, counts)} fall in those deaths' windows` : ""}.`,
+          counts: { ...counts, ooms: ooms.length, recycles: recycles.length },
+          window: w,
+          samples: samples(data, hits, [...ooms.map((d) => d.event), ...recycles].slice(0, 2)),
+        },
+        fix: {
+          summary: "Recycle workers gracefully before they hit the heap limit, and find the leak (heap snapshot of a long-running worker: node --heapsnapshot-signal=SIGUSR2).",
+          holdfast: `recycle: { maxRss: "512MB", maxRequests: 10000, maxRequestsJitter: 1000 }\n// and start workers with NODE_OPTIONS=--max-old-space-size=768`,
+        },
+      },
+    ];
+  },
+};

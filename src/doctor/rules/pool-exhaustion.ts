@@ -1,0 +1,68 @@
+/**
+ * Pool exhaustion: requests waited for a database connection until the acquire timeout
+ * (holdfast pool.timeout, knex "Timeout acquiring a connection", pg "timeout exceeded when trying
+ * to connect", HikariCP). Also judged live from the admin endpoint's pool status.
+ */
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { appEventFinding, max, numbers } from "./app-event-rule.js";
+
+export const poolExhaustion: Rule = {
+  id: "pool-exhaustion",
+  summary: "Database pool ran dry: requests timed out waiting for a connection.",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const fromLogs = appEventFinding(data, corr, {
+      id: "pool-exhaustion",
+      title: "Database pool exhausted: requests time out waiting for a connection",
+      severity: "error",
+      events: (e) => e.event === "pool.timeout" || e.event === "pool.leak",
+      eventLabel: "pool.timeout",
+      detail: (ev) => {
+        const m = max(numbers(ev, "max"));
+        const w = max(numbers(ev, "waiting"));
+        const origins = [...new Set(ev.map((e) => e.record.origin))].join(", ");
+        const leaks = ev.filter((e) => e.record.event === "pool.leak").length;
+        return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}`;
+      },
+      fix: fix(data),
+    });
+    if (fromLogs.length) return fromLogs;
+    const live = livePool(data);
+    if (!live) return [];
+    return [
+      {
+        id: "pool-exhaustion",
+        title: "Database pool near exhaustion (live)",
+        severity: "warning",
+        confidence: 0.6,
+        explains: 0,
+        evidence: { summary: live, counts: {}, samples: [] },
+        fix: fix(data),
+      },
+    ];
+  },
+};
+
+function livePool(data: Dataset): string | undefined {
+  const notes: string[] = [];
+  for (const a of data.probes.admin ?? []) {
+    for (const w of a.status?.workers ?? []) {
+      const p = w.db?.pool;
+      if (!p) continue;
+      const util = typeof p.utilization === "number" ? p.utilization : p.max ? p.busy / p.max : 0;
+      if (util >= 0.8 || (p.waiting ?? 0) > 0 || (p.timeouts ?? 0) > 0)
+        notes.push(`${a.url} worker ${w.id ?? "?"}: ${p.busy}/${p.max} busy, ${p.waiting ?? 0} waiting, ${p.timeouts ?? 0} timeouts`);
+    }
+  }
+  return notes.length ? `Pool utilisation ≥ 80 % or callers waiting: ${notes.slice(0, 4).join("; ")}.` : undefined;
+}
+
+function fix(data: Dataset): Finding["fix"] {
+  const pg = data.dbUrl?.startsWith("postgres");
+  return {
+    summary:
+      "Hold connections for less time (no slow work or outbound calls inside a transaction), size the pool to what the database sustains, and shed fast: a short acquire timeout turns a slow 502 into a quick 503 with Retry-After.",
+    holdfast: `db: { pool: { max: ${pg ? 15 : 10}, acquireTimeout: "2s", leakDetectionThreshold: "10s" } }   // PostgreSQL: max × workers × instances < max_connections`,
+    nginx: "proxy_next_upstream off;   # do not multiply load by retrying 503s",
+  };
+}

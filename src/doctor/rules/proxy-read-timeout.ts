@@ -1,0 +1,59 @@
+/**
+ * Proxy read timeout: the app did not answer within proxy_read_timeout / HAProxy `timeout
+ * server` / ALB idle timeout, so the proxy answered 504 itself while the app kept working for nobody.
+ */
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+
+export const proxyReadTimeout: Rule = {
+  id: "proxy-read-timeout",
+  summary: "The proxy gave up waiting for the app's response (504 from the proxy, not from the app).",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const hits: number[] = [];
+    data.failures.forEach((_f, i) => {
+      if (corr.kinds[i] === "read-timeout" && !corr.deathClaimed.has(i)) hits.push(i);
+    });
+    if (hits.length === 0) return [];
+    const counts = statusCounts(data, hits);
+    const w = failureWindow(data, hits);
+    const paths = topPaths(hits.map((i) => data.failures[i]?.record.path));
+    const rt = data.timeouts?.proxyReadTimeout;
+    const deadline = data.timeouts?.deadline;
+    const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
+    const support = hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number]);
+    return [
+      {
+        id: "proxy-read-timeout",
+        title: "Proxy read timeout: the app answers slower than the proxy waits",
+        severity: "error",
+        confidence: 0.85,
+        explains: hits.length,
+        evidence: {
+          summary: `${ofTotal(data, counts)} ${between(w)} hit the proxy's read timeout${rt !== undefined ? ` (${rt / 1000} s)` : ""}. Slowest paths: ${paths.join(", ") || "?"}.${deadline !== undefined && rt !== undefined && deadline >= rt ? ` The app's deadline (${deadline / 1000} s) is not below it, so the app never answers first.` : ""}`,
+          counts: { ...counts },
+          window: w,
+          samples: samples(data, hits, support),
+        },
+        fix: {
+          summary: `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
+          holdfast: `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : ""}`,
+          nginx: `proxy_read_timeout ${Math.ceil(((rt ?? 30_000) / 1000))}s;   # keep above the app deadline (${newDeadline / 1000}s)`,
+          haproxy: `timeout server ${Math.ceil(((rt ?? 30_000) / 1000))}s`,
+          alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
+        },
+      },
+    ];
+  },
+};
+
+function topPaths(paths: (string | undefined)[]): string[] {
+  const c = new Map<string, number>();
+  for (const p of paths) if (p) c.set(p, (c.get(p) ?? 0) + 1);
+  return [...c.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([p, n]) => `${p} (${n})`);
+}
+
+export { distinct };

@@ -1,0 +1,48 @@
+/**
+ * Upstream down or in a crash loop: the proxy's connections are refused (nginx 111 Connection
+ * refused, HAProxy SC, ALB TargetConnectionError), outside the short gap of a worker restart.
+ */
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+
+export const upstreamDown: Rule = {
+  id: "upstream-down",
+  summary: "Connections to the upstream refused: the app is not listening (down, crash loop, wrong port).",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const hits: number[] = [];
+    data.failures.forEach((_f, i) => {
+      if (corr.kinds[i] === "connect-refused" && !corr.deathClaimed.has(i)) hits.push(i);
+    });
+    const loops = data.appEvents.filter((e) => e.record.event === "worker.crashloop");
+    if (hits.length === 0 && loops.length === 0) return [];
+    const counts = statusCounts(data, hits);
+    const w = failureWindow(data, hits);
+    const upstreams = distinct(hits.map((i) => data.failures[i]?.record.upstream ?? (corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))).slice(0, 3);
+    const support = [...loops.slice(0, 1), ...hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])];
+    return [
+      {
+        id: "upstream-down",
+        title: loops.length > 0 ? "App in a crash loop: workers die at start and the upstream refuses connections" : "Upstream down: connections refused, nothing is listening",
+        severity: "critical",
+        confidence: hits.length > 0 ? 0.9 : 0.7,
+        explains: hits.length,
+        evidence: {
+          summary: `${hits.length > 0 ? `${ofTotal(data, counts)} ${between(w)} were refused at connect (nothing listening on ${upstreams.join(", ") || "the upstream"})` : "No refused connections matched"}${loops.length ? `; the app logged ${loops.length} worker.crashloop event${loops.length === 1 ? "" : "s"}` : ""}.`,
+          counts: { ...counts, crashloops: loops.length },
+          window: w,
+          samples: samples(data, hits, support),
+        },
+        fix: {
+          summary: loops.length
+            ? "Read the first worker.exit / crash-loop stack in the app log and fix the start-up error (config, missing env, port in use); holdfast stops after restart.crashLoopMax crashes instead of spinning."
+            : "Start the app (or fix the port the proxy points at); run it under a supervisor that restarts it, and give the proxy more than one upstream.",
+          holdfast: `port: 3000   // must match the proxy's upstream\nrestart: { crashLoopMax: 10, crashLoopWindow: "60s" }`,
+          nginx: "upstream app {\n    server 127.0.0.1:3000 max_fails=3 fail_timeout=10s;\n    server 127.0.0.1:3001 backup;   # a second instance\n}",
+          haproxy: "backend app\n    option httpchk GET /readyz\n    server app1 127.0.0.1:3000 check inter 2s fall 3 rise 2",
+          alb: "Target group health check: path /readyz, interval 10 s, healthy threshold 2; register at least two targets.",
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,99 @@
+/** The doctor end to end: configs → logs → probes → rules → ranked findings. The in-process API behind the CLI. */
+import { readFileSync } from "node:fs";
+import { layersFromConfig, loadConfig, type TimeoutLayers } from "../config/index.js";
+import { analyze, isHealthy } from "./analyze.js";
+import { type CollectOptions, collectLogs, emptyDataset, type LogInput } from "./collect.js";
+import { type AdminProbe, probeAdmin } from "./probes/admin.js";
+import { probePostgres } from "./probes/postgres.js";
+import { probeSqlite, sqlitePath } from "./probes/sqlite.js";
+import { probeSystem } from "./probes/system.js";
+import { mergeProxyLayers, readHaproxyConfig, readNginxConfig } from "./proxy-config/index.js";
+import type { Dataset, Finding, ProxyConfigFacts } from "./types.js";
+
+/** Options of {@link runDoctor}; every input is optional. */
+export interface DoctorOptions {
+  /** holdfast config file (timeouts, pool, database URL). */
+  configFile?: string | undefined;
+  /** Database to probe: "sqlite:./data/app.db" or "postgres://…". Default: the config's db.url when a config is given. */
+  db?: string | undefined;
+  /** Admin endpoints of running instances. */
+  admin?: string[] | undefined;
+  /** Bearer token for the admin endpoints. */
+  adminToken?: string | undefined;
+  logs?: LogInput[] | undefined;
+  /** nginx config file or `nginx -T` output. */
+  nginxConfig?: string | undefined;
+  haproxyConfig?: string | undefined;
+  /** nginx log_format string for the access log; default: from --nginx-config, else combined. */
+  nginxLogFormat?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  /** Run the host probe (load, memory, disk, fds, listen overflows). Default true. */
+  system?: boolean | undefined;
+  /** Progress bar on stderr when it is a TTY. Default true. */
+  progress?: boolean | undefined;
+}
+
+/** What the doctor found. */
+export interface DoctorResult {
+  findings: Finding[];
+  /** No finding above info. */
+  healthy: boolean;
+  data: Dataset;
+}
+
+async function attempt<T>(data: Dataset, probe: string, fn: () => Promise<T> | T): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    data.probes.errors.push({ probe, message: (err as Error).message });
+    return undefined;
+  }
+}
+
+/** Runs the whole diagnosis. Throws only for bad usage (unreadable config); logs and probes never abort it. */
+export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
+  const data = emptyDataset();
+  let layers: TimeoutLayers | undefined;
+  let dbUrl = o.db;
+  let busyTimeout: number | undefined;
+  if (o.configFile) {
+    const { config } = await loadConfig({ configFile: o.configFile });
+    layers = layersFromConfig(config);
+    dbUrl ??= config.db.url;
+    busyTimeout = config.db.sqlite.busyTimeout;
+  }
+  let facts: ProxyConfigFacts | undefined;
+  if (o.nginxConfig) facts = readNginxConfig(readFileSync(o.nginxConfig, "utf8"), o.nginxConfig);
+  else if (o.haproxyConfig) facts = readHaproxyConfig(readFileSync(o.haproxyConfig, "utf8"), o.haproxyConfig);
+  data.proxyConfig = facts;
+  data.timeouts = mergeProxyLayers(layers, facts);
+  data.dbUrl = dbUrl;
+
+  const collect: CollectOptions = { since: o.since, until: o.until, nginxLogFormat: o.nginxLogFormat ?? facts?.accessLogFormat, progress: o.progress };
+  await collectLogs(o.logs ?? [], collect, data);
+
+  if (dbUrl) {
+    const path = sqlitePath(dbUrl);
+    if (path) {
+      const p = await attempt(data, "sqlite", () => probeSqlite(path, busyTimeout));
+      if (p) data.probes.sqlite = [p];
+    } else if (dbUrl.startsWith("postgres")) {
+      data.probes.postgres = await attempt(data, "postgres", () => probePostgres(dbUrl as string));
+    }
+  }
+  if (o.system !== false) {
+    const paths = [...(o.logs ?? []).map((l) => l.file), ...(dbUrl && sqlitePath(dbUrl) ? [sqlitePath(dbUrl) as string] : [])];
+    data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."]));
+  }
+  const token = o.adminToken;
+  const admins: AdminProbe[] = [];
+  for (const url of o.admin ?? []) {
+    const a = await attempt(data, `admin ${url}`, () => probeAdmin(url, token));
+    if (a) admins.push(a);
+  }
+  if (admins.length) data.probes.admin = admins;
+
+  const findings = analyze(data);
+  return { findings, healthy: isHealthy(findings), data };
+}

@@ -1,0 +1,63 @@
+/**
+ * The I/O edge: streams one log file (plain or gzip, detected by its magic bytes) through the
+ * line splitter, with a progress bar on stderr when stderr is a TTY.
+ */
+import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { type LineHandler, LineSplitter } from "./line-splitter.js";
+
+/** Options of {@link scanFile}. */
+export interface ScanOptions {
+  /** Called with bytes read so far (compressed bytes for .gz) and the file size. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+/** True when the file starts with the gzip magic bytes. */
+export function isGzip(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Streams every line of `file` to `onLine`; resolves with bytes and lines read. */
+export async function scanFile(file: string, onLine: LineHandler, opts: ScanOptions = {}): Promise<{ bytes: number; lines: number }> {
+  const total = statSync(file).size;
+  const splitter = new LineSplitter(onLine);
+  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const gz = isGzip(file);
+  const source: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
+  let bytes = 0;
+  let lastTick = 0;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    splitter.push(chunk);
+    if (opts.onProgress) {
+      const now = Date.now();
+      if (now - lastTick > 200) {
+        lastTick = now;
+        opts.onProgress(raw.bytesRead, total);
+      }
+    }
+  }
+  splitter.end();
+  opts.onProgress?.(total, total);
+  return { bytes, lines: splitter.lines };
+}
+
+/** A one-line progress bar on stderr; a no-op unless stderr is a TTY. */
+export function progressBar(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const started = Date.now();
+  return (done, total) => {
+    const frac = total > 0 ? Math.min(1, done / total) : 1;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    const mbs = done / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
+    process.stderr.write(`\r${label.slice(-40).padEnd(40)} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mbs.toFixed(0)} MB/s`);
+    if (frac >= 1) process.stderr.write("\n");
+  };
+}

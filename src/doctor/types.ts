@@ -1,0 +1,216 @@
+/**
+ * The doctor's shared types: records the readers produce, the dataset the rules read,
+ * and the Finding they return. Confidence is a number 0..1 (documented in docs/doctor.md):
+ * ≥ 0.8 "the evidence names this cause", 0.5–0.8 "likely", below 0.5 "possible".
+ */
+import type { TimeoutLayers } from "../config/index.js";
+
+/** How bad a finding is; anything above "info" makes `holdfast doctor` exit 1. */
+export type Severity = "critical" | "error" | "warning" | "info";
+
+/** One line quoted as evidence, with where it came from. */
+export interface Sample {
+  file: string;
+  line: number;
+  text: string;
+}
+
+/** A time window in epoch milliseconds (ISO strings in the JSON report). */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/** What a finding rests on. */
+export interface Evidence {
+  /** One sentence with the numbers, e.g. "412 of 430 502s between 14:02 and 14:09 follow worker.timeout on pid 4121". */
+  summary: string;
+  counts: Record<string, number>;
+  window?: TimeWindow | undefined;
+  /** 1–3 lines quoted from the logs. */
+  samples: Sample[];
+}
+
+/** The change that removes the cause, as exact config lines per layer. */
+export interface Fix {
+  summary: string;
+  holdfast?: string | undefined;
+  nginx?: string | undefined;
+  haproxy?: string | undefined;
+  alb?: string | undefined;
+  /** A safe action `holdfast doctor --fix --yes` may apply (SQLite maintenance only). */
+  action?: SafeAction | undefined;
+}
+
+/** Maintenance the doctor may apply itself; every one starts with an online backup. */
+export interface SafeAction {
+  kind: "sqlite-wal" | "sqlite-checkpoint" | "sqlite-optimize";
+  /** SQLite file the action applies to. */
+  path: string;
+}
+
+/** One diagnosed cause. */
+export interface Finding {
+  /** Stable id of the cause, e.g. "keepalive-race" (see docs/doctor.md). */
+  id: string;
+  title: string;
+  severity: Severity;
+  /** 0..1: how sure the doctor is that this cause is real. */
+  confidence: number;
+  /** Failed requests (proxy 5xx) this cause accounts for; the report is ranked by it. */
+  explains: number;
+  evidence: Evidence;
+  fix: Fix;
+}
+
+/** Kinds of log the doctor reads. */
+export type LogKind = "nginx-access" | "nginx-error" | "haproxy" | "alb" | "app";
+
+/** A request as the proxy saw it (nginx access, HAProxy, ALB). */
+export interface ProxyRecord {
+  source: "nginx-access" | "haproxy" | "alb";
+  /** Epoch ms; NaN when the line carried no usable time. */
+  time: number;
+  status: number;
+  method?: string | undefined;
+  path?: string | undefined;
+  /** nginx $upstream_status (may be "502, 200" after retries), ALB target_status_code, HAProxy has none. */
+  upstreamStatus?: string | undefined;
+  /** Seconds the upstream took (nginx $upstream_response_time, last try; ALB target_processing_time). -1 when none. */
+  upstreamTime?: number | undefined;
+  /** Seconds the whole request took. */
+  requestTime?: number | undefined;
+  /** Upstream connect time in seconds (nginx $upstream_connect_time, HAProxy Tc). -1 when it never connected. */
+  connectTime?: number | undefined;
+  /** HAProxy termination state, e.g. "SC--", "sH--". */
+  termState?: string | undefined;
+  /** ALB error_reason, e.g. "TargetConnectionError". */
+  errorReason?: string | undefined;
+  /** Upstream address or HAProxy backend/server. */
+  upstream?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** Classified proxy error-log message (nginx error log, HAProxy alerts). */
+export type ProxyErrorKind =
+  | "upstream-closed"
+  | "upstream-reset"
+  | "connect-refused"
+  | "connect-timeout"
+  | "connect-eagain"
+  | "read-timeout"
+  | "no-live-upstreams"
+  | "header-too-big"
+  | "fd-limit"
+  | "disk-full"
+  | "other";
+
+/** One nginx error-log line. */
+export interface ProxyErrorRecord {
+  source: "nginx-error";
+  time: number;
+  level: string;
+  kind: ProxyErrorKind;
+  /** Error phase: "reading response header", "connecting", … */
+  phase?: string | undefined;
+  upstream?: string | undefined;
+  request?: string | undefined;
+  message: string;
+}
+
+/** One application event: holdfast JSON or a classified plain-text line from another stack. */
+export interface AppRecord {
+  source: "app";
+  time: number;
+  /** holdfast event name, or the mapped name for foreign lines (e.g. gunicorn WORKER TIMEOUT → "worker.timeout"). */
+  event: string;
+  level?: string | undefined;
+  pid?: number | undefined;
+  reqId?: string | undefined;
+  /** Where the line came from: "holdfast", "gunicorn", "knex", "pg", "sqlite", "postgres", "node", "text". */
+  origin: string;
+  fields: Record<string, unknown>;
+}
+
+/** A parsed record with its place in the file. */
+export interface Located<R> {
+  record: R;
+  file: string;
+  line: number;
+  /** The raw line, kept only for records that may be quoted as evidence. */
+  text: string;
+}
+
+/** Results of the probes; each part is missing when that probe did not run or failed. */
+export interface ProbeResults {
+  sqlite?: import("./probes/sqlite.js").SqliteProbe[] | undefined;
+  postgres?: import("./probes/postgres.js").PostgresProbe | undefined;
+  system?: import("./probes/system.js").SystemProbe | undefined;
+  admin?: import("./probes/admin.js").AdminProbe[] | undefined;
+  /** Probe failures, reported as info findings. */
+  errors: { probe: string; message: string }[];
+}
+
+/** Facts read from a proxy config (nginx or HAProxy). */
+export interface ProxyConfigFacts {
+  kind: "nginx" | "haproxy";
+  file: string;
+  /** ms */
+  proxyReadTimeout?: number | undefined;
+  /** ms; nginx keepalive_timeout inside an upstream block, HAProxy timeout http-keep-alive. */
+  upstreamIdleTimeout?: number | undefined;
+  /** nginx `keepalive N` in an upstream block (idle connections cached). */
+  upstreamKeepalive?: number | undefined;
+  proxyNextUpstream?: string | undefined;
+  proxyBufferSize?: number | undefined;
+  /** nginx log_format definitions by name. */
+  logFormats: Record<string, string>;
+  /** Format named by the first access_log, when it is not "combined". */
+  accessLogFormat?: string | undefined;
+  /** HAProxy `timeout connect`, ms. */
+  connectTimeout?: number | undefined;
+}
+
+/** Per-file reading statistics (garbage is counted, never fatal). */
+export interface FileStats {
+  file: string;
+  kind: LogKind;
+  bytes: number;
+  lines: number;
+  records: number;
+  garbage: number;
+  /** Records outside --since/--until. */
+  outOfWindow: number;
+  garbageSamples: Sample[];
+}
+
+/** Everything the rules read. Built by collect.ts; rules never do I/O. */
+export interface Dataset {
+  /** Failed requests seen by a proxy (status ≥ 500), in file order. Capped; see `failedTotal`. */
+  failures: Located<ProxyRecord>[];
+  /** All proxy requests counted, by status. */
+  statusCounts: Record<string, number>;
+  proxyRequests: number;
+  failedTotal: number;
+  proxyErrors: Located<ProxyErrorRecord>[];
+  /** App events except successful `request` events (those are only counted). */
+  appEvents: Located<AppRecord>[];
+  appRequests: number;
+  /** True when no access log was given and failures were inferred from the proxy's error log. */
+  inferredFailures?: boolean | undefined;
+  files: FileStats[];
+  probes: ProbeResults;
+  proxyConfig?: ProxyConfigFacts | undefined;
+  /** Timeout layers from the holdfast config merged with the proxy config; undefined without either. */
+  timeouts?: TimeoutLayers | undefined;
+  /** Where the holdfast config said the database is, for fix actions. */
+  dbUrl?: string | undefined;
+}
+
+/** A rule: records and probe results in, findings out. Pure. */
+export interface Rule {
+  id: string;
+  /** What it detects, one line (used by docs and `--list-rules`). */
+  summary: string;
+  run(data: Dataset, ctx: import("./correlate.js").Correlation): Finding[];
+}
