@@ -1,0 +1,34 @@
+/**
+ * db/ — the deadline-aware database layer: one API for SQLite (worker threads) and PostgreSQL.
+ * `openDatabase(url, options)` is what the server hands apps as `ctx.db`.
+ */
+export { openDatabase, type OpenDatabaseOptions, type PoolSettings } from "./open.js";
+export { sql, toStatement, toNumberedPlaceholders, type RawSql } from "./sql.js";
+export { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./url.js";
+export {
+  backupSqlite,
+  checkSqlite,
+  checkpointSqlite,
+  inspectSqlite,
+  optimizeSqlite,
+  openSqlite,
+  SqliteDatabase,
+  type CheckpointMode,
+  type CheckpointResult,
+  type SqliteCheckReport,
+  type SqliteDatabaseOptions,
+  type SqliteInspection,
+  type SqliteSettings,
+} from "./sqlite/index.js";
+export type {
+  Database,
+  DatabaseStatus,
+  LatencySummary,
+  PoolStatus,
+  Queryable,
+  Row,
+  RunResult,
+  SqliteStatus,
+  SqlStatement,
+  SqlValue,
+} from "./types.js";

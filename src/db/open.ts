@@ -1,0 +1,62 @@
+/** `openDatabase(url, options)`: one entry point for `sqlite:…` and `postgres://…`. */
+import type { Logger } from "../telemetry/index.js";
+import { openSqlite, type SqliteSettings } from "./sqlite/index.js";
+import type { Database } from "./types.js";
+import { parseDatabaseUrl } from "./url.js";
+
+/** Pool settings (config `db.pool.*`, durations in ms). */
+export interface PoolSettings {
+  /** Most connections per process (PostgreSQL). */
+  max?: number;
+  /** Connections kept open when idle. */
+  min?: number;
+  /** Longest wait for a connection (or SQLite thread), in ms. */
+  acquireTimeout?: number;
+  /** Most callers queued; past it calls fail at once with POOL_QUEUE_FULL. */
+  maxWaiting?: number;
+  /** Close connections idle longer than this, in ms. */
+  idleTimeout?: number;
+  /** Replace connections older than this, in ms. */
+  maxLifetime?: number;
+  /** Validate a connection on borrow when idle longer than this, in ms. */
+  validateAfterIdle?: number;
+  /** Ping idle connections this often, in ms (0 = off). */
+  keepaliveInterval?: number;
+  /** Log connections held longer than this, in ms (0 = off). */
+  leakDetectionThreshold?: number;
+}
+
+/** Options of {@link openDatabase}; keys as in config `db.*`, durations in ms. */
+export interface OpenDatabaseOptions {
+  /** Config `db.pool`. */
+  pool?: PoolSettings | undefined;
+  /** Config `db.sqlite`. */
+  sqlite?: Partial<SqliteSettings> | undefined;
+  /** Cap on one statement in ms (0 = only the request deadline and acquire timeout). */
+  statementTimeout?: number | undefined;
+  /** Longest a SQLite transaction may hold the writer outside a shorter request deadline, in ms. Default 30000. */
+  transactionTimeout?: number | undefined;
+  /** Most queued SQLite writes committed together (1 turns group commit off). Default 64. */
+  groupCommit?: number | undefined;
+  /** Where db events (db.locked, pool.timeout, …) are logged. */
+  log?: Logger | undefined;
+}
+
+/** Opens a database by URL: `sqlite:./data/app.db`, `sqlite::memory:` or `postgres://user@host/db`. */
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const target = parseDatabaseUrl(url);
+  if (target.dialect === "postgres") {
+    // Loaded only for PostgreSQL URLs, so SQLite users never load `pg`.
+    const specifier = "./postgres/index.js";
+    const { openPostgres } = (await import(specifier)) as { openPostgres: (url: string, o: OpenDatabaseOptions) => Database | Promise<Database> };
+    return openPostgres(target.url, options);
+  }
+  return openSqlite({
+    path: target.path,
+    sqlite: options.sqlite,
+    pool: options.pool,
+    transactionTimeout: options.transactionTimeout,
+    groupCommit: options.groupCommit,
+    log: options.log,
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * One better-sqlite3 connection as holdfast configures it, used inside the SQLite threads and
+ * by `holdfast db`: pragmas, parameter binding, a statement cache, error mapping, and the
+ * lock-wait loop that keeps every wait bounded by an absolute deadline.
+ */
+import { statSync } from "node:fs";
+import BetterSqlite3 from "better-sqlite3";
+import { errors, type HoldfastError } from "../../errors/index.js";
+import type { SqlValue } from "../types.js";
+
+/** A better-sqlite3 connection. */
+export type Connection = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** How a connection is opened. */
+export interface ConnectionOptions {
+  role: "writer" | "reader" | "admin";
+  /** Bytes the WAL is truncated to after a checkpoint. */
+  journalSizeLimit?: number;
+  /** Pages in the WAL before SQLite checkpoints on commit. */
+  walAutocheckpoint?: number;
+  /** busy_timeout slice in ms: SQLite's own wait, re-checked against the deadline between slices. */
+  lockSliceMs?: number;
+  /** Open read-only (admin commands that only look). */
+  readonly?: boolean;
+}
+
+/** SQLite's error codes that mean "someone else holds the lock; retry". */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+/** Turns a better-sqlite3 error into the HoldfastError a caller matches on. */
+export function mapSqliteError(err: unknown, path: string, sqlText?: string): HoldfastError {
+  const e = err as { code?: string; message?: string };
+  const code = e?.code ?? "";
+  const msg = e?.message ?? String(err);
+  const details: Record<string, unknown> = { sqliteCode: code || undefined, path };
+  if (sqlText) details.sql = sqlText.length > 200 ? `${sqlText.slice(0, 200)}…` : sqlText;
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) {
+    return errors.dbCorrupt(
+      `${path} is not a usable SQLite database: SQLite said "${msg}". holdfast did not modify it. Check that db.url points at the right file; if it is your database, run \`holdfast db check sqlite:${path}\` and restore from a backup if the check fails.`,
+      { cause: err, details },
+    );
+  }
+  if (code.startsWith("SQLITE_READONLY")) {
+    return errors.dbUnavailable(
+      `${path} is read-only for this process (SQLite said "${msg}"). holdfast needs write access to the file and its directory (for the -wal and -shm files): check the owner and mode with \`ls -l ${path}*\`.`,
+      { cause: err, details },
+    );
+  }
+  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_IOERR") || code === "SQLITE_FULL" || code === "SQLITE_PERM") {
+    return errors.dbUnavailable(
+      `SQLite could not read or write ${path}: "${msg}" (${code}). Check free disk space (\`df -h\`), permissions, and that the directory still exists.`,
+      { cause: err, details },
+    );
+  }
+  if (isBusy(err)) {
+    return errors.dbLocked(`${path} is locked by another connection: "${msg}".`, { cause: err, details, retryAfter: 1 });
+  }
+  return errors.dbQueryFailed(`SQLite rejected the statement: ${msg}${code ? ` (${code})` : ""}.`, { cause: err, details });
+}
+
+/** Opens and configures a connection; throws a mapped HoldfastError (DB_CORRUPT for a non-database file). */
+export function openConnection(path: string, options: ConnectionOptions): Connection {
+  let db: Connection;
+  try {
+    db = new BetterSqlite3(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (err) {
+    throw mapSqliteError(err, path);
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.lockSliceMs ?? 50}`);
+    // The first real read of the file: a non-database file fails here with SQLITE_NOTADB.
+    db.pragma("schema_version");
+    if (options.role === "writer" && path !== ":memory:") {
+      const mode = db.pragma("journal_mode = WAL", { simple: true });
+      if (String(mode).toLowerCase() !== "wal") {
+        throw errors.dbUnavailable(
+          `${path} could not be switched to WAL mode (it stayed "${mode}"). Another process may hold it open in exclusive locking mode, or the filesystem does not support shared memory (network filesystems): keep SQLite files on a local disk.`,
+        );
+      }
+    }
+    if (options.role !== "admin") {
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+    }
+    if (options.role === "writer") {
+      db.pragma(`journal_size_limit = ${options.journalSizeLimit ?? 64 * 1024 * 1024}`);
+      db.pragma(`wal_autocheckpoint = ${options.walAutocheckpoint ?? 1000}`);
+      // 0x10002: analyse tables that were never analysed too (SQLite's advice for long-lived connections, on open).
+      db.pragma("optimize = 0x10002");
+    }
+    if (options.role === "reader") db.pragma("query_only = ON");
+    return db;
+  } catch (err) {
+    db.close();
+    throw (err as HoldfastError).httpStatus ? err : mapSqliteError(err, path);
+  }
+}
+
+/** Size of the -wal file in bytes (0 when absent). */
+export function walBytes(path: string): number {
+  if (path === ":memory:") return 0;
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Converts portable values to what better-sqlite3 binds (booleans as 0/1, Dates as ISO-8601 text, bytes as Buffer). */
+export function bindValues(values: readonly SqlValue[]): unknown[] {
+  const out = new Array<unknown>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "boolean") out[i] = v ? 1 : 0;
+    else if (v instanceof Date) out[i] = v.toISOString();
+    else if (v instanceof Uint8Array && !Buffer.isBuffer(v)) out[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    else out[i] = v;
+  }
+  return out;
+}
+
+/** A small LRU of prepared statements: preparing costs more than running a point query. */
+export class StatementCache {
+  readonly #db: Connection;
+  readonly #max: number;
+  readonly #map = new Map<string, Stmt>();
+
+  constructor(db: Connection, max = 256) {
+    this.#db = db;
+    this.#max = max;
+  }
+
+  /** The prepared statement for `text`. */
+  get(text: string): Stmt {
+    let s = this.#map.get(text);
+    if (s) {
+      // Re-insert to mark as recently used.
+      this.#map.delete(text);
+      this.#map.set(text, s);
+      return s;
+    }
+    s = this.#db.prepare(text) as Stmt;
+    this.#map.set(text, s);
+    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as string);
+    return s;
+  }
+}
+
+/** What the lock-wait loop reports. */
+export interface LockWaitObserver {
+  /** Called once when a wait starts (first SQLITE_BUSY). */
+  started(): void;
+  /** Called when the wait ends; `timedOut` when it gave up. */
+  ended(waitedMs: number, timedOut: boolean): void;
+}
+
+/**
+ * Runs `fn`, retrying on SQLITE_BUSY in busy_timeout slices until `deadline` (epoch ms).
+ * Only this thread waits; the main thread's event loop never does. `expire(now)` may shorten the
+ * wait (a group whose members gave up) and returns the deadline to keep waiting for, or 0 to stop.
+ */
+export function withLockRetry<T>(
+  db: Connection,
+  path: string,
+  fn: () => T,
+  deadline: number,
+  sliceMs: number,
+  observer?: LockWaitObserver,
+  expire?: (now: number) => number,
+): T {
+  let started = 0;
+  let slice = sliceMs;
+  let limit = deadline;
+  for (;;) {
+    try {
+      const r = fn();
+      if (started) {
+        observer?.ended(Date.now() - started, false);
+        if (slice !== sliceMs) db.pragma(`busy_timeout = ${sliceMs}`);
+      }
+      return r;
+    } catch (err) {
+      if (!isBusy(err)) {
+        if (started && slice !== sliceMs) db.pragma(`busy_timeout = ${sliceMs}`);
+        throw err;
+      }
+      const now = Date.now();
+      if (!started) {
+        started = now;
+        observer?.started();
+      }
+      if (expire) limit = expire(now);
+      if (now >= limit || limit === 0) {
+        const waited = now - started;
+        observer?.ended(waited, true);
+        if (slice !== sliceMs) db.pragma(`busy_timeout = ${sliceMs}`);
+        throw errors.dbLocked(
+          `SQLite database ${path} stayed locked by another writer for ${waited} ms, until this statement's limit (the busy timeout or the request's deadline, whichever came first). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${path}\` or \`fuser ${path}\`, and keep write transactions short (no network calls inside them).`,
+          { details: { path, waitedMs: waited, sqliteCode: (err as { code?: string }).code }, retryAfter: 1 },
+        );
+      }
+      const next = Math.max(1, Math.min(sliceMs, limit - now));
+      if (next !== slice) {
+        db.pragma(`busy_timeout = ${next}`);
+        slice = next;
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * FIFO of jobs waiting for a SQLite thread. A waiter that passes its limit is removed by a
+ * sweep (one unref'd timer while anything waits, not one timer per job: at tens of thousands of
+ * reads a second the per-job timers cost more than the reads).
+ */
+import type { PendingJob } from "./thread-handle.js";
+
+/** How often waiting jobs are checked against their limits, in ms. */
+const SWEEP_MS = 5;
+
+/** A FIFO of pending jobs with bounded waits. */
+export class JobQueue {
+  #items: PendingJob[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onExpire: (pj: PendingJob) => void;
+
+  /** `onExpire` is called for each job whose queue limit passed (it must settle the job). */
+  constructor(onExpire: (pj: PendingJob) => void) {
+    this.#onExpire = onExpire;
+  }
+
+  /** Jobs waiting. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Adds a job at the back. */
+  push(pj: PendingJob): void {
+    this.#items.push(pj);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.sweep(performance.now()), SWEEP_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /** The first unsettled job, without removing it. */
+  peek(): PendingJob | undefined {
+    while (this.#head < this.#items.length) {
+      const pj = this.#items[this.#head] as PendingJob;
+      if (!pj.settled) return pj;
+      this.#head++;
+    }
+    this.#compact();
+    return undefined;
+  }
+
+  /** Removes and returns the first unsettled job. */
+  shift(): PendingJob | undefined {
+    const pj = this.peek();
+    if (pj) {
+      this.#head++;
+      if (this.#head > 1024 && this.#head * 2 > this.#items.length) this.#compact();
+    }
+    if (this.length === 0) this.#compact();
+    return pj;
+  }
+
+  /** Fails every waiting job whose limit has passed. */
+  sweep(now: number): void {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const pj = this.#items[i] as PendingJob;
+      if (!pj.settled && now >= pj.queueLimitAt) this.#onExpire(pj);
+    }
+    this.#items = this.#items.slice(this.#head).filter((pj) => !pj.settled);
+    this.#head = 0;
+    this.#compact();
+  }
+
+  /** Removes every waiting job (close), returning them. */
+  drain(): PendingJob[] {
+    const out = this.#items.slice(this.#head).filter((pj) => !pj.settled);
+    this.#items = [];
+    this.#head = 0;
+    this.#compact();
+    return out;
+  }
+
+  #compact(): void {
+    if (this.#head >= this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+      if (this.#timer) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Messages between the main thread and the SQLite threads. Plain objects only: they cross
+ * `postMessage` (structured clone), so errors travel as `{ code, message, details }` and
+ * deadlines as `Date.now()` epoch milliseconds (performance.now() differs per thread).
+ */
+import type { SerializedError } from "../../errors/index.js";
+import type { RunResult, SqlValue } from "../types.js";
+
+/** What a statement job asks for. */
+export type StatementMode = "all" | "get" | "run";
+
+/** One statement to run. */
+export interface WireStatement {
+  text: string;
+  values: readonly SqlValue[];
+}
+
+/** A unit of work sent to a thread. */
+export type Job =
+  /** A read or a single write: one statement. */
+  | { id: number; kind: "stmt"; mode: StatementMode; stmt: WireStatement; deadline: number }
+  /** Several writes, all or none. */
+  | { id: number; kind: "batch"; stmts: WireStatement[]; deadline: number }
+  /** Writer only: BEGIN IMMEDIATE (waits for the lock until `deadline`). */
+  | { id: number; kind: "begin"; deadline: number }
+  /** Writer only: end the open transaction. */
+  | { id: number; kind: "end"; commit: boolean; deadline: number }
+  /** Maintenance on the writer. */
+  | { id: number; kind: "checkpoint"; mode: CheckpointMode; deadline: number }
+  | { id: number; kind: "optimize"; deadline: number };
+
+/** SQLite checkpoint modes. */
+export type CheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
+
+/** Main → thread. `group` asks the writer to run the write jobs in one transaction (group commit). */
+export type ToThread =
+  | { type: "jobs"; jobs: Job[]; group: boolean; inTransaction: boolean }
+  | { type: "close" };
+
+/** The outcome of one job. */
+export type JobResult =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: SerializedError };
+
+/** Figures from one checkpoint. */
+export interface CheckpointResult {
+  at: string;
+  mode: CheckpointMode;
+  busy: number;
+  log: number;
+  checkpointed: number;
+  walBytes: number;
+}
+
+/** Thread → main. */
+export type FromThread =
+  | { type: "ready" }
+  | { type: "open-failed"; error: SerializedError }
+  /** Results; `done` is false for early failures of jobs whose group still runs. */
+  | { type: "results"; results: JobResult[]; done: boolean }
+  /** The writer started (true) or stopped (false) waiting for a lock held elsewhere. */
+  | { type: "lock-wait"; waiting: boolean; waitedMs: number; timedOut: number }
+  | { type: "checkpoint"; result: CheckpointResult }
+  | { type: "log"; level: "warn" | "info" | "error"; event: string; msg: string; fields: Record<string, unknown> };
+
+/** What the thread is given at start. */
+export interface ThreadConfig {
+  role: "writer" | "reader";
+  path: string;
+  busyTimeout: number;
+  journalSizeLimit: number;
+  walAutocheckpoint: number;
+  checkpointInterval: number;
+  optimizeInterval: number;
+  /** Longest single busy_timeout slice; the thread re-checks deadlines between slices. */
+  lockSliceMs: number;
+}
+
+/** Result of a `run`. */
+export type WireRunResult = RunResult;

@@ -1,0 +1,106 @@
+/**
+ * Reads on N reader threads. In WAL mode a reader never waits for the writer, so reads keep
+ * completing while another process holds the write lock. Dispatch goes to the least-busy thread;
+ * when every thread has its quota of batches in flight, reads wait in one FIFO (bounded in length
+ * → POOL_QUEUE_FULL, and in time by min(acquireTimeout, request deadline) → POOL_TIMEOUT).
+ */
+import { errors } from "../../errors/index.js";
+import { JobQueue } from "./job-queue.js";
+import type { LaneStats } from "./lane-stats.js";
+import type { PendingJob, SqliteThread } from "./thread-handle.js";
+
+/** Reader pool settings. */
+export interface ReaderPoolOptions {
+  /** Most reads queued before failing fast. */
+  maxWaiting: number;
+  /** Message batches a thread may have in flight (2 keeps it busy across the message round trip). */
+  batchesPerThread: number;
+  /** Most jobs in one message. */
+  jobsPerMessage: number;
+  path: string;
+}
+
+/** The reader threads and their queue. */
+export class ReaderPool {
+  readonly threads: SqliteThread[] = [];
+  readonly stats: LaneStats;
+  readonly #options: ReaderPoolOptions;
+  readonly #queue: JobQueue;
+
+  constructor(options: ReaderPoolOptions, stats: LaneStats) {
+    this.#options = options;
+    this.stats = stats;
+    this.#queue = new JobQueue((pj) => {
+      pj.settled = true;
+      this.stats.timeouts++;
+      const waited = Math.round(performance.now() - pj.queuedAt);
+      pj.reject(
+        errors.poolTimeout(
+          `No SQLite reader thread became free within ${waited} ms (the acquire timeout or the request's remaining time, whichever was smaller); ${this.threads.length} reader threads, ${this.#queue.length} reads queued for ${options.path}. Reads arrive faster than they finish: look for slow queries (missing index) or raise db.sqlite.readers up to the number of cores.`,
+          { retryAfter: 1, details: { path: options.path, waitedMs: waited, readers: this.threads.length, queued: this.#queue.length } },
+        ),
+      );
+    });
+  }
+
+  /** Reads waiting for a thread. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Threads with work in flight. */
+  get busy(): number {
+    let n = 0;
+    for (const t of this.threads) if (t.inflight > 0) n++;
+    return n;
+  }
+
+  /** Queues a read and dispatches what can go now. */
+  submit(pj: PendingJob): void {
+    if (this.#queue.length >= this.#options.maxWaiting) {
+      pj.settled = true;
+      this.stats.queueFull++;
+      pj.reject(
+        errors.poolQueueFull(
+          `${this.#queue.length} reads are already queued for the SQLite reader threads of ${this.#options.path} (db.pool.maxWaiting = ${this.#options.maxWaiting}); this one failed at once instead of waiting. The database cannot keep up with the read rate: look for slow queries.`,
+          { retryAfter: 1, details: { path: this.#options.path, queued: this.#queue.length } },
+        ),
+      );
+      return;
+    }
+    this.#queue.push(pj);
+    this.pump();
+  }
+
+  /** Sends queued reads to the least-busy threads that can take more. */
+  pump(): void {
+    while (this.#queue.length > 0) {
+      let best: SqliteThread | undefined;
+      for (const t of this.threads) {
+        if (t.batches >= this.#options.batchesPerThread) continue;
+        if (!best || t.inflight < best.inflight) best = t;
+      }
+      if (!best) return;
+      const now = performance.now();
+      const take: PendingJob[] = [];
+      // Share the queue between the free threads so one thread does not take everything.
+      const share = Math.max(1, Math.min(this.#options.jobsPerMessage, Math.ceil(this.#queue.length / Math.max(1, this.threads.length))));
+      while (take.length < share) {
+        const pj = this.#queue.shift();
+        if (!pj) break;
+        this.stats.acquireWait.add(now - pj.queuedAt);
+        take.push(pj);
+      }
+      if (take.length === 0) return;
+      best.send(take, false, false);
+    }
+  }
+
+  /** Fails every queued read (close). */
+  failQueued(err: () => Error): void {
+    for (const pj of this.#queue.drain()) {
+      pj.settled = true;
+      pj.reject(err() as never);
+    }
+  }
+}

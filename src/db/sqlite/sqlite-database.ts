@@ -1,0 +1,459 @@
+/**
+ * The SQLite Database: one writer thread and N reader threads per process, so neither a lock
+ * wait nor a slow query ever blocks the event loop. Every wait is bounded by the smaller of its
+ * own limit and the current request's remaining deadline.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { currentDeadline, Deadline } from "../../context/index.js";
+import { errors, type HoldfastError } from "../../errors/index.js";
+import { type Logger, silentLogger } from "../../telemetry/index.js";
+import { toStatement } from "../sql.js";
+import type { Database, DatabaseStatus, PoolStatus, Queryable, RunResult, Row, SqliteStatus, SqlStatement, SqlValue } from "../types.js";
+import { walBytes } from "./connection.js";
+import { LaneStats } from "./lane-stats.js";
+import type { CheckpointResult, FromThread, JobResult, StatementMode, ThreadConfig } from "./protocol.js";
+import { ReaderPool } from "./reader-pool.js";
+import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
+import { WriterLane } from "./writer-lane.js";
+
+/** SQLite settings (config `db.sqlite.*`, durations in ms, sizes in bytes). */
+export interface SqliteSettings {
+  /** Reader threads. Default 2. */
+  readers: number;
+  /** Longest wait for a lock held by another connection, in ms. Default 5000. */
+  busyTimeout: number;
+  /** WAL size kept after checkpoints, in bytes. Default 64 MiB. */
+  journalSizeLimit: number;
+  /** Pages in the WAL before SQLite checkpoints on commit. Default 1000. */
+  walAutocheckpoint: number;
+  /** Checkpoint manager period in ms (0 = off). Default 30000. */
+  checkpointInterval: number;
+  /** PRAGMA optimize period in ms (0 = only on open). Default 3600000. */
+  optimizeInterval: number;
+}
+
+/** Options of {@link openSqlite}. */
+export interface SqliteDatabaseOptions {
+  /** Absolute file path or ":memory:". */
+  path: string;
+  sqlite?: Partial<SqliteSettings> | undefined;
+  /** Queue wait limit (ms) and queue length, from config `db.pool.*`. */
+  pool?: { acquireTimeout?: number; maxWaiting?: number } | undefined;
+  /** Longest a transaction may hold the writer when no request deadline is shorter, in ms. Default 30000. */
+  transactionTimeout?: number | undefined;
+  /** Most writes per group commit (1 = off). Default 64. */
+  groupCommit?: number | undefined;
+  log?: Logger | undefined;
+}
+
+const DEFAULTS: SqliteSettings = {
+  readers: 2,
+  busyTimeout: 5000,
+  journalSizeLimit: 64 * 1024 * 1024,
+  walAutocheckpoint: 1000,
+  checkpointInterval: 30_000,
+  optimizeInterval: 3_600_000,
+};
+
+/** busy_timeout slice: how often a waiting thread re-checks deadlines. */
+const LOCK_SLICE_MS = 50;
+
+/** Checks the file and its directory before any thread opens it, so the error names the real problem. */
+function prepareFile(path: string): void {
+  if (path === ":memory:") return;
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) {
+      throw errors.dbUnavailable(`${path} is a directory, not a SQLite database file. Point db.url at a file, e.g. sqlite:${path}/app.db.`);
+    }
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+    } catch {
+      throw errors.dbUnavailable(
+        `${path} is not readable and writable by this process (uid ${process.getuid?.() ?? "?"}). holdfast needs to read and write the file and create ${path}-wal and ${path}-shm beside it: check \`ls -l ${path}*\` and the directory's permissions.`,
+        { details: { path } },
+      );
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw errors.dbUnavailable(`The directory ${dir} is not writable by this process; SQLite must create ${path}-wal and ${path}-shm there. Fix its owner or mode, or move the database.`, { details: { path } });
+  }
+}
+
+/** Opens a SQLite database on worker threads. */
+export async function openSqlite(options: SqliteDatabaseOptions): Promise<SqliteDatabase> {
+  prepareFile(options.path);
+  const db = new SqliteDatabase(options);
+  try {
+    await db.start();
+  } catch (err) {
+    await db.abort();
+    throw err;
+  }
+  return db;
+}
+
+/** A {@link Database} over one SQLite file. Create it with {@link openSqlite}. */
+export class SqliteDatabase implements Database {
+  readonly dialect = "sqlite" as const;
+  readonly path: string;
+  readonly #settings: SqliteSettings;
+  readonly #acquireTimeout: number;
+  readonly #transactionTimeout: number;
+  readonly #log: Logger;
+  readonly #readers: ReaderPool;
+  readonly #writer: WriterLane;
+  readonly #readStats = new LaneStats();
+  readonly #writeStats = new LaneStats();
+  readonly #txScope = new AsyncLocalStorage<object>();
+  #closed = false;
+  #creates = 0;
+  #createErrors = 0;
+  #destroys = 0;
+  #leaks = 0;
+  #lockWaits = 0;
+  #lockTimeouts = 0;
+  #lastCheckpoint: CheckpointResult | undefined;
+  #journalMode = "wal";
+
+  constructor(options: SqliteDatabaseOptions) {
+    this.path = options.path;
+    this.#settings = { ...DEFAULTS, ...stripUndefined(options.sqlite ?? {}) };
+    if (this.path === ":memory:") {
+      // Threads cannot share an in-memory database: everything runs on the writer.
+      this.#settings.readers = 0;
+      this.#journalMode = "memory";
+    }
+    this.#acquireTimeout = options.pool?.acquireTimeout ?? 5000;
+    this.#transactionTimeout = options.transactionTimeout ?? 30_000;
+    this.#log = options.log ?? silentLogger();
+    const maxWaiting = options.pool?.maxWaiting ?? 1000;
+    this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 2, jobsPerMessage: 64, path: this.path }, this.#readStats);
+    this.#writer = new WriterLane({ maxWaiting, groupMax: Math.max(1, options.groupCommit ?? 64), path: this.path }, this.#writeStats);
+  }
+
+  #threadConfig(role: "writer" | "reader"): ThreadConfig {
+    const s = this.#settings;
+    return {
+      role,
+      path: this.path,
+      busyTimeout: s.busyTimeout,
+      journalSizeLimit: s.journalSizeLimit,
+      walAutocheckpoint: s.walAutocheckpoint,
+      checkpointInterval: s.checkpointInterval,
+      optimizeInterval: s.optimizeInterval,
+      lockSliceMs: LOCK_SLICE_MS,
+    };
+  }
+
+  #spawn(role: "writer" | "reader"): SqliteThread {
+    this.#creates++;
+    const lane = role === "writer" ? this.#writeStats : this.#readStats;
+    let thread: SqliteThread;
+    const hooks: ThreadHooks = {
+      onResult: (pj, r) => this.#onResult(role, lane, pj, r),
+      onIdle: () => (role === "writer" ? this.#writer.pump() : this.#readers.pump()),
+      onEvent: (m) => this.#onEvent(m),
+      onExit: (err) => this.#respawn(role, thread, err),
+    };
+    thread = new SqliteThread(this.#threadConfig(role), hooks);
+    return thread;
+  }
+
+  /** Starts the writer (which creates the file and switches it to WAL), then the readers. */
+  async start(): Promise<void> {
+    const writer = this.#spawn("writer");
+    this.#writer.thread = writer;
+    await writer.ready;
+    const readers = Array.from({ length: this.#settings.readers }, () => this.#spawn("reader"));
+    this.#readers.threads.push(...readers);
+    await Promise.all(readers.map((r) => r.ready));
+  }
+
+  /** Stops every thread after a failed open. */
+  async abort(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.terminate()));
+  }
+
+  #respawn(role: "writer" | "reader", dead: SqliteThread, err: HoldfastError): void {
+    this.#destroys++;
+    this.#log.error({ event: "db.thread.exit", role, path: this.path }, err.message);
+    if (this.#closed) return;
+    const fresh = this.#spawn(role);
+    fresh.ready.then(
+      () => {
+        if (role === "reader") this.#readers.pump();
+        else this.#writer.pump();
+      },
+      (e: HoldfastError) => {
+        this.#createErrors++;
+        this.#log.error({ event: "db.thread.start_failed", role, path: this.path }, e.message);
+      },
+    );
+    if (role === "writer") {
+      this.#writer.thread = fresh;
+      this.#writer.lockWaiting = false;
+    } else {
+      const i = this.#readers.threads.indexOf(dead);
+      if (i >= 0) this.#readers.threads[i] = fresh;
+    }
+  }
+
+  #onResult(role: "writer" | "reader", lane: LaneStats, pj: PendingJob, r: JobResult): boolean {
+    lane.usage.add(performance.now() - pj.sentAt);
+    if (!r.ok) {
+      if (role === "reader" && r.error.details?.needsWriter) {
+        // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.
+        pj.queuedAt = performance.now();
+        this.#writer.submit(pj);
+        return true;
+      }
+      lane.errors++;
+      if (r.error.code === "DB_LOCKED") this.#log.warn({ event: "db.locked", path: this.path, ...r.error.details }, r.error.message);
+    } else if (pj.spec.kind === "begin" && pj.owner) this.#writer.own(pj.owner);
+    return false;
+  }
+
+  #onEvent(m: FromThread): void {
+    if (m.type === "lock-wait") {
+      this.#writer.lockWaiting = m.waiting;
+      if (m.waiting) {
+        this.#lockWaits++;
+        this.#writer.lockWaitSince = performance.now();
+      } else this.#lockTimeouts += m.timedOut;
+    } else if (m.type === "checkpoint") this.#lastCheckpoint = m.result;
+    else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
+  }
+
+  #pending(spec: JobSpec, deadline: Deadline, limitMs: number): { pj: PendingJob; promise: Promise<unknown> } {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: HoldfastError) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const now = performance.now();
+    const pj: PendingJob = {
+      spec,
+      deadline,
+      lockBudgetMs: this.#settings.busyTimeout,
+      queuedAt: now,
+      queueLimitAt: now + Math.min(limitMs, deadline.remaining()),
+      sentAt: now,
+      settled: false,
+      resolve,
+      reject,
+    };
+    return { pj, promise };
+  }
+
+  #admit(what: string): Deadline {
+    if (this.#closed) throw errors.poolClosed(`The SQLite database ${this.path} is closed (the worker is shutting down); ${what} was not run.`);
+    const deadline = currentDeadline();
+    deadline.check(what);
+    return deadline;
+  }
+
+  #read(mode: StatementMode, s: SqlStatement): Promise<unknown> {
+    const deadline = this.#admit("the SQLite query could start");
+    const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
+    if (this.#readers.threads.length === 0) this.#writer.submit(pj);
+    else this.#readers.submit(pj);
+    return promise;
+  }
+
+  #write(spec: JobSpec): Promise<unknown> {
+    const deadline = this.#admit("the SQLite write could start");
+    const scope = this.#txScope.getStore();
+    if (scope && this.#writer.owned) {
+      throw errors.dbQueryFailed(
+        "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
+      );
+    }
+    const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout);
+    this.#writer.submit(pj);
+    return promise;
+  }
+
+  /** All rows. */
+  query<T = Row>(statement: SqlStatement | string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.#read("all", toStatement(statement, params)) as Promise<T[]>;
+  }
+
+  /** The first row, or undefined. */
+  get<T = Row>(statement: SqlStatement | string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return this.#read("get", toStatement(statement, params)) as Promise<T | undefined>;
+  }
+
+  /** A write on the writer thread (grouped with other queued writes). */
+  run(statement: SqlStatement | string, params?: readonly SqlValue[]): Promise<RunResult> {
+    const s = toStatement(statement, params);
+    return this.#write({ kind: "stmt", mode: "run", stmt: { text: s.text, values: s.values } }) as Promise<RunResult>;
+  }
+
+  /** Runs the statements atomically (all or none). */
+  async batch(statements: readonly SqlStatement[]): Promise<RunResult[]> {
+    if (statements.length === 0) return [];
+    return (await this.#write({ kind: "batch", stmts: statements.map((s) => ({ text: s.text, values: s.values })) })) as RunResult[];
+  }
+
+  /**
+   * Runs `fn` in a write transaction: BEGIN IMMEDIATE on the writer thread (so a read-then-write
+   * never hits SQLITE_BUSY half-way), every `tx` statement on the writer, COMMIT when `fn`
+   * resolves, ROLLBACK when it throws — or when it outlives its deadline, so no lock is held forever.
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const owner = {};
+    const deadline = this.#admit("the SQLite transaction could start");
+    const begin = this.#pending({ kind: "begin" }, deadline, this.#acquireTimeout);
+    begin.pj.owner = owner;
+    if (this.#txScope.getStore() && this.#writer.owned) {
+      throw errors.dbQueryFailed("db.transaction() was called inside another db.transaction() on the same database; use the outer `tx` (SQLite has one writer).");
+    }
+    this.#writer.submit(begin.pj);
+    await begin.promise;
+
+    let ended = false;
+    let aborted: HoldfastError | undefined;
+    const startedAt = performance.now();
+    const end = async (commit: boolean): Promise<void> => {
+      ended = true;
+      const e = this.#pending({ kind: "end", commit }, deadline, Number.POSITIVE_INFINITY);
+      // COMMIT/ROLLBACK must run even when the request deadline has passed: they release the lock.
+      e.pj.deadline = Deadline.NONE;
+      this.#writer.sendInTransaction(owner, e.pj);
+      try {
+        await e.promise;
+      } finally {
+        this.#writer.release(owner);
+      }
+    };
+    const limit = Math.max(0, Math.min(deadline.remaining(), this.#transactionTimeout));
+    const watchdog = setTimeout(() => {
+      if (ended) return;
+      this.#leaks++;
+      const held = Math.round(performance.now() - startedAt);
+      aborted = errors.deadlineExceeded(
+        `A SQLite transaction on ${this.path} held the write lock for ${held} ms, past its deadline (the request's remaining time or ${this.#transactionTimeout} ms), and was rolled back so other writers can proceed. Do not await network calls or timers inside db.transaction().`,
+        { details: { path: this.path, heldMs: held } },
+      );
+      this.#log.warn({ event: "db.transaction.timeout", path: this.path, heldMs: held }, aborted.message);
+      end(false).catch(() => {});
+    }, limit);
+    watchdog.unref();
+
+    const exec = (spec: JobSpec): Promise<unknown> => {
+      if (aborted) return Promise.reject(aborted);
+      if (ended) return Promise.reject(errors.dbQueryFailed("This transaction has already committed or rolled back; statements on its `tx` can no longer run."));
+      const { pj, promise } = this.#pending(spec, deadline, Number.POSITIVE_INFINITY);
+      this.#writer.sendInTransaction(owner, pj);
+      return promise;
+    };
+    const stmt = (mode: StatementMode, statement: SqlStatement | string, params?: readonly SqlValue[]) => {
+      const s = toStatement(statement, params);
+      return exec({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } });
+    };
+    const tx: Queryable = {
+      query: <R = Row>(s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("all", s, p) as Promise<R[]>,
+      get: <R = Row>(s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("get", s, p) as Promise<R | undefined>,
+      run: (s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("run", s, p) as Promise<RunResult>,
+    };
+
+    let value: T;
+    try {
+      value = await this.#txScope.run(owner, () => fn(tx));
+    } catch (err) {
+      clearTimeout(watchdog);
+      if (!ended) await end(false).catch(() => {});
+      throw aborted ?? err;
+    }
+    clearTimeout(watchdog);
+    if (aborted) throw aborted;
+    await end(true);
+    return value;
+  }
+
+  /** Pool figures for the reader and writer threads, and SQLite health. */
+  status(): DatabaseStatus {
+    const threads = this.#readers.threads.length + 1;
+    const busy = this.#readers.busy + ((this.#writer.thread?.inflight ?? 0) > 0 || this.#writer.owned ? 1 : 0);
+    const merged = (a: LaneStats, b: LaneStats, pick: (l: LaneStats) => ReturnType<LaneStats["usage"]["summary"]>) => {
+      const x = pick(a);
+      const y = pick(b);
+      return { p50: Math.max(x.p50, y.p50), p95: Math.max(x.p95, y.p95), p99: Math.max(x.p99, y.p99), max: Math.max(x.max, y.max), count: x.count + y.count };
+    };
+    const r = this.#readStats;
+    const w = this.#writeStats;
+    const pool: PoolStatus = {
+      size: threads,
+      busy,
+      idle: threads - busy,
+      waiting: this.#readers.waiting + this.#writer.waiting,
+      max: threads,
+      utilization: busy / threads,
+      acquireWaitMs: merged(r, w, (l) => l.acquireWait.summary()),
+      usageMs: merged(r, w, (l) => l.usage.summary()),
+      timeouts: r.timeouts + w.timeouts,
+      queueFull: r.queueFull + w.queueFull,
+      creates: this.#creates,
+      createErrors: this.#createErrors,
+      destroys: this.#destroys,
+      validationFailures: 0,
+      errors: r.errors + w.errors,
+      leaks: this.#leaks,
+    };
+    const sqlite: SqliteStatus = {
+      path: this.path,
+      journalMode: this.#journalMode,
+      walBytes: walBytes(this.path),
+      lastCheckpoint: this.#lastCheckpoint && {
+        at: this.#lastCheckpoint.at,
+        busy: this.#lastCheckpoint.busy,
+        log: this.#lastCheckpoint.log,
+        checkpointed: this.#lastCheckpoint.checkpointed,
+      },
+      lockWaits: this.#lockWaits,
+      lockTimeouts: this.#lockTimeouts,
+      writeQueue: this.#writer.waiting,
+    };
+    return { dialect: "sqlite", url: `sqlite:${this.path}`, pool, sqlite };
+  }
+
+  /** Runs a checkpoint now on the writer thread (TRUNCATE resets the WAL to zero bytes when no reader holds it). */
+  async checkpoint(mode: "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE" = "PASSIVE"): Promise<CheckpointResult | null> {
+    return (await this.#write({ kind: "checkpoint", mode })) as CheckpointResult | null;
+  }
+
+  /** Runs PRAGMA optimize now on the writer thread. */
+  async optimize(): Promise<void> {
+    await this.#write({ kind: "optimize" });
+  }
+
+  /** Waits (up to 5 s) for queued and running statements, then closes every thread. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const until = performance.now() + 5000;
+    while (performance.now() < until && (this.#readers.waiting > 0 || this.#writer.waiting > 0 || this.#writer.owned || this.#inflight() > 0)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const closed = () => errors.poolClosed(`The SQLite database ${this.path} was closed before this statement could run.`);
+    this.#readers.failQueued(closed);
+    this.#writer.failQueued(closed);
+    await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.close()));
+  }
+
+  #inflight(): number {
+    return this.#readers.threads.reduce((n, t) => n + t.inflight, this.#writer.thread?.inflight ?? 0);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,238 @@
+/**
+ * Entry of every SQLite thread (role "writer" or "reader"). Runs statements synchronously with
+ * better-sqlite3 — a lock wait blocks only this thread — and answers the main thread with
+ * plain messages. The writer also owns transactions, group commit and the checkpoint manager.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { errors, type HoldfastError, isHoldfastError, type SerializedError } from "../../errors/index.js";
+import { CheckpointManager } from "./checkpoint.js";
+import { bindValues, type Connection, type LockWaitObserver, mapSqliteError, openConnection, StatementCache, withLockRetry } from "./connection.js";
+import type { FromThread, Job, JobResult, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
+
+const config = workerData as ThreadConfig;
+const port = parentPort;
+if (!port) throw new Error("sqlite-thread must run in a worker thread");
+
+function post(m: FromThread): void {
+  port?.postMessage(m);
+}
+
+function serialize(err: unknown, sqlText?: string): SerializedError {
+  const h: HoldfastError = isHoldfastError(err) ? err : mapSqliteError(err, config.path, sqlText);
+  return h.toJSON();
+}
+
+let db: Connection;
+try {
+  db = openConnection(config.path, {
+    role: config.role,
+    journalSizeLimit: config.journalSizeLimit,
+    walAutocheckpoint: config.walAutocheckpoint,
+    lockSliceMs: config.lockSliceMs,
+  });
+} catch (err) {
+  post({ type: "open-failed", error: serialize(err) });
+  port.close();
+  throw err;
+}
+
+const cache = new StatementCache(db);
+const observer: LockWaitObserver = {
+  started: () => post({ type: "lock-wait", waiting: true, waitedMs: 0, timedOut: 0 }),
+  ended: (waitedMs, timedOut) => post({ type: "lock-wait", waiting: false, waitedMs, timedOut: timedOut ? 1 : 0 }),
+};
+let txOpen = false;
+const checkpoints =
+  config.role === "writer" && config.path !== ":memory:"
+    ? new CheckpointManager(db, config, () => txOpen, (result) => post({ type: "checkpoint", result }), (level, event, msg, fields) => post({ type: "log", level, event, msg, fields }))
+    : undefined;
+
+function locked<T>(fn: () => T, deadline: number, expire?: (now: number) => number): T {
+  return withLockRetry(db, config.path, fn, deadline, config.lockSliceMs, observer, expire);
+}
+
+/** Runs one statement. A reader refuses writes (query_only) so the main thread re-routes them. */
+function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: number): unknown {
+  const stmt = cache.get(s.text);
+  if (config.role === "reader" && !stmt.readonly) {
+    throw errors.dbQueryFailed("statement writes; re-route to the writer", { details: { needsWriter: true } });
+  }
+  const params = bindValues(s.values);
+  return locked(() => {
+    if (mode === "run" || !stmt.reader) {
+      const r = stmt.run(...params);
+      if (mode === "all") return [];
+      if (mode === "get") return undefined;
+      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+    }
+    return mode === "all" ? stmt.all(...params) : stmt.get(...params);
+  }, deadline);
+}
+
+function runBatch(stmts: WireStatement[], deadline: number): unknown {
+  const out: { changes: number; lastInsertRowid: number | bigint }[] = [];
+  for (const s of stmts) {
+    const r = cache.get(s.text).run(...bindValues(s.values));
+    out.push({ changes: r.changes, lastInsertRowid: r.lastInsertRowid });
+  }
+  void deadline;
+  return out;
+}
+
+function expiredResult(job: Job): JobResult {
+  return {
+    id: job.id,
+    ok: false,
+    error: errors
+      .poolTimeout(`The SQLite ${config.role} thread reached this statement only after its deadline had passed; it was not run. The thread is busier than the load allows: see \`holdfast db status\`.`, {
+        retryAfter: 1,
+        details: { path: config.path, role: config.role },
+      })
+      .toJSON(),
+  };
+}
+
+/** Runs one job outside any group (reads, and writer jobs inside an open transaction). */
+function runOne(job: Job): JobResult {
+  if (job.deadline && Date.now() >= job.deadline && job.kind !== "end") return expiredResult(job);
+  let text: string | undefined;
+  try {
+    switch (job.kind) {
+      case "stmt":
+        text = job.stmt.text;
+        return { id: job.id, ok: true, value: runStatement(job.mode, job.stmt, job.deadline) };
+      case "batch": {
+        // Inside a transaction a batch is its own savepoint, so it stays all-or-nothing.
+        if (!txOpen) return runGroup([job])[0] as JobResult;
+        db.exec("SAVEPOINT hf_batch");
+        try {
+          const v = runBatch(job.stmts, job.deadline);
+          db.exec("RELEASE hf_batch");
+          return { id: job.id, ok: true, value: v };
+        } catch (err) {
+          db.exec("ROLLBACK TO hf_batch");
+          db.exec("RELEASE hf_batch");
+          throw err;
+        }
+      }
+      case "begin":
+        if (txOpen) throw new Error("a transaction is already open on the writer");
+        locked(() => db.exec("BEGIN IMMEDIATE"), job.deadline);
+        txOpen = true;
+        return { id: job.id, ok: true, value: null };
+      case "end":
+        if (txOpen) {
+          try {
+            db.exec(job.commit ? "COMMIT" : "ROLLBACK");
+          } finally {
+            // A failed COMMIT leaves the transaction open in SQLite; roll it back so the lock is released.
+            if (db.inTransaction) db.exec("ROLLBACK");
+            txOpen = false;
+          }
+        }
+        return { id: job.id, ok: true, value: null };
+      case "checkpoint":
+        if (!checkpoints) return { id: job.id, ok: true, value: null };
+        return { id: job.id, ok: true, value: checkpoints.run(job.mode) };
+      case "optimize":
+        db.pragma("optimize");
+        return { id: job.id, ok: true, value: null };
+    }
+  } catch (err) {
+    return { id: job.id, ok: false, error: serialize(err, text) };
+  }
+}
+
+/**
+ * Group commit: one BEGIN IMMEDIATE … COMMIT around many queued writes, each in its own
+ * SAVEPOINT so a failing write rolls back only itself. Members whose deadline passes while
+ * the lock is held elsewhere fail with DB_LOCKED at their own deadline, not the group's.
+ */
+function runGroup(jobs: Job[]): JobResult[] {
+  const results = new Map<number, JobResult>();
+  let pending = jobs.filter((j) => {
+    if (j.deadline && Date.now() >= j.deadline) {
+      results.set(j.id, expiredResult(j));
+      return false;
+    }
+    return true;
+  });
+  if (pending.length === 0) return jobs.map((j) => results.get(j.id) as JobResult);
+  const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
+  try {
+    locked(() => db.exec("BEGIN IMMEDIATE"), maxDeadline(), (now) => {
+      const gaveUp = pending.filter((j) => j.deadline && now >= j.deadline);
+      if (gaveUp.length > 0 && gaveUp.length < pending.length) {
+        const err = lockedError(now, gaveUp[0] as Job);
+        const early = gaveUp.map((j) => ({ id: j.id, ok: false as const, error: err }));
+        for (const r of early) results.set(r.id, r);
+        post({ type: "results", results: early, done: false });
+        pending = pending.filter((j) => !gaveUp.includes(j));
+      }
+      return maxDeadline();
+    });
+  } catch (err) {
+    const e = serialize(err);
+    for (const j of pending) results.set(j.id, { id: j.id, ok: false, error: e });
+    return jobs.map((j) => results.get(j.id) as JobResult);
+  }
+  const single = pending.length === 1;
+  for (const job of pending) {
+    let text: string | undefined;
+    try {
+      if (!single) db.exec("SAVEPOINT hf_g");
+      let value: unknown;
+      if (job.kind === "stmt") {
+        text = job.stmt.text;
+        value = runStatement(job.mode, job.stmt, job.deadline);
+      } else if (job.kind === "batch") value = runBatch(job.stmts, job.deadline);
+      if (!single) db.exec("RELEASE hf_g");
+      results.set(job.id, { id: job.id, ok: true, value });
+    } catch (err) {
+      if (!single) {
+        db.exec("ROLLBACK TO hf_g");
+        db.exec("RELEASE hf_g");
+      }
+      results.set(job.id, { id: job.id, ok: false, error: serialize(err, text) });
+    }
+  }
+  try {
+    if (single && !(results.get((pending[0] as Job).id) as JobResult).ok) db.exec("ROLLBACK");
+    else db.exec("COMMIT");
+  } catch (err) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    const e = serialize(err);
+    for (const j of pending) results.set(j.id, { id: j.id, ok: false, error: e });
+  }
+  return jobs.map((j) => results.get(j.id) as JobResult);
+}
+
+function lockedError(now: number, job: Job): SerializedError {
+  return errors
+    .dbLocked(
+      `SQLite database ${config.path} stayed locked by another writer until this write's limit (the busy timeout or the request's deadline). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${config.path}\` or \`fuser ${config.path}\`, and keep write transactions short.`,
+      { retryAfter: 1, details: { path: config.path, deadlinePassedMsAgo: now - job.deadline } },
+    )
+    .toJSON();
+}
+
+port.on("message", (m: ToThread) => {
+  if (m.type === "close") {
+    checkpoints?.stop();
+    try {
+      if (txOpen) db.exec("ROLLBACK");
+      if (config.role === "writer") db.pragma("optimize");
+    } catch {
+      // Closing anyway: nothing useful to report from a failing optimize at shutdown.
+    }
+    db.close();
+    port.close();
+    return;
+  }
+  let results: JobResult[];
+  if (config.role === "writer" && m.group && !m.inTransaction && !txOpen) results = runGroup(m.jobs);
+  else results = m.jobs.map(runOne);
+  post({ type: "results", results, done: true });
+});
+
+post({ type: "ready" });

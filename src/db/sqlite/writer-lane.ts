@@ -1,0 +1,138 @@
+/**
+ * Writes on the one writer thread. Writes queue here (not in SQLite's busy handler), so a
+ * process never has two of its own connections fighting for the write lock. When the writer is
+ * free, every queued write goes over in one message and runs as one transaction with a
+ * SAVEPOINT each (group commit). A transaction owns the writer from BEGIN IMMEDIATE to
+ * COMMIT/ROLLBACK; other writes queue meanwhile.
+ */
+import { errors } from "../../errors/index.js";
+import { JobQueue } from "./job-queue.js";
+import type { LaneStats } from "./lane-stats.js";
+import type { PendingJob, SqliteThread } from "./thread-handle.js";
+
+/** Writer lane settings. */
+export interface WriterLaneOptions {
+  maxWaiting: number;
+  /** Most writes per group commit; 1 turns group commit off. */
+  groupMax: number;
+  path: string;
+}
+
+/** The writer thread, its queue and the transaction that owns it. */
+export class WriterLane {
+  thread: SqliteThread | undefined;
+  readonly stats: LaneStats;
+  readonly #options: WriterLaneOptions;
+  readonly #queue: JobQueue;
+  /** The transaction holding the writer, if any. */
+  #owner: object | undefined;
+  /** True while the writer thread waits for a lock held by another process. */
+  lockWaiting = false;
+  lockWaitSince = 0;
+
+  constructor(options: WriterLaneOptions, stats: LaneStats) {
+    this.#options = options;
+    this.stats = stats;
+    this.#queue = new JobQueue((pj) => {
+      pj.settled = true;
+      this.stats.timeouts++;
+      const waited = Math.round(performance.now() - pj.queuedAt);
+      const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
+      if (this.lockWaiting) {
+        pj.reject(
+          errors.dbLocked(
+            `This write waited ${waited} ms behind a write that is itself waiting for the SQLite lock on ${options.path}, held by another process or connection. Find the other writer: \`holdfast doctor --db sqlite:${options.path}\` or \`fuser ${options.path}\`; keep write transactions short.`,
+            { retryAfter: 1, details: { ...details, lockWaitMs: Math.round(performance.now() - this.lockWaitSince) } },
+          ),
+        );
+      } else {
+        pj.reject(
+          errors.poolTimeout(
+            `The SQLite writer of ${options.path} did not become free within ${waited} ms (the acquire timeout or the request's remaining time); ${this.#queue.length} writes queued${this.#owner ? ", and a transaction is holding the writer" : ""}. Writes arrive faster than they finish: shorten transactions, batch writes, or move heavy writing to PostgreSQL.`,
+            { retryAfter: 1, details },
+          ),
+        );
+      }
+    });
+  }
+
+  /** Writes waiting for the writer. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** True when a transaction holds the writer. */
+  get owned(): boolean {
+    return this.#owner !== undefined;
+  }
+
+  /** Queues a write (or BEGIN of a transaction, or maintenance) for the writer. */
+  submit(pj: PendingJob): void {
+    if (this.#queue.length >= this.#options.maxWaiting) {
+      pj.settled = true;
+      this.stats.queueFull++;
+      pj.reject(
+        errors.poolQueueFull(
+          `${this.#queue.length} writes are already queued for the SQLite writer of ${this.#options.path} (db.pool.maxWaiting = ${this.#options.maxWaiting}); this one failed at once instead of waiting.`,
+          { retryAfter: 1, details: { path: this.#options.path, queued: this.#queue.length } },
+        ),
+      );
+      return;
+    }
+    this.#queue.push(pj);
+    this.pump();
+  }
+
+  /** Sends the next group when the writer is free and no transaction holds it. */
+  pump(): void {
+    const t = this.thread;
+    if (!t || this.#owner || t.batches > 0) return;
+    const head = this.#queue.shift();
+    if (!head) return;
+    const now = performance.now();
+    this.stats.acquireWait.add(now - head.queuedAt);
+    if (head.spec.kind !== "stmt" && head.spec.kind !== "batch") {
+      t.send([head], false, false);
+      return;
+    }
+    const group = [head];
+    while (group.length < this.#options.groupMax) {
+      const next = this.#queue.peek();
+      if (!next || (next.spec.kind !== "stmt" && next.spec.kind !== "batch")) break;
+      this.#queue.shift();
+      this.stats.acquireWait.add(now - next.queuedAt);
+      group.push(next);
+    }
+    t.send(group, true, false);
+  }
+
+  /** Marks the writer as held by `owner` (called when its BEGIN IMMEDIATE succeeded). */
+  own(owner: object): void {
+    this.#owner = owner;
+  }
+
+  /** Sends a statement of the owning transaction straight to the writer. */
+  sendInTransaction(owner: object, pj: PendingJob): void {
+    const t = this.thread;
+    if (this.#owner !== owner || !t) {
+      pj.settled = true;
+      pj.reject(errors.dbQueryFailed("This transaction has already ended (committed, rolled back, or past its deadline); statements on its `tx` can no longer run."));
+      return;
+    }
+    t.send([pj], false, true);
+  }
+
+  /** Releases the writer from `owner` and lets queued writes run. */
+  release(owner: object): void {
+    if (this.#owner === owner) this.#owner = undefined;
+    this.pump();
+  }
+
+  /** Fails every queued write (close). */
+  failQueued(err: () => Error): void {
+    for (const pj of this.#queue.drain()) {
+      pj.settled = true;
+      pj.reject(err() as never);
+    }
+  }
+}
