@@ -1,0 +1,185 @@
+/**
+ * The load generator: open loop (a constant-rate schedule that does not wait for responses;
+ * latency measured from each request's *scheduled* send time, so a stalled server cannot hide
+ * its queue by slowing the client down: no coordinated omission, as in wrk2/HdrHistogram) or
+ * closed loop (N clients back to back). It reports its own schedule lag so a saturated
+ * generator is never mistaken for a slow server.
+ */
+import { Pool } from "undici";
+import { Collector } from "./collector.js";
+import type { LoadOptions, LoadResult, RequestSpec } from "./types.js";
+
+/** Error code of a failed request, folded to a few names an operator recognises. */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") return "timeout";
+  if (code === "UND_ERR_DESTROYED" || code === "UND_ERR_CLOSED") return "timeout";
+  if (typeof code === "string") return code;
+  return (err as Error)?.name ?? "Error";
+}
+
+interface Sender {
+  pool: Pool;
+  defaultSpec: RequestSpec;
+  specFor(i: number): RequestSpec;
+  timeoutMs: number;
+}
+
+function makeSender(o: LoadOptions, connections: number): Sender {
+  const u = new URL(o.url);
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const pool = new Pool(u.origin, {
+    connections,
+    pipelining: 1,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+    keepAliveTimeout: 4_000,
+  });
+  const defaultSpec: RequestSpec = { method: "GET", path: `${u.pathname}${u.search}` };
+  return { pool, defaultSpec, specFor: o.request ?? (() => defaultSpec), timeoutMs };
+}
+
+/** Sends one request; resolves to the status code, or throws the connection error. */
+async function send(s: Sender, spec: RequestSpec): Promise<number> {
+  const res = await s.pool.request({
+    path: spec.path,
+    method: (spec.method ?? "GET") as "GET",
+    headers: spec.headers,
+    body: spec.body,
+  });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+/** Runs a load test and resolves to its result; never rejects for server-side failures (they are counted). */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  return (o.mode ?? "open") === "closed" ? runClosed(o) : runOpen(o);
+}
+
+async function runOpen(o: LoadOptions): Promise<LoadResult> {
+  const rate = o.rate ?? 0;
+  if (!(rate > 0)) throw new RangeError("open-loop load needs a rate above 0 requests/s");
+  const connections = o.connections ?? 256;
+  const s = makeSender(o, connections);
+  const c = new Collector();
+  const total = Math.floor((rate * o.durationMs) / 1000);
+  const interval = 1000 / rate;
+  const waiting: { i: number; scheduled: number }[] = [];
+  let waitingHead = 0;
+  let inflight = 0;
+  let next = 0;
+  let lastDone = 0;
+  let stopped = false;
+  const start = performance.now();
+
+  let finish: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
+  const checkDone = () => {
+    if (next >= total && inflight === 0 && waitingHead >= waiting.length) finish();
+  };
+
+  const dispatch = (i: number, scheduled: number): void => {
+    inflight++;
+    send(s, s.specFor(i)).then(
+      (code) => {
+        lastDone = performance.now();
+        c.response(code, lastDone - scheduled);
+      },
+      (err: unknown) => {
+        lastDone = performance.now();
+        c.error(errorCode(err));
+      },
+    ).finally(() => {
+      inflight--;
+      if (!stopped && waitingHead < waiting.length) {
+        const w = waiting[waitingHead];
+        waiting[waitingHead++] = undefined as unknown as { i: number; scheduled: number };
+        if (w) dispatch(w.i, w.scheduled);
+        if (waitingHead > 4096 && waitingHead * 2 > waiting.length) {
+          waiting.splice(0, waitingHead);
+          waitingHead = 0;
+        }
+      }
+      checkDone();
+    });
+  };
+
+  let lastTick = start;
+  const tick = (): void => {
+    const now = performance.now();
+    // Send everything whose scheduled time has come; lateness is the generator's own lag.
+    while (next < total) {
+      const scheduled = start + next * interval;
+      if (scheduled > now) break;
+      c.lag.record(now - scheduled);
+      c.sent++;
+      if (inflight < connections) dispatch(next, scheduled);
+      else {
+        waiting.push({ i: next, scheduled });
+        c.clientQueued++;
+      }
+      next++;
+    }
+    if (o.onTick && now - lastTick >= 1000) {
+      lastTick = now;
+      o.onTick({ elapsedMs: now - start, sent: c.sent, completed: c.completed, inflight });
+    }
+    if (next >= total) {
+      checkDone();
+      return;
+    }
+    const wait = start + next * interval - performance.now();
+    if (wait >= 2) setTimeout(tick, Math.floor(wait));
+    else setImmediate(tick);
+  };
+  tick();
+
+  // Bounded drain: whatever has not answered a timeout after sending stopped is a timeout.
+  const drainLimit = setTimeout(finish, o.durationMs + s.timeoutMs + 5_000);
+  await done;
+  clearTimeout(drainLimit);
+  stopped = true;
+  for (let k = 0; k < waiting.length - waitingHead; k++) c.error("timeout");
+  // Destroying the pool fails what is still in flight; each is counted as a timeout by its handler.
+  await s.pool.destroy().catch(() => {});
+  for (let k = 0; k < 100 && inflight > 0; k++) await new Promise((r) => setTimeout(r, 10));
+  const windowMs = Math.max(o.durationMs, (lastDone || start) - start);
+  return c.result({ url: o.url, mode: "open", offered_rps: rate, connections }, windowMs);
+}
+
+async function runClosed(o: LoadOptions): Promise<LoadResult> {
+  const connections = o.connections ?? 16;
+  const s = makeSender(o, connections);
+  const c = new Collector();
+  const start = performance.now();
+  const end = start + o.durationMs;
+  let i = 0;
+  let lastTick = start;
+  const client = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      c.sent++;
+      c.lag.record(0);
+      try {
+        const code = await send(s, s.specFor(i++));
+        c.response(code, performance.now() - t0);
+      } catch (err) {
+        c.error(errorCode(err));
+      }
+      const now = performance.now();
+      if (o.onTick && now - lastTick >= 1000) {
+        lastTick = now;
+        o.onTick({ elapsedMs: now - start, sent: c.sent, completed: c.completed, inflight: connections });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, client));
+  const windowMs = performance.now() - start;
+  await s.pool.close().catch(() => {});
+  const r = c.result({ url: o.url, mode: "closed", offered_rps: 0, connections }, windowMs);
+  r.offered_rps = r.throughput_rps + Math.round(((r.status.error ?? 0) / (windowMs / 1000)) * 10) / 10;
+  return r;
+}
