@@ -57,6 +57,12 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
   return rankFindings([...found, ...leftovers(data, found)]);
 }
 
+/** Runs one rule as analyze() would (failures inferred, correlation built); for tests. */
+export function runRule(rule: Rule, data: Dataset): Finding[] {
+  inferFailuresFromErrors(data);
+  return rule.run(data, correlate(data));
+}
+
 /** True when no finding is above info (exit code 0). */
 export function isHealthy(findings: Finding[]): boolean {
   return findings.every((f) => f.severity === "info");

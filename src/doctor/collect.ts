@@ -35,7 +35,17 @@ const GARBAGE_SAMPLES = 3;
 
 /** An empty dataset, to which logs are added. */
 export function emptyDataset(): Dataset {
-  return { failures: [], statusCounts: {}, proxyRequests: 0, failedTotal: 0, proxyErrors: [], appEvents: [], appRequests: 0, files: [], probes: { errors: [] } };
+  return {
+    failures: [],
+    statusCounts: {},
+    proxyRequests: 0,
+    failedTotal: 0,
+    proxyErrors: [],
+    appEvents: [],
+    appRequests: 0,
+    files: [],
+    probes: { errors: [] },
+  };
 }
 
 const QUIET_LEVELS = new Set(["trace", "debug", "info"]);
@@ -50,15 +60,36 @@ function keepApp(r: AppRecord): boolean {
   return true;
 }
 
-/** Reads one log into `data`. */
-export async function collectLog(data: Dataset, input: LogInput, opts: CollectOptions = {}): Promise<FileStats> {
-  const stats: FileStats = { file: input.file, kind: input.kind, bytes: 0, lines: 0, records: 0, garbage: 0, outOfWindow: 0, garbageSamples: [] };
+/** A per-file line consumer: feed it lines, then call finish() once. */
+export interface LineSink {
+  onLine: (text: string, start: number, end: number, lineNo: number) => void;
+  /** Folds the counts into the dataset; returns the file's stats. */
+  finish: (bytes: number, lines: number) => FileStats;
+}
+
+/** Builds the consumer that turns one file's lines into dataset entries. Pure apart from mutating `data`. */
+export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = {}): LineSink {
+  const stats: FileStats = {
+    file: input.file,
+    kind: input.kind,
+    bytes: 0,
+    lines: 0,
+    records: 0,
+    garbage: 0,
+    outOfWindow: 0,
+    garbageSamples: [],
+  };
   const { since, until } = opts;
   const timed = since !== undefined || until !== undefined;
   const inWindow = (t: number) => Number.isNaN(t) || ((since === undefined || t >= since) && (until === undefined || t < until));
   const garbage = (text: string, line: number) => {
     stats.garbage++;
-    if (stats.garbageSamples.length < GARBAGE_SAMPLES) stats.garbageSamples.push({ file: input.file, line, text: text.slice(0, 300) });
+    if (stats.garbageSamples.length < GARBAGE_SAMPLES)
+      stats.garbageSamples.push({
+        file: input.file,
+        line,
+        text: text.slice(0, 300),
+      });
   };
   const counts = new Float64Array(600);
   let onLine: (text: string, start: number, end: number, lineNo: number) => void;
@@ -78,7 +109,13 @@ export async function collectLog(data: Dataset, input: LogInput, opts: CollectOp
       counts[r.status] = (counts[r.status] ?? 0) + 1;
       if (r.status >= 500) {
         data.failedTotal++;
-        if (data.failures.length < KEEP_LIMIT) data.failures.push({ record: r, file: input.file, line: lineNo, text: line });
+        if (data.failures.length < KEEP_LIMIT)
+          data.failures.push({
+            record: r,
+            file: input.file,
+            line: lineNo,
+            text: line,
+          });
       }
     };
     onLine = (text, start, end, lineNo) => {
@@ -105,7 +142,13 @@ export async function collectLog(data: Dataset, input: LogInput, opts: CollectOp
         return;
       }
       stats.records++;
-      if (data.proxyErrors.length < KEEP_LIMIT) data.proxyErrors.push({ record: r, file: input.file, line: lineNo, text: line });
+      if (data.proxyErrors.length < KEEP_LIMIT)
+        data.proxyErrors.push({
+          record: r,
+          file: input.file,
+          line: lineNo,
+          text: line,
+        });
     };
   } else {
     onLine = (text, start, end, lineNo) => {
@@ -119,30 +162,63 @@ export async function collectLog(data: Dataset, input: LogInput, opts: CollectOp
       }
       stats.records++;
       if (r.event === "request") data.appRequests++;
-      if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) data.appEvents.push({ record: r, file: input.file, line: lineNo, text: line.length > 2000 ? `${line.slice(0, 2000)}…` : line });
+      if (keepApp(r) && data.appEvents.length < KEEP_LIMIT)
+        data.appEvents.push({
+          record: r,
+          file: input.file,
+          line: lineNo,
+          text: line.length > 2000 ? `${line.slice(0, 2000)}…` : line,
+        });
     };
   }
 
-  const { bytes, lines } = await scanFile(input.file, onLine, { onProgress: opts.progress === false ? undefined : progressBar(input.file) });
-  stats.bytes = bytes;
-  stats.lines = lines;
-  for (let s = 0; s < counts.length; s++) {
-    const c = counts[s] as number;
-    if (c === 0) continue;
-    data.statusCounts[String(s)] = (data.statusCounts[String(s)] ?? 0) + c;
-    data.proxyRequests += c;
-  }
-  // The fast path skipped successes' times; failures are what the rules correlate, and they are parsed.
-  data.files.push(stats);
-  return stats;
+  const finish = (bytes: number, lines: number): FileStats => {
+    stats.bytes = bytes;
+    stats.lines = lines;
+    for (let s = 0; s < counts.length; s++) {
+      const c = counts[s] as number;
+      if (c === 0) continue;
+      data.statusCounts[String(s)] = (data.statusCounts[String(s)] ?? 0) + c;
+      data.proxyRequests += c;
+    }
+    // The fast path skipped successes' times; failures are what the rules correlate, and they are parsed.
+    data.files.push(stats);
+    return stats;
+  };
+  return { onLine, finish };
 }
 
-/** Reads every log; app events and failures are sorted by time afterwards for the rules. */
-export async function collectLogs(inputs: LogInput[], opts: CollectOptions = {}, data: Dataset = emptyDataset()): Promise<Dataset> {
-  for (const input of inputs) await collectLog(data, input, opts);
+/** Reads one log file (plain or gzip) into `data`. */
+export async function collectLog(data: Dataset, input: LogInput, opts: CollectOptions = {}): Promise<FileStats> {
+  const sink = lineSink(data, input, opts);
+  const { bytes, lines } = await scanFile(input.file, sink.onLine, {
+    onProgress: opts.progress === false ? undefined : progressBar(input.file),
+  });
+  return sink.finish(bytes, lines);
+}
+
+/** Adds in-memory lines as if read from `file` (tests, piped input). */
+export function collectLines(data: Dataset, kind: LogKind, lines: string[], file = `${kind}.log`, opts: CollectOptions = {}): FileStats {
+  const sink = lineSink(data, { kind, file }, opts);
+  let bytes = 0;
+  lines.forEach((l, i) => {
+    bytes += Buffer.byteLength(l) + 1;
+    sink.onLine(l, 0, l.length, i + 1);
+  });
+  return sink.finish(bytes, lines.length);
+}
+
+/** Sorts what the rules read by time (they rely on it). */
+export function sortDataset(data: Dataset): Dataset {
   const byTime = (a: { record: { time: number } }, b: { record: { time: number } }) => (a.record.time || 0) - (b.record.time || 0);
   data.failures.sort(byTime);
   data.proxyErrors.sort(byTime);
   data.appEvents.sort(byTime);
   return data;
+}
+
+/** Reads every log; app events and failures are sorted by time afterwards for the rules. */
+export async function collectLogs(inputs: LogInput[], opts: CollectOptions = {}, data: Dataset = emptyDataset()): Promise<Dataset> {
+  for (const input of inputs) await collectLog(data, input, opts);
+  return sortDataset(data);
 }

@@ -2,7 +2,7 @@
  * AWS Application Load Balancer access-log reader (one request per line, space-separated,
  * quoted fields). Fields by position: type time elb client target request_processing_time
  * target_processing_time response_processing_time elb_status_code target_status_code … "request"
- * … "trace_id" … error_reason is the 24th field in current logs.
+ * … "trace_id" … error_reason is field 25 (index 24) in current logs.
  */
 import type { ProxyRecord } from "../types.js";
 import { type LogReader, parseIsoTime, splitRequest, tokenize } from "./reader.js";
@@ -25,7 +25,7 @@ export function parseAlbLine(line: string): ProxyRecord | null {
   const { method, path } = splitRequest(t[12]);
   const target = t[4] === "-" ? undefined : t[4];
   const targetStatus = t[9] === "-" ? undefined : t[9];
-  const errorReason = t[23] && t[23] !== "-" ? t[23] : undefined;
+  const errorReason = t[24] && t[24] !== "-" ? t[24] : undefined;
   const rp = secs(t[5]);
   const tp = secs(t[6]);
   const sp = secs(t[7]);

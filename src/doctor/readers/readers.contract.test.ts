@@ -1,0 +1,6 @@
+import { test } from "node:test";
+import { checkReaderContract, READER_CASES } from "./reader-contract.js";
+
+for (const c of READER_CASES) {
+  test(`reader contract: ${c.name} reads its own lines, rejects garbage, never throws`, () => checkReaderContract(c));
+}

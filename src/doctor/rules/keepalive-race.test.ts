@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runRule } from "../analyze.js";
+import { datasetFromLines } from "../dataset-from-lines.js";
+import { holdfastLine, nginxAccessLine, nginxErrorLine } from "../recorded-lines.js";
+import { keepaliveRace } from "./keepalive-race.js";
+
+const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
+
+test("instant 502s on POST after 'upstream prematurely closed', no worker death: keep-alive race", () => {
+  const access: string[] = [];
+  const error: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = t0 + i * 7000;
+    access.push(nginxAccessLine({ t, status: 502, method: "POST", path: "/api/checkout", urt: 0, rt: 0.001 }));
+    error.push(nginxErrorLine(t, i % 2 ? "upstream-closed" : "upstream-reset", "POST", "/api/checkout"));
+    access.push(nginxAccessLine({ t: t + 10, status: 200 }));
+  }
+  const [f] = runRule(keepaliveRace, datasetFromLines({ access, error }));
+  assert.equal(f?.id, "keepalive-race");
+  assert.equal(f?.explains, 20);
+  assert.equal(f?.evidence.counts.nonIdempotent, 20);
+  assert.match(f?.fix.holdfast ?? "", /keepAlive/);
+  assert.match(f?.fix.nginx ?? "", /keepalive_timeout/);
+});
+
+test("the same 502s right after a watchdog kill are not a keep-alive race", () => {
+  const access = [nginxAccessLine({ t: t0 + 100, status: 502, method: "POST", urt: 0 })];
+  const error = [nginxErrorLine(t0 + 100, "upstream-closed", "POST")];
+  const app = [holdfastLine(t0, "worker.timeout", { workerPid: 4121, heartbeatAgeMs: 30000 })];
+  assert.deepEqual(runRule(keepaliveRace, datasetFromLines({ access, error, app })), []);
+});
+
+test("slow 502s (the upstream worked for seconds, then closed) are not the race", () => {
+  const access = [nginxAccessLine({ t: t0, status: 502, urt: 4.2, rt: 4.2 })];
+  const error = [nginxErrorLine(t0, "upstream-closed")];
+  assert.deepEqual(runRule(keepaliveRace, datasetFromLines({ access, error })), []);
+});
