@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, nginxErrorLine } from "../recorded-lines.js";
 import { probeHealth } from "./probe-health.js";
 
 test("a rollback-journal SQLite database and a failed quick_check", () => {
@@ -15,6 +14,3 @@ test("idle-in-transaction sessions and lock waits in PostgreSQL", () => {
   assert.deepEqual(ids, ["pg-idle-in-transaction", "pg-lock-waits"]);
 });
 
-void nginxAccessLine;
-void nginxErrorLine;
-void holdfastLine;

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, nginxErrorLine } from "../recorded-lines.js";
 import { timeoutBudget } from "./timeout-budget.js";
 
 test("proxy values from the nginx config against the holdfast timeouts, via checkTimeoutBudget", () => {
@@ -16,7 +15,3 @@ test("layers that nest give nothing", () => {
   assert.deepEqual(runRule(timeoutBudget, datasetFromLines({ timeouts: { proxyReadTimeout: 60_000, proxyIdleTimeout: 60_000, keepAlive: 65_000, headers: 66_000, deadline: 30_000, acquireTimeout: 5000 } })), []);
 });
 
-void nginxAccessLine;
-void nginxErrorLine;
-void holdfastLine;
-void assert;
