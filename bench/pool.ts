@@ -84,11 +84,9 @@ const shapes = [
 
 const result: Record<string, Record<string, number>> = {};
 for (const { shape, callers, max } of shapes) {
-  const runs: Record<string, number[]> = {};
+  const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s.name, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const s of subjects) {
-      (runs[s.name] ??= []).push(await measure(s, callers, max));
-    }
+    for (const s of subjects) runs[s.name].push(await measure(s, callers, max));
   }
   const med = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.round(median(v))]));
   result[shape] = {

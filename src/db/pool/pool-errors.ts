@@ -22,21 +22,32 @@ export interface PoolFacts {
 const ms = (n: number) => `${Math.round(n)} ms`;
 
 /** POOL_TIMEOUT: no resource became free in time. `cutByDeadline` says the request deadline, not acquireTimeout, ended the wait. */
-export function poolTimeoutError(f: PoolFacts, waitedMs: number, acquireTimeout: number, cutByDeadline: boolean): HoldfastError {
+export function poolTimeoutError(
+  f: PoolFacts,
+  waitedMs: number,
+  acquireTimeout: number,
+  cutByDeadline: boolean,
+  createError?: unknown,
+): HoldfastError {
   const why = cutByDeadline
     ? `the request deadline cut the wait for a connection after ${ms(waitedMs)} (db.pool.acquireTimeout is ${ms(acquireTimeout)}, but the request had only ${ms(waitedMs)} left)`
     : `no connection became free within db.pool.acquireTimeout (${ms(acquireTimeout)})`;
-  return errors.poolTimeout(
-    `Pool "${f.pool}": ${why}. ${f.busy} of max ${f.max} connections were busy and ${f.waiting} other callers were waiting. ` +
-      "Hold connections for less time (no slow work or outbound calls inside a transaction), raise db.pool.max if the database has room, " +
-      "and turn on db.pool.leakDetectionThreshold to see who holds them.",
-    { retryAfter: POOL_RETRY_AFTER_S, details: { ...f, waitedMs: Math.round(waitedMs), acquireTimeoutMs: acquireTimeout, cutByDeadline } },
-  );
+  const advice =
+    createError === undefined
+      ? `${f.busy} of max ${f.max} connections were busy and ${f.waiting} other callers were waiting. ` +
+        "Hold connections for less time (no slow work or outbound calls inside a transaction), raise db.pool.max if the database has room, " +
+        "and turn on db.pool.leakDetectionThreshold to see who holds them."
+      : `Only ${f.size} of max ${f.max} connections are open and opening more is failing: ${describe(createError)}`;
+  return errors.poolTimeout(`Pool "${f.pool}": ${why}. ${advice}`, {
+    cause: createError,
+    retryAfter: POOL_RETRY_AFTER_S,
+    details: { ...f, waitedMs: Math.round(waitedMs), acquireTimeoutMs: acquireTimeout, cutByDeadline },
+  });
 }
 
 /** DB_UNAVAILABLE: waiters timed out while every attempt to open a connection failed. */
 export function unreachableError(f: PoolFacts, waitedMs: number, failures: number, lastError: unknown): HoldfastError {
-  const last = isHoldfastError(lastError) ? lastError.message : lastError instanceof Error ? lastError.message : String(lastError);
+  const last = describe(lastError);
   return errors.dbUnavailable(
     `Pool "${f.pool}": could not open a database connection within ${ms(waitedMs)}; ${failures} attempt${failures === 1 ? "" : "s"} in a row failed ` +
       `(retrying with backoff). Last error: ${last} Check that the database is up and reachable from this host.`,
@@ -68,4 +79,8 @@ export function closedError(pool: string): HoldfastError {
     retryAfter: POOL_RETRY_AFTER_S,
     details: { pool },
   });
+}
+
+function describe(err: unknown): string {
+  return isHoldfastError(err) ? err.message : err instanceof Error ? err.message : String(err);
 }

@@ -455,7 +455,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     const unreachable = this.#all.size === 0 && this.#createFailures > 0;
     const err = unreachable
       ? unreachableError(facts, waited, this.#createFailures, this.#lastCreateError)
-      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline);
+      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline, this.#createFailures > 0 ? this.#lastCreateError : undefined);
     this.#o.log?.warn(
       {
         event: unreachable ? "db.unavailable" : "pool.timeout",

@@ -1,0 +1,140 @@
+/**
+ * One pg connection as the pool holds it, plus the two ways a statement is stopped at its
+ * deadline: a CancelRequest on a side socket (the server stops the statement, the connection
+ * stays usable), and if the server does not answer that in time, closing the socket.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import pg from "pg";
+import type { Logger } from "../../telemetry/index.js";
+
+/** A pooled connection. `broken` is set once it must not be reused. */
+export interface PgConnection {
+  readonly client: pg.Client;
+  /** Why it can no longer be used (error event, end, forced close); undefined while healthy. */
+  broken: unknown;
+}
+
+/** How long after a cancel we wait for the statement to stop before closing the socket. */
+const CANCEL_GRACE_MS = 1000;
+/** PostgreSQL's CancelRequest code (protocol 3). */
+const CANCEL_REQUEST_CODE = 80877102;
+
+/** int8 as a number when exact, else a bigint: never a silently rounded number, and counts compare like SQLite's. */
+function parseInt8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === 20 && format !== "binary" ? parseInt8 : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
+
+/** Opens a connection; errors are the raw pg/socket errors (the caller maps them). */
+export async function openConnection(config: pg.ClientConfig, log: Logger | undefined, poolName: string): Promise<PgConnection> {
+  const client = new pg.Client({ ...config, types });
+  const conn: PgConnection = { client, broken: undefined };
+  // Without an 'error' listener, a connection killed while idle would crash the process.
+  client.on("error", (err) => {
+    if (conn.broken === undefined) {
+      conn.broken = err;
+      log?.warn(
+        { event: "db.connection_lost", pool: poolName, err: err.message, sqlstate: (err as { code?: string }).code },
+        `PostgreSQL connection lost while idle (${err.message}); it will be replaced.`,
+      );
+    }
+  });
+  client.on("end", () => {
+    conn.broken ??= new Error("Connection terminated");
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    conn.broken = err;
+    client.end().catch(() => {});
+    throw err;
+  }
+  return conn;
+}
+
+/** Closes a connection politely; a dead one is torn down without waiting. */
+export async function closeConnection(conn: PgConnection): Promise<void> {
+  if (conn.broken !== undefined) {
+    forceClose(conn, conn.broken);
+    return;
+  }
+  conn.broken = new Error("closed by the pool");
+  await Promise.race([conn.client.end(), new Promise((r) => setTimeout(r, 2000).unref())]).catch(() => {});
+  forceClose(conn, conn.broken);
+}
+
+/** A statement's time limit and what set it. */
+export interface StatementLimit {
+  ms: number;
+  by: "deadline" | "statementTimeout";
+}
+
+/** Result of {@link runStatement}: the pg result, or the error and whether we cancelled it. */
+export type StatementOutcome = { ok: true; result: pg.QueryResult } | { ok: false; error: unknown; cancelled: boolean };
+
+/** Runs one statement, cancelling it server-side when `limit` passes. Never rejects. */
+export async function runStatement(conn: PgConnection, text: string, values: readonly unknown[], limit: StatementLimit | undefined): Promise<StatementOutcome> {
+  const query = conn.client.query({ text, values: values as unknown[] });
+  if (limit === undefined) {
+    return query.then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error, cancelled: false }),
+    );
+  }
+  let cancelled = false;
+  let cancelDone: Promise<void> | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    cancelled = true;
+    cancelDone = sendCancel(conn.client);
+    killTimer = setTimeout(() => forceClose(conn, new Error("statement did not stop after cancel")), CANCEL_GRACE_MS);
+  }, limit.ms);
+  const outcome: StatementOutcome = await query.then(
+    (result) => ({ ok: true as const, result }),
+    (error: unknown) => ({ ok: false as const, error, cancelled }),
+  );
+  clearTimeout(timer);
+  if (killTimer) clearTimeout(killTimer);
+  // Reuse only after the server has processed our cancel, so it cannot hit the next statement.
+  if (cancelDone) await cancelDone;
+  if (!outcome.ok) outcome.cancelled = cancelled;
+  return outcome;
+}
+
+/** Sends a CancelRequest for the client's running statement; resolves when the server closed the side socket (≤ 1 s). */
+function sendCancel(client: pg.Client): Promise<void> {
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const host = client.host;
+    const socket: Socket = host?.startsWith("/") ? netConnect(`${host}/.s.PGSQL.${client.port}`) : netConnect(client.port, host || "localhost");
+    const done = () => {
+      clearTimeout(guard);
+      socket.destroy();
+      resolve();
+    };
+    const guard = setTimeout(done, CANCEL_GRACE_MS);
+    socket.once("connect", () => {
+      const msg = Buffer.alloc(16);
+      msg.writeInt32BE(16, 0);
+      msg.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+      msg.writeInt32BE(processID, 8);
+      msg.writeInt32BE(secretKey, 12);
+      socket.end(msg);
+    });
+    socket.once("close", done);
+    socket.once("error", done);
+  });
+}
+
+/** Destroys the socket under a client so any running query fails at once. */
+function forceClose(conn: PgConnection, reason: unknown): void {
+  conn.broken ??= reason;
+  const stream = (conn.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+  stream?.destroy();
+}

@@ -1,0 +1,69 @@
+/**
+ * PostgreSQL for tests: the server from HOLDFAST_TEST_PG_URL (default the local test database),
+ * a reachability gate that skips loudly outside CI and fails in CI, and unique names so
+ * parallel test files never touch each other's tables or connections.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import type { TestContext } from "node:test";
+import pg from "pg";
+
+/** Where the tests connect. */
+export const PG_URL = process.env.HOLDFAST_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+let reachable: Promise<string | undefined> | undefined;
+
+/** undefined when PostgreSQL answers, else why not. */
+function probe(): Promise<string | undefined> {
+  reachable ??= (async () => {
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    c.on("error", () => {});
+    try {
+      await c.connect();
+      await c.query("select 1");
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  })();
+  return reachable;
+}
+
+/** True when the test may run; otherwise skips it (CI unset) or fails it (CI=true). */
+export async function requirePostgres(t: TestContext): Promise<boolean> {
+  const why = await probe();
+  if (why === undefined) return true;
+  const msg = `PostgreSQL unreachable at ${PG_URL.replace(/:[^:@/]*@/, "@")} (${why}) — start it to run this test`;
+  if (process.env.CI === "true") assert.fail(msg);
+  console.error(`\n*** SKIPPED: ${msg} ***\n`);
+  t.skip(msg);
+  return false;
+}
+
+/** A name unique to this test process and call: `prefix_<pid>_<hex>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
+}
+
+/** Runs one statement on a fresh admin connection (outside any pool under test). */
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: PG_URL, application_name: "holdfast-test-admin" });
+  c.on("error", () => {});
+  await c.connect();
+  try {
+    return (await c.query<R>(text, values)).rows;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** Terminates every backend whose application_name is `app`; returns how many. */
+export async function terminateApp(app: string): Promise<number> {
+  const rows = await adminQuery<{ ok: boolean }>(
+    "select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()",
+    [app],
+  );
+  return rows.filter((r) => r.ok).length;
+}
