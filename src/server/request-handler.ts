@@ -7,8 +7,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { Deadline, type RequestContext, runWithContext } from "../context/index.js";
 import { HoldfastError, isHoldfastError } from "../errors/index.js";
-import type { Logger, WorkerMetrics } from "../telemetry/index.js";
-import type { AdmissionController, AdmissionTicket, ShedReason } from "./admission/types.js";
+import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
+import type { AdmissionController, AdmissionRequest, AdmissionTicket, ShedReason } from "./admission/types.js";
 
 /** One in-flight request, as the watchdog reports it when the worker gets stuck. */
 export interface InflightRequest {
@@ -17,6 +17,8 @@ export interface InflightRequest {
   path: string;
   /** performance.now() at arrival. */
   start: number;
+  /** Called by the deadline sweep when the request is past its deadline. */
+  onDeadline: (() => void) | undefined;
 }
 
 /** Options of {@link createRequestHandler}. */
@@ -31,13 +33,15 @@ export interface RequestHandlerOptions {
   logRequests: boolean;
   /** Worker number, on every request line. */
   workerId: number;
+  /** Called once per request when its response is closed (socket bookkeeping, recycling). */
+  onDone?: ((req: IncomingMessage) => void) | undefined;
 }
 
 /** The handler plus the live numbers the worker reports in its heartbeat. */
 export interface RequestHandler {
   listener: RequestListener;
   /** Requests currently being handled, oldest first. */
-  inflight: Map<string, InflightRequest>;
+  inflight: Set<InflightRequest>;
   /** Requests finished since start, and by status class. */
   counts: { requests: number; status: Record<string, number> };
   /** Makes every later response carry `Connection: close` (drain). */
@@ -90,6 +94,26 @@ class Ctx implements RequestContext {
   }
 }
 
+/**
+ * What admission sees of a request. The signal is read only by requests that get queued,
+ * so its AbortController is built lazily; a class keeps the getter on the prototype (an
+ * object literal with a getter takes V8's slow path on every request).
+ */
+class AdmissionReq implements AdmissionRequest {
+  readonly path: string;
+  readonly #ctx: Ctx;
+  constructor(path: string, ctx: Ctx) {
+    this.path = path;
+    this.#ctx = ctx;
+  }
+  get deadline(): Deadline {
+    return this.#ctx.deadline;
+  }
+  get signal(): AbortSignal {
+    return this.#ctx.signal;
+  }
+}
+
 /** Writes holdfast's JSON error body; used for 503/504/500 answers holdfast gives itself. */
 export function sendError(res: ServerResponse, err: HoldfastError, requestId: string): void {
   if (res.headersSent) {
@@ -120,16 +144,46 @@ function muzzle(res: ServerResponse): void {
 
 /** Builds the per-request wrapper around the app. */
 export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
-  const inflight = new Map<string, InflightRequest>();
+  // A Set of entry objects: identity hashing is cheaper than hashing a fresh id string per request.
+  const inflight = new Set<InflightRequest>();
   const counts = { requests: 0, status: {} as Record<string, number> };
   let draining = false;
   const { log, metrics, admission } = o;
 
-  function runApp(req: IncomingMessage, res: ServerResponse, ctx: Ctx, ticket: AdmissionTicket | undefined, start: number): void {
-    let answeredByUs = false;
-    let timer: NodeJS.Timeout | undefined;
+  const logRequest = o.logRequests ? createRequestLog(log, { role: "worker", workerId: o.workerId }) : undefined;
+  metrics.activeRequests = () => inflight.size;
+
+  // Every request has the same deadline length, so the in-flight Map (insertion-ordered) is
+  // also ordered by deadline: one timer watching the oldest entry replaces a timer per request.
+  let sweepTimer: NodeJS.Timeout | undefined;
+  function armSweep(): void {
+    if (sweepTimer || o.deadlineMs <= 0) return;
+    const first = inflight.values().next();
+    if (first.done) return;
+    const wait = Math.max(1, first.value.start + o.deadlineMs - performance.now());
+    sweepTimer = setTimeout(sweep, wait);
+  }
+  function sweep(): void {
+    sweepTimer = undefined;
+    const now = performance.now();
+    for (const r of inflight.values()) {
+      if (r.start + o.deadlineMs > now) break;
+      const fire = r.onDeadline;
+      r.onDeadline = undefined;
+      fire?.();
+    }
+    // Entries answered by the sweep stay in the map until their response closes; skip them.
+    for (const r of inflight.values()) {
+      if (r.onDeadline) {
+        sweepTimer = setTimeout(sweep, Math.max(1, r.start + o.deadlineMs - performance.now()));
+        break;
+      }
+    }
+  }
+
+  function runApp(req: IncomingMessage, res: ServerResponse, ctx: Ctx, entry: InflightRequest, ticket: AdmissionTicket | undefined, start: number): void {
     if (o.deadlineMs > 0) {
-      timer = setTimeout(() => {
+      entry.onDeadline = () => {
         if (res.writableEnded) return;
         const err = new HoldfastError(
           "DEADLINE_EXCEEDED",
@@ -138,39 +192,31 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
         ctx.abort(err);
         metrics.deadlines.inc();
         log.warn(
-          { event: "deadline", reqId: ctx.requestId, method: req.method, path: pathOf(req.url), deadlineMs: o.deadlineMs, headersSent: res.headersSent },
+          { event: "deadline", reqId: ctx.requestId, method: req.method, path: entry.path, deadlineMs: o.deadlineMs, headersSent: res.headersSent },
           "request deadline passed before the app answered",
         );
         if (!res.headersSent) {
-          answeredByUs = true;
           sendError(res, err, ctx.requestId);
           muzzle(res);
         } else {
           // Headers are out: the only honest signal left is to cut the response short.
           res.destroy(err);
         }
-      }, o.deadlineMs);
+      };
+      armSweep();
     }
 
-    res.once("close", () => {
-      if (timer) clearTimeout(timer);
-      inflight.delete(ctx.requestId);
-      metrics.active.dec();
+    res.on("close", () => {
+      inflight.delete(entry);
       const latencyMs = performance.now() - start;
       const finished = res.writableFinished;
       if (!finished) ctx.abort(new Error("client closed the connection before the response finished"));
       const status = finished ? res.statusCode : 499;
       ticket?.release({ latencyMs, ok: status < 500 });
-      counts.requests++;
-      const cls = `${Math.floor(status / 100)}xx`;
-      counts.status[cls] = (counts.status[cls] ?? 0) + 1;
-      metrics.duration.observe({ http_request_method: req.method ?? "GET", http_response_status_code: status }, latencyMs / 1000);
-      if (o.logRequests) {
-        log.info(
-          { event: "request", reqId: ctx.requestId, method: req.method, path: pathOf(req.url), status, durationMs: Math.round(latencyMs * 10) / 10, workerId: o.workerId },
-          "request",
-        );
-      }
+      count(status);
+      metrics.duration.observe(req.method ?? "GET", status, latencyMs / 1000);
+      logRequest?.({ reqId: ctx.requestId, method: req.method ?? "GET", path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
+      o.onDone?.(req);
     });
 
     try {
@@ -181,6 +227,12 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     } catch (err) {
       onAppError(req, res, ctx, err);
     }
+  }
+
+  function count(status: number): void {
+    counts.requests++;
+    const cls = status < 200 ? "1xx" : status < 300 ? "2xx" : status < 400 ? "3xx" : status < 500 ? "4xx" : "5xx";
+    counts.status[cls] = (counts.status[cls] ?? 0) + 1;
   }
 
   function onAppError(req: IncomingMessage, res: ServerResponse, ctx: Ctx, err: unknown): void {
@@ -196,15 +248,14 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     if (!res.writableEnded) sendError(res, he, ctx.requestId);
   }
 
-  function shed(req: IncomingMessage, res: ServerResponse, ctx: Ctx, reason: ShedReason, error: HoldfastError, start: number): void {
+  function shed(req: IncomingMessage, res: ServerResponse, ctx: Ctx, entry: InflightRequest, reason: ShedReason, error: HoldfastError, start: number): void {
     metrics.shed.inc({ reason });
-    log.warn({ event: "shed", reqId: ctx.requestId, reason, method: req.method, path: pathOf(req.url), retryAfter: error.retryAfter }, "request shed");
-    inflight.delete(ctx.requestId);
-    metrics.active.dec();
-    counts.requests++;
-    counts.status["5xx"] = (counts.status["5xx"] ?? 0) + 1;
-    metrics.duration.observe({ http_request_method: req.method ?? "GET", http_response_status_code: 503 }, (performance.now() - start) / 1000);
+    log.warn({ event: "shed", reqId: ctx.requestId, reason, method: req.method, path: entry.path, retryAfter: error.retryAfter }, "request shed");
+    inflight.delete(entry);
+    count(503);
+    metrics.duration.observe(req.method ?? "GET", 503, (performance.now() - start) / 1000);
     if (!res.writableEnded && !res.destroyed) sendError(res, error, ctx.requestId);
+    o.onDone?.(req);
   }
 
   const listener: RequestListener = (req, res) => {
@@ -213,26 +264,37 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     const ctx = new Ctx(requestId, o.deadlineMs > 0 ? new Deadline(start + o.deadlineMs) : Deadline.NONE);
     res.setHeader("x-request-id", requestId);
     if (draining) res.setHeader("connection", "close");
-    inflight.set(requestId, { reqId: requestId, method: req.method ?? "GET", path: pathOf(req.url), start });
-    metrics.active.inc();
+    const entry: InflightRequest = { reqId: requestId, method: req.method ?? "GET", path: pathOf(req.url), start, onDeadline: undefined };
+    inflight.add(entry);
 
     if (!admission) {
-      runApp(req, res, ctx, undefined, start);
+      runApp(req, res, ctx, entry, undefined, start);
       return;
     }
-    // Client-gone detection for queued requests: the socket closing before we answer.
+    const verdict = admission.admit(new AdmissionReq(entry.path, ctx));
+    if (!(verdict instanceof Promise)) {
+      if (verdict.admitted) runApp(req, res, ctx, entry, verdict.ticket, start);
+      else shed(req, res, ctx, entry, verdict.reason, verdict.error, start);
+      return;
+    }
+    // Queued: a client that leaves while waiting aborts the signal, and admission drops it unrun.
     const onClose = () => {
       if (!res.writableEnded) ctx.abort(new Error("client closed the connection"));
     };
     res.once("close", onClose);
-    const verdict = admission.admit({ path: pathOf(req.url), deadline: ctx.deadline, signal: ctx.signal });
-    const proceed = (v: Awaited<typeof verdict>) => {
-      res.off("close", onClose);
-      if (v.admitted) runApp(req, res, ctx, v.ticket, start);
-      else shed(req, res, ctx, v.reason, v.error, start);
-    };
-    if (verdict instanceof Promise) verdict.then(proceed, (err) => onAppError(req, res, ctx, err));
-    else proceed(verdict);
+    verdict.then(
+      (v) => {
+        res.off("close", onClose);
+        if (v.admitted) runApp(req, res, ctx, entry, v.ticket, start);
+        else shed(req, res, ctx, entry, v.reason, v.error, start);
+      },
+      (err: unknown) => {
+        res.off("close", onClose);
+        inflight.delete(entry);
+        onAppError(req, res, ctx, err);
+        o.onDone?.(req);
+      },
+    );
   };
 
   return {

@@ -23,13 +23,18 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+const RAW = Symbol.for("holdfast.rawDestination");
+
 /** Creates the process's logger; call once per process. */
 export function createLogger(o: LoggerOptions): Logger {
   const streams: pino.StreamEntry[] = [];
   const wantPretty = o.pretty === "always" || (o.pretty === "auto" && process.stdout.isTTY === true);
+  let raw: { write(line: string): unknown } | undefined;
   if (o.file !== "-") {
     mkdirSync(dirname(o.file), { recursive: true });
-    streams.push({ level: o.level as pino.Level, stream: pino.destination({ dest: o.file, append: true, sync: false, mkdir: true }) });
+    const dest = pino.destination({ dest: o.file, append: true, sync: false, mkdir: true });
+    raw = dest;
+    streams.push({ level: o.level as pino.Level, stream: dest });
   }
   if (wantPretty) {
     streams.push({
@@ -39,7 +44,7 @@ export function createLogger(o: LoggerOptions): Logger {
   } else if (o.file === "-") {
     streams.push({ level: o.level as pino.Level, stream: pino.destination({ dest: 1, sync: false }) });
   }
-  return pino(
+  const logger = pino(
     {
       level: o.level,
       base: { pid: process.pid, ...o.base },
@@ -49,6 +54,15 @@ export function createLogger(o: LoggerOptions): Logger {
     },
     pino.multistream(streams),
   );
+  // The request log writes pre-built lines straight to the file when nothing else (pretty
+  // output) needs them: the per-request hot path then skips pino's serializer.
+  if (raw && !wantPretty && streams.length === 1) (logger as unknown as Record<symbol, unknown>)[RAW] = raw;
+  return logger;
+}
+
+/** The file destination a logger writes to, when lines can be written to it directly. */
+export function rawDestination(log: Logger): { write(line: string): unknown } | undefined {
+  return (log as unknown as Record<symbol, { write(line: string): unknown } | undefined>)[RAW];
 }
 
 /** A logger that drops everything (tests, library use without a logger). */

@@ -9,28 +9,75 @@ import client from "prom-client";
 /** Latency buckets in seconds, dense around typical web latencies and out to proxy timeouts. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/**
+ * The request-duration histogram, kept out of prom-client on the hot path: one array of
+ * bucket counts per (method, status) pair, turned into prom-client's JSON form only when a
+ * heartbeat ships the snapshot. prom-client's observe() hashes labels on every call.
+ */
+class DurationHistogram {
+  readonly #series = new Map<string, { method: string; status: number; buckets: Float64Array; sum: number; count: number }>();
+
+  observe(method: string, status: number, seconds: number): void {
+    const key = `${method} ${status}`;
+    let s = this.#series.get(key);
+    if (!s) {
+      s = { method, status, buckets: new Float64Array(DURATION_BUCKETS.length), sum: 0, count: 0 };
+      this.#series.set(key, s);
+    }
+    s.sum += seconds;
+    s.count++;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      if (seconds <= (DURATION_BUCKETS[i] as number)) {
+        (s.buckets as Float64Array)[i] = ((s.buckets as Float64Array)[i] as number) + 1;
+        break;
+      }
+    }
+  }
+
+  toJSON(): MetricsSnapshot[number] {
+    const name = "http_server_request_duration_seconds";
+    const values: client.MetricValueWithName<string>[] = [];
+    for (const s of this.#series.values()) {
+      const labels = { http_request_method: s.method, http_response_status_code: s.status };
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((le, i) => {
+        cumulative += s.buckets[i] as number;
+        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: "+Inf" }, value: s.count, metricName: `${name}_bucket` });
+      values.push({ labels, value: s.sum, metricName: `${name}_sum` });
+      values.push({ labels, value: s.count, metricName: `${name}_count` });
+    }
+    return {
+      name,
+      help: "Duration of HTTP server requests, from the request's arrival to the end of its response.",
+      type: "histogram" as unknown as client.MetricType,
+      values,
+      aggregator: "sum",
+    } as MetricsSnapshot[number];
+  }
+}
+
 /** Per-worker HTTP metrics. */
 export class WorkerMetrics {
   readonly registry: client.Registry;
-  readonly duration: client.Histogram<"http_request_method" | "http_response_status_code">;
-  readonly active: client.Gauge;
+  readonly duration = new DurationHistogram();
+  /** Read at snapshot time (the in-flight count), so requests never touch a gauge. */
+  activeRequests: () => number = () => 0;
   readonly shed: client.Counter<"reason">;
   readonly deadlines: client.Counter;
   readonly errors: client.Counter<"code">;
 
   constructor(registry: client.Registry = client.register) {
     this.registry = registry;
-    this.duration = new client.Histogram({
-      name: "http_server_request_duration_seconds",
-      help: "Duration of HTTP server requests, from the request's arrival to the end of its response.",
-      labelNames: ["http_request_method", "http_response_status_code"],
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    });
-    this.active = new client.Gauge({
+    const self = this;
+    new client.Gauge({
       name: "http_server_active_requests",
       help: "Requests being handled right now.",
       registers: [registry],
+      collect() {
+        this.set(self.activeRequests());
+      },
     });
     this.shed = new client.Counter({
       name: "holdfast_shed_requests_total",
@@ -65,8 +112,10 @@ export class WorkerMetrics {
   }
 
   /** JSON snapshot shipped to the supervisor. */
-  snapshot(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]> {
-    return this.registry.getMetricsAsJSON();
+  async snapshot(): Promise<MetricsSnapshot> {
+    const json = (await this.registry.getMetricsAsJSON()) as MetricsSnapshot;
+    json.push(this.duration.toJSON());
+    return json;
   }
 }
 

@@ -1,0 +1,29 @@
+/** Prometheus view of `db.status()`, read at scrape time (nothing on the query path). */
+import type { DatabaseStatus } from "../db/types.js";
+import type { WorkerMetrics } from "../telemetry/index.js";
+
+/** Registers holdfast_db_* gauges; `read` returns undefined until the app first uses the database. */
+export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => DatabaseStatus | undefined): void {
+  const g: [string, string, (s: DatabaseStatus) => number | undefined][] = [
+    ["holdfast_db_pool_size", "Database connections (or SQLite threads) open.", (s) => s.pool.size],
+    ["holdfast_db_pool_busy", "Connections lent out right now.", (s) => s.pool.busy],
+    ["holdfast_db_pool_idle", "Connections open and free.", (s) => s.pool.idle],
+    ["holdfast_db_pool_waiting", "Callers waiting for a connection.", (s) => s.pool.waiting],
+    ["holdfast_db_pool_max", "Most connections allowed.", (s) => s.pool.max],
+    ["holdfast_db_pool_utilization_ratio", "busy / max (the post-mortem's target: below 0.8).", (s) => s.pool.utilization],
+    ["holdfast_db_pool_acquire_wait_p99_seconds", "p99 of how long acquires waited.", (s) => s.pool.acquireWaitMs.p99 / 1000],
+    ["holdfast_db_pool_timeouts", "Acquires that timed out since the worker started (POOL_TIMEOUT).", (s) => s.pool.timeouts],
+    ["holdfast_db_pool_leaks", "Connections held past the leak-detection threshold since start.", (s) => s.pool.leaks],
+    ["holdfast_db_pool_errors", "Connection errors since start.", (s) => s.pool.errors],
+    ["holdfast_sqlite_wal_bytes", "Size of the SQLite write-ahead log.", (s) => s.sqlite?.walBytes],
+    ["holdfast_sqlite_lock_timeouts", "SQLite writes that gave up on a lock since start (DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
+    ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
+  ];
+  for (const [name, help, pick] of g) {
+    metrics.addGauge(name, help, [], (gauge) => {
+      const s = read();
+      const v = s ? pick(s) : undefined;
+      if (v !== undefined && Number.isFinite(v)) gauge.set(v);
+    });
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Entry point of a worker process (forked by the supervisor through node:cluster).
+ * Loads the app, serves it with the configured timeouts, heartbeats to the supervisor,
+ * and drains on request: stop accepting, finish in-flight requests, close keep-alive
+ * sockets cleanly, exit.
+ */
+import { createServer, type Server } from "node:http";
+import { Server as NetServer, type Socket } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Config } from "../config/index.js";
+import { isHoldfastError } from "../errors/index.js";
+import { createLogger, WorkerMetrics } from "../telemetry/index.js";
+import { createAdmissionController, registerAdmissionGauges } from "./admission/index.js";
+import { registerDatabaseGauges } from "./database-gauges.js";
+import type { AppContext } from "./app-context.js";
+import { loadApp } from "./app-loader.js";
+import { LazyDatabase } from "./lazy-database.js";
+import { type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
+import { createRequestHandler } from "./request-handler.js";
+import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
+
+const config = JSON.parse(process.env.HOLDFAST_CONFIG ?? "null") as Config | null;
+if (!config || !process.send) {
+  process.stderr.write("holdfast: worker-main is started by `holdfast serve`, not directly.\n");
+  process.exit(2);
+}
+const workerId = Number(process.env.HOLDFAST_WORKER_ID ?? 0);
+const log = createLogger({ ...config.log, pretty: config.log.pretty, base: { role: "worker", workerId } });
+const metrics = new WorkerMetrics();
+const send = (m: WorkerMessage) => {
+  if (process.connected) process.send?.(m);
+};
+
+const hbTimeout = config.timeouts.heartbeat;
+const stallFile = process.env.HOLDFAST_STALL_FILE;
+const watchdog = stallFile && hbTimeout > 0 ? startStallWatchdog({ captureAfterMs: Math.max(200, Math.min(hbTimeout - 800, hbTimeout * 0.8)), file: stallFile }) : undefined;
+
+const db = new LazyDatabase(config, log);
+const admission = config.admission.mode === "off" ? undefined : createAdmissionController(config.admission, { log });
+if (admission) registerAdmissionGauges(metrics, admission);
+registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
+
+let server: Server | undefined;
+let draining = false;
+const sockets = new Map<Socket, { busy: number; idleSince: number }>();
+
+async function start(): Promise<void> {
+  const ctx: AppContext = { db, log, config: config as Config };
+  const app = await loadApp(config?.app as string, async () => ctx);
+  const c = config as Config;
+  const jitter = c.recycle.maxRequestsJitter > 0 ? Math.floor(Math.random() * (c.recycle.maxRequestsJitter + 1)) : 0;
+  const recycleAt = c.recycle.maxRequests > 0 ? c.recycle.maxRequests + jitter : 0;
+  let recycleAsked = false;
+  const handler = createRequestHandler({
+    app,
+    deadlineMs: c.timeouts.deadline,
+    log,
+    metrics,
+    admission,
+    logRequests: c.log.requests,
+    workerId,
+    onDone(req) {
+      const st = sockets.get(req.socket);
+      if (st) {
+        st.busy--;
+        st.idleSince = performance.now();
+      }
+      if (recycleAt > 0 && !recycleAsked && handler.counts.requests >= recycleAt) {
+        recycleAsked = true;
+        send({ hf: "recycle", reason: "maxRequests", requests: handler.counts.requests });
+      }
+    },
+  });
+  exposeInflight(() => {
+    const now = performance.now();
+    return [...handler.inflight].map((r) => ({ reqId: r.reqId, method: r.method, path: r.path, ageMs: Math.round(now - r.start) }));
+  });
+  server = createServer(
+    {
+      keepAliveTimeout: c.timeouts.keepAlive,
+      headersTimeout: c.timeouts.headers,
+      requestTimeout: c.timeouts.request,
+      // Node checks header/request timeouts on this period (default 30 s, far too coarse for a 66 s limit to hold).
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(c.timeouts.headers / 4))),
+    },
+    handler.listener,
+  );
+  server.on("connection", (socket: Socket) => {
+    sockets.set(socket, { busy: 0, idleSince: performance.now() });
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("request", (req) => {
+    const s = sockets.get(req.socket);
+    if (s) s.busy++;
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Malformed requests get a 400 instead of a silent reset; timeouts get 408.
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ERR_HTTP_HEADERS_TIMEOUT" ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${status === 408 ? "Request Timeout" : "Bad Request"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server?.once("error", reject);
+    server?.listen({ host: c.host, port: c.port, backlog: c.backlog }, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : c.port;
+
+  // Heartbeat: proves the event loop turns, and carries the numbers /status shows.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const every = Math.max(100, Math.min(1000, Math.floor(hbTimeout / 10) || 1000));
+  const beat = setInterval(async () => {
+    const mem = process.memoryUsage();
+    const now = performance.now();
+    const oldest = [...handler.inflight]
+      .slice(0, 20)
+      .map((r) => ({ reqId: r.reqId, method: r.method, path: r.path, ageMs: Math.round(now - r.start) }));
+    const stats: WorkerStats = {
+      requests: handler.counts.requests,
+      inflight: handler.inflight.size,
+      status: handler.counts.status,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      // The histogram measures whole timer periods; what is above the 10 ms resolution is lag.
+      eventLoopLagMs: Math.max(0, Math.round((lag.percentile(99) / 1e6 - 10) * 10) / 10),
+      oldest,
+      db: db.isOpen ? db.status() : undefined,
+      admission: admission?.status(),
+    };
+    lag.reset();
+    send({ hf: "heartbeat", stats, metrics: await metrics.snapshot() });
+  }, every);
+  const tick = watchdog ? setInterval(() => watchdog.tick(), 100) : undefined;
+  tick?.unref();
+
+  drainImpl = async (reason) => {
+    if (draining) return;
+    draining = true;
+    handler.setDraining();
+    log.info({ event: "worker.drain", reason, inflight: handler.inflight.size, sockets: sockets.size }, `worker draining (${reason})`);
+    // Stop accepting without http.Server#close(), which also drops idle keep-alive sockets at
+    // once: a client may be writing a request on one of them right now.
+    NetServer.prototype.close.call(server);
+    const graceUntil = performance.now() + c.timeouts.graceful;
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const now = performance.now();
+        for (const [socket, s] of sockets) {
+          // Responses now carry Connection: close; a socket that stays idle a full second
+          // has no request coming from a client at steady load, so it is safe to close.
+          if (s.busy === 0 && now - s.idleSince > 1000) socket.end();
+        }
+        if ((handler.inflight.size === 0 && sockets.size === 0) || now >= graceUntil) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    const left = handler.inflight.size;
+    if (left > 0) log.warn({ event: "worker.drain.timeout", inflight: left, gracefulMs: c.timeouts.graceful }, "graceful timeout passed with requests still in flight; closing them");
+    for (const socket of sockets.keys()) socket.destroy();
+    clearInterval(beat);
+    admission?.close();
+    await db.close().catch((err: unknown) => log.warn({ event: "db.close.failed", err }, "closing the database failed"));
+    await watchdog?.stop();
+    send({ hf: "drained" });
+    log.flush();
+    setTimeout(() => process.exit(exitCode), 50);
+  };
+
+  send({ hf: "ready", port });
+  log.info({ event: "worker.start", workerId, port }, `worker ${workerId} listening`);
+}
+
+let exitCode = 0;
+let drainImpl: ((reason: SupervisorMessage["reason"]) => Promise<void>) | undefined;
+
+process.on("message", (m: unknown) => {
+  const msg = m as Partial<SupervisorMessage> | null;
+  if (msg?.hf === "drain" && msg.reason) drainNow(msg.reason);
+});
+// SIGTERM/SIGINT reach workers too when the whole process group is signalled (Ctrl-C);
+// the supervisor coordinates shutdown, so the worker only drains.
+process.on("SIGTERM", () => drainNow("shutdown"));
+process.on("SIGINT", () => drainNow("shutdown"));
+
+/** Drains a serving worker; one asked to stop before it serves has nothing in flight and just exits. */
+function drainNow(reason: SupervisorMessage["reason"]): void {
+  if (drainImpl) void drainImpl(reason);
+  else {
+    log.info({ event: "worker.drain", reason, inflight: 0 }, "asked to stop before serving; exiting");
+    log.flush();
+    setTimeout(() => process.exit(0), 20);
+  }
+}
+
+process.on("uncaughtException", (err) => {
+  log.fatal({ event: "worker.uncaught", err }, "uncaught exception: finishing in-flight requests, then this worker is replaced");
+  exitCode = 1;
+  if (!drainImpl) {
+    log.flush();
+    process.exit(1);
+  }
+  send({ hf: "fatal", message: err instanceof Error ? err.message : String(err) });
+  void drainImpl("fatal");
+});
+
+start().catch((err: unknown) => {
+  const code = isHoldfastError(err) ? err.code : "APP_LOAD_FAILED";
+  const message = err instanceof Error ? err.message : String(err);
+  log.fatal({ event: "worker.start.failed", code, err }, message);
+  send({ hf: "start-failed", code, message });
+  log.flush();
+  setTimeout(() => process.exit(78), 50);
+});

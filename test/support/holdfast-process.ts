@@ -1,0 +1,131 @@
+/**
+ * Starts a real `holdfast serve` (the built CLI in dist/) as a child process on free
+ * loopback ports, in its own temp directory, and gives tests its URLs, its log and a
+ * way to signal and stop it. Nothing is mocked.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+export const CLI = join(ROOT, "dist/cli/main.js");
+export const FIXTURES = join(ROOT, "test/fixtures/apps");
+
+/** A running holdfast under test. */
+export interface HoldfastProcess {
+  child: ChildProcess;
+  appUrl: string;
+  adminUrl: string;
+  dir: string;
+  logFile: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Parsed JSON log lines so far. */
+  logLines(): Array<Record<string, unknown>>;
+  /** Waits until a log line matches, or throws after `ms`. */
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  status(): Promise<StatusLike>;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** The parts of /status tests read. */
+export interface StatusLike {
+  ready: boolean;
+  workers: Array<{ id: number; pid: number; state: string; restarts: number; inflight: number; requests: number }>;
+  counters: Record<string, unknown>;
+  events: Array<Record<string, unknown>>;
+}
+
+/** Starts `holdfast serve <app>` with extra env (HOLDFAST_* settings) and args. */
+export async function startHoldfast(app: string, o: { env?: Record<string, string>; args?: string[]; workers?: number } = {}): Promise<HoldfastProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "hf-serve-"));
+  const logFile = join(dir, "app.log");
+  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", "--workers", String(o.workers ?? 2), ...(o.args ?? [])], {
+    cwd: dir,
+    env: { ...process.env, HOLDFAST_LOG_FILE: logFile, HOLDFAST_LOG_PRETTY: "never", HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`, ...o.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const started = Date.now();
+  while (!/admin: http/.test(out)) {
+    if (child.exitCode !== null) throw new Error(`holdfast exited early (${child.exitCode}):\n${out}\n${err}`);
+    if (Date.now() - started > 20_000) {
+      child.kill("SIGKILL");
+      throw new Error(`holdfast did not start within 20 s:\n${out}\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const appUrl = (/app: +(http:\/\/\S+)/.exec(out)?.[1] ?? "").replace(/\/$/, "");
+  const adminUrl = (/admin: +(http:\/\/\S+)/.exec(out)?.[1] ?? "").replace(/\/$/, "");
+  const logLines = () =>
+    existsSync(logFile)
+      ? readFileSync(logFile, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => {
+            try {
+              return JSON.parse(l) as Record<string, unknown>;
+            } catch {
+              return { unparsed: l };
+            }
+          })
+      : [];
+  return {
+    child,
+    appUrl,
+    adminUrl,
+    dir,
+    logFile,
+    stdout: () => out,
+    stderr: () => err,
+    logLines,
+    async waitForLog(pred, ms = 10_000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const hit = logLines().find(pred);
+        if (hit) return hit;
+        if (Date.now() > until) throw new Error(`no matching log line within ${ms} ms; last lines:\n${logLines().slice(-10).map((l) => JSON.stringify(l)).join("\n")}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async status() {
+      const r = await fetch(`${adminUrl}/status`);
+      return (await r.json()) as StatusLike;
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      const t = setTimeout(() => child.kill("SIGKILL"), 40_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    exited,
+  };
+}
+
+/** Polls `fn` until it returns truthy, or throws after `ms`. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = "condition"): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`${what} not reached within ${ms} ms${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
