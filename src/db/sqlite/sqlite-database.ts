@@ -254,14 +254,19 @@ export class SqliteDatabase implements Database {
   }
 
   #admit(what: string): Deadline {
-    if (this.#closed) throw errors.poolClosed(`The SQLite database ${this.path} is closed (the worker is shutting down); ${what} was not run.`);
+    if (this.#closed) throw errors.poolClosed(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
     const deadline = currentDeadline();
-    deadline.check(what);
+    deadline.check(`${what} could start`);
     return deadline;
   }
 
   #read(mode: StatementMode, s: SqlStatement): Promise<unknown> {
-    const deadline = this.#admit("the SQLite query could start");
+    let deadline: Deadline;
+    try {
+      deadline = this.#admit("the SQLite query");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
     if (this.#readers.threads.length === 0) this.#writer.submit(pj);
     else this.#readers.submit(pj);
@@ -269,12 +274,17 @@ export class SqliteDatabase implements Database {
   }
 
   #write(spec: JobSpec): Promise<unknown> {
-    const deadline = this.#admit("the SQLite write could start");
+    let deadline: Deadline;
+    try {
+      deadline = this.#admit("the SQLite write");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const scope = this.#txScope.getStore();
     if (scope && this.#writer.owned) {
-      throw errors.dbQueryFailed(
+      return Promise.reject(errors.dbQueryFailed(
         "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
-      );
+      ));
     }
     const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout);
     this.#writer.submit(pj);
@@ -310,7 +320,7 @@ export class SqliteDatabase implements Database {
    */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const owner = {};
-    const deadline = this.#admit("the SQLite transaction could start");
+    const deadline = this.#admit("the SQLite transaction");
     const begin = this.#pending({ kind: "begin" }, deadline, this.#acquireTimeout);
     begin.pj.owner = owner;
     if (this.#txScope.getStore() && this.#writer.owned) {
