@@ -47,9 +47,8 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const target = parseDatabaseUrl(url);
   if (target.dialect === "postgres") {
     // Loaded only for PostgreSQL URLs, so SQLite users never load `pg`.
-    const specifier = "./postgres/index.js";
-    const { openPostgres } = (await import(specifier)) as { openPostgres: (url: string, o: OpenDatabaseOptions) => Database | Promise<Database> };
-    return openPostgres(target.url, options);
+    const { openPostgres } = await import("./postgres/index.js");
+    return openPostgres(target.url, { pool: options.pool, statementTimeout: options.statementTimeout, log: options.log });
   }
   return openSqlite({
     path: target.path,

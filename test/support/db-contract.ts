@@ -173,9 +173,13 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
 
     test("close() finishes running statements, then later calls fail with POOL_CLOSED", async () => {
       const db = await open();
-      const running = db.query("SELECT 1 AS one");
+      await db.query("SELECT 1 AS one"); // warm: a connection (PostgreSQL) or the threads (SQLite) exist
+      const running = db.query("SELECT 1 AS one").then(
+        (rows) => rows.map((r) => Number((r as { one: number }).one)),
+        (e: unknown) => e,
+      );
       await db.close();
-      assert.deepEqual((await running).map((r) => Number((r as { one: number }).one)), [1]);
+      assert.deepEqual(await running, [1], "a statement started before close() must complete");
       await assert.rejects(db.query("SELECT 1"), (e) => codeOf(e) === "POOL_CLOSED");
       await db.close(); // idempotent
     });

@@ -1,0 +1,32 @@
+/** The Database contract suite on a real PostgreSQL (skips loudly when unreachable outside CI, fails in CI). */
+import { test } from "node:test";
+import pg from "pg";
+import { openDatabase } from "../src/db/index.js";
+import { databaseContract } from "./support/db-contract.js";
+import { PG_URL } from "./support/postgres.js";
+
+async function unreachable(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+    await c.query("select 1");
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+const why = await unreachable();
+if (why === undefined) {
+  databaseContract("PostgreSQL", () => openDatabase(PG_URL, { pool: { max: 4 } }));
+} else {
+  const msg = `PostgreSQL unreachable at ${PG_URL.replace(/:[^:@/]*@/, "@")} (${why}) — start it to run this test`;
+  test("Database contract: PostgreSQL", (t) => {
+    if (process.env.CI === "true") throw new Error(msg);
+    console.error(`\n*** SKIPPED: ${msg} ***\n`);
+    t.skip(msg);
+  });
+}
