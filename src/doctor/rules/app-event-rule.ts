@@ -16,6 +16,7 @@ export interface AppEventRuleSpec {
   eventLabel: string;
   /** Failure kinds this cause can produce at the proxy. */
   kinds?: FailureKind[];
+  /** How long before the event a failure may be logged; covers $time_local cut to the second. Default 1500. */
   beforeMs?: number;
   afterMs?: number;
   /** Extra sentence after the numbers. */
@@ -30,7 +31,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
   const events = data.appEvents.filter((e) => spec.events(e.record));
   if (events.length === 0) return [];
   const kinds = new Set(spec.kinds ?? DEFAULT_KINDS);
-  const hits = failuresNear(data, corr, events, spec.beforeMs ?? 500, spec.afterMs ?? 2000, (i) => kinds.has(corr.kinds[i] as FailureKind) && !corr.deathClaimed.has(i));
+  const hits = failuresNear(data, corr, events, spec.beforeMs ?? 1500, spec.afterMs ?? 2000, (i) => kinds.has(corr.kinds[i] as FailureKind) && !corr.deathClaimed.has(i));
   const counts = statusCounts(data, hits);
   const w = failureWindow(data, hits) ?? windowOfTimes(events.map((e) => e.record.time));
   const head =
