@@ -10,6 +10,7 @@ import { reportCliError } from "./report-error.js";
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   serve: () => import("./commands/serve.js"),
   config: () => import("./commands/config.js"),
+  db: () => import("./commands/db.js"),
   load: () => import("./commands/load.js"),
   doctor: () => import("./commands/doctor.js"),
 };
