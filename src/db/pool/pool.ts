@@ -20,7 +20,9 @@ import {
   queueFullError,
   unreachableError,
 } from "./pool-errors.js";
+import { Opener } from "./opener.js";
 import { RingQueue } from "./ring-queue.js";
+import { acquirerStack, attempt, errorText, withTimeout } from "./settle.js";
 import { Waiter } from "./waiter.js";
 
 /** Published on every lend when someone subscribes: `{ pool, id, waitedMs, busy, waiting }`. */
@@ -40,24 +42,19 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   readonly #owner: LeaseOwner<T>;
   /** Waiters not yet settled (the queue may still hold settled ones until they reach its head). */
   #waiting = 0;
-  #creating = 0;
   /** Idle resources being validated on behalf of some waiter. */
   #readying = 0;
   #destroying = 0;
   #nextId = 1;
   #closed = false;
   #closeDone: (() => void) | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay: number;
-  #createFailures = 0;
-  #lastCreateError: unknown;
+  readonly #opener: Opener<T>;
   readonly #housekeeper: NodeJS.Timeout | undefined;
   readonly #acquireWait = new LatencyWindow();
   readonly #usage = new LatencyWindow();
   #timeouts = 0;
   #queueFull = 0;
   #creates = 0;
-  #createErrors = 0;
   #destroys = 0;
   #validationFailures = 0;
   #errors = 0;
@@ -68,7 +65,11 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     super();
     this.#o = resolvePoolOptions(options);
     this.name = this.#o.name;
-    this.#retryDelay = this.#o.createRetryDelay;
+    this.#opener = new Opener<T>(this.#o.create, this.#o.createRetryDelay, this.#o.createRetryMaxDelay, {
+      opened: (resource, ms) => this.#opened(resource, ms),
+      failed: (error, retryInMs) => this.#openFailed(error, retryInMs),
+      retry: () => this.#pump(),
+    });
     this.#owner = { settle: (lease, reason) => this.#settle(lease, reason) };
     const every = housekeepingInterval(this.#o);
     if (every > 0) {
@@ -96,7 +97,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   }
   /** Resources being opened. */
   get pending(): number {
-    return this.#creating;
+    return this.#opener.inFlight;
   }
   /** Acquires that failed with POOL_TIMEOUT or DB_UNAVAILABLE. */
   get timeouts(): number {
@@ -108,7 +109,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   }
   /** Create attempts that failed (including ones that were retried). */
   get createErrors(): number {
-    return this.#createErrors;
+    return this.#opener.totalFailures;
   }
   /** Resources opened. */
   get creates(): number {
@@ -183,7 +184,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       timeouts: this.#timeouts,
       queueFull: this.#queueFull,
       creates: this.#creates,
-      createErrors: this.#createErrors,
+      createErrors: this.#opener.totalFailures,
       destroys: this.#destroys,
       validationFailures: this.#validationFailures,
       errors: this.#errors,
@@ -199,8 +200,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     if (!this.#closed) {
       this.#closed = true;
       if (this.#housekeeper) clearInterval(this.#housekeeper);
-      if (this.#retryTimer) clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
+      this.#opener.stop();
       const err = closedError(this.name);
       for (const w of this.#waiters.drain()) {
         if (!w.done) w.fail(err);
@@ -307,86 +307,56 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       }
     }
     // While a create retry is scheduled, its timer calls pump again: no busy loop against a dead database.
-    if (this.#retryTimer !== undefined) return;
-    const open = this.#all.size + this.#creating;
-    const forWaiters = this.#waiting - this.#readying - this.#creating;
+    if (this.#opener.backingOff) return;
+    const creating = this.#opener.inFlight;
+    const open = this.#all.size + creating;
+    const forWaiters = this.#waiting - this.#readying - creating;
     const forMin = this.#o.min - open;
     const want = Math.min(Math.max(forWaiters, forMin), this.#o.max - open);
-    for (let i = 0; i < want; i++) this.#create();
+    for (let i = 0; i < want; i++) this.#opener.open();
   }
 
-  #create(): void {
-    this.#creating++;
-    const started = performance.now();
-    attempt(this.#o.create).then(
-      (resource) => {
-        this.#creating--;
-        this.#createFailures = 0;
-        this.#lastCreateError = undefined;
-        this.#retryDelay = this.#o.createRetryDelay;
-        if (this.#closed) {
-          this.#destroying++;
-          void attempt(() => this.#o.destroy(resource)).finally(() => {
-            this.#destroying--;
-            this.#checkClosed();
-          });
-          return;
-        }
-        const now = performance.now();
-        const lifetime = this.#o.maxLifetime;
-        const slot: Slot<T> = {
-          id: this.#nextId++,
-          resource,
-          createdAt: now,
-          expiresAt: lifetime > 0 ? now + lifetime - Math.random() * lifetime * LIFETIME_JITTER : Number.POSITIVE_INFINITY,
-          lastUsedAt: now,
-          lastCheckedAt: now,
-          lease: undefined,
-        };
-        this.#all.add(slot);
-        this.#creates++;
-        this.#emit("create", { id: slot.id, ms: now - started });
-        if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
-        this.#pump();
-      },
-      (error: unknown) => {
-        this.#creating--;
-        this.#createErrors++;
-        this.#createFailures++;
-        this.#lastCreateError = error;
-        if (this.#closed) {
-          this.#checkClosed();
-          return;
-        }
-        const scheduled = this.#retryTimer === undefined;
-        const retryInMs = scheduled ? this.#scheduleRetry() : 0;
-        if (scheduled) {
-          this.#o.log?.warn(
-            {
-              event: "pool.create_failed",
-              ...this.#facts(),
-              consecutiveFailures: this.#createFailures,
-              retryInMs,
-              err: errorText(error),
-            },
-            `Pool "${this.name}": opening a connection failed (${errorText(error)}); attempt ${this.#createFailures} in a row, retrying in ${retryInMs} ms.`,
-          );
-        }
-        this.#emit("createError", { error, consecutiveFailures: this.#createFailures, retryInMs });
-      },
-    );
+  #opened(resource: T, ms: number): void {
+    if (this.#closed) {
+      this.#destroying++;
+      void attempt(() => this.#o.destroy(resource)).finally(() => {
+        this.#destroying--;
+        this.#checkClosed();
+      });
+      return;
+    }
+    const now = performance.now();
+    const lifetime = this.#o.maxLifetime;
+    const slot: Slot<T> = {
+      id: this.#nextId++,
+      resource,
+      createdAt: now,
+      expiresAt: lifetime > 0 ? now + lifetime - Math.random() * lifetime * LIFETIME_JITTER : Number.POSITIVE_INFINITY,
+      lastUsedAt: now,
+      lastCheckedAt: now,
+      lease: undefined,
+    };
+    this.#all.add(slot);
+    this.#creates++;
+    this.#emit("create", { id: slot.id, ms });
+    if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
+    this.#pump();
   }
 
-  /** Exponential backoff with ±20 % jitter, capped; the timer is unref()'d so it never holds the process open. */
-  #scheduleRetry(): number {
-    const delay = Math.round(this.#retryDelay * (0.8 + Math.random() * 0.4));
-    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.createRetryMaxDelay);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#pump();
-    }, delay);
-    this.#retryTimer.unref();
-    return delay;
+  #openFailed(error: unknown, retryInMs: number): void {
+    if (this.#closed) {
+      this.#checkClosed();
+      return;
+    }
+    const failures = this.#opener.consecutiveFailures;
+    // One line per backoff step, not per parallel attempt.
+    if (retryInMs > 0) {
+      this.#o.log?.warn(
+        { event: "pool.create_failed", ...this.#facts(), consecutiveFailures: failures, retryInMs, err: errorText(error) },
+        `Pool "${this.name}": opening a connection failed (${errorText(error)}); attempt ${failures} in a row, retrying in ${retryInMs} ms.`,
+      );
+    }
+    this.#emit("createError", { error, consecutiveFailures: failures, retryInMs });
   }
 
   #validateForWaiter(slot: Slot<T>): void {
@@ -452,10 +422,11 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     const waited = performance.now() - w.startedAt;
     const facts = this.#facts();
     // Nothing open and the last attempts failed: the database is the problem, not pool pressure.
-    const unreachable = this.#all.size === 0 && this.#createFailures > 0;
+    const failures = this.#opener.consecutiveFailures;
+    const unreachable = this.#all.size === 0 && failures > 0;
     const err = unreachable
-      ? unreachableError(facts, waited, this.#createFailures, this.#lastCreateError)
-      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline, this.#createFailures > 0 ? this.#lastCreateError : undefined);
+      ? unreachableError(facts, waited, failures, this.#opener.lastError)
+      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline, failures > 0 ? this.#opener.lastError : undefined);
     this.#o.log?.warn(
       {
         event: unreachable ? "db.unavailable" : "pool.timeout",
@@ -520,7 +491,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   }
 
   #isEmpty(): boolean {
-    return this.#all.size === 0 && this.#creating === 0 && this.#destroying === 0;
+    return this.#all.size === 0 && this.#opener.inFlight === 0 && this.#destroying === 0;
   }
 
   #checkClosed(): void {
@@ -549,47 +520,4 @@ function housekeepingInterval(o: { idleTimeout: number; maxLifetime: number; kee
   const periods = [o.idleTimeout, o.maxLifetime, o.keepaliveInterval].filter((n) => n > 0);
   if (periods.length === 0) return 0;
   return Math.min(5000, Math.max(10, Math.min(...periods) / 2));
-}
-
-/** Calls `fn`, turning a synchronous throw into a rejection. */
-function attempt<R>(fn: () => Promise<R> | R): Promise<R> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-function withTimeout<R>(p: Promise<R>, ms: number): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-const POOL_FRAME = /[\\/]db[\\/]pool[\\/](pool|lease|waiter)\.[jt]s:/;
-
-function acquirerStack(): string | undefined {
-  const stack = new Error("acquired here").stack;
-  // Keep only frames outside the pool so the stack starts at the code that borrowed.
-  return stack
-    ?.split("\n")
-    .slice(1)
-    .filter((line) => !POOL_FRAME.test(line))
-    .join("\n");
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return (err as { code?: unknown }).code ? `${String((err as { code?: unknown }).code)}: ${err.message}` : err.message;
-  return String(err);
 }
