@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   serve: () => import("./commands/serve.js"),
   config: () => import("./commands/config.js"),
   db: () => import("./commands/db.js"),
+  "proxy-config": () => import("./commands/proxy-config.js"),
   load: () => import("./commands/load.js"),
   doctor: () => import("./commands/doctor.js"),
 };
@@ -44,6 +45,12 @@ async function main(argv: string[]): Promise<number> {
   }
   return cmd.run(rest);
 }
+
+// `holdfast ... | head` closes the pipe early; that is not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

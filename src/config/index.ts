@@ -5,3 +5,4 @@ export { listSettings, type SettingInfo } from "./introspect.js";
 export { checkTimeoutBudget, type TimeoutLayers, type BudgetViolation } from "./timeout-budget.js";
 export { parseDuration, parseSize, formatDuration, formatSize } from "./duration.js";
 export { layersFromConfig, checkConfig } from "./check.js";
+export { nginxConfig, haproxyConfig, matchedProxyTimeouts, type ProxyConfigOptions } from "./proxy-config.js";

@@ -1,0 +1,25 @@
+// Reference docs that are generated from, or promised by, the code stay in step with it.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { settingsMarkdown } from "../src/cli/commands/config.js";
+import { ERROR_CODES } from "../src/errors/index.js";
+import { SUPERVISOR_PHASES, WORKER_PHASES } from "../src/server/lifecycle.js";
+
+const doc = (name: string) => readFileSync(new URL(`../docs/${name}`, import.meta.url), "utf8");
+
+test("docs/errors.md lists every error code with its HTTP status", () => {
+  const text = doc("errors.md");
+  for (const [code, { status }] of Object.entries(ERROR_CODES)) {
+    assert.match(text, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} (${status}) missing from docs/errors.md`);
+  }
+});
+
+test("docs/lifecycle.md draws every supervisor and worker phase as the code lists it", () => {
+  const text = doc("lifecycle.md");
+  for (const p of [...SUPERVISOR_PHASES, ...WORKER_PHASES]) assert.ok(text.includes(`| \`${p.phase}\` | ${p.does} |`), `phase ${p.phase} out of step`);
+});
+
+test("docs/configuration.md is the reference generated from the schema (regenerate: holdfast config --docs > docs/configuration.md)", () => {
+  assert.equal(doc("configuration.md"), settingsMarkdown());
+});
