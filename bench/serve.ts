@@ -133,7 +133,7 @@ const median = (xs: number[]) => {
 
 async function main() {
   if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install -y wrk");
-  const stacks: Stack[] = [holdfast("holdfast", {}), holdfast("holdfast-nolog", { HOLDFAST_LOG_REQUESTS: "false" }), plain];
+  const stacks: Stack[] = [holdfast("holdfast", {}), holdfast("holdfast-logall", { HOLDFAST_LOG_REQUESTS: "all" }), plain];
   const bin = values["no-pm2"] ? undefined : pm2Bin();
   if (bin) stacks.push(pm2Stack(bin));
   else console.error("bench:serve: PM2 could not be installed; comparing without it");
@@ -166,7 +166,7 @@ async function main() {
       rounds: ROUNDS,
       stacks: summary,
       ratio_holdfast_vs_cluster: ratio("holdfast"),
-      ratio_holdfast_nolog_vs_cluster: ratio("holdfast-nolog"),
+      ratio_holdfast_logall_vs_cluster: ratio("holdfast-logall"),
       ratio_pm2_vs_cluster: ratio("pm2-cluster"),
       target: ">= 0.95",
     }),

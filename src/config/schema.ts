@@ -135,7 +135,10 @@ const log = z
       .enum(["auto", "always", "never"])
       .default("auto")
       .describe("Readable output on the terminal; auto = when standard output is a TTY. The log file is always JSON."),
-    requests: bool(true).describe("Log one `request` event per finished request."),
+    requests: z
+      .preprocess((v) => (v === true || v === "true" ? "all" : v === false || v === "false" ? "off" : v), z.enum(["all", "errors", "off"]))
+      .default("errors")
+      .describe('`request` events: "all" finished requests, only "errors" (status 5xx or client gone), or "off". The proxy usually keeps the full access log.'),
   })
   .strict()
   .prefault({});

@@ -3,23 +3,17 @@
  * deadline and abort signal in AsyncLocalStorage, admission control, a 504 when the
  * deadline passes with no response, a JSON 500 when the app throws (the worker keeps
  * serving), and one `request` log event and metric observation when it finishes.
+ *
+ * Hot path: one object per request ({@link InflightRequest}) serves as the request context,
+ * the admission request and the in-flight entry; its response's close handler is shared, not
+ * a closure; the deadline is watched by one sweep timer, not a timer per request.
+ * bench/serve.ts measures the whole against a plain node:cluster server.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { Deadline, type RequestContext, runWithContext } from "../context/index.js";
 import { HoldfastError, isHoldfastError } from "../errors/index.js";
 import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
 import type { AdmissionController, AdmissionRequest, AdmissionTicket, ShedReason } from "./admission/types.js";
-
-/** One in-flight request, as the watchdog reports it when the worker gets stuck. */
-export interface InflightRequest {
-  reqId: string;
-  method: string;
-  path: string;
-  /** performance.now() at arrival. */
-  start: number;
-  /** Called by the deadline sweep when the request is past its deadline. */
-  onDeadline: (() => void) | undefined;
-}
 
 /** Options of {@link createRequestHandler}. */
 export interface RequestHandlerOptions {
@@ -29,8 +23,8 @@ export interface RequestHandlerOptions {
   log: Logger;
   metrics: WorkerMetrics;
   admission?: AdmissionController | undefined;
-  /** Log one `request` event per finished request. */
-  logRequests: boolean;
+  /** Which finished requests get a `request` event. */
+  logRequests: "all" | "errors" | "off";
   /** Worker number, on every request line. */
   workerId: number;
   /** Called once per request when its response is closed (socket bookkeeping, recycling). */
@@ -67,16 +61,42 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-/** Context object; the AbortController is created only when someone asks for the signal. */
-class Ctx implements RequestContext {
+/**
+ * One request in flight: its context (id, deadline, signal), what admission sees of it, and
+ * what the watchdog reports when the worker gets stuck. The AbortController and the Deadline
+ * are built only when someone asks for them; getters live on the prototype (an object literal
+ * with a getter takes V8's slow path on every request).
+ */
+export class InflightRequest implements RequestContext, AdmissionRequest {
   readonly requestId: string;
-  readonly deadline: Deadline;
+  readonly method: string;
+  readonly path: string;
+  /** performance.now() at arrival. */
+  readonly start: number;
+  readonly deadlineMs: number;
+  /** Called by the deadline sweep when the request is past its deadline. */
+  onDeadline: (() => void) | undefined = undefined;
+  ticket: AdmissionTicket | undefined = undefined;
+  #deadline: Deadline | undefined;
   #ac: AbortController | undefined;
   #abortReason: unknown;
 
-  constructor(requestId: string, deadline: Deadline) {
+  constructor(requestId: string, method: string, path: string, start: number, deadlineMs: number) {
     this.requestId = requestId;
-    this.deadline = deadline;
+    this.method = method;
+    this.path = path;
+    this.start = start;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** Same as requestId (the name the watchdog and logs use). */
+  get reqId(): string {
+    return this.requestId;
+  }
+
+  get deadline(): Deadline {
+    this.#deadline ??= this.deadlineMs > 0 ? new Deadline(this.start + this.deadlineMs) : Deadline.NONE;
+    return this.#deadline;
   }
 
   get signal(): AbortSignal {
@@ -91,26 +111,6 @@ class Ctx implements RequestContext {
     if (this.#abortReason !== undefined) return;
     this.#abortReason = reason;
     this.#ac?.abort(reason);
-  }
-}
-
-/**
- * What admission sees of a request. The signal is read only by requests that get queued,
- * so its AbortController is built lazily; a class keeps the getter on the prototype (an
- * object literal with a getter takes V8's slow path on every request).
- */
-class AdmissionReq implements AdmissionRequest {
-  readonly path: string;
-  readonly #ctx: Ctx;
-  constructor(path: string, ctx: Ctx) {
-    this.path = path;
-    this.#ctx = ctx;
-  }
-  get deadline(): Deadline {
-    return this.#ctx.deadline;
-  }
-  get signal(): AbortSignal {
-    return this.#ctx.signal;
   }
 }
 
@@ -142,91 +142,40 @@ function muzzle(res: ServerResponse): void {
   res.end = noop as unknown as ServerResponse["end"];
 }
 
+const kEntry = Symbol("holdfast.request");
+type TrackedResponse = ServerResponse & { [kEntry]?: InflightRequest };
+
 /** Builds the per-request wrapper around the app. */
 export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
-  // A Set of entry objects: identity hashing is cheaper than hashing a fresh id string per request.
   const inflight = new Set<InflightRequest>();
   const counts = { requests: 0, status: {} as Record<string, number> };
   let draining = false;
   const { log, metrics, admission } = o;
-
-  const logRequest = o.logRequests ? createRequestLog(log, { role: "worker", workerId: o.workerId }) : undefined;
+  const logRequest = o.logRequests === "off" ? undefined : createRequestLog(log, { role: "worker", workerId: o.workerId });
+  const logAll = o.logRequests === "all";
   metrics.activeRequests = () => inflight.size;
 
-  // Every request has the same deadline length, so the in-flight Map (insertion-ordered) is
+  // Every request has the same deadline length, so the in-flight Set (insertion-ordered) is
   // also ordered by deadline: one timer watching the oldest entry replaces a timer per request.
   let sweepTimer: NodeJS.Timeout | undefined;
   function armSweep(): void {
     if (sweepTimer || o.deadlineMs <= 0) return;
-    const first = inflight.values().next();
-    if (first.done) return;
-    const wait = Math.max(1, first.value.start + o.deadlineMs - performance.now());
-    sweepTimer = setTimeout(sweep, wait);
+    for (const r of inflight) {
+      if (!r.onDeadline) continue;
+      sweepTimer = setTimeout(sweep, Math.max(1, r.start + o.deadlineMs - performance.now()));
+      return;
+    }
   }
   function sweep(): void {
     sweepTimer = undefined;
     const now = performance.now();
-    for (const r of inflight.values()) {
+    for (const r of inflight) {
       if (r.start + o.deadlineMs > now) break;
       const fire = r.onDeadline;
       r.onDeadline = undefined;
       fire?.();
     }
-    // Entries answered by the sweep stay in the map until their response closes; skip them.
-    for (const r of inflight.values()) {
-      if (r.onDeadline) {
-        sweepTimer = setTimeout(sweep, Math.max(1, r.start + o.deadlineMs - performance.now()));
-        break;
-      }
-    }
-  }
-
-  function runApp(req: IncomingMessage, res: ServerResponse, ctx: Ctx, entry: InflightRequest, ticket: AdmissionTicket | undefined, start: number): void {
-    if (o.deadlineMs > 0) {
-      entry.onDeadline = () => {
-        if (res.writableEnded) return;
-        const err = new HoldfastError(
-          "DEADLINE_EXCEEDED",
-          `The request did not finish within its ${o.deadlineMs} ms deadline (timeouts.deadline); holdfast answered for it.`,
-        );
-        ctx.abort(err);
-        metrics.deadlines.inc();
-        log.warn(
-          { event: "deadline", reqId: ctx.requestId, method: req.method, path: entry.path, deadlineMs: o.deadlineMs, headersSent: res.headersSent },
-          "request deadline passed before the app answered",
-        );
-        if (!res.headersSent) {
-          sendError(res, err, ctx.requestId);
-          muzzle(res);
-        } else {
-          // Headers are out: the only honest signal left is to cut the response short.
-          res.destroy(err);
-        }
-      };
-      armSweep();
-    }
-
-    res.on("close", () => {
-      inflight.delete(entry);
-      const latencyMs = performance.now() - start;
-      const finished = res.writableFinished;
-      if (!finished) ctx.abort(new Error("client closed the connection before the response finished"));
-      const status = finished ? res.statusCode : 499;
-      ticket?.release({ latencyMs, ok: status < 500 });
-      count(status);
-      metrics.duration.observe(req.method ?? "GET", status, latencyMs / 1000);
-      logRequest?.({ reqId: ctx.requestId, method: req.method ?? "GET", path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
-      o.onDone?.(req);
-    });
-
-    try {
-      const r = runWithContext(ctx, () => o.app(req, res)) as unknown;
-      if (r && typeof (r as Promise<unknown>).then === "function") {
-        (r as Promise<unknown>).then(undefined, (err: unknown) => onAppError(req, res, ctx, err));
-      }
-    } catch (err) {
-      onAppError(req, res, ctx, err);
-    }
+    armSweep();
   }
 
   function count(status: number): void {
@@ -235,63 +184,114 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     counts.status[cls] = (counts.status[cls] ?? 0) + 1;
   }
 
-  function onAppError(req: IncomingMessage, res: ServerResponse, ctx: Ctx, err: unknown): void {
+  /** Shared 'close' listener of every admitted response (`this` is the response). */
+  function onClose(this: TrackedResponse): void {
+    const entry = this[kEntry] as InflightRequest;
+    inflight.delete(entry);
+    entry.onDeadline = undefined;
+    const latencyMs = performance.now() - entry.start;
+    const finished = this.writableFinished;
+    if (!finished) entry.abort(new Error("client closed the connection before the response finished"));
+    const status = finished ? this.statusCode : 499;
+    entry.ticket?.release({ latencyMs, ok: status < 500 });
+    count(status);
+    metrics.duration.observe(entry.method, status, latencyMs / 1000);
+    if (logRequest && (logAll || status >= 499)) {
+      logRequest({ reqId: entry.requestId, method: entry.method, path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
+    }
+    o.onDone?.(this.req);
+  }
+
+  function runApp(req: IncomingMessage, res: TrackedResponse, entry: InflightRequest): void {
+    if (o.deadlineMs > 0) {
+      entry.onDeadline = () => onDeadline(req, res, entry);
+      armSweep();
+    }
+    res[kEntry] = entry;
+    res.on("close", onClose);
+    try {
+      const r = runWithContext(entry, () => o.app(req, res)) as unknown;
+      if (r && typeof (r as Promise<unknown>).then === "function") {
+        (r as Promise<unknown>).then(undefined, (err: unknown) => onAppError(req, res, entry, err));
+      }
+    } catch (err) {
+      onAppError(req, res, entry, err);
+    }
+  }
+
+  function onDeadline(req: IncomingMessage, res: ServerResponse, entry: InflightRequest): void {
+    if (res.writableEnded) return;
+    const err = new HoldfastError("DEADLINE_EXCEEDED", `The request did not finish within its ${o.deadlineMs} ms deadline (timeouts.deadline); holdfast answered for it.`);
+    entry.abort(err);
+    metrics.deadlines.inc();
+    log.warn(
+      { event: "deadline", reqId: entry.requestId, method: req.method, path: entry.path, deadlineMs: o.deadlineMs, headersSent: res.headersSent },
+      "request deadline passed before the app answered",
+    );
+    if (!res.headersSent) {
+      sendError(res, err, entry.requestId);
+      muzzle(res);
+    } else {
+      // Headers are out: the only honest signal left is to cut the response short.
+      res.destroy(err);
+    }
+  }
+
+  function onAppError(req: IncomingMessage, res: ServerResponse, entry: InflightRequest, err: unknown): void {
     const he = isHoldfastError(err)
       ? err
       : new HoldfastError("INTERNAL", "The application failed while handling this request; see the worker log for the error.", { cause: err });
     metrics.errors.inc({ code: he.code });
-    const level = he.httpStatus >= 500 && he.code === "INTERNAL" ? "error" : "warn";
+    const level = he.code === "INTERNAL" ? "error" : "warn";
     log[level](
-      { event: "request.error", reqId: ctx.requestId, method: req.method, path: pathOf(req.url), code: he.code, err },
+      { event: "request.error", reqId: entry.requestId, method: req.method, path: entry.path, code: he.code, err },
       he.code === "INTERNAL" ? "the app threw while handling a request" : he.message,
     );
-    if (!res.writableEnded) sendError(res, he, ctx.requestId);
+    if (!res.writableEnded) sendError(res, he, entry.requestId);
   }
 
-  function shed(req: IncomingMessage, res: ServerResponse, ctx: Ctx, entry: InflightRequest, reason: ShedReason, error: HoldfastError, start: number): void {
+  function shed(req: IncomingMessage, res: ServerResponse, entry: InflightRequest, reason: ShedReason, error: HoldfastError): void {
     metrics.shed.inc({ reason });
-    log.warn({ event: "shed", reqId: ctx.requestId, reason, method: req.method, path: entry.path, retryAfter: error.retryAfter }, "request shed");
+    log.warn({ event: "shed", reqId: entry.requestId, reason, method: req.method, path: entry.path, retryAfter: error.retryAfter }, "request shed");
     inflight.delete(entry);
     count(503);
-    metrics.duration.observe(req.method ?? "GET", 503, (performance.now() - start) / 1000);
-    if (!res.writableEnded && !res.destroyed) sendError(res, error, ctx.requestId);
+    metrics.duration.observe(entry.method, 503, (performance.now() - entry.start) / 1000);
+    if (!res.writableEnded && !res.destroyed) sendError(res, error, entry.requestId);
     o.onDone?.(req);
   }
 
   const listener: RequestListener = (req, res) => {
-    const start = performance.now();
-    const requestId = requestIdFor(req);
-    const ctx = new Ctx(requestId, o.deadlineMs > 0 ? new Deadline(start + o.deadlineMs) : Deadline.NONE);
-    res.setHeader("x-request-id", requestId);
+    const entry = new InflightRequest(requestIdFor(req), req.method ?? "GET", pathOf(req.url), performance.now(), o.deadlineMs);
+    res.setHeader("x-request-id", entry.requestId);
     if (draining) res.setHeader("connection", "close");
-    const entry: InflightRequest = { reqId: requestId, method: req.method ?? "GET", path: pathOf(req.url), start, onDeadline: undefined };
     inflight.add(entry);
+    if (!admission) return runApp(req, res, entry);
 
-    if (!admission) {
-      runApp(req, res, ctx, entry, undefined, start);
-      return;
-    }
-    const verdict = admission.admit(new AdmissionReq(entry.path, ctx));
+    const verdict = admission.admit(entry);
     if (!(verdict instanceof Promise)) {
-      if (verdict.admitted) runApp(req, res, ctx, entry, verdict.ticket, start);
-      else shed(req, res, ctx, entry, verdict.reason, verdict.error, start);
+      if (verdict.admitted) {
+        entry.ticket = verdict.ticket;
+        runApp(req, res, entry);
+      } else shed(req, res, entry, verdict.reason, verdict.error);
       return;
     }
     // Queued: a client that leaves while waiting aborts the signal, and admission drops it unrun.
-    const onClose = () => {
-      if (!res.writableEnded) ctx.abort(new Error("client closed the connection"));
+    const onGone = () => {
+      if (!res.writableEnded) entry.abort(new Error("client closed the connection"));
     };
-    res.once("close", onClose);
+    res.once("close", onGone);
     verdict.then(
       (v) => {
-        res.off("close", onClose);
-        if (v.admitted) runApp(req, res, ctx, entry, v.ticket, start);
-        else shed(req, res, ctx, entry, v.reason, v.error, start);
+        res.off("close", onGone);
+        if (v.admitted) {
+          entry.ticket = v.ticket;
+          runApp(req, res, entry);
+        } else shed(req, res, entry, v.reason, v.error);
       },
       (err: unknown) => {
-        res.off("close", onClose);
+        res.off("close", onGone);
         inflight.delete(entry);
-        onAppError(req, res, ctx, err);
+        onAppError(req, res, entry, err);
         o.onDone?.(req);
       },
     );
