@@ -58,6 +58,15 @@ export class JobQueue {
 
   /** Fails every waiting job whose limit has passed. */
   sweep(now: number): void {
+    if (this.length === 0) {
+      // Stop only when a whole sweep period found nothing waiting: a queue that empties and
+      // refills every few microseconds must not create and clear a timer each time.
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#items = [];
+      this.#head = 0;
+      return;
+    }
     for (let i = this.#head; i < this.#items.length; i++) {
       const pj = this.#items[i] as PendingJob;
       if (!pj.settled && now >= pj.queueLimitAt) this.#onExpire(pj);
@@ -72,7 +81,7 @@ export class JobQueue {
     const out = this.#items.slice(this.#head).filter((pj) => !pj.settled);
     this.#items = [];
     this.#head = 0;
-    this.#compact();
+    this.stop();
     return out;
   }
 
@@ -80,10 +89,12 @@ export class JobQueue {
     if (this.#head >= this.#items.length) {
       this.#items = [];
       this.#head = 0;
-      if (this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
     }
+  }
+
+  /** Stops the sweep timer (close). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -127,7 +127,10 @@ export class SqliteThread {
     for (const pj of pjs) {
       const id = nextId++;
       const left = Math.min(pj.lockBudgetMs, pj.deadline.remaining());
-      const job = { ...pj.spec, id, deadline: Number.isFinite(left) ? epoch + Math.max(1, left) : 0 } as Job;
+      // The spec becomes the wire job in place: one object per statement, no copy on the hot path.
+      const job = pj.spec as Job;
+      job.id = id;
+      job.deadline = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
       pj.sentAt = now;
       this.#inflight.set(id, pj);
       jobs.push(job);

@@ -1,0 +1,282 @@
+/**
+ * npm run bench:sqlite — 64 concurrent async clients, 90 % point reads / 10 % writes, on a SQLite
+ * file, in one run: holdfast (worker threads) vs better-sqlite3 called directly on the main thread
+ * vs knex (tarn pool) + better-sqlite3. Then the same while a second process takes the write lock
+ * for 200 ms every second (a batch job). Then group commit on vs off on a write-only load.
+ * Prints a table per phase and one JSON line with the ratios at the end.
+ *
+ * Env: BENCH_SECONDS (per contender per phase, default 5), BENCH_RUNS (default 1; medians are reported).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import BetterSqlite3 from "better-sqlite3";
+import knexFactory from "knex";
+import { openDatabase, sql } from "../src/db/index.js";
+
+const CLIENTS = 64;
+const ROWS = 10_000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const dir = mkdtempSync(join(tmpdir(), "holdfast-bench-sqlite-"));
+
+/** One contender: async read and write of the workload, and a close. */
+interface Contender {
+  name: string;
+  read(id: number): Promise<unknown>;
+  write(id: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+interface Result {
+  name: string;
+  opsPerSec: number;
+  p99Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  busyErrors: number;
+  otherErrors: number;
+}
+
+function createFile(path: string): void {
+  const db = new BetterSqlite3(path);
+  db.pragma("journal_mode = WAL");
+  db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value INTEGER NOT NULL, payload TEXT NOT NULL)");
+  const ins = db.prepare("INSERT INTO items (id, name, value, payload) VALUES (?, ?, ?, ?)");
+  db.transaction(() => {
+    for (let i = 1; i <= ROWS; i++) ins.run(i, `item-${i}`, 0, "x".repeat(200));
+  })();
+  db.close();
+}
+
+const READ = "SELECT id, name, value, payload FROM items WHERE id = ?";
+const WRITE = "UPDATE items SET value = value + 1 WHERE id = ?";
+
+async function holdfast(path: string, groupCommit?: number): Promise<Contender> {
+  const db = await openDatabase(`sqlite:${path}`, { groupCommit });
+  return {
+    name: groupCommit === 1 ? "holdfast (group commit off)" : "holdfast",
+    read: (id) => db.get(sql`SELECT id, name, value, payload FROM items WHERE id = ${id}`),
+    write: (id) => db.run(sql`UPDATE items SET value = value + 1 WHERE id = ${id}`),
+    close: () => db.close(),
+  };
+}
+
+function direct(path: string): Contender {
+  const db = new BetterSqlite3(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  const r = db.prepare(READ);
+  const w = db.prepare(WRITE);
+  // Yield to the event loop after each call, as a request handler does between requests.
+  const tick = () => new Promise<void>((res) => setImmediate(res));
+  return {
+    name: "better-sqlite3 direct (main thread)",
+    read: async (id) => {
+      const v = r.get(id);
+      await tick();
+      return v;
+    },
+    write: async (id) => {
+      const v = w.run(id);
+      await tick();
+      return v;
+    },
+    close: async () => db.close(),
+  };
+}
+
+function knex(path: string): Contender {
+  const k = knexFactory({
+    client: "better-sqlite3",
+    connection: { filename: path },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: BetterSqlite3.Database, done: (err: Error | null, c: unknown) => void) => {
+        conn.pragma("journal_mode = WAL");
+        conn.pragma("synchronous = NORMAL");
+        conn.pragma("busy_timeout = 5000");
+        done(null, conn);
+      },
+    },
+  });
+  return {
+    name: "knex (tarn) + better-sqlite3",
+    read: (id) => k.raw(READ, [id]),
+    write: (id) => k.raw(WRITE, [id]),
+    close: () => k.destroy(),
+  };
+}
+
+function isBusy(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? "");
+  const msg = String((e as Error)?.message ?? "");
+  return code.includes("BUSY") || code === "DB_LOCKED" || /database is locked|SQLITE_BUSY/.test(msg);
+}
+
+async function measure(c: Contender, writeShare: number, seconds: number): Promise<Result> {
+  const lat: number[] = [];
+  let busy = 0;
+  let other = 0;
+  let firstOther = "";
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  const stopAt = performance.now() + seconds * 1000;
+  h.enable();
+  const client = async () => {
+    while (performance.now() < stopAt) {
+      const id = 1 + Math.floor(Math.random() * ROWS);
+      const t = performance.now();
+      try {
+        await (Math.random() < writeShare ? c.write(id) : c.read(id));
+        lat.push(performance.now() - t);
+      } catch (e) {
+        if (isBusy(e)) busy++;
+        else {
+          other++;
+          firstOther ||= (e as Error).message;
+        }
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  const elapsed = (performance.now() - t0) / 1000;
+  h.disable();
+  lat.sort((a, b) => a - b);
+  if (firstOther) console.error(`  ${c.name}: first non-busy error: ${firstOther}`);
+  return {
+    name: c.name,
+    opsPerSec: Math.round(lat.length / elapsed),
+    p99Ms: round(lat[Math.floor(lat.length * 0.99)] ?? 0),
+    lagP99Ms: round(h.percentile(99) / 1e6),
+    lagMaxMs: round(h.max / 1e6),
+    busyErrors: busy,
+    otherErrors: other,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
+/** The batch job: BEGIN IMMEDIATE, a write, hold 200 ms, COMMIT; every second. */
+function startBatchJob(path: string): ChildProcess {
+  const code = `
+const db = new (require(process.env.BS3))(process.env.DB_PATH);
+db.pragma("busy_timeout = 5000");
+function cycle() {
+  setTimeout(() => {
+    db.exec("BEGIN IMMEDIATE");
+    db.prepare("UPDATE items SET value = value + 1 WHERE id = 1").run();
+    setTimeout(() => { db.exec("COMMIT"); cycle(); }, 200);
+  }, 800);
+}
+cycle();`;
+  return spawn(process.execPath, ["-e", code], { env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path }, stdio: "inherit" });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function medianResults(runs: Result[][]): Result[] {
+  const first = runs[0] as Result[];
+  return first.map((r, i) => {
+    const all = runs.map((run) => run[i] as Result);
+    return {
+      name: r.name,
+      opsPerSec: median(all.map((x) => x.opsPerSec)),
+      p99Ms: median(all.map((x) => x.p99Ms)),
+      lagP99Ms: median(all.map((x) => x.lagP99Ms)),
+      lagMaxMs: median(all.map((x) => x.lagMaxMs)),
+      busyErrors: median(all.map((x) => x.busyErrors)),
+      otherErrors: median(all.map((x) => x.otherErrors)),
+    };
+  });
+}
+
+async function phase(path: string, contended: boolean): Promise<Result[]> {
+  const batch = contended ? startBatchJob(path) : undefined;
+  if (batch) await new Promise((r) => setTimeout(r, 300));
+  const out: Result[] = [];
+  try {
+    for (const make of [() => holdfast(path), async () => direct(path), async () => knex(path)]) {
+      const c = await make();
+      await measure(c, 0.1, 0.5); // warm-up: statement caches, threads, page cache
+      out.push(await measure(c, 0.1, SECONDS));
+      await c.close();
+    }
+  } finally {
+    batch?.kill();
+  }
+  return out;
+}
+
+function table(title: string, rows: Result[]): void {
+  console.log(`\n${title}`);
+  console.log(`${"contender".padEnd(38)}${"ops/s".padStart(10)}${"p99 ms".padStart(10)}${"lag p99".padStart(10)}${"lag max".padStart(10)}${"busy".padStart(7)}${"other".padStart(7)}`);
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(38)}${String(r.opsPerSec).padStart(10)}${String(r.p99Ms).padStart(10)}${String(r.lagP99Ms).padStart(10)}${String(r.lagMaxMs).padStart(10)}${String(r.busyErrors).padStart(7)}${String(r.otherErrors).padStart(7)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:sqlite — ${CLIENTS} clients, 90 % reads / 10 % writes, ${ROWS} rows, ${SECONDS} s per contender, ${RUNS} run(s); ${cpus().length} cores, Node ${process.version}`);
+  const quietRuns: Result[][] = [];
+  const contendedRuns: Result[][] = [];
+  const groupRuns: Result[][] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const path = join(dir, `bench-${run}.db`);
+    createFile(path);
+    quietRuns.push(await phase(path, false));
+    contendedRuns.push(await phase(path, true));
+    // Group commit: 100 % writes, on vs off.
+    const g: Result[] = [];
+    for (const groupCommit of [64, 1]) {
+      const c = await holdfast(path, groupCommit);
+      await measure(c, 1, 0.5);
+      g.push(await measure(c, 1, Math.min(SECONDS, 3)));
+      await c.close();
+    }
+    groupRuns.push(g);
+  }
+  const quiet = medianResults(quietRuns);
+  const contended = medianResults(contendedRuns);
+  const group = medianResults(groupRuns);
+  table("quiet (no other process)", quiet);
+  table("contended (a batch job holds the write lock 200 ms every second)", contended);
+  table("group commit (100 % writes, holdfast only)", group);
+  const [hq, dq, kq] = quiet as [Result, Result, Result];
+  const [hc, dc, kc] = contended as [Result, Result, Result];
+  const [gOn, gOff] = group as [Result, Result];
+  const summary = {
+    bench: "sqlite",
+    runs: RUNS,
+    seconds: SECONDS,
+    quiet: { holdfastOps: hq.opsPerSec, directOps: dq.opsPerSec, knexOps: kq.opsPerSec, holdfastVsDirect: round(hq.opsPerSec / dq.opsPerSec), holdfastVsKnex: round(hq.opsPerSec / kq.opsPerSec), holdfastLagP99Ms: hq.lagP99Ms, directLagP99Ms: dq.lagP99Ms, holdfastBusy: hq.busyErrors },
+    contended: { holdfastOps: hc.opsPerSec, directOps: dc.opsPerSec, knexOps: kc.opsPerSec, holdfastVsDirect: round(hc.opsPerSec / dc.opsPerSec), holdfastVsKnex: round(hc.opsPerSec / kc.opsPerSec), holdfastLagP99Ms: hc.lagP99Ms, directLagP99Ms: dc.lagP99Ms, knexLagP99Ms: kc.lagP99Ms, holdfastBusy: hc.busyErrors, directBusy: dc.busyErrors, knexBusy: kc.busyErrors },
+    groupCommit: { onOps: gOn.opsPerSec, offOps: gOff.opsPerSec, ratio: round(gOn.opsPerSec / gOff.opsPerSec) },
+    targets: {
+      lagP99Under10ms: hq.lagP99Ms < 10 && hc.lagP99Ms < 10,
+      zeroBusy: hq.busyErrors === 0 && hc.busyErrors === 0,
+      quietAtLeast07xDirect: hq.opsPerSec >= 0.7 * dq.opsPerSec,
+      contendedAboveDirect: hc.opsPerSec > dc.opsPerSec,
+    },
+  };
+  console.log(`\n${JSON.stringify(summary)}`);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(dir, { recursive: true, force: true }));
