@@ -61,7 +61,6 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
   before((t) => {
     if (!NGINX) {
       if (process.env.CI === "true") throw new Error("nginx is not installed, and CI=true: install nginx (apt-get install nginx) to run the doctor's end-to-end tests");
-      // biome-ignore lint/suspicious/noConsole: the skip must be loud
       console.warn("SKIPPING doctor nginx end-to-end tests: nginx not found (apt-get install nginx)");
     }
     void t;

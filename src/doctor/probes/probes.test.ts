@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { probeAdmin } from "./admin.js";
+import { probePostgres, redactUrl } from "./postgres.js";
+import { probeSqlite, sqlitePath } from "./sqlite.js";
+import { parseNetstat, probeSystem } from "./system.js";
+
+test("SQLite probe on a real file: journal mode, quick_check, WAL size, freelist", () => {
+  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-probe-"));
+  const path = join(dir, "app.db");
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("wal_autocheckpoint = 0");
+  db.exec("CREATE TABLE t (x TEXT)");
+  const ins = db.prepare("INSERT INTO t VALUES (?)");
+  for (let i = 0; i < 200; i++) ins.run("x".repeat(1000));
+  const p = probeSqlite(path, 5000);
+  db.close();
+  assert.equal(p.journalMode, "wal");
+  assert.equal(p.quickCheck, "ok");
+  assert.ok((p.walBytes ?? 0) > 100_000, "uncheckpointed writes sit in the WAL");
+  assert.equal(typeof p.freelistCount, "number");
+  assert.equal(sqlitePath("sqlite:./data/app.db"), "./data/app.db");
+  assert.equal(sqlitePath("sqlite::memory:"), undefined);
+  assert.throws(() => probeSqlite(join(dir, "missing.db")), /does not exist/);
+});
+
+test("PostgreSQL probe: connections vs max_connections, idle in transaction", async (t) => {
+  const url = "postgres://postgres@127.0.0.1:5432/postgres";
+  const idle = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await idle.connect();
+  } catch {
+    if (process.env.CI === "true") throw new Error("PostgreSQL unreachable on 127.0.0.1:5432 and CI=true");
+    return t.skip("PostgreSQL unreachable on 127.0.0.1:5432 — start it to run this test");
+  }
+  try {
+    await idle.query("BEGIN");
+    await idle.query("SELECT 1");
+    const p = await probePostgres(url);
+    assert.ok((p.maxConnections ?? 0) > 0);
+    assert.ok((p.connections ?? 0) >= 2, "the probe and the idle session");
+    assert.ok((p.idleInTransaction ?? 0) >= 1, "the session left in BEGIN");
+    assert.equal(redactUrl("postgres://app:s3cret@db/x"), "postgres://app:***@db/x");
+  } finally {
+    await idle.query("ROLLBACK").catch(() => {});
+    await idle.end();
+  }
+});
+
+test("system probe: disks where the files live, load, memory; netstat parsing", async () => {
+  const p = await probeSystem([tmpdir()], 50);
+  assert.ok(p.disks.length >= 1 && (p.disks[0]?.totalBytes ?? 0) > 0);
+  assert.equal(p.load.length, 3);
+  assert.ok(p.memTotal > 0);
+  const net = parseNetstat("TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 17 19\nIpExt: InNoRoutes\nIpExt: 0\n");
+  assert.equal(net.ListenOverflows, 17);
+  assert.equal(net.ListenDrops, 19);
+});
+
+test("admin probe: /status with a bearer token; 401 becomes a readable error", async () => {
+  const status = { instance: { pid: 1 }, workers: [{ id: 1, pid: 2, restarts: 3, db: { pool: { size: 10, busy: 9, max: 10, waiting: 2 } } }], counters: { requests: 5 } };
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== "Bearer 0123456789abcdef") {
+      res.writeHead(401).end();
+      return;
+    }
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(req.url === "/status" ? status : {}));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const a = await probeAdmin(url, "0123456789abcdef");
+    assert.equal(a.status?.workers?.[0]?.restarts, 3);
+    await assert.rejects(probeAdmin(url), /--admin-token/);
+  } finally {
+    server.close();
+  }
+});

@@ -1,0 +1,104 @@
+/** `holdfast doctor` as a user runs it: exit codes, --json shape and ranking, --markdown, gzip, --since/--until, garbage counts. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { nginxAccessLine } from "../src/doctor/recorded-lines.js";
+import { tempDir } from "./fixtures/doctor/harness.js";
+
+const root = new URL("..", import.meta.url).pathname;
+const F = join(root, "test/fixtures/doctor");
+
+function doctor(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "doctor", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ALL = [
+  "--nginx-access-log",
+  join(F, "nginx-access-upstream.log"),
+  "--nginx-error-log",
+  join(F, "nginx-error.log"),
+  "--app-log",
+  join(F, "app-holdfast.log"),
+  "--app-log",
+  join(F, "app-text.log"),
+  "--nginx-config",
+  join(F, "nginx.conf"),
+  "--skip-system",
+];
+
+test("bad usage exits 2 with a message that names the problem", () => {
+  const unknown = doctor("--frobnicate");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /frobnicate/);
+  assert.equal(doctor("--yes").code, 2);
+  const missing = doctor("--nginx-access-log", "/nonexistent/access.log");
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no such file/);
+  assert.match(doctor("--since", "last tuesday", "--skip-system").stderr, /ISO time/);
+});
+
+test("--help lists the inputs and exits 0", () => {
+  const r = doctor("--help");
+  assert.equal(r.code, 0);
+  for (const flag of ["--nginx-access-log", "--haproxy-log", "--alb-log", "--app-log", "--admin", "--fix", "--json"]) assert.match(r.stdout, new RegExp(flag));
+});
+
+test("problems found: exit 1; --json findings are ranked by explains and carry the documented fields", () => {
+  const r = doctor(...ALL, "--json");
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as { healthy: boolean; findings: Record<string, unknown>[]; files: { garbage: number }[] };
+  assert.equal(report.healthy, false);
+  assert.ok(report.findings.length >= 5);
+  const explains = report.findings.map((f) => f.explains as number);
+  assert.deepEqual(explains, [...explains].sort((a, b) => b - a));
+  for (const f of report.findings) {
+    for (const k of ["id", "title", "severity", "confidence", "explains", "evidence", "fix"]) assert.ok(k in f, `finding lacks ${k}`);
+    assert.ok(typeof f.confidence === "number" && f.confidence >= 0 && f.confidence <= 1);
+    assert.ok(["critical", "error", "warning", "info"].includes(f.severity as string));
+    const ev = f.evidence as { summary: string; samples: { file: string; line: number; text: string }[]; window?: { from: string } };
+    assert.ok(ev.summary.length > 0);
+    assert.ok(ev.samples.length <= 3);
+    for (const s of ev.samples) assert.ok(s.file && s.line > 0 && s.text);
+    if (ev.window) assert.match(ev.window.from, /^\d{4}-\d\d-\d\dT/);
+    assert.ok((f.fix as { summary: string }).summary.length > 0);
+  }
+  assert.deepEqual(
+    report.files.map((f) => f.garbage),
+    [0, 0, 1, 1],
+    "garbage lines are counted, not fatal",
+  );
+});
+
+test("--markdown writes a report with a ranked table", () => {
+  const r = doctor(...ALL, "--markdown");
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^# holdfast doctor report/);
+  assert.match(r.stdout, /\| 1 \| /);
+});
+
+test("a healthy access log exits 0; a gzip ALB log is read; --since/--until filter by time", () => {
+  const dir = tempDir("holdfast-doctor-cli-");
+  const ok = join(dir, "access.log");
+  const t0 = Date.UTC(2026, 10, 24, 14, 0, 0);
+  writeFileSync(ok, `${Array.from({ length: 50 }, (_, i) => nginxAccessLine({ t: t0 + i * 1000, status: 200 }, true)).join("\n")}\n`);
+  const healthy = doctor("--nginx-access-log", ok, "--skip-system");
+  assert.equal(healthy.code, 0, healthy.stdout);
+  assert.match(healthy.stdout, /No problem found/);
+
+  const gz = join(dir, "alb.log.gz");
+  writeFileSync(gz, gzipSync(readFileSync(join(F, "alb.log"))));
+  const alb = JSON.parse(doctor("--alb-log", gz, "--skip-system", "--json").stdout) as { totals: { proxyRequests: number; failedRequests: number }; findings: { id: string }[] };
+  assert.deepEqual(alb.totals, { ...alb.totals, proxyRequests: 4, failedRequests: 3 });
+  assert.ok(alb.findings.some((f) => f.id === "upstream-down"), "TargetConnectionError is a refused connection");
+
+  const windowed = JSON.parse(doctor("--nginx-access-log", ok, "--skip-system", "--json", "--since", "2026-11-24T14:00:10Z", "--until", "2026-11-24T14:00:20Z").stdout) as {
+    totals: { proxyRequests: number };
+    files: { outOfWindow: number }[];
+  };
+  assert.equal(windowed.totals.proxyRequests, 10);
+  assert.equal(windowed.files[0]?.outOfWindow, 40);
+});
