@@ -4,7 +4,7 @@ import { configSchema } from "../../config/schema.js";
 import { Deadline } from "../../context/index.js";
 import { type AdmissionDeps, type AdmissionOptions, Controller } from "./controller.js";
 import { DrainRate } from "./drain-rate.js";
-import { EventLoopGuard } from "./event-loop-guard.js";
+import { EventLoopGuard, nextDropProbability } from "./event-loop-guard.js";
 import { RoutePriorities } from "./route-priorities.js";
 import type { AdmitResult } from "./types.js";
 
@@ -159,6 +159,26 @@ describe("admission controller", () => {
     assert.ok((await fresh).admitted);
   });
 
+  it("refuses at once a request that would wait longer than allowed at the measured drain rate", () => {
+    const { c, clock } = make({ limit: 1, queueSize: 100, queueInterval: "100ms" });
+    // 100 completions/s for 2 s.
+    for (let i = 0; i < 200; i++) {
+      const t = granted(sync(c.admit(req())));
+      clock.t += 10;
+      t.release({ latencyMs: 10, ok: true });
+    }
+    granted(sync(c.admit(req())));
+    let queued = 0;
+    let r: AdmitResult | Promise<AdmitResult>;
+    for (;;) {
+      r = c.admit(req());
+      if (!(r instanceof Promise)) break;
+      queued++;
+    }
+    assert.ok(queued >= 8 && queued <= 10, `queued ${queued}: about 100 ms of work at 100/s`);
+    assert.ok(!r.admitted && r.reason === "queue-delay");
+  });
+
   it("serves newest first under sustained overload (adaptive LIFO), oldest first otherwise", async () => {
     const order: string[] = [];
     for (const lifo of [true, false]) {
@@ -198,12 +218,32 @@ describe("admission controller", () => {
     const r = sync(c.admit(req("/x")));
     assert.ok(!r.admitted && r.reason === "event-loop");
     granted(sync(c.admit(req("/healthz"))));
-    const g = new EventLoopGuard({ delayMs: 200, utilization: 0.98 });
-    assert.equal(g.evaluate(50, 0.5), 0);
-    assert.equal(g.evaluate(250, 0.5), 1);
-    assert.equal(g.evaluate(50, 0.99), 1);
-    assert.equal(g.evaluate(450, 0.5), 2);
-    assert.equal(new EventLoopGuard({ delayMs: 0, utilization: 0 }).evaluate(10_000, 1), 0);
+  });
+
+  it("raises the event-loop drop probability while delay or utilisation is above threshold, gives it back when quiet", () => {
+    const o = { delayMs: 50, utilization: 0.95 };
+    let p = 0;
+    const trace: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      p = nextDropProbability(p, 150, 150, 1, o);
+      trace.push(p);
+    }
+    assert.ok(trace.every((v, i) => i === 0 || v >= (trace[i - 1] ?? 0)), "monotone while above");
+    assert.equal(p, 1, "far above the threshold for 1 s sheds every non-critical request");
+    for (let i = 0; i < 200; i++) p = nextDropProbability(p, 5, 5, 0.3, o);
+    assert.equal(p, 0, "recovers once the loop is quiet");
+    for (let i = 0; i < 5; i++) p = nextDropProbability(p, 5, 5, 0.99, o);
+    assert.ok(p > 0.25 && p < 0.35, `saturated utilisation steps up (${p})`);
+    const held = p;
+    p = nextDropProbability(p, 5, 5, 0.93, o);
+    assert.equal(p, held, "just under the threshold: hold, do not flap");
+    const g = new EventLoopGuard(o);
+    g.dropProbability = 0.5;
+    assert.ok(g.sheds(true) && !g.sheds(false));
+    g.dropProbability = 0.75;
+    let shedNormal = 0;
+    for (let i = 0; i < 2000; i++) if (g.sheds(false)) shedNormal++;
+    assert.ok(shedNormal > 850 && shedNormal < 1150, `normal routes shed ${shedNormal}/2000 at p=0.75 (expected ~1000)`);
   });
 
   it("mode off admits everything; fixed mode holds its limit", () => {

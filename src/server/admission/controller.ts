@@ -136,17 +136,22 @@ export class Controller implements AdmissionController {
     if (this.mode === "off") return this.#grant(now, 0);
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
-    const level = this.#guard.level;
-    if (level === 2 || (level === 1 && priority === "sheddable")) return this.#reject("event-loop", now);
+    if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
     if (req.signal.aborted) return this.#reject("client-gone", now);
     // Fast path: a free slot and nobody waiting ahead.
     if (this.#inflight < this.limit && this.#queue.length === 0) return this.#grant(now, 0);
     if (priority === "sheddable" || this.#queue.capacity === 0) return this.#reject("limit", now);
     const expected = this.#expectedServiceMs();
     if (req.deadline.remaining() < expected) return this.#reject("deadline", now);
+    const lifoNow = this.#lifo && this.#queue.overloaded(now);
+    // Served in order, this request would wait for everyone ahead of it: if that already exceeds
+    // the allowed wait at the current drain rate, say so now instead of after the wait (PIE's
+    // departure-rate estimate, RFC 8033). Under LIFO the newcomer is served next, so it may stay.
+    const rate = this.#drain.perSecond;
+    if (!lifoNow && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#queue.maxWait(now)) return this.#reject("queue-delay", now);
     if (this.#queue.length >= this.#queue.capacity) {
       // Under sustained overload the oldest waiter is the least likely to be useful: drop it for the new one.
-      const oldest = this.#lifo && this.#queue.overloaded(now) ? this.#queue.peekOldest() : undefined;
+      const oldest = lifoNow ? this.#queue.peekOldest() : undefined;
       if (!oldest) return this.#reject("queue-full", now);
       this.#dropWaiter(oldest, "queue-full", now);
     }

@@ -34,7 +34,7 @@ export function registerAdmissionGauges(metrics: WorkerMetrics, controller: Admi
     ["holdfast_admission_inflight", "Requests the worker is running now, as admission control counts them.", (s) => s.inflight],
     ["holdfast_admission_queue_length", "Requests waiting in the admission queue.", (s) => s.queued],
     ["holdfast_admission_queue_delay_seconds", "Recent queueing delay in the admission queue.", (s) => s.queueDelayMs / 1000],
-    ["holdfast_event_loop_delay_seconds", "Worst event-loop delay in the last 100 ms sample.", (s) => s.eventLoopDelayMs / 1000],
+    ["holdfast_event_loop_delay_seconds", "Typical (median) event-loop delay in the last 50 ms sample.", (s) => s.eventLoopDelayMs / 1000],
     ["holdfast_event_loop_utilization_ratio", "Smoothed event-loop utilisation (0..1).", (s) => s.eventLoopUtilization],
   ];
   for (const [name, help, read] of gauges) {
