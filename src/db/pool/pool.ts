@@ -312,7 +312,9 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     const open = this.#all.size + creating;
     const forWaiters = this.#waiting - this.#readying - creating;
     const forMin = this.#o.min - open;
-    const want = Math.min(Math.max(forWaiters, forMin), this.#o.max - open);
+    let want = Math.min(Math.max(forWaiters, forMin), this.#o.max - open);
+    // After a failure, probe with one attempt at a time until one succeeds (HikariCP's single adder).
+    if (this.#opener.consecutiveFailures > 0) want = Math.min(want, 1 - creating);
     for (let i = 0; i < want; i++) this.#opener.open();
   }
 

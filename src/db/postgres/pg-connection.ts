@@ -100,8 +100,13 @@ export async function runStatement(conn: PgConnection, text: string, values: rea
   );
   clearTimeout(timer);
   if (killTimer) clearTimeout(killTimer);
-  // Reuse only after the server has processed our cancel, so it cannot hit the next statement.
-  if (cancelDone) await cancelDone;
+  if (cancelDone) {
+    await cancelDone;
+    // Only a 57014 proves our cancel was consumed by this statement. Otherwise it may still be in
+    // flight (a pooler or relay in between delays it) and could cancel the next caller's statement.
+    const consumed = !outcome.ok && (outcome.error as { code?: string } | undefined)?.code === "57014";
+    if (!consumed) forceClose(conn, new Error("a cancel request may still be pending on this connection"));
+  }
   if (!outcome.ok) outcome.cancelled = cancelled;
   return outcome;
 }
