@@ -3,7 +3,8 @@
 // so the files are listed here: unit tests beside the code (src/**/*.test.ts) and
 // black-box tests in test/*.test.ts. Extra arguments narrow the run: `npm test -- pool`.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -23,9 +24,25 @@ if (files.length === 0) {
   console.error(`No test files match ${filters.join(" ")}`);
   process.exit(1);
 }
+// Spec output for people; a TAP copy in a temp file for the plain closing line CI reads.
+const tapFile = join(mkdtempSync(join(tmpdir(), "hf-tap-")), "report.tap");
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", "--test-reporter=spec", ...files],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=2",
+    "--test-timeout=180000",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=tap",
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: "inherit", cwd: root },
 );
+const tap = existsSync(tapFile) ? readFileSync(tapFile, "utf8") : "";
+const num = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
+if (tap) console.log(`\n${num("pass")} passed, ${num("fail") + num("cancelled")} failed, ${num("skipped")} skipped`);
 process.exit(r.status ?? 1);
