@@ -125,3 +125,25 @@ test("a request whose deadline already passed sends nothing and fails with DEADL
     await db.close();
   }
 });
+
+test("a statement whose request is aborted (client went away) is cancelled on the server at once", async (t) => {
+  if (!(await requirePostgres(t))) return;
+  const app = uniqueName("hf_abort");
+  const db = openPostgres(PG_URL, { pool: { max: 1 }, applicationName: app });
+  try {
+    const ac = new AbortController();
+    const ctx = { requestId: "gone", deadline: Deadline.after(30_000), signal: ac.signal };
+    const pending = runWithContext(ctx, () => db.query("select pg_sleep(10)"));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await running(app)).length, 1, "the statement is running");
+    const t0 = performance.now();
+    ac.abort(new Error("client closed the connection"));
+    const err = await failure(pending);
+    assert.equal(err.code, "DEADLINE_EXCEEDED");
+    assert.match(err.message, /client went away/);
+    assert.ok(performance.now() - t0 < 500);
+    assert.deepEqual(await running(app), []);
+  } finally {
+    await db.close();
+  }
+});

@@ -193,3 +193,24 @@ test("unknown options are rejected by name", () => {
     (err: Error & { code?: string }) => err.code === "CONFIG_INVALID" && /"acquireTimeoutMillis"/.test(err.message),
   );
 });
+
+test("a waiter whose request is aborted (client went away) leaves the queue at once", async () => {
+  const pool = dummyPool({ max: 1, acquireTimeout: 5000 });
+  const held = await pool.acquire();
+  const ac = new AbortController();
+  const c = { requestId: "gone", deadline: Deadline.after(10_000), signal: ac.signal };
+  const waiting = runWithContext(c, () => pool.acquire());
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(pool.waiting, 1);
+  const t0 = performance.now();
+  ac.abort(new Error("client closed the connection"));
+  const err = await rejection(waiting);
+  assert.ok(performance.now() - t0 < 50);
+  assert.equal(err.code, "DEADLINE_EXCEEDED");
+  assert.match(err.message, /client closed the connection/);
+  assert.equal(pool.waiting, 0);
+  assert.equal(pool.status().timeouts, 0, "an abandoned request is not a pool timeout");
+  held.release();
+  assert.equal(pool.idle, 1, "the released resource went back to idle, not to the gone caller");
+  await pool.close();
+});

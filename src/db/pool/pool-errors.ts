@@ -73,6 +73,14 @@ export function deadlinePassedError(pool: string, overByMs: number): HoldfastErr
   );
 }
 
+/** DEADLINE_EXCEEDED: the request was aborted (client gone, deadline passed) while it waited. */
+export function abortedError(pool: string, waitedMs: number, reason: unknown): HoldfastError {
+  return errors.deadlineExceeded(
+    `The request was aborted (${describe(reason)}) after waiting ${ms(waitedMs)} for a connection from pool "${pool}"; it left the queue without using the database.`,
+    { cause: reason, details: { pool, waitedMs: Math.round(waitedMs) } },
+  );
+}
+
 /** POOL_CLOSED: the pool is shutting down. */
 export function closedError(pool: string): HoldfastError {
   return errors.poolClosed(`Pool "${pool}" is closed (the worker is shutting down); retry on another worker.`, {

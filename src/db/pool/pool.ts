@@ -5,7 +5,7 @@
  */
 import diagnostics from "node:diagnostics_channel";
 import { EventEmitter } from "node:events";
-import { currentDeadline } from "../../context/index.js";
+import { currentContext, Deadline } from "../../context/index.js";
 import type { HoldfastError } from "../../errors/index.js";
 import type { PoolStatus } from "../types.js";
 import type { DestroyReason, PoolEvents } from "./events.js";
@@ -13,6 +13,7 @@ import { LatencyWindow } from "./latency-window.js";
 import { Lease, type LeaseOwner, type Slot } from "./lease.js";
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "./options.js";
 import {
+  abortedError,
   closedError,
   deadlinePassedError,
   type PoolFacts,
@@ -129,7 +130,8 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
    */
   acquire(): Promise<Lease<T>> {
     if (this.#closed) return Promise.reject(closedError(this.name));
-    const deadline = currentDeadline();
+    const ctx = currentContext();
+    const deadline = ctx?.deadline ?? Deadline.NONE;
     // Infinity check first: outside a request there is no clock read at all.
     const remaining = deadline.at === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : deadline.remaining();
     if (remaining <= 0) return Promise.reject(deadlinePassedError(this.name, -remaining));
@@ -151,7 +153,13 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     }
     const limit = Math.min(this.#o.acquireTimeout, remaining);
     const stack = this.#o.leakDetectionThreshold > 0 ? acquirerStack() : undefined;
-    const waiter = new Waiter<T>(limit, remaining < this.#o.acquireTimeout, stack, (w) => this.#onWaiterTimeout(w));
+    // The signal is read only here, on the slow path: the request handler creates it lazily.
+    const signal = ctx?.signal;
+    if (signal?.aborted) return Promise.reject(abortedError(this.name, 0, signal.reason));
+    const waiter = new Waiter<T>(limit, remaining < this.#o.acquireTimeout, stack, signal, (w, why) =>
+      // The server also aborts the signal when the deadline passes: that is still a deadline-cut wait.
+      why === "aborted" && !deadline.expired ? this.#onWaiterAborted(w, signal?.reason) : this.#onWaiterTimeout(w),
+    );
     this.#waiters.push(waiter);
     this.#waiting++;
     this.#pump();
@@ -441,6 +449,13 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     );
     this.#emit("acquireError", err);
     // A timed-out waiter may have been the reason a create was pending; nothing else to undo.
+    return err;
+  }
+
+  #onWaiterAborted(w: Waiter<T>, reason: unknown): HoldfastError {
+    this.#waiting--;
+    const err = abortedError(this.name, performance.now() - w.startedAt, reason);
+    this.#o.log?.info({ event: "pool.wait_aborted", ...this.#facts(), waitedMs: Math.round(performance.now() - w.startedAt) }, err.message);
     return err;
   }
 

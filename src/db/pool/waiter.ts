@@ -1,10 +1,13 @@
 /**
- * A caller queued for a resource. It owns its timer and takes itself out of the count when the
- * timer fires (tarn's PendingOperation); the queue drops settled waiters lazily when they reach
- * its head, so a timeout never scans the queue.
+ * A caller queued for a resource. It owns its timer (and its request's abort listener) and takes
+ * itself out of the count when either fires (tarn's PendingOperation); the queue drops settled
+ * waiters lazily when they reach its head, so giving up never scans the queue.
  */
 import type { HoldfastError } from "../../errors/index.js";
 import type { Lease } from "./lease.js";
+
+/** Why a waiter stopped waiting without a resource. */
+export type GiveUp = "timeout" | "aborted";
 
 /** One queued acquire. */
 export class Waiter<T> {
@@ -17,13 +20,21 @@ export class Waiter<T> {
   /** Acquirer's stack, only when leak detection is on. */
   readonly stack: string | undefined;
   readonly promise: Promise<Lease<T>>;
-  /** True once granted, timed out or failed. */
+  /** True once granted, given up or failed. */
   done = false;
   #resolve!: (lease: Lease<T>) => void;
   #reject!: (err: unknown) => void;
   readonly #timer: NodeJS.Timeout;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
 
-  constructor(limitMs: number, cutByDeadline: boolean, stack: string | undefined, onTimeout: (w: Waiter<T>) => HoldfastError) {
+  constructor(
+    limitMs: number,
+    cutByDeadline: boolean,
+    stack: string | undefined,
+    signal: AbortSignal | undefined,
+    giveUp: (w: Waiter<T>, why: GiveUp) => HoldfastError,
+  ) {
     this.startedAt = performance.now();
     this.limitMs = limitMs;
     this.cutByDeadline = cutByDeadline;
@@ -33,25 +44,37 @@ export class Waiter<T> {
       this.#reject = reject;
     });
     // Not unref()'d: a caller is awaiting this promise, so the process must live until it settles.
-    this.#timer = setTimeout(() => {
-      if (this.done) return;
-      this.done = true;
-      this.#reject(onTimeout(this));
-    }, Math.max(0, limitMs));
+    this.#timer = setTimeout(() => this.#giveUp(giveUp, "timeout"), Math.max(0, limitMs));
+    // A request whose client went away leaves the queue at once instead of holding a place in it.
+    if (signal) {
+      this.#signal = signal;
+      this.#onAbort = () => this.#giveUp(giveUp, "aborted");
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
   }
 
   /** Hands the caller its lease. */
   grant(lease: Lease<T>): void {
-    this.done = true;
-    clearTimeout(this.#timer);
+    this.#settle();
     this.#resolve(lease);
   }
 
   /** Rejects the caller (pool closed). */
   fail(err: unknown): void {
     if (this.done) return;
+    this.#settle();
+    this.#reject(err);
+  }
+
+  #giveUp(giveUp: (w: Waiter<T>, why: GiveUp) => HoldfastError, why: GiveUp): void {
+    if (this.done) return;
+    this.#settle();
+    this.#reject(giveUp(this, why));
+  }
+
+  #settle(): void {
     this.done = true;
     clearTimeout(this.#timer);
-    this.#reject(err);
+    if (this.#onAbort) this.#signal?.removeEventListener("abort", this.#onAbort);
   }
 }

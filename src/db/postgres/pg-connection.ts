@@ -68,37 +68,61 @@ export async function closeConnection(conn: PgConnection): Promise<void> {
   forceClose(conn, conn.broken);
 }
 
+/** Why holdfast cancelled a statement. */
+export type CancelCause = "deadline" | "statementTimeout" | "aborted";
+
 /** A statement's time limit and what set it. */
 export interface StatementLimit {
   ms: number;
   by: "deadline" | "statementTimeout";
 }
 
-/** Result of {@link runStatement}: the pg result, or the error and whether we cancelled it. */
-export type StatementOutcome = { ok: true; result: pg.QueryResult } | { ok: false; error: unknown; cancelled: boolean };
+/** What else may stop a statement early: the request's abort signal (client gone). */
+export interface StatementAbort {
+  signal: AbortSignal;
+  /** Cause to report when the signal fires (the server also aborts when the deadline passes). */
+  cause: () => CancelCause;
+}
 
-/** Runs one statement, cancelling it server-side when `limit` passes. Never rejects. */
-export async function runStatement(conn: PgConnection, text: string, values: readonly unknown[], limit: StatementLimit | undefined): Promise<StatementOutcome> {
+/** Result of {@link runStatement}: the pg result, or the error and why we cancelled it, if we did. */
+export type StatementOutcome = { ok: true; result: pg.QueryResult } | { ok: false; error: unknown; cancelledBy: CancelCause | undefined };
+
+/** Runs one statement, cancelling it server-side when `limit` passes or `abort` fires. Never rejects. */
+export async function runStatement(
+  conn: PgConnection,
+  text: string,
+  values: readonly unknown[],
+  limit: StatementLimit | undefined,
+  abort?: StatementAbort,
+): Promise<StatementOutcome> {
   const query = conn.client.query({ text, values: values as unknown[] });
-  if (limit === undefined) {
+  if (limit === undefined && abort === undefined) {
     return query.then(
       (result) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error, cancelled: false }),
+      (error: unknown) => ({ ok: false as const, error, cancelledBy: undefined }),
     );
   }
-  let cancelled = false;
+  let cancelledBy: CancelCause | undefined;
   let cancelDone: Promise<void> | undefined;
   let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    cancelled = true;
+  const cancel = (by: CancelCause) => {
+    if (cancelledBy !== undefined) return;
+    cancelledBy = by;
     cancelDone = sendCancel(conn.client);
     killTimer = setTimeout(() => forceClose(conn, new Error("statement did not stop after cancel")), CANCEL_GRACE_MS);
-  }, limit.ms);
+  };
+  const timer = limit ? setTimeout(() => cancel(limit.by), limit.ms) : undefined;
+  const onAbort = abort ? () => cancel(abort.cause()) : undefined;
+  if (abort && onAbort) {
+    if (abort.signal.aborted) onAbort();
+    else abort.signal.addEventListener("abort", onAbort, { once: true });
+  }
   const outcome: StatementOutcome = await query.then(
     (result) => ({ ok: true as const, result }),
-    (error: unknown) => ({ ok: false as const, error, cancelled }),
+    (error: unknown) => ({ ok: false as const, error, cancelledBy: undefined }),
   );
-  clearTimeout(timer);
+  if (timer) clearTimeout(timer);
+  if (abort && onAbort) abort.signal.removeEventListener("abort", onAbort);
   if (killTimer) clearTimeout(killTimer);
   if (cancelDone) {
     await cancelDone;
@@ -107,7 +131,7 @@ export async function runStatement(conn: PgConnection, text: string, values: rea
     const consumed = !outcome.ok && (outcome.error as { code?: string } | undefined)?.code === "57014";
     if (!consumed) forceClose(conn, new Error("a cancel request may still be pending on this connection"));
   }
-  if (!outcome.ok) outcome.cancelled = cancelled;
+  if (!outcome.ok) outcome.cancelledBy = cancelledBy;
   return outcome;
 }
 

@@ -11,7 +11,7 @@ export interface PgErrorContext {
   /** The URL without password, for "cannot reach" messages. */
   url: string;
   /** Why we cancelled the statement ourselves, if we did. */
-  cancelledBy?: "deadline" | "statementTimeout" | undefined;
+  cancelledBy?: "deadline" | "statementTimeout" | "aborted" | undefined;
   /** How long the statement was allowed to run (ms), when we cancelled it. */
   limitMs?: number | undefined;
   /** First part of the statement, for DB_QUERY_FAILED. */
@@ -60,7 +60,9 @@ export function mapPgError(err: unknown, ctx: PgErrorContext): HoldfastError {
     const what =
       ctx.cancelledBy === "deadline"
         ? `the request deadline (${Math.round(ctx.limitMs ?? 0)} ms left when it started) passed`
-        : `it ran longer than db.statementTimeout (${Math.round(ctx.limitMs ?? 0)} ms)`;
+        : ctx.cancelledBy === "aborted"
+          ? "the request was aborted (the client went away)"
+          : `it ran longer than db.statementTimeout (${Math.round(ctx.limitMs ?? 0)} ms)`;
     return errors.deadlineExceeded(
       `PostgreSQL statement cancelled because ${what}: ${ctx.statement ?? "(statement)"}. Make the query faster (EXPLAIN ANALYZE it) or give the route a longer deadline.`,
       { cause: err, details: { ...details, limitMs: ctx.limitMs, cancelledBy: ctx.cancelledBy } },

@@ -4,12 +4,12 @@
  * server when that passes; broken connections are dropped and replaced.
  */
 import type pg from "pg";
-import { currentDeadline } from "../../context/index.js";
+import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
 import type { Logger } from "../../telemetry/index.js";
 import { Pool, type Lease, type PoolOptions } from "../pool/index.js";
 import type { Database, DatabaseStatus, Queryable, Row, RunResult, SqlStatement, SqlValue } from "../types.js";
-import { closeConnection, openConnection, type PgConnection, runStatement, type StatementLimit } from "./pg-connection.js";
+import { type CancelCause, closeConnection, openConnection, type PgConnection, runStatement, type StatementLimit } from "./pg-connection.js";
 import { isConnectionError, mapPgError } from "./pg-errors.js";
 import { toPostgresText } from "./placeholders.js";
 import { redactUrl } from "./redact-url.js";
@@ -188,20 +188,23 @@ class PostgresDatabase implements Database {
     const raw = typeof statement === "string" ? statement : statement.text;
     const values = typeof statement === "string" ? (params ?? []) : statement.values;
     const text = toPostgresText(raw, values.length);
-    const deadline = currentDeadline();
-    const remaining = deadline.at === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : deadline.remaining();
+    const ctx = currentContext();
+    const deadline = ctx?.deadline;
+    const remaining = deadline === undefined || deadline.at === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : deadline.remaining();
     if (remaining <= 0) {
       throw errors.deadlineExceeded(`The request deadline passed before this PostgreSQL statement could start: ${preview(raw)}`);
     }
     const st = this.#statementTimeout;
     const limit: StatementLimit | undefined =
       st > 0 && st <= remaining ? { ms: st, by: "statementTimeout" } : Number.isFinite(remaining) ? { ms: remaining, by: "deadline" } : undefined;
-    const outcome = await runStatement(conn, text, values, limit);
+    // Inside a request, a client that goes away cancels its statement on the server too.
+    const abort = ctx ? { signal: ctx.signal, cause: (): CancelCause => (ctx.deadline.expired ? "deadline" : "aborted") } : undefined;
+    const outcome = await runStatement(conn, text, values, limit, abort);
     if (outcome.ok) return outcome.result;
     throw mapPgError(outcome.error, {
       poolMax: this.#poolMax,
       url: this.#url,
-      cancelledBy: outcome.cancelled ? limit?.by : undefined,
+      cancelledBy: outcome.cancelledBy,
       limitMs: limit?.ms,
       statement: preview(raw),
     });
