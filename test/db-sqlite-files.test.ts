@@ -1,0 +1,102 @@
+/**
+ * What holdfast does with the SQLite file itself: never overwrites a file that is not a database,
+ * creates a missing directory, names permission problems, keeps the WAL bounded.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { openDatabase, type SqliteDatabase } from "../src/db/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "holdfast-files-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function codeOf(e: unknown): string | undefined {
+  return (e as { code?: string }).code;
+}
+
+test("a file that is not a SQLite database fails with DB_CORRUPT naming the path, and is left untouched", async () => {
+  const path = join(dir, "notes.db");
+  const content = `${"this is a text file, not a database\n".repeat(200)}`;
+  writeFileSync(path, content);
+  await assert.rejects(openDatabase(`sqlite:${path}`), (e: Error) => codeOf(e) === "DB_CORRUPT" && e.message.includes(path) && /did not modify/.test(e.message));
+  assert.equal(readFileSync(path, "utf8"), content);
+  assert.ok(!existsSync(`${path}-wal`), "no WAL was created beside it");
+});
+
+test("a missing parent directory is created", async () => {
+  const path = join(dir, "a", "b", "c", "app.db");
+  const db = await openDatabase(`sqlite:${path}`);
+  await db.run("CREATE TABLE t (x)");
+  await db.close();
+  assert.ok(existsSync(path));
+});
+
+test("a directory in place of the file, or an unwritable file, fails with DB_UNAVAILABLE saying what to check", async (t) => {
+  const asDir = join(dir, "isdir.db");
+  mkdirSync(asDir);
+  await assert.rejects(openDatabase(`sqlite:${asDir}`), (e: Error) => codeOf(e) === "DB_UNAVAILABLE" && /is a directory/.test(e.message));
+  if (process.getuid?.() === 0) {
+    t.diagnostic("running as root: file permissions do not apply, so the read-only case cannot be shown here");
+    return;
+  }
+  const ro = join(dir, "ro.db");
+  const db = await openDatabase(`sqlite:${ro}`);
+  await db.close();
+  chmodSync(ro, 0o444);
+  await assert.rejects(openDatabase(`sqlite:${ro}`), (e: Error) => codeOf(e) === "DB_UNAVAILABLE" && /readable and writable/.test(e.message));
+});
+
+test("the checkpoint manager keeps the WAL under journalSizeLimit even with autocheckpoint effectively off", async () => {
+  const path = join(dir, "wal.db");
+  const limit = 512 * 1024;
+  const db = (await openDatabase(`sqlite:${path}`, {
+    sqlite: { journalSizeLimit: limit, walAutocheckpoint: 1_000_000, checkpointInterval: 100 },
+  })) as SqliteDatabase;
+  try {
+    await db.run("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 60; i++) await db.run("INSERT INTO blobs (b) VALUES (?)", [chunk]);
+    const grown = db.status().sqlite?.walBytes ?? 0;
+    assert.ok(grown > limit * 4, `WAL should have grown past the limit first (was ${grown} bytes)`);
+    const until = performance.now() + 3000;
+    while (performance.now() < until && (db.status().sqlite?.walBytes ?? 0) > limit) await new Promise((r) => setTimeout(r, 50));
+    const s = db.status().sqlite;
+    assert.ok((s?.walBytes ?? Number.POSITIVE_INFINITY) <= limit, `WAL is ${s?.walBytes} bytes, limit ${limit}`);
+    assert.ok(s?.lastCheckpoint, "status() reports the last checkpoint");
+    const manual = await db.checkpoint("TRUNCATE");
+    assert.equal(manual?.walBytes, 0);
+    assert.equal(((await db.get<{ n: number }>("SELECT count(*) AS n FROM blobs"))?.n), 60);
+  } finally {
+    await db.close();
+  }
+});
+
+test("a write sent through query() (INSERT … RETURNING) is routed to the writer and returns its rows", async () => {
+  const db = await openDatabase(`sqlite:${join(dir, "returning.db")}`);
+  try {
+    await db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    const rows = await db.query<{ id: number }>("INSERT INTO t (v) VALUES ('a'), ('b') RETURNING id");
+    assert.deepEqual(rows.map((r) => r.id), [1, 2]);
+    assert.equal((await db.get<{ n: number }>("SELECT count(*) AS n FROM t"))?.n, 2);
+  } finally {
+    await db.close();
+  }
+});
+
+test("db.run() inside db.transaction() fails fast instead of deadlocking on the writer it holds", async () => {
+  const db = await openDatabase(`sqlite:${join(dir, "nested.db")}`);
+  try {
+    await db.run("CREATE TABLE t (x)");
+    await assert.rejects(
+      db.transaction(async () => {
+        await db.run("INSERT INTO t VALUES (1)");
+      }),
+      (e: Error) => codeOf(e) === "DB_QUERY_FAILED" && /Use the `tx` argument/.test(e.message),
+    );
+    assert.equal((await db.get<{ n: number }>("SELECT count(*) AS n FROM t"))?.n, 0);
+  } finally {
+    await db.close();
+  }
+});
