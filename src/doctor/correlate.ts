@@ -58,6 +58,9 @@ export function kindFromRecord(r: ProxyRecord, readTimeoutMs?: number): FailureK
   return "unknown";
 }
 
+/** App events after which the app itself sent the error response. */
+const ANSWERING_EVENTS = new Set(["request", "shed", "deadline", "pool.timeout", "db.locked", "db.busy", "db.unavailable"]);
+
 /** Builds the correlation for a dataset. */
 export function correlate(data: Dataset): Correlation {
   const errIndex = new Map<string, number[]>();
@@ -102,6 +105,14 @@ export function correlate(data: Dataset): Correlation {
     } else kinds.push(kindFromRecord(r, readTimeout));
     errorLine.push(found);
   });
+  // A failure whose request id the app logged an answer for was answered by the app (its own 503/504),
+  // whatever the proxy's timings suggest — unless the proxy's error log says otherwise.
+  for (const e of data.appEvents) {
+    const id = e.record.reqId;
+    if (id === undefined || !ANSWERING_EVENTS.has(e.record.event)) continue;
+    const i = byReqId.get(id);
+    if (i !== undefined && errorLine[i] === -1 && kinds[i] !== "app-5xx") kinds[i] = "app-5xx";
+  }
   const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set() };
   for (const w of deathWindows(data.appEvents)) for (const i of failuresInWindow(data, w.from, w.to)) corr.deathClaimed.add(i);
   return corr;

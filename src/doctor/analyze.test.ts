@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { analyze, isHealthy, rankFindings } from "./analyze.js";
+import { datasetFromLines } from "./dataset-from-lines.js";
+import { holdfastLine, nginxAccessLine, nginxErrorLine } from "./recorded-lines.js";
+import type { Finding, Rule } from "./types.js";
+
+const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
+
+function finding(id: string, explains: number, severity: Finding["severity"], confidence = 0.5): Finding {
+  return { id, title: id, severity, confidence, explains, evidence: { summary: "", counts: {}, samples: [] }, fix: { summary: "" } };
+}
+
+test("ranked by failed requests explained, then severity, then confidence", () => {
+  const ranked = rankFindings([finding("a", 0, "critical"), finding("b", 12, "warning"), finding("c", 12, "error"), finding("d", 400, "info"), finding("e", 12, "error", 0.9)]);
+  assert.deepEqual(
+    ranked.map((f) => f.id),
+    ["d", "e", "c", "b", "a"],
+  );
+});
+
+test("several causes in one incident: the one behind most 502s comes first, each counted once", () => {
+  const access: string[] = [];
+  const error: string[] = [];
+  const app: string[] = [];
+  // 30 502s around three watchdog kills …
+  for (let k = 0; k < 3; k++) {
+    const t = t0 + k * 60_000;
+    app.push(holdfastLine(t, "worker.timeout", { workerPid: 4121 + k, heartbeatAgeMs: 30_000 }));
+    for (let i = 0; i < 10; i++) access.push(nginxAccessLine({ t: t - 5000 + i * 100, status: 502, urt: 25 }));
+  }
+  // … 5 refused connections long after, and 2 read timeouts.
+  for (let i = 0; i < 5; i++) {
+    access.push(nginxAccessLine({ t: t0 + 600_000 + i * 1000, status: 502, urt: null }));
+    error.push(nginxErrorLine(t0 + 600_000 + i * 1000, "connect-refused"));
+  }
+  for (let i = 0; i < 2; i++) {
+    access.push(nginxAccessLine({ t: t0 + 900_000 + i * 1000, status: 504, urt: 60, path: "/api/report" }));
+    error.push(nginxErrorLine(t0 + 900_000 + i * 1000, "read-timeout", "GET", "/api/report"));
+  }
+  const findings = analyze(datasetFromLines({ access, error, app }));
+  assert.deepEqual(
+    findings.slice(0, 3).map((f) => [f.id, f.explains]),
+    [
+      ["worker-killed", 30],
+      ["upstream-down", 5],
+      ["proxy-read-timeout", 2],
+    ],
+  );
+  assert.ok(!findings.some((f) => f.id === "unexplained-failures"), "every failure has a cause");
+  assert.equal(isHealthy(findings), false);
+});
+
+test("a rule that throws becomes an info finding; the others still run", () => {
+  const broken: Rule = {
+    id: "broken",
+    summary: "",
+    run() {
+      throw new Error("boom");
+    },
+  };
+  const findings = analyze(datasetFromLines({}), [broken]);
+  assert.equal(findings[0]?.id, "rule-failed/broken");
+  assert.equal(findings[0]?.severity, "info");
+  assert.equal(isHealthy(findings), true);
+});
+
+test("only successes: healthy, nothing to report", () => {
+  const access = Array.from({ length: 100 }, (_, i) => nginxAccessLine({ t: t0 + i * 1000, status: i % 10 ? 200 : 404 }));
+  const findings = analyze(datasetFromLines({ access }));
+  assert.deepEqual(findings, []);
+});

@@ -1,0 +1,80 @@
+/**
+ * The app protecting itself: admission control shed requests (503 OVERLOADED + Retry-After) or
+ * requests ran out of their deadline (the app's own 504). Both are holdfast doing its job; the
+ * finding says how many failures they account for and what capacity or latency to fix.
+ */
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Finding, Rule } from "../types.js";
+import { appEventFinding } from "./app-event-rule.js";
+
+export const loadShed: Rule = {
+  id: "load-shed",
+  summary: "Admission control shed requests (fast 503 + Retry-After) because the service was over capacity.",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const live: string[] = [];
+    for (const a of data.probes.admin ?? []) {
+      const shed = a.status?.counters?.shed;
+      if (typeof shed === "number" && shed > 0) live.push(`${a.url}: ${shed} shed since start`);
+    }
+    const found = appEventFinding(data, corr, {
+      id: "load-shed",
+      title: "Over capacity: admission control shed requests",
+      severity: "warning",
+      events: (e) => e.event === "shed",
+      eventLabel: "shed",
+      detail: (ev) => {
+        const reasons = new Map<string, number>();
+        for (const e of ev) reasons.set(String(e.record.fields.reason ?? "?"), (reasons.get(String(e.record.fields.reason ?? "?")) ?? 0) + 1);
+        return `Reasons: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(", ")}.${live.length ? ` Live: ${live.join("; ")}.` : ""} These were fast 503s with Retry-After, not slow 502s.`;
+      },
+      fix: {
+        summary: "Add capacity (workers, instances) or make the slow paths cheaper; mark bulk routes sheddable so interactive ones keep their slots.",
+        holdfast: `workers: "auto"\nadmission: { mode: "adaptive", routes: [{ path: "/api/export", priority: "sheddable" }] }`,
+        nginx: "proxy_next_upstream error timeout http_503;   # with several instances: try another one\nproxy_next_upstream_tries 2;",
+      },
+    });
+    return found;
+  },
+};
+
+export const appDeadline: Rule = {
+  id: "app-deadline",
+  summary: "Requests ran past the app's own deadline (holdfast answered 504 before the proxy gave up).",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    return appEventFinding(data, corr, {
+      id: "app-deadline",
+      title: "Requests exceed their deadline: the app answers 504 itself",
+      severity: "warning",
+      events: (e) => e.event === "deadline",
+      eventLabel: "deadline",
+      detail: (ev) => {
+        const paths = new Map<string, number>();
+        for (const e of ev) paths.set(String(e.record.fields.path ?? "?"), (paths.get(String(e.record.fields.path ?? "?")) ?? 0) + 1);
+        const top = [...paths].sort((a, b) => b[1] - a[1]).slice(0, 3);
+        return `Paths: ${top.map(([p, n]) => `${p} (${n})`).join(", ")}. The deadline did its job (a clean 504, work cancelled); the slowness is the cause to chase.`;
+      },
+      fix: {
+        summary: "Find what the slow paths wait for (database, outbound calls) in their request events; add indexes, caching or timeouts on outbound calls. Raise the deadline only if the proxy's read timeout stays above it.",
+        holdfast: `timeouts: { deadline: "30s" }   // keep below the proxy read timeout`,
+      },
+    });
+  },
+};
+
+export const databaseUnavailable: Rule = {
+  id: "database-unavailable",
+  summary: "The database could not be reached (down, refused, DNS) and requests failed with 503 DB_UNAVAILABLE.",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    return appEventFinding(data, corr, {
+      id: "database-unavailable",
+      title: "Database unreachable",
+      severity: "critical",
+      events: (e) => e.event === "db.unavailable" && !/too many clients|connection slots/.test(JSON.stringify(e.fields)),
+      eventLabel: "db.unavailable",
+      fix: {
+        summary: "Bring the database back (or fail over); holdfast answers 503 with Retry-After meanwhile and reconnects by itself.",
+        holdfast: `db: { pool: { validateAfterIdle: "5s", keepaliveInterval: "30s" } }`,
+      },
+    });
+  },
+};
