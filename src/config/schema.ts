@@ -203,7 +203,14 @@ const admission = z
     queueTarget: duration("20ms").describe("CoDel target: acceptable standing queue delay."),
     queueInterval: duration("100ms").describe("CoDel interval: how long the delay may stay above target before shedding."),
     eventLoopDelay: duration("200ms").describe("Shed sheddable requests above this event-loop delay, all non-critical ones above twice it (0 = off)."),
-    eventLoopUtilization: z.coerce.number().min(0).max(1).default(0.98).describe("Shed sheddable requests above this event-loop utilisation (0 = off)."),
+    eventLoopUtilization: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        "Also shed above this event-loop utilisation (0 = off, the default: a loop can be 100 % busy and still answer fast; delay is the signal that it cannot).",
+      ),
     routes: z.array(routeRule).default([]).describe("Route priorities; /healthz, /readyz and the admin endpoint are always critical."),
   })
   .strict()
