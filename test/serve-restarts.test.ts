@@ -1,0 +1,55 @@
+// Restart policy: a crash loop stops holdfast with a clear error; memory recycling replaces one worker at a time.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Pool } from "undici";
+import { eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
+
+test("workers that keep crashing after start-up end in a crash-loop error and exit 1, not a hot restart loop", async () => {
+  const hf = await startHoldfast(join(FIXTURES, "dies-after-start.mjs"), {
+    workers: 1,
+    env: { HOLDFAST_RESTART_CRASH_LOOP_MAX: "3", HOLDFAST_RESTART_BACKOFF_INITIAL: "50ms" },
+  });
+  const code = await Promise.race([hf.exited, new Promise((r) => setTimeout(() => r("still running"), 20_000))]);
+  assert.equal(code, 1);
+  assert.match(hf.stderr(), /Crash loop: 4 worker crashes within 60 s \(restart\.crashLoopMax = 3\)/);
+  const exits = hf.logLines().filter((l) => l.event === "worker.exit" && l.reason === "crash");
+  assert.equal(exits.length, 4);
+  // Backoff: the gaps between restarts grow (50, 100, 200 ms …) instead of a hot loop.
+  const starts = hf.logLines().filter((l) => l.event === "worker.start").map((l) => Date.parse(String(l.time)));
+  assert.ok(starts.length <= 5, `${starts.length} starts`);
+  assert.ok(hf.logLines().some((l) => l.event === "worker.crashloop"));
+});
+
+test("workers above recycle.maxRss are replaced one at a time while requests keep succeeding", async () => {
+  // Every worker is above 1 MB, so the supervisor keeps recycling: a stress test of the one-at-a-time rule.
+  const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 2, env: { HOLDFAST_RECYCLE_MAX_RSS: "1MB" } });
+  try {
+    const pool = new Pool(hf.appUrl, { connections: 4 });
+    let failed = 0;
+    let ok = 0;
+    const until = Date.now() + 4000;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < until) {
+          const r = await pool.request({ path: "/", method: "GET" }).catch(() => undefined);
+          if (r?.statusCode === 200) ok++;
+          else failed++;
+          await r?.body.dump();
+        }
+      }),
+    );
+    await pool.close();
+    await eventually(() => hf.logLines().filter((l) => l.event === "worker.exit" && l.reason === "recycle").length >= 2, 10_000, "two recycles");
+    assert.equal(failed, 0, `${failed} failed of ${ok + failed}`);
+    const recycles = hf.logLines().filter((l) => l.event === "worker.recycle");
+    assert.ok(recycles.every((l) => l.reason === "maxRss" && Number(l.rssBytes) > 1024 * 1024));
+    let open = 0;
+    for (const l of hf.logLines().filter((x) => x.event === "worker.recycle" || (x.event === "worker.exit" && x.reason === "recycle"))) {
+      open += l.event === "worker.recycle" ? 1 : -1;
+      assert.ok(open <= 1, "two workers recycled at once");
+    }
+  } finally {
+    assert.equal(await hf.stop(), 0);
+  }
+});
