@@ -81,6 +81,14 @@ export function abortedError(pool: string, waitedMs: number, reason: unknown): H
   );
 }
 
+/** The `pool.leak` log line. */
+export function leakMessage(pool: string, id: number, heldMs: number, thresholdMs: number): string {
+  return (
+    `Pool "${pool}": connection #${id} has been held for ${heldMs} ms (db.pool.leakDetectionThreshold ${thresholdMs} ms) and not released. ` +
+    "The stack in this event shows who acquired it; make sure every path releases it (pool.use() and db.transaction() do)."
+  );
+}
+
 /** POOL_CLOSED: the pool is shutting down. */
 export function closedError(pool: string): HoldfastError {
   return errors.poolClosed(`Pool "${pool}" is closed (the worker is shutting down); retry on another worker.`, {

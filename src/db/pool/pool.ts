@@ -9,19 +9,21 @@ import { currentContext, Deadline } from "../../context/index.js";
 import type { HoldfastError } from "../../errors/index.js";
 import type { PoolStatus } from "../types.js";
 import type { DestroyReason, PoolEvents } from "./events.js";
-import { LatencyWindow } from "./latency-window.js";
 import { Lease, type LeaseOwner, type Slot } from "./lease.js";
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "./options.js";
 import {
   abortedError,
   closedError,
   deadlinePassedError,
+  leakMessage,
   type PoolFacts,
   poolTimeoutError,
   queueFullError,
   unreachableError,
 } from "./pool-errors.js";
+import { dueMaintenance, housekeepingInterval } from "./maintenance.js";
 import { Opener } from "./opener.js";
+import { PoolStats } from "./pool-stats.js";
 import { RingQueue } from "./ring-queue.js";
 import { acquirerStack, attempt, errorText, withTimeout } from "./settle.js";
 import { Waiter } from "./waiter.js";
@@ -50,16 +52,8 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   #closed = false;
   #closeDone: (() => void) | undefined;
   readonly #opener: Opener<T>;
+  readonly #stats = new PoolStats();
   readonly #housekeeper: NodeJS.Timeout | undefined;
-  readonly #acquireWait = new LatencyWindow();
-  readonly #usage = new LatencyWindow();
-  #timeouts = 0;
-  #queueFull = 0;
-  #creates = 0;
-  #destroys = 0;
-  #validationFailures = 0;
-  #errors = 0;
-  #leaks = 0;
 
   /** Creates the pool; opens `min` resources in the background. */
   constructor(options: PoolOptions<T>) {
@@ -102,11 +96,11 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   }
   /** Acquires that failed with POOL_TIMEOUT or DB_UNAVAILABLE. */
   get timeouts(): number {
-    return this.#timeouts;
+    return this.#stats.timeouts;
   }
   /** Leases reported as leaked. */
   get leaks(): number {
-    return this.#leaks;
+    return this.#stats.leaks;
   }
   /** Create attempts that failed (including ones that were retried). */
   get createErrors(): number {
@@ -114,7 +108,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   }
   /** Resources opened. */
   get creates(): number {
-    return this.#creates;
+    return this.#stats.creates;
   }
   /** True after close(). */
   get closed(): boolean {
@@ -145,7 +139,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       }
     }
     if (this.#waiting >= this.#o.maxWaiting) {
-      this.#queueFull++;
+      this.#stats.queueFull++;
       const err = queueFullError(this.#facts(), this.#o.maxWaiting);
       this.#o.log?.warn({ event: "pool.queue_full", ...this.#facts(), maxWaiting: this.#o.maxWaiting }, err.message);
       this.#emit("acquireError", err);
@@ -178,26 +172,13 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   /** Snapshot for /status, /metrics and the doctor. */
   status(): PoolStatus {
-    const size = this.#all.size;
-    const busy = size - this.#idle.length;
-    return {
-      size,
-      busy,
+    return this.#stats.snapshot({
+      size: this.#all.size,
       idle: this.#idle.length,
       waiting: this.#waiting,
       max: this.#o.max,
-      utilization: Math.round((busy / this.#o.max) * 1000) / 1000,
-      acquireWaitMs: this.#acquireWait.summary(),
-      usageMs: this.#usage.summary(),
-      timeouts: this.#timeouts,
-      queueFull: this.#queueFull,
-      creates: this.#creates,
       createErrors: this.#opener.totalFailures,
-      destroys: this.#destroys,
-      validationFailures: this.#validationFailures,
-      errors: this.#errors,
-      leaks: this.#leaks,
-    };
+    });
   }
 
   /**
@@ -245,7 +226,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   #lend(slot: Slot<T>, now: number, waitedMs: number, stack: string | undefined): Lease<T> {
     const lease = new Lease(this.#owner, slot, now);
     slot.lease = lease;
-    this.#acquireWait.record(waitedMs);
+    this.#stats.acquireWait.record(waitedMs);
     if (this.#o.leakDetectionThreshold > 0) {
       // The stack is captured only with leak detection on: new Error().stack costs microseconds.
       lease.stack = stack ?? acquirerStack();
@@ -276,11 +257,11 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     slot.lease = undefined;
     const now = performance.now();
     const heldMs = now - lease.acquiredAt;
-    this.#usage.record(heldMs);
+    this.#stats.usage.record(heldMs);
     if (lease.leakTimer) clearTimeout(lease.leakTimer);
     if (this.listenerCount("release") > 0) this.#emit("release", { id: slot.id, heldMs });
     if (destroyReason !== undefined) {
-      this.#errors++;
+      this.#stats.errors++;
       this.#destroy(slot, "broken", destroyReason);
     } else if (this.#closed) {
       this.#destroy(slot, "closed");
@@ -347,7 +328,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       lease: undefined,
     };
     this.#all.add(slot);
-    this.#creates++;
+    this.#stats.creates++;
     this.#emit("create", { id: slot.id, ms });
     if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
     this.#pump();
@@ -393,7 +374,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     withTimeout(attempt(fn), Math.max(this.#o.acquireTimeout, 1000)).then(
       () => then(true),
       (error: unknown) => {
-        this.#validationFailures++;
+        this.#stats.validationFailures++;
         this.#o.log?.warn(
           { event: "pool.validation_failed", pool: this.name, id: slot.id, during, err: errorText(error) },
           `Pool "${this.name}": connection #${slot.id} failed its ${during === "borrow" ? "check on borrow" : "keepalive ping"} (${errorText(error)}); replacing it.`,
@@ -407,12 +388,12 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   #destroy(slot: Slot<T>, reason: DestroyReason, error?: unknown): void {
     if (!this.#all.delete(slot)) return;
-    this.#destroys++;
+    this.#stats.destroys++;
     this.#destroying++;
     this.#emit("destroy", error === undefined ? { id: slot.id, reason } : { id: slot.id, reason, error });
     attempt(() => this.#o.destroy(slot.resource))
       .catch((err: unknown) => {
-        this.#errors++;
+        this.#stats.errors++;
         this.#o.log?.warn(
           { event: "pool.destroy_failed", pool: this.name, id: slot.id, err: errorText(err) },
           `Pool "${this.name}": closing connection #${slot.id} failed (${errorText(err)}); it is dropped anyway.`,
@@ -428,7 +409,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   #onWaiterTimeout(w: Waiter<T>): HoldfastError {
     this.#waiting--;
-    this.#timeouts++;
+    this.#stats.timeouts++;
     const waited = performance.now() - w.startedAt;
     const facts = this.#facts();
     // Nothing open and the last attempts failed: the database is the problem, not pool pressure.
@@ -461,12 +442,12 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   #reportLeak(lease: Lease<T>): void {
     if (lease.settled) return;
-    this.#leaks++;
+    this.#stats.leaks++;
     const heldMs = Math.round(performance.now() - lease.acquiredAt);
+    const threshold = this.#o.leakDetectionThreshold;
     this.#o.log?.warn(
-      { event: "pool.leak", ...this.#facts(), id: lease.slot.id, heldMs, thresholdMs: this.#o.leakDetectionThreshold, stack: lease.stack },
-      `Pool "${this.name}": connection #${lease.slot.id} has been held for ${heldMs} ms (db.pool.leakDetectionThreshold ${this.#o.leakDetectionThreshold} ms) ` +
-        "and not released. The stack below shows who acquired it; make sure every path releases it (pool.use() / db.transaction() do).",
+      { event: "pool.leak", ...this.#facts(), id: lease.slot.id, heldMs, thresholdMs: threshold, stack: lease.stack },
+      leakMessage(this.name, lease.slot.id, heldMs, threshold),
     );
     this.#emit("leak", { id: lease.slot.id, heldMs, stack: lease.stack });
   }
@@ -475,16 +456,14 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   #housekeep(): void {
     if (this.#closed) return;
     const now = performance.now();
-    const { idleTimeout, keepaliveInterval, min } = this.#o;
+    const settings = { ...this.#o, canPing: this.#o.ping !== undefined };
     // Oldest-returned first: the idle list is LIFO, so index 0 has waited longest.
     for (const slot of [...this.#idle]) {
-      const expired = slot.expiresAt <= now;
-      const tooIdle = idleTimeout > 0 && now - slot.lastUsedAt > idleTimeout && this.#all.size > min;
-      const duePing = keepaliveInterval > 0 && this.#o.ping !== undefined && now - slot.lastCheckedAt >= keepaliveInterval;
-      if (!expired && !tooIdle && !duePing) continue;
+      const due = dueMaintenance(slot, now, this.#all.size, settings);
+      if (due === undefined) continue;
       this.#idle.splice(this.#idle.indexOf(slot), 1);
-      if (expired || tooIdle) {
-        this.#destroy(slot, expired ? "lifetime" : "idle");
+      if (due !== "ping") {
+        this.#destroy(slot, due);
         continue;
       }
       this.#check(slot, "keepalive", (ok) => {
@@ -530,11 +509,4 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       );
     }
   }
-}
-
-/** Picks a housekeeping period: half the shortest of idleTimeout / maxLifetime / keepaliveInterval, within 10 ms..5 s. */
-function housekeepingInterval(o: { idleTimeout: number; maxLifetime: number; keepaliveInterval: number }): number {
-  const periods = [o.idleTimeout, o.maxLifetime, o.keepaliveInterval].filter((n) => n > 0);
-  if (periods.length === 0) return 0;
-  return Math.min(5000, Math.max(10, Math.min(...periods) / 2));
 }
