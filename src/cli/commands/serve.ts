@@ -1,5 +1,5 @@
 /** `holdfast serve <app>`: run an app under the supervisor. */
-import { loadConfig } from "../../config/index.js";
+import { checkConfig, loadConfig } from "../../config/index.js";
 import { startServer } from "../../server/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str } from "../parse-args.js";
@@ -71,6 +71,8 @@ Every setting: holdfast config --docs. Effective values and their origin: holdfa
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const { config } = await loadConfig({ configFile: str(values.config), flags, flagNames });
     const server = await startServer(config);
+    // The log has them too; on the terminal they must not scroll past unseen.
+    for (const w of checkConfig(config).warnings) process.stderr.write(`holdfast: warning: ${w.message}\n  fix: ${w.fix}\n`);
     process.stdout.write(
       `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}\n  app:   ${server.urls.app}\n  admin: ${server.urls.admin ?? "(disabled)"}${server.urls.admin ? `  (status: ${server.urls.admin}status, metrics: ${server.urls.admin}metrics)` : ""}\n  logs:  ${config.log.file}\n`,
     );
