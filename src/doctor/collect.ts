@@ -193,6 +193,8 @@ export async function collectLog(data: Dataset, input: LogInput, opts: CollectOp
   const sink = lineSink(data, input, opts);
   const { bytes, lines } = await scanFile(input.file, sink.onLine, {
     onProgress: opts.progress === false ? undefined : progressBar(input.file),
+    // Proxy access logs escape non-ASCII bytes, so latin1 decodes them exactly, and faster.
+    encoding: input.kind === "app" || input.kind === "nginx-error" ? "utf8" : "latin1",
   });
   return sink.finish(bytes, lines);
 }

@@ -26,3 +26,13 @@ test("a multi-byte character split between chunks is decoded once, intact", () =
   s.end();
   assert.deepEqual(got, ["añb"]);
 });
+
+test("a line longer than a chunk, split over three chunks, comes out once; latin1 keeps bytes 1:1", () => {
+  const got: string[] = [];
+  const s = new LineSplitter((t, a, b) => got.push(t.slice(a, b)), "latin1");
+  s.push(Buffer.from("head\nlo"));
+  s.push(Buffer.from("ooo"));
+  s.push(Buffer.from("ng\ntail\\x22\n"));
+  s.end();
+  assert.deepEqual(got, ["head", "loooong", "tail\\x22"]);
+});

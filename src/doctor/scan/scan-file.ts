@@ -2,7 +2,8 @@
  * The I/O edge: streams one log file (plain or gzip, detected by its magic bytes) through the
  * line splitter, with a progress bar on stderr when stderr is a TTY.
  */
-import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { type LineHandler, LineSplitter } from "./line-splitter.js";
 
@@ -10,6 +11,8 @@ import { type LineHandler, LineSplitter } from "./line-splitter.js";
 export interface ScanOptions {
   /** Called with bytes read so far (compressed bytes for .gz) and the file size. */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** How lines are decoded; see {@link LineSplitter}. Default utf8. */
+  encoding?: "utf8" | "latin1" | undefined;
 }
 
 /** True when the file starts with the gzip magic bytes. */
@@ -23,24 +26,44 @@ export function isGzip(file: string): boolean {
   }
 }
 
+const CHUNK = 1024 * 1024;
+
 /** Streams every line of `file` to `onLine`; resolves with bytes and lines read. */
 export async function scanFile(file: string, onLine: LineHandler, opts: ScanOptions = {}): Promise<{ bytes: number; lines: number }> {
   const total = statSync(file).size;
-  const splitter = new LineSplitter(onLine);
-  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  const gz = isGzip(file);
-  const source: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
+  const splitter = new LineSplitter(onLine, opts.encoding);
   let bytes = 0;
   let lastTick = 0;
-  for await (const chunk of source) {
-    bytes += chunk.length;
-    splitter.push(chunk);
-    if (opts.onProgress) {
-      const now = Date.now();
-      if (now - lastTick > 200) {
-        lastTick = now;
-        opts.onProgress(raw.bytesRead, total);
+  const tick = (done: number) => {
+    if (!opts.onProgress) return;
+    const now = Date.now();
+    if (now - lastTick > 200) {
+      lastTick = now;
+      opts.onProgress(done, total);
+    }
+  };
+  if (isGzip(file)) {
+    const raw = createReadStream(file, { highWaterMark: CHUNK });
+    for await (const chunk of raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      splitter.push(chunk);
+      tick(raw.bytesRead);
+    }
+  } else {
+    // One reused buffer: the splitter consumes each chunk synchronously, and fresh 1 MB buffers per
+    // read were a fifth of the scan's time in garbage collection.
+    const fh = await open(file, "r");
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+        splitter.push(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+        tick(bytes);
       }
+    } finally {
+      await fh.close();
     }
   }
   splitter.end();
