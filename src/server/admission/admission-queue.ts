@@ -5,9 +5,10 @@
  * for acceptable standing delay, an `interval` over which the delay must stay above target
  * before acting) in the form Facebook described for RPC queues ("Fail at Scale", 2015):
  * while the queue has been empty within the last `interval`, an entry may wait up to
- * `interval`; once it has stayed non-empty for longer than `interval` (a standing queue, i.e.
- * sustained overload), an entry may wait only `target`, and the queue is served LIFO (adaptive
- * LIFO) so the freshest requests, whose clients are still waiting, go first.
+ * 2 × `target` (Facebook allows the whole interval; we cap it so a shed answer stays fast);
+ * once it has stayed non-empty for longer than `interval` (a standing queue, i.e. sustained
+ * overload), an entry may wait only `target`, and the queue is served LIFO (adaptive LIFO) so
+ * the freshest requests, whose clients are still waiting, go first.
  *
  * A ring buffer (as undici's FixedQueue) with lazy deletion: an entry whose client left is
  * marked dead in O(1) and skipped when reached.
@@ -34,6 +35,8 @@ export class AdmissionQueue<E extends QueueEntry> {
   length = 0;
   /** Last clock time the queue was empty. */
   #lastEmptyAt: number;
+  /** Last clock time a standing queue was seen. */
+  #overloadSeenAt = Number.NEGATIVE_INFINITY;
 
   constructor(capacity: number, target: number, interval: number, now: number) {
     this.capacity = capacity;
@@ -43,14 +46,26 @@ export class AdmissionQueue<E extends QueueEntry> {
     this.#lastEmptyAt = now;
   }
 
-  /** True when the queue has not been empty for longer than `interval`: sustained overload. */
+  /**
+   * True when the queue has not been empty for longer than `interval` (sustained overload), and
+   * for one `interval` after that was last seen: shedding empties the queue now and then under
+   * overload, and flapping back to the lenient wait each time would let waits reach `interval`.
+   */
   overloaded(now: number): boolean {
-    return this.length > 0 && now - this.#lastEmptyAt > this.#interval;
+    if (this.length > 0 && now - this.#lastEmptyAt > this.#interval) {
+      this.#overloadSeenAt = now;
+      return true;
+    }
+    return now - this.#overloadSeenAt < this.#interval;
   }
 
-  /** How long an entry may wait right now: `interval` normally, `target` under sustained overload. */
+  /**
+   * How long an entry may wait right now: `target` under sustained overload; otherwise twice
+   * `target` (capped at `interval`), so a burst may queue briefly but no shed answer takes longer
+   * than that: a 503 after a long wait is the slow failure this queue exists to avoid.
+   */
   maxWait(now: number): number {
-    return this.overloaded(now) ? this.#target : this.#interval;
+    return this.overloaded(now) ? this.#target : Math.min(this.#interval, 2 * this.#target);
   }
 
   /** Adds at the back; the caller checks `length < capacity` first (and compacts if needed). */

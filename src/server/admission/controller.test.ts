@@ -126,41 +126,37 @@ describe("admission controller", () => {
     assert.ok(!r.admitted && r.reason === "deadline");
   });
 
-  it("sheds by queueing delay: up to interval normally, only target under sustained overload", async () => {
-    const { c, clock } = make();
+  it("sheds by queueing delay: up to 2 × target normally, only target under sustained overload", async () => {
+    const { c, clock } = make({ queueTarget: "20ms", queueInterval: "100ms" });
     const t1 = granted(sync(c.admit(req())));
     granted(sync(c.admit(req())));
     const early = c.admit(req());
-    clock.t += 50; // within interval (100 ms): still waits
+    clock.t += 30; // within 2 × target (40 ms): still waits
     c.sweep();
     assert.equal(c.status().queued, 1);
-    clock.t += 60; // 110 ms > interval
+    clock.t += 15; // 45 ms > 40 ms
     c.sweep();
     const r = await early;
     assert.ok(!r.admitted && r.reason === "queue-delay");
-    // Standing queue: keep the queue non-empty for longer than interval.
-    const a = c.admit(req());
-    clock.t += 15;
-    const b = c.admit(req());
-    clock.t += 15;
-    const d = c.admit(req());
-    // Not yet overloaded (queue non-empty for 30 ms): nothing shed at 30 ms waits.
-    c.sweep();
-    assert.equal(c.status().queued, 3);
-    clock.t += 80; // non-empty for 110 ms > interval → overloaded, max wait = target (20 ms)
-    c.sweep();
-    const fresh = c.admit(req());
-    for (const p of [a, b, d]) {
-      const x = await p;
-      assert.ok(!x.admitted && x.reason === "queue-delay");
+    // A standing queue: a new waiter every 25 ms, never empty for 150 ms.
+    clock.t += 200;
+    const waiters: Promise<AdmitResult>[] = [];
+    for (let i = 0; i < 6; i++) {
+      waiters.push(c.admit(req()) as Promise<AdmitResult>);
+      c.sweep();
+      clock.t += 25;
     }
+    c.sweep(); // the last waiter is 25 ms old: past target (20 ms) now that the queue stands
+    const fresh = c.admit(req());
+    c.sweep();
+    for (const x of await Promise.all(waiters)) assert.ok(!x.admitted && x.reason === "queue-delay");
     // The freshest request (waited 0 ms) survives and runs on the next free slot.
     t1.release({ latencyMs: 1, ok: true });
     assert.ok((await fresh).admitted);
   });
 
   it("refuses at once a request that would wait longer than allowed at the measured drain rate", () => {
-    const { c, clock } = make({ limit: 1, queueSize: 100, queueInterval: "100ms" });
+    const { c, clock } = make({ limit: 1, queueSize: 100, queueTarget: "50ms", queueInterval: "100ms" });
     // 100 completions/s for 2 s.
     for (let i = 0; i < 200; i++) {
       const t = granted(sync(c.admit(req())));

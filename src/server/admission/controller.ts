@@ -113,7 +113,7 @@ export class Controller implements AdmissionController {
       this.#limit.onUpdate = (u) => this.#log.debug({ event: "admission.limit", ...u }, "adaptive concurrency limit updated");
     }
     this.#queue = new AdmissionQueue<Waiter>(o.queueSize, o.queueTarget, o.queueInterval, now);
-    this.#sweepMs = Math.max(2, Math.min(10, Math.floor(o.queueTarget / 2)));
+    this.#sweepMs = Math.max(2, Math.min(5, Math.floor(o.queueTarget / 4)));
     this.#lifo = deps.adaptiveLifo ?? true;
     this.#drain = new DrainRate(now);
     this.#guard = new EventLoopGuard({ delayMs: o.eventLoopDelay, utilization: o.eventLoopUtilization });
