@@ -1,5 +1,6 @@
 // Rolling reload and graceful shutdown lose no request.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Pool } from "undici";
@@ -91,6 +92,30 @@ test("requests past maxRequests recycle workers one at a time", async () => {
       open += l.event === "worker.recycle" ? 1 : -1;
       assert.ok(open <= 1, "two workers recycled at once");
     }
+  } finally {
+    assert.equal(await hf.stop(), 0);
+  }
+});
+
+test("SIGHUP re-reads the config: new values roll out with the workers; an invalid config cancels the reload", async () => {
+  const hf = await startHoldfast(APP, { files: { "holdfast.config.json": JSON.stringify({ workers: 1, timeouts: { deadline: "400ms" } }) } });
+  try {
+    assert.equal((await hf.status()).workers.length, 1);
+    assert.equal((await fetch(`${hf.appUrl}/slow?ms=700`)).status, 504);
+    writeFileSync(join(hf.dir, "holdfast.config.json"), JSON.stringify({ workers: 2, timeouts: { deadline: "2s" } }));
+    hf.child.kill("SIGHUP");
+    await hf.waitForLog((l) => l.event === "reload" && l.phase === "done", 15_000);
+    const s = await hf.status();
+    assert.deepEqual(s.workers.map((w) => w.state), ["ready", "ready"]);
+    assert.equal((await fetch(`${hf.appUrl}/slow?ms=700`)).status, 200, "the new deadline applies");
+
+    writeFileSync(join(hf.dir, "holdfast.config.json"), JSON.stringify({ workers: 2, timeouts: { deadline: "never" } }));
+    const pids = (await hf.status()).workers.map((w) => w.pid);
+    hf.child.kill("SIGHUP");
+    const failed = await hf.waitForLog((l) => l.event === "reload" && l.phase === "failed", 10_000);
+    assert.match(String(failed.error), /timeouts\.deadline = "never"/);
+    assert.deepEqual((await hf.status()).workers.map((w) => w.pid), pids, "old workers keep serving");
+    assert.equal((await fetch(`${hf.appUrl}/`)).status, 200);
   } finally {
     assert.equal(await hf.stop(), 0);
   }

@@ -32,7 +32,10 @@ function version(): string {
 }
 
 /** Starts holdfast for `config` (its `app` must be set). Throws CONFIG_INVALID / APP_LOAD_FAILED with a clear message. */
-export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: { handleSignals?: boolean; reloadConfig?: (() => Promise<Config>) | undefined } = {},
+): Promise<RunningServer> {
   if (!config.app) throw errors.usage("No app to serve. Usage: holdfast serve ./app.js (or set `app` in holdfast.config).");
   const appPath = resolve(config.app);
   const effective: Config = { ...config, app: appPath };
@@ -42,7 +45,15 @@ export async function startServer(config: Config, options: { handleSignals?: boo
   for (const w of warnings) {
     log.warn({ event: "config.timeout-budget", id: w.id, severity: w.severity, fix: w.fix }, w.message);
   }
-  const sup = new Supervisor({ config: effective, log });
+  const reloadConfig = options.reloadConfig
+    ? async () => {
+        const next = { ...(await (options.reloadConfig as () => Promise<Config>)()), app: appPath };
+        const { errors: bad } = checkConfig(next);
+        if (bad.length) throw errors.configInvalid(`Refusing the new config:\n  - ${bad.join("\n  - ")}`);
+        return next;
+      }
+    : undefined;
+  const sup = new Supervisor({ config: effective, log, reloadConfig });
   const v = version();
   let admin: Server | undefined;
   if (effective.admin.enabled) admin = await startAdminServer(sup, v);

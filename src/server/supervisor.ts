@@ -46,13 +46,16 @@ export interface SupervisorEvent {
 export interface SupervisorOptions {
   config: Config;
   log: Logger;
+  /** Re-reads the config on SIGHUP (file, env, flags); throws CONFIG_INVALID when it is bad. */
+  reloadConfig?: (() => Promise<Config>) | undefined;
 }
 
 const WORKER_START_TIMEOUT_MS = 60_000;
 
 /** Runs and watches the workers of one holdfast instance. */
 export class Supervisor extends EventEmitter {
-  readonly config: Config;
+  /** Current config; a SIGHUP reload may replace it (except listen and admin settings). */
+  config: Config;
   readonly log: Logger;
   readonly metrics = new SupervisorMetrics();
   readonly startedAt = Date.now();
@@ -65,6 +68,8 @@ export class Supervisor extends EventEmitter {
   restartsBySlot = new Map<number, number>();
   listenPort = 0;
   #policy: RestartPolicy;
+  readonly #reloadConfig: (() => Promise<Config>) | undefined;
+  #reloading = false;
   #stallDir: string;
   #watch: NodeJS.Timeout | undefined;
   #replacing: Promise<void> = Promise.resolve();
@@ -76,6 +81,7 @@ export class Supervisor extends EventEmitter {
     super();
     this.config = o.config;
     this.log = o.log;
+    this.#reloadConfig = o.reloadConfig;
     this.#policy = new RestartPolicy(o.config.restart);
     this.#stallDir = join(tmpdir(), `holdfast-${process.pid}`);
     this.#stopped = new Promise((r) => {
@@ -340,18 +346,64 @@ export class Supervisor extends EventEmitter {
     return p;
   }
 
-  /** Rolling reload (SIGHUP): every worker replaced one by one, none dropped. */
+  /**
+   * Rolling reload (SIGHUP): re-read the config (a bad one cancels the reload and the old
+   * workers keep serving), then replace every worker one by one, none dropped, then grow or
+   * shrink to the new worker count. Listen and admin settings need a restart.
+   */
   async reload(): Promise<void> {
     if (this.phase !== "running") return;
-    this.counters.reloads++;
-    this.emitEvent("info", "reload", { phase: "start", workers: this.slots.size }, "rolling reload started");
-    const started = Date.now();
-    try {
-      for (const slot of [...this.slots.keys()].sort((a, b) => a - b)) await this.replace(slot, "reload");
-      this.emitEvent("info", "reload", { phase: "done", durationMs: Date.now() - started }, `rolling reload finished in ${Date.now() - started} ms`);
-    } catch (err) {
-      this.emitEvent("error", "reload", { phase: "failed", error: (err as Error).message }, `rolling reload stopped: ${(err as Error).message}; the remaining old workers keep serving`);
+    if (this.#reloading) {
+      this.log.warn({ event: "reload", phase: "ignored" }, "SIGHUP during a reload: ignored; send it again when the reload has finished");
+      return;
     }
+    this.#reloading = true;
+    try {
+      if (this.#reloadConfig) {
+        let next: Config;
+        try {
+          next = await this.#reloadConfig();
+        } catch (err) {
+          this.emitEvent("error", "reload", { phase: "failed", error: (err as Error).message }, `reload cancelled, the config is invalid; the current workers keep serving with the old config:\n${(err as Error).message}`);
+          return;
+        }
+        const fixed = ["host", "port", "backlog", "admin", "log"] as const;
+        const ignored = fixed.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+        if (ignored.length) {
+          this.log.warn({ event: "reload", phase: "restart-needed", keys: ignored }, `changed settings need a restart, not a reload: ${ignored.join(", ")}; they keep their current values`);
+        }
+        this.config = { ...next, app: this.config.app, ...Object.fromEntries(fixed.map((k) => [k, this.config[k]])) } as Config;
+      }
+      this.counters.reloads++;
+      this.emitEvent("info", "reload", { phase: "start", workers: this.slots.size }, "rolling reload started");
+      const started = Date.now();
+      try {
+        for (const slot of [...this.slots.keys()].sort((a, b) => a - b)) {
+          if (slot <= this.config.workers) await this.replace(slot, "reload");
+        }
+        await this.#resize();
+        this.emitEvent("info", "reload", { phase: "done", durationMs: Date.now() - started, workers: this.config.workers }, `rolling reload finished in ${Date.now() - started} ms`);
+      } catch (err) {
+        this.emitEvent("error", "reload", { phase: "failed", error: (err as Error).message }, `rolling reload stopped: ${(err as Error).message}; the remaining old workers keep serving`);
+      }
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
+  /** Forks or retires workers so that slots 1..config.workers are filled. */
+  async #resize(): Promise<void> {
+    for (const [slot, rec] of [...this.slots]) {
+      if (slot > this.config.workers) {
+        this.slots.delete(slot);
+        this.#retire(rec, "reload");
+      }
+    }
+    const added: WorkerRecord[] = [];
+    for (let slot = 1; slot <= this.config.workers; slot++) if (!this.slots.has(slot)) added.push(this.#fork(slot));
+    const results = await Promise.all(added.map((r) => this.#waitReady(r)));
+    const failed = results.find((r): r is string => r !== true);
+    if (failed) throw new Error(failed);
   }
 
   #allExited: (() => void) | undefined;

@@ -4,7 +4,7 @@
  * way to signal and stop it. Nothing is mocked.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -40,10 +40,15 @@ export interface StatusLike {
 }
 
 /** Starts `holdfast serve <app>` with extra env (HOLDFAST_* settings) and args. */
-export async function startHoldfast(app: string, o: { env?: Record<string, string>; args?: string[]; workers?: number } = {}): Promise<HoldfastProcess> {
+export async function startHoldfast(
+  app: string,
+  o: { env?: Record<string, string>; args?: string[]; workers?: number; files?: Record<string, string> } = {},
+): Promise<HoldfastProcess> {
   const dir = mkdtempSync(join(tmpdir(), "hf-serve-"));
+  for (const [name, text] of Object.entries(o.files ?? {})) writeFileSync(join(dir, name), text);
   const logFile = join(dir, "app.log");
-  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", "--workers", String(o.workers ?? 2), ...(o.args ?? [])], {
+  const workersFlag = o.workers === undefined && o.files?.["holdfast.config.json"] ? [] : ["--workers", String(o.workers ?? 2)];
+  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", ...workersFlag, ...(o.args ?? [])], {
     cwd: dir,
     env: { ...process.env, HOLDFAST_LOG_FILE: logFile, HOLDFAST_LOG_PRETTY: "never", HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`, ...o.env },
     stdio: ["ignore", "pipe", "pipe"],

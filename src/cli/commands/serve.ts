@@ -63,14 +63,17 @@ Options:
       --log-file <path>  JSON log file (default logs/app.log; "-" = standard output)
       --log-level <lvl>  trace, debug, info, warn, error (default info)
 
-Signals: SIGHUP rolls the workers one by one with no dropped request; SIGTERM/SIGINT drain
+Signals: SIGHUP re-reads the config and rolls the workers one by one with no dropped request
+(an invalid config cancels the reload); SIGTERM/SIGINT drain
 in-flight requests (up to timeouts.graceful) and exit 0.
 Every setting: holdfast config --docs. Effective values and their origin: holdfast config.`,
   async run(argv) {
     const { values, positionals } = parseFlags("serve", argv, FLAGS);
     const { flags, flagNames } = configFlags(values, positionals[0]);
-    const { config } = await loadConfig({ configFile: str(values.config), flags, flagNames });
-    const server = await startServer(config);
+    const load = () => loadConfig({ configFile: str(values.config), flags, flagNames });
+    const { config } = await load();
+    // SIGHUP re-reads the same sources, so a config edit rolls out with the reload.
+    const server = await startServer(config, { reloadConfig: async () => (await load()).config });
     // The log has them too; on the terminal they must not scroll past unseen.
     for (const w of checkConfig(config).warnings) process.stderr.write(`holdfast: warning: ${w.message}\n  fix: ${w.fix}\n`);
     process.stdout.write(
