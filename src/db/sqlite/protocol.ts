@@ -32,10 +32,28 @@ export type Job =
 /** SQLite checkpoint modes. */
 export type CheckpointMode = "PASSIVE" | "FULL" | "RESTART" | "TRUNCATE";
 
+/**
+ * The hot path: statement jobs as parallel arrays, with each SQL text sent only the first time a
+ * thread sees it (structured clone of nested objects and repeated strings cost more than the
+ * point query itself).
+ */
+export interface PackedStatements {
+  type: "packed";
+  ids: number[];
+  /** One character per job: "a" all, "g" get, "r" run. */
+  modes: string;
+  /** Statement ids (0 = not cached: the text is in `texts`). */
+  sids: number[];
+  /** The SQL text where the thread has not seen the statement yet, else null. */
+  texts: (string | null)[];
+  values: (readonly SqlValue[])[];
+  deadlines: number[];
+  group: boolean;
+  inTransaction: boolean;
+}
+
 /** Main → thread. `group` asks the writer to run the write jobs in one transaction (group commit). */
-export type ToThread =
-  | { type: "jobs"; jobs: Job[]; group: boolean; inTransaction: boolean }
-  | { type: "close" };
+export type ToThread = { type: "jobs"; jobs: Job[]; group: boolean; inTransaction: boolean } | PackedStatements | { type: "close" };
 
 /** The outcome of one job. */
 export type JobResult =
@@ -56,8 +74,8 @@ export interface CheckpointResult {
 export type FromThread =
   | { type: "ready" }
   | { type: "open-failed"; error: SerializedError }
-  /** Results; `done` is false for early failures of jobs whose group still runs. */
-  | { type: "results"; results: JobResult[]; done: boolean }
+  /** Results as parallel arrays (errors null when every job succeeded); `done` is false for early failures of jobs whose group still runs. */
+  | { type: "results"; ids: number[]; values: unknown[]; errors: (SerializedError | null)[] | null; done: boolean }
   /** The writer started (true) or stopped (false) waiting for a lock held elsewhere. */
   | { type: "lock-wait"; waiting: boolean; waitedMs: number; timedOut: number }
   | { type: "checkpoint"; result: CheckpointResult }

@@ -210,9 +210,9 @@ export class SqliteDatabase implements Database {
     }
   }
 
-  #onResult(role: "writer" | "reader", lane: LaneStats, pj: PendingJob, r: JobResult): boolean {
+  #onResult(role: "writer" | "reader", lane: LaneStats, pj: PendingJob, r: JobResult | undefined): boolean {
     lane.usage.add(performance.now() - pj.sentAt);
-    if (!r.ok) {
+    if (r && !r.ok) {
       if (role === "reader" && r.error.details?.needsWriter) {
         // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.
         pj.queuedAt = performance.now();

@@ -4,10 +4,11 @@
  * plain messages. The writer also owns transactions, group commit and the checkpoint manager.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { errors, type HoldfastError, isHoldfastError, type SerializedError } from "../../errors/index.js";
+import { errors, fromSerialized, type HoldfastError, isHoldfastError, type SerializedError } from "../../errors/index.js";
 import { CheckpointManager } from "./checkpoint.js";
 import { bindValues, type Connection, type LockWaitObserver, mapSqliteError, openConnection, StatementCache, withLockRetry } from "./connection.js";
-import type { FromThread, Job, JobResult, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
+import type { SqlValue } from "../types.js";
+import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
 
 const config = workerData as ThreadConfig;
 const port = parentPort;
@@ -166,7 +167,7 @@ function runGroup(jobs: Job[]): JobResult[] {
         const err = lockedError(now, gaveUp[0] as Job);
         const early = gaveUp.map((j) => ({ id: j.id, ok: false as const, error: err }));
         for (const r of early) results.set(r.id, r);
-        post({ type: "results", results: early, done: false });
+        postResults(early, false);
         pending = pending.filter((j) => !gaveUp.includes(j));
       }
       return maxDeadline();
@@ -216,6 +217,66 @@ function lockedError(now: number, job: Job): SerializedError {
     .toJSON();
 }
 
+function postResults(results: JobResult[], done: boolean): void {
+  const ids = new Array<number>(results.length);
+  const values = new Array<unknown>(results.length);
+  let errs: (SerializedError | null)[] | null = null;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as JobResult;
+    ids[i] = r.id;
+    if (r.ok) values[i] = r.value;
+    else {
+      errs ??= new Array<SerializedError | null>(results.length).fill(null);
+      errs[i] = r.error;
+    }
+  }
+  post({ type: "results", ids, values, errors: errs, done });
+}
+
+/** SQL texts by statement id, as the main thread numbered them. */
+const texts = new Map<number, string>();
+const MODES = { a: "all", g: "get", r: "run" } as const;
+
+/** The reader's hot path: runs packed statements straight from the arrays, answering in arrays. */
+function readPacked(m: PackedStatements): void {
+  const n = m.ids.length;
+  const values = new Array<unknown>(n);
+  let errs: (SerializedError | null)[] | null = null;
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    const sid = m.sids[i] as number;
+    let text = m.texts[i];
+    if (text != null) {
+      if (sid > 0) texts.set(sid, text);
+    } else text = texts.get(sid) as string;
+    const deadline = m.deadlines[i] as number;
+    try {
+      if (deadline && now >= deadline) {
+        const r = expiredResult({ id: 0, kind: "optimize", deadline });
+        throw r.ok ? new Error("unreachable") : fromSerialized(r.error);
+      }
+      values[i] = runStatement(MODES[m.modes[i] as "a" | "g" | "r"], { text, values: m.values[i] as SqlValue[] }, deadline);
+    } catch (err) {
+      errs ??= new Array<SerializedError | null>(n).fill(null);
+      errs[i] = serialize(err, text);
+    }
+  }
+  post({ type: "results", ids: m.ids, values, errors: errs, done: true });
+}
+
+function unpack(m: PackedStatements): Job[] {
+  const jobs = new Array<Job>(m.ids.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const sid = m.sids[i] as number;
+    let text = m.texts[i];
+    if (text != null) {
+      if (sid > 0) texts.set(sid, text);
+    } else text = texts.get(sid) as string;
+    jobs[i] = { id: m.ids[i] as number, kind: "stmt", mode: MODES[m.modes[i] as "a" | "g" | "r"], stmt: { text, values: m.values[i] as SqlValue[] }, deadline: m.deadlines[i] as number };
+  }
+  return jobs;
+}
+
 port.on("message", (m: ToThread) => {
   if (m.type === "close") {
     checkpoints?.stop();
@@ -229,10 +290,15 @@ port.on("message", (m: ToThread) => {
     port.close();
     return;
   }
+  if (m.type === "packed" && config.role === "reader") {
+    readPacked(m);
+    return;
+  }
+  const jobs = m.type === "packed" ? unpack(m) : m.jobs;
   let results: JobResult[];
-  if (config.role === "writer" && m.group && !m.inTransaction && !txOpen) results = runGroup(m.jobs);
-  else results = m.jobs.map(runOne);
-  post({ type: "results", results, done: true });
+  if (config.role === "writer" && m.group && !m.inTransaction && !txOpen) results = runGroup(jobs);
+  else results = jobs.map(runOne);
+  postResults(results, true);
 });
 
 post({ type: "ready" });

@@ -6,7 +6,8 @@
 import type { Worker } from "node:worker_threads";
 import type { Deadline } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";
-import type { FromThread, Job, JobResult, ThreadConfig } from "./protocol.js";
+import type { SqlValue } from "../types.js";
+import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig } from "./protocol.js";
 import { spawnSqliteThread } from "./spawn-thread.js";
 
 /** Distributes Job without its id and deadline (set at dispatch). */
@@ -34,8 +35,8 @@ export interface PendingJob {
 
 /** What a thread reports to its owner. */
 export interface ThreadHooks {
-  /** A job finished; return true to take over the result (re-routing), false to settle it normally. */
-  onResult(pj: PendingJob, result: JobResult): boolean;
+  /** A job finished (`result` undefined: it succeeded); return true to take over the result (re-routing), false to settle it normally. */
+  onResult(pj: PendingJob, result: JobResult | undefined): boolean;
   /** A message batch finished: the thread can take more. */
   onIdle(): void;
   /** Lock waits, checkpoints, logs. */
@@ -46,12 +47,29 @@ export interface ThreadHooks {
 
 let nextId = 1;
 
+/** Statement texts numbered once per process, so each thread receives a text only once. */
+const statementIds = new Map<string, number>();
+/** Past this many distinct texts (dynamic SQL), new texts travel inline every time instead. */
+const MAX_STATEMENT_IDS = 2000;
+
+function statementId(text: string): number {
+  let sid = statementIds.get(text);
+  if (sid === undefined) {
+    if (statementIds.size >= MAX_STATEMENT_IDS) return 0;
+    sid = statementIds.size + 1;
+    statementIds.set(text, sid);
+  }
+  return sid;
+}
+
 /** One SQLite thread seen from the main thread. */
 export class SqliteThread {
   readonly role: "writer" | "reader";
   readonly #worker: Worker;
   readonly #hooks: ThreadHooks;
   readonly #inflight = new Map<number, PendingJob>();
+  /** Statement ids whose text this thread already has. */
+  readonly #known = new Set<number>();
   #batches = 0;
   #closing = false;
   #exited: Promise<void>;
@@ -80,7 +98,7 @@ export class SqliteThread {
           readyReject(fromSerialized(m.error));
           return;
         case "results":
-          for (const r of m.results) this.#settle(r);
+          this.#settleAll(m);
           if (m.done) {
             this.#batches--;
             this.#hooks.onIdle();
@@ -123,20 +141,64 @@ export class SqliteThread {
   send(pjs: PendingJob[], group: boolean, inTransaction: boolean): void {
     const now = performance.now();
     const epoch = Date.now();
-    const jobs: Job[] = [];
-    for (const pj of pjs) {
+    const n = pjs.length;
+    let packable = true;
+    for (let i = 0; i < n; i++) if ((pjs[i] as PendingJob).spec.kind !== "stmt") packable = false;
+    const ids = new Array<number>(n);
+    const deadlines = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const pj = pjs[i] as PendingJob;
       const id = nextId++;
       const left = Math.min(pj.lockBudgetMs, pj.deadline.remaining());
-      // The spec becomes the wire job in place: one object per statement, no copy on the hot path.
-      const job = pj.spec as Job;
-      job.id = id;
-      job.deadline = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
+      ids[i] = id;
+      deadlines[i] = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
       pj.sentAt = now;
       this.#inflight.set(id, pj);
-      jobs.push(job);
     }
     this.#batches++;
-    this.#worker.postMessage({ type: "jobs", jobs, group, inTransaction });
+    if (!packable) {
+      const jobs = pjs.map((pj, i) => ({ ...pj.spec, id: ids[i], deadline: deadlines[i] }) as Job);
+      this.#worker.postMessage({ type: "jobs", jobs, group, inTransaction });
+      return;
+    }
+    let modes = "";
+    const sids = new Array<number>(n);
+    const texts = new Array<string | null>(n);
+    const values = new Array<readonly SqlValue[]>(n);
+    for (let i = 0; i < n; i++) {
+      const spec = (pjs[i] as PendingJob).spec as Extract<JobSpec, { kind: "stmt" }>;
+      modes += spec.mode === "all" ? "a" : spec.mode === "get" ? "g" : "r";
+      const sid = statementId(spec.stmt.text);
+      sids[i] = sid;
+      if (sid > 0 && this.#known.has(sid)) texts[i] = null;
+      else {
+        texts[i] = spec.stmt.text;
+        if (sid > 0) this.#known.add(sid);
+      }
+      values[i] = spec.stmt.values;
+    }
+    const m: PackedStatements = { type: "packed", ids, modes, sids, texts, values, deadlines, group, inTransaction };
+    this.#worker.postMessage(m);
+  }
+
+  #settleAll(m: Extract<FromThread, { type: "results" }>): void {
+    const { ids, values, errors: errs } = m;
+    for (let i = 0; i < ids.length; i++) {
+      const e = errs?.[i];
+      if (e) {
+        this.#settle({ id: ids[i] as number, ok: false, error: e });
+        continue;
+      }
+      // Fast path for success: no result object per row.
+      const id = ids[i] as number;
+      const pj = this.#inflight.get(id);
+      if (!pj) continue;
+      this.#inflight.delete(id);
+      if (pj.settled) continue;
+      if (this.#hooks.onResult(pj, undefined)) continue;
+      pj.settled = true;
+      pj.resolve(values[i]);
+    }
   }
 
   #settle(r: JobResult): void {
