@@ -127,7 +127,8 @@ export class Supervisor extends EventEmitter {
 
   #fork(slot: number): WorkerRecord {
     const worker = cluster.fork({
-      HOLDFAST_CONFIG: JSON.stringify(this.config),
+      // Workers never serve the admin endpoint: the token stays in the supervisor.
+      HOLDFAST_CONFIG: JSON.stringify({ ...this.config, admin: { ...this.config.admin, token: undefined } }),
       HOLDFAST_WORKER_ID: String(slot),
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
