@@ -151,7 +151,8 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
   const counts = { requests: 0, status: {} as Record<string, number> };
   let draining = false;
   const { log, metrics, admission } = o;
-  const logRequest = o.logRequests === "off" ? undefined : createRequestLog(log, { role: "worker", workerId: o.workerId });
+  const events = createRequestLog(log, { role: "worker", workerId: o.workerId });
+  const logRequests = o.logRequests !== "off";
   const logAll = o.logRequests === "all";
   metrics.activeRequests = () => inflight.size;
 
@@ -196,8 +197,8 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     entry.ticket?.release({ latencyMs, ok: status < 500 });
     count(status);
     metrics.duration.observe(entry.method, status, latencyMs / 1000);
-    if (logRequest && (logAll || status >= 499)) {
-      logRequest({ reqId: entry.requestId, method: entry.method, path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
+    if (logRequests && (logAll || status >= 499)) {
+      events.request({ reqId: entry.requestId, method: entry.method, path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
     }
     o.onDone?.(this.req);
   }
@@ -252,7 +253,7 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
 
   function shed(req: IncomingMessage, res: ServerResponse, entry: InflightRequest, reason: ShedReason, error: HoldfastError): void {
     metrics.shed.inc({ reason });
-    log.warn({ event: "shed", reqId: entry.requestId, reason, method: req.method, path: entry.path, retryAfter: error.retryAfter }, "request shed");
+    events.shed({ reqId: entry.requestId, reason, method: entry.method, path: entry.path, retryAfter: error.retryAfter });
     inflight.delete(entry);
     count(503);
     metrics.duration.observe(entry.method, 503, (performance.now() - entry.start) / 1000);

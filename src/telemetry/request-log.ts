@@ -1,8 +1,9 @@
 /**
- * The per-request `request` event. It runs once per request, so the JSON line is built by
- * hand from a prefix computed once (pino's own trick in lib/levels.js) and written straight
- * to the log file; it falls back to the logger when output is pretty-printed.
- * Line shape (same as pino's): {"level":"info","time":…,"pid":…,"role":"worker","workerId":…,"event":"request",…}
+ * Per-request events (`request`, and `shed` under overload, when thousands a second are
+ * normal). They run once per request, so each JSON line is built by hand from a prefix
+ * computed once (pino's own trick in lib/levels.js) and written straight to the log file;
+ * with pretty output on a terminal they go through the logger instead.
+ * Line shape (the same as pino's): {"level":…,"time":…,"pid":…,"role":"worker","workerId":…,"event":…,…,"msg":…}
  */
 import type { Logger } from "./logger.js";
 import { rawDestination } from "./logger.js";
@@ -16,17 +17,45 @@ export interface RequestLogFields {
   durationMs: number;
 }
 
-/** Returns a function that logs one `request` event. */
-export function createRequestLog(log: Logger, base: { role: string; workerId: number }): (f: RequestLogFields) => void {
+/** The fields of one `shed` event. */
+export interface ShedLogFields {
+  reqId: string;
+  method: string;
+  path: string;
+  reason: string;
+  retryAfter: number | undefined;
+}
+
+/** Loggers for the per-request events. */
+export interface RequestEventLog {
+  request(f: RequestLogFields): void;
+  shed(f: ShedLogFields): void;
+}
+
+/** Returns the per-request event writers for a worker. */
+export function createRequestLog(log: Logger, base: { role: string; workerId: number }): RequestEventLog {
   const dest = rawDestination(log);
-  if (!dest || !log.isLevelEnabled("info")) {
-    return (f) => log.info({ event: "request", ...f }, "request");
+  if (!dest) {
+    return {
+      request: (f) => log.info({ event: "request", ...f }, "request"),
+      shed: (f) => log.warn({ event: "shed", ...f }, "request shed"),
+    };
   }
-  const prefix = `{"level":"info","time":"`;
-  const middle = `","pid":${process.pid},"role":${JSON.stringify(base.role)},"workerId":${base.workerId},"event":"request","reqId":`;
-  return (f) => {
-    dest.write(
-      `${prefix}${new Date().toISOString()}${middle}${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(f.path)},"status":${f.status},"durationMs":${f.durationMs},"msg":"request"}\n`,
-    );
+  const infoOn = log.isLevelEnabled("info");
+  const warnOn = log.isLevelEnabled("warn");
+  const tail = `","pid":${process.pid},"role":${JSON.stringify(base.role)},"workerId":${base.workerId},"event":`;
+  return {
+    request(f) {
+      if (!infoOn) return;
+      dest.write(
+        `{"level":"info","time":"${new Date().toISOString()}${tail}"request","reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(f.path)},"status":${f.status},"durationMs":${f.durationMs},"msg":"request"}\n`,
+      );
+    },
+    shed(f) {
+      if (!warnOn) return;
+      dest.write(
+        `{"level":"warn","time":"${new Date().toISOString()}${tail}"shed","reqId":${JSON.stringify(f.reqId)},"reason":${JSON.stringify(f.reason)},"method":${JSON.stringify(f.method)},"path":${JSON.stringify(f.path)},"retryAfter":${f.retryAfter ?? null},"msg":"request shed"}\n`,
+      );
+    },
   };
 }
