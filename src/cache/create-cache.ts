@@ -1,0 +1,65 @@
+/** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
+import { errors } from "../errors/index.js";
+import { silentLogger } from "../telemetry/index.js";
+import { MemoryStore } from "./memory-store.js";
+import { ReadThroughCache } from "./read-through-cache.js";
+import { RedisStore } from "./redis-store.js";
+import type { Cache, CacheOptions } from "./types.js";
+
+const DEFAULTS = {
+  url: "memory:",
+  namespace: "holdfast",
+  maxEntries: 10_000,
+  defaultTtlMs: 60_000,
+  staleTtlMs: 0,
+  commandTimeoutMs: 250,
+  lockTtlMs: 5_000,
+  lockWaitMs: 1_000,
+  refreshTimeoutMs: 10_000,
+  unavailableLogIntervalMs: 30_000,
+} as const;
+
+const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "log"]);
+
+/** Creates a cache: `memory:` (per process, the default) or `redis://host:port/db` (shared by instances). */
+export function createCache(options: CacheOptions = {}): Cache {
+  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
+  if (unknown.length > 0) {
+    throw errors.configInvalid(`Unknown cache option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...KNOWN].join(", ")}.`);
+  }
+  const o = { ...DEFAULTS, ...withoutUndefined(options) };
+  for (const name of ["maxEntries", "defaultTtlMs", "commandTimeoutMs", "lockTtlMs", "refreshTimeoutMs"] as const) {
+    if (!(o[name] > 0) || !Number.isFinite(o[name])) throw errors.configInvalid(`Cache option ${name} must be a positive number, got ${String(o[name])}.`);
+  }
+  for (const name of ["staleTtlMs", "lockWaitMs", "unavailableLogIntervalMs"] as const) {
+    if (!(o[name] >= 0) || !Number.isFinite(o[name])) throw errors.configInvalid(`Cache option ${name} must be 0 or more, got ${String(o[name])}.`);
+  }
+  if (!/^[^\s]+$/.test(o.namespace)) throw errors.configInvalid(`Cache namespace must be a non-empty word without spaces, got ${JSON.stringify(o.namespace)}.`);
+  const log = options.log ?? silentLogger();
+  const settings = { ...o, displayUrl: redactCacheUrl(o.url), log };
+  if (o.url === "memory:" || o.url === "memory") return new ReadThroughCache(new MemoryStore(o.maxEntries), settings);
+  if (/^rediss?:\/\//.test(o.url)) {
+    let cache: ReadThroughCache | undefined;
+    const store = new RedisStore({ url: o.url, commandTimeoutMs: o.commandTimeoutMs, onReady: () => cache?.backendReady() });
+    cache = new ReadThroughCache(store, settings);
+    return cache;
+  }
+  throw errors.configInvalid(
+    `Cache URL ${JSON.stringify(settings.displayUrl)} is not understood. Use "memory:" (one cache per process) or "redis://host:6379/0" (shared by every worker and instance).`,
+  );
+}
+
+/** The URL with its password replaced, for logs and error messages. */
+export function redactCacheUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,173 @@
+/**
+ * Shared backend on Redis (ioredis). It must never hang a request: the offline queue is
+ * off, so a command sent while disconnected fails at once; every command is raced against
+ * min(commandTimeoutMs, the request's remaining deadline); after a command times out on a
+ * connected but silent server, Redis is skipped for a short cool-down instead of costing
+ * every request a full timeout. ioredis reconnects in the background meanwhile.
+ */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { currentDeadline } from "../context/index.js";
+import { BackendFailure, type CacheStore, type StoredEntry } from "./store.js";
+
+/** Settings of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** redis:// or rediss:// URL (the path picks the database number). */
+  url: string;
+  /** Longest wait for one command, in ms. */
+  commandTimeoutMs: number;
+  /** Called when the connection becomes ready (after start or a reconnect). */
+  onReady?: () => void;
+}
+
+// Stored form: "1|<freshUntil>|<staleUntil>|<json>". A version prefix lets a later format
+// coexist with entries written by older workers during a rolling reload.
+const FORMAT = "1|";
+
+// Deletes the lock only if we still hold it: a holder whose lock expired must not free the next holder's.
+const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+// After a full command timeout on a connected server, skip Redis this long (then one call probes it).
+const COOL_DOWN_MS = 1000;
+// A socket with commands pending that receives nothing this long is dead: ioredis destroys it and reconnects.
+const SOCKET_TIMEOUT_MS = 5000;
+
+/** Encodes an entry into its Redis string form. */
+export function formatEntry(e: StoredEntry): string {
+  return `${FORMAT}${e.freshUntil}|${e.staleUntil}|${e.json}`;
+}
+
+/** Decodes the Redis string form; undefined for anything unrecognised (treated as a miss). */
+export function parseEntry(raw: string): StoredEntry | undefined {
+  if (!raw.startsWith(FORMAT)) return undefined;
+  const a = raw.indexOf("|", FORMAT.length);
+  const b = a < 0 ? -1 : raw.indexOf("|", a + 1);
+  if (b < 0) return undefined;
+  const freshUntil = Number(raw.slice(FORMAT.length, a));
+  const staleUntil = Number(raw.slice(a + 1, b));
+  if (!Number.isFinite(freshUntil) || !Number.isFinite(staleUntil)) return undefined;
+  return { json: raw.slice(b + 1), freshUntil, staleUntil };
+}
+
+/** The Redis store behind `redis://` URLs. */
+export class RedisStore implements CacheStore {
+  readonly kind = "redis" as const;
+  readonly shared = true;
+  readonly #redis: Redis;
+  readonly #timeoutMs: number;
+  #coolUntil = 0;
+  #closed = false;
+
+  constructor(o: RedisStoreOptions) {
+    this.#timeoutMs = o.commandTimeoutMs;
+    this.#redis = new Redis(o.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: Math.max(1000, o.commandTimeoutMs * 4),
+      commandTimeout: o.commandTimeoutMs,
+      socketTimeout: SOCKET_TIMEOUT_MS,
+      // Reconnect quickly at first, then every 2 s at most, forever: the cache comes back by itself.
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      connectionName: `holdfast-cache-${process.pid}`,
+      lazyConnect: false,
+    });
+    // Without a listener ioredis prints every failed reconnect; the cache reports failures itself, throttled.
+    this.#redis.on("error", () => {});
+    if (o.onReady) this.#redis.on("ready", o.onReady);
+  }
+
+  available(): boolean {
+    return !this.#closed && this.#redis.status === "ready" && performance.now() >= this.#coolUntil;
+  }
+
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.#redis.status === "ready") return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#redis.off("ready", onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#redis.on("ready", onReady);
+    });
+  }
+
+  async read(key: string): Promise<StoredEntry | undefined> {
+    const raw = await this.#bounded("get", () => this.#redis.get(key));
+    return raw === null ? undefined : parseEntry(raw);
+  }
+
+  async write(key: string, entry: StoredEntry): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(entry.staleUntil - Date.now()));
+    await this.#bounded("set", () => this.#redis.set(key, formatEntry(entry), "PX", ttl));
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.#bounded("del", () => this.#redis.del(key));
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomBytes(9).toString("base64url");
+    const ok = await this.#bounded("lock", () => this.#redis.set(key, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
+    return ok === "OK" ? token : undefined;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    await this.#bounded("unlock", () => this.#redis.eval(UNLOCK, 1, key, token));
+  }
+
+  size(): undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#redis.status === "ready") {
+      const quit = this.#redis.quit().catch(() => undefined);
+      await Promise.race([quit, new Promise((r) => setTimeout(r, this.#timeoutMs).unref())]);
+    }
+    this.#redis.disconnect();
+  }
+
+  /** Runs one command within min(commandTimeoutMs, remaining deadline), or throws BackendFailure. */
+  async #bounded<T>(op: string, send: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BackendFailure("unavailable", op, "the cache is closed");
+    const budget = currentDeadline().cap(this.#timeoutMs);
+    const cutByDeadline = budget < this.#timeoutMs;
+    if (budget <= 0) throw new BackendFailure("deadline", op, "the request deadline passed before the Redis command could be sent");
+    if (this.#redis.status !== "ready") {
+      throw new BackendFailure("unavailable", op, `Redis is not connected (connection state: ${this.#redis.status})`);
+    }
+    if (performance.now() < this.#coolUntil) {
+      throw new BackendFailure("unavailable", op, `Redis is being skipped for up to ${COOL_DOWN_MS} ms after a command timed out`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (cutByDeadline) reject(new BackendFailure("deadline", op, `the request deadline left ${Math.round(budget)} ms and Redis did not answer in time`));
+        else {
+          this.#coolUntil = performance.now() + COOL_DOWN_MS;
+          reject(new BackendFailure("timeout", op, `Redis did not answer ${op} within ${this.#timeoutMs} ms`));
+        }
+      }, budget);
+    });
+    try {
+      return await Promise.race([send(), timeout]);
+    } catch (err) {
+      if (err instanceof BackendFailure) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      // ioredis's own commandTimeout fires at the same moment as ours; classify it the same way.
+      if (/timed out/i.test(msg)) {
+        if (!cutByDeadline) this.#coolUntil = performance.now() + COOL_DOWN_MS;
+        throw new BackendFailure(cutByDeadline ? "deadline" : "timeout", op, `Redis did not answer ${op} in time`, err);
+      }
+      const kind = /writeable|connect|ECONN|closed|EPIPE|socket/i.test(msg) ? "unavailable" : "error";
+      throw new BackendFailure(kind, op, `Redis ${op} failed: ${msg}`, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
