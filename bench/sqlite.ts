@@ -16,6 +16,8 @@ import BetterSqlite3 from "better-sqlite3";
 import knexFactory from "knex";
 import { openDatabase, sql } from "../src/db/index.js";
 
+const WORKLOADS = (process.env.BENCH_WORKLOADS ?? "point,page").split(",") as Workload[];
+
 const CLIENTS = 64;
 const ROWS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -51,14 +53,20 @@ function createFile(path: string): void {
   db.close();
 }
 
-const READ = "SELECT id, name, value, payload FROM items WHERE id = ?";
+/** The read of each workload: a point lookup (a few µs in SQLite), or a page of 20 rows by an index range. */
+const READS = {
+  point: "SELECT id, name, value, payload FROM items WHERE id = ?",
+  page: "SELECT id, name, value, payload FROM items WHERE id >= ? ORDER BY id LIMIT 20",
+} as const;
+type Workload = keyof typeof READS;
+let READ: string = READS.point;
 const WRITE = "UPDATE items SET value = value + 1 WHERE id = ?";
 
 async function holdfast(path: string, groupCommit?: number): Promise<Contender> {
   const db = await openDatabase(`sqlite:${path}`, { groupCommit });
   return {
     name: groupCommit === 1 ? "holdfast (group commit off)" : "holdfast",
-    read: (id) => db.get(sql`SELECT id, name, value, payload FROM items WHERE id = ${id}`),
+    read: (id) => db.query(READ, [id]),
     write: (id) => db.run(sql`UPDATE items SET value = value + 1 WHERE id = ${id}`),
     close: () => db.close(),
   };
@@ -73,7 +81,7 @@ function direct(path: string): Contender {
   const w = db.prepare(WRITE);
   return {
     name: "better-sqlite3 direct (main thread)",
-    read: async (id) => r.get(id),
+    read: async (id) => r.all(id),
     write: async (id) => w.run(id),
     close: async () => db.close(),
   };
@@ -228,17 +236,72 @@ function table(title: string, rows: Result[]): void {
   }
 }
 
+interface WorkloadSummary {
+  holdfastOps: number;
+  directOps: number;
+  knexOps: number;
+  holdfastVsDirect: number;
+  holdfastVsKnex: number;
+  holdfastP99Ms: number;
+  directP99Ms: number;
+  holdfastLagP99Ms: number;
+  directLagP99Ms: number;
+  knexLagP99Ms: number;
+  holdfastLagMaxMs: number;
+  directLagMaxMs: number;
+  knexLagMaxMs: number;
+  busy: { holdfast: number; direct: number; knex: number };
+}
+
+function summarize(rows: Result[]): WorkloadSummary {
+  const [h, d, k] = rows as [Result, Result, Result];
+  return {
+    holdfastOps: h.opsPerSec,
+    directOps: d.opsPerSec,
+    knexOps: k.opsPerSec,
+    holdfastVsDirect: round(h.opsPerSec / d.opsPerSec),
+    holdfastVsKnex: round(h.opsPerSec / k.opsPerSec),
+    holdfastP99Ms: h.p99Ms,
+    directP99Ms: d.p99Ms,
+    holdfastLagP99Ms: h.lagP99Ms,
+    directLagP99Ms: d.lagP99Ms,
+    knexLagP99Ms: k.lagP99Ms,
+    holdfastLagMaxMs: h.lagMaxMs,
+    directLagMaxMs: d.lagMaxMs,
+    knexLagMaxMs: k.lagMaxMs,
+    busy: { holdfast: h.busyErrors, direct: d.busyErrors, knex: k.busyErrors },
+  };
+}
+
 async function main(): Promise<void> {
-  console.log(`bench:sqlite — ${CLIENTS} clients, 90 % reads / 10 % writes, ${ROWS} rows, ${SECONDS} s per contender, ${RUNS} run(s); ${cpus().length} cores, Node ${process.version}`);
-  const quietRuns: Result[][] = [];
-  const contendedRuns: Result[][] = [];
+  console.log(`bench:sqlite — ${CLIENTS} clients, 90 % reads / 10 % writes, ${ROWS} rows, ${SECONDS} s per contender, ${RUNS} run(s), workloads ${WORKLOADS.join(", ")}; ${cpus().length} cores, Node ${process.version}`);
+  const summary: Record<string, unknown> = { bench: "sqlite", runs: RUNS, seconds: SECONDS, clients: CLIENTS };
+  const targets: Record<string, boolean> = {};
+  const path = join(dir, "bench.db");
+  createFile(path);
+  for (const w of WORKLOADS) {
+    READ = READS[w];
+    const quietRuns: Result[][] = [];
+    const contendedRuns: Result[][] = [];
+    for (let run = 0; run < RUNS; run++) {
+      quietRuns.push(await phase(path, false));
+      contendedRuns.push(await phase(path, true));
+    }
+    const quiet = medianResults(quietRuns);
+    const contended = medianResults(contendedRuns);
+    table(`[${w}] quiet (no other process)`, quiet);
+    table(`[${w}] contended (a batch job holds the write lock 200 ms every second)`, contended);
+    const q = summarize(quiet);
+    const c = summarize(contended);
+    summary[w] = { quiet: q, contended: c };
+    targets[`${w}.lagP99Under10ms`] = q.holdfastLagP99Ms < 10 && c.holdfastLagP99Ms < 10;
+    targets[`${w}.zeroBusy`] = q.busy.holdfast === 0 && c.busy.holdfast === 0;
+    targets[`${w}.quietAtLeast0.7xDirect`] = q.holdfastVsDirect >= 0.7;
+    targets[`${w}.contendedAboveDirect`] = c.holdfastVsDirect > 1;
+  }
+  // Group commit: 100 % writes, on vs off.
   const groupRuns: Result[][] = [];
   for (let run = 0; run < RUNS; run++) {
-    const path = join(dir, `bench-${run}.db`);
-    createFile(path);
-    quietRuns.push(await phase(path, false));
-    contendedRuns.push(await phase(path, true));
-    // Group commit: 100 % writes, on vs off.
     const g: Result[] = [];
     for (const groupCommit of [64, 1]) {
       const c = await holdfast(path, groupCommit);
@@ -248,29 +311,11 @@ async function main(): Promise<void> {
     }
     groupRuns.push(g);
   }
-  const quiet = medianResults(quietRuns);
-  const contended = medianResults(contendedRuns);
   const group = medianResults(groupRuns);
-  table("quiet (no other process)", quiet);
-  table("contended (a batch job holds the write lock 200 ms every second)", contended);
   table("group commit (100 % writes, holdfast only)", group);
-  const [hq, dq, kq] = quiet as [Result, Result, Result];
-  const [hc, dc, kc] = contended as [Result, Result, Result];
   const [gOn, gOff] = group as [Result, Result];
-  const summary = {
-    bench: "sqlite",
-    runs: RUNS,
-    seconds: SECONDS,
-    quiet: { holdfastOps: hq.opsPerSec, directOps: dq.opsPerSec, knexOps: kq.opsPerSec, holdfastVsDirect: round(hq.opsPerSec / dq.opsPerSec), holdfastVsKnex: round(hq.opsPerSec / kq.opsPerSec), holdfastLagP99Ms: hq.lagP99Ms, directLagP99Ms: dq.lagP99Ms, holdfastBusy: hq.busyErrors },
-    contended: { holdfastOps: hc.opsPerSec, directOps: dc.opsPerSec, knexOps: kc.opsPerSec, holdfastVsDirect: round(hc.opsPerSec / dc.opsPerSec), holdfastVsKnex: round(hc.opsPerSec / kc.opsPerSec), holdfastLagP99Ms: hc.lagP99Ms, directLagP99Ms: dc.lagP99Ms, knexLagP99Ms: kc.lagP99Ms, holdfastBusy: hc.busyErrors, directBusy: dc.busyErrors, knexBusy: kc.busyErrors },
-    groupCommit: { onOps: gOn.opsPerSec, offOps: gOff.opsPerSec, ratio: round(gOn.opsPerSec / gOff.opsPerSec) },
-    targets: {
-      lagP99Under10ms: hq.lagP99Ms < 10 && hc.lagP99Ms < 10,
-      zeroBusy: hq.busyErrors === 0 && hc.busyErrors === 0,
-      quietAtLeast07xDirect: hq.opsPerSec >= 0.7 * dq.opsPerSec,
-      contendedAboveDirect: hc.opsPerSec > dc.opsPerSec,
-    },
-  };
+  summary.groupCommit = { onOps: gOn.opsPerSec, offOps: gOff.opsPerSec, ratio: round(gOn.opsPerSec / gOff.opsPerSec), onP99Ms: gOn.p99Ms, offP99Ms: gOff.p99Ms };
+  summary.targets = targets;
   console.log(`\n${JSON.stringify(summary)}`);
 }
 
