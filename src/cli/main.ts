@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   "proxy-config": () => import("./commands/proxy-config.js"),
   load: () => import("./commands/load.js"),
   doctor: () => import("./commands/doctor.js"),
+  monitor: () => import("./commands/monitor.js"),
 };
 
 async function main(argv: string[]): Promise<number> {

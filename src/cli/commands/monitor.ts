@@ -1,0 +1,137 @@
+/** `holdfast monitor`: live dashboard and alerts for one or several running holdfast instances. */
+import { parseDuration } from "../../config/index.js";
+import { errors } from "../../errors/index.js";
+import { loadThresholds, type MonitorOptions, snapshot, type Thresholds, ThresholdsError, watch } from "../../monitor/index.js";
+import type { Command } from "../command.js";
+import { parseFlags, str, strs } from "../parse-args.js";
+
+const DEFAULT_ADMIN = "http://127.0.0.1:9464";
+
+const usage = `Usage: holdfast monitor [options]
+
+Live view of running holdfast instances, read from their admin endpoints (/status, /metrics):
+request rate, 5xx and 503 rates, p50/p99 latency over the last interval, workers, database
+pool, SQLite WAL and lock timeouts, admission limit and queue. Alerts on the success metrics
+(5xx > 1 %, p99 > 5 s, pool > 80 %, any pool or lock timeout, unstable workers, instance down)
+and POSTs them to webhooks. On a terminal the screen is redrawn in place; piped, it prints
+one line per instance per interval.
+
+Options:
+  --admin <url>              admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL)
+  --token <token>            bearer token (admin.token) for every --admin (default $HOLDFAST_ADMIN_TOKEN);
+                             --admin-token is the same
+  --interval <dur>           time between scrapes (default 1s); with --once, the measuring window
+  --timeout <dur>            per-scrape timeout (default: the interval, between 1s and 5s)
+  --once                     two scrapes one --interval apart, judge, print, exit
+  --json                     with --once: one JSON document; without: one JSON object per interval
+  --alert-webhook <url>      POST alert transitions here as JSON (repeatable; retried with backoff)
+  --thresholds <file|list>   JSON file or inline key=value list (repeatable, later wins), e.g.
+                             --thresholds errorRate=2%,p99=3s,poolUtilization=90%,for=30s
+                             keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts
+                             instanceDown for resolveFor window minRequests (any rule: off)
+  --no-color                 no ANSI colours (also when NO_COLOR is set)
+
+Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
+
+Examples:
+  holdfast monitor
+  holdfast monitor --admin http://10.0.0.5:9464 --admin http://10.0.0.6:9464 --token "$TOKEN" \\
+                   --alert-webhook https://hooks.example.com/holdfast
+  holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
+`;
+
+/** Accepts "host:port" and bare URLs; rejects what fetch could not use, by name. */
+function adminUrl(raw: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw errors.usage(`--admin ${JSON.stringify(raw)} is not a URL. Example: --admin http://127.0.0.1:9464`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw errors.usage(`--admin ${raw}: only http:// and https:// admin endpoints exist.`);
+  return withScheme.replace(/\/+$/, "");
+}
+
+function webhookUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol === "http:" || u.protocol === "https:") return raw;
+  } catch {}
+  throw errors.usage(`--alert-webhook ${JSON.stringify(raw)} is not an http(s) URL.`);
+}
+
+function duration(flag: string, v: string | undefined, fallback: number | undefined, min: number): number | undefined {
+  if (v === undefined) return fallback;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < min) throw errors.usage(`--${flag} must be a duration of at least ${min} ms, such as 1s or 500ms; got "${v}".`);
+  return ms;
+}
+
+const command: Command = {
+  summary: "Live dashboard and alerts (5xx, p99, pool, locks, workers) for running instances",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseFlags("monitor", argv, {
+      admin: { type: "string", multiple: true },
+      token: { type: "string" },
+      "admin-token": { type: "string" },
+      interval: { type: "string" },
+      timeout: { type: "string" },
+      once: { type: "boolean" },
+      json: { type: "boolean" },
+      "alert-webhook": { type: "string", multiple: true },
+      thresholds: { type: "string", multiple: true },
+      "no-color": { type: "boolean" },
+    });
+    if (positionals.length) throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
+    const admins = strs(values.admin);
+    if (admins.length === 0) admins.push(process.env.HOLDFAST_ADMIN_URL || DEFAULT_ADMIN);
+    const targets = [...new Set(admins.map(adminUrl))];
+    let thresholds: Thresholds;
+    try {
+      thresholds = loadThresholds(strs(values.thresholds));
+    } catch (err) {
+      if (err instanceof ThresholdsError) throw errors.usage(err.message);
+      throw err;
+    }
+    const opts: MonitorOptions = {
+      targets,
+      token: str(values.token) ?? str(values["admin-token"]) ?? process.env.HOLDFAST_ADMIN_TOKEN,
+      intervalMs: duration("interval", str(values.interval), 1000, 100) ?? 1000,
+      timeoutMs: duration("timeout", str(values.timeout), undefined, 50),
+      thresholds,
+      webhooks: strs(values["alert-webhook"]).map(webhookUrl),
+    };
+    const warn = (s: string) => void process.stderr.write(s);
+    if (values.once) {
+      const { doc, text } = await snapshot(opts, warn);
+      process.stdout.write(values.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
+      return doc.healthy ? 0 : 1;
+    }
+    const tty = process.stdout.isTTY === true;
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    try {
+      await watch(
+        opts,
+        {
+          format: values.json ? "json" : tty ? "screen" : "lines",
+          color: tty && !values["no-color"] && !process.env.NO_COLOR,
+          width: () => process.stdout.columns,
+          write: (s) => void process.stdout.write(s),
+          warn,
+        },
+        ac.signal,
+      );
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
+    return 0;
+  },
+};
+
+export default command;

@@ -1,0 +1,201 @@
+/**
+ * Turns successive scrapes of one admin endpoint into what the dashboard and the alerts
+ * need: rates over the last interval, rates and incidents over the alert window, and the
+ * current gauges. Pure: time comes in with each scrape.
+ */
+import { countStatus, diffHistograms, emptyDelta, quantileMs, type RequestDelta, sumDeltas } from "./request-histogram.js";
+import type { InstanceStatus } from "./status-document.js";
+import type { Incidents, InstanceView, Rates, Scrape } from "./types.js";
+
+/** One interval between two good scrapes. */
+interface IntervalRecord {
+  at: number;
+  seconds: number;
+  delta: RequestDelta;
+  source: Rates["source"];
+  shed: number;
+  incidents: Incidents;
+}
+
+/** Increase of a counter that may have been reset (process replaced): a drop means "started again from 0". */
+function increase(prev: number | undefined, cur: number): number {
+  if (prev === undefined || cur < prev) return cur;
+  return cur - prev;
+}
+
+/** Builds rates from a request delta over `seconds`. */
+export function ratesFrom(delta: RequestDelta, shed: number, seconds: number, source: Rates["source"]): Rates {
+  const s = seconds > 0 ? seconds : 1;
+  const errors = countStatus(delta, "5");
+  return {
+    seconds,
+    requests: delta.requests,
+    requestsPerS: delta.requests / s,
+    errors5xxPerS: errors / s,
+    errorRatio: delta.requests > 0 ? errors / delta.requests : undefined,
+    s503PerS: countStatus(delta, "503") / s,
+    shedPerS: shed / s,
+    p50Ms: quantileMs(delta, 0.5),
+    p99Ms: quantileMs(delta, 0.99),
+    source,
+  };
+}
+
+function emptyIncidents(): Incidents {
+  return { poolTimeouts: 0, lockTimeouts: 0, workerRestarts: 0, workerTimeouts: 0, workerCrashes: 0 };
+}
+
+function addIncidents(a: Incidents, b: Incidents): Incidents {
+  return {
+    poolTimeouts: a.poolTimeouts + b.poolTimeouts,
+    lockTimeouts: a.lockTimeouts + b.lockTimeouts,
+    workerRestarts: a.workerRestarts + b.workerRestarts,
+    workerTimeouts: a.workerTimeouts + b.workerTimeouts,
+    workerCrashes: a.workerCrashes + b.workerCrashes,
+  };
+}
+
+/** Requests by status class from /status counters, for when /metrics could not be read. */
+function statusDelta(prev: InstanceStatus, cur: InstanceStatus): RequestDelta {
+  const d = emptyDelta();
+  d.requests = increase(prev.counters.requests, cur.counters.requests);
+  for (const [k, v] of Object.entries(cur.counters.status)) d.byStatus[k] = increase(prev.counters.status[k], v);
+  return d;
+}
+
+function workerCounters(s: InstanceStatus): Map<number, { pool: number; lock: number }> {
+  const m = new Map<number, { pool: number; lock: number }>();
+  for (const w of s.workers) m.set(w.pid, { pool: w.db?.pool?.timeouts ?? 0, lock: w.db?.sqlite?.lockTimeouts ?? 0 });
+  return m;
+}
+
+/** Tracks one instance across scrapes. */
+export class InstanceTracker {
+  readonly target: string;
+  readonly #windowMs: number;
+  #last: Extract<Scrape, { ok: true }> | undefined;
+  #intervals: IntervalRecord[] = [];
+
+  /** `windowMs` is how far back alert rates look. */
+  constructor(target: string, windowMs: number) {
+    this.target = target;
+    this.#windowMs = windowMs;
+  }
+
+  /** Takes a scrape and returns the view to draw and judge. */
+  update(scrape: Scrape): InstanceView {
+    if (!scrape.ok) {
+      // Keep the last good scrape: when the instance comes back, its counters are compared
+      // with it (a restart shows as a reset and is handled by `increase`).
+      return { target: this.target, at: scrape.at, up: false, error: scrape.error, workers: [] };
+    }
+    const prev = this.#last;
+    const cur = scrape;
+    const sameProcess = prev !== undefined && prev.status.instance.pid === cur.status.instance.pid;
+    let interval: Rates | undefined;
+    if (prev) {
+      const seconds = (cur.at - prev.at) / 1000;
+      const useMetrics = cur.histogram !== undefined && (prev.histogram !== undefined || !sameProcess);
+      const delta = useMetrics ? diffHistograms(sameProcess ? prev.histogram : undefined, cur.histogram!) : statusDelta(sameProcess ? prev.status : zeroed(cur.status), cur.status);
+      const before = sameProcess ? prev.status : zeroed(cur.status);
+      const shed = increase(before.counters.shed, cur.status.counters.shed);
+      const incidents = emptyIncidents();
+      const prevWorkers = sameProcess ? workerCounters(prev.status) : new Map<number, { pool: number; lock: number }>();
+      for (const [pid, c] of workerCounters(cur.status)) {
+        const p = prevWorkers.get(pid);
+        incidents.poolTimeouts += increase(p?.pool, c.pool);
+        incidents.lockTimeouts += increase(p?.lock, c.lock);
+      }
+      incidents.workerRestarts = increase(before.counters.restarts, cur.status.counters.restarts);
+      incidents.workerTimeouts = increase(before.counters.timeouts, cur.status.counters.timeouts);
+      incidents.workerCrashes = increase(before.counters.crashes, cur.status.counters.crashes);
+      const source: Rates["source"] = useMetrics ? "metrics" : "status";
+      this.#intervals.push({ at: cur.at, seconds, delta, source, shed, incidents });
+      interval = ratesFrom(delta, shed, seconds, source);
+    }
+    this.#last = cur;
+    this.#intervals = this.#intervals.filter((r) => r.at > cur.at - this.#windowMs);
+    return this.#view(cur, interval);
+  }
+
+  /** The request deltas inside the alert window (for summing instances into a total). */
+  windowDelta(): { delta: RequestDelta; seconds: number; shed: number } {
+    return {
+      delta: sumDeltas(this.#intervals.map((r) => r.delta)),
+      seconds: this.#intervals.reduce((a, r) => a + r.seconds, 0),
+      shed: this.#intervals.reduce((a, r) => a + r.shed, 0),
+    };
+  }
+
+  /** The last interval's request delta (for the total row). */
+  lastDelta(): { delta: RequestDelta; seconds: number; shed: number } | undefined {
+    const r = this.#intervals.at(-1);
+    return r && { delta: r.delta, seconds: r.seconds, shed: r.shed };
+  }
+
+  #view(cur: Extract<Scrape, { ok: true }>, interval: Rates | undefined): InstanceView {
+    const s = cur.status;
+    const w = this.windowDelta();
+    const source = this.#intervals.some((r) => r.source === "status") ? "status" : "metrics";
+    const pools = s.workers.map((x) => x.db?.pool).filter((p) => p !== undefined);
+    const sqlites = s.workers.map((x) => x.db?.sqlite).filter((p) => p !== undefined && p !== null);
+    const adms = s.workers.map((x) => x.admission).filter((p) => p !== undefined && p !== null);
+    return {
+      target: this.target,
+      at: cur.at,
+      up: true,
+      error: cur.metricsError ? `metrics unreadable (${cur.metricsError}); rates from /status counters, no latency` : undefined,
+      phase: s.instance.phase,
+      ready: s.ready,
+      version: s.instance.version,
+      uptimeS: s.instance.uptimeS,
+      interval,
+      window: this.#intervals.length ? ratesFrom(w.delta, w.shed, w.seconds, source) : undefined,
+      windowIncidents: this.#intervals.length ? this.#intervals.map((r) => r.incidents).reduce(addIncidents, emptyIncidents()) : undefined,
+      workers: s.workers.map((x) => ({
+        id: x.id,
+        pid: x.pid,
+        state: x.state,
+        uptimeS: x.uptimeS,
+        restarts: x.restarts,
+        rssBytes: x.rssBytes,
+        eventLoopLagMs: x.eventLoopLagMs,
+        inflight: x.inflight,
+        lastHeartbeatMsAgo: x.lastHeartbeatMsAgo,
+      })),
+      // The worst worker decides: one worker with a dry pool fails its requests even if the other is idle.
+      pool: pools.length
+        ? {
+            utilization: Math.max(...pools.map((p) => p.utilization)),
+            busy: pools.reduce((a, p) => a + p.busy, 0),
+            max: pools.reduce((a, p) => a + p.max, 0),
+            waiting: pools.reduce((a, p) => a + p.waiting, 0),
+            timeoutsTotal: pools.reduce((a, p) => a + p.timeouts, 0),
+          }
+        : undefined,
+      sqlite: sqlites.length
+        ? {
+            walBytes: Math.max(...sqlites.map((q) => q.walBytes)),
+            lockTimeoutsTotal: sqlites.reduce((a, q) => a + q.lockTimeouts, 0),
+            lockWaitsTotal: sqlites.reduce((a, q) => a + q.lockWaits, 0),
+            writeQueue: sqlites.reduce((a, q) => a + q.writeQueue, 0),
+          }
+        : undefined,
+      admission: adms.length
+        ? {
+            mode: adms[0].mode,
+            limit: adms.reduce((a, q) => a + q.limit, 0),
+            inflight: adms.reduce((a, q) => a + q.inflight, 0),
+            queued: adms.reduce((a, q) => a + q.queued, 0),
+            queueDelayMs: Math.max(...adms.map((q) => q.queueDelayMs)),
+          }
+        : undefined,
+      totals: { requests: s.counters.requests, restarts: s.counters.restarts, timeouts: s.counters.timeouts, crashes: s.counters.crashes, shed: s.counters.shed },
+    };
+  }
+}
+
+/** A status with every counter at zero: the baseline for a process that was replaced. */
+function zeroed(s: InstanceStatus): InstanceStatus {
+  return { ...s, workers: [], counters: { ...s.counters, requests: 0, status: {}, shed: 0, timeouts: 0, crashes: 0, restarts: 0, recycles: 0, reloads: 0 } };
+}

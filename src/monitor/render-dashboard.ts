@@ -1,0 +1,222 @@
+/**
+ * Draws the dashboard as a string: a full screen for a terminal, or one compact line per
+ * instance per interval for a pipe or a log file. Pure; plain ANSI colours only when asked.
+ */
+import type { Alert, InstanceView, Rates } from "./types.js";
+
+/** Everything one frame shows. */
+export interface DashboardModel {
+  at: number;
+  intervalMs: number;
+  instances: InstanceView[];
+  /** All reachable instances summed over the last interval. */
+  total: Rates | undefined;
+  alerts: Alert[];
+}
+
+/** How to draw. */
+export interface RenderOptions {
+  /** ANSI colours (TTY and NO_COLOR unset). */
+  color: boolean;
+  /** Terminal width; long lines are cut to it. */
+  width?: number | undefined;
+}
+
+const C = { red: "\x1b[31m", yellow: "\x1b[33m", green: "\x1b[32m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m" };
+
+function paint(on: boolean, color: keyof typeof C, text: string): string {
+  return on ? `${C[color]}${text}${C.reset}` : text;
+}
+
+/** "1.2k", "40.0", "0" — rates per second. */
+export function fmtRate(n: number | undefined): string {
+  if (n === undefined) return "-";
+  if (n === 0) return "0";
+  if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+/** "3ms", "1.25s". */
+export function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return "-";
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)}s`;
+  return `${ms >= 10 ? Math.round(ms) : ms.toFixed(1)}ms`;
+}
+
+/** "0.5%", "12%". */
+export function fmtPct(x: number | undefined): string {
+  if (x === undefined) return "-";
+  const p = x * 100;
+  return `${p === 0 ? "0" : p < 10 ? p.toFixed(1) : p.toFixed(0)}%`;
+}
+
+/** "61MB", "1.2GB", "512KB". */
+export function fmtBytes(b: number | undefined): string {
+  if (b === undefined) return "-";
+  if (b >= 1024 ** 3) return `${(b / 1024 ** 3).toFixed(1)}GB`;
+  if (b >= 1024 ** 2) return `${Math.round(b / 1024 ** 2)}MB`;
+  if (b >= 1024) return `${Math.round(b / 1024)}KB`;
+  return `${b}B`;
+}
+
+function fmtUptime(s: number | undefined): string {
+  if (s === undefined) return "-";
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** Short name for an admin URL: host:port. */
+export function shortTarget(target: string): string {
+  try {
+    const u = new URL(target);
+    return u.host + (u.pathname !== "/" ? u.pathname : "");
+  } catch {
+    return target;
+  }
+}
+
+const COLUMNS = ["INSTANCE", "STATE", "REQ/S", "5XX/S", "5XX%", "503/S", "SHED/S", "P50", "P99", "WORKERS", "RESTARTS", "POOL", "WAIT", "WAL", "LOCK-TO", "ADMIT"] as const;
+
+function row(name: string, v: InstanceView | undefined, r: Rates | undefined): string[] {
+  if (v && !v.up) return [name, "DOWN", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"];
+  const ready = v ? v.workers.filter((w) => w.state === "ready").length : undefined;
+  return [
+    name,
+    v ? (v.phase === "running" ? "UP" : (v.phase ?? "UP").toUpperCase()) : "",
+    fmtRate(r?.requestsPerS),
+    fmtRate(r?.errors5xxPerS),
+    fmtPct(r?.errorRatio),
+    r?.source === "status" ? "?" : fmtRate(r?.s503PerS),
+    fmtRate(r?.shedPerS),
+    fmtMs(r?.p50Ms),
+    fmtMs(r?.p99Ms),
+    v ? `${ready}/${v.workers.length}` : "",
+    v?.totals ? String(v.totals.restarts + v.totals.timeouts) : "",
+    v?.pool ? fmtPct(v.pool.utilization) : v ? "-" : "",
+    v?.pool ? String(v.pool.waiting) : v ? "-" : "",
+    v?.sqlite ? fmtBytes(v.sqlite.walBytes) : v ? "-" : "",
+    v?.sqlite ? String(v.sqlite.lockTimeoutsTotal) : v ? "-" : "",
+    v?.admission ? (v.admission.mode === "off" ? "off" : `${v.admission.inflight}/${v.admission.limit} q${v.admission.queued}`) : v ? "-" : "",
+  ];
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd());
+}
+
+function alertLine(a: Alert, color: boolean): string {
+  const tag = a.state === "firing" ? paint(color, "red", "FIRING   ") : a.state === "resolving" ? paint(color, "yellow", "CLEARING ") : paint(color, "yellow", "PENDING  ");
+  return `  ${tag}${a.rule.padEnd(17)} ${shortTarget(a.instance).padEnd(22)} ${a.summary}  ${paint(color, "dim", `since ${a.since.slice(11, 19)}Z`)}`;
+}
+
+/** The full-screen frame (no cursor codes; the caller clears the screen). */
+export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
+  const lines: string[] = [];
+  const time = new Date(m.at).toISOString().slice(11, 19);
+  const source = m.instances.some((v) => v.interval?.source === "status") ? "rates from /status counters where /metrics failed" : "rates and latency from /metrics histogram deltas";
+  lines.push(
+    `${paint(o.color, "bold", "holdfast monitor")}  ${time} UTC  every ${m.intervalMs / 1000}s  ${m.instances.length} instance${m.instances.length === 1 ? "" : "s"}  ${paint(o.color, "dim", `(${source}, last interval)`)}`,
+    "",
+  );
+  const rows: string[][] = [[...COLUMNS]];
+  for (const v of m.instances) rows.push(row(shortTarget(v.target), v, v.interval));
+  if (m.instances.length > 1) rows.push(row("TOTAL", undefined, m.total));
+  const t = table(rows);
+  lines.push(paint(o.color, "dim", t[0]));
+  for (let i = 1; i < t.length; i++) {
+    const v = m.instances[i - 1];
+    lines.push(v && !v.up ? paint(o.color, "red", t[i]) : t[i]);
+  }
+  const notes = m.instances.filter((v) => v.error);
+  if (notes.length) {
+    lines.push("");
+    for (const v of notes) lines.push(paint(o.color, v.up ? "yellow" : "red", `  ${shortTarget(v.target)}: ${v.up ? "" : "DOWN — "}${v.error}`));
+  }
+  const wrows: string[][] = [["WORKERS", "ID", "PID", "STATE", "UP", "RSS", "LOOP LAG", "INFLIGHT", "RESTARTS", "HEARTBEAT"]];
+  const wstate: boolean[] = [true];
+  for (const v of m.instances) {
+    for (const w of v.workers) {
+      wrows.push([
+        m.instances.length > 1 ? shortTarget(v.target) : "",
+        String(w.id),
+        String(w.pid),
+        w.state,
+        fmtUptime(w.uptimeS),
+        fmtBytes(w.rssBytes),
+        fmtMs(w.eventLoopLagMs),
+        String(w.inflight),
+        String(w.restarts),
+        `${fmtMs(w.lastHeartbeatMsAgo)} ago`,
+      ]);
+      // A worker not serving, or with a loop stalled past a second, is what to look at first.
+      wstate.push(w.state === "ready" && w.eventLoopLagMs < 1000);
+    }
+  }
+  const wt = table(wrows);
+  lines.push("", paint(o.color, "dim", wt[0]));
+  for (let i = 1; i < wt.length; i++) lines.push(wstate[i] ? wt[i] : paint(o.color, "yellow", wt[i]));
+  lines.push("", m.alerts.length ? paint(o.color, "bold", "ALERTS") : `ALERTS    ${paint(o.color, "green", "none")}`);
+  for (const a of m.alerts) lines.push(alertLine(a, o.color));
+  const width = o.width;
+  return `${(width ? lines.map((l) => cut(l, width)) : lines).join("\n")}\n`;
+}
+
+/** Cuts a line to `width` visible characters, keeping ANSI codes intact. */
+function cut(line: string, width: number): string {
+  let visible = 0;
+  let out = "";
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\x1b") {
+      const end = line.indexOf("m", i);
+      if (end > 0) {
+        out += line.slice(i, end + 1);
+        i = end;
+        continue;
+      }
+    }
+    if (visible >= width) continue;
+    out += line[i];
+    visible++;
+  }
+  return out;
+}
+
+/** One line per instance for a pipe or log: `time target UP req/s=… 5xx=… p99=… … alerts=…`. */
+export function renderLines(m: DashboardModel): string {
+  const time = new Date(m.at).toISOString().slice(0, 19);
+  const out: string[] = [];
+  for (const v of m.instances) {
+    const firing = m.alerts.filter((a) => a.instance === v.target && (a.state === "firing" || a.state === "resolving")).map((a) => a.rule);
+    const tail = firing.length ? ` FIRING=${firing.join(",")}` : "";
+    if (!v.up) {
+      out.push(`${time}Z ${shortTarget(v.target)} DOWN error="${v.error ?? "no answer"}"${tail}`);
+      continue;
+    }
+    const r = v.interval;
+    const parts = [
+      `${time}Z ${shortTarget(v.target)} ${v.phase === "running" ? "UP" : (v.phase ?? "UP").toUpperCase()}`,
+      `req/s=${fmtRate(r?.requestsPerS)}`,
+      `5xx=${fmtPct(r?.errorRatio)}`,
+      `503/s=${r?.source === "status" ? "?" : fmtRate(r?.s503PerS)}`,
+      `shed/s=${fmtRate(r?.shedPerS)}`,
+      `p50=${fmtMs(r?.p50Ms)}`,
+      `p99=${fmtMs(r?.p99Ms)}`,
+      `workers=${v.workers.filter((w) => w.state === "ready").length}/${v.workers.length}`,
+      `restarts=${v.totals ? v.totals.restarts + v.totals.timeouts : "-"}`,
+      `rss=${fmtBytes(Math.max(0, ...v.workers.map((w) => w.rssBytes)))}`,
+      `lag=${fmtMs(Math.max(0, ...v.workers.map((w) => w.eventLoopLagMs)))}`,
+      `pool=${v.pool ? `${fmtPct(v.pool.utilization)}/wait${v.pool.waiting}` : "-"}`,
+      `wal=${fmtBytes(v.sqlite?.walBytes)}`,
+      `lockTO=${v.sqlite?.lockTimeoutsTotal ?? "-"}`,
+      `admit=${v.admission ? `${v.admission.inflight}/${v.admission.limit}q${v.admission.queued}` : "-"}`,
+    ];
+    out.push(parts.join(" ") + tail);
+  }
+  if (m.instances.length > 1 && m.total) {
+    const r = m.total;
+    out.push(`${time}Z TOTAL req/s=${fmtRate(r.requestsPerS)} 5xx=${fmtPct(r.errorRatio)} 503/s=${fmtRate(r.s503PerS)} p50=${fmtMs(r.p50Ms)} p99=${fmtMs(r.p99Ms)}`);
+  }
+  return `${out.join("\n")}\n`;
+}

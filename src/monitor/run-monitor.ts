@@ -1,0 +1,161 @@
+/**
+ * The I/O edge of the monitor: scrape every interval, draw, send webhooks. `watch` runs
+ * until its signal aborts; `snapshot` takes two scrapes one interval apart and judges them.
+ */
+import { hostname } from "node:os";
+import { Monitor } from "./monitor.js";
+import { renderDashboard, renderLines, shortTarget } from "./render-dashboard.js";
+import { scrapeInstance } from "./scrape.js";
+import type { Thresholds } from "./thresholds.js";
+import type { Alert, AlertTransition, InstanceView, Rates } from "./types.js";
+import { WebhookSender } from "./webhook.js";
+
+/** What `holdfast monitor` needs to run. */
+export interface MonitorOptions {
+  /** Admin endpoint URLs, e.g. http://127.0.0.1:9464. */
+  targets: string[];
+  /** Bearer token for the admin endpoints. */
+  token?: string | undefined;
+  /** Time between scrapes, ms. */
+  intervalMs: number;
+  /** Per-request scrape timeout, ms. Default: the interval, between 1 s and 5 s. */
+  timeoutMs?: number | undefined;
+  thresholds: Thresholds;
+  /** Webhook URLs that get alert transitions. */
+  webhooks: string[];
+  /** Webhook delivery attempts / first backoff (tests shorten them). */
+  webhookAttempts?: number | undefined;
+  webhookBackoffMs?: number | undefined;
+}
+
+/** Where `watch` writes. */
+export interface WatchOutput {
+  write(text: string): void;
+  /** screen: full-screen redraw (a terminal); lines: one line per instance per interval (a pipe); json: one JSON object per interval. */
+  format: "screen" | "lines" | "json";
+  color: boolean;
+  /** Terminal width, read each frame. */
+  width?: () => number | undefined;
+  /** Delivery problems and other notes (stderr). */
+  warn(text: string): void;
+}
+
+function scrapeTimeout(o: MonitorOptions): number {
+  return o.timeoutMs ?? Math.min(5000, Math.max(1000, o.intervalMs));
+}
+
+async function scrapeAll(o: MonitorOptions) {
+  return Promise.all(o.targets.map((t) => scrapeInstance(t, { token: o.token, timeoutMs: scrapeTimeout(o) })));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function sender(o: MonitorOptions, warn: (s: string) => void): WebhookSender {
+  return new WebhookSender(o.webhooks, { attempts: o.webhookAttempts, backoffMs: o.webhookBackoffMs, monitorHost: hostname(), onProblem: (m) => warn(`holdfast monitor: ${m}\n`) });
+}
+
+function transitionLine(t: AlertTransition): string {
+  const a = t.alert;
+  return `${new Date().toISOString().slice(0, 19)}Z ALERT ${t.status.toUpperCase()} ${a.rule} ${shortTarget(a.instance)}: ${a.summary}\n`;
+}
+
+const HIDE_CURSOR = "\x1b[?25l";
+const SHOW_CURSOR = "\x1b[?25h";
+
+/** Runs the live dashboard until `signal` aborts; webhooks get every transition. */
+export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSignal): Promise<void> {
+  const monitor = new Monitor(o.targets, o.thresholds, o.intervalMs);
+  const hooks = sender(o, (s) => out.warn(s));
+  const screen = out.format === "screen";
+  if (screen) out.write(HIDE_CURSOR);
+  try {
+    let next = Date.now();
+    while (!signal.aborted) {
+      const scrapes = await scrapeAll(o);
+      if (signal.aborted) break;
+      const { model, transitions } = monitor.tick(scrapes, Date.now());
+      hooks.send(transitions);
+      if (screen) {
+        const frame = renderDashboard(model, { color: out.color, width: out.width?.() });
+        // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
+        out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
+      } else if (out.format === "json") {
+        const { at, instances, total, alerts } = model;
+        out.write(`${JSON.stringify({ at: new Date(at).toISOString(), instances, total, alerts, transitions })}\n`);
+      } else {
+        out.write(renderLines(model));
+        for (const t of transitions) out.write(transitionLine(t));
+      }
+      next += o.intervalMs;
+      const wait = next - Date.now();
+      // Behind schedule (slow scrapes): start again from now rather than firing a burst.
+      if (wait < 0) next = Date.now();
+      await sleep(Math.max(0, wait), signal);
+    }
+  } finally {
+    if (screen) out.write(SHOW_CURSOR);
+    await hooks.drain(5000);
+  }
+}
+
+/** The `--once --json` document. */
+export interface SnapshotDocument {
+  at: string;
+  /** Seconds between the two scrapes that rates and latency cover. */
+  windowS: number;
+  /** True when no alert fires. */
+  healthy: boolean;
+  alerts: Alert[];
+  instances: InstanceView[];
+  /** All reachable instances summed. */
+  total: Rates | undefined;
+  thresholds: Thresholds;
+  webhooks?: { delivered: number; failed: number; dropped: number } | undefined;
+}
+
+/**
+ * Two scrapes `intervalMs` apart, judged at once (`for` and `resolveFor` do not apply to a
+ * single look). Firing alerts are POSTed to the webhooks (there is no memory between runs,
+ * so there are no resolved POSTs).
+ */
+export async function snapshot(o: MonitorOptions, warn: (s: string) => void): Promise<{ doc: SnapshotDocument; text: string }> {
+  const t: Thresholds = { ...o.thresholds, forMs: 0, resolveForMs: 0, windowMs: Math.max(o.thresholds.windowMs, o.intervalMs * 2) };
+  const monitor = new Monitor(o.targets, t, o.intervalMs);
+  const first = await scrapeAll(o);
+  monitor.tick(first, Date.now());
+  const started = Date.now();
+  // Only wait when something answered: a dead endpoint gives nothing to compare.
+  if (first.some((s) => s.ok)) await sleep(o.intervalMs);
+  const second = await scrapeAll(o);
+  const { model, transitions } = monitor.tick(second, Date.now());
+  const firing = model.alerts.filter((a) => a.state === "firing");
+  let webhooks: SnapshotDocument["webhooks"];
+  if (o.webhooks.length && transitions.length) {
+    const hooks = sender(o, warn);
+    hooks.send(transitions);
+    await hooks.drain(15_000);
+    webhooks = { ...hooks.stats };
+  }
+  const doc: SnapshotDocument = {
+    at: new Date(model.at).toISOString(),
+    windowS: Math.round((Date.now() - started) / 100) / 10,
+    healthy: firing.length === 0,
+    alerts: firing,
+    instances: model.instances,
+    total: model.total,
+    thresholds: o.thresholds,
+    webhooks,
+  };
+  return { doc, text: renderDashboard(model, { color: false }) };
+}
