@@ -107,6 +107,11 @@ export class InflightRequest implements RequestContext, AdmissionRequest {
     return this.#ac.signal;
   }
 
+  /** True once the request was aborted (client gone or deadline), without building a signal. */
+  get aborted(): boolean {
+    return this.#abortReason !== undefined;
+  }
+
   abort(reason: unknown): void {
     if (this.#abortReason !== undefined) return;
     this.#abortReason = reason;

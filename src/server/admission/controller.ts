@@ -137,12 +137,11 @@ export class Controller implements AdmissionController {
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
-    // Fast path: a free slot and nobody waiting ahead. It must not touch req.signal: the
-    // request handler builds the AbortController lazily, and creating one per request cost
-    // more than the rest of admission together (4.5 µs of 5 per admit in bench/profile).
+    // `aborted` first: reading req.signal makes the request handler build its AbortController,
+    // which cost more than the rest of admission together (4.5 µs of 5 per admit).
+    if (req.aborted ?? req.signal.aborted) return this.#reject("client-gone", now);
+    // Fast path: a free slot and nobody waiting ahead.
     if (this.#inflight < this.limit && this.#queue.length === 0) return this.#grant(now, 0);
-    // Only a request that would wait needs to know whether its client already left.
-    if (req.signal.aborted) return this.#reject("client-gone", now);
     if (priority === "sheddable" || this.#queue.capacity === 0) return this.#reject("limit", now);
     const expected = this.#expectedServiceMs();
     if (req.deadline.remaining() < expected) return this.#reject("deadline", now);

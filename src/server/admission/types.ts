@@ -20,6 +20,8 @@ export interface AdmissionRequest {
   deadline: Deadline;
   /** Aborted when the client goes away; a queued request whose client left is dropped, never run. */
   signal: AbortSignal;
+  /** Same as signal.aborted, without building the signal (a per-request cost on the fast path). */
+  readonly aborted?: boolean;
 }
 
 /** Held while the request runs; release it once. */
