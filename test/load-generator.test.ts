@@ -35,7 +35,6 @@ describe("holdfast load (generator)", () => {
     assert.equal(r.status["200"], 450);
     assert.equal(r.status["500"], 150);
     assert.ok(r.goodput_rps > 250 && r.goodput_rps <= 300.5, `goodput ${r.goodput_rps}`);
-    assert.ok(r.schedule_lag_ms.p99 < 50, `generator lag p99 ${r.schedule_lag_ms.p99} ms`);
   });
 
   it("measures latency from the scheduled send time: a 400 ms server stall shows in p90 (no coordinated omission)", async () => {

@@ -5,8 +5,8 @@
  * closed loop (N clients back to back). It reports its own schedule lag so a saturated
  * generator is never mistaken for a slow server.
  */
-import { Pool } from "undici";
 import { Collector } from "./collector.js";
+import { Connections, dispatch } from "./connections.js";
 import type { LoadOptions, LoadResult, RequestSpec } from "./types.js";
 
 /** Error code of a failed request, folded to a few names an operator recognises. */
@@ -19,8 +19,7 @@ function errorCode(err: unknown): string {
 }
 
 interface Sender {
-  pool: Pool;
-  defaultSpec: RequestSpec;
+  conns: Connections;
   specFor(i: number): RequestSpec;
   timeoutMs: number;
 }
@@ -28,28 +27,21 @@ interface Sender {
 function makeSender(o: LoadOptions, connections: number): Sender {
   const u = new URL(o.url);
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const pool = new Pool(u.origin, {
-    connections,
-    pipelining: 1,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connectTimeout: Math.min(timeoutMs, 10_000),
-    keepAliveTimeout: 4_000,
-  });
   const defaultSpec: RequestSpec = { method: "GET", path: `${u.pathname}${u.search}` };
-  return { pool, defaultSpec, specFor: o.request ?? (() => defaultSpec), timeoutMs };
+  return { conns: new Connections(u.origin, connections, timeoutMs), specFor: o.request ?? (() => defaultSpec), timeoutMs };
 }
 
-/** Sends one request; resolves to the status code, or throws the connection error. */
-async function send(s: Sender, spec: RequestSpec): Promise<number> {
-  const res = await s.pool.request({
-    path: spec.path,
-    method: (spec.method ?? "GET") as "GET",
-    headers: spec.headers,
-    body: spec.body,
+/** Sends one request on a free connection (the caller checked there is one); resolves to the status code. */
+function send(s: Sender, spec: RequestSpec): Promise<number> {
+  const client = s.conns.acquire();
+  if (!client) return Promise.reject(new Error("no free connection"));
+  return new Promise((resolve, reject) => {
+    dispatch(client, spec, (status, err) => {
+      s.conns.release(client);
+      if (status === undefined) reject(err);
+      else resolve(status);
+    });
   });
-  await res.body.dump();
-  return res.statusCode;
 }
 
 /** Runs a load test and resolves to its result; never rejects for server-side failures (they are counted). */
@@ -81,29 +73,35 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     if (next >= total && inflight === 0 && waitingHead >= waiting.length) finish();
   };
 
-  const dispatch = (i: number, scheduled: number): void => {
-    inflight++;
-    send(s, s.specFor(i)).then(
-      (code) => {
-        lastDone = performance.now();
-        c.response(code, lastDone - scheduled);
-      },
-      (err: unknown) => {
-        lastDone = performance.now();
-        c.error(errorCode(err));
-      },
-    ).finally(() => {
-      inflight--;
-      if (!stopped && waitingHead < waiting.length) {
-        const w = waiting[waitingHead];
-        waiting[waitingHead++] = undefined as unknown as { i: number; scheduled: number };
-        if (w) dispatch(w.i, w.scheduled);
-        if (waitingHead > 4096 && waitingHead * 2 > waiting.length) {
-          waiting.splice(0, waitingHead);
-          waitingHead = 0;
-        }
+  const onDone = (scheduled: number, status: number | undefined, err: unknown): void => {
+    lastDone = performance.now();
+    if (status !== undefined) c.response(status, lastDone - scheduled);
+    else c.error(errorCode(err));
+    inflight--;
+    if (!stopped && waitingHead < waiting.length) {
+      const w = waiting[waitingHead];
+      waiting[waitingHead++] = undefined as unknown as { i: number; scheduled: number };
+      if (w) start1(w.i, w.scheduled);
+      if (waitingHead > 4096 && waitingHead * 2 > waiting.length) {
+        waiting.splice(0, waitingHead);
+        waitingHead = 0;
       }
-      checkDone();
+    }
+    checkDone();
+  };
+
+  // Callbacks, not promises: at thousands of requests a second the generator's own overhead is what lags.
+  const start1 = (i: number, scheduled: number): void => {
+    const client = s.conns.acquire();
+    if (!client) {
+      waiting.push({ i, scheduled });
+      c.clientQueued++;
+      return;
+    }
+    inflight++;
+    dispatch(client, s.specFor(i), (status, err) => {
+      s.conns.release(client);
+      onDone(scheduled, status, err);
     });
   };
 
@@ -116,11 +114,11 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
       if (scheduled > now) break;
       c.lag.record(now - scheduled);
       c.sent++;
-      if (inflight < connections) dispatch(next, scheduled);
-      else {
+      if (waitingHead < waiting.length) {
+        // Others are already waiting for a connection: keep their order.
         waiting.push({ i: next, scheduled });
         c.clientQueued++;
-      }
+      } else start1(next, scheduled);
       next++;
     }
     if (o.onTick && now - lastTick >= 1000) {
@@ -144,7 +142,7 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
   stopped = true;
   for (let k = 0; k < waiting.length - waitingHead; k++) c.error("timeout");
   // Destroying the pool fails what is still in flight; each is counted as a timeout by its handler.
-  await s.pool.destroy().catch(() => {});
+  await s.conns.close(true);
   for (let k = 0; k < 100 && inflight > 0; k++) await new Promise((r) => setTimeout(r, 10));
   const windowMs = Math.max(o.durationMs, (lastDone || start) - start);
   return c.result({ url: o.url, mode: "open", offered_rps: rate, connections }, windowMs);
@@ -178,7 +176,7 @@ async function runClosed(o: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: connections }, client));
   const windowMs = performance.now() - start;
-  await s.pool.close().catch(() => {});
+  await s.conns.close();
   const r = c.result({ url: o.url, mode: "closed", offered_rps: 0, connections }, windowMs);
   r.offered_rps = r.throughput_rps + Math.round(((r.status.error ?? 0) / (windowMs / 1000)) * 10) / 10;
   return r;
