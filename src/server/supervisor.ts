@@ -323,7 +323,7 @@ export class Supervisor extends EventEmitter {
   replace(slot: number, reason: "reload" | "recycle", fields: Record<string, unknown> = {}): Promise<void> {
     const run = async () => {
       const old = this.slots.get(slot);
-      if (!old || old.phase !== "ready" || this.phase !== "running") return;
+      if (old?.phase !== "ready" || this.phase !== "running") return;
       if (reason === "recycle") {
         this.counters.recycles++;
         this.metrics.recycles.inc();

@@ -15,7 +15,7 @@ import { registerDatabaseGauges } from "./database-gauges.js";
 import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
 import { LazyDatabase } from "./lazy-database.js";
-import { type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
+import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.js";
 import { createRequestHandler } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
 
