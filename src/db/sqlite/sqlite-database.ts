@@ -204,6 +204,8 @@ export class SqliteDatabase implements Database {
     if (role === "writer") {
       this.#writer.thread = fresh;
       this.#writer.lockWaiting = false;
+      // SQLite rolled back the dead connection's open transaction; its statements now fail as "ended".
+      this.#writer.resetOwner();
     } else {
       const i = this.#readers.threads.indexOf(dead);
       if (i >= 0) this.#readers.threads[i] = fresh;
@@ -285,8 +287,7 @@ export class SqliteDatabase implements Database {
     } catch (err) {
       return Promise.reject(err);
     }
-    const scope = this.#txScope.getStore();
-    if (scope && this.#writer.owned) {
+    if (this.#writer.isOwner(this.#txScope.getStore())) {
       return Promise.reject(errors.dbQueryFailed(
         "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
       ));
@@ -328,7 +329,7 @@ export class SqliteDatabase implements Database {
     const deadline = this.#admit("the SQLite transaction");
     const begin = this.#pending({ kind: "begin" }, deadline, this.#acquireTimeout);
     begin.pj.owner = owner;
-    if (this.#txScope.getStore() && this.#writer.owned) {
+    if (this.#writer.isOwner(this.#txScope.getStore())) {
       throw errors.dbQueryFailed("db.transaction() was called inside another db.transaction() on the same database; use the outer `tx` (SQLite has one writer).");
     }
     this.#writer.submit(begin.pj);

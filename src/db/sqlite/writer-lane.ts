@@ -66,6 +66,16 @@ export class WriterLane {
     return this.#owner !== undefined;
   }
 
+  /** True when `owner` is the transaction holding the writer. */
+  isOwner(owner: object | undefined): boolean {
+    return owner !== undefined && this.#owner === owner;
+  }
+
+  /** Forgets the owning transaction (its writer thread died, taking the transaction with it). */
+  resetOwner(): void {
+    this.#owner = undefined;
+  }
+
   /** Queues a write (or BEGIN of a transaction, or maintenance) for the writer. */
   submit(pj: PendingJob): void {
     if (this.#queue.length >= this.#options.maxWaiting) {
