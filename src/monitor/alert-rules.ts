@@ -12,7 +12,7 @@ export const RULES = ["instance-down", "error-rate", "p99-latency", "pool-utiliz
 export type RuleName = (typeof RULES)[number];
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
-const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
+const secs = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);
 
 /**
  * Judges one instance. An instance that is down yields only `instance-down`: its other rules
@@ -60,7 +60,10 @@ export function evaluateRules(view: InstanceView, t: Thresholds): RuleResult[] {
       active: v !== undefined && v > t.p99Ms,
       value: v,
       threshold: t.p99Ms,
-      summary: v !== undefined ? `p99 ${Math.round(v)} ms over ${w?.requests} requests in the last ${win} (threshold ${t.p99Ms} ms)` : "no latency data (no requests, or /metrics unreadable)",
+      summary:
+        v !== undefined
+          ? `p99 ${Math.round(v)} ms over ${w?.requests} requests in the last ${win} (threshold ${t.p99Ms} ms)`
+          : "no latency data (no requests, or /metrics unreadable)",
     });
   }
   if (t.poolUtilization !== undefined && view.pool) {

@@ -96,7 +96,9 @@ export class InstanceTracker {
     if (prev) {
       const seconds = (cur.at - prev.at) / 1000;
       const useMetrics = cur.histogram !== undefined && (prev.histogram !== undefined || !sameProcess);
-      const delta = useMetrics ? diffHistograms(sameProcess ? prev.histogram : undefined, cur.histogram!) : statusDelta(sameProcess ? prev.status : zeroed(cur.status), cur.status);
+      const delta = useMetrics
+        ? diffHistograms(sameProcess ? prev.histogram : undefined, cur.histogram!)
+        : statusDelta(sameProcess ? prev.status : zeroed(cur.status), cur.status);
       const before = sameProcess ? prev.status : zeroed(cur.status);
       const shed = increase(before.counters.shed, cur.status.counters.shed);
       const incidents = emptyIncidents();
@@ -190,7 +192,13 @@ export class InstanceTracker {
             queueDelayMs: Math.max(...adms.map((q) => q.queueDelayMs)),
           }
         : undefined,
-      totals: { requests: s.counters.requests, restarts: s.counters.restarts, timeouts: s.counters.timeouts, crashes: s.counters.crashes, shed: s.counters.shed },
+      totals: {
+        requests: s.counters.requests,
+        restarts: s.counters.restarts,
+        timeouts: s.counters.timeouts,
+        crashes: s.counters.crashes,
+        shed: s.counters.shed,
+      },
     };
   }
 }

@@ -76,7 +76,24 @@ export function shortTarget(target: string): string {
   }
 }
 
-const COLUMNS = ["INSTANCE", "STATE", "REQ/S", "5XX/S", "5XX%", "503/S", "SHED/S", "P50", "P99", "WORKERS", "RESTARTS", "POOL", "WAIT", "WAL", "LOCK-TO", "ADMIT"] as const;
+const COLUMNS = [
+  "INSTANCE",
+  "STATE",
+  "REQ/S",
+  "5XX/S",
+  "5XX%",
+  "503/S",
+  "SHED/S",
+  "P50",
+  "P99",
+  "WORKERS",
+  "RESTARTS",
+  "POOL",
+  "WAIT",
+  "WAL",
+  "LOCK-TO",
+  "ADMIT",
+] as const;
 
 function row(name: string, v: InstanceView | undefined, r: Rates | undefined): string[] {
   if (v && !v.up) return [name, "DOWN", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"];
@@ -103,11 +120,21 @@ function row(name: string, v: InstanceView | undefined, r: Rates | undefined): s
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function alertLine(a: Alert, color: boolean): string {
-  const tag = a.state === "firing" ? paint(color, "red", "FIRING   ") : a.state === "resolving" ? paint(color, "yellow", "CLEARING ") : paint(color, "yellow", "PENDING  ");
+  const tag =
+    a.state === "firing"
+      ? paint(color, "red", "FIRING   ")
+      : a.state === "resolving"
+        ? paint(color, "yellow", "CLEARING ")
+        : paint(color, "yellow", "PENDING  ");
   return `  ${tag}${a.rule.padEnd(17)} ${shortTarget(a.instance).padEnd(22)} ${a.summary}  ${paint(color, "dim", `since ${a.since.slice(11, 19)}Z`)}`;
 }
 
@@ -115,7 +142,9 @@ function alertLine(a: Alert, color: boolean): string {
 export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   const lines: string[] = [];
   const time = new Date(m.at).toISOString().slice(11, 19);
-  const source = m.instances.some((v) => v.interval?.source === "status") ? "rates from /status counters where /metrics failed" : "rates and latency from /metrics histogram deltas";
+  const source = m.instances.some((v) => v.interval?.source === "status")
+    ? "rates from /status counters where /metrics failed"
+    : "rates and latency from /metrics histogram deltas";
   lines.push(
     `${paint(o.color, "bold", "holdfast monitor")}  ${time} UTC  every ${m.intervalMs / 1000}s  ${m.instances.length} instance${m.instances.length === 1 ? "" : "s"}  ${paint(o.color, "dim", `(${source}, last interval)`)}`,
     "",
@@ -216,7 +245,9 @@ export function renderLines(m: DashboardModel): string {
   }
   if (m.instances.length > 1 && m.total) {
     const r = m.total;
-    out.push(`${time}Z TOTAL req/s=${fmtRate(r.requestsPerS)} 5xx=${fmtPct(r.errorRatio)} 503/s=${fmtRate(r.s503PerS)} p50=${fmtMs(r.p50Ms)} p99=${fmtMs(r.p99Ms)}`);
+    out.push(
+      `${time}Z TOTAL req/s=${fmtRate(r.requestsPerS)} 5xx=${fmtPct(r.errorRatio)} 503/s=${fmtRate(r.s503PerS)} p50=${fmtMs(r.p50Ms)} p99=${fmtMs(r.p99Ms)}`,
+    );
   }
   return `${out.join("\n")}\n`;
 }

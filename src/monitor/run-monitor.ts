@@ -62,7 +62,12 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 function sender(o: MonitorOptions, warn: (s: string) => void): WebhookSender {
-  return new WebhookSender(o.webhooks, { attempts: o.webhookAttempts, backoffMs: o.webhookBackoffMs, monitorHost: hostname(), onProblem: (m) => warn(`holdfast monitor: ${m}\n`) });
+  return new WebhookSender(o.webhooks, {
+    attempts: o.webhookAttempts,
+    backoffMs: o.webhookBackoffMs,
+    monitorHost: hostname(),
+    onProblem: (m) => warn(`holdfast monitor: ${m}\n`),
+  });
 }
 
 function transitionLine(t: AlertTransition): string {
@@ -105,7 +110,8 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
     }
   } finally {
     if (screen) out.write(SHOW_CURSOR);
-    await hooks.drain(5000);
+    // Give queued alerts a moment to leave, but never hold Ctrl-C hostage to a dead webhook.
+    await hooks.drain(2000);
   }
 }
 

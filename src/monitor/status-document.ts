@@ -44,7 +44,11 @@ const workerSchema = z.looseObject({
   eventLoopLagMs: num,
   restarts: num,
   lastHeartbeatMsAgo: num,
-  db: z.looseObject({ dialect: z.string().optional(), pool: poolSchema.optional(), sqlite: sqliteSchema.optional().nullable() }).optional().nullable().catch(undefined),
+  db: z
+    .looseObject({ dialect: z.string().optional(), pool: poolSchema.optional(), sqlite: sqliteSchema.optional().nullable() })
+    .optional()
+    .nullable()
+    .catch(undefined),
   admission: admissionSchema.optional().nullable().catch(undefined),
 });
 

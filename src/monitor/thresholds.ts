@@ -132,7 +132,8 @@ export function resolveThresholds(raw: unknown, base: Thresholds = DEFAULT_THRES
     throw new ThresholdsError(`${where}: ${lines.join("; ")}. Keys: ${Object.keys(thresholdsSchema.shape).join(", ")}.`);
   }
   const v = r.data;
-  const pick = <K extends keyof Thresholds>(key: K, given: Thresholds[K] | undefined, present: boolean): Thresholds[K] => (present ? (given as Thresholds[K]) : base[key]);
+  const pick = <K extends keyof Thresholds>(key: K, given: Thresholds[K] | undefined, present: boolean): Thresholds[K] =>
+    present ? (given as Thresholds[K]) : base[key];
   const has = (k: string) => typeof raw === "object" && raw !== null && k in raw;
   return {
     errorRate: pick("errorRate", v.errorRate, has("errorRate")),

@@ -65,7 +65,14 @@ export class WebhookSender {
   /** Queues one POST per webhook per transition; returns at once. */
   send(transitions: readonly AlertTransition[]): void {
     for (const t of transitions) {
-      const payload: WebhookPayload = { version: 1, source: "holdfast-monitor", status: t.status, alert: t.alert, monitorHost: this.#o.monitorHost, sentAt: new Date().toISOString() };
+      const payload: WebhookPayload = {
+        version: 1,
+        source: "holdfast-monitor",
+        status: t.status,
+        alert: t.alert,
+        monitorHost: this.#o.monitorHost,
+        sentAt: new Date().toISOString(),
+      };
       const body = JSON.stringify(payload);
       for (const lane of this.#lanes) {
         if (lane.queue.length >= this.#o.maxQueue) {

@@ -84,7 +84,8 @@ const command: Command = {
       thresholds: { type: "string", multiple: true },
       "no-color": { type: "boolean" },
     });
-    if (positionals.length) throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
+    if (positionals.length)
+      throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
     const admins = strs(values.admin);
     if (admins.length === 0) admins.push(process.env.HOLDFAST_ADMIN_URL || DEFAULT_ADMIN);
     const targets = [...new Set(admins.map(adminUrl))];

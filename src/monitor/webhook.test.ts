@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, describe, it } from "node:test";
+import type { AlertTransition } from "./types.js";
+import { WebhookSender } from "./webhook.js";
+
+/** A real receiver that answers with the next status from `script` (then 200). */
+async function receiver(script: number[] = []): Promise<{ url: string; bodies: unknown[]; hits: () => number; server: Server }> {
+  const bodies: unknown[] = [];
+  let hits = 0;
+  const server = createServer((req, res) => {
+    let data = "";
+    req.on("data", (c) => {
+      data += c;
+    });
+    req.on("end", () => {
+      hits++;
+      const status = script.shift() ?? 200;
+      if (status === 200) bodies.push(JSON.parse(data));
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, hits: () => hits, server };
+}
+
+const transition = (status: "firing" | "resolved"): AlertTransition => ({
+  status,
+  alert: {
+    rule: "error-rate",
+    instance: "http://a",
+    state: status === "firing" ? "firing" : "inactive",
+    severity: "critical",
+    value: 0.2,
+    threshold: 0.01,
+    summary: "5xx 20%",
+    since: "2026-01-01T00:00:00.000Z",
+  },
+});
+
+describe("webhook delivery", () => {
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.close();
+  });
+
+  it("retries a failing receiver with backoff and delivers firing then resolved in order", async () => {
+    const r = await receiver([503, 500]);
+    servers.push(r.server);
+    const w = new WebhookSender([r.url], { attempts: 4, backoffMs: 20 });
+    w.send([transition("firing")]);
+    w.send([transition("resolved")]);
+    await w.drain(5000);
+    assert.equal(r.hits(), 4, "two failures, then two deliveries");
+    assert.deepEqual(
+      r.bodies.map((b) => (b as { status: string }).status),
+      ["firing", "resolved"],
+    );
+    const first = r.bodies[0] as Record<string, unknown>;
+    assert.equal(first.version, 1);
+    assert.equal(first.source, "holdfast-monitor");
+    assert.equal((first.alert as { rule: string }).rule, "error-rate");
+    assert.deepEqual(w.stats, { delivered: 2, failed: 0, dropped: 0 });
+  });
+
+  it("gives up on a dead receiver after its attempts without holding up a live one", async () => {
+    const live = await receiver();
+    servers.push(live.server);
+    const dead = await receiver();
+    const deadUrl = dead.url;
+    await new Promise((res) => dead.server.close(res));
+    const problems: string[] = [];
+    const w = new WebhookSender([deadUrl, live.url], { attempts: 3, backoffMs: 200, onProblem: (m) => problems.push(m) });
+    const t0 = Date.now();
+    w.send([transition("firing")]);
+    while (live.bodies.length === 0 && Date.now() - t0 < 2000) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(Date.now() - t0 < 300, "the live receiver got its POST while the dead one was still being retried");
+    await w.drain(5000);
+    assert.equal(w.stats.failed, 1);
+    assert.match(problems[0], /ECONNREFUSED.*after 3 attempts.*monitoring continues/);
+  });
+
+  it("does not retry a 4xx that retrying cannot fix", async () => {
+    const r = await receiver([404]);
+    servers.push(r.server);
+    const w = new WebhookSender([r.url], { attempts: 4, backoffMs: 10 });
+    w.send([transition("firing")]);
+    await w.drain(2000);
+    assert.equal(r.hits(), 1);
+    assert.equal(w.stats.failed, 1);
+  });
+});

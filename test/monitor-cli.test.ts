@@ -1,0 +1,158 @@
+// holdfast monitor against a real holdfast: --once --json judges live traffic, DOWN instances, usage errors, piped lines.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
+
+const APP = join(FIXTURES, "basic.mjs");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `holdfast monitor ...` to completion (or SIGINT after `stopAfterMs`). */
+function monitor(args: string[], o: { stopAfterMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, "monitor", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const stop = o.stopAfterMs ? setTimeout(() => child.kill("SIGINT"), o.stopAfterMs) : undefined;
+    const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(stop);
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Sends requests (4 at a time) to the paths in turn until `done` resolves or 10 s pass. */
+async function traffic(base: string, paths: string[], done: Promise<unknown>): Promise<number> {
+  let stop = false;
+  void done.then(() => {
+    stop = true;
+  });
+  const until = Date.now() + 10_000;
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (!stop && Date.now() < until) {
+        const r = await fetch(`${base}${paths[sent++ % paths.length]}`).catch(() => undefined);
+        await r?.arrayBuffer();
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    }),
+  );
+  return sent;
+}
+
+/** A loopback port with nothing listening. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+interface Snapshot {
+  healthy: boolean;
+  alerts: Array<{ rule: string; instance: string; state: string; value: number; summary: string }>;
+  instances: Array<{
+    target: string;
+    up: boolean;
+    error?: string;
+    interval?: { requestsPerS: number; errorRatio: number; p50Ms: number; p99Ms: number; source: string };
+    workers: unknown[];
+  }>;
+}
+
+describe("holdfast monitor CLI", () => {
+  let hf: HoldfastProcess;
+  before(async () => {
+    hf = await startHoldfast(APP, { workers: 2 });
+  });
+  after(async () => {
+    await hf?.stop();
+  });
+
+  it("--once exits 0 with healthy traffic and draws the dashboard as text", async () => {
+    const run = monitor(["--once", "--admin", hf.adminUrl, "--interval", "1s", "--thresholds", "minRequests=5"]);
+    await traffic(hf.appUrl, ["/", "/slow?ms=20"], run);
+    const r = await run;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /INSTANCE\s+STATE\s+REQ\/S/);
+    assert.match(r.stdout, new RegExp(`${new URL(hf.adminUrl).host}\\s+UP\\s+\\d`));
+    assert.match(r.stdout, /ALERTS\s+none/);
+  });
+
+  it("--once --json fires error-rate (exit 1) while half the requests answer 500", async () => {
+    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--interval", "1500ms", "--thresholds", "minRequests=5"]);
+    const sent = await traffic(hf.appUrl, ["/", "/throw"], run);
+    const r = await run;
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as Snapshot;
+    assert.equal(doc.healthy, false);
+    const alert = doc.alerts.find((a) => a.rule === "error-rate");
+    assert.ok(alert, `error-rate fires; alerts: ${JSON.stringify(doc.alerts)}`);
+    assert.equal(alert.instance, hf.adminUrl);
+    assert.ok(alert.value > 0.3 && alert.value < 0.7, `5xx share ${alert.value} of ~0.5 (sent ${sent})`);
+    const i = doc.instances[0];
+    assert.equal(i.up, true);
+    assert.equal(i.workers.length, 2);
+    assert.equal(i.interval?.source, "metrics");
+    assert.ok((i.interval?.requestsPerS ?? 0) > 5);
+    assert.ok((i.interval?.p99Ms ?? -1) >= 0 && (i.interval?.p99Ms ?? 1e9) < 1000, "p99 from the histogram deltas");
+  });
+
+  it("shows an unreachable admin endpoint as DOWN and fires instance-down, next to a live one", async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    // errorRate=off: the live instance may still be reporting the previous test's 500s (workers report with their heartbeat).
+    const r = await monitor(["--once", "--json", "--admin", hf.adminUrl, "--admin", dead, "--interval", "300ms", "--thresholds", "errorRate=off"]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as Snapshot;
+    const d = doc.instances.find((x) => x.target === dead);
+    assert.equal(d?.up, false);
+    assert.match(d?.error ?? "", /connection refused/);
+    assert.deepEqual(
+      doc.alerts.map((a) => `${a.rule} ${a.instance}`),
+      [`instance-down ${dead}`],
+    );
+    assert.equal(doc.instances.find((x) => x.target === hf.adminUrl)?.up, true);
+    const text = await monitor(["--once", "--admin", dead]);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /DOWN/);
+  });
+
+  it("exits 2 with a clear message on bad usage", async () => {
+    const a = await monitor(["--once", "--thresholds", "errRate=1%"]);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /unknown key "errRate"/);
+    const b = await monitor(["--once", "--interval", "soon"]);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /--interval must be a duration/);
+    const c = await monitor(["--once", "--admin", "ftp://x"]);
+    assert.equal(c.code, 2);
+    const d = await monitor(["--bogus"]);
+    assert.equal(d.code, 2);
+  });
+
+  it("piped, prints one line per interval and stops cleanly on SIGINT", async () => {
+    const r = await monitor(["--admin", hf.adminUrl, "--interval", "300ms"], { stopAfterMs: 1600 });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.ok(lines.length >= 3, r.stdout);
+    assert.ok(!r.stdout.includes("\u001b["), "no ANSI codes into a pipe");
+    assert.match(lines.at(-1) ?? "", /Z 127\.0\.0\.1:\d+ UP req\/s=\S+ 5xx=\S+ .* workers=2\/2 /);
+  });
+});
