@@ -43,11 +43,12 @@ test("pg_sleep past the request deadline is cancelled on the server with DEADLIN
     const took = performance.now() - t0;
     assert.equal(err.code, "DEADLINE_EXCEEDED");
     assert.match(err.message, /cancelled because the request deadline/);
-    assert.ok(took >= 280 && took < 1000, `failed after ${Math.round(took)} ms with a 300 ms deadline`);
+    // pg_sleep(10) would take 10 s; the rest of the bound is slack for a loaded machine.
+    assert.ok(took >= 280 && took < 2500, `failed after ${Math.round(took)} ms with a 300 ms deadline`);
     assert.deepEqual(await running(app), [], "nothing of ours still runs on the server");
     assert.deepEqual(await db.query<{ one: number }>("select 1 as one"), [{ one: 1 }]);
     const s = db.status().pool;
-    assert.equal(s.creates, 1, "the cancelled connection was reused, not replaced");
+    assert.equal(s.creates, 1, `the cancelled connection was reused, not replaced: ${JSON.stringify(s)}`);
     assert.equal(s.destroys, 0);
   } finally {
     await db.close();
@@ -62,7 +63,7 @@ test("db.statementTimeout cancels a long statement outside any request", async (
     const err = await failure(db.query("select pg_sleep(10)"));
     assert.equal(err.code, "DEADLINE_EXCEEDED");
     assert.match(err.message, /db\.statementTimeout \(200 ms\)/);
-    assert.ok(performance.now() - t0 < 900);
+    assert.ok(performance.now() - t0 < 2500);
   } finally {
     await db.close();
   }
@@ -79,7 +80,7 @@ test("waiting for a busy pool is cut by the request deadline (POOL_TIMEOUT, 503)
     const took = performance.now() - t0;
     assert.equal(err.code, "POOL_TIMEOUT");
     assert.match(err.message, /request deadline cut the wait/);
-    assert.ok(took >= 180 && took < 600, `failed after ${Math.round(took)} ms`);
+    assert.ok(took >= 180 && took < 1500, `failed after ${Math.round(took)} ms`);
     await holder;
   } finally {
     await db.close();
@@ -141,7 +142,7 @@ test("a statement whose request is aborted (client went away) is cancelled on th
     const err = await failure(pending);
     assert.equal(err.code, "DEADLINE_EXCEEDED");
     assert.match(err.message, /client went away/);
-    assert.ok(performance.now() - t0 < 500);
+    assert.ok(performance.now() - t0 < 1500);
     assert.deepEqual(await running(app), []);
   } finally {
     await db.close();

@@ -36,7 +36,7 @@ test("acquire fails with POOL_TIMEOUT after acquireTimeout, with the evidence in
   assert.equal(err.code, "POOL_TIMEOUT");
   assert.ok(isHoldfastError(err));
   assert.equal(err.retryAfter, 1);
-  assert.ok(waited >= 95 && waited < 400, `waited ${waited} ms`);
+  assert.ok(waited >= 95 && waited < 1000, `waited ${waited} ms`);
   assert.match(err.message, /acquireTimeout \(100 ms\)/);
   assert.match(err.message, /1 of max 1 connections were busy/);
   assert.equal(pool.status().timeouts, 1);
@@ -52,7 +52,7 @@ test("a request deadline shorter than acquireTimeout cuts the wait (POOL_TIMEOUT
   const err = await rejection(runWithContext(ctx(80), () => pool.acquire()));
   const waited = performance.now() - t0;
   assert.equal(err.code, "POOL_TIMEOUT");
-  assert.ok(waited >= 70 && waited < 400, `waited ${waited} ms, deadline was 80 ms`);
+  assert.ok(waited >= 70 && waited < 1000, `waited ${waited} ms, deadline was 80 ms`);
   assert.match(err.message, /request deadline cut the wait/);
   held.release();
   await pool.close();
@@ -92,7 +92,7 @@ test("a full wait queue fails fast with POOL_QUEUE_FULL", async () => {
   const t0 = performance.now();
   const err = await rejection(pool.acquire());
   assert.equal(err.code, "POOL_QUEUE_FULL");
-  assert.ok(performance.now() - t0 < 50, "failed without waiting");
+  assert.ok(performance.now() - t0 < 200, "failed without waiting (no timer involved)");
   assert.match(err.message, /db\.pool\.maxWaiting is 2/);
   assert.equal(pool.status().queueFull, 1);
   held.release();
@@ -205,7 +205,7 @@ test("a waiter whose request is aborted (client went away) leaves the queue at o
   const t0 = performance.now();
   ac.abort(new Error("client closed the connection"));
   const err = await rejection(waiting);
-  assert.ok(performance.now() - t0 < 50);
+  assert.ok(performance.now() - t0 < 200);
   assert.equal(err.code, "DEADLINE_EXCEEDED");
   assert.match(err.message, /client closed the connection/);
   assert.equal(pool.waiting, 0);

@@ -115,7 +115,7 @@ test("an unreachable server fails with DB_UNAVAILABLE within the acquire timeout
   const waited = performance.now() - t0;
   assert.equal(err.code, "DB_UNAVAILABLE");
   assert.match(err.message, /ECONNREFUSED/);
-  assert.ok(waited < 1200, `failed after ${waited} ms`);
+  assert.ok(waited < 2000, `failed after ${waited} ms`);
   assert.ok((err.retryAfter ?? 0) > 0);
   await d.close();
 });
