@@ -170,8 +170,12 @@ export class SqliteDatabase implements Database {
     return thread;
   }
 
+  #expiry: NodeJS.Timeout | undefined;
+
   /** Starts the writer (which creates the file and switches it to WAL), then the readers. */
   async start(): Promise<void> {
+    this.#expiry = setInterval(() => this.#expireSlowReads(), 10);
+    this.#expiry.unref();
     const writer = this.#spawn("writer");
     this.#writer.thread = writer;
     await writer.ready;
@@ -183,7 +187,22 @@ export class SqliteDatabase implements Database {
   /** Stops every thread after a failed open. */
   async abort(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#expiry);
     await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.terminate()));
+  }
+
+  #expireSlowReads(): void {
+    const now = performance.now();
+    for (const t of this.#readers.threads) {
+      if (t.inflight === 0) continue;
+      this.#readStats.timeouts += t.expireInflight(now, (pj) => {
+        const ran = Math.round(now - pj.sentAt);
+        return errors.deadlineExceeded(
+          `The request's deadline passed while its SQLite read had been running for ${ran} ms on a reader thread of ${this.path}; the request was answered now and the query finishes in the background. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause).`,
+          { details: { path: this.path, runningMs: ran, sql: pj.spec.kind === "stmt" ? pj.spec.stmt.text.slice(0, 200) : undefined } },
+        );
+      });
+    }
   }
 
   #respawn(role: "writer" | "reader", dead: SqliteThread, err: HoldfastError): void {
@@ -459,6 +478,7 @@ export class SqliteDatabase implements Database {
     while (performance.now() < until && (this.#readers.waiting > 0 || this.#writer.waiting > 0 || this.#writer.owned || this.#inflight() > 0)) {
       await new Promise((r) => setTimeout(r, 5));
     }
+    clearInterval(this.#expiry);
     const closed = () => errors.poolClosed(`The SQLite database ${this.path} was closed before this statement could run.`);
     this.#readers.failQueued(closed);
     this.#writer.failQueued(closed);

@@ -218,6 +218,22 @@ export class SqliteThread {
     pj.reject(err);
   }
 
+  /**
+   * Frees callers whose request deadline passed while their statement is still on the thread
+   * (a slow query): they get DEADLINE_EXCEEDED now; the thread finishes the statement and its
+   * result is dropped. Only for reads — a write must report what really happened to it.
+   */
+  expireInflight(now: number, err: (pj: PendingJob) => HoldfastError): number {
+    let n = 0;
+    for (const pj of this.#inflight.values()) {
+      if (!pj.settled && pj.deadline.at <= now) {
+        this.#fail(pj, err(pj));
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Asks the thread to close its connection and waits for it to exit. */
   async close(): Promise<void> {
     this.#closing = true;

@@ -1,0 +1,49 @@
+/** A slow SQLite read cannot hold a request past its deadline, and cannot freeze the event loop. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { Deadline, runWithContext } from "../src/context/index.js";
+import { openDatabase } from "../src/db/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "holdfast-deadline-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** About a second of CPU in SQLite: count to 3 million with a recursive CTE. */
+const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c";
+
+test("a read still running when the request deadline passes answers DEADLINE_EXCEEDED at the deadline; the loop stays responsive", async () => {
+  const db = await openDatabase(`sqlite:${join(dir, "slow.db")}`);
+  try {
+    // Without a deadline the query completes: it is slow, not broken.
+    const t0 = performance.now();
+    const full = await db.get<{ n: number }>(SLOW);
+    const fullMs = performance.now() - t0;
+    assert.equal(full?.n, 3_000_000);
+    assert.ok(fullMs > 400, `the slow query took only ${fullMs} ms; make it slower for this test to mean anything`);
+
+    let maxGap = 0;
+    let last = performance.now();
+    const tick = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t = performance.now();
+    const outcome = await runWithContext({ requestId: "slow", deadline: Deadline.after(200), signal: new AbortController().signal }, () =>
+      db.get(SLOW).then(
+        () => "completed",
+        (e: { code?: string }) => e.code,
+      ),
+    );
+    const ms = performance.now() - t;
+    clearInterval(tick);
+    console.log(`slow query alone ${fullMs.toFixed(0)} ms; with a 200 ms deadline: ${outcome} after ${ms.toFixed(0)} ms; largest timer gap ${maxGap.toFixed(1)} ms`);
+    assert.equal(outcome, "DEADLINE_EXCEEDED");
+    assert.ok(ms < Math.min(fullMs, 400), `answered after ${ms} ms, the deadline was 200 ms`);
+    assert.ok(maxGap < 100, `the event loop stalled for ${maxGap} ms`);
+  } finally {
+    await db.close();
+  }
+});
