@@ -150,3 +150,10 @@ test("too many connections (SQLSTATE 53300) is DB_UNAVAILABLE naming pool.max ×
     await adminQuery(`drop role ${role}`);
   }
 });
+
+test("a URL that is not a PostgreSQL URL fails at open with CONFIG_INVALID, without the password", () => {
+  assert.throws(
+    () => openPostgres("mysql://u:hunter2@host/db"),
+    (e: Error & { code?: string }) => e.code === "CONFIG_INVALID" && !e.message.includes("hunter2") && /postgres:\/\//.test(e.message),
+  );
+});

@@ -52,6 +52,11 @@ class PostgresDatabase implements Database {
 
   constructor(url: string, o: PostgresOptions) {
     this.#url = redactUrl(url);
+    if (!URL.canParse(url) || !/^postgres(ql)?:$/.test(new URL(url).protocol)) {
+      throw errors.configInvalid(
+        `db.url ${JSON.stringify(this.#url)} is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database.`,
+      );
+    }
     this.#statementTimeout = o.statementTimeout ?? 0;
     const poolOptions = o.pool ?? {};
     this.#poolMax = poolOptions.max ?? 10;
@@ -75,7 +80,10 @@ class PostgresDatabase implements Database {
         try {
           return await openConnection(clientConfig, o.log, name);
         } catch (err) {
-          throw mapPgError(err, { poolMax: this.#poolMax, url: this.#url });
+          const mapped = mapPgError(err, { poolMax: this.#poolMax, url: this.#url });
+          // Whatever stops a connection from opening makes the database unavailable to this caller.
+          if (mapped.code !== "DB_QUERY_FAILED") throw mapped;
+          throw errors.dbUnavailable(`Could not open a PostgreSQL connection to ${this.#url}: ${errorMessage(err)}`, { cause: err, retryAfter: 5 });
         }
       },
       destroy: (conn) => closeConnection(conn),
@@ -214,4 +222,8 @@ class PostgresDatabase implements Database {
 function preview(text: string): string {
   const one = text.replace(/\s+/g, " ").trim();
   return one.length > 160 ? `${one.slice(0, 157)}…` : one;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
