@@ -48,6 +48,11 @@ const checkpoints =
     ? new CheckpointManager(db, config, () => txOpen, (result) => post({ type: "checkpoint", result }), (level, event, msg, fields) => post({ type: "log", level, event, msg, fields }))
     : undefined;
 
+/** Transaction-control statements, prepared once (exec re-parses the text on every call). */
+function control(text: string): void {
+  cache.get(text).run();
+}
+
 function locked<T>(fn: () => T, deadline: number, expire?: (now: number) => number): T {
   return withLockRetry(db, config.path, fn, deadline, config.lockSliceMs, observer, expire);
 }
@@ -105,20 +110,20 @@ function runOne(job: Job): JobResult {
       case "batch": {
         // Inside a transaction a batch is its own savepoint, so it stays all-or-nothing.
         if (!txOpen) return runGroup([job])[0] as JobResult;
-        db.exec("SAVEPOINT hf_batch");
+        control("SAVEPOINT hf_batch");
         try {
           const v = runBatch(job.stmts, job.deadline);
-          db.exec("RELEASE hf_batch");
+          control("RELEASE hf_batch");
           return { id: job.id, ok: true, value: v };
         } catch (err) {
-          db.exec("ROLLBACK TO hf_batch");
-          db.exec("RELEASE hf_batch");
+          control("ROLLBACK TO hf_batch");
+          control("RELEASE hf_batch");
           throw err;
         }
       }
       case "begin":
         if (txOpen) throw new Error("a transaction is already open on the writer");
-        locked(() => db.exec("BEGIN IMMEDIATE"), job.deadline);
+        locked(() => control("BEGIN IMMEDIATE"), job.deadline);
         txOpen = true;
         return { id: job.id, ok: true, value: null };
       case "end":
@@ -161,7 +166,7 @@ function runGroup(jobs: Job[]): JobResult[] {
   if (pending.length === 0) return jobs.map((j) => results.get(j.id) as JobResult);
   const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
   try {
-    locked(() => db.exec("BEGIN IMMEDIATE"), maxDeadline(), (now) => {
+    locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now) => {
       const gaveUp = pending.filter((j) => j.deadline && now >= j.deadline);
       if (gaveUp.length > 0 && gaveUp.length < pending.length) {
         const err = lockedError(now, gaveUp[0] as Job);
@@ -181,25 +186,25 @@ function runGroup(jobs: Job[]): JobResult[] {
   for (const job of pending) {
     let text: string | undefined;
     try {
-      if (!single) db.exec("SAVEPOINT hf_g");
+      if (!single) control("SAVEPOINT hf_g");
       let value: unknown;
       if (job.kind === "stmt") {
         text = job.stmt.text;
         value = runStatement(job.mode, job.stmt, job.deadline);
       } else if (job.kind === "batch") value = runBatch(job.stmts, job.deadline);
-      if (!single) db.exec("RELEASE hf_g");
+      if (!single) control("RELEASE hf_g");
       results.set(job.id, { id: job.id, ok: true, value });
     } catch (err) {
       if (!single) {
-        db.exec("ROLLBACK TO hf_g");
-        db.exec("RELEASE hf_g");
+        control("ROLLBACK TO hf_g");
+        control("RELEASE hf_g");
       }
       results.set(job.id, { id: job.id, ok: false, error: serialize(err, text) });
     }
   }
   try {
     if (single && !(results.get((pending[0] as Job).id) as JobResult).ok) db.exec("ROLLBACK");
-    else db.exec("COMMIT");
+    else control("COMMIT");
   } catch (err) {
     if (db.inTransaction) db.exec("ROLLBACK");
     const e = serialize(err);
