@@ -14,32 +14,33 @@ export interface Slot<T> {
   lastUsedAt: number;
   /** When it was last known good: used, validated or pinged (validate-on-borrow, keepalive). */
   lastCheckedAt: number;
+  /** The current borrow, if lent. */
   lease: Lease<T> | undefined;
+  /** performance.now() at the current borrow. */
+  acquiredAt: number;
+  /** Stack of the current borrower, only with leak detection on. */
+  stack: string | undefined;
+  /** Fires the leak report for the current borrow. */
+  leakTimer: NodeJS.Timeout | undefined;
 }
 
 /** How a lease hands its resource back; implemented by the pool. */
 export interface LeaseOwner<T> {
-  settle(lease: Lease<T>, destroyReason: unknown): void;
+  settle(slot: Slot<T>, destroyReason: unknown): void;
 }
 
 /** A resource on loan from a {@link Pool}: call `release()` when done, or `destroy(err)` when it is broken. */
 export class Lease<T> {
   /** The borrowed resource (a connection). */
   readonly resource: T;
-  /** @internal */ readonly slot: Slot<T>;
-  /** @internal performance.now() at borrow. */ readonly acquiredAt: number;
-  /** @internal stack of the acquirer, only when leak detection is on. */ stack: string | undefined;
-  /** @internal */ leakTimer: NodeJS.Timeout | undefined;
+  readonly #slot: Slot<T>;
   #owner: LeaseOwner<T> | undefined;
 
-  /** @internal */
-  constructor(owner: LeaseOwner<T>, slot: Slot<T>, acquiredAt: number) {
+  /** Made by the pool only. */
+  constructor(owner: LeaseOwner<T>, slot: Slot<T>) {
     this.#owner = owner;
-    this.slot = slot;
+    this.#slot = slot;
     this.resource = slot.resource;
-    this.acquiredAt = acquiredAt;
-    this.stack = undefined;
-    this.leakTimer = undefined;
   }
 
   /** True once released or destroyed. */
@@ -49,19 +50,19 @@ export class Lease<T> {
 
   /** Gives the resource back for reuse. Throws when called twice: a double release is a bug that would lend one connection to two callers. */
   release(): void {
-    this.#take().settle(this, undefined);
+    this.#take().settle(this.#slot, undefined);
   }
 
   /** Gives the resource back as broken: the pool closes it and opens a new one when needed. */
   destroy(reason: unknown = new Error("destroyed by its borrower")): void {
-    this.#take().settle(this, reason ?? new Error("destroyed by its borrower"));
+    this.#take().settle(this.#slot, reason ?? new Error("destroyed by its borrower"));
   }
 
   #take(): LeaseOwner<T> {
     const owner = this.#owner;
     if (owner === undefined) {
       throw new Error(
-        `Connection #${this.slot.id} was released twice. Release each lease exactly once (use pool.use(fn) to have it done for you).`,
+        `Connection #${this.#slot.id} was released twice. Release each lease exactly once (use pool.use(fn) to have it done for you).`,
       );
     }
     this.#owner = undefined;

@@ -65,7 +65,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       failed: (error, retryInMs) => this.#openFailed(error, retryInMs),
       retry: () => this.#pump(),
     });
-    this.#owner = { settle: (lease, reason) => this.#settle(lease, reason) };
+    this.#owner = { settle: (slot, reason) => this.#settle(slot, reason) };
     const every = housekeepingInterval(this.#o);
     if (every > 0) {
       this.#housekeeper = setInterval(() => this.#housekeep(), every);
@@ -209,7 +209,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       for (const slot of [...this.#all]) {
         if (slot.lease) {
           this.#o.log?.warn(
-            { event: "pool.close_forced", pool: this.name, id: slot.id, heldMs: Math.round(performance.now() - slot.lease.acquiredAt) },
+            { event: "pool.close_forced", pool: this.name, id: slot.id, heldMs: Math.round(performance.now() - slot.acquiredAt) },
             `Pool "${this.name}": closing connection #${slot.id} that was still borrowed at shutdown.`,
           );
         }
@@ -224,14 +224,15 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   // ---- lending -------------------------------------------------------------------------
 
   #lend(slot: Slot<T>, now: number, waitedMs: number, stack: string | undefined): Lease<T> {
-    const lease = new Lease(this.#owner, slot, now);
+    const lease = new Lease(this.#owner, slot);
     slot.lease = lease;
+    slot.acquiredAt = now;
     this.#stats.acquireWait.record(waitedMs);
     if (this.#o.leakDetectionThreshold > 0) {
       // The stack is captured only with leak detection on: new Error().stack costs microseconds.
-      lease.stack = stack ?? acquirerStack();
-      lease.leakTimer = setTimeout(() => this.#reportLeak(lease), this.#o.leakDetectionThreshold);
-      lease.leakTimer.unref();
+      slot.stack = stack ?? acquirerStack();
+      slot.leakTimer = setTimeout(() => this.#reportLeak(slot, lease), this.#o.leakDetectionThreshold);
+      slot.leakTimer.unref();
     }
     if (acquireChannel.hasSubscribers) {
       acquireChannel.publish({ pool: this.name, id: slot.id, waitedMs, busy: this.busy, waiting: this.#waiting });
@@ -252,13 +253,16 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     return false;
   }
 
-  #settle(lease: Lease<T>, destroyReason: unknown): void {
-    const slot = lease.slot;
+  #settle(slot: Slot<T>, destroyReason: unknown): void {
     slot.lease = undefined;
     const now = performance.now();
-    const heldMs = now - lease.acquiredAt;
+    const heldMs = now - slot.acquiredAt;
     this.#stats.usage.record(heldMs);
-    if (lease.leakTimer) clearTimeout(lease.leakTimer);
+    if (slot.leakTimer) {
+      clearTimeout(slot.leakTimer);
+      slot.leakTimer = undefined;
+      slot.stack = undefined;
+    }
     if (this.listenerCount("release") > 0) this.#emit("release", { id: slot.id, heldMs });
     if (destroyReason !== undefined) {
       this.#stats.errors++;
@@ -326,6 +330,9 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       lastUsedAt: now,
       lastCheckedAt: now,
       lease: undefined,
+      acquiredAt: 0,
+      stack: undefined,
+      leakTimer: undefined,
     };
     this.#all.add(slot);
     this.#stats.creates++;
@@ -440,16 +447,16 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     return err;
   }
 
-  #reportLeak(lease: Lease<T>): void {
-    if (lease.settled) return;
+  #reportLeak(slot: Slot<T>, lease: Lease<T>): void {
+    if (slot.lease !== lease) return;
     this.#stats.leaks++;
-    const heldMs = Math.round(performance.now() - lease.acquiredAt);
+    const heldMs = Math.round(performance.now() - slot.acquiredAt);
     const threshold = this.#o.leakDetectionThreshold;
     this.#o.log?.warn(
-      { event: "pool.leak", ...this.#facts(), id: lease.slot.id, heldMs, thresholdMs: threshold, stack: lease.stack },
-      leakMessage(this.name, lease.slot.id, heldMs, threshold),
+      { event: "pool.leak", ...this.#facts(), id: slot.id, heldMs, thresholdMs: threshold, stack: slot.stack },
+      leakMessage(this.name, slot.id, heldMs, threshold),
     );
-    this.#emit("leak", { id: lease.slot.id, heldMs, stack: lease.stack });
+    this.#emit("leak", { id: slot.id, heldMs, stack: slot.stack });
   }
 
   /** Closes idle resources past idleTimeout (down to min) or maxLifetime, and pings idle ones due a keepalive. */
