@@ -118,13 +118,15 @@ setInterval(() => process.send({ t: "beat" }), 50);
     const upstreamPort = await freePort();
     // A minimal supervisor: a worker that misses heartbeats for 800 ms is logged, SIGKILLed and replaced.
     let worker: ChildProcess | undefined;
+    let ready = false;
     let lastBeat = Date.now();
     let stopping = false;
     const spawnWorker = () => {
+      ready = false;
       const w = fork(script, { env: { ...process.env, PORT: String(upstreamPort) }, stdio: ["ignore", "ignore", "ignore", "ipc"] });
-      lastBeat = Date.now();
-      w.on("message", () => {
+      w.on("message", (m: { t?: string }) => {
         lastBeat = Date.now();
+        if (m.t === "listening") ready = true;
       });
       w.on("exit", (code, signal) => {
         appendFileSync(appLog, `${holdfastLine(Date.now(), "worker.exit", { workerId: 1, workerPid: w.pid, code, signal, reason: "timeout" })}\n`);
@@ -133,17 +135,19 @@ setInterval(() => process.send({ t: "beat" }), 50);
       appendFileSync(appLog, `${holdfastLine(Date.now(), "worker.start", { workerId: 1, workerPid: w.pid }, "info")}\n`);
       worker = w;
     };
+    // Like holdfast's supervisor, only a worker that said it is ready is watched (a slow boot under load is not a hang).
     const watchdog = setInterval(() => {
       const age = Date.now() - lastBeat;
-      if (worker && worker.exitCode === null && worker.signalCode === null && age > 800 && !worker.killed) {
+      if (ready && worker && worker.exitCode === null && worker.signalCode === null && age > 800 && !worker.killed) {
         appendFileSync(appLog, `${holdfastLine(Date.now(), "worker.timeout", { workerId: 1, workerPid: worker.pid, heartbeatAgeMs: age, inflight: [{ method: "GET", path: "/slow", ageMs: age }] })}\n`);
         worker.kill("SIGKILL");
       }
     }, 50);
-    spawnWorker();
-    await waitForPort(upstreamPort);
-    const proxy = await startNginx(NGINX, { upstreamPort, location: "proxy_read_timeout 10s; proxy_next_upstream off;" });
+    let proxy: RunningProxy | undefined;
     try {
+      spawnWorker();
+      await waitForPort(upstreamPort, 20_000);
+      proxy = await startNginx(NGINX, { upstreamPort, location: "proxy_read_timeout 10s; proxy_next_upstream off;" });
       const slow = [hit(proxy.port, "/slow"), hit(proxy.port, "/slow")];
       const others: Promise<number>[] = [];
       for (let i = 0; i < 8; i++) {
@@ -151,7 +155,7 @@ setInterval(() => process.send({ t: "beat" }), 50);
         others.push(hit(proxy.port, "/api/orders"));
       }
       const statuses = [...(await Promise.all(slow)), ...(await Promise.all(others))];
-      await waitForPort(upstreamPort);
+      await waitForPort(upstreamPort, 20_000);
       for (let i = 0; i < 5; i++) statuses.push(await hit(proxy.port, "/api/orders"));
       assert.ok((tally(statuses)[502] ?? 0) >= 2, `expected 502s, got ${JSON.stringify(tally(statuses))}`);
       const r = await diagnose(proxy, { appLog });
@@ -162,7 +166,7 @@ setInterval(() => process.send({ t: "beat" }), 50);
       stopping = true;
       clearInterval(watchdog);
       worker?.kill("SIGKILL");
-      await proxy.stop();
+      await proxy?.stop();
     }
   });
 
@@ -212,7 +216,7 @@ setInterval(() => process.send({ t: "beat" }), 50);
       const started = Date.now();
       try {
         const conn = await pool.acquire().promise;
-        await sleep(400);
+        await sleep(1000);
         pool.release(conn);
         res.end("ok");
       } catch {
@@ -224,7 +228,7 @@ setInterval(() => process.send({ t: "beat" }), 50);
     const proxy = await startNginx(NGINX, { upstreamPort: port });
     try {
       const statuses = await Promise.all(Array.from({ length: 10 }, () => hit(proxy.port, "/api/orders")));
-      assert.ok((tally(statuses)[503] ?? 0) >= 5, JSON.stringify(tally(statuses)));
+      assert.ok((tally(statuses)[503] ?? 0) >= 3, JSON.stringify(tally(statuses)));
       const r = await diagnose(proxy, { appLog });
       assert.equal(r.findings[0]?.id, "pool-exhaustion", top(r));
       assert.equal(r.findings[0]?.explains, tally(statuses)[503]);

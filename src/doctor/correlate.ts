@@ -127,30 +127,46 @@ export interface DeathWindow {
 }
 
 const RESTART_GAP_MS = 3000;
+/** Longest a replacement may take to start and still have the refusals before it counted under the death. */
+const MAX_RESTART_GAP_MS = 60_000;
 
-/** Worker deaths from the app log: watchdog kills (worker.timeout), crashes, OOM kills. */
+/**
+ * Worker deaths from the app log: watchdog kills (worker.timeout), crashes, OOM kills. A window
+ * ends when the next worker.start is logged (plus 1 s), or 3 s after the death when none is: a
+ * slow restart on a loaded host keeps refusing connections, and those refusals are the death's.
+ */
 export function deathWindows(events: Located<AppRecord>[]): DeathWindow[] {
   const out: DeathWindow[] = [];
+  const starts = events.filter((e) => e.record.event === "worker.start").map((e) => e.record.time);
+  const restartEnd = (t: number) => {
+    const next = starts.find((s) => s >= t);
+    return next !== undefined && next - t <= MAX_RESTART_GAP_MS ? Math.max(t + RESTART_GAP_MS, next + 1000) : t + RESTART_GAP_MS;
+  };
   let lastOom = Number.NEGATIVE_INFINITY;
   let lastTimeout = Number.NEGATIVE_INFINITY;
   for (const e of events) {
     const r = e.record;
     if (r.event === "memory.oom") {
       lastOom = r.time;
-      out.push({ from: r.time - 2000, to: r.time + RESTART_GAP_MS, event: e, cause: "oom" });
+      out.push({ from: r.time - 2000, to: restartEnd(r.time), event: e, cause: "oom" });
     } else if (r.event === "worker.timeout") {
       lastTimeout = r.time;
       const age = typeof r.fields.heartbeatAgeMs === "number" ? r.fields.heartbeatAgeMs : 30_000;
-      out.push({ from: r.time - age - 1000, to: r.time + RESTART_GAP_MS, event: e, cause: "watchdog" });
+      out.push({ from: r.time - age - 1000, to: restartEnd(r.time), event: e, cause: "watchdog" });
     } else if (r.event === "worker.exit") {
       const sig = r.fields.signal;
       const code = r.fields.code;
       const reason = r.fields.reason;
       const abnormal = (typeof sig === "string" && sig !== "SIGTERM") || (typeof code === "number" && code !== 0) || reason === "crash";
       if (!abnormal || reason === "recycle" || reason === "reload" || reason === "shutdown") continue;
-      if (r.time - lastTimeout < 5000) continue; // the kill that followed a watchdog timeout
+      if (r.time - lastTimeout < 5000) {
+        // The kill that followed a watchdog timeout: it may end later than the timeout's window.
+        const w = out.findLast((d) => d.cause === "watchdog");
+        if (w) w.to = Math.max(w.to, restartEnd(r.time));
+        continue;
+      }
       const cause = r.time - lastOom < 5000 || reason === "oom" || code === 134 ? "oom" : "crash";
-      out.push({ from: r.time - 2000, to: r.time + RESTART_GAP_MS, event: e, cause });
+      out.push({ from: r.time - 2000, to: restartEnd(r.time), event: e, cause });
     }
   }
   return out;

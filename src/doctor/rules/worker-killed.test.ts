@@ -35,3 +35,17 @@ test("a clean recycle exit is not a death", () => {
   const app = [holdfastLine(t0, "worker.exit", { workerPid: 4121, code: 0, signal: null, reason: "recycle" }, "info")];
   assert.deepEqual(runRule(workerKilled, datasetFromLines({ app })), []);
 });
+
+test("a slow restart: refusals until the replacement's worker.start are the death's, not an upstream down", async () => {
+  const { upstreamDown } = await import("./upstream-down.js");
+  const { nginxErrorLine } = await import("../recorded-lines.js");
+  const app = [
+    holdfastLine(t0, "worker.timeout", { workerPid: 4121, heartbeatAgeMs: 2000 }),
+    holdfastLine(t0 + 9000, "worker.start", { workerPid: 4130 }, "info"),
+  ];
+  const access = [nginxAccessLine({ t: t0 + 8000, status: 502, urt: null })];
+  const error = [nginxErrorLine(t0 + 8000, "connect-refused")];
+  const data = datasetFromLines({ access, error, app });
+  assert.equal(runRule(workerKilled, data)[0]?.explains, 1);
+  assert.deepEqual(runRule(upstreamDown, datasetFromLines({ access, error, app })), []);
+});
