@@ -1,10 +1,11 @@
 /** `holdfast doctor` as a user runs it: exit codes, --json shape and ranking, --markdown, gzip, --since/--until, garbage counts. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import Database from "better-sqlite3";
 import { nginxAccessLine } from "../src/doctor/recorded-lines.js";
 import { tempDir } from "./fixtures/doctor/harness.js";
 
@@ -101,4 +102,34 @@ test("a healthy access log exits 0; a gzip ALB log is read; --since/--until filt
   };
   assert.equal(windowed.totals.proxyRequests, 10);
   assert.equal(windowed.files[0]?.outOfWindow, 40);
+});
+
+test("--fix prints the plan and changes nothing; --fix --yes backs up, switches to WAL and writes the patch file", () => {
+  const dir = tempDir("holdfast-doctor-cli-fix-");
+  const dbPath = join(dir, "app.db");
+  const db = new Database(dbPath);
+  db.pragma("journal_mode = DELETE");
+  db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);");
+  db.close();
+  const patchFile = join(dir, "suggested.patch");
+  const access = join(F, "nginx-access-upstream.log");
+  const plan = doctor("--db", `sqlite:${dbPath}`, "--nginx-access-log", access, "--nginx-error-log", join(F, "nginx-error.log"), "--skip-system", "--fix", "--patch-file", patchFile);
+  assert.equal(plan.code, 1);
+  assert.match(plan.stdout, /Online backup of .*app\.db/);
+  assert.match(plan.stdout, /journal_mode=WAL/);
+  assert.match(plan.stdout, /Nothing was changed/);
+  assert.equal(existsSync(patchFile), false);
+  const check = new Database(dbPath, { readonly: true });
+  assert.equal(check.pragma("journal_mode", { simple: true }), "delete");
+  check.close();
+
+  const yes = doctor("--db", `sqlite:${dbPath}`, "--nginx-access-log", access, "--nginx-error-log", join(F, "nginx-error.log"), "--skip-system", "--fix", "--yes", "--patch-file", patchFile);
+  assert.match(yes.stdout, /done {2}Online backup of/);
+  assert.match(yes.stdout, /journal_mode is now wal/);
+  assert.ok(existsSync(patchFile), "config suggestions written for review");
+  assert.match(readFileSync(patchFile, "utf8"), /## nginx config/);
+  const after = new Database(dbPath, { readonly: true });
+  assert.equal(after.pragma("journal_mode", { simple: true }), "wal");
+  assert.equal((after.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n, 3);
+  after.close();
 });

@@ -34,3 +34,9 @@ test("the app's own 504 (joined by request id) is not counted as a proxy read ti
   const access = [nginxAccessLine({ t: t0, status: 504, urt: 30, us: "504", rid: "d1" })];
   assert.deepEqual(runRule(proxyReadTimeout, datasetFromLines({ access, app })), []);
 });
+
+test("live admission stats alone: a warning that names the instance", () => {
+  const admin = [{ url: "http://10.0.0.5:9464", status: { counters: { shed: 120 }, workers: [{ id: 1, admission: { limit: 20, inflight: 20, queued: 7, shed: 120 } }] } }];
+  const [f] = runRule(loadShed, datasetFromLines({ probes: { admin } }));
+  assert.match(f?.evidence.summary ?? "", /10\.0\.0\.5:9464: 120 shed since start, 7 queued now/);
+});

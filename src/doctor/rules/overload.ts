@@ -14,8 +14,14 @@ export const loadShed: Rule = {
     const live: string[] = [];
     for (const a of data.probes.admin ?? []) {
       const shed = a.status?.counters?.shed;
-      if (typeof shed === "number" && shed > 0) live.push(`${a.url}: ${shed} shed since start`);
+      const queued = (a.status?.workers ?? []).reduce((n, w) => n + (w.admission?.queued ?? 0), 0);
+      if ((typeof shed === "number" && shed > 0) || queued > 0) live.push(`${a.url}: ${shed ?? 0} shed since start, ${queued} queued now`);
     }
+    const fix = {
+      summary: "Add capacity (workers, instances) or make the slow paths cheaper; mark bulk routes sheddable so interactive ones keep their slots.",
+      holdfast: `workers: "auto"\nadmission: { mode: "adaptive", routes: [{ path: "/api/export", priority: "sheddable" }] }`,
+      nginx: "proxy_next_upstream error timeout http_503;   # with several instances: try another one\nproxy_next_upstream_tries 2;",
+    };
     const found = appEventFinding(data, corr, {
       id: "load-shed",
       title: "Over capacity: admission control shed requests",
@@ -27,13 +33,20 @@ export const loadShed: Rule = {
         for (const e of ev) reasons.set(String(e.record.fields.reason ?? "?"), (reasons.get(String(e.record.fields.reason ?? "?")) ?? 0) + 1);
         return `Reasons: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(", ")}.${live.length ? ` Live: ${live.join("; ")}.` : ""} These were fast 503s with Retry-After, not slow 502s.`;
       },
-      fix: {
-        summary: "Add capacity (workers, instances) or make the slow paths cheaper; mark bulk routes sheddable so interactive ones keep their slots.",
-        holdfast: `workers: "auto"\nadmission: { mode: "adaptive", routes: [{ path: "/api/export", priority: "sheddable" }] }`,
-        nginx: "proxy_next_upstream error timeout http_503;   # with several instances: try another one\nproxy_next_upstream_tries 2;",
-      },
+      fix,
     });
-    return found;
+    if (found.length || !live.length) return found;
+    return [
+      {
+        id: "load-shed",
+        title: "Over capacity: admission control is shedding (live)",
+        severity: "warning",
+        confidence: 0.7,
+        explains: 0,
+        evidence: { summary: `Admission control reports load it refused or queued: ${live.slice(0, 4).join("; ")}.`, counts: {}, samples: [] },
+        fix,
+      },
+    ];
   },
 };
 
