@@ -6,7 +6,7 @@ import { eventLoopBlocking } from "./event-loop-blocking.js";
 import { keepaliveRace } from "./keepalive-race.js";
 import { listenBacklog } from "./listen-backlog.js";
 import { memoryGrowth } from "./memory-growth.js";
-import { appDeadline, databaseUnavailable, loadShed } from "./overload.js";
+import { appDeadline, databaseUnavailable, loadShed, proxyQueue } from "./overload.js";
 import { oversizedHeaders } from "./oversized-headers.js";
 import { pgConnectionLimit } from "./pg-connection-limit.js";
 import { poolExhaustion } from "./pool-exhaustion.js";
@@ -38,6 +38,7 @@ export const RULES: readonly Rule[] = [
   diskFdLimit,
   timeoutBudget,
   loadShed,
+  proxyQueue,
   appDeadline,
   databaseUnavailable,
   probeHealth,

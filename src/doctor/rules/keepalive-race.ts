@@ -32,7 +32,9 @@ export const keepaliveRace: Rule = {
     const t = data.timeouts;
     const keepaliveKnownOff = cfg?.kind === "nginx" && cfg.upstreamKeepalive === undefined;
     const budget = budgetSaysRace(data);
-    let confidence = hits.length >= 3 ? 0.75 : 0.5;
+    // Without $upstream_response_time an instant failure cannot be told from a worker dying mid-request.
+    const timed = hits.filter((i) => data.failures[i]?.record.upstreamTime !== undefined).length;
+    let confidence = timed === 0 ? 0.45 : hits.length >= 3 ? 0.75 : 0.5;
     if (budget) confidence = Math.min(0.95, confidence + 0.15);
     if (keepaliveKnownOff) confidence = 0.35;
     const proxyIdle = t?.proxyIdleTimeout ?? 60_000;
@@ -47,7 +49,7 @@ export const keepaliveRace: Rule = {
         evidence: {
           summary:
             hits.length > 0
-              ? `${ofTotal(data, counts)} ${between(w)} failed at once (upstream time ≤ ${INSTANT_S * 1000} ms) because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
+              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms)` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
               : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
           counts: { ...counts, nonIdempotent: posts },
           window: w,

@@ -40,3 +40,10 @@ test("live admission stats alone: a warning that names the instance", () => {
   const [f] = runRule(loadShed, datasetFromLines({ probes: { admin } }));
   assert.match(f?.evidence.summary ?? "", /10\.0\.0\.5:9464: 120 shed since start, 7 queued now/);
 });
+
+test("HAProxy sQ: timed out in the proxy's queue", async () => {
+  const { proxyQueue } = await import("./overload.js");
+  const haproxy = ['Nov 24 14:03:20 lb1 haproxy[2201]: 10.0.3.26:51420 [24/Nov/2026:14:03:10.000] www~ app/app1 0/10000/-1/-1/10000 503 217 - - sQ-- 200/200/199/99/0 0/120 "GET /api/orders HTTP/1.1"'];
+  const [f] = runRule(proxyQueue, datasetFromLines({ haproxy }));
+  assert.equal(f?.explains, 1);
+});

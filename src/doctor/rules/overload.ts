@@ -4,6 +4,7 @@
  * finding says how many failures they account for and what capacity or latency to fix.
  */
 import type { Correlation } from "../correlate.js";
+import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding } from "./app-event-rule.js";
 
@@ -89,5 +90,38 @@ export const databaseUnavailable: Rule = {
         holdfast: `db: { pool: { validateAfterIdle: "5s", keepaliveInterval: "30s" } }`,
       },
     });
+  },
+};
+
+export const proxyQueue: Rule = {
+  id: "proxy-queue",
+  summary: "Requests waited in HAProxy's queue for a free server slot (maxconn) until timeout queue (sQ).",
+  run(data: Dataset, corr: Correlation): Finding[] {
+    const hits: number[] = [];
+    data.failures.forEach((_f, i) => {
+      if (corr.kinds[i] === "queue-timeout") hits.push(i);
+    });
+    if (!hits.length) return [];
+    const counts = statusCounts(data, hits);
+    return [
+      {
+        id: "proxy-queue",
+        title: "Server slots full: requests timed out in the proxy's queue",
+        severity: "error",
+        confidence: 0.9,
+        explains: hits.length,
+        evidence: {
+          summary: `${ofTotal(data, counts)} ${between(failureWindow(data, hits))} waited in HAProxy's queue for a free server connection (every server at its maxconn) until timeout queue.`,
+          counts,
+          window: failureWindow(data, hits),
+          samples: samples(data, hits),
+        },
+        fix: {
+          summary: "The app is saturated at the maxconn HAProxy allows: add instances, make requests cheaper, or raise maxconn if the app has headroom; keep timeout queue short so clients fail fast.",
+          haproxy: "backend app\n    timeout queue 5s\n    server app1 127.0.0.1:3000 maxconn 100\n    server app2 127.0.0.1:3001 maxconn 100",
+          holdfast: `admission: { mode: "adaptive" }   // holdfast answers 503 + Retry-After itself before queues build up`,
+        },
+      },
+    ];
   },
 };

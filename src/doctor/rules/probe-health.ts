@@ -29,7 +29,7 @@ export const probeHealth: Rule = {
     }
     const sys = data.probes.system;
     if (sys) {
-      if (sys.cpus > 0 && sys.load[0] > sys.cpus * 2) out.push({ id: "host-load", title: "Host overloaded", severity: "warning", confidence: 0.6, explains: 0, evidence: { summary: `Load average ${sys.load.map((l) => l.toFixed(1)).join(" ")} on ${sys.cpus} CPUs.`, counts: {}, samples: [] }, fix: { summary: "Fewer workers than runnable work per CPU: add capacity, or shed load with admission control.", holdfast: `admission: { mode: "adaptive" }` } });
+      if (sys.cpus > 0 && sys.load[0] > sys.cpus * 2) out.push({ id: "host-load", title: "Host overloaded", severity: "warning", confidence: 0.6, explains: 0, evidence: { summary: `Load average ${sys.load.map((l) => l.toFixed(1)).join(" ")} on ${sys.cpus} CPUs.`, counts: {}, samples: [] }, fix: { summary: "More runnable work than CPUs: find what uses them (top, pidstat), add capacity, or let admission control shed load early.", holdfast: `admission: { mode: "adaptive" }` } });
       if (sys.memTotal > 0 && sys.memAvailable / sys.memTotal < 0.05) out.push({ id: "host-memory", title: "Host nearly out of memory", severity: "error", confidence: 0.7, explains: 0, evidence: { summary: `${(sys.memAvailable / 1024 / 1024).toFixed(0)} MB available of ${(sys.memTotal / 1024 / 1024 / 1024).toFixed(1)} GB; the OOM killer is next.`, counts: {}, samples: [] }, fix: { summary: "Cap worker memory and recycle, or reduce workers.", holdfast: `recycle: { maxRss: "512MB" }` } });
     }
     return out;
