@@ -36,3 +36,25 @@ test("a line longer than a chunk, split over three chunks, comes out once; latin
   s.end();
   assert.deepEqual(got, ["head", "loooong", "tail\\x22"]);
 });
+
+test("the progress bar shows only on a TTY, only for big files, and ends exactly once", async () => {
+  const { mkdtempSync, writeFileSync, truncateSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { progressBar } = await import("./scan-file.js");
+  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-progress-"));
+  const small = join(dir, "small.log");
+  writeFileSync(small, "x\n");
+  const big = join(dir, "big.log");
+  writeFileSync(big, "");
+  truncateSync(big, 100 * 1024 * 1024); // sparse: no disk used
+  const out: string[] = [];
+  assert.equal(progressBar(big, false, (s) => out.push(s)), undefined, "not a TTY");
+  assert.equal(progressBar(small, true, (s) => out.push(s)), undefined, "too small to bother");
+  const bar = progressBar(big, true, (s) => out.push(s));
+  bar?.(50, 100);
+  bar?.(100, 100);
+  bar?.(100, 100);
+  assert.equal(out.filter((s) => s === "\n").length, 1);
+  assert.match(out[0] ?? "", /big\.log +\[#{15} {15}\] +50%/);
+});

@@ -4,6 +4,7 @@
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { basename } from "node:path";
 import { createGunzip } from "node:zlib";
 import { type LineHandler, LineSplitter } from "./line-splitter.js";
 
@@ -71,16 +72,32 @@ export async function scanFile(file: string, onLine: LineHandler, opts: ScanOpti
   return { bytes, lines: splitter.lines };
 }
 
-/** A one-line progress bar on stderr; a no-op unless stderr is a TTY. */
-export function progressBar(label: string): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+/** Files smaller than this are read too fast for a progress bar to help. */
+const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
+
+/** A one-line progress bar on stderr for a long scan; undefined unless stderr is a TTY and the file is big. */
+export function progressBar(file: string, isTTY = process.stderr.isTTY, write = (s: string) => process.stderr.write(s)): ((done: number, total: number) => void) | undefined {
+  if (!isTTY) return undefined;
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return undefined;
+  }
+  if (size < PROGRESS_MIN_BYTES) return undefined;
+  const label = basename(file).slice(-30).padEnd(30);
   const started = Date.now();
+  let finished = false;
   return (done, total) => {
+    if (finished) return;
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const width = 30;
     const filled = Math.round(frac * width);
     const mbs = done / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
-    process.stderr.write(`\r${label.slice(-40).padEnd(40)} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mbs.toFixed(0)} MB/s`);
-    if (frac >= 1) process.stderr.write("\n");
+    write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mbs.toFixed(0)} MB/s`);
+    if (frac >= 1) {
+      finished = true;
+      write("\n");
+    }
   };
 }
