@@ -170,7 +170,7 @@ export function withLockRetry<T>(
   deadline: number,
   sliceMs: number,
   observer?: LockWaitObserver,
-  expire?: (now: number) => number,
+  expire?: (now: number, waitingSince: number) => number,
 ): T {
   let started = 0;
   let slice = sliceMs;
@@ -193,7 +193,7 @@ export function withLockRetry<T>(
         started = now;
         observer?.started();
       }
-      if (expire) limit = expire(now);
+      if (expire) limit = expire(now, started);
       if (now >= limit || limit === 0) {
         const waited = now - started;
         observer?.ended(waited, true);

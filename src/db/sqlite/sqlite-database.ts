@@ -139,7 +139,15 @@ export class SqliteDatabase implements Database {
     this.#log = options.log ?? silentLogger();
     const maxWaiting = options.pool?.maxWaiting ?? 1000;
     this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 2, jobsPerMessage: 128, path: this.path }, this.#readStats);
-    this.#writer = new WriterLane({ maxWaiting, groupMax: Math.max(1, options.groupCommit ?? 64), path: this.path }, this.#writeStats);
+    this.#writer = new WriterLane(
+      {
+        maxWaiting,
+        groupMax: Math.max(1, options.groupCommit ?? 64),
+        path: this.path,
+        onLocked: (err) => this.#log.warn({ event: "db.locked", ...err.details }, err.message),
+      },
+      this.#writeStats,
+    );
   }
 
   #threadConfig(role: "writer" | "reader"): ThreadConfig {
@@ -253,7 +261,12 @@ export class SqliteDatabase implements Database {
         this.#lockWaits++;
         this.#writer.lockWaitSince = performance.now();
       } else this.#lockTimeouts += m.timedOut;
-    } else if (m.type === "checkpoint") this.#lastCheckpoint = m.result;
+    } else if (m.type === "checkpoint") {
+      this.#lastCheckpoint = m.result;
+      // The doctor's wal-growth rule reads these; one line per checkpoint round (30 s by default).
+      const r = m.result;
+      this.#log.info({ event: "wal.size", path: this.path, walBytes: r.walBytes, mode: r.mode, log: r.log, checkpointed: r.checkpointed, busy: r.busy }, `WAL of ${this.path} is ${r.walBytes} bytes after a ${r.mode} checkpoint`);
+    }
     else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
   }
 

@@ -53,7 +53,7 @@ function control(text: string): void {
   cache.get(text).run();
 }
 
-function locked<T>(fn: () => T, deadline: number, expire?: (now: number) => number): T {
+function locked<T>(fn: () => T, deadline: number, expire?: (now: number, waitingSince: number) => number): T {
   return withLockRetry(db, config.path, fn, deadline, config.lockSliceMs, observer, expire);
 }
 
@@ -166,10 +166,10 @@ function runGroup(jobs: Job[]): JobResult[] {
   if (pending.length === 0) return jobs.map((j) => results.get(j.id) as JobResult);
   const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
   try {
-    locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now) => {
+    locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now, since) => {
       const gaveUp = pending.filter((j) => j.deadline && now >= j.deadline);
       if (gaveUp.length > 0 && gaveUp.length < pending.length) {
-        const err = lockedError(now, gaveUp[0] as Job);
+        const err = lockedError(now - since);
         const early = gaveUp.map((j) => ({ id: j.id, ok: false as const, error: err }));
         for (const r of early) results.set(r.id, r);
         postResults(early, false);
@@ -213,11 +213,11 @@ function runGroup(jobs: Job[]): JobResult[] {
   return jobs.map((j) => results.get(j.id) as JobResult);
 }
 
-function lockedError(now: number, job: Job): SerializedError {
+function lockedError(waitedMs: number): SerializedError {
   return errors
     .dbLocked(
-      `SQLite database ${config.path} stayed locked by another writer until this write's limit (the busy timeout or the request's deadline). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${config.path}\` or \`fuser ${config.path}\`, and keep write transactions short.`,
-      { retryAfter: 1, details: { path: config.path, deadlinePassedMsAgo: now - job.deadline } },
+      `SQLite database ${config.path} stayed locked by another writer for ${waitedMs} ms, until this write's limit (the busy timeout or the request's deadline). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${config.path}\` or \`fuser ${config.path}\`, and keep write transactions short.`,
+      { retryAfter: 1, details: { path: config.path, waitedMs } },
     )
     .toJSON();
 }

@@ -5,7 +5,7 @@
  * SAVEPOINT each (group commit). A transaction owns the writer from BEGIN IMMEDIATE to
  * COMMIT/ROLLBACK; other writes queue meanwhile.
  */
-import { errors } from "../../errors/index.js";
+import { errors, type HoldfastError } from "../../errors/index.js";
 import { JobQueue } from "./job-queue.js";
 import type { LaneStats } from "./lane-stats.js";
 import type { PendingJob, SqliteThread } from "./thread-handle.js";
@@ -16,6 +16,8 @@ export interface WriterLaneOptions {
   /** Most writes per group commit; 1 turns group commit off. */
   groupMax: number;
   path: string;
+  /** Called for each write failed with DB_LOCKED in the queue (for the `db.locked` log event). */
+  onLocked?: ((err: HoldfastError) => void) | undefined;
 }
 
 /** The writer thread, its queue and the transaction that owns it. */
@@ -39,12 +41,12 @@ export class WriterLane {
       const waited = Math.round(performance.now() - pj.queuedAt);
       const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
       if (this.lockWaiting) {
-        pj.reject(
-          errors.dbLocked(
+        const err = errors.dbLocked(
             `This write waited ${waited} ms behind a write that is itself waiting for the SQLite lock on ${options.path}, held by another process or connection. Find the other writer: \`holdfast doctor --db sqlite:${options.path}\` or \`fuser ${options.path}\`; keep write transactions short.`,
-            { retryAfter: 1, details: { ...details, lockWaitMs: Math.round(performance.now() - this.lockWaitSince) } },
-          ),
+          { retryAfter: 1, details: { ...details, lockWaitMs: Math.round(performance.now() - this.lockWaitSince) } },
         );
+        options.onLocked?.(err);
+        pj.reject(err);
       } else {
         pj.reject(
           errors.poolTimeout(
