@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { after, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
+import { pino } from "pino";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { type Database, openDatabase, sql } from "../src/db/index.js";
 
@@ -86,9 +87,13 @@ function startOther(path: string): Promise<Other> {
   return other.waitFor("ready").then(() => other);
 }
 
+/** Log lines the database wrote (pino JSON), for the events the doctor reads. */
+const logged: Record<string, unknown>[] = [];
+const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+
 async function setup(name: string, busyTimeout = 5000): Promise<{ db: Database; path: string }> {
   const path = join(dir, name);
-  const db = await openDatabase(`sqlite:${path}`, { sqlite: { busyTimeout } });
+  const db = await openDatabase(`sqlite:${path}`, { sqlite: { busyTimeout }, log });
   await db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0)");
   await db.run("INSERT INTO t (who) VALUES ('seed')");
   return { db, path };
@@ -184,6 +189,10 @@ test("another process holds the write lock for 3 s: event-loop lag stays under 2
     const who = (await db.query<{ who: string }>("SELECT who FROM t")).map((r) => r.who);
     assert.ok(who.includes("other") && who.includes("patient") && who.includes("txn"));
     assert.ok(!who.includes("deadlined") && !who.includes("queued"), "a write that reported DB_LOCKED must not have been applied");
+    const lockedEvents = logged.filter((l) => l.event === "db.locked" && l.path === path);
+    assert.ok(lockedEvents.length >= 6, `expected a db.locked log event per DB_LOCKED, got ${lockedEvents.length}`);
+    assert.ok(lockedEvents.every((l) => typeof l.waitedMs === "number"), "db.locked events carry waitedMs for the doctor");
+    assert.ok(lockedEvents.some((l) => (l.waitedMs as number) >= 900), "the deadlined write's event shows it waited about 1 s");
     const s = db.status();
     assert.ok((s.sqlite?.lockWaits ?? 0) >= 1 && (s.sqlite?.lockTimeouts ?? 0) >= 1, JSON.stringify(s.sqlite));
   } finally {
