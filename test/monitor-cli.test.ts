@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 
 const APP = join(FIXTURES, "basic.mjs");
+// The instance under test guards its admin endpoint with a token, as one bound beyond loopback must.
+const TOKEN = "monitor-test-token-0123456789";
 
 interface Run {
   code: number | null;
@@ -15,9 +17,9 @@ interface Run {
 }
 
 /** Runs `holdfast monitor ...` to completion (or SIGINT after `stopAfterMs`). */
-function monitor(args: string[], o: { stopAfterMs?: number } = {}): Promise<Run> {
+function monitor(args: string[], o: { stopAfterMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "monitor", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [CLI, "monitor", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...o.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -80,14 +82,14 @@ interface Snapshot {
 describe("holdfast monitor CLI", () => {
   let hf: HoldfastProcess;
   before(async () => {
-    hf = await startHoldfast(APP, { workers: 2 });
+    hf = await startHoldfast(APP, { workers: 2, env: { HOLDFAST_ADMIN_TOKEN: TOKEN } });
   });
   after(async () => {
     await hf?.stop();
   });
 
   it("--once exits 0 with healthy traffic and draws the dashboard as text", async () => {
-    const run = monitor(["--once", "--admin", hf.adminUrl, "--interval", "1s", "--thresholds", "minRequests=5"]);
+    const run = monitor(["--once", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1s", "--thresholds", "minRequests=5"]);
     await traffic(hf.appUrl, ["/", "/slow?ms=20"], run);
     const r = await run;
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -97,7 +99,7 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("--once --json fires error-rate (exit 1) while half the requests answer 500", async () => {
-    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--interval", "1500ms", "--thresholds", "minRequests=5"]);
+    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1500ms", "--thresholds", "minRequests=5"]);
     const sent = await traffic(hf.appUrl, ["/", "/throw"], run);
     const r = await run;
     assert.equal(r.code, 1, r.stderr);
@@ -118,7 +120,20 @@ describe("holdfast monitor CLI", () => {
   it("shows an unreachable admin endpoint as DOWN and fires instance-down, next to a live one", async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
     // errorRate=off: the live instance may still be reporting the previous test's 500s (workers report with their heartbeat).
-    const r = await monitor(["--once", "--json", "--admin", hf.adminUrl, "--admin", dead, "--interval", "300ms", "--thresholds", "errorRate=off"]);
+    const r = await monitor([
+      "--once",
+      "--json",
+      "--admin",
+      hf.adminUrl,
+      "--token",
+      TOKEN,
+      "--admin",
+      dead,
+      "--interval",
+      "300ms",
+      "--thresholds",
+      "errorRate=off",
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const doc = JSON.parse(r.stdout) as Snapshot;
     const d = doc.instances.find((x) => x.target === dead);
@@ -147,12 +162,38 @@ describe("holdfast monitor CLI", () => {
     assert.equal(d.code, 2);
   });
 
+  it("without the admin token the instance shows DOWN with what to pass; HOLDFAST_ADMIN_TOKEN works like --token", async () => {
+    const r = await monitor(["--once", "--json", "--admin", hf.adminUrl, "--interval", "200ms"]);
+    assert.equal(r.code, 1);
+    const doc = JSON.parse(r.stdout) as Snapshot;
+    assert.match(doc.instances[0].error ?? "", /wants a token: pass --token/);
+    const ok = await monitor(["--once", "--json", "--admin", hf.adminUrl, "--interval", "200ms", "--thresholds", "errorRate=off"], {
+      env: { HOLDFAST_ADMIN_TOKEN: TOKEN },
+    });
+    assert.equal(ok.code, 0, ok.stdout);
+  });
+
   it("piped, prints one line per interval and stops cleanly on SIGINT", async () => {
-    const r = await monitor(["--admin", hf.adminUrl, "--interval", "300ms"], { stopAfterMs: 1600 });
+    const r = await monitor(["--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopAfterMs: 1600 });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.ok(lines.length >= 3, r.stdout);
     assert.ok(!r.stdout.includes("\u001b["), "no ANSI codes into a pipe");
     assert.match(lines.at(-1) ?? "", /Z 127\.0\.0\.1:\d+ UP req\/s=\S+ 5xx=\S+ .* workers=2\/2 /);
+  });
+  it("--once fires unstable-workers when a worker crashes and is replaced during the window (last: it disturbs the instance)", async () => {
+    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "3s", "--thresholds", "errorRate=off"]);
+    // Well after the monitor's first scrape (its start-up is slower on a busy machine), well before its second.
+    await new Promise((r) => setTimeout(r, 1200));
+    await fetch(`${hf.appUrl}/crash?ms=50`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+    const r = await run;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as Snapshot;
+    const a = doc.alerts.find((x) => x.rule === "unstable-workers");
+    assert.ok(a, JSON.stringify(doc.alerts));
+    assert.equal(a.value, 1, "one crash and its restart count once");
+    assert.match(a.summary, /1 crashes/);
   });
 });

@@ -85,7 +85,9 @@ export function evaluateRules(view: InstanceView, t: Thresholds): RuleResult[] {
   counted("pool-timeouts", t.poolTimeouts, inc?.poolTimeouts, "pool acquire timeouts (POOL_TIMEOUT, answered 503)", "critical");
   counted("lock-timeouts", t.lockTimeouts, inc?.lockTimeouts, "SQLite lock timeouts (DB_LOCKED)", "critical");
   if (t.workerRestarts !== undefined && inc) {
-    const n = inc.workerRestarts + inc.workerTimeouts + inc.workerCrashes;
+    // The supervisor counts a crash (or a watchdog kill) and then the restart that replaces it:
+    // the larger of the two is the number of unplanned replacements, without double counting.
+    const n = Math.max(inc.workerRestarts, inc.workerTimeouts + inc.workerCrashes);
     out.push({
       ...base,
       rule: "unstable-workers",

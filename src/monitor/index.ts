@@ -1,7 +1,7 @@
 /** monitor/ — live terminal dashboard and alerts over holdfast admin endpoints (/status, /metrics). */
 export { watch, snapshot, type MonitorOptions, type WatchOutput, type SnapshotDocument } from "./run-monitor.js";
 export { Monitor, type Tick } from "./monitor.js";
-export { loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS, ThresholdsError, type Thresholds } from "./thresholds.js";
+export { loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS, ThresholdsError, thresholdsSchema, type Thresholds } from "./thresholds.js";
 export { RULES, type RuleName } from "./alert-rules.js";
 export { renderDashboard, renderLines, type DashboardModel, type RenderOptions } from "./render-dashboard.js";
 export { scrapeInstance, type ScrapeOptions } from "./scrape.js";

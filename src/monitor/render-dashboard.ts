@@ -12,6 +12,8 @@ export interface DashboardModel {
   /** All reachable instances summed over the last interval. */
   total: Rates | undefined;
   alerts: Alert[];
+  /** Recent problems of the monitor itself (webhook delivery), newest last. */
+  notes?: string[] | undefined;
 }
 
 /** How to draw. */
@@ -109,7 +111,7 @@ function row(name: string, v: InstanceView | undefined, r: Rates | undefined): s
     fmtMs(r?.p50Ms),
     fmtMs(r?.p99Ms),
     v ? `${ready}/${v.workers.length}` : "",
-    v?.totals ? String(v.totals.restarts + v.totals.timeouts) : "",
+    v?.totals ? String(v.totals.restarts) : "",
     v?.pool ? fmtPct(v.pool.utilization) : v ? "-" : "",
     v?.pool ? String(v.pool.waiting) : v ? "-" : "",
     v?.sqlite ? fmtBytes(v.sqlite.walBytes) : v ? "-" : "",
@@ -188,6 +190,7 @@ export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   for (let i = 1; i < wt.length; i++) lines.push(wstate[i] ? wt[i] : paint(o.color, "yellow", wt[i]));
   lines.push("", m.alerts.length ? paint(o.color, "bold", "ALERTS") : `ALERTS    ${paint(o.color, "green", "none")}`);
   for (const a of m.alerts) lines.push(alertLine(a, o.color));
+  if (m.notes?.length) lines.push("", ...m.notes.map((n) => paint(o.color, "yellow", `  ${n}`)));
   const width = o.width;
   return `${(width ? lines.map((l) => cut(l, width)) : lines).join("\n")}\n`;
 }
@@ -233,7 +236,7 @@ export function renderLines(m: DashboardModel): string {
       `p50=${fmtMs(r?.p50Ms)}`,
       `p99=${fmtMs(r?.p99Ms)}`,
       `workers=${v.workers.filter((w) => w.state === "ready").length}/${v.workers.length}`,
-      `restarts=${v.totals ? v.totals.restarts + v.totals.timeouts : "-"}`,
+      `restarts=${v.totals ? v.totals.restarts : "-"}`,
       `rss=${fmtBytes(Math.max(0, ...v.workers.map((w) => w.rssBytes)))}`,
       `lag=${fmtMs(Math.max(0, ...v.workers.map((w) => w.eventLoopLagMs)))}`,
       `pool=${v.pool ? `${fmtPct(v.pool.utilization)}/wait${v.pool.waiting}` : "-"}`,

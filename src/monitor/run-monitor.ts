@@ -75,15 +75,24 @@ function transitionLine(t: AlertTransition): string {
   return `${new Date().toISOString().slice(0, 19)}Z ALERT ${t.status.toUpperCase()} ${a.rule} ${shortTarget(a.instance)}: ${a.summary}\n`;
 }
 
-const HIDE_CURSOR = "\x1b[?25l";
-const SHOW_CURSOR = "\x1b[?25h";
+// The alternate screen (as top and htop use) keeps the user's scrollback intact; the last frame is
+// printed again on the normal screen at exit so the final numbers stay visible.
+const ENTER_SCREEN = "\x1b[?1049h\x1b[?25l";
+const LEAVE_SCREEN = "\x1b[?25h\x1b[?1049l";
 
 /** Runs the live dashboard until `signal` aborts; webhooks get every transition. */
 export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSignal): Promise<void> {
   const monitor = new Monitor(o.targets, o.thresholds, o.intervalMs);
-  const hooks = sender(o, (s) => out.warn(s));
   const screen = out.format === "screen";
-  if (screen) out.write(HIDE_CURSOR);
+  // On the full screen a stderr line would be drawn over; problems go into the frame instead.
+  const notes: string[] = [];
+  const hooks = sender(o, (s) => {
+    if (!screen) return out.warn(s);
+    notes.push(`${new Date().toISOString().slice(11, 19)}Z ${s.trim()}`);
+    notes.splice(0, notes.length - 3);
+  });
+  let lastFrame = "";
+  if (screen) out.write(ENTER_SCREEN);
   try {
     let next = Date.now();
     while (!signal.aborted) {
@@ -92,7 +101,8 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
       const { model, transitions } = monitor.tick(scrapes, Date.now());
       hooks.send(transitions);
       if (screen) {
-        const frame = renderDashboard(model, { color: out.color, width: out.width?.() });
+        const frame = renderDashboard({ ...model, notes }, { color: out.color, width: out.width?.() });
+        lastFrame = frame;
         // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
         out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
       } else if (out.format === "json") {
@@ -109,7 +119,7 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
       await sleep(Math.max(0, wait), signal);
     }
   } finally {
-    if (screen) out.write(SHOW_CURSOR);
+    if (screen) out.write(`${LEAVE_SCREEN}${lastFrame}`);
     // Give queued alerts a moment to leave, but never hold Ctrl-C hostage to a dead webhook.
     await hooks.drain(2000);
   }

@@ -19,7 +19,7 @@ export interface Thresholds {
   poolTimeouts: number | undefined;
   /** SQLite lock timeouts in the window above which `lock-timeouts` fires. Default 0 (any). */
   lockTimeouts: number | undefined;
-  /** Worker restarts + watchdog kills + crashes in the window above which `unstable-workers` fires. Default 0 (any). */
+  /** Unplanned worker replacements (crash, watchdog kill) in the window above which `unstable-workers` fires. Default 0 (any). */
   workerRestarts: number | undefined;
   /** Whether an unreachable admin endpoint fires `instance-down`. Default true. */
   instanceDown: boolean;
