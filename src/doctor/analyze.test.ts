@@ -70,3 +70,22 @@ test("only successes: healthy, nothing to report", () => {
   const findings = analyze(datasetFromLines({ access }));
   assert.deepEqual(findings, []);
 });
+
+test("app log: successful request events are counted without being kept; 5xx request events are kept", async () => {
+  const { collectLines, emptyDataset } = await import("./collect.js");
+  const d = emptyDataset();
+  const lines = [
+    holdfastLine(t0, "request", { reqId: "a", method: "GET", path: "/", status: 200, durationMs: 3 }, "info"),
+    holdfastLine(t0, "request", { reqId: "b", method: "GET", path: "/", status: 404, durationMs: 3 }, "info"),
+    holdfastLine(t0, "request", { reqId: "c", method: "GET", path: "/x", status: 503, durationMs: 3 }, "info"),
+    '{"event":"request","status":200,',
+  ];
+  const stats = collectLines(d, "app", lines);
+  assert.equal(d.appRequests, 3);
+  assert.deepEqual(
+    d.appEvents.map((e) => e.record.reqId),
+    ["c"],
+  );
+  assert.equal(stats.records, 3);
+  assert.equal(stats.garbage, 1, "a truncated line is garbage, fast path or not");
+});
