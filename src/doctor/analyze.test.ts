@@ -89,3 +89,20 @@ test("app log: successful request events are counted without being kept; 5xx req
   assert.equal(stats.records, 3);
   assert.equal(stats.garbage, 1, "a truncated line is garbage, fast path or not");
 });
+
+test("a failed request two causes could explain is counted once, under the cause that explains more", () => {
+  const app = [
+    holdfastLine(t0, "pool.timeout", { waitedMs: 2000, max: 10 }),
+    holdfastLine(t0 + 20_000, "pool.timeout", { waitedMs: 2000, max: 10 }),
+    holdfastLine(t0 + 20_100, "db.locked", { waitedMs: 5000 }),
+  ];
+  const access = [nginxAccessLine({ t: t0 + 500, status: 503, urt: 2 }), nginxAccessLine({ t: t0 + 20_500, status: 503, urt: 2 })];
+  const findings = analyze(datasetFromLines({ access, app }));
+  const pool = findings.find((f) => f.id === "pool-exhaustion");
+  const lock = findings.find((f) => f.id === "sqlite-lock");
+  assert.equal(pool?.explains, 2);
+  assert.equal(lock?.explains, 0);
+  assert.equal(lock?.evidence.counts.countedUnderOtherCauses, 1);
+  assert.match(lock?.evidence.summary ?? "", /counted under a cause ranked above/);
+  assert.equal(findings.reduce((n, f) => n + f.explains, 0), 2, "never more than the failures there were");
+});

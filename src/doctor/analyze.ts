@@ -1,5 +1,5 @@
 /** Runs every rule over a dataset and ranks the findings by how many failed requests each explains. */
-import { correlate } from "./correlate.js";
+import { type Correlation, correlate } from "./correlate.js";
 import { splitRequest } from "./readers/reader.js";
 import { leftovers, RULES } from "./rules/index.js";
 import type { Dataset, Finding, Rule, Severity } from "./types.js";
@@ -54,7 +54,34 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
       });
     }
   }
-  return rankFindings([...found, ...leftovers(data, found)]);
+  const counted = countOnce(rankFindings(found), corr);
+  return rankFindings([...counted, ...leftovers(data, counted)]);
+}
+
+/**
+ * Counts each failed request under one cause only: the cause that explains most takes its
+ * failures first, the next keeps what is left, and so on (greedy, re-ranked afterwards). Without
+ * this, two app-event causes close in time could both claim the same 503s.
+ */
+export function countOnce(ranked: Finding[], corr: Correlation): Finding[] {
+  const taken = new Set<number>();
+  for (const f of ranked) {
+    const mine = corr.claims.get(f);
+    if (!mine) continue;
+    let own = 0;
+    for (const i of mine) {
+      if (taken.has(i)) continue;
+      taken.add(i);
+      own++;
+    }
+    const shared = Math.min(f.explains, mine.size) - own;
+    if (shared > 0) {
+      f.explains = own;
+      f.evidence.counts.countedUnderOtherCauses = shared;
+      f.evidence.summary += ` (${shared} of these are counted under a cause ranked above.)`;
+    }
+  }
+  return rankFindings(ranked);
 }
 
 /** Runs one rule as analyze() would (failures inferred, correlation built); for tests. */

@@ -3,7 +3,7 @@
  * at the proxy (joined with the nginx error log by second and request line), and helpers that
  * match failures to app events by time window and by request id.
  */
-import type { AppRecord, Dataset, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
+import type { AppRecord, Dataset, Finding, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
 
 /** What the proxy says happened to one failed request. */
 export type FailureKind = ProxyErrorKind | "queue-timeout" | "app-5xx" | "unknown";
@@ -18,6 +18,14 @@ export interface Correlation {
   byReqId: Map<string, number>;
   /** Failure indices, claimed by a death of a worker (watchdog kill, crash, OOM). */
   deathClaimed: Set<number>;
+  /** Which failures each finding counted in `explains`, so analyze() can count each failure once. */
+  claims: Map<Finding, Set<number>>;
+}
+
+/** Records the failures a finding explains (its `explains`); returns the finding. */
+export function claim<F extends Finding>(corr: Correlation, finding: F, failures: Iterable<number>): F {
+  corr.claims.set(finding, new Set(failures));
+  return finding;
 }
 
 function requestKey(second: number, method: string | undefined, path: string | undefined): string {
@@ -113,7 +121,7 @@ export function correlate(data: Dataset): Correlation {
     const i = byReqId.get(id);
     if (i !== undefined && errorLine[i] === -1 && kinds[i] !== "app-5xx") kinds[i] = "app-5xx";
   }
-  const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set() };
+  const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set(), claims: new Map() };
   for (const w of deathWindows(data.appEvents)) for (const i of failuresInWindow(data, w.from, w.to)) corr.deathClaimed.add(i);
   return corr;
 }

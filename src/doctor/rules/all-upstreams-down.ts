@@ -3,7 +3,7 @@
  * fail_timeout ("no live upstreams"); HAProxy answers 503 with <NOSRV>. Often the echo of
  * another cause (timeouts, crashes) that marked every server failed.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
@@ -20,7 +20,7 @@ export const allUpstreamsDown: Rule = {
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits) ?? windowOfTimes(lines.map((e) => e.record.time));
     return [
-      {
+      claim(corr, {
         id: "all-upstreams-down",
         title: "All upstream servers marked down by the proxy",
         severity: "critical",
@@ -37,7 +37,7 @@ export const allUpstreamsDown: Rule = {
           nginx: "upstream app {\n    server 127.0.0.1:3000 max_fails=5 fail_timeout=5s;\n    server 127.0.0.1:3001 max_fails=5 fail_timeout=5s;\n}\nproxy_next_upstream error;   # a timeout should not mark the server failed",
           haproxy: "backend app\n    option redispatch\n    server app1 127.0.0.1:3000 check fall 5 rise 2\n    server app2 127.0.0.1:3001 check fall 5 rise 2",
         },
-      },
+      }, hits),
     ];
   },
 };

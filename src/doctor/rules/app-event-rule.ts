@@ -2,7 +2,7 @@
  * The common shape of rules that pin failures on app events (pool timeouts, SQLite locks, …):
  * select the events, match failures by request id or time, and describe the result.
  */
-import { type Correlation, type FailureKind, failuresNear } from "../correlate.js";
+import { claim, type Correlation, type FailureKind, failuresNear } from "../correlate.js";
 import type { AppRecord, Dataset, Finding, Fix, Located, Severity } from "../types.js";
 import { between, describeStatuses, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
@@ -39,7 +39,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
       ? `${ofTotal(data, counts)} ${between(w)} follow ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"}.`
       : `${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} ${between(w)}${data.proxyRequests > 0 ? "; no proxy failure matched them by time or request id" : " (no proxy log given, so failed requests were not counted)"}.`;
   return [
-    {
+    claim(corr, {
       id: spec.id,
       title: spec.title,
       severity: spec.severity,
@@ -52,7 +52,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
         samples: samples(data, hits, events.slice(0, 2)),
       },
       fix: spec.fix,
-    },
+    }, hits),
   ];
 }
 

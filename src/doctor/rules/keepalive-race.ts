@@ -4,7 +4,7 @@
  * "connection reset by peer" (HAProxy SH, ALB 502 without a target status), with no worker
  * death nearby. nginx retries idempotent requests on a reused socket, so these are mostly POSTs.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, describeStatuses, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
@@ -40,7 +40,7 @@ export const keepaliveRace: Rule = {
     const proxyIdle = t?.proxyIdleTimeout ?? 60_000;
     const appKeepAlive = Math.max(proxyIdle + 5000, 65_000);
     return [
-      {
+      claim(corr, {
         id: "keepalive-race",
         title: "Keep-alive race: the app closes idle connections the proxy still reuses",
         severity: hits.length > 0 ? "error" : "warning",
@@ -62,7 +62,7 @@ export const keepaliveRace: Rule = {
           haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
           alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
         },
-      },
+      }, hits),
     ];
   },
 };

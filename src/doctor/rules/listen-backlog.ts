@@ -3,7 +3,7 @@
  * SYNs (ListenOverflows in /proc/net/netstat) and the proxy sees connect timeouts or EAGAIN on
  * unix sockets.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
@@ -22,7 +22,7 @@ export const listenBacklog: Rule = {
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits);
     return [
-      {
+      claim(corr, {
         id: "listen-backlog",
         title: "Listen backlog overflowing: connections dropped before the app accepts them",
         severity: hits.length ? "error" : "warning",
@@ -40,7 +40,7 @@ export const listenBacklog: Rule = {
           nginx: "proxy_connect_timeout 2s;   # fail fast and retry another upstream\nproxy_next_upstream error timeout;",
           haproxy: "backend app\n    server app1 127.0.0.1:3000 maxconn 200   # queue in HAProxy, not in the kernel",
         },
-      },
+      }, hits),
     ];
   },
 };

@@ -2,7 +2,7 @@
  * Memory growth and recycling: workers run out of heap (OOM kill, "JavaScript heap out of
  * memory") or are recycled for RSS again and again; each death drops its in-flight requests.
  */
-import { type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { max, numbers } from "./app-event-rule.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
@@ -10,7 +10,7 @@ import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes }
 export const memoryGrowth: Rule = {
   id: "memory-growth",
   summary: "Workers run out of memory or are recycled for RSS; deaths drop in-flight requests.",
-  run(data: Dataset, _corr: Correlation): Finding[] {
+  run(data: Dataset, corr: Correlation): Finding[] {
     const ooms = deathWindows(data.appEvents).filter((d) => d.cause === "oom");
     const recycles = data.appEvents.filter((e) => e.record.event === "worker.recycle" && e.record.fields.reason === "maxRss");
     if (ooms.length === 0 && recycles.length < 3) return [];
@@ -20,7 +20,7 @@ export const memoryGrowth: Rule = {
     const w = failureWindow(data, hits) ?? windowOfTimes([...ooms.map((d) => d.event.record.time), ...recycles.map((e) => e.record.time)]);
     const rss = max(numbers(recycles, "rssBytes"));
     return [
-      {
+      claim(corr, {
         id: "memory-growth",
         title: ooms.length ? "Workers killed for running out of memory" : "Workers recycled again and again for memory (RSS keeps growing)",
         severity: ooms.length ? "critical" : "warning",
@@ -36,7 +36,7 @@ export const memoryGrowth: Rule = {
           summary: "Recycle workers gracefully before they hit the heap limit, and find the leak (heap snapshot of a long-running worker: node --heapsnapshot-signal=SIGUSR2).",
           holdfast: `recycle: { maxRss: "512MB", maxRequests: 10000, maxRequestsJitter: 1000 }\n// and start workers with NODE_OPTIONS=--max-old-space-size=768`,
         },
-      },
+      }, hits),
     ];
   },
 };

@@ -3,7 +3,7 @@
  * requests ran out of their deadline (the app's own 504). Both are holdfast doing its job; the
  * finding says how many failures they account for and what capacity or latency to fix.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding } from "./app-event-rule.js";
@@ -104,7 +104,7 @@ export const proxyQueue: Rule = {
     if (!hits.length) return [];
     const counts = statusCounts(data, hits);
     return [
-      {
+      claim(corr, {
         id: "proxy-queue",
         title: "Server slots full: requests timed out in the proxy's queue",
         severity: "error",
@@ -121,7 +121,7 @@ export const proxyQueue: Rule = {
           haproxy: "backend app\n    timeout queue 5s\n    server app1 127.0.0.1:3000 maxconn 100\n    server app2 127.0.0.1:3001 maxconn 100",
           holdfast: `admission: { mode: "adaptive" }   // holdfast answers 503 + Retry-After itself before queues build up`,
         },
-      },
+      }, hits),
     ];
   },
 };

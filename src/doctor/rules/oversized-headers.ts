@@ -2,7 +2,7 @@
  * Oversized upstream headers: the app's response headers (big cookies, long CSP, many Set-Cookie)
  * do not fit the proxy's header buffer; nginx "upstream sent too big header", HAProxy PH.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
@@ -21,7 +21,7 @@ export const oversizedHeaders: Rule = {
     const n = data.proxyRequests > 0 ? hits.length : unmatched.length;
     const cur = data.proxyConfig?.proxyBufferSize;
     return [
-      {
+      claim(corr, {
         id: "oversized-headers",
         title: "Response headers too big for the proxy's buffer",
         severity: "error",
@@ -39,7 +39,7 @@ export const oversizedHeaders: Rule = {
           haproxy: "global\n    tune.bufsize 32768\n    tune.maxrewrite 1024",
           alb: "ALB caps response headers at 32 KB: reduce the headers (Set-Cookie, CSP).",
         },
-      },
+      }, hits),
     ];
   },
 };

@@ -2,7 +2,7 @@
  * Proxy read timeout: the app did not answer within proxy_read_timeout / HAProxy `timeout
  * server` / ALB idle timeout, so the proxy answered 504 itself while the app kept working for nobody.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
@@ -23,7 +23,7 @@ export const proxyReadTimeout: Rule = {
     const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
     const support = hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number]);
     return [
-      {
+      claim(corr, {
         id: "proxy-read-timeout",
         title: "Proxy read timeout: the app answers slower than the proxy waits",
         severity: "error",
@@ -42,7 +42,7 @@ export const proxyReadTimeout: Rule = {
           haproxy: `timeout server ${Math.ceil(((rt ?? 30_000) / 1000))}s`,
           alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
         },
-      },
+      }, hits),
     ];
   },
 };

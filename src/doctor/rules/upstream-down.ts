@@ -2,7 +2,7 @@
  * Upstream down or in a crash loop: the proxy's connections are refused (nginx 111 Connection
  * refused, HAProxy SC, ALB TargetConnectionError), outside the short gap of a worker restart.
  */
-import type { Correlation } from "../correlate.js";
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
@@ -21,7 +21,7 @@ export const upstreamDown: Rule = {
     const upstreams = distinct(hits.map((i) => data.failures[i]?.record.upstream ?? (corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))).slice(0, 3);
     const support = [...loops.slice(0, 1), ...hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])];
     return [
-      {
+      claim(corr, {
         id: "upstream-down",
         title: loops.length > 0 ? "App in a crash loop: workers die at start and the upstream refuses connections" : "Upstream down: connections refused, nothing is listening",
         severity: "critical",
@@ -42,7 +42,7 @@ export const upstreamDown: Rule = {
           haproxy: "backend app\n    option httpchk GET /readyz\n    server app1 127.0.0.1:3000 check inter 2s fall 3 rise 2",
           alb: "Target group health check: path /readyz, interval 10 s, healthy threshold 2; register at least two targets.",
         },
-      },
+      }, hits),
     ];
   },
 };

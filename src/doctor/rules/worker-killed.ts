@@ -3,14 +3,14 @@
  * the requests it held fail with 502 (connection closed) and new ones are refused until the
  * replacement listens. Failures inside each death's window are attributed to it.
  */
-import { type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, distinct, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
 export const workerKilled: Rule = {
   id: "worker-killed",
   summary: "Workers killed by the heartbeat watchdog (stuck event loop) or crashing; their in-flight requests fail.",
-  run(data: Dataset, _corr: Correlation): Finding[] {
+  run(data: Dataset, corr: Correlation): Finding[] {
     const deaths = deathWindows(data.appEvents).filter((d) => d.cause !== "oom");
     const restarts = adminRestarts(data);
     if (deaths.length === 0 && restarts === 0) return [];
@@ -31,7 +31,7 @@ export const workerKilled: Rule = {
           ? `${what} on pid ${pids.slice(0, 5).join(", ") || "?"} ${between(w)}; no proxy failures were matched to them (give --nginx-access-log to count them).`
           : `The admin endpoint reports ${restarts} worker restarts.`;
     return [
-      {
+      claim(corr, {
         id: "worker-killed",
         title: watchdog.length > 0 ? "Workers killed by the watchdog: something blocks the event loop for longer than the heartbeat timeout" : "Workers crashing and being restarted",
         severity: hits.size > 0 || deaths.length > 2 ? "critical" : "error",
@@ -52,7 +52,7 @@ export const workerKilled: Rule = {
           nginx: "proxy_next_upstream error timeout;   # retry idempotent requests on another worker/instance\nproxy_next_upstream_tries 2;",
           haproxy: "retry-on conn-failure empty-response response-timeout\nretries 2",
         },
-      },
+      }, hits),
     ];
   },
 };
