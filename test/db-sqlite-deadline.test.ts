@@ -10,8 +10,8 @@ import { openDatabase } from "../src/db/index.js";
 const dir = mkdtempSync(join(tmpdir(), "holdfast-deadline-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** About a second of CPU in SQLite: count to 3 million with a recursive CTE. */
-const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c";
+/** Half a second to a few seconds of CPU in SQLite (machine-dependent): count to 5 million with a recursive CTE. */
+const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT count(*) AS n FROM c";
 
 test("a read still running when the request deadline passes answers DEADLINE_EXCEEDED at the deadline; the loop stays responsive", async () => {
   const db = await openDatabase(`sqlite:${join(dir, "slow.db")}`);
@@ -20,7 +20,7 @@ test("a read still running when the request deadline passes answers DEADLINE_EXC
     const t0 = performance.now();
     const full = await db.get<{ n: number }>(SLOW);
     const fullMs = performance.now() - t0;
-    assert.equal(full?.n, 3_000_000);
+    assert.equal(full?.n, 5_000_000);
     assert.ok(fullMs > 400, `the slow query took only ${fullMs} ms; make it slower for this test to mean anything`);
 
     let maxGap = 0;
@@ -43,6 +43,19 @@ test("a read still running when the request deadline passes answers DEADLINE_EXC
     assert.equal(outcome, "DEADLINE_EXCEEDED");
     assert.ok(ms < Math.min(fullMs, 400), `answered after ${ms} ms, the deadline was 200 ms`);
     assert.ok(maxGap < 100, `the event loop stalled for ${maxGap} ms`);
+  } finally {
+    await db.close();
+  }
+});
+
+test("db.statementTimeout caps a read's run time outside any request", async () => {
+  const db = await openDatabase(`sqlite:${join(dir, "cap.db")}`, { statementTimeout: 150 });
+  try {
+    const t = performance.now();
+    await assert.rejects(db.get(SLOW), (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === "DEADLINE_EXCEEDED" && e.details?.cancelledBy === "statementTimeout" && /db\.statementTimeout/.test(e.message));
+    const ms = performance.now() - t;
+    assert.ok(ms < 400, `answered after ${ms} ms with a 150 ms statement timeout`);
+    assert.equal((await db.get<{ one: number }>("SELECT 1 AS one"))?.one, 1, "fast reads still work (after the slow one finishes on its thread)");
   } finally {
     await db.close();
   }

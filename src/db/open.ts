@@ -55,6 +55,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     sqlite: options.sqlite,
     pool: options.pool,
     transactionTimeout: options.transactionTimeout,
+    statementTimeout: options.statementTimeout,
     groupCommit: options.groupCommit,
     log: options.log,
   });

@@ -9,7 +9,7 @@ import type { RunResult, SqlValue } from "../types.js";
 /** What a statement job asks for. */
 export type StatementMode = "all" | "get" | "run";
 
-/** One statement to run. */
+/** One statement to run. Job deadlines are the request's deadline (epoch ms, 0 = none). */
 export interface WireStatement {
   text: string;
   values: readonly SqlValue[];
@@ -90,6 +90,8 @@ export interface ThreadConfig {
   walAutocheckpoint: number;
   checkpointInterval: number;
   optimizeInterval: number;
+  /** Longest wait for a lock held elsewhere, from the statement's start: min(busyTimeout, statementTimeout). */
+  lockBudgetMs: number;
   /** Longest single busy_timeout slice; the thread re-checks deadlines between slices. */
   lockSliceMs: number;
 }

@@ -46,6 +46,8 @@ export interface SqliteDatabaseOptions {
   transactionTimeout?: number | undefined;
   /** Most writes per group commit (1 = off). Default 64. */
   groupCommit?: number | undefined;
+  /** Config db.statementTimeout in ms: caps a read's run time and any lock wait (0 = only busyTimeout and the deadline). */
+  statementTimeout?: number | undefined;
   log?: Logger | undefined;
 }
 
@@ -106,6 +108,7 @@ export class SqliteDatabase implements Database {
   readonly #settings: SqliteSettings;
   readonly #acquireTimeout: number;
   readonly #transactionTimeout: number;
+  readonly #statementCap: number;
   readonly #log: Logger;
   readonly #readers: ReaderPool;
   readonly #writer: WriterLane;
@@ -136,6 +139,7 @@ export class SqliteDatabase implements Database {
     }
     this.#acquireTimeout = options.pool?.acquireTimeout ?? 5000;
     this.#transactionTimeout = options.transactionTimeout ?? 30_000;
+    this.#statementCap = options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY;
     this.#log = options.log ?? silentLogger();
     const maxWaiting = options.pool?.maxWaiting ?? 1000;
     this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 2, jobsPerMessage: 128, path: this.path }, this.#readStats);
@@ -160,6 +164,7 @@ export class SqliteDatabase implements Database {
       walAutocheckpoint: s.walAutocheckpoint,
       checkpointInterval: s.checkpointInterval,
       optimizeInterval: s.optimizeInterval,
+      lockBudgetMs: Math.min(s.busyTimeout, this.#statementCap),
       lockSliceMs: LOCK_SLICE_MS,
     };
   }
@@ -201,13 +206,22 @@ export class SqliteDatabase implements Database {
 
   #expireSlowReads(): void {
     const now = performance.now();
+    if (this.#readers.threads.length === 0) return;
     for (const t of this.#readers.threads) {
       if (t.inflight === 0) continue;
-      this.#readStats.timeouts += t.expireInflight(now, (pj) => {
+      this.#readStats.timeouts += t.expireInflight(now, (pj, byStatementTimeout) => {
         const ran = Math.round(now - pj.sentAt);
+        const sqlText = pj.spec.kind === "stmt" ? pj.spec.stmt.text.slice(0, 200) : undefined;
+        if (byStatementTimeout) {
+          // Same code as PostgreSQL's statement timeout, so callers handle both alike.
+          return errors.deadlineExceeded(
+            `A SQLite read on ${this.path} ran past db.statementTimeout (${this.#statementCap} ms) and was abandoned; it finishes in the background on its reader thread. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause) or raise db.statementTimeout.`,
+            { details: { path: this.path, runningMs: ran, limitMs: this.#statementCap, cancelledBy: "statementTimeout", sql: sqlText } },
+          );
+        }
         return errors.deadlineExceeded(
           `The request's deadline passed while its SQLite read had been running for ${ran} ms on a reader thread of ${this.path}; the request was answered now and the query finishes in the background. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause).`,
-          { details: { path: this.path, runningMs: ran, sql: pj.spec.kind === "stmt" ? pj.spec.stmt.text.slice(0, 200) : undefined } },
+          { details: { path: this.path, runningMs: ran, sql: sqlText } },
         );
       });
     }
@@ -281,7 +295,7 @@ export class SqliteDatabase implements Database {
     const pj: PendingJob = {
       spec,
       deadline,
-      lockBudgetMs: this.#settings.busyTimeout,
+      statementCapMs: this.#statementCap,
       queuedAt: now,
       queueLimitAt: now + Math.min(limitMs, deadline.remaining()),
       sentAt: now,

@@ -53,8 +53,15 @@ function control(text: string): void {
   cache.get(text).run();
 }
 
-function locked<T>(fn: () => T, deadline: number, expire?: (now: number, waitingSince: number) => number): T {
-  return withLockRetry(db, config.path, fn, deadline, config.lockSliceMs, observer, expire);
+/** How long a statement starting now may wait for a lock: min(busy timeout, its request deadline). */
+function lockLimit(requestDeadline: number): number {
+  const own = Date.now() + config.lockBudgetMs;
+  return requestDeadline ? Math.min(requestDeadline, own) : own;
+}
+
+/** Runs `fn`, waiting for locks until `limit` (epoch ms, from {@link lockLimit}). */
+function locked<T>(fn: () => T, limit: number, expire?: (now: number, waitingSince: number) => number): T {
+  return withLockRetry(db, config.path, fn, limit, config.lockSliceMs, observer, expire);
 }
 
 /** Runs one statement. A reader refuses writes (query_only) so the main thread re-routes them. */
@@ -72,7 +79,7 @@ function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: n
       return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
     }
     return mode === "all" ? stmt.all(...params) : stmt.get(...params);
-  }, deadline);
+  }, lockLimit(deadline));
 }
 
 function runBatch(stmts: WireStatement[], deadline: number): unknown {
@@ -90,7 +97,7 @@ function expiredResult(job: Job): JobResult {
     id: job.id,
     ok: false,
     error: errors
-      .poolTimeout(`The SQLite ${config.role} thread reached this statement only after its deadline had passed; it was not run. The thread is busier than the load allows: see \`holdfast db status\`.`, {
+      .deadlineExceeded(`The request's deadline passed while this statement waited for the SQLite ${config.role} thread; it was not run. The thread is busier than the load allows: see \`holdfast db status\` and look for slow statements.`, {
         retryAfter: 1,
         details: { path: config.path, role: config.role },
       })
@@ -123,7 +130,7 @@ function runOne(job: Job): JobResult {
       }
       case "begin":
         if (txOpen) throw new Error("a transaction is already open on the writer");
-        locked(() => control("BEGIN IMMEDIATE"), job.deadline);
+        locked(() => control("BEGIN IMMEDIATE"), lockLimit(job.deadline));
         txOpen = true;
         return { id: job.id, ok: true, value: null };
       case "end":
@@ -164,6 +171,8 @@ function runGroup(jobs: Job[]): JobResult[] {
     return true;
   });
   if (pending.length === 0) return jobs.map((j) => results.get(j.id) as JobResult);
+  // From here a job's deadline is its lock limit: min(busy timeout from now, its request deadline).
+  for (const j of pending) j.deadline = lockLimit(j.deadline);
   const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
   try {
     locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now, since) => {

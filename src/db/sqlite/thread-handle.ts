@@ -20,8 +20,8 @@ export interface PendingJob {
   spec: JobSpec;
   /** The caller's request deadline (Deadline.NONE outside requests). */
   deadline: Deadline;
-  /** Most the thread may wait for a lock, in ms (capped again by `deadline` at dispatch). */
-  lockBudgetMs: number;
+  /** Longest a read may run once dispatched, in ms (db.statementTimeout; Infinity = none). */
+  statementCapMs: number;
   /** performance.now() when queued, and when the queue wait must end. */
   queuedAt: number;
   queueLimitAt: number;
@@ -71,6 +71,8 @@ export class SqliteThread {
   /** Statement ids whose text this thread already has. */
   readonly #known = new Set<number>();
   #batches = 0;
+  /** When the thread last answered: roughly when it started on what it is running now. */
+  #lastAnswerAt = 0;
   #closing = false;
   #exited: Promise<void>;
   /** Resolves when the connection is open and configured; rejects with the open error (DB_CORRUPT, …). */
@@ -98,6 +100,7 @@ export class SqliteThread {
           readyReject(fromSerialized(m.error));
           return;
         case "results":
+          this.#lastAnswerAt = performance.now();
           this.#settleAll(m);
           if (m.done) {
             this.#batches--;
@@ -149,7 +152,7 @@ export class SqliteThread {
     for (let i = 0; i < n; i++) {
       const pj = pjs[i] as PendingJob;
       const id = nextId++;
-      const left = Math.min(pj.lockBudgetMs, pj.deadline.remaining());
+      const left = pj.deadline.remaining();
       ids[i] = id;
       deadlines[i] = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
       pj.sentAt = now;
@@ -223,11 +226,18 @@ export class SqliteThread {
    * (a slow query): they get DEADLINE_EXCEEDED now; the thread finishes the statement and its
    * result is dropped. Only for reads — a write must report what really happened to it.
    */
-  expireInflight(now: number, err: (pj: PendingJob) => HoldfastError): number {
+  expireInflight(now: number, err: (pj: PendingJob, byStatementTimeout: boolean) => HoldfastError): number {
     let n = 0;
+    let head = true;
     for (const pj of this.#inflight.values()) {
-      if (!pj.settled && pj.deadline.at <= now) {
-        this.#fail(pj, err(pj));
+      // The thread answers in order, so only the oldest unanswered job can be running; the others
+      // wait behind it and must not be charged its run time against db.statementTimeout.
+      const running = head;
+      head = false;
+      if (pj.settled) continue;
+      const capped = running && now - Math.max(pj.sentAt, this.#lastAnswerAt) >= pj.statementCapMs;
+      if (capped || pj.deadline.at <= now) {
+        this.#fail(pj, err(pj, capped && pj.deadline.at > now));
         n++;
       }
     }
