@@ -117,6 +117,18 @@ describe("holdfast monitor CLI", () => {
     assert.ok((i.interval?.p99Ms ?? -1) >= 0 && (i.interval?.p99Ms ?? 1e9) < 1000, "p99 from the histogram deltas");
   });
 
+  it("--once fires p99-latency from the histogram when requests are slower than the threshold", async () => {
+    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1500ms", "--thresholds", "p99=100ms,errorRate=off,minRequests=1"]);
+    await traffic(hf.appUrl, ["/slow?ms=300"], run);
+    const r = await run;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as Snapshot;
+    const a = doc.alerts.find((x) => x.rule === "p99-latency");
+    assert.ok(a, JSON.stringify(doc.alerts));
+    // 300 ms requests fall in the (250 ms, 500 ms] bucket; the interpolated p99 lies inside it.
+    assert.ok(a.value > 250 && a.value <= 500, `p99 ${a.value} ms`);
+  });
+
   it("shows an unreachable admin endpoint as DOWN and fires instance-down, next to a live one", async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
     // errorRate=off: the live instance may still be reporting the previous test's 500s (workers report with their heartbeat).

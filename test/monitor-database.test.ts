@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, startHoldfast } from "./support/holdfast-process.js";
+import { PG_URL, requirePostgres } from "./support/postgres.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -40,6 +41,32 @@ db.prepare("INSERT INTO t (who) VALUES ('locker')").run();
 console.log("locked");
 setTimeout(() => {}, 60000);
 `;
+
+/** An app whose every request holds a PostgreSQL connection for 400 ms. */
+const PG_APP = `
+import { defineApp, sql } from ${JSON.stringify(join(ROOT, "dist/index.js"))};
+export default defineApp(async ({ db }) => async (req, res) => {
+  try {
+    await db.query(sql\`SELECT pg_sleep(0.4)\`);
+    res.end("ok");
+  } catch (err) {
+    res.statusCode = err.httpStatus ?? 500;
+    res.end(err.code ?? "error");
+  }
+});
+`;
+
+/** Runs `holdfast monitor --once --json` and resolves with its exit code and output. */
+function monitorOnce(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CLI, "monitor", "--once", "--json", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout.on("data", (d) => {
+      out += d;
+    });
+    c.on("exit", (code) => resolve({ code, out }));
+  });
+}
 
 function lock(path: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["-e", LOCKER], { env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path }, stdio: ["ignore", "pipe", "inherit"] });
@@ -99,6 +126,45 @@ test("SQLite writes locked out by another process: monitor shows the lock timeou
     assert.ok(i.interval.s503PerS > 0, "the 503s show in the 503 rate");
   } finally {
     locker?.kill("SIGKILL");
+    await hf.stop();
+  }
+});
+
+test("PostgreSQL pool of 2 under 6 concurrent 400 ms queries: monitor fires pool-utilization and pool-timeouts", async (t) => {
+  if (!(await requirePostgres(t))) return;
+  const appDir = mkdtempSync(join(tmpdir(), "hf-mon-pg-"));
+  const appFile = join(appDir, "app.mjs");
+  writeFileSync(appFile, PG_APP);
+  const hf = await startHoldfast(appFile, {
+    workers: 1,
+    env: { HOLDFAST_DB_URL: PG_URL, HOLDFAST_DB_POOL_MAX: "2", HOLDFAST_DB_POOL_ACQUIRE_TIMEOUT: "150ms" },
+  });
+  try {
+    const run = monitorOnce(["--admin", hf.adminUrl, "--interval", "3s", "--thresholds", "errorRate=off,p99=off"]);
+    let done = false;
+    void run.then(() => {
+      done = true;
+    });
+    const statuses: number[] = [];
+    const until = Date.now() + 10_000;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (!done && Date.now() < until) {
+          const r = await fetch(`${hf.appUrl}/`);
+          await r.arrayBuffer();
+          statuses.push(r.status);
+        }
+      }),
+    );
+    assert.ok(statuses.includes(200) && statuses.includes(503), `some queries ran, some timed out waiting for the pool: ${statuses.join(",")}`);
+    const { code, out } = await run;
+    assert.equal(code, 1, out);
+    const doc = JSON.parse(out) as { alerts: Array<{ rule: string; value: number }>; instances: Array<{ pool: { max: number; utilization: number } }> };
+    const rules = doc.alerts.map((a) => a.rule);
+    assert.ok(rules.includes("pool-timeouts"), `alerts: ${rules}`);
+    assert.ok(rules.includes("pool-utilization"), `alerts: ${rules} (pool ${JSON.stringify(doc.instances[0].pool)})`);
+    assert.equal(doc.instances[0].pool.max, 2);
+  } finally {
     await hf.stop();
   }
 });
