@@ -133,3 +133,19 @@ test("--fix prints the plan and changes nothing; --fix --yes backs up, switches 
   assert.equal((after.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n, 3);
   after.close();
 });
+
+test("recorded real nginx logs: the reset POST, the read timeout and the refused connect each get their cause", () => {
+  const r = doctor(
+    "--nginx-access-log",
+    join(F, "recorded-nginx-access.log"),
+    "--nginx-error-log",
+    join(F, "recorded-nginx-error.log"),
+    "--nginx-log-format",
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id',
+    "--skip-system",
+    "--json",
+  );
+  assert.equal(r.code, 1);
+  const ids = (JSON.parse(r.stdout) as { findings: { id: string; explains: number }[] }).findings.map((f) => `${f.id}:${f.explains}`);
+  for (const want of ["keepalive-race:1", "proxy-read-timeout:1", "upstream-down:1"]) assert.ok(ids.includes(want), `${want} not in ${ids.join(", ")}`);
+});

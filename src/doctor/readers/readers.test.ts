@@ -115,3 +115,21 @@ test("plain-text lines from gunicorn, SQLite, knex, pg, PostgreSQL and Node map 
   assert.equal(recs[4]?.origin, "knex");
   assert.equal(recs[5]?.origin, "pg");
 });
+
+test("lines recorded from a real nginx 1.22 and HAProxy 2.6 (test/fixtures/doctor/recorded-*)", async () => {
+  const { UPSTREAM_TIMING_FORMAT } = await import("../recorded-lines.js");
+  const access = fixture("recorded-nginx-access.log").map((l) => nginxAccessReader(UPSTREAM_TIMING_FORMAT).parse(l));
+  assert.deepEqual(
+    access.map((r) => r?.status),
+    [200, 504, 200, 502, 200, 502],
+  );
+  assert.equal(access[1]?.upstreamTime, 1.001);
+  assert.equal(access[5]?.connectTime, -1, "uct=- : never connected");
+  const errors = fixture("recorded-nginx-error.log").map((l) => parseNginxErrorLine(l)?.kind);
+  assert.deepEqual(errors, ["read-timeout", "upstream-reset", "connect-refused"]);
+  const hap = fixture("recorded-haproxy.log").map((l) => parseHaproxyLine(l));
+  assert.deepEqual(
+    hap.map((r) => (r ? `${r.status} ${r.termState}` : null)),
+    ["400 CR--", "200 ----", "504 sH--", null, null, null, "400 CR--", "503 SC--", null, null, null],
+  );
+});
