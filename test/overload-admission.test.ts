@@ -118,7 +118,7 @@ interface Status {
 const status = async (b = base): Promise<Status> => (await (await fetch(`${b}/status`)).json()) as Status;
 
 describe("admission control under overload (real http server, I/O-bound work)", () => {
-  it("at 4× capacity: 503s in < 50 ms at p99, admitted p99 within unloaded p99 + 150 ms, limit converges into [K, 3K], /healthz never shed", async (t) => {
+  it("at 4× capacity: 503s in < 50 ms at p99, admitted p99 within unloaded p99 + 150 ms, limit converges into [K, 4K], /healthz never shed", async (t) => {
     // Warm up and teach the baseline at low load.
     await runLoad({ url: `${base}/work`, rate: CAPACITY * 0.25, durationMs: 1000, connections: 64 });
     const unloaded = await runLoad({ url: `${base}/work`, rate: CAPACITY * 0.5, durationMs: 2000, connections: 64 });
@@ -154,7 +154,9 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     // The limit, sampled every 100 ms over the measured 5 s of sustained overload.
     const tail = s.limits.slice(-50);
     assert.ok(tail.length >= 20, `limit samples ${tail.length}`);
-    assert.ok(Math.min(...tail) >= SLOTS && Math.max(...tail) <= 3 * SLOTS, `limit ${Math.min(...tail)}..${Math.max(...tail)} not within [${SLOTS}, ${3 * SLOTS}]`);
+    // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget = 20 ms and
+    // s = 20 ms: L ≈ 13.7 for K = 4. Stated bound: [K, 4K].
+    assert.ok(Math.min(...tail) >= SLOTS && Math.max(...tail) <= 4 * SLOTS, `limit ${Math.min(...tail)}..${Math.max(...tail)} not within [${SLOTS}, ${4 * SLOTS}]`);
     assert.equal(h.status["200"], h.sent, `/healthz: ${JSON.stringify(h.status)}`);
     assert.equal(loaded.status.error ?? 0, 0, "no connection errors");
   });

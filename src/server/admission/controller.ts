@@ -109,7 +109,8 @@ export class Controller implements AdmissionController {
     this.#routes = new RoutePriorities(o.routes);
     this.#fixedLimit = o.limit;
     if (o.mode === "adaptive") {
-      this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, ...deps.limit }, now);
+      // The slack is the queue's own target: as much standing delay inside the app as in front of it.
+      this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, slackMs: o.queueTarget, ...deps.limit }, now);
       this.#limit.onUpdate = (u) => this.#log.debug({ event: "admission.limit", ...u }, "adaptive concurrency limit updated");
     }
     this.#queue = new AdmissionQueue<Waiter>(o.queueSize, o.queueTarget, o.queueInterval, now);

@@ -28,7 +28,7 @@ describe("GradientLimit", () => {
   for (const initial of [4, 64, 900]) {
     it(`converges into [K, 2.5K] for K=16 slots from initial ${initial}`, () => {
       const clock = { t: 0 };
-      const lim = new GradientLimit({ initial, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
+      const lim = new GradientLimit({ initial, min: 4, max: 1000, probeIntervalMs: 0, slackMs: 0 }, 0);
       // Teach the baseline first at low load (as a real worker sees before traffic peaks).
       for (let i = 0; i < 20; i++) {
         clock.t += 10;
@@ -39,6 +39,17 @@ describe("GradientLimit", () => {
       assert.ok(Math.min(...tail) >= 16 && Math.max(...tail) <= 40, `limit tail ${Math.min(...tail)}..${Math.max(...tail)}`);
     });
   }
+
+  it("with an absolute slack S the equilibrium moves to L = 1.5K + S·K/s + sqrt(L): K=16, s=5 ms, S=5 ms → about 47", () => {
+    const clock = { t: 0 };
+    const lim = new GradientLimit({ initial: 64, min: 4, max: 1000, probeIntervalMs: 0, slackMs: 5 }, 0);
+    for (let i = 0; i < 20; i++) {
+      clock.t += 10;
+      lim.sample(clock.t, 5, 1, true, 0);
+    }
+    const tail = saturate(lim, 16, 5, 600, clock).slice(-100);
+    assert.ok(Math.min(...tail) >= 40 && Math.max(...tail) <= 55, `limit tail ${Math.min(...tail)}..${Math.max(...tail)}`);
+  });
 
   it("grows to maxLimit when latency does not rise with concurrency (no queueing inside)", () => {
     const clock = { t: 0 };

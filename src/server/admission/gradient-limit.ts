@@ -28,6 +28,8 @@ export interface GradientLimitOptions {
   maxWindowMs?: number;
   /** Latency above baseline that still counts as "no queueing": 0.5 = 1.5× baseline. Default 0.5. */
   tolerance?: number;
+  /** Absolute latency added to the tolerated level, ms: a sub-millisecond service must not halve its limit over 1 ms of queueing. Default 5. */
+  slackMs?: number;
   /** Weight of a new estimate when it is higher (Gradient2 smoothing); a lower one weighs at least 0.5. Default 0.2. */
   smoothing?: number;
   /** How often the baseline is re-measured, ms (0 = never). Default 30 000. */
@@ -62,6 +64,7 @@ export class GradientLimit {
   readonly #windowSamples: number;
   readonly #maxWindowMs: number;
   readonly #tolerance: number;
+  readonly #slackMs: number;
   readonly #smoothing: number;
   readonly #probeIntervalMs: number;
   readonly #probeJitter: number;
@@ -99,6 +102,7 @@ export class GradientLimit {
     this.#windowSamples = o.windowSamples ?? 10;
     this.#maxWindowMs = o.maxWindowMs ?? 1000;
     this.#tolerance = o.tolerance ?? 0.5;
+    this.#slackMs = o.slackMs ?? 5;
     this.#smoothing = o.smoothing ?? 0.2;
     this.#probeIntervalMs = o.probeIntervalMs ?? 30_000;
     this.#probeJitter = o.probeJitter ?? 0.15;
@@ -187,7 +191,8 @@ export class GradientLimit {
     const failures = this.#winFailures;
     this.#resetWindow(now);
     if (rtt < this.baselineMs) this.baselineMs = rtt;
-    let gradient = clamp(((1 + this.#tolerance) * this.baselineMs) / rtt, 0.5, 1);
+    // Envoy's gradient adds a buffer to minRTT; ours is relative (tolerance) plus absolute (slack).
+    let gradient = clamp(((1 + this.#tolerance) * this.baselineMs + this.#slackMs) / rtt, 0.5, 1);
     // Failed (5xx) requests are an overload signal of their own: shrink, with no headroom.
     if (failures > 0 && gradient > 0.9) gradient = 0.9;
     const appLimited = maxInflight < this.#estimate / 2;

@@ -1,0 +1,338 @@
+/**
+ * bench:overload — the product's headline. The demo service (examples/notes: a notes JSON API on
+ * SQLite, 50k rows, 90 % reads / 10 % writes) behind real nginx (proxy_read_timeout 15 s, upstream
+ * keep-alive on), offered open-loop load at 0.5×, 1×, 2× and 4× measured capacity, two stacks in
+ * the same run:
+ *   naive    — the same handlers on a plain node:cluster server, better-sqlite3 on the main thread,
+ *              Node's default timeouts, no admission control;
+ *   holdfast — `holdfast serve examples/notes/app.js`, timeout budget agreeing with the proxy
+ *              (deadline 10 s < proxy_read_timeout 15 s), adaptive admission control.
+ * Each stage gets a fresh copy of the seeded database, a fresh stack and a fresh nginx, so a
+ * backlog left by one load cannot leak into the next. Prints one JSON line per stack and load,
+ * then a summary line with the target ratios; writes the chart to docs/img/overload.svg.
+ *
+ *   npm run bench:overload [-- --duration 30s --multiples 0.5,1,2,4 --stacks naive,holdfast
+ *                              --connections 6000 --capacity N --no-chart]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import { parseDuration } from "../src/config/index.js";
+import { type LoadResult, type RequestSpec, runLoad } from "../src/load/index.js";
+import { PROXY, startNginx } from "./overload/nginx.js";
+import { type ChartPoint, overloadChart } from "./overload/svg-chart.js";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "30s" },
+    multiples: { type: "string", default: "0.5,1,2,4" },
+    stacks: { type: "string", default: "naive,holdfast" },
+    connections: { type: "string", default: "6000" },
+    capacity: { type: "string" },
+    rows: { type: "string", default: "50000" },
+    "no-chart": { type: "boolean", default: false },
+    /** JSON merged into holdfast's admission config, e.g. '{"mode":"fixed","limit":64}'. */
+    admission: { type: "string", default: "{}" },
+  },
+});
+const DURATION_MS = parseDuration(values.duration as string) ?? 30_000;
+const MULTIPLES = (values.multiples as string).split(",").map(Number);
+const STACKS = (values.stacks as string).split(",") as Stack[];
+const CONNECTIONS = Number(values.connections);
+const ROWS = Number(values.rows);
+type Stack = "naive" | "holdfast";
+
+const startFailures: Partial<Record<Stack, number>> = {};
+const work = mkdtempSync(join(tmpdir(), "hf-bench-overload-"));
+const log = (m: string) => process.stderr.write(`[bench:overload] ${m}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** The notes table exactly as examples/notes/app.js creates it, filled with `ROWS` rows. */
+function seedTemplate(file: string): void {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.exec(`CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    done INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`);
+  db.exec("CREATE INDEX IF NOT EXISTS notes_updated ON notes (updated_at)");
+  const now = new Date().toISOString();
+  const ins = db.prepare("INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (let i = 0; i < ROWS; i++) ins.run(`note ${i}`, `body of note ${i}: ${"lorem ipsum ".repeat(8)}`, i % 3 === 0 ? 1 : 0, now, now);
+  })();
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+
+/**
+ * 90 % reads, 10 % writes: 80 % GET /api/notes/:id (uniform over the table), 10 % GET
+ * /api/notes?q=… (a title search that scans the table, ~2 ms in SQLite), 10 % POST /api/notes.
+ * Deterministic for a given request index.
+ */
+function mix(): (i: number) => RequestSpec {
+  const post: RequestSpec = { method: "POST", path: "/api/notes", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "load", body: "written by bench:overload" }) };
+  return (i) => {
+    // A cheap integer hash so ids and the read/write pattern do not correlate with the schedule.
+    let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    const kind = h % 10;
+    if (kind === 0) return post;
+    if (kind === 1) return { method: "GET", path: `/api/notes?q=${(h >>> 4) % 1000}x&limit=20` };
+    return { method: "GET", path: `/api/notes/${1 + ((h >>> 4) % ROWS)}` };
+  };
+}
+
+interface Running {
+  stop(): Promise<void>;
+  port: number;
+  /** holdfast only: admission shed counts by reason and limits, summed over workers. */
+  admission?: () => Promise<{ shed: Record<string, number>; limits: number[] } | undefined>;
+}
+
+async function waitFor(url: string, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {}
+    if (Date.now() > until) throw new Error(`nothing answered ${url} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+async function startStack(stack: Stack, dir: string, dbFile: string): Promise<Running> {
+  const port = await freePort();
+  let child: ChildProcess;
+  let adminPort: number | undefined;
+  if (stack === "naive") {
+    child = spawn(process.execPath, [join(ROOT, "bench/overload/naive-server.mjs"), String(port), dbFile, "2"], { stdio: ["ignore", "ignore", "inherit"] });
+  } else {
+    const cfg = join(dir, "holdfast.config.json");
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        workers: 2,
+        // The timeout budget agrees with the proxy: a request's deadline (10 s) ends before
+        // nginx's proxy_read_timeout (15 s), so holdfast answers before nginx gives up, and
+        // keep-alive outlives nginx's upstream keepalive_timeout (60 s).
+        timeouts: { deadline: "10s", keepAlive: "65s", headers: "66s", heartbeat: "14s" },
+        proxy: { readTimeout: `${PROXY.readTimeoutS}s`, idleTimeout: `${PROXY.keepaliveTimeoutS}s` },
+        admission: { mode: "adaptive", ...(JSON.parse(values.admission as string) as Record<string, unknown>) },
+        log: { level: "warn", file: join(dir, "holdfast.log") },
+      }),
+    );
+    adminPort = await freePort();
+    child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "examples/notes/app.js"), "--config", cfg, "--port", String(port), "--admin-port", String(adminPort)], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, HOLDFAST_DB_URL: `sqlite:${dbFile}`, HOLDFAST_LOG_PRETTY: "never" },
+    });
+  }
+  try {
+    await waitFor(`http://127.0.0.1:${port}/api/notes/1`);
+  } catch (err) {
+    await stopChild(child, "SIGKILL");
+    throw err;
+  }
+  const running: Running = { port, stop: () => stopChild(child) };
+  if (adminPort) {
+    running.admission = async () => {
+      try {
+        const s = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as { workers: { admission?: { shed: Record<string, number>; limit: number } }[] };
+        const shed: Record<string, number> = {};
+        for (const w of s.workers) for (const [k, v] of Object.entries(w.admission?.shed ?? {})) shed[k] = (shed[k] ?? 0) + v;
+        return { shed, limits: s.workers.map((w) => w.admission?.limit ?? 0) };
+      } catch {
+        return undefined;
+      }
+    };
+  }
+  return running;
+}
+
+interface StageResult {
+  stack: Stack;
+  multiple: number;
+  offered_rps: number;
+  status: Record<string, number>;
+  errors: Record<string, number>;
+  goodput_rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  sent: number;
+  duration_s: number;
+  generator_lag_p99_ms: number;
+  generator_lag_max_ms: number;
+  client_queued: number;
+  latency_503_p99_ms: number | null;
+  nginx_upstream_timeouts: number;
+  nginx_upstream_errors: number;
+  load_avg_1m: number;
+}
+
+/** One fresh stack + nginx; `body` runs against the nginx URL. */
+async function withStage<T>(stack: Stack, body: (url: string) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
+  const dir = mkdtempSync(join(work, `${stack}-`));
+  const dbFile = join(dir, "app.db");
+  copyFileSync(join(work, "template.db"), dbFile);
+  let app: Running | undefined;
+  for (let attempt = 1; !app; attempt++) {
+    try {
+      app = await startStack(stack, dir, dbFile);
+    } catch (err) {
+      // Recorded, not hidden: a stack that fails to start is a finding of its own.
+      log(`${stack} did not start (attempt ${attempt}): ${(err as Error).message}`);
+      startFailures[stack] = (startFailures[stack] ?? 0) + 1;
+      if (attempt >= 3) throw err;
+      copyFileSync(join(work, "template.db"), dbFile);
+    }
+  }
+  const listen = await freePort();
+  const nginx = await startNginx(join(dir, "nginx"), listen, app.port);
+  try {
+    const out = await body(`http://127.0.0.1:${listen}`);
+    // Worker stats reach /status on the heartbeat; give the last one a moment.
+    if (app.admission) await new Promise((r) => setTimeout(r, 1500));
+    return { out, nginxErrors: nginx.errorLog(), admission: await app.admission?.() };
+  } finally {
+    await nginx.stop();
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Capacity: closed loop through nginx, enough clients to saturate, after a warm-up. */
+async function measureCapacity(stack: Stack): Promise<number> {
+  const { out, admission } = await withStage(stack, async (url) => {
+    await runLoad({ url, mode: "closed", connections: 32, durationMs: 3000, request: mix() });
+    const r = await runLoad({ url, mode: "closed", connections: 64, durationMs: 8000, request: mix() });
+    return r;
+  });
+  log(`${stack} capacity: ${out.goodput_rps} 2xx/s closed loop (64 clients), p99 ${out.p99_ms} ms, statuses ${JSON.stringify(out.status)}${admission ? `, shed ${JSON.stringify(admission.shed)}, limits ${admission.limits}` : ""}`);
+  return out.goodput_rps;
+}
+
+async function runStage(stack: Stack, multiple: number, capacity: number): Promise<StageResult> {
+  const rate = Math.round(capacity * multiple);
+  const { out: r, nginxErrors, admission } = await withStage(stack, async (url) => {
+    await runLoad({ url, rate: Math.max(50, Math.round(capacity * 0.2)), durationMs: 2000, connections: 256, request: mix() });
+    return runLoad({
+      url,
+      rate,
+      durationMs: DURATION_MS,
+      connections: CONNECTIONS,
+      timeoutMs: 60_000,
+      request: mix(),
+      onTick: (t) => {
+        if (Math.round(t.elapsedMs / 1000) % 10 === 0) log(`  ${stack} ${multiple}×: ${(t.elapsedMs / 1000).toFixed(0)} s, sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}`);
+      },
+    });
+  });
+  return { ...summarize(stack, multiple, r, nginxErrors), ...(admission ? { shed_reasons: admission.shed, final_limits: admission.limits } : {}) };
+}
+
+function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: string): StageResult {
+  return {
+    stack,
+    multiple,
+    offered_rps: r.offered_rps,
+    status: r.status,
+    errors: r.errors,
+    goodput_rps: r.goodput_rps,
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    sent: r.sent,
+    duration_s: r.duration_s,
+    generator_lag_p99_ms: r.schedule_lag_ms.p99,
+    generator_lag_max_ms: r.schedule_lag_ms.max,
+    client_queued: r.client_queued,
+    latency_503_p99_ms: r.latency_ms.byStatus["503"]?.p99 ?? null,
+    nginx_upstream_timeouts: (nginxErrors.match(/upstream timed out/g) ?? []).length,
+    nginx_upstream_errors: (nginxErrors.match(/\[error\]/g) ?? []).length,
+    load_avg_1m: Math.round(loadavg()[0] * 100) / 100,
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  log(`work dir ${work}; seeding ${ROWS} rows`);
+  seedTemplate(join(work, "template.db"));
+  const capacities: Partial<Record<Stack, number>> = {};
+  if (values.capacity) {
+    for (const s of STACKS) capacities[s] = Number(values.capacity);
+  } else {
+    for (const s of STACKS) capacities[s] = await measureCapacity(s);
+  }
+  // One base for both stacks, so they are offered the same rates: the naive stack's capacity
+  // (the issue's reference point), or the only stack measured.
+  const base = capacities.naive ?? capacities.holdfast ?? 0;
+  log(`capacity base ${base} req/s; multiples ${MULTIPLES.join(", ")}; ${DURATION_MS / 1000} s each`);
+  const results: StageResult[] = [];
+  for (const m of MULTIPLES) {
+    for (const s of STACKS) {
+      const r = await runStage(s, m, base);
+      results.push(r);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    }
+  }
+  const summary: Record<string, unknown> = { start_failures: startFailures, capacity: capacities, capacity_base_rps: base, duration_s: DURATION_MS / 1000, connections: CONNECTIONS };
+  for (const s of STACKS) {
+    const rs = results.filter((r) => r.stack === s);
+    const peak = Math.max(...rs.map((r) => r.goodput_rps));
+    const top = rs.find((r) => r.multiple === Math.max(...MULTIPLES));
+    const low = rs.find((r) => r.multiple === Math.min(...MULTIPLES));
+    summary[s] = {
+      "502": rs.reduce((a, r) => a + (r.status["502"] ?? 0), 0),
+      "504": rs.reduce((a, r) => a + (r.status["504"] ?? 0), 0),
+      errors: rs.reduce((a, r) => a + (r.status.error ?? 0), 0),
+      goodput_top_vs_peak: top && peak > 0 ? Math.round((top.goodput_rps / peak) * 1000) / 1000 : null,
+      p99_top_vs_low: top && low && low.p99_ms > 0 ? Math.round((top.p99_ms / low.p99_ms) * 100) / 100 : null,
+      max_generator_lag_p99_ms: Math.max(...rs.map((r) => r.generator_lag_p99_ms)),
+    };
+  }
+  process.stdout.write(`${JSON.stringify({ summary })}\n`);
+  if (!values["no-chart"]) {
+    const points: ChartPoint[] = results.map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
+    mkdirSync(join(ROOT, "docs/img"), { recursive: true });
+    writeFileSync(join(ROOT, "docs/img/overload.svg"), overloadChart(points, `bench:overload, ${DURATION_MS / 1000} s per load, 2 cores, nginx 1.22 in front`));
+    log("chart written to docs/img/overload.svg");
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:overload failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
