@@ -10,7 +10,8 @@ import type { SqlValue } from "../types.js";
 
 /** A better-sqlite3 connection. */
 export type Connection = BetterSqlite3.Database;
-type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
+/** A prepared statement. */
+export type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
 
 /** How a connection is opened. */
 export interface ConnectionOptions {
@@ -112,6 +113,16 @@ export function walBytes(path: string): number {
 
 /** Converts portable values to what better-sqlite3 binds (booleans as 0/1, Dates as ISO-8601 text, bytes as Buffer). */
 export function bindValues(values: readonly SqlValue[]): unknown[] {
+  // Common case first: nothing to convert, bind the array as it arrived (no allocation).
+  let plain = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "boolean" || (typeof v === "object" && v !== null && !Buffer.isBuffer(v))) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return values as unknown[];
   const out = new Array<unknown>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

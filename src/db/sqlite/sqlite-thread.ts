@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { errors, fromSerialized, type HoldfastError, isHoldfastError, type SerializedError } from "../../errors/index.js";
 import { CheckpointManager } from "./checkpoint.js";
-import { bindValues, type Connection, type LockWaitObserver, mapSqliteError, openConnection, StatementCache, withLockRetry } from "./connection.js";
+import { bindValues, type Connection, isBusy, type LockWaitObserver, mapSqliteError, openConnection, StatementCache, type Stmt, withLockRetry } from "./connection.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
 
@@ -65,21 +65,29 @@ function locked<T>(fn: () => T, limit: number, expire?: (now: number, waitingSin
 }
 
 /** Runs one statement. A reader refuses writes (query_only) so the main thread re-routes them. */
+function execute(stmt: Stmt, mode: "all" | "get" | "run", params: unknown[]): unknown {
+  if (mode === "run" || !stmt.reader) {
+    const r = stmt.run(...params);
+    if (mode === "all") return [];
+    if (mode === "get") return undefined;
+    return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+  }
+  return mode === "all" ? stmt.all(...params) : stmt.get(...params);
+}
+
 function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: number): unknown {
   const stmt = cache.get(s.text);
   if (config.role === "reader" && !stmt.readonly) {
     throw errors.dbQueryFailed("statement writes; re-route to the writer", { details: { needsWriter: true } });
   }
   const params = bindValues(s.values);
-  return locked(() => {
-    if (mode === "run" || !stmt.reader) {
-      const r = stmt.run(...params);
-      if (mode === "all") return [];
-      if (mode === "get") return undefined;
-      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
-    }
-    return mode === "all" ? stmt.all(...params) : stmt.get(...params);
-  }, lockLimit(deadline));
+  // Fast path: no lock in the way (nearly always). Only a SQLITE_BUSY enters the deadline-sliced wait.
+  try {
+    return execute(stmt, mode, params);
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+  }
+  return locked(() => execute(stmt, mode, params), lockLimit(deadline));
 }
 
 function runBatch(stmts: WireStatement[], deadline: number): unknown {
