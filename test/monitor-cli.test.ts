@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadThresholds, watch } from "../src/monitor/index.js";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 
 const APP = join(FIXTURES, "basic.mjs");
@@ -118,7 +119,18 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("--once fires p99-latency from the histogram when requests are slower than the threshold", async () => {
-    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1500ms", "--thresholds", "p99=100ms,errorRate=off,minRequests=1"]);
+    const run = monitor([
+      "--once",
+      "--json",
+      "--admin",
+      hf.adminUrl,
+      "--token",
+      TOKEN,
+      "--interval",
+      "1500ms",
+      "--thresholds",
+      "p99=100ms,errorRate=off,minRequests=1",
+    ]);
     await traffic(hf.appUrl, ["/slow?ms=300"], run);
     const r = await run;
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -193,6 +205,40 @@ describe("holdfast monitor CLI", () => {
     assert.ok(!r.stdout.includes("\u001b["), "no ANSI codes into a pipe");
     assert.match(lines.at(-1) ?? "", /Z 127\.0\.0\.1:\d+ UP req\/s=\S+ 5xx=\S+ .* workers=2\/2 /);
   });
+  it("--json without --once prints one JSON object per interval", async () => {
+    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopAfterMs: 1300 });
+    assert.equal(r.code, 0, r.stderr);
+    const objs = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { instances: Array<{ up: boolean }>; alerts: unknown[]; transitions: unknown[] });
+    assert.ok(objs.length >= 2);
+    assert.equal(objs.at(-1)?.instances[0].up, true);
+    assert.ok(Array.isArray(objs.at(-1)?.transitions));
+  });
+
+  it("on a terminal, redraws the frame in place on the alternate screen and leaves the last frame behind", async () => {
+    let written = "";
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 1300);
+    await watch(
+      { targets: [hf.adminUrl], token: TOKEN, intervalMs: 300, thresholds: loadThresholds([]), webhooks: [] },
+      { format: "screen", color: true, width: () => 120, write: (s) => void (written += s), warn: (s) => void (written += s) },
+      ac.signal,
+    );
+    assert.ok(written.startsWith("\u001b[?1049h"), "enters the alternate screen");
+    assert.ok(written.split("\u001b[H").length - 1 >= 3, "redraws from the top-left each interval");
+    const leave = written.lastIndexOf("\u001b[?1049l");
+    assert.ok(leave > 0, "leaves the alternate screen");
+    const last = written.slice(leave);
+    assert.match(last, /INSTANCE/);
+    assert.match(last, new RegExp(`${new URL(hf.adminUrl).host}\\s+UP`));
+    assert.ok(
+      last.split("\n").every((l) => l.replace(new RegExp(`${"\u001b"}\\[[0-9;?]*[a-zA-Z]`, "g"), "").length <= 120),
+      "cut to the terminal width",
+    );
+  });
+
   it("--once fires unstable-workers when a worker crashes and is replaced during the window (last: it disturbs the instance)", async () => {
     const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "3s", "--thresholds", "errorRate=off"]);
     // Well after the monitor's first scrape (its start-up is slower on a busy machine), well before its second.

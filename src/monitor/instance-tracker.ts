@@ -89,7 +89,9 @@ export class InstanceTracker {
       // with it (a restart shows as a reset and is handled by `increase`).
       return { target: this.target, at: scrape.at, up: false, error: scrape.error, workers: [] };
     }
-    const prev = this.#last;
+    // After an outage longer than the window, the counters' increase cannot be placed in time:
+    // start afresh rather than pour it all into one interval of the window.
+    const prev = this.#last && scrape.at - this.#last.at <= this.#windowMs ? this.#last : undefined;
     const cur = scrape;
     const sameProcess = prev !== undefined && prev.status.instance.pid === cur.status.instance.pid;
     let interval: Rates | undefined;

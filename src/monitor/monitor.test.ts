@@ -171,6 +171,17 @@ describe("Monitor: scrapes to views and alerts", () => {
     assert.match(lines, /Z a DOWN error="connection refused at http:\/\/a\/status" FIRING=/);
   });
 
+  it("after an outage longer than the window starts afresh instead of pouring the outage's requests into one interval", () => {
+    const m = new Monitor(["http://a"], resolveThresholds({ for: "0s", window: "30s", minRequests: 1 }), 1000);
+    m.tick([scrape(0, { ok: 10 })], 0);
+    m.tick([down(1000)], 1000);
+    const back = m.tick([scrape(60_000, { ok: 5000, errors: 400 })], 60_000);
+    assert.equal(back.model.instances[0].interval, undefined);
+    assert.deepEqual(back.transitions, []);
+    const next = m.tick([scrape(61_000, { ok: 5100, errors: 400 })], 61_000);
+    assert.equal(next.model.instances[0].interval?.requests, 100);
+  });
+
   it("draws every column for a healthy instance, and the TOTAL row for several", () => {
     const m = new Monitor(["http://127.0.0.1:9464", "http://127.0.0.1:9465"], resolveThresholds({}), 1000);
     m.tick([scrape(0, { ok: 0 }), scrape(0, { ok: 0 })], 0);

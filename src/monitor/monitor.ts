@@ -36,9 +36,7 @@ export class Monitor {
     const instances = this.#trackers.map((tr, i) => tr.update(scrapes[i]));
     const results = instances.flatMap((v) => evaluateRules(v, this.#t));
     const transitions = this.#book.apply(results, now);
-    const last = this.#trackers
-      .map((tr, i) => (instances[i].up ? tr.lastDelta() : undefined))
-      .filter((d): d is NonNullable<typeof d> => d !== undefined && instances.some((v) => v.up));
+    const last = this.#trackers.map((tr, i) => (instances[i].interval ? tr.lastDelta() : undefined)).filter((d) => d !== undefined);
     const total = last.length
       ? ratesFrom(
           sumDeltas(last.map((d) => d.delta)),
