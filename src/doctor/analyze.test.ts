@@ -106,3 +106,16 @@ test("a failed request two causes could explain is counted once, under the cause
   assert.match(lock?.evidence.summary ?? "", /counted under a cause ranked above/);
   assert.equal(findings.reduce((n, f) => n + f.explains, 0), 2, "never more than the failures there were");
 });
+
+test("an error log written two hours off (server in another zone) is shifted until it joins the access log", () => {
+  const access: string[] = [];
+  const error: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = t0 + i * 60_000;
+    access.push(nginxAccessLine({ t, status: 502, urt: null, path: "/api/orders" }));
+    error.push(nginxErrorLine(t + 2 * 3_600_000, "connect-refused", "GET", "/api/orders"));
+  }
+  const findings = analyze(datasetFromLines({ access, error }));
+  assert.equal(findings.find((f) => f.id === "upstream-down")?.explains, 4);
+  assert.match(findings.find((f) => f.id === "error-log-clock")?.evidence.summary ?? "", /ahead of the access log by 2 h/);
+});

@@ -3,6 +3,7 @@
  * at the proxy (joined with the nginx error log by second and request line), and helpers that
  * match failures to app events by time window and by request id.
  */
+import { splitRequest } from "./readers/reader.js";
 import type { AppRecord, Dataset, Finding, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
 
 /** What the proxy says happened to one failed request. */
@@ -66,11 +67,54 @@ export function kindFromRecord(r: ProxyRecord, readTimeoutMs?: number): FailureK
   return "unknown";
 }
 
+const QUARTER_HOUR = 15 * 60_000;
+
+/**
+ * nginx writes its error log in the server's local time and its access log with an explicit
+ * offset; run elsewhere, the two disagree by whole hours and nothing joins. The offset is found by
+ * voting: every error line with a request votes for the gap to each failed request with the same
+ * method and path, when that gap is within 5 s of a whole quarter hour. A clear non-zero winner
+ * shifts the error log (and is reported).
+ */
+export function alignErrorLogClock(data: Dataset): number {
+  if (data.errorLogShiftMs !== undefined || data.proxyErrors.length === 0 || data.failures.length === 0) return data.errorLogShiftMs ?? 0;
+  const byRequest = new Map<string, number[]>();
+  for (const f of data.failures) {
+    const k = `${f.record.method ?? ""} ${f.record.path ?? ""}`;
+    const list = byRequest.get(k);
+    if (!list) byRequest.set(k, [f.record.time]);
+    else if (list.length < 200) list.push(f.record.time);
+  }
+  const votes = new Map<number, number>();
+  for (const e of data.proxyErrors.slice(0, 5000)) {
+    const { method, path } = splitRequest(e.record.request);
+    for (const t of byRequest.get(`${method ?? ""} ${path ?? ""}`) ?? []) {
+      const raw = t - e.record.time;
+      const gap = Math.round(raw / QUARTER_HOUR) * QUARTER_HOUR;
+      // Only near-exact zone offsets vote: unrelated requests on the same path are minutes apart at random.
+      if (Math.abs(raw - gap) <= 5000 && Math.abs(gap) <= 14 * 3_600_000) votes.set(gap, (votes.get(gap) ?? 0) + 1);
+    }
+  }
+  let best = 0;
+  let bestVotes = votes.get(0) ?? 0;
+  for (const [gap, n] of votes) {
+    if (n > bestVotes) {
+      best = gap;
+      bestVotes = n;
+    }
+  }
+  const shift = best !== 0 && bestVotes >= 2 && bestVotes > 2 * (votes.get(0) ?? 0) ? best : 0;
+  if (shift !== 0) for (const e of data.proxyErrors) e.record.time += shift;
+  data.errorLogShiftMs = shift;
+  return shift;
+}
+
 /** App events after which the app itself sent the error response. */
 const ANSWERING_EVENTS = new Set(["request", "shed", "deadline", "pool.timeout", "db.locked", "db.busy", "db.unavailable"]);
 
 /** Builds the correlation for a dataset. */
 export function correlate(data: Dataset): Correlation {
+  alignErrorLogClock(data);
   const errIndex = new Map<string, number[]>();
   data.proxyErrors.forEach((e, i) => {
     if (!e.record.request) return;

@@ -196,6 +196,8 @@ export interface Dataset {
   /** App events except successful `request` events (those are only counted). */
   appEvents: Located<AppRecord>[];
   appRequests: number;
+  /** How far the nginx error log's local-time clock was shifted to match the access log (ms; 0 or undefined: none). */
+  errorLogShiftMs?: number | undefined;
   /** True when no access log was given and failures were inferred from the proxy's error log. */
   inferredFailures?: boolean | undefined;
   files: FileStats[];

@@ -44,6 +44,18 @@ export function leftovers(data: Dataset, findings: Finding[]): Finding[] {
       fix: { summary: f.kind === "nginx-access" ? "Pass the log_format with --nginx-log-format or --nginx-config." : "Nothing to do if these are unrelated lines." },
     });
   }
+  if (data.errorLogShiftMs) {
+    const h = data.errorLogShiftMs / 3_600_000;
+    out.push({
+      id: "error-log-clock",
+      title: "nginx error log written in another time zone",
+      severity: "info",
+      confidence: 0.9,
+      explains: 0,
+      evidence: { summary: `The nginx error log's times were ${h > 0 ? "behind" : "ahead of"} the access log by ${Math.abs(h)} h (nginx writes it in the server's local time); they were shifted to match before joining.`, counts: { shiftMinutes: data.errorLogShiftMs / 60_000 }, samples: [] },
+      fix: { summary: "Run the doctor with the server's zone (TZ=Europe/Berlin holdfast doctor …) to read the error log as written." },
+    });
+  }
   for (const e of data.probes.errors) {
     out.push({ id: `probe-failed/${e.probe}`, title: `Probe ${e.probe} could not run`, severity: "info", confidence: 1, explains: 0, evidence: { summary: e.message, counts: {}, samples: [] }, fix: { summary: "Check the address and credentials given to the doctor." } });
   }
