@@ -5,6 +5,7 @@ import { Deadline } from "../../context/index.js";
 import { type AdmissionDeps, type AdmissionOptions, Controller } from "./controller.js";
 import { DrainRate } from "./drain-rate.js";
 import { EventLoopGuard, nextDropProbability } from "./event-loop-guard.js";
+import { requestStartFromHeader } from "./request-start.js";
 import { RoutePriorities } from "./route-priorities.js";
 import type { AdmitResult } from "./types.js";
 
@@ -311,5 +312,25 @@ describe("drain rate → Retry-After", () => {
     assert.equal(d.retryAfter(t, 10), 1);
     assert.equal(d.retryAfter(t, 4500), 5);
     assert.equal(d.retryAfter(t, 1e9), 30);
+  });
+});
+
+describe("time before admission (X-Request-Start)", () => {
+  it("parses seconds (nginx $msec), milliseconds and microseconds onto the performance clock", () => {
+    const epoch = 1_700_000_000_000;
+    assert.equal(requestStartFromHeader("t=1700000000.000", epoch + 250, 5000), 4750);
+    assert.equal(requestStartFromHeader("t=1700000000000", epoch + 40, 5000), 4960);
+    assert.equal(requestStartFromHeader("t=1700000000000000", epoch + 10, 5000), 4990);
+    assert.equal(requestStartFromHeader(undefined, epoch, 5000), undefined);
+    assert.equal(requestStartFromHeader("t=abc", epoch, 5000), undefined);
+    assert.equal(requestStartFromHeader("t=1600000000.000", epoch, 5000), undefined, "a clock that disagrees by days is ignored");
+  });
+
+  it("sheds at once a request that already waited longer than the queue allows before admission, never a critical one", () => {
+    const { c, clock } = make({ queueTarget: "20ms", queueInterval: "100ms" });
+    granted(sync(c.admit({ ...req(), receivedAt: clock.t - 5 })));
+    const r = sync(c.admit({ ...req(), receivedAt: clock.t - 80 }));
+    assert.ok(!r.admitted && r.reason === "queue-delay");
+    granted(sync(c.admit({ ...req("/healthz"), receivedAt: clock.t - 5000 })));
   });
 });

@@ -138,6 +138,14 @@ export class Controller implements AdmissionController {
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
+    // Waited too long before we even saw it (proxy, kernel, a saturated loop): the hidden queue.
+    const receivedAt = req.receivedAt;
+    if (receivedAt !== undefined) {
+      const waited = now - receivedAt;
+      if (waited > this.#queue.maxWait(now) && waited < 60_000) {
+        return this.#reject("queue-delay", now);
+      }
+    }
     // `aborted` first: reading req.signal makes the request handler build its AbortController,
     // which cost more than the rest of admission together (4.5 µs of 5 per admit).
     if (req.aborted ?? req.signal.aborted) return this.#reject("client-gone", now);

@@ -8,6 +8,7 @@ import { type AdmissionDeps, type AdmissionOptions, Controller } from "./control
 import type { AdmissionController } from "./types.js";
 
 export type { AdmissionDeps, AdmissionOptions } from "./controller.js";
+export { requestStartFromHeader } from "./request-start.js";
 export type {
   AdmissionController,
   AdmissionRequest,

@@ -22,6 +22,13 @@ export interface AdmissionRequest {
   signal: AbortSignal;
   /** Same as signal.aborted, without building the signal (a per-request cost on the fast path). */
   readonly aborted?: boolean;
+  /**
+   * When the request entered the system, on the performance.now() clock: from the proxy's
+   * X-Request-Start via `requestStartFromHeader`. Time spent before admission (in the proxy, the
+   * kernel, a busy event loop) then counts as queueing: a request that already waited longer than
+   * the queue allows is shed at once. Optional; without it only admission's own queue is seen.
+   */
+  readonly receivedAt?: number;
 }
 
 /** Held while the request runs; release it once. */
