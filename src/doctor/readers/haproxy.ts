@@ -9,6 +9,11 @@ import { type LogReader, parseClfTime, splitRequest } from "./reader.js";
 const LINE =
   /(?:^|\s)(\S+):\d+ \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d(?:\.\d+)?)\] (\S+) (\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/\+?(-?\d+) (-?\d+) \+?(-?\d+) \S+ \S+ ([-A-Za-z]{4}) (\S+) (\S+)(?: \{([^}]*)\})?(?: \{([^}]*)\})? "([^"]*)"?/;
 
+function requestIdFrom(captured: string | undefined): string | undefined {
+  const first = captured?.split("|")[0];
+  return first && /^[\w.:-]{8,128}$/.test(first) ? first : undefined;
+}
+
 /** Parses one HAProxy HTTP log line; null for TCP-mode lines, alerts and garbage. */
 export function parseHaproxyLine(line: string): ProxyRecord | null {
   const m = LINE.exec(line);
@@ -32,6 +37,8 @@ export function parseHaproxyLine(line: string): ProxyRecord | null {
     requestTime: ta < 0 ? undefined : ta / 1000,
     termState: m[12],
     upstream: m[4],
+    // `capture request header X-Request-Id len 64` logs the id as the first {captured} field.
+    requestId: requestIdFrom(m[15]),
   };
 }
 

@@ -133,3 +133,11 @@ test("lines recorded from a real nginx 1.22 and HAProxy 2.6 (test/fixtures/docto
     ["400 CR--", "200 ----", "504 sH--", null, null, null, "400 CR--", "503 SC--", null, null, null],
   );
 });
+
+test("HAProxy: a captured X-Request-Id header becomes the request id", () => {
+  const r = parseHaproxyLine(
+    'Nov 24 14:02:03 lb1 haproxy[2201]: 10.0.3.17:51234 [24/Nov/2026:14:02:03.481] www~ app/app1 0/0/0/5000/5001 503 209 - - ---- 12/12/3/1/0 0/0 {4f9c2a7d1e0b4c7e9a51c3d2b8e6f017|shop.example.com} "GET /api/orders HTTP/1.1"',
+  );
+  assert.equal(r?.requestId, "4f9c2a7d1e0b4c7e9a51c3d2b8e6f017");
+  assert.equal(r?.path, "/api/orders");
+});
