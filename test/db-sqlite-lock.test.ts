@@ -175,9 +175,11 @@ test("another process holds the write lock for 3 s: event-loop lag stays under 2
     const max = h.max / 1e6;
     console.log(`lock held 3 s: ${reads} reads (slowest ${slowestRead.toFixed(1)} ms), event-loop delay p99 ${p99.toFixed(1)} ms max ${max.toFixed(1)} ms, interval drift max ${maxDrift.toFixed(1)} ms; deadlined write ${JSON.stringify(d)}; queued ${q.join(",")}; patient write after ${patientMs.toFixed(0)} ms`);
     assert.ok(p99 < 20, `event-loop delay p99 ${p99} ms`);
-    // The max is also at the mercy of the OS scheduler on a busy 2-core machine (tests run two
-    // files at once); a lock wait on the main thread would show as ≥ 1000 ms here, not tens.
-    assert.ok(max < 100 && maxDrift < 100, `event-loop delay max ${max} ms, setInterval drift max ${maxDrift} ms`);
+    // The max is at the mercy of the OS scheduler: with the suite running two files at once on 2
+    // cores (one of them 4 processes × 3 threads of writers), a runnable thread can wait 100–200 ms
+    // for a core. A lock wait on the main thread would show as ≥ 1000 ms (the deadlined write) or
+    // 3000 ms (the lock hold), so 500 ms still catches the bug this test is about.
+    assert.ok(max < 500 && maxDrift < 500, `event-loop delay max ${max} ms, setInterval drift max ${maxDrift} ms`);
     assert.ok(reads > 100, `only ${reads} reads completed in 2.5 s while the lock was held`);
     assert.ok(slowestRead < 200, `slowest read ${slowestRead} ms`);
     assert.equal(d.ok, false, "the deadlined write should not succeed while the lock is held");
