@@ -4,10 +4,8 @@
  * own limit and the current request's remaining deadline.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname } from "node:path";
-import { currentDeadline, Deadline } from "../../context/index.js";
+import { currentDeadline, type Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
 import { toStatement } from "../sql.js";
@@ -17,6 +15,8 @@ import { LaneStats } from "./lane-stats.js";
 import type { CheckpointResult, FromThread, JobResult, StatementMode, ThreadConfig } from "./protocol.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
+import { prepareFile } from "./prepare-file.js";
+import { runTransaction } from "./transaction.js";
 import { WriterLane } from "./writer-lane.js";
 
 /** SQLite settings (config `db.sqlite.*`, durations in ms, sizes in bytes). */
@@ -62,31 +62,6 @@ const DEFAULTS: SqliteSettings = {
 
 /** busy_timeout slice: how often a waiting thread re-checks deadlines. */
 const LOCK_SLICE_MS = 50;
-
-/** Checks the file and its directory before any thread opens it, so the error names the real problem. */
-function prepareFile(path: string): void {
-  if (path === ":memory:") return;
-  const dir = dirname(path);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  if (existsSync(path)) {
-    if (statSync(path).isDirectory()) {
-      throw errors.dbUnavailable(`${path} is a directory, not a SQLite database file. Point db.url at a file, e.g. sqlite:${path}/app.db.`);
-    }
-    try {
-      accessSync(path, constants.R_OK | constants.W_OK);
-    } catch {
-      throw errors.dbUnavailable(
-        `${path} is not readable and writable by this process (uid ${process.getuid?.() ?? "?"}). holdfast needs to read and write the file and create ${path}-wal and ${path}-shm beside it: check \`ls -l ${path}*\` and the directory's permissions.`,
-        { details: { path } },
-      );
-    }
-  }
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw errors.dbUnavailable(`The directory ${dir} is not writable by this process; SQLite must create ${path}-wal and ${path}-shm there. Fix its owner or mode, or move the database.`, { details: { path } });
-  }
-}
 
 /** Opens a SQLite database on worker threads. */
 export async function openSqlite(options: SqliteDatabaseOptions): Promise<SqliteDatabase> {
@@ -381,64 +356,19 @@ export class SqliteDatabase implements Database {
     this.#writer.submit(begin.pj);
     await begin.promise;
 
-    let ended = false;
-    let aborted: HoldfastError | undefined;
-    const startedAt = performance.now();
-    const end = async (commit: boolean): Promise<void> => {
-      ended = true;
-      const e = this.#pending({ kind: "end", commit }, deadline, Number.POSITIVE_INFINITY);
-      // COMMIT/ROLLBACK must run even when the request deadline has passed: they release the lock.
-      e.pj.deadline = Deadline.NONE;
-      this.#writer.sendInTransaction(owner, e.pj);
-      try {
-        await e.promise;
-      } finally {
-        this.#writer.release(owner);
-      }
-    };
-    const limit = Math.max(0, Math.min(deadline.remaining(), this.#transactionTimeout));
-    const watchdog = setTimeout(() => {
-      if (ended) return;
-      this.#leaks++;
-      const held = Math.round(performance.now() - startedAt);
-      aborted = errors.deadlineExceeded(
-        `A SQLite transaction on ${this.path} held the write lock for ${held} ms, past its deadline (the request's remaining time or ${this.#transactionTimeout} ms), and was rolled back so other writers can proceed. Do not await network calls or timers inside db.transaction().`,
-        { details: { path: this.path, heldMs: held } },
-      );
-      this.#log.warn({ event: "db.transaction.timeout", path: this.path, heldMs: held }, aborted.message);
-      end(false).catch(() => {});
-    }, limit);
-    watchdog.unref();
-
-    const exec = (spec: JobSpec): Promise<unknown> => {
-      if (aborted) return Promise.reject(aborted);
-      if (ended) return Promise.reject(errors.dbQueryFailed("This transaction has already committed or rolled back; statements on its `tx` can no longer run."));
-      const { pj, promise } = this.#pending(spec, deadline, Number.POSITIVE_INFINITY);
-      this.#writer.sendInTransaction(owner, pj);
-      return promise;
-    };
-    const stmt = (mode: StatementMode, statement: SqlStatement | string, params?: readonly SqlValue[]) => {
-      const s = toStatement(statement, params);
-      return exec({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } });
-    };
-    const tx: Queryable = {
-      query: <R = Row>(s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("all", s, p) as Promise<R[]>,
-      get: <R = Row>(s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("get", s, p) as Promise<R | undefined>,
-      run: (s: SqlStatement | string, p?: readonly SqlValue[]) => stmt("run", s, p) as Promise<RunResult>,
-    };
-
-    let value: T;
-    try {
-      value = await this.#txScope.run(owner, () => fn(tx));
-    } catch (err) {
-      clearTimeout(watchdog);
-      if (!ended) await end(false).catch(() => {});
-      throw aborted ?? err;
-    }
-    clearTimeout(watchdog);
-    if (aborted) throw aborted;
-    await end(true);
-    return value;
+    return runTransaction(
+      {
+        path: this.path,
+        writer: this.#writer,
+        transactionTimeout: this.#transactionTimeout,
+        log: this.#log,
+        pending: (spec, d, limit) => this.#pending(spec, d, limit),
+        onLeak: () => this.#leaks++,
+      },
+      owner,
+      deadline,
+      (tx) => this.#txScope.run(owner, () => fn(tx)),
+    );
   }
 
   /** Pool figures for the reader and writer threads, and SQLite health. */
