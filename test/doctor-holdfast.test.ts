@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runDoctor } from "../src/doctor/index.js";
-import { findBinary, hit, startNginx, tally } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, startNginx, tally } from "./fixtures/doctor/harness.js";
 import { eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
 
 const NGINX = findBinary("nginx");
@@ -19,8 +19,11 @@ test("holdfast worker stuck in a busy loop behind nginx → worker-killed first,
     process.stderr.write("SKIPPING doctor + holdfast end-to-end test: nginx not found\n");
     return t.skip("nginx not installed");
   }
-  const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "2s" } });
-  const proxy = await startNginx(NGINX, { upstreamPort: Number(new URL(hf.appUrl).port), location: "proxy_read_timeout 20s;" });
+  // A fixed port (as in production): with port 0 a replacement worker may be given a different one.
+  const port = await freePort();
+  const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "2s" }, args: ["--port", String(port)] });
+  assert.equal(Number(new URL(hf.appUrl).port), port);
+  const proxy = await startNginx(NGINX, { upstreamPort: port, location: "proxy_read_timeout 20s;" });
   try {
     const before = await hf.status();
     const stuck = hit(proxy.port, "/spin?ms=60000");

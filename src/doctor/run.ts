@@ -82,10 +82,6 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
       data.probes.postgres = await attempt(data, "postgres", () => probePostgres(dbUrl as string));
     }
   }
-  if (o.system !== false) {
-    const paths = [...(o.logs ?? []).map((l) => l.file), ...(dbUrl && sqlitePath(dbUrl) ? [sqlitePath(dbUrl) as string] : [])];
-    data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."]));
-  }
   const token = o.adminToken;
   const admins: AdminProbe[] = [];
   for (const url of o.admin ?? []) {
@@ -94,6 +90,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   }
   if (admins.length) data.probes.admin = admins;
 
+  // The processes of the instances the admin endpoints describe, when they run on this host.
+  const pids = admins.flatMap((a) => [a.status?.instance?.pid, ...(a.status?.workers ?? []).map((w) => w.pid)]).filter((p): p is number => typeof p === "number");
+  if (o.system !== false) {
+    const paths = [...(o.logs ?? []).map((l) => l.file), ...(dbUrl && sqlitePath(dbUrl) ? [sqlitePath(dbUrl) as string] : [])];
+    data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."], 500, pids));
+  }
   const findings = analyze(data);
   return { findings, healthy: isHealthy(findings), data };
 }

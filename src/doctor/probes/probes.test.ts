@@ -84,3 +84,12 @@ test("admin probe: /status with a bearer token; 401 becomes a readable error", a
     server.close();
   }
 });
+
+test("per-process descriptors against the process's own limit", async () => {
+  const { processFds } = await import("./system.js");
+  const me = processFds(process.pid);
+  assert.ok(me && me.open > 0 && me.limit >= me.open, JSON.stringify(me));
+  assert.equal(processFds(2 ** 22 + 17), undefined, "no such process");
+  const p = await probeSystem([tmpdir()], 10, [process.pid]);
+  assert.equal(p.processFds?.[0]?.pid, process.pid);
+});

@@ -1,5 +1,5 @@
 /** System probe: load, memory, disk free where the database and logs live, fds, ListenOverflows. */
-import { readFileSync, statfsSync } from "node:fs";
+import { readdirSync, readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { dirname } from "node:path";
 
@@ -12,6 +12,8 @@ export interface SystemProbe {
   disks: { path: string; freeBytes: number; totalBytes: number }[];
   /** System-wide open file handles vs fs.file-max. */
   fds?: { open: number; limit: number } | undefined;
+  /** Open descriptors vs the soft RLIMIT_NOFILE of each process the doctor knows (holdfast supervisor and workers). */
+  processFds?: { pid: number; open: number; limit: number }[] | undefined;
   /** TcpExt ListenOverflows during the probe's sampling interval (Linux). */
   listenOverflows?: number | undefined;
   /** TcpExt ListenOverflows since boot, for context. */
@@ -46,6 +48,18 @@ function memAvailable(): number {
   return freemem();
 }
 
+/** Open fds and the soft "Max open files" limit of a process (Linux /proc); undefined when unreadable. */
+export function processFds(pid: number): { pid: number; open: number; limit: number } | undefined {
+  try {
+    const open = readdirSync(`/proc/${pid}/fd`).length;
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    const limit = m && m[1] !== "unlimited" ? Number(m[1]) : Number.POSITIVE_INFINITY;
+    return { pid, open, limit };
+  } catch {
+    return undefined;
+  }
+}
+
 function readOverflows(): number | undefined {
   try {
     return parseNetstat(readFileSync("/proc/net/netstat", "utf8")).ListenOverflows;
@@ -58,7 +72,7 @@ function readOverflows(): number | undefined {
  * Probes the host; `paths` are files or directories whose disks matter (database, logs).
  * ListenOverflows is sampled twice `sampleMs` apart: the since-boot total says nothing about now.
  */
-export async function probeSystem(paths: string[], sampleMs = 500): Promise<SystemProbe> {
+export async function probeSystem(paths: string[], sampleMs = 500, pids: number[] = []): Promise<SystemProbe> {
   const disks: SystemProbe["disks"] = [];
   const seen = new Set<string>();
   for (const p of paths) {
@@ -83,6 +97,8 @@ export async function probeSystem(paths: string[], sampleMs = 500): Promise<Syst
   } catch {
     // not Linux
   }
+  const fds = pids.map(processFds).filter((x): x is NonNullable<typeof x> => x !== undefined);
+  if (fds.length) probe.processFds = fds;
   const before = readOverflows();
   if (before !== undefined) {
     await new Promise((r) => setTimeout(r, sampleMs));

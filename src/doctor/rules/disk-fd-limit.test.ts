@@ -18,3 +18,9 @@ test("a healthy host gives nothing", () => {
   const system = { load: [0, 0, 0], cpus: 2, memTotal: 1, memAvailable: 1, disks: [{ path: "/", freeBytes: 50e9, totalBytes: 100e9 }], fds: { open: 100, limit: 100_000 } };
   assert.deepEqual(runRule(diskFdLimit, datasetFromLines({ probes: { system } })), []);
 });
+
+test("a worker at 95 % of its own descriptor limit", () => {
+  const system = { load: [0, 0, 0], cpus: 2, memTotal: 1, memAvailable: 1, disks: [], processFds: [{ pid: 4121, open: 973, limit: 1024 }] };
+  const [f] = runRule(diskFdLimit, datasetFromLines({ probes: { system } }));
+  assert.match(f?.evidence.summary ?? "", /973 of 1024 descriptors in use by pid 4121/);
+});

@@ -14,7 +14,7 @@ export const diskFdLimit: Rule = {
     const diskLines = [...data.proxyErrors.filter((e) => e.record.kind === "disk-full"), ...data.appEvents.filter((e) => e.record.event === "disk.full")];
     const sys = data.probes.system;
     const fullDisks = (sys?.disks ?? []).filter((d) => d.totalBytes > 0 && d.freeBytes / d.totalBytes < 0.05);
-    const fdHigh = sys?.fds && sys.fds.limit > 0 && sys.fds.open / sys.fds.limit > 0.9 ? sys.fds : undefined;
+    const fdHigh = sys?.fds && sys.fds.limit > 0 && sys.fds.open / sys.fds.limit > 0.9 ? sys.fds : (sys?.processFds ?? []).find((p) => p.limit > 0 && p.open / p.limit > 0.9);
     const out: Finding[] = [];
     if (fdLines.length || fdHigh) {
       out.push({
@@ -24,7 +24,7 @@ export const diskFdLimit: Rule = {
         confidence: fdLines.length ? 0.9 : 0.6,
         explains: 0,
         evidence: {
-          summary: `${fdLines.length} "Too many open files" lines in the logs${fdHigh ? `; ${fdHigh.open} of ${fdHigh.limit} descriptors in use` : ""}. Each failed accept or connect is a refused or reset request.`,
+          summary: `${fdLines.length} "Too many open files" lines in the logs${fdHigh ? `; ${fdHigh.open} of ${fdHigh.limit} descriptors in use${"pid" in fdHigh ? ` by pid ${fdHigh.pid}` : " system-wide"}` : ""}. Each failed accept or connect is a refused or reset request.`,
           counts: { lines: fdLines.length, open: fdHigh?.open ?? 0, limit: fdHigh?.limit ?? 0 },
           samples: fdLines.slice(0, 2).map(sample),
         },
