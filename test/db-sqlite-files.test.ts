@@ -7,6 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
+import { pino } from "pino";
 import { openDatabase, type SqliteDatabase } from "../src/db/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "holdfast-files-"));
@@ -69,6 +71,36 @@ test("the checkpoint manager keeps the WAL under journalSizeLimit even with auto
     assert.equal(manual?.walBytes, 0);
     assert.equal(((await db.get<{ n: number }>("SELECT count(*) AS n FROM blobs"))?.n), 60);
   } finally {
+    await db.close();
+  }
+});
+
+test("a reader holding an old snapshot starves checkpoints: holdfast says so, then truncates the WAL once it lets go", async () => {
+  const path = join(dir, "starved.db");
+  const limit = 256 * 1024;
+  const logged: Record<string, unknown>[] = [];
+  const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  const db = (await openDatabase(`sqlite:${path}`, { sqlite: { journalSizeLimit: limit, walAutocheckpoint: 1_000_000, checkpointInterval: 100 }, log })) as SqliteDatabase;
+  const reader = new BetterSqlite3(path);
+  try {
+    await db.run("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
+    reader.exec("BEGIN");
+    reader.prepare("SELECT count(*) FROM blobs").get(); // holds a snapshot from before the writes
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 20; i++) await db.run("INSERT INTO blobs (b) VALUES (?)", [chunk]);
+    const until = performance.now() + 3000;
+    while (performance.now() < until && !logged.some((l) => l.event === "db.checkpoint.starved")) await new Promise((r) => setTimeout(r, 50));
+    const starved = logged.find((l) => l.event === "db.checkpoint.starved");
+    assert.ok(starved, "a db.checkpoint.starved warning names the problem");
+    assert.ok((starved.walBytes as number) > limit);
+    assert.ok(logged.some((l) => l.event === "wal.size"), "wal.size events report the WAL each round");
+    reader.exec("COMMIT");
+    const until2 = performance.now() + 3000;
+    while (performance.now() < until2 && (db.status().sqlite?.walBytes ?? 0) > limit) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((db.status().sqlite?.walBytes ?? Number.POSITIVE_INFINITY) <= limit, `WAL still ${db.status().sqlite?.walBytes} bytes after the reader let go`);
+  } finally {
+    if (reader.inTransaction) reader.exec("COMMIT");
+    reader.close();
     await db.close();
   }
 });
