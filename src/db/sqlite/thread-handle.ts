@@ -94,6 +94,9 @@ export class SqliteThread {
       switch (m.type) {
         case "ready":
           opened = true;
+          // An idle database must not keep the process alive (a script that forgot close() still
+          // exits); the thread is ref'd again while it has work.
+          if (this.#inflight.size === 0) this.#worker.unref();
           readyResolve();
           return;
         case "open-failed":
@@ -102,6 +105,7 @@ export class SqliteThread {
         case "results":
           this.#lastAnswerAt = performance.now();
           this.#settleAll(m);
+          if (this.#inflight.size === 0 && opened) this.#worker.unref();
           if (m.done) {
             this.#batches--;
             this.#hooks.onIdle();
@@ -147,6 +151,7 @@ export class SqliteThread {
     const n = pjs.length;
     let packable = true;
     for (let i = 0; i < n; i++) if ((pjs[i] as PendingJob).spec.kind !== "stmt") packable = false;
+    if (this.#inflight.size === 0) this.#worker.ref();
     const ids = new Array<number>(n);
     const deadlines = new Array<number>(n);
     for (let i = 0; i < n; i++) {
