@@ -17,27 +17,36 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `holdfast monitor ...` to completion (or SIGINT after `stopAfterMs`). */
-function monitor(args: string[], o: { stopAfterMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
+/** Runs `holdfast monitor ...` to completion, or until `stopWhen(stdout)` holds (then SIGINT; at most 10 s). */
+function monitor(args: string[], o: { stopWhen?: (stdout: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, "monitor", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...o.env } });
     let stdout = "";
     let stderr = "";
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      child.kill("SIGINT");
+    };
     child.stdout.on("data", (d) => {
       stdout += d;
+      if (o.stopWhen?.(stdout)) stop();
     });
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    const stop = o.stopAfterMs ? setTimeout(() => child.kill("SIGINT"), o.stopAfterMs) : undefined;
-    const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const limit = o.stopWhen ? setTimeout(stop, 10_000) : undefined;
+    const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("exit", (code) => {
-      clearTimeout(stop);
+      clearTimeout(limit);
       clearTimeout(kill);
       resolve({ code, stdout, stderr });
     });
   });
 }
+
+const lineCount = (n: number) => (out: string) => out.split("\n").length > n;
 
 /** Sends requests (4 at a time) to the paths in turn until `done` resolves or 10 s pass. */
 async function traffic(base: string, paths: string[], done: Promise<unknown>): Promise<number> {
@@ -198,7 +207,7 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("piped, prints one line per interval and stops cleanly on SIGINT", async () => {
-    const r = await monitor(["--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopAfterMs: 1600 });
+    const r = await monitor(["--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopWhen: lineCount(3) });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.ok(lines.length >= 3, r.stdout);
@@ -206,7 +215,7 @@ describe("holdfast monitor CLI", () => {
     assert.match(lines.at(-1) ?? "", /Z 127\.0\.0\.1:\d+ UP req\/s=\S+ 5xx=\S+ .* workers=2\/2 /);
   });
   it("--json without --once prints one JSON object per interval", async () => {
-    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopAfterMs: 1300 });
+    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopWhen: lineCount(2) });
     assert.equal(r.code, 0, r.stderr);
     const objs = r.stdout
       .trim()
@@ -220,12 +229,17 @@ describe("holdfast monitor CLI", () => {
   it("on a terminal, redraws the frame in place on the alternate screen and leaves the last frame behind", async () => {
     let written = "";
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 1300);
+    const limit = setTimeout(() => ac.abort(), 10_000);
+    const write = (s: string) => {
+      written += s;
+      if (written.split("\u001b[H").length > 3) ac.abort();
+    };
     await watch(
       { targets: [hf.adminUrl], token: TOKEN, intervalMs: 300, thresholds: loadThresholds([]), webhooks: [] },
-      { format: "screen", color: true, width: () => 120, write: (s) => void (written += s), warn: (s) => void (written += s) },
+      { format: "screen", color: true, width: () => 120, write, warn: write },
       ac.signal,
     );
+    clearTimeout(limit);
     assert.ok(written.startsWith("\u001b[?1049h"), "enters the alternate screen");
     assert.ok(written.split("\u001b[H").length - 1 >= 3, "redraws from the top-left each interval");
     const leave = written.lastIndexOf("\u001b[?1049l");

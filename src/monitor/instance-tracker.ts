@@ -4,7 +4,7 @@
  * current gauges. Pure: time comes in with each scrape.
  */
 import { countStatus, diffHistograms, emptyDelta, quantileMs, type RequestDelta, sumDeltas } from "./request-histogram.js";
-import type { InstanceStatus } from "./status-document.js";
+import type { InstanceStatus, WorkerStatus } from "./status-document.js";
 import type { Incidents, InstanceView, Rates, Scrape } from "./types.js";
 
 /** One interval between two good scrapes. */
@@ -23,18 +23,24 @@ function increase(prev: number | undefined, cur: number): number {
   return cur - prev;
 }
 
-/** Builds rates from a request delta over `seconds`. */
-export function ratesFrom(delta: RequestDelta, shed: number, seconds: number, source: Rates["source"]): Rates {
+/**
+ * Builds rates from a request delta over `seconds`. With `requestsPerS` (measured from the
+ * workers' own report times), per-second figures are that rate split by the delta's shares;
+ * shares and quantiles need no time base, so they stay exact either way.
+ */
+export function ratesFrom(delta: RequestDelta, shed: number, seconds: number, source: Rates["source"], requestsPerS?: number): Rates {
   const s = seconds > 0 ? seconds : 1;
   const errors = countStatus(delta, "5");
+  const rps = requestsPerS ?? delta.requests / s;
+  const share = (n: number) => (requestsPerS === undefined ? n / s : delta.requests > 0 ? (rps * n) / delta.requests : 0);
   return {
     seconds,
     requests: delta.requests,
-    requestsPerS: delta.requests / s,
-    errors5xxPerS: errors / s,
+    requestsPerS: rps,
+    errors5xxPerS: share(errors),
     errorRatio: delta.requests > 0 ? errors / delta.requests : undefined,
-    s503PerS: countStatus(delta, "503") / s,
-    shedPerS: shed / s,
+    s503PerS: share(countStatus(delta, "503")),
+    shedPerS: requestsPerS === undefined ? shed / s : share(Math.min(shed, delta.requests)),
     p50Ms: quantileMs(delta, 0.5),
     p99Ms: quantileMs(delta, 0.99),
     source,
@@ -69,12 +75,35 @@ function workerCounters(s: InstanceStatus): Map<number, { pool: number; lock: nu
   return m;
 }
 
+/** How long figures are carried over while no worker reported anything new. */
+const STALE_LIMIT_MS = 2500;
+
+/** When a worker's numbers in this scrape were taken (its last heartbeat). */
+function reportAt(s: Extract<Scrape, { ok: true }>, w: WorkerStatus): number {
+  return s.at - w.lastHeartbeatMsAgo;
+}
+
+/** True when some worker reported since `prev` (or a worker came or went). */
+function hasFreshReport(prev: Extract<Scrape, { ok: true }>, cur: Extract<Scrape, { ok: true }>): boolean {
+  const before = new Map(prev.status.workers.map((w) => [w.pid, w]));
+  if (cur.status.workers.length !== before.size) return true;
+  for (const w of cur.status.workers) {
+    const p = before.get(w.pid);
+    // 50 ms of slack: the two reads of one report differ only by scrape timing.
+    if (!p || reportAt(cur, w) - reportAt(prev, p) > 50) return true;
+  }
+  return false;
+}
+
 /** Tracks one instance across scrapes. */
 export class InstanceTracker {
   readonly target: string;
   readonly #windowMs: number;
   #last: Extract<Scrape, { ok: true }> | undefined;
   #intervals: IntervalRecord[] = [];
+  #lastInterval: Rates | undefined;
+  /** Last known requests/s per worker pid. */
+  #rates = new Map<number, number>();
 
   /** `windowMs` is how far back alert rates look. */
   constructor(target: string, windowMs: number) {
@@ -94,6 +123,12 @@ export class InstanceTracker {
     const prev = this.#last && scrape.at - this.#last.at <= this.#windowMs ? this.#last : undefined;
     const cur = scrape;
     const sameProcess = prev !== undefined && prev.status.instance.pid === cur.status.instance.pid;
+    // Workers report to the supervisor with their heartbeat (about once a second). A scrape that
+    // saw no new report carries no new numbers: keep the last interval's figures instead of
+    // showing a zero now and a double next time. Only briefly, so stuck workers still read as 0.
+    if (prev && sameProcess && !hasFreshReport(prev, cur) && cur.at - prev.at < STALE_LIMIT_MS) {
+      return this.#view(cur, this.#lastInterval);
+    }
     let interval: Rates | undefined;
     if (prev) {
       const seconds = (cur.at - prev.at) / 1000;
@@ -115,11 +150,37 @@ export class InstanceTracker {
       incidents.workerCrashes = increase(before.counters.crashes, cur.status.counters.crashes);
       const source: Rates["source"] = useMetrics ? "metrics" : "status";
       this.#intervals.push({ at: cur.at, seconds, delta, source, shed, incidents });
-      interval = ratesFrom(delta, shed, seconds, source);
+      interval = ratesFrom(delta, shed, seconds, source, sameProcess ? this.#workerRates(prev, cur) : undefined);
     }
     this.#last = cur;
+    this.#lastInterval = interval;
     this.#intervals = this.#intervals.filter((r) => r.at > cur.at - this.#windowMs);
     return this.#view(cur, interval);
+  }
+
+  /**
+   * Requests per second of the whole instance, from each worker's request counter over the
+   * time between that worker's own reports (heartbeat times), not between our scrapes: exact
+   * however the scrape and heartbeat clocks drift. A worker with no new report keeps its last rate.
+   */
+  #workerRates(prev: Extract<Scrape, { ok: true }>, cur: Extract<Scrape, { ok: true }>): number {
+    const before = new Map(prev.status.workers.map((w) => [w.pid, w]));
+    const rates = new Map<number, number>();
+    let total = 0;
+    for (const w of cur.status.workers) {
+      const p = before.get(w.pid);
+      let rate = this.#rates.get(w.pid) ?? 0;
+      if (p) {
+        const dt = (reportAt(cur, w) - reportAt(prev, p)) / 1000;
+        if (dt > 0.05) rate = Math.max(0, w.requests - p.requests) / dt;
+        // A worker silent this long is stuck or gone: it serves nothing, whatever it did before.
+        else if (w.lastHeartbeatMsAgo > STALE_LIMIT_MS) rate = 0;
+      }
+      rates.set(w.pid, rate);
+      total += rate;
+    }
+    this.#rates = rates;
+    return total;
   }
 
   /** The request deltas inside the alert window (for summing instances into a total). */

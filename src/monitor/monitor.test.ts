@@ -18,6 +18,8 @@ interface Shape {
   poolTimeouts?: number;
   lockTimeouts?: number;
   workerPid?: number;
+  /** Age of the worker's last report when the scrape was taken (default 100 ms). */
+  heartbeatAgo?: number;
 }
 
 /** A scrape as the admin endpoint would answer it (the /status body goes through the real reader). */
@@ -38,7 +40,7 @@ function scrape(at: number, s: Shape): Scrape {
         rssBytes: 64 * 1024 * 1024,
         eventLoopLagMs: 2,
         restarts: s.restarts ?? 0,
-        lastHeartbeatMsAgo: 100,
+        lastHeartbeatMsAgo: s.heartbeatAgo ?? 100,
         oldest: [],
         db: {
           dialect: "sqlite",
@@ -119,6 +121,24 @@ describe("Monitor: scrapes to views and alerts", () => {
       seen.push(...m.tick([scrape(at, { ok, errors: 30 })], at).transitions.map((t) => t.status));
     }
     assert.deepEqual(seen, ["resolved"]);
+  });
+
+  it("measures requests/s over the workers' own report times, and keeps the figures when a scrape saw no new report", () => {
+    const m = new Monitor(["http://a"], resolveThresholds({}), 1000);
+    m.tick([scrape(0, { ok: 0, heartbeatAgo: 0 })], 0);
+    // The scrapes are 1 s apart but the worker's reports 0.5 s apart: 50 requests in 0.5 s is 100/s, not 50/s.
+    const a = m.tick([scrape(1000, { ok: 50, heartbeatAgo: 500 })], 1000).model.instances[0].interval!;
+    assert.equal(a.requestsPerS, 100);
+    // Next scrape sees the same report (it is 1.5 s old now): same figures, not a zero.
+    const b = m.tick([scrape(2000, { ok: 50, heartbeatAgo: 1500 })], 2000).model.instances[0].interval!;
+    assert.equal(b.requestsPerS, 100);
+    // A report 1.5 s after the previous one with 150 more requests: 100/s, measured across both scrape intervals.
+    const c = m.tick([scrape(3000, { ok: 200, heartbeatAgo: 1000 })], 3000).model.instances[0].interval!;
+    assert.equal(c.requestsPerS, 100);
+    assert.equal(c.requests, 150);
+    // Reports stop for good (stuck workers): after a short while the figures fall to zero instead of freezing.
+    const d = m.tick([scrape(6000, { ok: 200, heartbeatAgo: 4000 })], 6000).model.instances[0].interval!;
+    assert.equal(d.requestsPerS, 0);
   });
 
   it("counts pool and lock timeouts and worker restarts per interval, surviving a worker replacement", () => {

@@ -36,13 +36,16 @@ export class Monitor {
     const instances = this.#trackers.map((tr, i) => tr.update(scrapes[i]));
     const results = instances.flatMap((v) => evaluateRules(v, this.#t));
     const transitions = this.#book.apply(results, now);
-    const last = this.#trackers.map((tr, i) => (instances[i].interval ? tr.lastDelta() : undefined)).filter((d) => d !== undefined);
+    const withRates = this.#trackers.map((tr, i) => (instances[i].interval ? tr.lastDelta() : undefined));
+    const last = withRates.filter((d) => d !== undefined);
     const total = last.length
       ? ratesFrom(
           sumDeltas(last.map((d) => d.delta)),
           last.reduce((a, d) => a + d.shed, 0),
           last.reduce((a, d) => a + d.seconds, 0) / last.length,
           instances.some((v) => v.interval?.source === "status") ? "status" : "metrics",
+          // The rows' own request rates add up to the total, so TOTAL never disagrees with them.
+          instances.reduce((a, v) => a + (v.interval?.requestsPerS ?? 0), 0),
         )
       : undefined;
     return { model: { at: now, intervalMs: this.#intervalMs, instances, total, alerts: this.#book.alerts() }, transitions };
