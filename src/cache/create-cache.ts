@@ -6,7 +6,8 @@ import { ReadThroughCache } from "./read-through-cache.js";
 import { RedisStore } from "./redis-store.js";
 import type { Cache, CacheOptions } from "./types.js";
 
-const DEFAULTS = {
+/** Default of every numeric and string option of {@link createCache} (docs/cache.md lists each). */
+export const CACHE_DEFAULTS = {
   url: "memory:",
   namespace: "holdfast",
   maxEntries: 10_000,
@@ -19,7 +20,7 @@ const DEFAULTS = {
   unavailableLogIntervalMs: 30_000,
 } as const;
 
-const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "log"]);
+const KNOWN = new Set<string>([...Object.keys(CACHE_DEFAULTS), "log"]);
 
 /** Creates a cache: `memory:` (per process, the default) or `redis://host:port/db` (shared by instances). */
 export function createCache(options: CacheOptions = {}): Cache {
@@ -27,7 +28,7 @@ export function createCache(options: CacheOptions = {}): Cache {
   if (unknown.length > 0) {
     throw errors.configInvalid(`Unknown cache option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...KNOWN].join(", ")}.`);
   }
-  const o = { ...DEFAULTS, ...withoutUndefined(options) };
+  const o = { ...CACHE_DEFAULTS, ...withoutUndefined(options) };
   for (const name of ["maxEntries", "defaultTtlMs", "commandTimeoutMs", "lockTtlMs", "refreshTimeoutMs"] as const) {
     if (!(o[name] > 0) || !Number.isFinite(o[name])) throw errors.configInvalid(`Cache option ${name} must be a positive number, got ${String(o[name])}.`);
   }
