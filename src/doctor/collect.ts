@@ -5,7 +5,7 @@
 import { appLogReader } from "./readers/app-log.js";
 import { albReader } from "./readers/alb.js";
 import { haproxyReader } from "./readers/haproxy.js";
-import { COMBINED_FORMAT, nginxAccessReader } from "./readers/nginx-access.js";
+import { COMBINED_FORMAT, nginxAccessReader, parseFormatTime, type TimeRange } from "./readers/nginx-access.js";
 import { nginxErrorReader } from "./readers/nginx-error.js";
 import type { LogReader } from "./readers/reader.js";
 import { progressBar, scanFile } from "./scan/scan-file.js";
@@ -133,12 +133,34 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         }
       }
     };
+    // With --since/--until the fast path also reads the time field; consecutive lines mostly share a
+    // second, so the last parsed time text is remembered and compared in place.
+    const range: TimeRange = { start: -1, end: -1 };
+    let lastTimeText = "";
+    let lastTime = Number.NaN;
+    const timeOf = (text: string): number => {
+      const len = range.end - range.start;
+      if (len !== lastTimeText.length || !text.startsWith(lastTimeText, range.start)) {
+        lastTimeText = detach(text.slice(range.start, range.end));
+        lastTime = parseFormatTime(fmt?.timeVar, lastTimeText);
+      }
+      return lastTime;
+    };
+    const useTime = timed && fmt !== undefined && fmt.timeIndex >= 0;
     onLine = (text, start, end, lineNo) => {
       if (end === start) return;
-      // Fast path (nginx only, no time filter): read just the status; parse only failures and oddities.
-      if (fmt && !timed) {
-        const st = fmt.status(text, start, end);
-        if (st > 0 && st < 500) {
+      // Fast path (nginx): read just the status (and time when filtering); parse only failures and oddities.
+      if (fmt && (!timed || useTime)) {
+        const st = fmt.status(text, start, end, useTime ? range : undefined);
+        if (st > 0 && st < 500 && (!useTime || range.start >= 0)) {
+          if (useTime) {
+            const t = timeOf(text);
+            if (Number.isNaN(t)) return full(text.slice(start, end), lineNo);
+            if (!inWindow(t)) {
+              stats.outOfWindow++;
+              return;
+            }
+          }
           stats.records++;
           counts[st]++;
           return;

@@ -20,11 +20,32 @@ export interface NginxAccessFormat {
   tail: string;
   /** Index of $status in vars, -1 when the format has none. */
   statusIndex: number;
+  /** Index of the time variable ($time_local, $time_iso8601 or $msec), -1 when none. */
+  timeIndex: number;
+  /** Which time variable the format has. */
+  timeVar: "time_local" | "time_iso8601" | "msec" | undefined;
   /**
    * Status of the line str[start, end) or -1 when it does not match the format; reads nothing
-   * past the status field.
+   * past the status field (or the time field, when `time` is given: its range is written there).
    */
-  status(str: string, start: number, end: number): number;
+  status(str: string, start: number, end: number, time?: TimeRange): number;
+}
+
+/** Where a line's time field is, filled by {@link NginxAccessFormat.status}. */
+export interface TimeRange {
+  start: number;
+  end: number;
+}
+
+/** Parses the text of a time variable to epoch ms; NaN when malformed. */
+export function parseFormatTime(kind: NginxAccessFormat["timeVar"], text: string): number {
+  if (kind === "time_local") return parseClfTime(text);
+  if (kind === "time_iso8601") return parseIsoTime(text);
+  if (kind === "msec") {
+    const v = Number(text) * 1000;
+    return Number.isFinite(v) ? v : Number.NaN;
+  }
+  return Number.NaN;
 }
 
 /** Compiles an nginx log_format string (variables may be written $name or ${name}). */
@@ -40,16 +61,23 @@ export function compileFormat(format: string): NginxAccessFormat {
   }
   const tail = format.slice(last);
   const statusIndex = vars.indexOf("status");
+  const timeIndex = vars.findIndex((v) => v === "time_local" || v === "time_iso8601" || v === "msec");
+  const timeVar = timeIndex < 0 ? undefined : (vars[timeIndex] as NginxAccessFormat["timeVar"]);
   const fmt: NginxAccessFormat = {
     source: format,
     literals,
     vars,
     tail,
     statusIndex,
-    status(str, start, end) {
+    timeIndex,
+    timeVar,
+    status(str, start, end, time) {
       if (statusIndex < 0) return -1;
       let pos = start;
-      for (let i = 0; i <= statusIndex; i++) {
+      let status = -1;
+      const last = time && timeIndex > statusIndex ? timeIndex : statusIndex;
+      if (time) time.start = -1;
+      for (let i = 0; i <= last; i++) {
         const lit = literals[i] as string;
         if (lit.length > 0) {
           if (!str.startsWith(lit, pos)) return -1;
@@ -73,11 +101,15 @@ export function compileFormat(format: string): NginxAccessFormat {
           const b = str.charCodeAt(pos + 1) - 48;
           const c = str.charCodeAt(pos + 2) - 48;
           if (a < 1 || a > 5 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
-          return a * 100 + b * 10 + c;
+          status = a * 100 + b * 10 + c;
+        }
+        if (time && i === timeIndex) {
+          time.start = pos;
+          time.end = e;
         }
         pos = e;
       }
-      return -1;
+      return status;
     },
   };
   return fmt;
