@@ -2,8 +2,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../../config/index.js";
-import { type DoctorOptions, type LogInput, planFixes, runDoctor, toJson, toMarkdown, toText } from "../../doctor/index.js";
-import { applyFixes, describeOutcomes, describePlan } from "../../doctor/fix/index.js";
+import { applyFixes, type DoctorOptions, describeOutcomes, describePlan, type LogInput, planFixes, runDoctor, toJson, toMarkdown, toText } from "../../doctor/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
 
