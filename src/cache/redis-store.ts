@@ -4,9 +4,12 @@
  * min(commandTimeoutMs, the request's remaining deadline); after a command times out on a
  * connected but silent server, Redis is skipped for a short cool-down instead of costing
  * every request a full timeout. ioredis reconnects in the background meanwhile.
+ *
+ * ioredis is imported on first use (it costs ~200 ms of start-up per process), so workers on
+ * the memory backend never load it; until it is loaded, calls answer as if Redis were down.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { currentDeadline } from "../context/index.js";
 import { BackendFailure, type CacheStore, type StoredEntry } from "./store.js";
 
@@ -53,14 +56,25 @@ export function parseEntry(raw: string): StoredEntry | undefined {
 export class RedisStore implements CacheStore {
   readonly kind = "redis" as const;
   readonly shared = true;
-  readonly #redis: Redis;
+  #redis: Redis | undefined;
+  readonly #loading: Promise<void>;
   readonly #timeoutMs: number;
   #coolUntil = 0;
   #closed = false;
 
   constructor(o: RedisStoreOptions) {
     this.#timeoutMs = o.commandTimeoutMs;
-    this.#redis = new Redis(o.url, {
+    this.#loading = import("ioredis").then(
+      ({ Redis }) => {
+        if (!this.#closed) this.#redis = this.#connect(Redis, o);
+      },
+      // Reported by every call (as "not connected") and by ready(); nothing else to do here.
+      () => undefined,
+    );
+  }
+
+  #connect(RedisClass: typeof Redis, o: RedisStoreOptions): Redis {
+    const redis = new RedisClass(o.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: Math.max(1000, o.commandTimeoutMs * 4),
@@ -72,50 +86,55 @@ export class RedisStore implements CacheStore {
       lazyConnect: false,
     });
     // Without a listener ioredis prints every failed reconnect; the cache reports failures itself, throttled.
-    this.#redis.on("error", () => {});
-    if (o.onReady) this.#redis.on("ready", o.onReady);
+    redis.on("error", () => {});
+    if (o.onReady) redis.on("ready", o.onReady);
+    return redis;
   }
 
   available(): boolean {
-    return !this.#closed && this.#redis.status === "ready" && performance.now() >= this.#coolUntil;
+    return !this.#closed && this.#redis?.status === "ready" && performance.now() >= this.#coolUntil;
   }
 
   async ready(timeoutMs: number): Promise<boolean> {
-    if (this.#redis.status === "ready") return true;
+    const until = performance.now() + timeoutMs;
+    await Promise.race([this.#loading, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const redis = this.#redis;
+    if (redis === undefined || this.#closed) return false;
+    if (redis.status === "ready") return true;
     return new Promise<boolean>((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
-        this.#redis.off("ready", onReady);
+        redis.off("ready", onReady);
         resolve(ok);
       };
       const onReady = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.#redis.on("ready", onReady);
+      const timer = setTimeout(() => done(false), Math.max(0, until - performance.now()));
+      redis.on("ready", onReady);
     });
   }
 
   async read(key: string): Promise<StoredEntry | undefined> {
-    const raw = await this.#bounded("get", () => this.#redis.get(key));
+    const raw = await this.#bounded("get", (r) => r.get(key));
     return raw === null ? undefined : parseEntry(raw);
   }
 
   async write(key: string, entry: StoredEntry): Promise<void> {
     const ttl = Math.max(1, Math.ceil(entry.staleUntil - Date.now()));
-    await this.#bounded("set", () => this.#redis.set(key, formatEntry(entry), "PX", ttl));
+    await this.#bounded("set", (r) => r.set(key, formatEntry(entry), "PX", ttl));
   }
 
   async remove(key: string): Promise<void> {
-    await this.#bounded("del", () => this.#redis.del(key));
+    await this.#bounded("del", (r) => r.del(key));
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
     const token = randomBytes(9).toString("base64url");
-    const ok = await this.#bounded("lock", () => this.#redis.set(key, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
+    const ok = await this.#bounded("lock", (r) => r.set(key, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
     return ok === "OK" ? token : undefined;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await this.#bounded("unlock", () => this.#redis.eval(UNLOCK, 1, key, token));
+    await this.#bounded("unlock", (r) => r.eval(UNLOCK, 1, key, token));
   }
 
   size(): undefined {
@@ -125,22 +144,24 @@ export class RedisStore implements CacheStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#redis.status === "ready") {
-      const quit = this.#redis.quit().catch(() => undefined);
+    const redis = this.#redis;
+    if (redis === undefined) return;
+    if (redis.status === "ready") {
+      const quit = redis.quit().catch(() => undefined);
       await Promise.race([quit, new Promise((r) => setTimeout(r, this.#timeoutMs).unref())]);
     }
-    this.#redis.disconnect();
+    redis.disconnect();
   }
 
   /** Runs one command within min(commandTimeoutMs, remaining deadline), or throws BackendFailure. */
-  async #bounded<T>(op: string, send: () => Promise<T>): Promise<T> {
+  async #bounded<T>(op: string, send: (redis: Redis) => Promise<T>): Promise<T> {
     if (this.#closed) throw new BackendFailure("unavailable", op, "the cache is closed");
     const budget = currentDeadline().cap(this.#timeoutMs);
     const cutByDeadline = budget < this.#timeoutMs;
     if (budget <= 0) throw new BackendFailure("deadline", op, "the request deadline passed before the Redis command could be sent");
-    if (this.#redis.status !== "ready") {
-      throw new BackendFailure("unavailable", op, `Redis is not connected (connection state: ${this.#redis.status})`);
-    }
+    const redis = this.#redis;
+    if (redis === undefined) throw new BackendFailure("unavailable", op, "the Redis client is still loading or failed to load");
+    if (redis.status !== "ready") throw new BackendFailure("unavailable", op, `Redis is not connected (connection state: ${redis.status})`);
     if (performance.now() < this.#coolUntil) {
       throw new BackendFailure("unavailable", op, `Redis is being skipped for up to ${COOL_DOWN_MS} ms after a command timed out`);
     }
@@ -155,7 +176,7 @@ export class RedisStore implements CacheStore {
       }, budget);
     });
     try {
-      return await Promise.race([send(), timeout]);
+      return await Promise.race([send(redis), timeout]);
     } catch (err) {
       if (err instanceof BackendFailure) throw err;
       const msg = err instanceof Error ? err.message : String(err);
