@@ -55,7 +55,7 @@ export function toMarkdown(r: DoctorResult): string {
     out.push("");
   }
   r.findings.forEach((f: Finding, n) => {
-    out.push(`## ${n + 1}. ${f.title}`, "", `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed requests`, "", f.evidence.summary, "");
+    out.push(`## ${n + 1}. ${f.title}`, "", `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`, "", f.evidence.summary, "");
     if (f.evidence.samples.length) {
       out.push("Evidence:", "", "```");
       for (const s of f.evidence.samples) out.push(`${s.file}:${s.line}  ${s.text}`);

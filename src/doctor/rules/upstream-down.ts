@@ -18,7 +18,11 @@ export const upstreamDown: Rule = {
     if (hits.length === 0 && loops.length === 0) return [];
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits);
-    const upstreams = distinct(hits.map((i) => data.failures[i]?.record.upstream ?? (corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))).slice(0, 3);
+    const upstreams = distinct(
+      hits
+        .map((i) => data.failures[i]?.record.upstream ?? (corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))
+        .map((u) => u?.replace(/^([a-z]+:\/\/[^/]+).*$/, "$1")),
+    ).slice(0, 3);
     const support = [...loops.slice(0, 1), ...hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])];
     return [
       claim(corr, {
