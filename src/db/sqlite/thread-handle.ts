@@ -252,6 +252,7 @@ export class SqliteThread {
   /** Asks the thread to close its connection and waits for it to exit. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#worker.ref(); // keep the process alive until the thread has closed its connection
     this.#worker.postMessage({ type: "close" });
     const timer = setTimeout(() => void this.#worker.terminate(), 10_000);
     timer.unref();
