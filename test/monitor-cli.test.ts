@@ -267,5 +267,7 @@ describe("holdfast monitor CLI", () => {
     assert.ok(a, JSON.stringify(doc.alerts));
     assert.equal(a.value, 1, "one crash and its restart count once");
     assert.match(a.summary, /1 crashes/);
+    const events = (doc.instances[0] as unknown as { events: Array<{ event: string }> }).events.map((e) => e.event);
+    assert.ok(events.includes("worker.fatal"), `the supervisor's events are passed on: ${events}`);
   });
 });

@@ -75,6 +75,9 @@ function workerCounters(s: InstanceStatus): Map<number, { pool: number; lock: nu
   return m;
 }
 
+/** Supervisor events kept in a view. */
+const EVENTS_KEPT = 5;
+
 /** How long figures are carried over while no worker reported anything new. */
 const STALE_LIMIT_MS = 2500;
 
@@ -104,6 +107,8 @@ export class InstanceTracker {
   #lastInterval: Rates | undefined;
   /** Last known requests/s per worker pid. */
   #rates = new Map<number, number>();
+  /** Time of the newest supervisor event already seen, once the first scrape primed it. */
+  #seenEvent: string | undefined;
 
   /** `windowMs` is how far back alert rates look. */
   constructor(target: string, windowMs: number) {
@@ -262,7 +267,17 @@ export class InstanceTracker {
         crashes: s.counters.crashes,
         shed: s.counters.shed,
       },
+      events: s.events.slice(-EVENTS_KEPT),
+      newEvents: this.#takeNewEvents(s),
     };
+  }
+
+  #takeNewEvents(s: InstanceStatus): InstanceView["newEvents"] {
+    // ISO times sort as strings; the first scrape shows none as new (they are history, not news).
+    const seen = this.#seenEvent;
+    const fresh = seen === undefined ? [] : s.events.filter((e) => e.time > seen);
+    this.#seenEvent = s.events.length ? s.events[s.events.length - 1].time : (seen ?? "");
+    return fresh;
   }
 }
 

@@ -20,6 +20,7 @@ interface Shape {
   workerPid?: number;
   /** Age of the worker's last report when the scrape was taken (default 100 ms). */
   heartbeatAgo?: number;
+  events?: Array<Record<string, unknown>>;
 }
 
 /** A scrape as the admin endpoint would answer it (the /status body goes through the real reader). */
@@ -79,7 +80,7 @@ function scrape(at: number, s: Shape): Scrape {
       recycles: 0,
       reloads: 0,
     },
-    events: [],
+    events: s.events ?? [],
   });
   const l = (code: string) => `http_request_method="GET",http_response_status_code="${code}"`;
   const metrics = [
@@ -200,6 +201,22 @@ describe("Monitor: scrapes to views and alerts", () => {
     assert.deepEqual(back.transitions, []);
     const next = m.tick([scrape(61_000, { ok: 5100, errors: 400 })], 61_000);
     assert.equal(next.model.instances[0].interval?.requests, 100);
+  });
+
+  it("lists the supervisor's recent events, and prints only the new ones as lines", () => {
+    const m = new Monitor(["http://a"], resolveThresholds({}), 1000);
+    const ready = { time: "2026-11-24T20:00:00.000Z", event: "supervisor.ready", workers: 1 };
+    const first = m.tick([scrape(0, { events: [ready] })], 0).model;
+    assert.deepEqual(first.instances[0].newEvents, [], "what was there before the monitor started is history, not news");
+    const exit = { time: "2026-11-24T20:00:05.000Z", event: "worker.exit", slot: 1, workerPid: 4242, reason: "crash", code: 1, inflight: [{}, {}] };
+    const second = m.tick([scrape(1000, { events: [ready, exit] })], 1000).model;
+    assert.deepEqual(
+      second.instances[0].newEvents?.map((e) => e.event),
+      ["worker.exit"],
+    );
+    assert.match(renderLines(second), /Z a EVENT worker\.exit slot=1 workerPid=4242 reason=crash code=1 inflight=\[2\]\n/);
+    assert.match(renderDashboard(second, { color: false }), /EVENTS\n {2}20:00:00Z supervisor\.ready workers=1\n {2}20:00:05Z worker\.exit slot=1/);
+    assert.equal(m.tick([scrape(2000, { events: [ready, exit] })], 2000).model.instances[0].newEvents?.length, 0);
   });
 
   it("draws every column for a healthy instance, and the TOTAL row for several", () => {

@@ -2,7 +2,7 @@
  * Draws the dashboard as a string: a full screen for a terminal, or one compact line per
  * instance per interval for a pipe or a log file. Pure; plain ANSI colours only when asked.
  */
-import type { Alert, InstanceView, Rates } from "./types.js";
+import type { Alert, InstanceView, Rates, SupervisorEventView } from "./types.js";
 
 /** Everything one frame shows. */
 export interface DashboardModel {
@@ -140,6 +140,21 @@ function alertLine(a: Alert, color: boolean): string {
   return `  ${tag}${a.rule.padEnd(17)} ${shortTarget(a.instance).padEnd(22)} ${a.summary}  ${paint(color, "dim", `since ${a.since.slice(11, 19)}Z`)}`;
 }
 
+/** `worker.exit slot=2 workerPid=4242 reason=crash code=1`: an event on one line, bulky fields summarised. */
+export function fmtEvent(e: SupervisorEventView): string {
+  const parts = [e.event];
+  for (const [k, v] of Object.entries(e)) {
+    if (k === "time" || k === "event" || k === "stack" || v === undefined || v === null) continue;
+    if (Array.isArray(v)) parts.push(`${k}=[${v.length}]`);
+    else if (typeof v === "object") continue;
+    else {
+      const text = String(v);
+      parts.push(`${k}=${/\s/.test(text) ? JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text) : text}`);
+    }
+  }
+  return parts.join(" ");
+}
+
 /** The full-screen frame (no cursor codes; the caller clears the screen). */
 export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   const lines: string[] = [];
@@ -188,6 +203,18 @@ export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   const wt = table(wrows);
   lines.push("", paint(o.color, "dim", wt[0]));
   for (let i = 1; i < wt.length; i++) lines.push(wstate[i] ? wt[i] : paint(o.color, "yellow", wt[i]));
+  const events = m.instances
+    .flatMap((v) => (v.events ?? []).map((e) => ({ e, v })))
+    .sort((a, b) => (a.e.time < b.e.time ? -1 : 1))
+    .slice(-5);
+  if (events.length) {
+    lines.push("", paint(o.color, "dim", "EVENTS"));
+    for (const { e, v } of events) {
+      const warn = /exit|timeout|fatal|crash|failed|kill/.test(e.event) && !/reason=(recycle|reload|shutdown)/.test(fmtEvent(e));
+      const text = `  ${e.time.slice(11, 19)}Z ${m.instances.length > 1 ? `${shortTarget(v.target)} ` : ""}${fmtEvent(e)}`;
+      lines.push(warn ? paint(o.color, "yellow", text) : text);
+    }
+  }
   lines.push("", m.alerts.length ? paint(o.color, "bold", "ALERTS") : `ALERTS    ${paint(o.color, "green", "none")}`);
   for (const a of m.alerts) lines.push(alertLine(a, o.color));
   if (m.notes?.length) lines.push("", ...m.notes.map((n) => paint(o.color, "yellow", `  ${n}`)));
@@ -245,6 +272,7 @@ export function renderLines(m: DashboardModel): string {
       `admit=${v.admission ? `${v.admission.inflight}/${v.admission.limit}q${v.admission.queued}` : "-"}`,
     ];
     out.push(parts.join(" ") + tail);
+    for (const e of v.newEvents ?? []) out.push(`${e.time.slice(0, 19)}Z ${shortTarget(v.target)} EVENT ${fmtEvent(e)}`);
   }
   if (m.instances.length > 1 && m.total) {
     const r = m.total;

@@ -72,6 +72,7 @@ export const statusSchema = z.looseObject({
     recycles: num,
     reloads: num,
   }),
+  events: z.array(z.looseObject({ time: z.string().catch(""), event: z.string().catch("?") })).catch([]),
 });
 
 /** The /status document as the monitor reads it. */

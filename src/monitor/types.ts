@@ -71,6 +71,17 @@ export interface InstanceView {
   sqlite?: { walBytes: number; lockTimeoutsTotal: number; lockWaitsTotal: number; writeQueue: number } | undefined;
   admission?: { mode: string; limit: number; inflight: number; queued: number; queueDelayMs: number } | undefined;
   totals?: { requests: number; restarts: number; timeouts: number; crashes: number; shed: number } | undefined;
+  /** The supervisor's latest events (worker exits, watchdog kills, recycles, reloads), oldest first. */
+  events?: SupervisorEventView[] | undefined;
+  /** Events that arrived since the previous scrape. */
+  newEvents?: SupervisorEventView[] | undefined;
+}
+
+/** A supervisor event as /status lists it: `{ time, event, ...fields }`. */
+export interface SupervisorEventView {
+  time: string;
+  event: string;
+  [field: string]: unknown;
 }
 
 /** Alert lifecycle: pending waits out `for`, resolving waits out `resolveFor`. */
