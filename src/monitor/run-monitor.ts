@@ -3,7 +3,7 @@
  * until its signal aborts; `snapshot` takes two scrapes one interval apart and judges them.
  */
 import { hostname } from "node:os";
-import { Monitor } from "./monitor.js";
+import { Monitor, type Tick } from "./monitor.js";
 import { renderDashboard, renderLines, shortTarget } from "./render-dashboard.js";
 import { scrapeInstance } from "./scrape.js";
 import type { Thresholds } from "./thresholds.js";
@@ -44,8 +44,8 @@ function scrapeTimeout(o: MonitorOptions): number {
   return o.timeoutMs ?? Math.min(5000, Math.max(1000, o.intervalMs));
 }
 
-async function scrapeAll(o: MonitorOptions) {
-  return Promise.all(o.targets.map((t) => scrapeInstance(t, { token: o.token, timeoutMs: scrapeTimeout(o) })));
+async function scrapeAll(o: MonitorOptions, signal?: AbortSignal) {
+  return Promise.all(o.targets.map((t) => scrapeInstance(t, { token: o.token, timeoutMs: scrapeTimeout(o), signal })));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -92,25 +92,32 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
     notes.splice(0, notes.length - 3);
   });
   let lastFrame = "";
+  const draw = ({ model, transitions }: Tick) => {
+    hooks.send(transitions);
+    if (screen) {
+      const frame = renderDashboard({ ...model, notes }, { color: out.color, width: out.width?.() });
+      lastFrame = frame;
+      // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
+      out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
+    } else if (out.format === "json") {
+      const { at, instances, total, alerts } = model;
+      out.write(`${JSON.stringify({ at: new Date(at).toISOString(), instances, total, alerts, transitions })}\n`);
+    } else {
+      out.write(renderLines(model));
+      for (const t of transitions) out.write(transitionLine(t));
+    }
+  };
   if (screen) out.write(ENTER_SCREEN);
   try {
     let next = Date.now();
     while (!signal.aborted) {
-      const scrapes = await scrapeAll(o);
+      const scrapes = await scrapeAll(o, signal);
       if (signal.aborted) break;
-      const { model, transitions } = monitor.tick(scrapes, Date.now());
-      hooks.send(transitions);
-      if (screen) {
-        const frame = renderDashboard({ ...model, notes }, { color: out.color, width: out.width?.() });
-        lastFrame = frame;
-        // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
-        out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
-      } else if (out.format === "json") {
-        const { at, instances, total, alerts } = model;
-        out.write(`${JSON.stringify({ at: new Date(at).toISOString(), instances, total, alerts, transitions })}\n`);
-      } else {
-        out.write(renderLines(model));
-        for (const t of transitions) out.write(transitionLine(t));
+      try {
+        draw(monitor.tick(scrapes, Date.now()));
+      } catch (err) {
+        // A bug in drawing or judging one round must not end the watch an on-call person relies on.
+        out.warn(`holdfast monitor: this round failed (${(err as Error).stack ?? err}); still watching. Please report it.\n`);
       }
       next += o.intervalMs;
       const wait = next - Date.now();

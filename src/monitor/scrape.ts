@@ -14,6 +14,8 @@ export interface ScrapeOptions {
   token?: string | undefined;
   /** Per-request timeout, ms. */
   timeoutMs: number;
+  /** Aborts the scrape early (the monitor is stopping). */
+  signal?: AbortSignal | undefined;
 }
 
 function describe(err: unknown, url: string, timeoutMs: number): string {
@@ -29,7 +31,8 @@ function describe(err: unknown, url: string, timeoutMs: number): string {
 async function get(url: string, o: ScrapeOptions): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json, text/plain" };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
-  return fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
+  const timeout = AbortSignal.timeout(o.timeoutMs);
+  return fetch(url, { headers, signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout });
 }
 
 function join(base: string, path: string): string {
