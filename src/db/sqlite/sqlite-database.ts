@@ -84,6 +84,7 @@ export class SqliteDatabase implements Database {
   readonly #acquireTimeout: number;
   readonly #transactionTimeout: number;
   readonly #statementCap: number;
+  #readersConfigured = 0;
   readonly #log: Logger;
   readonly #readers: ReaderPool;
   readonly #writer: WriterLane;
@@ -110,6 +111,7 @@ export class SqliteDatabase implements Database {
     } else {
       // More readers than free cores only adds context switches: on 2 cores, 2 readers measured
       // about half the read throughput of 1 (bench/sqlite.ts). The main thread needs a core too.
+      this.#readersConfigured = this.#settings.readers;
       this.#settings.readers = Math.max(1, Math.min(this.#settings.readers, availableParallelism() - 1));
     }
     this.#acquireTimeout = options.pool?.acquireTimeout ?? 5000;
@@ -170,6 +172,11 @@ export class SqliteDatabase implements Database {
     const readers = Array.from({ length: this.#settings.readers }, () => this.#spawn("reader"));
     this.#readers.threads.push(...readers);
     await Promise.all(readers.map((r) => r.ready));
+    const s = this.#settings;
+    this.#log.info(
+      { event: "db.open", dialect: "sqlite", path: this.path, readers: s.readers, readersConfigured: this.#readersConfigured, busyTimeout: s.busyTimeout, journalMode: this.#journalMode },
+      `SQLite ${this.path} open: 1 writer thread, ${s.readers} reader thread(s)${s.readers < this.#readersConfigured ? ` (db.sqlite.readers = ${this.#readersConfigured}, capped at CPU cores − 1)` : ""}, WAL, busy timeout ${s.busyTimeout} ms`,
+    );
   }
 
   /** Stops every thread after a failed open. */
