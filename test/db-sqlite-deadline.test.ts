@@ -60,3 +60,32 @@ test("db.statementTimeout caps a read's run time outside any request", async () 
     await db.close();
   }
 });
+
+test("reads queued behind a busy reader are bounded: POOL_QUEUE_FULL past db.pool.maxWaiting, POOL_TIMEOUT past db.pool.acquireTimeout", async () => {
+  const db = await openDatabase(`sqlite:${join(dir, "queue.db")}`, { sqlite: { readers: 1 }, pool: { maxWaiting: 5, acquireTimeout: 250 } });
+  try {
+    const slow = db.get(SLOW).catch(() => undefined); // occupies the only reader thread
+    const behindOnThread = db.get("SELECT 1 AS one").catch((e: { code?: string }) => e.code); // second message slot of the thread
+    await new Promise((r) => setTimeout(r, 20));
+    const t = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        db.get("SELECT 1 AS one").then(
+          () => ({ code: "ok", ms: performance.now() - t }),
+          (e: { code?: string }) => ({ code: e.code, ms: performance.now() - t }),
+        ),
+      ),
+    );
+    const full = outcomes.filter((o) => o.code === "POOL_QUEUE_FULL");
+    const timedOut = outcomes.filter((o) => o.code === "POOL_TIMEOUT");
+    assert.equal(full.length, 5, JSON.stringify(outcomes));
+    assert.ok(full.every((o) => o.ms < 50), "a full queue fails at once");
+    assert.equal(timedOut.length, 5, JSON.stringify(outcomes));
+    assert.ok(timedOut.every((o) => o.ms >= 200 && o.ms < 600), `queued reads time out at about 250 ms: ${JSON.stringify(timedOut)}`);
+    const s = db.status();
+    assert.ok(s.pool.queueFull >= 5 && s.pool.timeouts >= 5, JSON.stringify(s.pool));
+    await Promise.all([slow, behindOnThread]);
+  } finally {
+    await db.close();
+  }
+});
