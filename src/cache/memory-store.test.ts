@@ -24,3 +24,13 @@ test("an entry past its stale window reads as absent and is dropped", async () =
   assert.equal(s.peek("old"), undefined);
   assert.equal(s.size(), 0);
 });
+
+test("a key that keeps being read survives a flood of new keys", async () => {
+  const s = new MemoryStore(100);
+  await s.write("hot", entry("h"));
+  for (let i = 0; i < 5000; i++) {
+    await s.write(`cold${i}`, entry(String(i)));
+    assert.equal(s.peek("hot")?.json, "h", `evicted after ${i} new keys`);
+  }
+  assert.equal(s.size(), 100);
+});

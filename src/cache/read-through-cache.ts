@@ -81,7 +81,7 @@ export class ReadThroughCache implements Cache {
 
   async get<T>(key: string): Promise<T | undefined> {
     const k = this.#key(key);
-    const e = await this.#read(k);
+    const e = this.#store.peek ? this.#store.peek(k) : await this.#read(k);
     if (e === undefined || e.freshUntil <= Date.now()) {
       this.#c.misses++;
       return undefined;

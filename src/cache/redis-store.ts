@@ -78,7 +78,7 @@ export class RedisStore implements CacheStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: Math.max(1000, o.commandTimeoutMs * 4),
-      commandTimeout: o.commandTimeoutMs,
+      // No ioredis commandTimeout: #bounded already races every command against a tighter timer.
       socketTimeout: SOCKET_TIMEOUT_MS,
       // Reconnect quickly at first, then every 2 s at most, forever: the cache comes back by itself.
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
@@ -180,7 +180,7 @@ export class RedisStore implements CacheStore {
     } catch (err) {
       if (err instanceof BackendFailure) throw err;
       const msg = err instanceof Error ? err.message : String(err);
-      // ioredis's own commandTimeout fires at the same moment as ours; classify it the same way.
+      // Defensive: an ioredis-level timeout is classified like ours.
       if (/timed out/i.test(msg)) {
         if (!cutByDeadline) this.#coolUntil = performance.now() + COOL_DOWN_MS;
         throw new BackendFailure(cutByDeadline ? "deadline" : "timeout", op, `Redis did not answer ${op} in time`, err);
