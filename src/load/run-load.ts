@@ -63,6 +63,7 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
   let next = 0;
   let lastDone = 0;
   let stopped = false;
+  const stamp = o.stampRequestStart === true;
   const start = performance.now();
 
   let finish: () => void = () => {};
@@ -99,7 +100,9 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
       return;
     }
     inflight++;
-    dispatch(client, s.specFor(i), (status, err) => {
+    let spec = s.specFor(i);
+    if (stamp) spec = { ...spec, headers: { ...spec.headers, "x-request-start": `t=${Math.round(performance.timeOrigin + scheduled)}` } };
+    dispatch(client, spec, (status, err) => {
       s.conns.release(client);
       onDone(scheduled, status, err);
     });

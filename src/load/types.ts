@@ -26,6 +26,12 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Request i (0-based); default: GET of the URL's path. */
   request?: (i: number) => RequestSpec;
+  /**
+   * Send `X-Request-Start: t=<ms since epoch>` with each request's *scheduled* time (open loop), so a
+   * server that reads it (holdfast's admission does) sees the time a request spent queued before it
+   * could read it. Only meaningful when client and server share a clock (the same machine).
+   */
+  stampRequestStart?: boolean;
   /** Called once a second with the running counts (for progress output). */
   onTick?: (s: { elapsedMs: number; sent: number; completed: number; inflight: number }) => void;
 }

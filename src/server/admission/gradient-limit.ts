@@ -30,7 +30,7 @@ export interface GradientLimitOptions {
   tolerance?: number;
   /** Absolute latency added to the tolerated level, ms: a sub-millisecond service must not halve its limit over 1 ms of queueing. Default 5. */
   slackMs?: number;
-  /** Weight of a new estimate when it is higher (Gradient2 smoothing); a lower one weighs at least 0.5. Default 0.2. */
+  /** Weight of a new estimate (Gradient2 smoothing). Default 0.2. */
   smoothing?: number;
   /** How often the baseline is re-measured, ms (0 = never). Default 30 000. */
   probeIntervalMs?: number;
@@ -198,10 +198,9 @@ export class GradientLimit {
     const appLimited = maxInflight < this.#estimate / 2;
     if (!(appLimited && gradient >= 1)) {
       const target = this.#estimate * gradient + (failures > 0 ? 0 : Math.sqrt(this.#estimate));
-      // Down fast, up slowly: an overloaded worker must shed its hidden queue within a few windows,
-      // while growth probes capacity gently (Gradient2 smooths both ways at 0.2).
-      const s = target < this.#estimate ? Math.max(this.#smoothing, 0.5) : this.#smoothing;
-      this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
+      // Smoothed both ways (Gradient2's 0.2). We tried shrinking faster (0.5): on a machine shared with
+      // other load, noisy windows then pinned the limit near its floor and cost two thirds of goodput.
+      this.#estimate = clamp(this.#estimate * (1 - this.#smoothing) + target * this.#smoothing, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     }
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
