@@ -40,6 +40,10 @@ Options:
   --slo LIST         e.g. "p99<500ms,error-rate<1%,5xx<1%"; metrics p50 p90 p99 p999 mean max
                      (add _2xx for successful responses only), error-rate, 5xx, 4xx, non-2xx, a
                      status code (502<0.1%), goodput>N (2xx/s), lag-p99<Xms
+  --stamp-request-start
+                     send X-Request-Start with each request's scheduled time, so a server that
+                     reads it (holdfast does) sees time queued before it could read the request;
+                     only when client and server share a clock (same machine)
   --json             print the result as one JSON object
 
 Exit code: 0 done (SLOs met), 1 an SLO was violated, 2 bad usage.
@@ -58,6 +62,7 @@ Example:
       timeout: { type: "string" },
       slo: { type: "string" },
       json: { type: "boolean" },
+      "stamp-request-start": { type: "boolean" },
     });
     const url = positionals[0];
     if (!url) throw errors.usage("holdfast load needs a URL, e.g. `holdfast load http://127.0.0.1:3000/ --rate 200 --duration 10s`.");
@@ -95,6 +100,7 @@ Example:
       connections: connections === undefined ? undefined : Math.floor(connections),
       timeoutMs: durationFlag("timeout", str(values.timeout), 60_000),
       request: () => spec,
+      stampRequestStart: values["stamp-request-start"] === true,
       onTick: json
         ? undefined
         : (t) => process.stderr.write(`  ${(t.elapsedMs / 1000).toFixed(0)}s: sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}\n`),
