@@ -69,6 +69,33 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
     }
   });
 
+  test("server resets a reused idle connection (SH, http-reuse always) → keepalive-race first", async (t) => {
+    if (skipUnlessHaproxy(t)) return;
+    const { server, port } = await listen((req, res) => {
+      const s = req.socket as typeof req.socket & { served?: number };
+      s.served = (s.served ?? 0) + 1;
+      if (s.served > 1) {
+        s.resetAndDestroy();
+        return;
+      }
+      res.end("ok");
+    });
+    const proxy = await startHaproxy(HAPROXY as string, { upstreamPort: port, timeoutServer: "5s", backend: "http-reuse always" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push(await hit(proxy.port, "/api/checkout", "POST"));
+      const failed = tally(statuses)[502] ?? 0;
+      assert.ok(failed >= 2, JSON.stringify(tally(statuses)));
+      const r = await diagnose(proxy, 9);
+      assert.equal(r.findings[0]?.id, "keepalive-race", top(r));
+      assert.equal(r.findings[0]?.explains, failed);
+    } finally {
+      await proxy.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   test("healthy HAProxy run → nothing above info", async (t) => {
     if (skipUnlessHaproxy(t)) return;
     const { server, port } = await listen((_req, res) => res.end("ok"));
