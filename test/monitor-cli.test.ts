@@ -1,6 +1,7 @@
 // holdfast monitor against a real holdfast: --once --json judges live traffic, DOWN instances, usage errors, piped lines.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -153,6 +154,19 @@ describe("holdfast monitor CLI", () => {
 
   it("shows an unreachable admin endpoint as DOWN and fires instance-down, next to a live one", async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
+    const posts: Array<{ status: string; alert: { rule: string; instance: string } }> = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        posts.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
     // errorRate=off: the live instance may still be reporting the previous test's 500s (workers report with their heartbeat).
     const r = await monitor([
       "--once",
@@ -167,9 +181,18 @@ describe("holdfast monitor CLI", () => {
       "300ms",
       "--thresholds",
       "errorRate=off",
+      "--alert-webhook",
+      hook,
     ]);
+    receiver.close();
     assert.equal(r.code, 1, r.stderr);
-    const doc = JSON.parse(r.stdout) as Snapshot;
+    const doc = JSON.parse(r.stdout) as Snapshot & { webhooks: { delivered: number } };
+    assert.deepEqual(
+      posts.map((p) => `${p.status} ${p.alert.rule} ${p.alert.instance}`),
+      [`firing instance-down ${dead}`],
+      "--once POSTs what fires",
+    );
+    assert.equal(doc.webhooks.delivered, 1);
     const d = doc.instances.find((x) => x.target === dead);
     assert.equal(d?.up, false);
     assert.match(d?.error ?? "", /connection refused/);

@@ -160,13 +160,20 @@ export async function snapshot(o: MonitorOptions, warn: (s: string) => void): Pr
   const started = Date.now();
   // Only wait when something answered: a dead endpoint gives nothing to compare.
   if (first.some((s) => s.ok)) await sleep(o.intervalMs);
-  const second = await scrapeAll(o);
-  const { model, transitions } = monitor.tick(second, Date.now());
+  let tick = monitor.tick(await scrapeAll(o), Date.now());
+  // Workers report about once a second; a second scrape that caught no new report has nothing to
+  // compare yet. Look again shortly (the tracker gives up waiting after 2.5 s) rather than judge nothing.
+  for (let i = 0; i < 12 && tick.model.instances.some((v) => v.up && !v.interval); i++) {
+    await sleep(250);
+    tick = monitor.tick(await scrapeAll(o), Date.now());
+  }
+  const { model } = tick;
   const firing = model.alerts.filter((a) => a.state === "firing");
   let webhooks: SnapshotDocument["webhooks"];
-  if (o.webhooks.length && transitions.length) {
+  if (o.webhooks.length && firing.length) {
     const hooks = sender(o, warn);
-    hooks.send(transitions);
+    // Everything firing now, whichever look it started in (a dead endpoint fires on the first).
+    hooks.send(firing.map((alert) => ({ status: "firing" as const, alert })));
     await hooks.drain(15_000);
     webhooks = { ...hooks.stats };
   }
