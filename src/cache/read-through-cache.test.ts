@@ -180,3 +180,15 @@ test("the memory backend holds at most maxEntries", async () => {
   assert.equal(await cache.get("k0"), undefined);
   assert.equal(await cache.get("k499"), 499);
 });
+
+test("a synchronous loader works, and its synchronous throw becomes a rejection", async () => {
+  const cache = createCache();
+  assert.equal(await cache.wrap("sync", () => 7), 7);
+  await assert.rejects(
+    cache.wrap("sync-throw", () => {
+      throw new Error("sync boom");
+    }),
+    /sync boom/,
+  );
+  assert.equal(cache.status().loaderErrors, 1);
+});

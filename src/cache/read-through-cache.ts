@@ -107,7 +107,7 @@ export class ReadThroughCache implements Cache {
     }
   }
 
-  wrap<T>(key: string, loader: () => Promise<T>, options: WrapOptions = {}): Promise<T> {
+  wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions = {}): Promise<T> {
     // Not async (the hit path stays one Promise.resolve), so argument errors become rejections here.
     try {
       return this.#wrap(key, loader, options);
@@ -116,7 +116,7 @@ export class ReadThroughCache implements Cache {
     }
   }
 
-  #wrap<T>(key: string, loader: () => Promise<T>, options: WrapOptions): Promise<T> {
+  #wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions): Promise<T> {
     const k = this.#key(key);
     // Fast path (memory): a fresh hit costs one Map lookup and one JSON.parse, no flight.
     const peeked = this.#store.peek?.(k);
@@ -131,7 +131,7 @@ export class ReadThroughCache implements Cache {
     if (currentDeadline().expired) {
       return Promise.reject(errors.deadlineExceeded(`The request deadline passed before cache key "${key}" could be read or loaded.`));
     }
-    const flight = this.#lookup(k, key, loader as () => Promise<unknown>, options);
+    const flight = this.#lookup(k, key, loader, options);
     this.#flights.set(k, flight);
     const land = () => {
       if (this.#flights.get(k) === flight) this.#flights.delete(k);
@@ -184,7 +184,7 @@ export class ReadThroughCache implements Cache {
   }
 
   /** The leader of a flight: store read, then hit, stale (+ background refresh) or load. */
-  async #lookup(k: string, key: string, loader: () => Promise<unknown>, o: WrapOptions): Promise<Outcome> {
+  async #lookup(k: string, key: string, loader: () => unknown, o: WrapOptions): Promise<Outcome> {
     let e: StoredEntry | undefined;
     try {
       e = await this.#store.read(k);
@@ -208,7 +208,7 @@ export class ReadThroughCache implements Cache {
   }
 
   /** Shared store: load while holding the key's lock, or wait (bounded) for the instance that holds it. */
-  async #loadUnderLock(k: string, key: string, loader: () => Promise<unknown>, o: WrapOptions): Promise<Outcome> {
+  async #loadUnderLock(k: string, key: string, loader: () => unknown, o: WrapOptions): Promise<Outcome> {
     const lockKey = this.#prefix + LOCK_PREFIX + key;
     let token: string | undefined;
     try {
@@ -243,7 +243,7 @@ export class ReadThroughCache implements Cache {
   async #loadHoldingLock(
     k: string,
     key: string,
-    loader: () => Promise<unknown>,
+    loader: () => unknown,
     o: WrapOptions,
     lockKey: string,
     token: string,
@@ -257,19 +257,19 @@ export class ReadThroughCache implements Cache {
     }
   }
 
-  async #loadDegraded(key: string, loader: () => Promise<unknown>): Promise<Outcome> {
+  async #loadDegraded(key: string, loader: () => unknown): Promise<Outcome> {
     this.#c.degraded++;
     // The backend just failed: writing back would only fail again (or wait out another timeout).
     return this.#runLoader(key, loader).then((json) => ({ source: "degraded" as const, json }));
   }
 
-  async #loadAndStore(k: string, key: string, loader: () => Promise<unknown>, o: WrapOptions, source: Source): Promise<Outcome> {
+  async #loadAndStore(k: string, key: string, loader: () => unknown, o: WrapOptions, source: Source): Promise<Outcome> {
     const json = await this.#runLoader(key, loader);
     await this.#write(k, this.#entry(json, o));
     return { source, json };
   }
 
-  async #runLoader(key: string, loader: () => Promise<unknown>): Promise<string> {
+  async #runLoader(key: string, loader: () => unknown): Promise<string> {
     this.#c.loaderRuns++;
     try {
       return encodeValue(await loader(), key);
@@ -280,7 +280,7 @@ export class ReadThroughCache implements Cache {
   }
 
   /** Stale-while-revalidate: one refresh per key at a time (per cluster on Redis), outside the request's deadline. */
-  #refreshInBackground(k: string, key: string, loader: () => Promise<unknown>, o: WrapOptions): void {
+  #refreshInBackground(k: string, key: string, loader: () => unknown, o: WrapOptions): void {
     if (this.#refreshing.has(k) || this.#closed) return;
     this.#refreshing.add(k);
     const ms = this.#s.refreshTimeoutMs;
@@ -357,7 +357,8 @@ export class ReadThroughCache implements Cache {
   #backendFailed(err: unknown, key: string): void {
     const failure = err instanceof BackendFailure ? err : new BackendFailure("error", "unknown", err instanceof Error ? err.message : String(err), err);
     // The request ran out of time: not the backend's fault, nothing to report.
-    if (failure.kind === "deadline") return;
+    // After close() every call fails by design; that is not an outage to report.
+    if (failure.kind === "deadline" || this.#closed) return;
     this.#c.backendErrors++;
     this.#failuresSinceLog++;
     const now = performance.now();

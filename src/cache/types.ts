@@ -56,7 +56,7 @@ export interface Cache {
    * The cached value of `key`, or the loader's result (stored for next time). Concurrent misses
    * run the loader once; a stale value is returned at once and refreshed in the background.
    */
-  wrap<T>(key: string, loader: () => Promise<T>, options?: WrapOptions): Promise<T>;
+  wrap<T>(key: string, loader: () => T | Promise<T>, options?: WrapOptions): Promise<T>;
   /** Resolves true once the backend answers (at once for memory), false after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<boolean>;
   /** Counters and state for the monitor. */
