@@ -220,7 +220,7 @@ describe("holdfast monitor CLI", () => {
     await usage(["http://127.0.0.1:9464"], /Admin endpoints go in --admin/);
   });
 
-  it("without the admin token the instance shows DOWN with what to pass; HOLDFAST_ADMIN_TOKEN works like --token", async () => {
+  it("without the admin token the instance shows DOWN with what to pass; HOLDFAST_ADMIN_TOKEN and http://:TOKEN@host work like --token", async () => {
     const r = await monitor(["--once", "--json", "--admin", hf.adminUrl, "--interval", "200ms"]);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout) as Snapshot;
@@ -229,6 +229,19 @@ describe("holdfast monitor CLI", () => {
       env: { HOLDFAST_ADMIN_TOKEN: TOKEN },
     });
     assert.equal(ok.code, 0, ok.stdout);
+    const inUrl = await monitor([
+      "--once",
+      "--json",
+      "--admin",
+      hf.adminUrl.replace("http://", `http://:${TOKEN}@`),
+      "--interval",
+      "200ms",
+      "--thresholds",
+      "errorRate=off",
+    ]);
+    assert.equal(inUrl.code, 0, inUrl.stdout);
+    assert.equal((JSON.parse(inUrl.stdout) as Snapshot).instances[0].target, hf.adminUrl);
+    assert.ok(!inUrl.stdout.includes(TOKEN), "a token given in the URL never shows in the output");
   });
 
   it("piped, prints one line per interval and stops cleanly on SIGINT", async () => {

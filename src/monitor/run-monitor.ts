@@ -16,6 +16,8 @@ export interface MonitorOptions {
   targets: string[];
   /** Bearer token for the admin endpoints. */
   token?: string | undefined;
+  /** Per-target tokens (from `http://:TOKEN@host:port`), overriding `token`; never shown. */
+  targetTokens?: ReadonlyMap<string, string> | undefined;
   /** Time between scrapes, ms. */
   intervalMs: number;
   /** Per-request scrape timeout, ms. Default: the interval, between 1 s and 5 s. */
@@ -45,7 +47,7 @@ function scrapeTimeout(o: MonitorOptions): number {
 }
 
 async function scrapeAll(o: MonitorOptions, signal?: AbortSignal) {
-  return Promise.all(o.targets.map((t) => scrapeInstance(t, { token: o.token, timeoutMs: scrapeTimeout(o), signal })));
+  return Promise.all(o.targets.map((t) => scrapeInstance(t, { token: o.targetTokens?.get(t) ?? o.token, timeoutMs: scrapeTimeout(o), signal })));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -17,7 +17,8 @@ and POSTs them to webhooks. On a terminal the screen is redrawn in place; piped,
 one line per instance per interval.
 
 Options:
-  --admin <url>              admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL)
+  --admin <url>              admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL);
+                             http://:TOKEN@host:port gives that instance its own token
   --token <token>            bearer token (admin.token) for every --admin (default $HOLDFAST_ADMIN_TOKEN);
                              --admin-token is the same
   --interval <dur>           time between scrapes (default 1s); with --once, the measuring window
@@ -40,17 +41,26 @@ Examples:
   holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
 `;
 
-/** Accepts "host:port" and bare URLs; rejects what fetch could not use, by name. */
-function adminUrl(raw: string): string {
+/**
+ * Accepts "host:port" and bare URLs; rejects what fetch could not use, by name. A token given
+ * as `http://:TOKEN@host:port` (for instances with different tokens) is taken out of the URL,
+ * so it never appears on screen, in JSON or in webhook payloads.
+ */
+function adminUrl(raw: string): { url: string; token?: string | undefined } {
   const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`;
   let u: URL;
   try {
     u = new URL(withScheme);
   } catch {
-    throw errors.usage(`--admin ${JSON.stringify(raw)} is not a URL. Example: --admin http://127.0.0.1:9464`);
+    throw errors.usage(`--admin ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"))} is not a URL. Example: --admin http://127.0.0.1:9464`);
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw errors.usage(`--admin ${raw}: only http:// and https:// admin endpoints exist.`);
-  return withScheme.replace(/\/+$/, "");
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
+  const secret = u.password || u.username;
+  const token = secret ? decodeURIComponent(secret) : undefined;
+  u.username = "";
+  u.password = "";
+  return { url: u.href.replace(/\/+$/, ""), token };
 }
 
 function webhookUrl(raw: string): string {
@@ -88,7 +98,9 @@ const command: Command = {
       throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
     const admins = strs(values.admin);
     if (admins.length === 0) admins.push(process.env.HOLDFAST_ADMIN_URL || DEFAULT_ADMIN);
-    const targets = [...new Set(admins.map(adminUrl))];
+    const parsed = admins.map(adminUrl);
+    const targets = [...new Set(parsed.map((a) => a.url))];
+    const targetTokens = new Map(parsed.filter((a) => a.token !== undefined).map((a) => [a.url, a.token as string]));
     let thresholds: Thresholds;
     try {
       thresholds = loadThresholds(strs(values.thresholds));
@@ -99,6 +111,7 @@ const command: Command = {
     const opts: MonitorOptions = {
       targets,
       token: str(values.token) ?? str(values["admin-token"]) ?? process.env.HOLDFAST_ADMIN_TOKEN,
+      targetTokens,
       intervalMs: duration("interval", str(values.interval), 1000, 100) ?? 1000,
       timeoutMs: duration("timeout", str(values.timeout), undefined, 50),
       thresholds,
