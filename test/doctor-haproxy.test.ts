@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor } from "../src/doctor/index.js";
-import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort } from "./fixtures/doctor/harness.js";
+import { lockedSqliteUpstream, poolExhaustedUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
 
 const HAPROXY = findBinary("haproxy");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,10 +20,28 @@ function skipUnlessHaproxy(t: { skip: (m: string) => void }): boolean {
   return true;
 }
 
-async function diagnose(proxy: RunningProxy, expectLines: number): Promise<DoctorResult> {
+async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: string): Promise<DoctorResult> {
   // Log lines arrive over UDP after the response; wait until all are in.
   for (let i = 0; i < 40 && readLines(proxy.accessLog).length < expectLines; i++) await sleep(50);
-  return runDoctor({ logs: [{ kind: "haproxy", file: proxy.accessLog }], haproxyConfig: proxy.configFile, system: false, progress: false });
+  return runDoctor({
+    logs: [{ kind: "haproxy", file: proxy.accessLog }, ...(appLog ? [{ kind: "app" as const, file: appLog }] : [])],
+    haproxyConfig: proxy.configFile,
+    system: false,
+    progress: false,
+  });
+}
+
+/** Starts an upstream and HAProxy in front of it, runs `body`, and always stops both. */
+async function withHaproxy(upstream: Promise<Upstream>, o: { timeoutServer: string; backend?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
+  const up = await upstream;
+  let proxy: RunningProxy | undefined;
+  try {
+    proxy = await startHaproxy(HAPROXY as string, { upstreamPort: up.port, ...o });
+    await body(proxy, up);
+  } finally {
+    await proxy?.stop();
+    await up.stop();
+  }
 }
 
 const top = (r: DoctorResult) => r.findings.map((f) => `${f.id}:${f.explains}`).join(", ");
@@ -94,6 +113,49 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  test("worker killed by a heartbeat watchdog behind HAProxy (SH after the stall) → worker-killed first", async (t) => {
+    if (skipUnlessHaproxy(t)) return;
+    await withHaproxy(stallingSupervisor(), { timeoutServer: "10s" }, async (proxy, up) => {
+      const slow = hit(proxy.port, "/slow");
+      const others: Promise<number>[] = [];
+      for (let i = 0; i < 6; i++) {
+        await sleep(150);
+        others.push(hit(proxy.port, "/api/orders"));
+      }
+      const statuses = [await slow, ...(await Promise.all(others))];
+      await waitForPort(up.port, 20_000);
+      const failed = statuses.filter((s) => s >= 500).length;
+      assert.ok(failed >= 1, JSON.stringify(tally(statuses)));
+      const r = await diagnose(proxy, statuses.length + 1, up.appLog);
+      assert.equal(r.findings[0]?.id, "worker-killed", top(r));
+      assert.equal(r.findings[0]?.explains, failed);
+    });
+  });
+
+  test("pool exhausted behind HAProxy: 503s joined to pool.timeout by time → pool-exhaustion first", async (t) => {
+    if (skipUnlessHaproxy(t)) return;
+    await withHaproxy(poolExhaustedUpstream(), { timeoutServer: "10s" }, async (proxy, up) => {
+      const statuses = await Promise.all(Array.from({ length: 8 }, () => hit(proxy.port, "/api/orders")));
+      const failed = tally(statuses)[503] ?? 0;
+      assert.ok(failed >= 3, JSON.stringify(tally(statuses)));
+      const r = await diagnose(proxy, 9, up.appLog);
+      assert.equal(r.findings[0]?.id, "pool-exhaustion", top(r));
+      assert.equal(r.findings[0]?.explains, failed);
+    });
+  });
+
+  test("locked SQLite behind HAProxy → sqlite-lock first", async (t) => {
+    if (skipUnlessHaproxy(t)) return;
+    await withHaproxy(lockedSqliteUpstream(), { timeoutServer: "10s" }, async (proxy, up) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push(await hit(proxy.port, "/api/orders", "POST"));
+      assert.deepEqual(tally(statuses), { 503: 4 });
+      const r = await diagnose(proxy, 5, up.appLog);
+      assert.equal(r.findings[0]?.id, "sqlite-lock", top(r));
+      assert.equal(r.findings[0]?.explains, 4);
+    });
   });
 
   test("healthy HAProxy run → nothing above info", async (t) => {
