@@ -79,6 +79,16 @@ describe("webhook delivery", () => {
     await w.drain(5000);
     assert.equal(w.stats.failed, 1);
     assert.match(problems[0], /ECONNREFUSED.*after 3 attempts.*monitoring continues/);
+    assert.match(problems[0], /^webhook http:\/\/127\.0\.0\.1:\d+\/hook failed/);
+  });
+
+  it("never prints the secret part of a webhook URL", async () => {
+    const problems: string[] = [];
+    const w = new WebhookSender(["http://127.0.0.1:9/services/T000/B000/s3cr3t?token=abc"], { attempts: 1, onProblem: (m) => problems.push(m) });
+    w.send([transition("firing")]);
+    await w.drain(5000);
+    assert.match(problems[0], /^webhook http:\/\/127\.0\.0\.1:9\/services\/… failed/);
+    assert.ok(!problems[0].includes("s3cr3t") && !problems[0].includes("abc"));
   });
 
   it("does not retry a 4xx that retrying cannot fix", async () => {

@@ -34,6 +34,21 @@ export interface WebhookOptions {
   monitorHost?: string;
 }
 
+/**
+ * A webhook URL as printed: chat webhooks carry their secret in the path or query
+ * (hooks.slack.com/services/T…/B…/secret), so only the origin and the first path segment show.
+ */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    const first = u.pathname.split("/").filter(Boolean)[0];
+    const more = u.pathname.split("/").filter(Boolean).length > 1 || u.search ? "/…" : "";
+    return `${u.origin}${first ? `/${first}` : ""}${more}`;
+  } catch {
+    return "(webhook)";
+  }
+}
+
 /** One receiver's ordered queue, so a slow or dead webhook never delays the others. */
 interface Lane {
   url: string;
@@ -78,7 +93,7 @@ export class WebhookSender {
         if (lane.queue.length >= this.#o.maxQueue) {
           lane.queue.shift();
           this.stats.dropped++;
-          this.#o.onProblem?.(`webhook ${lane.url}: ${this.#o.maxQueue} alerts undelivered; dropped the oldest`);
+          this.#o.onProblem?.(`webhook ${shown(lane.url)}: ${this.#o.maxQueue} alerts undelivered; dropped the oldest`);
         }
         lane.queue.push(body);
         this.#pump(lane);
@@ -142,6 +157,6 @@ export class WebhookSender {
       if (attempt < this.#o.attempts) await new Promise((r) => setTimeout(r, this.#o.backoffMs * 2 ** (attempt - 1)));
     }
     this.stats.failed++;
-    this.#o.onProblem?.(`webhook ${url} failed (${last}) after ${this.#o.attempts} attempts; alert not delivered — monitoring continues`);
+    this.#o.onProblem?.(`webhook ${shown(url)} failed (${last}) after ${this.#o.attempts} attempts; alert not delivered — monitoring continues`);
   }
 }
