@@ -4,6 +4,7 @@
  * and deletes its keys afterwards. Skips loudly when Redis is unreachable outside CI; fails in CI.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,7 +12,31 @@ import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
 
 const REDIS_URL = process.env.HOLDFAST_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
-const NS = `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
+const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
+
+// Child mode (spawned by the cross-process test below): one holdfast worker's worth of cache
+// callers. Says "ready", waits for "go" on stdin so both processes start together, then runs
+// 50 concurrent wraps of one key whose loader counts its runs in Redis (visible to both).
+if (process.env.HF_CACHE_CHILD_NS) {
+  const cache = createCache({ url: REDIS_URL, namespace: NS });
+  const counter = new Redis(REDIS_URL);
+  if (!(await cache.ready(5000))) process.exit(3);
+  process.stdout.write("ready\n");
+  await new Promise((r) => process.stdin.once("data", r));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      cache.wrap("xproc", async () => {
+        await counter.incr(`${NS}:loader-runs`);
+        await sleep(200);
+        return `loaded-by-${process.pid}`;
+      }),
+    ),
+  );
+  process.stdout.write(`${JSON.stringify({ results: [...new Set(results)], status: cache.status() })}\n`);
+  await cache.close();
+  counter.disconnect();
+  process.exit(0);
+}
 
 async function unreachable(): Promise<string | undefined> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
@@ -89,11 +114,53 @@ if (why !== undefined) {
     const loader = slowLoader((n) => `v${n}`, 150);
     const calls = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).wrap("sf-two", loader.fn));
     const results = await Promise.all(calls);
-    assert.equal(loader.runs, 1, "one load for the whole cluster");
+    assert.equal(loader.runs, 1, `one load for the whole cluster; status a=${JSON.stringify(a.status())} b=${JSON.stringify(b.status())}`);
     assert.ok(results.every((r) => r === "v1"));
     const joins = a.status().joins + b.status().joins;
     assert.equal(joins, 99, "every other call joined: locally or by waiting on the other instance's lock");
     assert.equal(a.status().lockWaitTimeouts + b.status().lockWaitTimeouts, 0);
+  });
+
+  test("Redis single-flight across two processes: 2 × 50 concurrent misses run the loader once", async () => {
+    const self = new URL(import.meta.url).pathname;
+    const children = [0, 1].map(() =>
+      spawn(process.execPath, ["--import", "tsx", self], {
+        env: { ...process.env, HF_CACHE_CHILD_NS: NS },
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
+    );
+    const outputs = children.map((c) => {
+      let out = "";
+      c.stdout.on("data", (d) => (out += d));
+      const ready = new Promise<void>((resolve, reject) => {
+        const onData = () => {
+          if (!out.includes("ready\n")) return;
+          c.stdout.off("data", onData);
+          resolve();
+        };
+        c.stdout.on("data", onData);
+        c.once("exit", (code) => reject(new Error(`child exited with ${code} before it was ready`)));
+      });
+      const done = new Promise<string>((resolve) => c.once("exit", () => resolve(out)));
+      return { ready, done };
+    });
+    const giveUp = new AbortController();
+    try {
+      await Promise.race([
+        Promise.all(outputs.map((o) => o.ready)),
+        sleep(20_000, undefined, { signal: giveUp.signal }).then(() => Promise.reject(new Error("children not ready in 20 s"))),
+      ]);
+      giveUp.abort();
+      for (const c of children) c.stdin.write("go\n");
+      const reports = (await Promise.all(outputs.map((o) => o.done))).map((out) => JSON.parse(out.split("\n").filter(Boolean).at(-1) as string));
+      assert.equal(await admin!.get(`${NS}:loader-runs`), "1", "one loader run across both processes");
+      const values = new Set(reports.flatMap((r) => r.results));
+      assert.equal(values.size, 1, `every caller in both processes got the same value: ${[...values].join(", ")}`);
+      assert.equal(reports[0].status.joins + reports[1].status.joins, 99);
+    } finally {
+      giveUp.abort();
+      for (const c of children) if (c.exitCode === null) c.kill();
+    }
   });
 
   test("Redis: a slow lock holder does not block the other instance past lockWaitMs", async () => {

@@ -217,7 +217,7 @@ export class ReadThroughCache implements Cache {
       this.#backendFailed(err, key);
       return this.#loadDegraded(key, loader);
     }
-    if (token !== undefined) return this.#loadHoldingLock(k, key, loader, o, lockKey, token, "load");
+    if (token !== undefined) return this.#counted(await this.#loadHoldingLock(k, key, loader, o, lockKey, token));
     const waitUntil = performance.now() + currentDeadline().cap(this.#s.lockWaitMs);
     while (performance.now() < waitUntil) {
       await sleep(Math.min(LOCK_POLL_MS, Math.max(1, waitUntil - performance.now())));
@@ -233,28 +233,38 @@ export class ReadThroughCache implements Cache {
         this.#backendFailed(err, key);
         return this.#loadDegraded(key, loader);
       }
-      if (token !== undefined) return this.#loadHoldingLock(k, key, loader, o, lockKey, token, "load");
+      if (token !== undefined) return this.#counted(await this.#loadHoldingLock(k, key, loader, o, lockKey, token));
     }
     this.#c.lockWaitTimeouts++;
     this.#s.log.debug({ event: "cache.lock.wait_timeout", key, waitedMs: this.#s.lockWaitMs }, "another instance's load of this key is slow; loading here too");
     return this.#loadAndStore(k, key, loader, o, "load");
   }
 
-  async #loadHoldingLock(
-    k: string,
-    key: string,
-    loader: () => unknown,
-    o: WrapOptions,
-    lockKey: string,
-    token: string,
-    source: Source,
-  ): Promise<Outcome> {
+  /**
+   * Holding the lock: re-read first, since another process may have loaded, stored and unlocked
+   * between our miss and our lock (seen in tests when a poll lined up with the holder's finish);
+   * else load and store. The value is written before the lock is released, so a waiter never
+   * finds the lock free and the value absent.
+   */
+  async #loadHoldingLock(k: string, key: string, loader: () => unknown, o: WrapOptions, lockKey: string, token: string): Promise<Outcome> {
     try {
-      // The value is written before the lock is released, so a waiter never finds the lock free and the value absent.
-      return await this.#loadAndStore(k, key, loader, o, source);
+      let e: StoredEntry | undefined;
+      try {
+        e = await this.#store.read(k);
+      } catch (err) {
+        this.#backendFailed(err, key);
+      }
+      if (e !== undefined && e.freshUntil > Date.now()) return { source: "remote", json: e.json };
+      return await this.#loadAndStore(k, key, loader, o, "load");
     } finally {
       this.#store.releaseLock(lockKey, token).catch((err: unknown) => this.#backendFailed(err, key));
     }
+  }
+
+  /** A lock-holding load that found another process's fresh value counts as a join. */
+  #counted(out: Outcome): Outcome {
+    if (out.source === "remote") this.#c.joins++;
+    return out;
   }
 
   async #loadDegraded(key: string, loader: () => unknown): Promise<Outcome> {
@@ -298,10 +308,14 @@ export class ReadThroughCache implements Cache {
         // Another instance is already refreshing (or loading) this key.
         if (token === undefined) return;
       }
-      this.#c.refreshes++;
+      // Counted when the loader really runs: holding the lock, we may find another process already refreshed it.
+      const counted = () => {
+        this.#c.refreshes++;
+        return loader();
+      };
       try {
-        if (token !== undefined) await this.#loadHoldingLock(k, key, loader, o, lockKey, token, "load");
-        else await this.#loadAndStore(k, key, loader, o, "load");
+        if (token !== undefined) await this.#loadHoldingLock(k, key, counted, o, lockKey, token);
+        else await this.#loadAndStore(k, key, counted, o, "load");
       } catch (err) {
         this.#c.refreshErrors++;
         this.#s.log.warn(
