@@ -291,21 +291,31 @@ describe("holdfast monitor CLI", () => {
     );
   });
 
-  it("--once fires unstable-workers when a worker crashes and is replaced during the window (last: it disturbs the instance)", async () => {
-    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "3s", "--thresholds", "errorRate=off"]);
-    // Well after the monitor's first scrape (its start-up is slower on a busy machine), well before its second.
-    await new Promise((r) => setTimeout(r, 1200));
-    await fetch(`${hf.appUrl}/crash?ms=50`)
-      .then((r) => r.arrayBuffer())
-      .catch(() => undefined);
-    const r = await run;
-    assert.equal(r.code, 1, r.stdout + r.stderr);
-    const doc = JSON.parse(r.stdout) as Snapshot;
-    const a = doc.alerts.find((x) => x.rule === "unstable-workers");
-    assert.ok(a, JSON.stringify(doc.alerts));
+  it("fires unstable-workers (once, not twice) when a worker crashes and is replaced, and prints the supervisor's events (last: it disturbs the instance)", async () => {
+    let crashed = false;
+    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms", "--thresholds", "errorRate=off,for=0s,window=10s"], {
+      stopWhen: (out) => {
+        // The first line means the first scrape is in: a crash from now on falls inside the window.
+        if (!crashed && out.includes("\n")) {
+          crashed = true;
+          void fetch(`${hf.appUrl}/crash?ms=50`)
+            .then((res) => res.arrayBuffer())
+            .catch(() => undefined);
+        }
+        return /"status":"firing","alert":\{"rule":"unstable-workers"/.test(out);
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const ticks = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { alerts: Array<{ rule: string; value: number; summary: string }>; instances: Array<{ events: Array<{ event: string }> }> });
+    const last = ticks.at(-1)!;
+    const a = last.alerts.find((x) => x.rule === "unstable-workers");
+    assert.ok(a, JSON.stringify(last.alerts));
     assert.equal(a.value, 1, "one crash and its restart count once");
     assert.match(a.summary, /1 crashes/);
-    const events = (doc.instances[0] as unknown as { events: Array<{ event: string }> }).events.map((e) => e.event);
+    const events = last.instances[0].events.map((e) => e.event);
     assert.ok(events.includes("worker.fatal"), `the supervisor's events are passed on: ${events}`);
   });
 });
