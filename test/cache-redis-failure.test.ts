@@ -22,13 +22,16 @@ const closers: Array<() => Promise<unknown> | unknown> = [];
 
 async function redisUnreachable(): Promise<string | undefined> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  r.on("error", () => {});
+  let cause: string | undefined;
+  r.on("error", (err: Error) => {
+    cause ??= err.message;
+  });
   try {
     await r.connect();
     await r.ping();
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return cause ?? (err instanceof Error ? err.message : String(err));
   } finally {
     r.disconnect();
   }
