@@ -149,3 +149,17 @@ test("recorded real nginx logs: the reset POST, the read timeout and the refused
   const ids = (JSON.parse(r.stdout) as { findings: { id: string; explains: number }[] }).findings.map((f) => `${f.id}:${f.explains}`);
   for (const want of ["keepalive-race:1", "proxy-read-timeout:1", "upstream-down:1"]) assert.ok(ids.includes(want), `${want} not in ${ids.join(", ")}`);
 });
+
+test("a corrupt .gz and a directory are reported, never fatal; the lines read before still count", () => {
+  const dir = tempDir("holdfast-doctor-cli-bad-");
+  const gz = join(dir, "access.log.gz");
+  const body = `${Array.from({ length: 2000 }, (_, i) => nginxAccessLine({ t: Date.UTC(2026, 10, 24, 14) + i * 1000, status: i % 100 === 0 ? 502 : 200 }, true)).join("\n")}\n`;
+  const whole = gzipSync(Buffer.from(body));
+  writeFileSync(gz, whole.subarray(0, Math.floor(whole.length * 0.6))); // cut short, as a log copied while being written
+  const r = doctor("--nginx-access-log", gz, "--app-log", dir, "--skip-system", "--json");
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as { totals: { proxyRequests: number }; findings: { id: string; evidence: { summary: string } }[] };
+  assert.ok(report.totals.proxyRequests > 0, "lines before the damage are counted");
+  const unreadable = report.findings.filter((f) => f.id === "log-unreadable");
+  assert.equal(unreadable.length, 2, JSON.stringify(report.findings.map((f) => f.id)));
+});

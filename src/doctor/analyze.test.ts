@@ -119,3 +119,18 @@ test("an error log written two hours off (server in another zone) is shifted unt
   assert.equal(findings.find((f) => f.id === "upstream-down")?.explains, 4);
   assert.match(findings.find((f) => f.id === "error-log-clock")?.evidence.summary ?? "", /ahead of the access log by 2 h/);
 });
+
+test("5xx the app answered itself with no event to explain them become app-errors; nothing is left unexplained", () => {
+  const access = [
+    nginxAccessLine({ t: t0, status: 500, urt: 0.02, path: "/api/cart" }),
+    nginxAccessLine({ t: t0 + 1000, status: 500, urt: 0.02, path: "/api/cart" }),
+    nginxAccessLine({ t: t0 + 2000, status: 503, urt: 0.01, path: "/api/cart" }),
+  ];
+  const findings = analyze(datasetFromLines({ access }));
+  assert.deepEqual(
+    findings.map((f) => [f.id, f.explains, f.severity]),
+    [["app-errors", 3, "warning"]],
+  );
+  assert.match(findings[0]?.evidence.summary ?? "", /\/api\/cart \(3\)/);
+  assert.equal(isHealthy(findings), false, "failed requests are a problem even when the doctor cannot name the cause");
+});

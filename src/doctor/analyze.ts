@@ -54,8 +54,9 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
       });
     }
   }
-  const counted = countOnce(rankFindings(found), corr);
-  return rankFindings([...counted, ...leftovers(data, counted)]);
+  const taken = new Set<number>();
+  const counted = countOnce(rankFindings(found), corr, taken);
+  return rankFindings([...counted, ...leftovers(data, counted, corr, taken)]);
 }
 
 /**
@@ -63,8 +64,7 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
  * failures first, the next keeps what is left, and so on (greedy, re-ranked afterwards). Without
  * this, two app-event causes close in time could both claim the same 503s.
  */
-export function countOnce(ranked: Finding[], corr: Correlation): Finding[] {
-  const taken = new Set<number>();
+export function countOnce(ranked: Finding[], corr: Correlation, taken: Set<number> = new Set()): Finding[] {
   for (const f of ranked) {
     const mine = corr.claims.get(f);
     if (!mine) continue;

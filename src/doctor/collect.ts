@@ -241,12 +241,24 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
 /** Reads one log file (plain or gzip) into `data`. */
 export async function collectLog(data: Dataset, input: LogInput, opts: CollectOptions = {}): Promise<FileStats> {
   const sink = lineSink(data, input, opts);
-  const { bytes, lines } = await scanFile(input.file, sink.onLine, {
-    onProgress: opts.progress === false ? undefined : progressBar(input.file),
-    // Proxy access logs escape non-ASCII bytes, so latin1 decodes them exactly, and faster.
-    encoding: input.kind === "app" || input.kind === "nginx-error" ? "utf8" : "latin1",
-  });
-  return sink.finish(bytes, lines);
+  let seen = 0;
+  const onLine = (text: string, start: number, end: number, lineNo: number) => {
+    seen = lineNo;
+    sink.onLine(text, start, end, lineNo);
+  };
+  let result: { bytes: number; lines: number };
+  try {
+    result = await scanFile(input.file, onLine, {
+      onProgress: opts.progress === false ? undefined : progressBar(input.file),
+      // Proxy access logs escape non-ASCII bytes, so latin1 decodes them exactly, and faster.
+      encoding: input.kind === "app" || input.kind === "nginx-error" ? "utf8" : "latin1",
+    });
+  } catch (err) {
+    // A bad file (corrupt gzip, a directory, vanished) is reported, never fatal; what was read counts.
+    data.unreadable = [...(data.unreadable ?? []), { file: input.file, message: (err as Error).message, lines: seen }];
+    result = { bytes: 0, lines: seen };
+  }
+  return sink.finish(result.bytes, result.lines);
 }
 
 /** Adds in-memory lines as if read from `file` (tests, piped input). */

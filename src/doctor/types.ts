@@ -201,6 +201,8 @@ export interface Dataset {
   /** True when no access log was given and failures were inferred from the proxy's error log. */
   inferredFailures?: boolean | undefined;
   files: FileStats[];
+  /** Logs that could not be read to the end (missing, a directory, corrupt gzip); what was read is kept. */
+  unreadable?: { file: string; message: string; lines: number }[] | undefined;
   probes: ProbeResults;
   proxyConfig?: ProxyConfigFacts | undefined;
   /** Timeout layers from the holdfast config merged with the proxy config; undefined without either. */

@@ -2,12 +2,63 @@
  * Failures no cause explained, and how well the logs could be read. Runs after the other rules
  * (it reads their findings), so it is not in the ordinary rule list.
  */
+import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding } from "../types.js";
+import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
-/** Info findings: failures left unexplained, and unreadable lines per file. */
-export function leftovers(data: Dataset, findings: Finding[]): Finding[] {
+const LOG_FORMAT_FIX =
+  'log_format holdfast \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id\';\naccess_log /var/log/nginx/access.log holdfast;\nproxy_set_header X-Request-Id $request_id;';
+
+/**
+ * What the causes left over: failures the app answered with a 5xx itself (`app-errors`), failures
+ * nothing explains (`unexplained-failures`) — both warnings, since failed requests are the
+ * problem — and info about how well the logs could be read. `taken` holds the failures the
+ * causes counted.
+ */
+export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation, taken: ReadonlySet<number> = new Set()): Finding[] {
   const out: Finding[] = [];
-  const explained = findings.reduce((n, f) => n + f.explains, 0);
+  const appErrors: number[] = [];
+  if (corr)
+    data.failures.forEach((_f, i) => {
+      if (!taken.has(i) && corr.kinds[i] === "app-5xx") appErrors.push(i);
+    });
+  if (appErrors.length && corr) {
+    const counts = statusCounts(data, appErrors);
+    const paths = new Map<string, number>();
+    for (const i of appErrors) {
+      const p = data.failures[i]?.record.path ?? "?";
+      paths.set(p, (paths.get(p) ?? 0) + 1);
+    }
+    const top = [...paths]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([p, n]) => `${p} (${n})`);
+    const w = failureWindow(data, appErrors);
+    out.push(
+      claim(
+        corr,
+        {
+          id: "app-errors",
+          title: "The app answered 5xx itself",
+          severity: "warning",
+          confidence: 0.7,
+          explains: appErrors.length,
+          evidence: {
+            summary: `${ofTotal(data, counts)} ${between(w)} came from the app itself (the upstream's own status), with no pool, lock, deadline or shed event to explain them. Paths: ${top.join(", ")}.`,
+            counts,
+            window: w,
+            samples: samples(data, appErrors),
+          },
+          fix: {
+            summary:
+              "Read the app's error events for those paths and times (holdfast logs request.error with the stack); give the doctor --app-log to join them.",
+          },
+        },
+        appErrors,
+      ),
+    );
+  }
+  const explained = findings.reduce((n, f) => n + f.explains, 0) + appErrors.length;
   const rest = data.failedTotal - explained;
   if (data.failedTotal > 0 && rest > 0) {
     const byStatus = Object.entries(data.statusCounts)
@@ -17,15 +68,19 @@ export function leftovers(data: Dataset, findings: Finding[]): Finding[] {
     out.push({
       id: "unexplained-failures",
       title: "Failed requests with no cause found",
-      severity: "info",
+      severity: "warning",
       confidence: 1,
       explains: 0,
       evidence: {
-        summary: `${rest} of ${data.failedTotal} failed requests (${byStatus}) matched no cause. Give the doctor the logs of the other layers (--nginx-error-log, --app-log) so it can join them.`,
+        summary: `${rest} of ${data.failedTotal} failed requests (${byStatus}) matched no cause. Give the doctor the logs of the other layers (--nginx-error-log, --app-log) and the timings in the access log so it can join them.`,
         counts: { unexplained: rest, failed: data.failedTotal },
         samples: [],
       },
-      fix: { summary: "Add $upstream_status, $upstream_response_time, $request_time and $request_id to the access log format, pass $request_id to the app as X-Request-Id.", nginx: "log_format holdfast '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id';\naccess_log /var/log/nginx/access.log holdfast;\nproxy_set_header X-Request-Id $request_id;" },
+      fix: {
+        summary:
+          "Add $upstream_status, $upstream_response_time, $request_time and $request_id to the access log format, pass $request_id to the app as X-Request-Id.",
+        nginx: LOG_FORMAT_FIX,
+      },
     });
   }
   for (const f of data.files) {
@@ -41,7 +96,24 @@ export function leftovers(data: Dataset, findings: Finding[]): Finding[] {
         counts: { garbage: f.garbage, lines: f.lines },
         samples: f.garbageSamples,
       },
-      fix: { summary: f.kind === "nginx-access" ? "Pass the log_format with --nginx-log-format or --nginx-config." : "Nothing to do if these are unrelated lines." },
+      fix: {
+        summary: f.kind === "nginx-access" ? "Pass the log_format with --nginx-log-format or --nginx-config." : "Nothing to do if these are unrelated lines.",
+      },
+    });
+  }
+  for (const u of data.unreadable ?? []) {
+    out.push({
+      id: "log-unreadable",
+      title: `Could not read all of ${u.file}`,
+      severity: "info",
+      confidence: 1,
+      explains: 0,
+      evidence: {
+        summary: `Reading stopped after ${u.lines} lines: ${u.message}. The lines read before that are in the report.`,
+        counts: { linesRead: u.lines },
+        samples: [],
+      },
+      fix: { summary: "Check the file (gzip -t for .gz, permissions, path) and run again." },
     });
   }
   if (data.errorLogShiftMs) {
@@ -52,12 +124,24 @@ export function leftovers(data: Dataset, findings: Finding[]): Finding[] {
       severity: "info",
       confidence: 0.9,
       explains: 0,
-      evidence: { summary: `The nginx error log's times were ${h > 0 ? "behind" : "ahead of"} the access log by ${Math.abs(h)} h (nginx writes it in the server's local time); they were shifted to match before joining.`, counts: { shiftMinutes: data.errorLogShiftMs / 60_000 }, samples: [] },
+      evidence: {
+        summary: `The nginx error log's times were ${h > 0 ? "behind" : "ahead of"} the access log by ${Math.abs(h)} h (nginx writes it in the server's local time); they were shifted to match before joining.`,
+        counts: { shiftMinutes: data.errorLogShiftMs / 60_000 },
+        samples: [],
+      },
       fix: { summary: "Run the doctor with the server's zone (TZ=Europe/Berlin holdfast doctor …) to read the error log as written." },
     });
   }
   for (const e of data.probes.errors) {
-    out.push({ id: `probe-failed/${e.probe}`, title: `Probe ${e.probe} could not run`, severity: "info", confidence: 1, explains: 0, evidence: { summary: e.message, counts: {}, samples: [] }, fix: { summary: "Check the address and credentials given to the doctor." } });
+    out.push({
+      id: `probe-failed/${e.probe}`,
+      title: `Probe ${e.probe} could not run`,
+      severity: "info",
+      confidence: 1,
+      explains: 0,
+      evidence: { summary: e.message, counts: {}, samples: [] },
+      fix: { summary: "Check the address and credentials given to the doctor." },
+    });
   }
   return out;
 }
