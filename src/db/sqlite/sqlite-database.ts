@@ -119,7 +119,7 @@ export class SqliteDatabase implements Database {
     this.#statementCap = options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY;
     this.#log = options.log ?? silentLogger();
     const maxWaiting = options.pool?.maxWaiting ?? 1000;
-    this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 2, jobsPerMessage: 128, path: this.path }, this.#readStats);
+    this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 1, jobsPerMessage: 128, path: this.path }, this.#readStats);
     this.#writer = new WriterLane(
       {
         maxWaiting,
