@@ -10,7 +10,8 @@ import { currentDeadline, Deadline, runWithContext } from "../context/index.js";
 import { errors } from "../errors/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { decodeValue, encodeValue } from "./json-value.js";
-import { BackendFailure, type CacheStore, type StoredEntry } from "./store.js";
+import { OutageReporter } from "./outage-reporter.js";
+import type { CacheStore, StoredEntry } from "./store.js";
 import type { Cache, CacheStatus, SetOptions, WrapOptions } from "./types.js";
 
 /** Resolved settings of {@link ReadThroughCache} (see CacheOptions for each one's meaning). */
@@ -39,7 +40,7 @@ interface Outcome {
 const LOCK_POLL_MS = 15;
 const LOCK_PREFIX = "~lock:";
 
-type Counters = Omit<CacheStatus, "backend" | "available" | "size">;
+type Counters = Omit<CacheStatus, "backend" | "available" | "size" | "backendErrors">;
 
 /** The {@link Cache} implementation behind `createCache`. */
 export class ReadThroughCache implements Cache {
@@ -57,26 +58,27 @@ export class ReadThroughCache implements Cache {
     joins: 0,
     refreshes: 0,
     refreshErrors: 0,
-    backendErrors: 0,
     degraded: 0,
     lockWaitTimeouts: 0,
   };
-  #lastUnavailableLog = Number.NEGATIVE_INFINITY;
-  #failuresSinceLog = 0;
-  #unavailableReported = false;
+  readonly #outages: OutageReporter;
   #closed = false;
 
   constructor(store: CacheStore, settings: ReadThroughSettings) {
     this.#store = store;
     this.#s = settings;
     this.#prefix = `${settings.namespace}:`;
+    this.#outages = new OutageReporter({
+      backend: store.kind,
+      displayUrl: settings.displayUrl,
+      intervalMs: settings.unavailableLogIntervalMs,
+      log: settings.log,
+    });
   }
 
   /** Called by the store when its connection becomes ready. */
   backendReady(): void {
-    if (!this.#unavailableReported) return;
-    this.#unavailableReported = false;
-    this.#s.log.info({ event: "cache.available", backend: this.#store.kind, url: this.#s.displayUrl }, "the cache backend is reachable again");
+    this.#outages.recovered();
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -145,7 +147,7 @@ export class ReadThroughCache implements Cache {
   }
 
   status(): CacheStatus {
-    return { backend: this.#store.kind, available: this.#store.available(), ...this.#c, size: this.#store.size() };
+    return { backend: this.#store.kind, available: this.#store.available(), ...this.#c, backendErrors: this.#outages.errors, size: this.#store.size() };
   }
 
   async close(): Promise<void> {
@@ -367,32 +369,9 @@ export class ReadThroughCache implements Cache {
     return this.#prefix + key;
   }
 
-  /** Counts a backend failure and logs `cache.unavailable` at most once per interval. */
+  /** Counts a backend failure (not after close(): every call then fails by design) and reports it. */
   #backendFailed(err: unknown, key: string): void {
-    const failure = err instanceof BackendFailure ? err : new BackendFailure("error", "unknown", err instanceof Error ? err.message : String(err), err);
-    // The request ran out of time: not the backend's fault, nothing to report.
-    // After close() every call fails by design; that is not an outage to report.
-    if (failure.kind === "deadline" || this.#closed) return;
-    this.#c.backendErrors++;
-    this.#failuresSinceLog++;
-    const now = performance.now();
-    if (now - this.#lastUnavailableLog < this.#s.unavailableLogIntervalMs) return;
-    this.#lastUnavailableLog = now;
-    this.#unavailableReported = true;
-    this.#s.log.warn(
-      {
-        event: "cache.unavailable",
-        backend: this.#store.kind,
-        url: this.#s.displayUrl,
-        op: failure.op,
-        key,
-        reason: failure.kind,
-        error: failure.message,
-        failures: this.#failuresSinceLog,
-      },
-      `the ${this.#store.kind} cache failed (${failure.message}); requests are answered by their loaders, uncached, until it is back`,
-    );
-    this.#failuresSinceLog = 0;
+    if (!this.#closed) this.#outages.failed(err, key);
   }
 }
 
