@@ -126,13 +126,21 @@ test("Redis that accepts connections and never answers: wrap is not held up", as
   assert.equal(cache.status().available, false);
 });
 
-/** A TCP relay to the real Redis; `freeze()` holds bytes in both directions, `thaw()` delivers them. */
+/**
+ * A TCP relay to the real Redis; `freeze()` holds bytes in both directions, `thaw()` delivers
+ * them; `down()` cuts every connection and refuses new ones (a Redis restart), `up()` ends that.
+ */
 async function relay(target: URL) {
   let frozen = false;
+  let isDown = false;
   const held: Array<() => void> = [];
   const sockets: Socket[] = [];
   const port = await listen(
     createServer((client) => {
+      if (isDown) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(Number(target.port || 6379), target.hostname);
       sockets.push(client, upstream);
       const pass = (from: Socket, to: Socket) =>
@@ -162,6 +170,13 @@ async function relay(target: URL) {
     thaw: () => {
       frozen = false;
       for (const f of held.splice(0)) f();
+    },
+    down: () => {
+      isDown = true;
+      for (const s of sockets.splice(0)) s.destroy();
+    },
+    up: () => {
+      isDown = false;
     },
   };
 }
@@ -217,6 +232,26 @@ if (why !== undefined) {
     assert.equal(cache.status().available, true);
     assert.equal(await cache.wrap("k", async () => "loader"), "cached");
     assert.equal(lines.filter((l) => l.event === "cache.unavailable").length, 1);
+  });
+
+  test("Redis restarts: calls answer from the loader while it is gone, the cache reconnects by itself and says so", async () => {
+    const r = await relay(new URL(REDIS_URL));
+    const { log, lines } = capturingLogger();
+    const cache = track(createCache({ url: r.url, namespace: NS, log }));
+    assert.equal(await cache.ready(3000), true);
+    assert.equal(await cache.wrap("restart", async () => "cached", { ttlMs: 60_000 }), "cached");
+    await sleep(50); // let the load lock's release reach Redis
+    r.down();
+    await sleep(50);
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) assert.equal(await inRequest(1000, () => cache.wrap("restart", async () => "loader")), "loader");
+    assert.ok(performance.now() - t0 < 100, `10 calls while Redis is gone took ${Math.round(performance.now() - t0)} ms`);
+    assert.equal(cache.status().available, false);
+    assert.equal(lines.filter((l) => l.event === "cache.unavailable").length, 1);
+    r.up();
+    assert.equal(await cache.ready(5000), true, "reconnected without help");
+    assert.equal(await cache.wrap("restart", async () => "loader"), "cached", "the value in Redis is served again");
+    assert.equal(lines.filter((l) => l.event === "cache.available").length, 1);
   });
 
   test("close() on a stalled Redis returns promptly", async () => {
