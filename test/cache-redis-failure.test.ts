@@ -94,7 +94,7 @@ test("Redis down (connection refused): wrap answers from the loader at once, get
   assert.equal(await cache.set("k", 1), false);
   assert.equal(await cache.delete("k"), false);
   const took = performance.now() - t0;
-  assert.ok(took < 300, `43 calls against a down Redis took ${Math.round(took)} ms`);
+  assert.ok(took < 1000, `43 calls against a down Redis took ${Math.round(took)} ms (each one waiting its deadline would take 20 s)`);
   const s = cache.status();
   assert.equal(s.available, false);
   assert.equal(s.degraded, 21, "20 sequential wraps + 1 leader for the 20 concurrent ones");
@@ -122,7 +122,7 @@ test("Redis that accepts connections and never answers: wrap is not held up", as
   const t0 = performance.now();
   assert.equal(await inRequest(2000, () => cache.wrap("k", async () => "from-loader")), "from-loader");
   assert.equal(await cache.get("k"), undefined);
-  assert.ok(performance.now() - t0 < 200, `took ${Math.round(performance.now() - t0)} ms`);
+  assert.ok(performance.now() - t0 < 500, `took ${Math.round(performance.now() - t0)} ms (commandTimeoutMs is 1000)`);
   assert.equal(cache.status().available, false);
 });
 
@@ -199,7 +199,7 @@ if (why !== undefined) {
   test("Redis stalls mid-connection: wrap is bounded by the request deadline, then by commandTimeoutMs, then skips Redis; it recovers", async () => {
     const r = await relay(new URL(REDIS_URL));
     const { log, lines } = capturingLogger();
-    const cache = track(createCache({ url: r.url, namespace: NS, commandTimeoutMs: 400, log }));
+    const cache = track(createCache({ url: r.url, namespace: NS, commandTimeoutMs: 800, log }));
     assert.equal(await cache.ready(3000), true);
     assert.equal(await cache.wrap("k", async () => "cached", { ttlMs: 60_000 }), "cached");
     await sleep(50); // let the load lock's release reach Redis before the stall
@@ -209,21 +209,21 @@ if (why !== undefined) {
     let t0 = performance.now();
     assert.equal(await inRequest(100, () => cache.wrap("k", async () => "loader")), "loader");
     let took = performance.now() - t0;
-    assert.ok(took >= 90 && took < 300, `bounded by the 100 ms deadline, took ${Math.round(took)} ms`);
+    assert.ok(took >= 90 && took < 500, `bounded by the 100 ms deadline, took ${Math.round(took)} ms`);
     assert.equal(cache.status().backendErrors, 0, "running out of request time is not the backend's fault");
 
     // 2. No deadline: the read gives up at commandTimeoutMs, counted and logged.
     t0 = performance.now();
     assert.equal(await cache.wrap("k", async () => "loader"), "loader");
     took = performance.now() - t0;
-    assert.ok(took >= 380 && took < 700, `bounded by commandTimeoutMs 400, took ${Math.round(took)} ms`);
+    assert.ok(took >= 780 && took < 1300, `bounded by commandTimeoutMs 800, took ${Math.round(took)} ms`);
     assert.equal(cache.status().backendErrors, 1);
     assert.equal(lines.filter((l) => l.event === "cache.unavailable" && l.reason === "timeout").length, 1);
 
     // 3. Right after a timeout Redis is skipped for a moment: no request pays the timeout again.
     t0 = performance.now();
     assert.equal(await cache.wrap("k", async () => "loader"), "loader");
-    assert.ok(performance.now() - t0 < 50, `skipped at once, took ${Math.round(performance.now() - t0)} ms`);
+    assert.ok(performance.now() - t0 < 150, `skipped at once, took ${Math.round(performance.now() - t0)} ms`);
     assert.equal(cache.status().available, false);
 
     // 4. The network heals: after the cool-down the cached value is served again.
@@ -245,7 +245,7 @@ if (why !== undefined) {
     await sleep(50);
     const t0 = performance.now();
     for (let i = 0; i < 10; i++) assert.equal(await inRequest(1000, () => cache.wrap("restart", async () => "loader")), "loader");
-    assert.ok(performance.now() - t0 < 100, `10 calls while Redis is gone took ${Math.round(performance.now() - t0)} ms`);
+    assert.ok(performance.now() - t0 < 500, `10 calls while Redis is gone took ${Math.round(performance.now() - t0)} ms`);
     assert.equal(cache.status().available, false);
     assert.equal(lines.filter((l) => l.event === "cache.unavailable").length, 1);
     r.up();

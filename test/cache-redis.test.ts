@@ -169,14 +169,14 @@ if (why !== undefined) {
   test("Redis: a slow lock holder does not block the other instance past lockWaitMs", async () => {
     const a = await open();
     const b = await open({ lockWaitMs: 100 });
-    const slow = slowLoader(() => "from-a", 600);
+    const slow = slowLoader(() => "from-a", 1500);
     const fast = slowLoader(() => "from-b", 1);
     const pa = a.wrap("slow-holder", slow.fn);
     await sleep(30); // a holds the lock now
     const t0 = performance.now();
     assert.equal(await b.wrap("slow-holder", fast.fn), "from-b");
     const took = performance.now() - t0;
-    assert.ok(took < 400, `b waited ${Math.round(took)} ms; lockWaitMs is 100`);
+    assert.ok(took < 1000, `b waited ${Math.round(took)} ms; lockWaitMs is 100, the holder takes 1500`);
     assert.equal(b.status().lockWaitTimeouts, 1);
     assert.equal(await pa, "from-a");
   });
@@ -210,15 +210,15 @@ if (why !== undefined) {
   test("Redis stale-while-revalidate: stale served at once, one refresh across two instances", async () => {
     const a = await open();
     const b = await open();
-    const loader = slowLoader((n) => `v${n}`, 150);
+    const loader = slowLoader((n) => `v${n}`, 600);
     const opts = { ttlMs: 100, staleTtlMs: 10_000 };
     assert.equal(await a.wrap("swr", loader.fn, opts), "v1");
     await sleep(130);
     const t0 = performance.now();
     const stale = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).wrap("swr", loader.fn, opts)));
-    assert.ok(performance.now() - t0 < 120, "stale answers do not wait for the 150 ms loader");
+    assert.ok(performance.now() - t0 < 450, "stale answers do not wait for the 600 ms loader");
     assert.ok(stale.every((v) => v === "v1"));
-    for (let i = 0; i < 100 && (await b.get("swr")) !== "v2"; i++) await sleep(10);
+    for (let i = 0; i < 300 && (await b.get("swr")) !== "v2"; i++) await sleep(10);
     assert.equal(await b.get("swr"), "v2");
     assert.equal(loader.runs, 2, "one background refresh for both instances");
     assert.equal(a.status().refreshes + b.status().refreshes, 1);

@@ -60,17 +60,17 @@ test("TTL: a value is served until its ttl passes, then loaded again", async () 
 
 test("stale-while-revalidate: a stale value is returned at once and refreshed once in the background", async () => {
   const cache = createCache({ staleTtlMs: 5_000 });
-  const loader = slowLoader((n) => `v${n}`, 100);
+  const loader = slowLoader((n) => `v${n}`, 400);
   assert.equal(await cache.wrap("k", loader.fn, { ttlMs: 50 }), "v1");
   await sleep(70);
   // Stale now: 20 callers, some concurrent, some in a row, all answered at once with v1.
   const t0 = performance.now();
   const first = await Promise.all(Array.from({ length: 10 }, () => cache.wrap("k", loader.fn, { ttlMs: 50 })));
   for (let i = 0; i < 10; i++) assert.equal(await cache.wrap("k", loader.fn, { ttlMs: 50 }), "v1");
-  assert.ok(performance.now() - t0 < 50, `stale answers must not wait for the 100 ms loader (took ${performance.now() - t0} ms)`);
+  assert.ok(performance.now() - t0 < 250, `stale answers must not wait for the 400 ms loader (took ${performance.now() - t0} ms)`);
   assert.ok(first.every((v) => v === "v1"));
   assert.equal(cache.status().refreshes, 1);
-  for (let i = 0; i < 100 && (await cache.get("k")) !== "v2"; i++) await sleep(5);
+  for (let i = 0; i < 400 && (await cache.get("k")) !== "v2"; i++) await sleep(5);
   assert.equal(await cache.get("k"), "v2", "the refresh stored the new value");
   assert.equal(loader.runs, 2, "exactly one background refresh");
   assert.equal(cache.status().staleServed, 20);
@@ -128,14 +128,14 @@ test("a loader that returns undefined fails with a message that says to return n
 
 test("a caller waiting on another's load gives up at its own deadline with DEADLINE_EXCEEDED", async () => {
   const cache = createCache();
-  const loader = slowLoader(() => "late", 300);
+  const loader = slowLoader(() => "late", 1000);
   const leader = cache.wrap("k", loader.fn);
   const t0 = performance.now();
   await assert.rejects(
     inRequest(50, () => cache.wrap("k", loader.fn)),
     (err: Error & { code?: string }) => err.code === "DEADLINE_EXCEEDED",
   );
-  assert.ok(performance.now() - t0 < 200);
+  assert.ok(performance.now() - t0 < 600, "gave up near its 50 ms deadline, not at the 1 s load");
   assert.equal(await leader, "late");
 });
 
