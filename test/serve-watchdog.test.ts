@@ -104,3 +104,20 @@ test("a worker that crashes at start-up stops holdfast with the app's error inst
     return true;
   });
 });
+
+test("with --port 0, a replacement for the only worker listens on the same port", async () => {
+  const hf = await startHoldfast(APP, { workers: 1 });
+  try {
+    const [w] = (await hf.status()).workers;
+    process.kill(w?.pid as number, "SIGKILL");
+    await eventually(async () => {
+      const st = await hf.status();
+      return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready";
+    }, 10_000, "replacement ready");
+    const r = await request(`${hf.appUrl}/`);
+    assert.equal(r.statusCode, 200);
+    await r.body.dump();
+  } finally {
+    assert.equal(await hf.stop(), 0);
+  }
+});

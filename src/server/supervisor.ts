@@ -128,7 +128,9 @@ export class Supervisor extends EventEmitter {
   #fork(slot: number): WorkerRecord {
     const worker = cluster.fork({
       // Workers never serve the admin endpoint: the token stays in the supervisor.
-      HOLDFAST_CONFIG: JSON.stringify({ ...this.config, admin: { ...this.config.admin, token: undefined } }),
+      // With port 0 the first worker picked the port; later workers take that same port, so a
+      // replacement never moves the service to a new port when no worker held the socket open.
+      HOLDFAST_CONFIG: JSON.stringify({ ...this.config, port: this.listenPort || this.config.port, admin: { ...this.config.admin, token: undefined } }),
       HOLDFAST_WORKER_ID: String(slot),
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
