@@ -334,3 +334,47 @@ describe("time before admission (X-Request-Start)", () => {
     granted(sync(c.admit({ ...req("/healthz"), receivedAt: clock.t - 5000 })));
   });
 });
+
+describe("adaptive LIFO", () => {
+  /**
+   * Simulated 2× overload on one slot: a request every 5 ms, 10 ms of work each, clients that give up
+   * after 300 ms, a queue allowed to hold waits of up to 2 s (a long queueTarget). Returns how many
+   * requests started while their client was still waiting (goodput) and how many started too late.
+   */
+  async function simulate(lifo: boolean): Promise<{ useful: number; late: number }> {
+    const { c, clock } = make({ limit: 1, queueSize: 1000, queueTarget: "2s", queueInterval: "100ms" }, { adaptiveLifo: lifo });
+    let useful = 0;
+    let late = 0;
+    let busyUntil = 0;
+    let current: { release(o: { latencyMs: number; ok: boolean }): void } | undefined;
+    const started = (r: AdmitResult) => {
+      if (!r.admitted) return;
+      if (r.queuedMs <= 300) useful++;
+      else late++;
+      current = r.ticket;
+      busyUntil = clock.t + 10;
+    };
+    for (let step = 0; step < 1000; step++) {
+      clock.t = 1000 + step * 5;
+      if (current && clock.t >= busyUntil) {
+        const t = current;
+        current = undefined;
+        t.release({ latencyMs: 10, ok: true });
+        await new Promise((r) => setImmediate(r));
+      }
+      const v = c.admit(req());
+      if (v instanceof Promise) void v.then(started);
+      else started(v);
+      await new Promise((r) => setImmediate(r));
+    }
+    c.close();
+    return { useful, late };
+  }
+
+  it("serves more requests within client patience than FIFO when queue waits are long (simulated 2× overload)", async (t) => {
+    const fifo = await simulate(false);
+    const lifo = await simulate(true);
+    t.diagnostic(`useful starts: LIFO ${lifo.useful} (late ${lifo.late}), FIFO ${fifo.useful} (late ${fifo.late})`);
+    assert.ok(lifo.useful > fifo.useful * 1.5, `useful starts: LIFO ${lifo.useful} (late ${lifo.late}), FIFO ${fifo.useful} (late ${fifo.late})`);
+  });
+});
