@@ -22,11 +22,13 @@ for (const kind of ["express", "fastify", "hono", "koa"]) {
   });
 }
 
-test("a TypeScript defineApp factory gets its context and is served", async () => {
+test("a TypeScript defineApp factory gets its context (config, log, cache) and is served", async () => {
   const hf = await startHoldfast(join(FIXTURES, "factory-app.ts"), { workers: 1 });
   try {
     const r = await fetch(`${hf.appUrl}/`);
-    assert.deepEqual(await r.json(), { kind: "factory", workers: 1 });
+    assert.deepEqual(await r.json(), { kind: "factory", workers: 1, cached: 1 });
+    const again = await fetch(`${hf.appUrl}/`);
+    assert.deepEqual(await again.json(), { kind: "factory", workers: 1, cached: 1 }, "ctx.cache served the second call");
     await hf.waitForLog((l) => l.event === "fixture.factory");
   } finally {
     assert.equal(await hf.stop(), 0);

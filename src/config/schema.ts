@@ -216,6 +216,25 @@ const admission = z
   .strict()
   .prefault({});
 
+const cache = z
+  .object({
+    url: z
+      .string()
+      .refine((v) => v === "memory:" || /^rediss?:\/\/./.test(v), { message: 'expected "memory:" or a redis:// URL such as "redis://127.0.0.1:6379/0"' })
+      .default("memory:")
+      .describe('Cache behind ctx.cache: "memory:" (one per worker process) or "redis://host:6379/0" (shared by every worker and instance).'),
+    namespace: z.string().min(1).default("holdfast").describe("Prefix of every cache key (namespace:key); use one per app sharing a Redis database."),
+    maxEntries: positiveInt(10000).describe("Memory cache: most entries per worker process; the least recently used goes first."),
+    ttl: duration("60s").describe("How long a cached value stays fresh when a call gives no ttlMs."),
+    staleTtl: duration("0").describe("How long past its TTL wrap() may still serve a value while one background refresh runs (0 = off)."),
+    commandTimeout: duration("250ms").describe(
+      "Longest wait for one Redis command (the request's remaining deadline may cut it shorter); past it the loader answers, uncached.",
+    ),
+    lockWait: duration("1s").describe("Redis: how long a miss waits for another worker's or instance's load of the same key before running the loader itself."),
+  })
+  .strict()
+  .prefault({});
+
 /** The whole configuration. */
 export const configSchema = z
   .object({
@@ -231,6 +250,7 @@ export const configSchema = z
     admin,
     log,
     db,
+    cache,
     admission,
   })
   .strict();

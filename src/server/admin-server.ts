@@ -27,6 +27,7 @@ export interface StatusDocument {
     oldest: { reqId: string; method: string; path: string; ageMs: number }[];
     db?: unknown;
     admission?: unknown;
+    cache?: unknown;
   }>;
   counters: { requests: number; status: Record<string, number>; timeouts: number; crashes: number; restarts: number; recycles: number; reloads: number; shed: number };
   events: SupervisorEvent[];
@@ -69,6 +70,7 @@ export function buildStatus(sup: Supervisor, version: string): StatusDocument {
       oldest: r.stats?.oldest ?? [],
       db: r.stats?.db,
       admission: r.stats?.admission,
+      cache: r.stats?.cache,
     })),
     counters: { requests, status, shed, ...sup.counters },
     events: sup.recent.slice(-50),

@@ -1,4 +1,5 @@
 /** What a `defineApp` factory receives. */
+import type { Cache } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Database } from "../db/types.js";
 import type { Logger } from "../telemetry/index.js";
@@ -7,6 +8,8 @@ import type { Logger } from "../telemetry/index.js";
 export interface AppContext {
   /** The database from `db.url` (SQLite by default), opened lazily on first access. */
   readonly db: Database;
+  /** The cache from `cache.url` (memory per worker by default; Redis to share across workers and instances). */
+  readonly cache: Cache;
   /** The worker's logger (JSON lines, `event` field for your own events). */
   readonly log: Logger;
   /** The effective configuration. */

@@ -1,4 +1,5 @@
 /** IPC messages between the supervisor and its workers (process.send over the cluster channel). */
+import type { CacheStatus } from "../cache/index.js";
 import type { DatabaseStatus } from "../db/types.js";
 import type { MetricsSnapshot } from "../telemetry/index.js";
 import type { AdmissionStatus } from "./admission/types.js";
@@ -15,6 +16,7 @@ export interface WorkerStats {
   /** Oldest in-flight requests (at most 20). */
   oldest: { reqId: string; method: string; path: string; ageMs: number }[];
   db?: DatabaseStatus | undefined;
+  cache?: CacheStatus | undefined;
   admission?: AdmissionStatus | undefined;
 }
 

@@ -7,10 +7,12 @@
 import { createServer, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createCache } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import { isHoldfastError } from "../errors/index.js";
 import { createLogger, WorkerMetrics } from "../telemetry/index.js";
 import { createAdmissionController, registerAdmissionGauges } from "./admission/index.js";
+import { registerCacheGauges } from "./cache-gauges.js";
 import { registerDatabaseGauges } from "./database-gauges.js";
 import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
@@ -36,6 +38,17 @@ const stallFile = process.env.HOLDFAST_STALL_FILE;
 const watchdog = stallFile && hbTimeout > 0 ? startStallWatchdog({ captureAfterMs: Math.max(200, Math.min(hbTimeout - 800, hbTimeout * 0.8)), file: stallFile }) : undefined;
 
 const db = new LazyDatabase(config, log);
+const cache = createCache({
+  url: config.cache.url,
+  namespace: config.cache.namespace,
+  maxEntries: config.cache.maxEntries,
+  defaultTtlMs: config.cache.ttl,
+  staleTtlMs: config.cache.staleTtl,
+  commandTimeoutMs: config.cache.commandTimeout,
+  lockWaitMs: config.cache.lockWait,
+  log,
+});
+registerCacheGauges(metrics, () => cache.status());
 const admission = config.admission.mode === "off" ? undefined : createAdmissionController(config.admission, { log });
 if (admission) registerAdmissionGauges(metrics, admission);
 registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
@@ -45,7 +58,7 @@ let draining = false;
 const sockets = new Map<Socket, { busy: number; idleSince: number }>();
 
 async function start(): Promise<void> {
-  const ctx: AppContext = { db, log, config: config as Config };
+  const ctx: AppContext = { db, cache, log, config: config as Config };
   const app = await loadApp(config?.app as string, async () => ctx);
   const c = config as Config;
   const jitter = c.recycle.maxRequestsJitter > 0 ? Math.floor(Math.random() * (c.recycle.maxRequestsJitter + 1)) : 0;
@@ -127,6 +140,7 @@ async function start(): Promise<void> {
       eventLoopLagMs: Math.max(0, Math.round((lag.percentile(99) / 1e6 - 10) * 10) / 10),
       oldest,
       db: db.isOpen ? db.status() : undefined,
+      cache: cache.status(),
       admission: admission?.status(),
     };
     lag.reset();
@@ -164,6 +178,7 @@ async function start(): Promise<void> {
     clearInterval(beat);
     admission?.close();
     await db.close().catch((err: unknown) => log.warn({ event: "db.close.failed", err }, "closing the database failed"));
+    await cache.close().catch((err: unknown) => log.warn({ event: "cache.close.failed", err }, "closing the cache failed"));
     await watchdog?.stop();
     send({ hf: "drained" });
     log.flush();

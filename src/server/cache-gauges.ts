@@ -1,0 +1,25 @@
+/** Prometheus view of `cache.status()`, read at scrape time (nothing on the request path). */
+import type { CacheStatus } from "../cache/index.js";
+import type { WorkerMetrics } from "../telemetry/index.js";
+
+/** Registers holdfast_cache_* gauges (counts since the worker started, summed across workers by the supervisor). */
+export function registerCacheGauges(metrics: WorkerMetrics, read: () => CacheStatus): void {
+  const g: [string, string, (s: CacheStatus) => number | undefined][] = [
+    ["holdfast_cache_hits", "Cache calls answered with a fresh value since start.", (s) => s.hits],
+    ["holdfast_cache_misses", "Cache calls that found no usable value since start.", (s) => s.misses],
+    ["holdfast_cache_stale_served", "wrap() calls answered with a stale value while refreshing.", (s) => s.staleServed],
+    ["holdfast_cache_loader_runs", "Loader runs (loads and background refreshes).", (s) => s.loaderRuns],
+    ["holdfast_cache_loader_errors", "Loaders that threw or returned a value JSON cannot hold.", (s) => s.loaderErrors],
+    ["holdfast_cache_joins", "Misses answered by another caller's load (single-flight).", (s) => s.joins],
+    ["holdfast_cache_backend_errors", "Redis commands that failed or timed out.", (s) => s.backendErrors],
+    ["holdfast_cache_degraded", "wrap() calls answered by the loader alone because the backend failed.", (s) => s.degraded],
+    ["holdfast_cache_available", "Workers whose cache backend is reachable (1 per worker, summed; below the worker count = calls bypassing the cache).", (s) => (s.available ? 1 : 0)],
+    ["holdfast_cache_entries", "Entries held by the memory cache.", (s) => s.size],
+  ];
+  for (const [name, help, pick] of g) {
+    metrics.addGauge(name, help, [], (gauge) => {
+      const v = pick(read());
+      if (v !== undefined && Number.isFinite(v)) gauge.set(v);
+    });
+  }
+}
