@@ -83,7 +83,9 @@ function direct(path: string): Contender {
     name: "better-sqlite3 direct (main thread)",
     read: async (id) => r.all(id),
     write: async (id) => w.run(id),
-    close: async () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
