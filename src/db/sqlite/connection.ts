@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   lockSliceMs?: number;
   /** Open read-only (admin commands that only look). */
   readonly?: boolean;
+  /** How long opening may wait for another connection's lock (switching to WAL needs one), in ms. Default 5000. */
+  busyTimeout?: number;
 }
 
 /** SQLite's error codes that mean "someone else holds the lock; retry". */
@@ -72,11 +74,14 @@ export function openConnection(path: string, options: ConnectionOptions): Connec
     throw mapSqliteError(err, path);
   }
   try {
-    db.pragma(`busy_timeout = ${options.lockSliceMs ?? 50}`);
+    const slice = options.lockSliceMs ?? 50;
+    const until = Date.now() + (options.busyTimeout ?? 5000);
+    db.pragma(`busy_timeout = ${slice}`);
     // The first real read of the file: a non-database file fails here with SQLITE_NOTADB.
-    db.pragma("schema_version");
+    withLockRetry(db, path, () => db.pragma("schema_version"), until, slice);
     if (options.role === "writer" && path !== ":memory:") {
-      const mode = db.pragma("journal_mode = WAL", { simple: true });
+      // Switching a rollback-journal file to WAL needs an exclusive lock: wait for it like any lock.
+      const mode = withLockRetry(db, path, () => db.pragma("journal_mode = WAL", { simple: true }), until, slice);
       if (String(mode).toLowerCase() !== "wal") {
         throw errors.dbUnavailable(
           `${path} could not be switched to WAL mode (it stayed "${mode}"). Another process may hold it open in exclusive locking mode, or the filesystem does not support shared memory (network filesystems): keep SQLite files on a local disk.`,

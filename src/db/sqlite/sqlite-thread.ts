@@ -30,6 +30,7 @@ try {
     journalSizeLimit: config.journalSizeLimit,
     walAutocheckpoint: config.walAutocheckpoint,
     lockSliceMs: config.lockSliceMs,
+    busyTimeout: config.busyTimeout,
   });
 } catch (err) {
   post({ type: "open-failed", error: serialize(err) });
