@@ -7,6 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import BetterSqlite3 from "better-sqlite3";
 import { pino } from "pino";
 import { openDatabase, type SqliteDatabase } from "../src/db/index.js";
@@ -102,6 +104,30 @@ test("a reader holding an old snapshot starves checkpoints: holdfast says so, th
     if (reader.inTransaction) reader.exec("COMMIT");
     reader.close();
     await db.close();
+  }
+});
+
+test("a rollback-journal file held by another process is switched to WAL once that process lets go, not refused", async () => {
+  const path = join(dir, "rollback.db");
+  const raw = new BetterSqlite3(path);
+  raw.pragma("journal_mode = DELETE");
+  raw.exec("CREATE TABLE t (x)");
+  raw.close();
+  const bs3 = createRequire(import.meta.url).resolve("better-sqlite3");
+  const code = `const d = new (require(${JSON.stringify(bs3)}))(${JSON.stringify(path)}); d.exec("BEGIN"); d.prepare("SELECT * FROM t").all(); console.log("held"); setTimeout(() => d.exec("COMMIT"), 600);`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((r) => child.stdout?.once("data", r));
+  const t = performance.now();
+  const db = await openDatabase(`sqlite:${path}`);
+  try {
+    const waited = performance.now() - t;
+    const check = new BetterSqlite3(path, { readonly: true });
+    assert.equal(check.pragma("journal_mode", { simple: true }), "wal", "the file itself is now in WAL mode");
+    check.close();
+    assert.ok(waited >= 300, `opened after ${waited} ms although the other process held its read lock for 600 ms`);
+  } finally {
+    await db.close();
+    child.kill();
   }
 });
 
