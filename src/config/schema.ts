@@ -160,7 +160,7 @@ const pool = z
 
 const sqlite = z
   .object({
-    readers: positiveInt(2).describe("Reader threads per process; reads run in parallel with the one writer thanks to WAL."),
+    readers: positiveInt(2).describe("Reader threads per process (capped at CPU cores − 1, measured faster); reads run beside the one writer thanks to WAL."),
     busyTimeout: duration("5s").describe("How long SQLite itself retries a locked database, inside the writer thread."),
     journalSizeLimit: size("64MB").describe("Truncate the WAL to this size after checkpoints."),
     walAutocheckpoint: positiveInt(1000).describe("Pages in the WAL before SQLite checkpoints on commit."),
