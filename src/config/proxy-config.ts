@@ -62,6 +62,9 @@ server {
         proxy_set_header X-Forwarded-Proto $scheme;
         # holdfast logs this id on every request, so proxy and app lines can be joined.
         proxy_set_header X-Request-Id $request_id;
+        # When nginx got the request: holdfast counts the time since as queueing and sheds at once
+        # what waited too long in a saturated worker's sockets (admission.requestStart).
+        proxy_set_header X-Request-Start "t=$msec";
 
         proxy_connect_timeout ${t.connectS}s;
         # Above holdfast's deadline (${formatDuration(c.timeouts.deadline)}): holdfast answers 504 itself, with a body, first.
@@ -107,6 +110,7 @@ frontend http_in
     bind :${o.listen}
     unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
     http-request set-header X-Request-Id %[unique-id] unless { req.hdr(x-request-id) -m found }
+    http-request set-header X-Request-Start t=%[date(0,ms)]
     default_backend holdfast
 
 backend holdfast

@@ -202,7 +202,12 @@ const admission = z
     queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),
     queueTarget: duration("20ms").describe("CoDel target: acceptable standing queue delay."),
     queueInterval: duration("100ms").describe("CoDel interval: how long the delay may stay above target before shedding."),
-    eventLoopDelay: duration("200ms").describe("Shed sheddable requests above this event-loop delay, all non-critical ones above twice it (0 = off)."),
+    eventLoopDelay: duration("200ms").describe(
+      "Event-loop delay above which the guard's drop probability rises (PIE-style): sheddable routes are shed first, then normal ones (0 = off).",
+    ),
+    requestStart: bool(true).describe(
+      "Count the time since the proxy's X-Request-Start header as queueing, so requests stuck in a saturated worker's sockets are shed at once (needs proxy and app clocks in step: same host or NTP).",
+    ),
     eventLoopUtilization: z.coerce
       .number()
       .min(0)

@@ -13,6 +13,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { Deadline, type RequestContext, runWithContext } from "../context/index.js";
 import { HoldfastError, isHoldfastError } from "../errors/index.js";
 import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
+import { requestStartFromHeader } from "./admission/request-start.js";
 import type { AdmissionController, AdmissionRequest, AdmissionTicket, ShedReason } from "./admission/types.js";
 
 /** Options of {@link createRequestHandler}. */
@@ -29,6 +30,8 @@ export interface RequestHandlerOptions {
   workerId: number;
   /** Called once per request when its response is closed (socket bookkeeping, recycling). */
   onDone?: ((req: IncomingMessage) => void) | undefined;
+  /** Read X-Request-Start so time spent before the worker saw the request counts as queueing. */
+  requestStart?: boolean | undefined;
 }
 
 /** The handler plus the live numbers the worker reports in its heartbeat. */
@@ -77,6 +80,8 @@ export class InflightRequest implements RequestContext, AdmissionRequest {
   /** Called by the deadline sweep when the request is past its deadline. */
   onDeadline: (() => void) | undefined = undefined;
   ticket: AdmissionTicket | undefined = undefined;
+  /** performance.now() time the proxy received the request (from X-Request-Start), when known. */
+  receivedAt: number | undefined = undefined;
   #deadline: Deadline | undefined;
   #ac: AbortController | undefined;
   #abortReason: unknown;
@@ -272,6 +277,10 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     if (draining) res.setHeader("connection", "close");
     inflight.add(entry);
     if (!admission) return runApp(req, res, entry);
+    if (o.requestStart) {
+      const h = req.headers["x-request-start"];
+      if (h !== undefined) entry.receivedAt = requestStartFromHeader(h);
+    }
 
     const verdict = admission.admit(entry);
     if (!(verdict instanceof Promise)) {

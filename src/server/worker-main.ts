@@ -72,6 +72,7 @@ async function start(): Promise<void> {
     admission,
     logRequests: c.log.requests,
     workerId,
+    requestStart: c.admission.requestStart,
     onDone(req) {
       const st = sockets.get(req.socket);
       if (st) {
