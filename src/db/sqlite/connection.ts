@@ -96,7 +96,13 @@ export function openConnection(path: string, options: ConnectionOptions): Connec
       db.pragma(`journal_size_limit = ${options.journalSizeLimit ?? 64 * 1024 * 1024}`);
       db.pragma(`wal_autocheckpoint = ${options.walAutocheckpoint ?? 1000}`);
       // 0x10002: analyse tables that were never analysed too (SQLite's advice for long-lived connections, on open).
-      db.pragma("optimize = 0x10002");
+      // It may ANALYZE, which takes the write lock: another process opening or writing the same file
+      // (a sibling worker seeding it) must not make open fail. Skipped when busy; it runs periodically.
+      try {
+        withLockRetry(db, path, () => db.pragma("optimize = 0x10002"), Math.min(until, Date.now() + 1000), slice);
+      } catch (err) {
+        if (!isBusy(err) && (err as HoldfastError).code !== "DB_LOCKED") throw err;
+      }
     }
     if (options.role === "reader") db.pragma("query_only = ON");
     return db;
