@@ -62,6 +62,11 @@ export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
+/** Calls `fn(...args)` with `ctx` as the current request context (no closure per call: the hot path). */
+export function callWithContext<A extends unknown[], T>(ctx: RequestContext, fn: (...args: A) => T, ...args: A): T {
+  return storage.run(ctx, fn, ...args);
+}
+
 /** The current request context, or undefined outside a request (background jobs, start-up). */
 export function currentContext(): RequestContext | undefined {
   return storage.getStore();

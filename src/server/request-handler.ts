@@ -10,7 +10,7 @@
  * bench/serve.ts measures the whole against a plain node:cluster server.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { Deadline, type RequestContext, runWithContext } from "../context/index.js";
+import { callWithContext, Deadline, type RequestContext } from "../context/index.js";
 import { HoldfastError, isHoldfastError } from "../errors/index.js";
 import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
 import { requestStartFromHeader } from "./admission/request-start.js";
@@ -77,8 +77,10 @@ export class InflightRequest implements RequestContext, AdmissionRequest {
   /** performance.now() at arrival. */
   readonly start: number;
   readonly deadlineMs: number;
-  /** Called by the deadline sweep when the request is past its deadline. */
-  onDeadline: (() => void) | undefined = undefined;
+  /** Set while the deadline sweep must answer for this request if it runs past its deadline. */
+  watched = false;
+  req: IncomingMessage | undefined = undefined;
+  res: ServerResponse | undefined = undefined;
   ticket: AdmissionTicket | undefined = undefined;
   /** performance.now() time the proxy received the request (from X-Request-Start), when known. */
   receivedAt: number | undefined = undefined;
@@ -172,7 +174,7 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
   function armSweep(): void {
     if (sweepTimer || o.deadlineMs <= 0) return;
     for (const r of inflight) {
-      if (!r.onDeadline) continue;
+      if (!r.watched) continue;
       sweepTimer = setTimeout(sweep, Math.max(1, r.start + o.deadlineMs - performance.now()));
       return;
     }
@@ -182,9 +184,9 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     const now = performance.now();
     for (const r of inflight) {
       if (r.start + o.deadlineMs > now) break;
-      const fire = r.onDeadline;
-      r.onDeadline = undefined;
-      fire?.();
+      if (!r.watched) continue;
+      r.watched = false;
+      onDeadline(r.req as IncomingMessage, r.res as ServerResponse, r);
     }
     armSweep();
   }
@@ -199,7 +201,7 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
   function onClose(this: TrackedResponse): void {
     const entry = this[kEntry] as InflightRequest;
     inflight.delete(entry);
-    entry.onDeadline = undefined;
+    entry.watched = false;
     const latencyMs = performance.now() - entry.start;
     const finished = this.writableFinished;
     if (!finished) entry.abort(new Error("client closed the connection before the response finished"));
@@ -215,13 +217,15 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
 
   function runApp(req: IncomingMessage, res: TrackedResponse, entry: InflightRequest): void {
     if (o.deadlineMs > 0) {
-      entry.onDeadline = () => onDeadline(req, res, entry);
+      entry.req = req;
+      entry.res = res;
+      entry.watched = true;
       armSweep();
     }
     res[kEntry] = entry;
     res.on("close", onClose);
     try {
-      const r = runWithContext(entry, () => o.app(req, res)) as unknown;
+      const r = callWithContext(entry, o.app, req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === "function") {
         (r as Promise<unknown>).then(undefined, (err: unknown) => onAppError(req, res, entry, err));
       }

@@ -128,9 +128,7 @@ export class Supervisor extends EventEmitter {
   #fork(slot: number): WorkerRecord {
     const worker = cluster.fork({
       // Workers never serve the admin endpoint: the token stays in the supervisor.
-      // With port 0 the first worker picked the port; later workers take that same port, so a
-      // replacement never moves the service to a new port when no worker held the socket open.
-      HOLDFAST_CONFIG: JSON.stringify({ ...this.config, port: this.listenPort || this.config.port, admin: { ...this.config.admin, token: undefined } }),
+      HOLDFAST_CONFIG: JSON.stringify({ ...this.config, port: this.#portForNextWorker(), admin: { ...this.config.admin, token: undefined } }),
       HOLDFAST_WORKER_ID: String(slot),
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
@@ -152,6 +150,20 @@ export class Supervisor extends EventEmitter {
     const prev = this.slots.get(slot);
     if (!prev || prev.phase === "exited") this.slots.set(slot, rec);
     return rec;
+  }
+
+  /** The port value live workers were given (node:cluster shares one socket per value). */
+  #sharedPortValue: number | undefined;
+
+  /**
+   * With port 0 the first worker picks the port. While any worker lives, new ones ask for the
+   * same value (0), so node:cluster hands them the same socket; when none is left, the next one
+   * asks for the port the service had, so it does not move to a new one.
+   */
+  #portForNextWorker(): number {
+    const anyAlive = [...this.slots.values(), ...this.retiring, ...this.#readyWaiters.keys()].some((r) => r.phase !== "exited");
+    if (!anyAlive || this.#sharedPortValue === undefined) this.#sharedPortValue = this.listenPort || this.config.port;
+    return this.#sharedPortValue;
   }
 
   #readyWaiters = new Map<WorkerRecord, (v: true | string) => void>();
