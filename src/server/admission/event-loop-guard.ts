@@ -66,6 +66,7 @@ export class EventLoopGuard {
   #hist: IntervalHistogram | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastElu: EventLoopUtilization | undefined;
+  #lastTick: number | undefined;
 
   constructor(o: EventLoopGuardOptions) {
     this.#o = o;
@@ -98,7 +99,12 @@ export class EventLoopGuard {
       // The histogram records each 10 ms timer's lateness plus the 10 ms itself; the median is the
       // typical loop iteration, robust to a single GC pause.
       const p50 = this.#hist.count > 0 ? this.#hist.percentile(50) / 1e6 : 0;
-      this.delayMs = Math.max(0, p50 - RESOLUTION_MS);
+      // The median misses a loop that alternates one very long iteration (hundreds of requests
+      // read from a socket backlog) with a few short ones; this tick's own lateness does not.
+      const now = performance.now();
+      const late = this.#lastTick === undefined ? 0 : now - this.#lastTick - (this.#o.sampleMs ?? 50);
+      this.#lastTick = now;
+      this.delayMs = Math.max(0, p50 - RESOLUTION_MS, late);
       this.#hist.reset();
     }
     if (this.#lastElu) {
