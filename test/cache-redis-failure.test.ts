@@ -15,27 +15,10 @@ import pino from "pino";
 import { type Cache, createCache } from "../src/cache/index.js";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import type { Logger } from "../src/telemetry/index.js";
+import { REDIS_URL, redisUnreachable } from "./support/redis.js";
 
-const REDIS_URL = process.env.HOLDFAST_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const NS = `hf-test-cachefail-${process.pid}-${randomBytes(3).toString("hex")}`;
 const closers: Array<() => Promise<unknown> | unknown> = [];
-
-async function redisUnreachable(): Promise<string | undefined> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  let cause: string | undefined;
-  r.on("error", (err: Error) => {
-    cause ??= err.message;
-  });
-  try {
-    await r.connect();
-    await r.ping();
-    return undefined;
-  } catch (err) {
-    return cause ?? (err instanceof Error ? err.message : String(err));
-  } finally {
-    r.disconnect();
-  }
-}
 
 // Checked before any test is registered: the runner must see every test and hook up front.
 const why = await redisUnreachable();

@@ -10,8 +10,8 @@ import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
+import { REDIS_URL, redisUnreachable } from "./support/redis.js";
 
-const REDIS_URL = process.env.HOLDFAST_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
 
 // Child mode (spawned by the cross-process test below): one holdfast worker's worth of cache
@@ -38,24 +38,7 @@ if (process.env.HF_CACHE_CHILD_NS) {
   process.exit(0);
 }
 
-async function unreachable(): Promise<string | undefined> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  let cause: string | undefined;
-  r.on("error", (err: Error) => {
-    cause ??= err.message;
-  });
-  try {
-    await r.connect();
-    await r.ping();
-    return undefined;
-  } catch (err) {
-    return cause ?? (err instanceof Error ? err.message : String(err));
-  } finally {
-    r.disconnect();
-  }
-}
-
-const why = await unreachable();
+const why = await redisUnreachable();
 const admin = why === undefined ? new Redis(REDIS_URL) : undefined;
 const opened: Cache[] = [];
 

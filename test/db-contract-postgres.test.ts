@@ -3,23 +3,9 @@ import { test } from "node:test";
 import pg from "pg";
 import { openDatabase } from "../src/db/index.js";
 import { databaseContract } from "./support/db-contract.js";
-import { PG_URL } from "./support/postgres.js";
+import { PG_URL, probe } from "./support/postgres.js";
 
-async function unreachable(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    await c.query("select 1");
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-const why = await unreachable();
+const why = await probe();
 if (why === undefined) {
   databaseContract("PostgreSQL", () => openDatabase(PG_URL, { pool: { max: 4 } }));
 } else {

@@ -14,7 +14,7 @@ export const PG_URL = process.env.HOLDFAST_TEST_PG_URL ?? "postgres://postgres@1
 let reachable: Promise<string | undefined> | undefined;
 
 /** undefined when PostgreSQL answers, else why not. */
-function probe(): Promise<string | undefined> {
+export function probe(): Promise<string | undefined> {
   reachable ??= (async () => {
     const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
     c.on("error", () => {});
