@@ -17,6 +17,7 @@ export function layersFromConfig(c: Config): TimeoutLayers {
     acquireTimeout: c.db.pool.acquireTimeout,
     busyTimeout: isSqlite ? c.db.sqlite.busyTimeout : undefined,
     statementTimeout: c.db.statementTimeout,
+    cacheWait: c.cache.url.startsWith("redis") ? c.cache.commandTimeout + c.cache.lockWait : undefined,
   };
 }
 

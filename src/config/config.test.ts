@@ -85,3 +85,9 @@ test("every setting has a doc line and an env name", () => {
   assert.equal(parseDuration("1.5m"), 90_000);
   assert.equal(parseDuration("abc"), undefined);
 });
+
+test("timeout budget warns when a Redis cache miss can wait more than half the deadline", () => {
+  const v = checkTimeoutBudget({ deadline: 2_000, cacheWait: 1_250 });
+  assert.deepEqual(v.map((x) => x.id), ["cache-wait-near-deadline"]);
+  assert.deepEqual(checkTimeoutBudget({ deadline: 30_000, cacheWait: 1_250 }), []);
+});

@@ -33,6 +33,8 @@ export interface TimeoutLayers {
   busyTimeout?: number | undefined;
   /** Database statement timeout (0 = none). */
   statementTimeout?: number | undefined;
+  /** Longest a cache miss can wait on Redis before loading itself: command timeout + lock wait (undefined for the memory cache). */
+  cacheWait?: number | undefined;
 }
 
 /** One verdict of the budget. */
@@ -97,6 +99,14 @@ export function checkTimeoutBudget(t: TimeoutLayers): BudgetViolation[] {
       severity: "warning",
       message: `Statement timeout ${d(t.statementTimeout)} is above the request deadline ${d(t.deadline)}; the deadline will cancel statements first, so this setting never acts.`,
       fix: `db: { statementTimeout: "${d(t.deadline)}" }`,
+    });
+  }
+  if (t.cacheWait !== undefined && t.deadline !== undefined && t.deadline > 0 && t.cacheWait * 2 > t.deadline) {
+    out.push({
+      id: "cache-wait-near-deadline",
+      severity: "warning",
+      message: `A cache miss can wait ${d(t.cacheWait)} on Redis (cache.commandTimeout + cache.lockWait) before its loader runs, more than half the request deadline ${d(t.deadline)}: a slow Redis leaves the loader too little time.`,
+      fix: `cache: { commandTimeout: "250ms", lockWait: "${d(Math.max(100, Math.round(t.deadline / 10)))}" }`,
     });
   }
   if (t.heartbeat !== undefined && t.heartbeat > 0 && t.heartbeat < 2000) {
