@@ -22,7 +22,8 @@ function skipUnlessHaproxy(t: { skip: (m: string) => void }): boolean {
 
 async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: string): Promise<DoctorResult> {
   // Log lines arrive over UDP after the response; wait until all are in.
-  for (let i = 0; i < 40 && readLines(proxy.accessLog).length < expectLines; i++) await sleep(50);
+  // Under a loaded suite they can take seconds: wait up to 10 s (bounded), not 2.
+  for (let i = 0; i < 200 && readLines(proxy.accessLog).length < expectLines; i++) await sleep(50);
   return runDoctor({
     logs: [{ kind: "haproxy", file: proxy.accessLog }, ...(appLog ? [{ kind: "app" as const, file: appLog }] : [])],
     haproxyConfig: proxy.configFile,
