@@ -182,20 +182,12 @@ async function startStack(stack: Stack, dir: string, dbFile: string): Promise<Ru
   return running;
 }
 
-interface StageResult {
+/** One JSON line of the bench: the load result's headline keys plus what the stage saw around it. */
+interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "errors" | "goodput_rps" | "p50_ms" | "p99_ms" | "sent" | "duration_s" | "client_queued"> {
   stack: Stack;
   multiple: number;
-  offered_rps: number;
-  status: Record<string, number>;
-  errors: Record<string, number>;
-  goodput_rps: number;
-  p50_ms: number;
-  p99_ms: number;
-  sent: number;
-  duration_s: number;
   generator_lag_p99_ms: number;
   generator_lag_max_ms: number;
-  client_queued: number;
   latency_503_p99_ms: number | null;
   nginx_upstream_timeouts: number;
   nginx_upstream_errors: number;
