@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
 import { REDIS_URL, redisUnreachable } from "./support/redis.js";
+import { slowLoader } from "./support/slow-loader.js";
 
 const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
 
@@ -49,19 +50,6 @@ async function open(extra: Parameters<typeof createCache>[0] = {}): Promise<Cach
   return c;
 }
 
-function slowLoader<T>(value: (n: number) => T, ms = 100) {
-  const l = {
-    runs: 0,
-    fn: async () => {
-      l.runs++;
-      const n = l.runs;
-      await sleep(ms);
-      return value(n);
-    },
-  };
-  return l;
-}
-
 after(async () => {
   await Promise.all(opened.map((c) => c.close()));
   if (admin) {
@@ -81,7 +69,7 @@ if (why !== undefined) {
 } else {
   test("Redis single-flight: 100 concurrent misses in one instance run the loader once", async () => {
     const cache = await open();
-    const loader = slowLoader((n) => ({ n }));
+    const loader = slowLoader((n) => ({ n }), 100);
     const results = await Promise.all(Array.from({ length: 100 }, () => cache.wrap("sf-one", loader.fn)));
     assert.equal(loader.runs, 1);
     assert.ok(results.every((r) => r.n === 1));

@@ -4,20 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { Deadline, runWithContext } from "../context/index.js";
 import { createCache } from "./index.js";
-
-/** A loader that counts its runs and takes `ms` to answer. */
-function slowLoader<T>(value: (n: number) => T, ms = 30) {
-  const l = {
-    runs: 0,
-    fn: async () => {
-      l.runs++;
-      const n = l.runs;
-      await sleep(ms);
-      return value(n);
-    },
-  };
-  return l;
-}
+import { slowLoader } from "../../test/support/slow-loader.js";
 
 function inRequest<T>(deadlineMs: number, fn: () => Promise<T>): Promise<T> {
   return runWithContext({ requestId: "t", deadline: Deadline.after(deadlineMs), signal: new AbortController().signal }, fn);
@@ -25,7 +12,7 @@ function inRequest<T>(deadlineMs: number, fn: () => Promise<T>): Promise<T> {
 
 test("single-flight: 100 concurrent misses of one key run the loader once and all get its value", async () => {
   const cache = createCache();
-  const loader = slowLoader((n) => ({ n }));
+  const loader = slowLoader((n) => ({ n }), 30);
   const results = await Promise.all(Array.from({ length: 100 }, () => cache.wrap("k", loader.fn)));
   assert.equal(loader.runs, 1);
   assert.ok(results.every((r) => r.n === 1));
@@ -41,7 +28,7 @@ test("single-flight: 100 concurrent misses of one key run the loader once and al
 
 test("different keys load independently", async () => {
   const cache = createCache();
-  const loader = slowLoader((n) => n);
+  const loader = slowLoader((n) => n, 30);
   await Promise.all([cache.wrap("a", loader.fn), cache.wrap("b", loader.fn), cache.wrap("a", loader.fn)]);
   assert.equal(loader.runs, 2);
 });
