@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { formatDuration, formatSize, parseDuration, parseSize } from "./duration.js";
+import { parseDuration, parseSize } from "./duration.js";
 
 /** A duration written as "30s", "250ms", "2m" or a number of milliseconds; parsed to ms. */
 export function duration(def: string) {
@@ -265,4 +265,3 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Config after parsing: durations in ms, sizes in bytes, every default filled. */
 export type Config = z.output<typeof configSchema>;
 
-export { formatDuration, formatSize };

@@ -66,12 +66,8 @@ function fromFetch(app: { fetch(request: Request): Response | Promise<Response> 
 
 /** Turns an app object of any supported kind into a request listener. */
 export async function toRequestListener(app: unknown, source: string): Promise<RequestListener> {
-  if (typeof app === "function") {
-    // Koa apps are classes with callback(); Express/Connect apps are listeners themselves.
-    const maybeKoa = app as unknown as { callback?: () => RequestListener; use?: unknown; context?: unknown };
-    if (typeof maybeKoa.callback === "function" && maybeKoa.context !== undefined) return maybeKoa.callback();
-    return app as RequestListener;
-  }
+  // Express/Connect apps are listeners themselves; a Koa app is an object (handled below).
+  if (typeof app === "function") return app as RequestListener;
   if (typeof app === "object" && app !== null) {
     const o = app as Record<string, unknown>;
     if (typeof o.routing === "function" && typeof o.ready === "function") {

@@ -3,8 +3,8 @@ import type { CacheStatus } from "../cache/index.js";
 import type { WorkerMetrics } from "../telemetry/index.js";
 
 /** Registers holdfast_cache_* gauges (counts since the worker started, summed across workers by the supervisor). */
-export function registerCacheGauges(metrics: WorkerMetrics, read: () => CacheStatus): void {
-  const g: [string, string, (s: CacheStatus) => number | undefined][] = [
+export function registerCacheGauges(metrics: WorkerMetrics, read: () => CacheStatus | undefined): void {
+  metrics.addStatusGauges<CacheStatus>(read, [
     ["holdfast_cache_hits", "Cache calls answered with a fresh value since start.", (s) => s.hits],
     ["holdfast_cache_misses", "Cache calls that found no usable value since start.", (s) => s.misses],
     ["holdfast_cache_stale_served", "wrap() calls answered with a stale value while refreshing.", (s) => s.staleServed],
@@ -15,11 +15,5 @@ export function registerCacheGauges(metrics: WorkerMetrics, read: () => CacheSta
     ["holdfast_cache_degraded", "wrap() calls answered by the loader alone because the backend failed.", (s) => s.degraded],
     ["holdfast_cache_available", "Workers whose cache backend is reachable (1 per worker, summed; below the worker count = calls bypassing the cache).", (s) => (s.available ? 1 : 0)],
     ["holdfast_cache_entries", "Entries held by the memory cache.", (s) => s.size],
-  ];
-  for (const [name, help, pick] of g) {
-    metrics.addGauge(name, help, [], (gauge) => {
-      const v = pick(read());
-      if (v !== undefined && Number.isFinite(v)) gauge.set(v);
-    });
-  }
+  ]);
 }

@@ -4,7 +4,7 @@ import type { WorkerMetrics } from "../telemetry/index.js";
 
 /** Registers holdfast_db_* gauges; `read` returns undefined until the app first uses the database. */
 export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => DatabaseStatus | undefined): void {
-  const g: [string, string, (s: DatabaseStatus) => number | undefined][] = [
+  metrics.addStatusGauges<DatabaseStatus>(read, [
     ["holdfast_db_pool_size", "Database connections (or SQLite threads) open.", (s) => s.pool.size],
     ["holdfast_db_pool_busy", "Connections lent out right now.", (s) => s.pool.busy],
     ["holdfast_db_pool_idle", "Connections open and free.", (s) => s.pool.idle],
@@ -18,12 +18,5 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_sqlite_wal_bytes", "Size of the SQLite write-ahead log.", (s) => s.sqlite?.walBytes],
     ["holdfast_sqlite_lock_timeouts", "SQLite writes that gave up on a lock since start (DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
     ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
-  ];
-  for (const [name, help, pick] of g) {
-    metrics.addGauge(name, help, [], (gauge) => {
-      const s = read();
-      const v = s ? pick(s) : undefined;
-      if (v !== undefined && Number.isFinite(v)) gauge.set(v);
-    });
-  }
+  ]);
 }

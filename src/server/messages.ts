@@ -26,8 +26,7 @@ export type WorkerMessage =
   | { hf: "heartbeat"; stats: WorkerStats; metrics?: MetricsSnapshot }
   | { hf: "start-failed"; code: string; message: string }
   | { hf: "fatal"; message: string }
-  | { hf: "recycle"; reason: "maxRequests"; requests: number }
-  | { hf: "drained" };
+  | { hf: "recycle"; reason: "maxRequests"; requests: number };
 
 /** Supervisor → worker. */
 export type SupervisorMessage = { hf: "drain"; reason: "reload" | "shutdown" | "recycle" | "fatal" | "timeout" };

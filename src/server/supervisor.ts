@@ -218,8 +218,6 @@ export class Supervisor extends EventEmitter {
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
         break;
-      case "drained":
-        break;
     }
   }
 

@@ -85,10 +85,17 @@ async function start(): Promise<void> {
       }
     },
   });
-  exposeInflight(() => {
+  /** The oldest in-flight requests, as the watchdog and /status report them. */
+  const inflightSnapshot = (limit = Number.POSITIVE_INFINITY) => {
     const now = performance.now();
-    return [...handler.inflight].map((r) => ({ reqId: r.reqId, method: r.method, path: r.path, ageMs: Math.round(now - r.start) }));
-  });
+    const out: WorkerStats["oldest"] = [];
+    for (const r of handler.inflight) {
+      if (out.length >= limit) break;
+      out.push({ reqId: r.reqId, method: r.method, path: r.path, ageMs: Math.round(now - r.start) });
+    }
+    return out;
+  };
+  exposeInflight(inflightSnapshot);
   server = createServer(
     {
       keepAliveTimeout: c.timeouts.keepAlive,
@@ -127,10 +134,7 @@ async function start(): Promise<void> {
   const every = Math.max(100, Math.min(1000, Math.floor(hbTimeout / 10) || 1000));
   const beat = setInterval(async () => {
     const mem = process.memoryUsage();
-    const now = performance.now();
-    const oldest = [...handler.inflight]
-      .slice(0, 20)
-      .map((r) => ({ reqId: r.reqId, method: r.method, path: r.path, ageMs: Math.round(now - r.start) }));
+    const oldest = inflightSnapshot(20);
     const stats: WorkerStats = {
       requests: handler.counts.requests,
       inflight: handler.inflight.size,
@@ -181,7 +185,6 @@ async function start(): Promise<void> {
     await db.close().catch((err: unknown) => log.warn({ event: "db.close.failed", err }, "closing the database failed"));
     await cache.close().catch((err: unknown) => log.warn({ event: "cache.close.failed", err }, "closing the cache failed"));
     await watchdog?.stop();
-    send({ hf: "drained" });
     log.flush();
     setTimeout(() => process.exit(exitCode), 50);
   };

@@ -73,6 +73,9 @@ class DurationHistogram {
   }
 }
 
+/** A gauge read from a status object: name, help, and how to pick its value. */
+export type StatusGauge<S> = readonly [name: string, help: string, pick: (s: S) => number | undefined];
+
 /** Per-worker HTTP metrics. */
 export class WorkerMetrics {
   readonly registry: client.Registry;
@@ -113,7 +116,21 @@ export class WorkerMetrics {
     });
   }
 
-  /** Adds a gauge whose value is read at collection time (pool, admission). */
+  /**
+   * Adds one gauge per entry, each read from `read()` at scrape time (nothing on the request
+   * path). A gauge whose value is undefined or not finite (nothing opened yet) is left unset.
+   */
+  addStatusGauges<S>(read: () => S | undefined, gauges: readonly StatusGauge<S>[]): void {
+    for (const [name, help, pick] of gauges) {
+      this.addGauge(name, help, [], (gauge) => {
+        const s = read();
+        const v = s === undefined ? undefined : pick(s);
+        if (v !== undefined && Number.isFinite(v)) gauge.set(v);
+      });
+    }
+  }
+
+  /** Adds a gauge whose value is read at collection time. */
   addGauge(name: string, help: string, labelNames: string[], collect: (g: client.Gauge<string>) => void): void {
     new client.Gauge({
       name,
