@@ -215,11 +215,6 @@ export class GradientLimit {
     this.phase = "probe-drain";
     this.limit = this.#probeLimit;
   }
-
-  /** The smoothed (fractional) estimate, for status and tests. */
-  get estimate(): number {
-    return this.#estimate;
-  }
 }
 
 function clamp(v: number, lo: number, hi: number): number {
