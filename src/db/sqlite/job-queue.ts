@@ -76,13 +76,16 @@ export class JobQueue {
     this.#compact();
   }
 
-  /** Removes every waiting job (close), returning them. */
-  drain(): PendingJob[] {
+  /** Removes every waiting job and rejects each with a fresh `err()` (close). */
+  failAll(err: () => Error): void {
     const out = this.#items.slice(this.#head).filter((pj) => !pj.settled);
     this.#items = [];
     this.#head = 0;
     this.stop();
-    return out;
+    for (const pj of out) {
+      pj.settled = true;
+      pj.reject(err() as never);
+    }
   }
 
   #compact(): void {

@@ -98,9 +98,6 @@ export class ReaderPool {
 
   /** Fails every queued read (close). */
   failQueued(err: () => Error): void {
-    for (const pj of this.#queue.drain()) {
-      pj.settled = true;
-      pj.reject(err() as never);
-    }
+    this.#queue.failAll(err);
   }
 }

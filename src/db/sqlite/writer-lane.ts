@@ -142,9 +142,6 @@ export class WriterLane {
 
   /** Fails every queued write (close). */
   failQueued(err: () => Error): void {
-    for (const pj of this.#queue.drain()) {
-      pj.settled = true;
-      pj.reject(err() as never);
-    }
+    this.#queue.failAll(err);
   }
 }
