@@ -192,8 +192,8 @@ export class InstanceTracker {
   windowDelta(): { delta: RequestDelta; seconds: number; shed: number } {
     return {
       delta: sumDeltas(this.#intervals.map((r) => r.delta)),
-      seconds: this.#intervals.reduce((a, r) => a + r.seconds, 0),
-      shed: this.#intervals.reduce((a, r) => a + r.shed, 0),
+      seconds: sum(this.#intervals, (r) => r.seconds),
+      shed: sum(this.#intervals, (r) => r.shed),
     };
   }
 
@@ -236,28 +236,28 @@ export class InstanceTracker {
       // The worst worker decides: one worker with a dry pool fails its requests even if the other is idle.
       pool: pools.length
         ? {
-            utilization: Math.max(...pools.map((p) => p.utilization)),
-            busy: pools.reduce((a, p) => a + p.busy, 0),
-            max: pools.reduce((a, p) => a + p.max, 0),
-            waiting: pools.reduce((a, p) => a + p.waiting, 0),
-            timeoutsTotal: pools.reduce((a, p) => a + p.timeouts, 0),
+            utilization: max(pools, (p) => p.utilization),
+            busy: sum(pools, (p) => p.busy),
+            max: sum(pools, (p) => p.max),
+            waiting: sum(pools, (p) => p.waiting),
+            timeoutsTotal: sum(pools, (p) => p.timeouts),
           }
         : undefined,
       sqlite: sqlites.length
         ? {
-            walBytes: Math.max(...sqlites.map((q) => q.walBytes)),
-            lockTimeoutsTotal: sqlites.reduce((a, q) => a + q.lockTimeouts, 0),
-            lockWaitsTotal: sqlites.reduce((a, q) => a + q.lockWaits, 0),
-            writeQueue: sqlites.reduce((a, q) => a + q.writeQueue, 0),
+            walBytes: max(sqlites, (q) => q.walBytes),
+            lockTimeoutsTotal: sum(sqlites, (q) => q.lockTimeouts),
+            lockWaitsTotal: sum(sqlites, (q) => q.lockWaits),
+            writeQueue: sum(sqlites, (q) => q.writeQueue),
           }
         : undefined,
       admission: adms.length
         ? {
             mode: adms[0].mode,
-            limit: adms.reduce((a, q) => a + q.limit, 0),
-            inflight: adms.reduce((a, q) => a + q.inflight, 0),
-            queued: adms.reduce((a, q) => a + q.queued, 0),
-            queueDelayMs: Math.max(...adms.map((q) => q.queueDelayMs)),
+            limit: sum(adms, (q) => q.limit),
+            inflight: sum(adms, (q) => q.inflight),
+            queued: sum(adms, (q) => q.queued),
+            queueDelayMs: max(adms, (q) => q.queueDelayMs),
           }
         : undefined,
       totals: {
@@ -279,6 +279,16 @@ export class InstanceTracker {
     this.#seenEvent = s.events.length ? s.events[s.events.length - 1].time : (seen ?? "");
     return fresh;
   }
+}
+
+/** The sum of `f` over `xs` (per-worker figures into one instance figure). */
+function sum<T>(xs: readonly T[], f: (x: T) => number): number {
+  return xs.reduce((a, x) => a + f(x), 0);
+}
+
+/** The largest `f` over a non-empty `xs` (the worst worker decides). */
+function max<T>(xs: readonly T[], f: (x: T) => number): number {
+  return Math.max(...xs.map(f));
 }
 
 /** A status with every counter at zero: the baseline for a process that was replaced. */
