@@ -3,11 +3,10 @@
  * (SC), a server slower than `timeout server` (sH), and a healthy run.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor } from "../src/doctor/index.js";
 import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort } from "./fixtures/doctor/harness.js";
-import { lockedSqliteUpstream, poolExhaustedUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
+import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
 
 const HAPROXY = findBinary("haproxy");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,12 +46,6 @@ async function withHaproxy(upstream: Promise<Upstream>, o: { timeoutServer: stri
 
 const top = (r: DoctorResult) => r.findings.map((f) => `${f.id}:${f.explains}`).join(", ");
 
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number }> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { server, port: (server.address() as { port: number }).port };
-}
-
 describe("doctor against a real HAProxy", { concurrency: false }, () => {
   test("nothing listening behind HAProxy (SC) → upstream-down first", async (t) => {
     if (skipUnlessHaproxy(t)) return;
@@ -71,37 +64,19 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
 
   test("server slower than timeout server (sH) → proxy-read-timeout first, with HAProxy's timeout read from its config", async (t) => {
     if (skipUnlessHaproxy(t)) return;
-    const { server, port } = await listen((_req, res) => {
-      setTimeout(() => res.end("late"), 2500).unref();
-    });
-    const proxy = await startHaproxy(HAPROXY as string, { upstreamPort: port, timeoutServer: "1s" });
-    try {
+    await withHaproxy(slowUpstream(2500), { timeoutServer: "1s" }, async (proxy) => {
       const statuses = await Promise.all([1, 2, 3].map(() => hit(proxy.port, "/api/report")));
       assert.deepEqual(tally(statuses), { 504: 3 });
       const r = await diagnose(proxy, 3);
       assert.equal(r.findings[0]?.id, "proxy-read-timeout", top(r));
       assert.equal(r.findings[0]?.explains, 3);
       assert.match(r.findings[0]?.evidence.summary ?? "", /\(1 s\)/);
-    } finally {
-      await proxy.stop();
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 
   test("server resets a reused idle connection (SH, http-reuse always) → keepalive-race first", async (t) => {
     if (skipUnlessHaproxy(t)) return;
-    const { server, port } = await listen((req, res) => {
-      const s = req.socket as typeof req.socket & { served?: number };
-      s.served = (s.served ?? 0) + 1;
-      if (s.served > 1) {
-        s.resetAndDestroy();
-        return;
-      }
-      res.end("ok");
-    });
-    const proxy = await startHaproxy(HAPROXY as string, { upstreamPort: port, timeoutServer: "5s", backend: "http-reuse always" });
-    try {
+    await withHaproxy(resettingUpstream(), { timeoutServer: "5s", backend: "http-reuse always" }, async (proxy) => {
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push(await hit(proxy.port, "/api/checkout", "POST"));
       const failed = tally(statuses)[502] ?? 0;
@@ -109,11 +84,7 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
       const r = await diagnose(proxy, 9);
       assert.equal(r.findings[0]?.id, "keepalive-race", top(r));
       assert.equal(r.findings[0]?.explains, failed);
-    } finally {
-      await proxy.stop();
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 
   test("worker killed by a heartbeat watchdog behind HAProxy (SH after the stall) → worker-killed first", async (t) => {
@@ -161,9 +132,7 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
 
   test("healthy HAProxy run → nothing above info", async (t) => {
     if (skipUnlessHaproxy(t)) return;
-    const { server, port } = await listen((_req, res) => res.end("ok"));
-    const proxy = await startHaproxy(HAPROXY as string, { upstreamPort: port, timeoutServer: "30s" });
-    try {
+    await withHaproxy(healthyUpstream(), { timeoutServer: "30s" }, async (proxy) => {
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) statuses.push(await hit(proxy.port, "/api/orders"));
       assert.deepEqual(tally(statuses), { 200: 10 });
@@ -174,10 +143,6 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
         r.findings.filter((f) => f.severity !== "info").map((f) => f.id),
         [],
       );
-    } finally {
-      await proxy.stop();
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 });
