@@ -5,7 +5,7 @@
  * … "trace_id" … error_reason is field 25 (index 24) in current logs.
  */
 import type { ProxyRecord } from "../types.js";
-import { type LogReader, parseIsoTime, splitRequest, tokenize } from "./reader.js";
+import { type LogReader, neverThrows, parseIsoTime, splitRequest, tokenize } from "./reader.js";
 
 const TYPES = new Set(["http", "https", "h2", "grpcs", "ws", "wss"]);
 
@@ -47,11 +47,5 @@ export function parseAlbLine(line: string): ProxyRecord | null {
 /** The ALB access-log reader. */
 export const albReader: LogReader<ProxyRecord> = {
   kind: "alb",
-  parse(line) {
-    try {
-      return parseAlbLine(line);
-    } catch {
-      return null;
-    }
-  },
+  parse: neverThrows(parseAlbLine),
 };

@@ -6,7 +6,7 @@
  * holdfast event names so one set of rules reads both. Unknown JSON events are kept as generic records.
  */
 import type { AppRecord } from "../types.js";
-import { type LogReader, parseIsoTime } from "./reader.js";
+import { type LogReader, neverThrows, parseIsoTime } from "./reader.js";
 
 const PINO_LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
 
@@ -96,11 +96,5 @@ export function parseAppLine(line: string): AppRecord | null {
 /** The application log reader. */
 export const appLogReader: LogReader<AppRecord> = {
   kind: "app",
-  parse(line) {
-    try {
-      return parseAppLine(line);
-    } catch {
-      return null;
-    }
-  },
+  parse: neverThrows(parseAppLine),
 };

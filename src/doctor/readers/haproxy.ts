@@ -4,7 +4,7 @@
  * Timers are TR/Tw/Tc/Tr/Ta (HAProxy ≥ 1.9) or Tq/Tw/Tc/Tr/Tt; -1 means that phase never happened.
  */
 import type { ProxyRecord } from "../types.js";
-import { type LogReader, parseClfTime, splitRequest } from "./reader.js";
+import { type LogReader, neverThrows, parseClfTime, splitRequest } from "./reader.js";
 
 const LINE =
   /(?:^|\s)(\S+):\d+ \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d(?:\.\d+)?)\] (\S+) (\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/\+?(-?\d+) (-?\d+) \+?(-?\d+) \S+ \S+ ([-A-Za-z]{4}) (\S+) (\S+)(?: \{([^}]*)\})?(?: \{([^}]*)\})? "([^"]*)"?/;
@@ -45,11 +45,5 @@ export function parseHaproxyLine(line: string): ProxyRecord | null {
 /** The HAProxy HTTP log reader. */
 export const haproxyReader: LogReader<ProxyRecord> = {
   kind: "haproxy",
-  parse(line) {
-    try {
-      return parseHaproxyLine(line);
-    } catch {
-      return null;
-    }
-  },
+  parse: neverThrows(parseHaproxyLine),
 };

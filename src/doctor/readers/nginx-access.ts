@@ -7,7 +7,7 @@
  * chunk string, without slicing, so the scan edge fully parses only the lines that failed.
  */
 import type { ProxyRecord } from "../types.js";
-import { type LogReader, parseClfTime, parseIsoTime, parseSeconds, splitRequest } from "./reader.js";
+import { type LogReader, neverThrows, parseClfTime, parseIsoTime, parseSeconds, splitRequest } from "./reader.js";
 
 /** nginx's predefined format. */
 export const COMBINED_FORMAT = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -174,13 +174,9 @@ export function nginxAccessReader(format: string = COMBINED_FORMAT): LogReader<P
   return {
     kind: "nginx-access",
     format: fmt,
-    parse(line) {
-      try {
-        const f = extractFields(fmt, line);
-        return f ? recordFromFields(f) : null;
-      } catch {
-        return null;
-      }
-    },
+    parse: neverThrows((line) => {
+      const f = extractFields(fmt, line);
+      return f ? recordFromFields(f) : null;
+    }),
   };
 }

@@ -4,7 +4,7 @@
  * the server's local zone; it is read in the doctor's local zone (set TZ to match the server).
  */
 import type { ProxyErrorKind, ProxyErrorRecord } from "../types.js";
-import type { LogReader } from "./reader.js";
+import { type LogReader, neverThrows } from "./reader.js";
 
 const HEAD = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) \[([a-z]+)\] \d+#\d+: (?:\*\d+ )?/;
 
@@ -53,11 +53,5 @@ export function parseNginxErrorLine(line: string): ProxyErrorRecord | null {
 /** The nginx error-log reader. */
 export const nginxErrorReader: LogReader<ProxyErrorRecord> = {
   kind: "nginx-error",
-  parse(line) {
-    try {
-      return parseNginxErrorLine(line);
-    } catch {
-      return null;
-    }
-  },
+  parse: neverThrows(parseNginxErrorLine),
 };

@@ -12,6 +12,17 @@ export interface LogReader<R> {
   parse(line: string): R | null;
 }
 
+/** Wraps a line parser so a throw on a malformed line reads as garbage (null), as the contract requires. */
+export function neverThrows<R>(parse: (line: string) => R | null): (line: string) => R | null {
+  return (line) => {
+    try {
+      return parse(line);
+    } catch {
+      return null;
+    }
+  };
+}
+
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
 /** Parses nginx/HAProxy "24/Nov/2026:14:02:03 +0000" (or with .123 ms, no zone); NaN when malformed. */
