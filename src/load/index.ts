@@ -2,5 +2,5 @@
 export { runLoad } from "./run-load.js";
 export { parseSlo, evaluateSlo, type SloTerm, type SloVerdict } from "./slo.js";
 export { formatSummary } from "./summary.js";
-export { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
+export type { LatencySummary } from "./latency-histogram.js";
 export type { LoadOptions, LoadResult, RequestSpec } from "./types.js";
