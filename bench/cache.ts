@@ -19,13 +19,13 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { LruMap } from "toad-cache";
 import { createCache } from "../src/cache/index.js";
+import { REDIS_URL, redisUnreachable } from "../test/support/redis.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BURST = Number(process.env.BENCH_BURST ?? 200);
 const HIT_OPS = Number(process.env.BENCH_HIT_OPS ?? 200_000);
 const REDIS_OPS = Number(process.env.BENCH_REDIS_OPS ?? 5_000);
 const PG_URL = process.env.HOLDFAST_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const REDIS_URL = process.env.HOLDFAST_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const NS = `hf-bench-cache-${process.pid}`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -67,20 +67,6 @@ async function openLoader(): Promise<{ kind: string; load: () => Promise<unknown
       runs: () => runs,
       close: async () => {},
     };
-  }
-}
-
-async function redisUp(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  r.on("error", () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
   }
 }
 
@@ -161,7 +147,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {
   const loader = await openLoader();
-  const hasRedis = await redisUp();
+  const hasRedis = (await redisUnreachable()) === undefined;
   console.log(`bench:cache — ${ROUNDS} rounds, burst ${BURST}, loader: ${loader.kind}, Redis: ${hasRedis ? REDIS_URL : "unreachable (redis rows skipped)"}`);
 
   const burstNames = ["holdfast (memory)", ...(hasRedis ? ["holdfast (redis)"] : []), "cache-aside (toad-cache)"];
