@@ -60,8 +60,12 @@ test("SIGTERM with slow requests in flight lets them finish, then exits 0", asyn
   const sentAt = Date.now();
   hf.child.kill("SIGTERM");
   // Readiness goes false at once so a balancer stops sending.
-  const ready = await fetch(`${hf.adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
-  assert.ok(ready === 503 || ready === 0, `readyz answered ${ready}`);
+  // The signal is delivered asynchronously: readiness must turn false within a moment, long before the 1.5 s requests end.
+  const ready = await eventually(async () => {
+    const s = await fetch(`${hf.adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
+    return s === 503 || s === 0 ? { status: s } : undefined;
+  }, 1_000, "readyz false after SIGTERM");
+  assert.ok(ready.status === 503 || ready.status === 0, `readyz answered ${ready.status}`);
   const results = await Promise.all(slow);
   assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200]);
   const code = await hf.exited;

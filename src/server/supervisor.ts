@@ -189,9 +189,7 @@ export class Supervisor extends EventEmitter {
       case "ready":
         if (this.phase === "stopping" || this.phase === "stopped") {
           // Forked by a replacement that shutdown overtook: it has nothing to serve.
-          rec.phase = "draining";
-          rec.drainReason = "shutdown";
-          rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
+          this.#askToDrain(rec, "shutdown");
           this.#readyWaiters.get(rec)?.("shutting down");
           break;
         }
@@ -223,10 +221,8 @@ export class Supervisor extends EventEmitter {
 
   #retire(rec: WorkerRecord, reason: SupervisorMessage["reason"]): void {
     if (rec.phase === "draining" || rec.phase === "exited") return;
-    rec.phase = "draining";
-    rec.drainReason = reason;
+    this.#askToDrain(rec, reason);
     this.retiring.add(rec);
-    if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason } satisfies SupervisorMessage);
     // A worker that does not finish draining in time is killed.
     const limit = this.config.timeouts.graceful + 5000;
     setTimeout(() => {
@@ -235,6 +231,14 @@ export class Supervisor extends EventEmitter {
         rec.worker.process.kill("SIGKILL");
       }
     }, limit).unref();
+  }
+
+  /** Marks the worker draining and tells it so (a worker whose IPC channel is gone gets SIGTERM). */
+  #askToDrain(rec: WorkerRecord, reason: SupervisorMessage["reason"]): void {
+    rec.phase = "draining";
+    rec.drainReason = reason;
+    if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason } satisfies SupervisorMessage);
+    else rec.worker.process.kill("SIGTERM");
   }
 
   #forkReplacement(slot: number): WorkerRecord {
@@ -436,11 +440,7 @@ export class Supervisor extends EventEmitter {
       if (live.length === 0) resolve();
     });
     for (const rec of live) {
-      if (rec.phase === "draining") continue;
-      rec.phase = "draining";
-      rec.drainReason = "shutdown";
-      if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
-      else rec.worker.process.kill("SIGTERM");
+      if (rec.phase !== "draining") this.#askToDrain(rec, "shutdown");
     }
     const hard = setTimeout(() => this.#killAll(), this.config.timeouts.graceful + 2000);
     await allExited;
