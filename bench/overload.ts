@@ -16,7 +16,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +24,7 @@ import { parseDuration } from "../src/config/index.js";
 import { type LoadResult, type RequestSpec, runLoad } from "../src/load/index.js";
 import { PROXY, startNginx } from "./overload/nginx.js";
 import { type ChartPoint, overloadChart } from "./overload/svg-chart.js";
+import { freePort } from "./support.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -50,15 +50,6 @@ type Stack = "naive" | "holdfast";
 const startFailures: Partial<Record<Stack, number>> = {};
 const work = mkdtempSync(join(tmpdir(), "hf-bench-overload-"));
 const log = (m: string) => process.stderr.write(`[bench:overload] ${m}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** The notes table exactly as examples/notes/app.js creates it, filled with `ROWS` rows. */
 function seedTemplate(file: string): void {
