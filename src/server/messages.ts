@@ -2,7 +2,7 @@
 import type { CacheStatus } from "../cache/index.js";
 import type { DatabaseStatus } from "../db/types.js";
 import type { MetricsSnapshot } from "../telemetry/index.js";
-import type { AdmissionStatus } from "./admission/types.js";
+import type { AdmissionStatus } from "./admission/index.js";
 
 /** The live numbers a worker reports with each heartbeat. */
 export interface WorkerStats {

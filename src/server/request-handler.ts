@@ -13,8 +13,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { callWithContext, Deadline, type RequestContext } from "../context/index.js";
 import { HoldfastError, isHoldfastError } from "../errors/index.js";
 import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
-import { requestStartFromHeader } from "./admission/request-start.js";
-import type { AdmissionController, AdmissionRequest, AdmissionTicket, ShedReason } from "./admission/types.js";
+import { type AdmissionController, type AdmissionRequest, type AdmissionTicket, requestStartFromHeader, type ShedReason } from "./admission/index.js";
 
 /** Options of {@link createRequestHandler}. */
 export interface RequestHandlerOptions {
