@@ -20,7 +20,7 @@ export class LatencyWindow {
     this.#count++;
   }
 
-  /** p50/p95/p99/max over the window; count is every sample since the pool opened. */
+  /** p50/p95/p99/max over the window; count is every sample since the window was created. */
   summary(): LatencySummary {
     const n = Math.min(this.#count, WINDOW);
     if (n === 0) return { p50: 0, p95: 0, p99: 0, max: 0, count: 0 };

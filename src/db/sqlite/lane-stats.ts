@@ -1,5 +1,5 @@
 /** Counters shared by the reader pool and the writer lane, read by status(). */
-import { LatencyWindow } from "./latency-window.js";
+import { LatencyWindow } from "../pool/index.js";
 
 /** Waits, run times and failure counts of one lane (readers or writer). */
 export class LaneStats {

@@ -88,7 +88,7 @@ export class ReaderPool {
       while (take.length < share) {
         const pj = this.#queue.shift();
         if (!pj) break;
-        this.stats.acquireWait.add(now - pj.queuedAt);
+        this.stats.acquireWait.record(now - pj.queuedAt);
         take.push(pj);
       }
       if (take.length === 0) return;

@@ -236,7 +236,7 @@ export class SqliteDatabase implements Database {
   }
 
   #onResult(role: "writer" | "reader", lane: LaneStats, pj: PendingJob, r: JobResult | undefined): boolean {
-    lane.usage.add(performance.now() - pj.sentAt);
+    lane.usage.record(performance.now() - pj.sentAt);
     if (r && !r.ok) {
       if (role === "reader" && r.error.details?.needsWriter) {
         // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.

@@ -102,7 +102,7 @@ export class WriterLane {
     const head = this.#queue.shift();
     if (!head) return;
     const now = performance.now();
-    this.stats.acquireWait.add(now - head.queuedAt);
+    this.stats.acquireWait.record(now - head.queuedAt);
     if (head.spec.kind !== "stmt" && head.spec.kind !== "batch") {
       t.send([head], false, false);
       return;
@@ -112,7 +112,7 @@ export class WriterLane {
       const next = this.#queue.peek();
       if (!next || (next.spec.kind !== "stmt" && next.spec.kind !== "batch")) break;
       this.#queue.shift();
-      this.stats.acquireWait.add(now - next.queuedAt);
+      this.stats.acquireWait.record(now - next.queuedAt);
       group.push(next);
     }
     t.send(group, true, false);
