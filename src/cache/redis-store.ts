@@ -36,12 +36,12 @@ const COOL_DOWN_MS = 1000;
 const SOCKET_TIMEOUT_MS = 5000;
 
 /** Encodes an entry into its Redis string form. */
-export function formatEntry(e: StoredEntry): string {
+function formatEntry(e: StoredEntry): string {
   return `${FORMAT}${e.freshUntil}|${e.staleUntil}|${e.json}`;
 }
 
 /** Decodes the Redis string form; undefined for anything unrecognised (treated as a miss). */
-export function parseEntry(raw: string): StoredEntry | undefined {
+function parseEntry(raw: string): StoredEntry | undefined {
   if (!raw.startsWith(FORMAT)) return undefined;
   const a = raw.indexOf("|", FORMAT.length);
   const b = a < 0 ? -1 : raw.indexOf("|", a + 1);

@@ -31,7 +31,7 @@ function paint(on: boolean, color: keyof typeof C, text: string): string {
 }
 
 /** "1.2k", "40.0", "0" — rates per second. */
-export function fmtRate(n: number | undefined): string {
+function fmtRate(n: number | undefined): string {
   if (n === undefined) return "-";
   if (n === 0) return "0";
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
@@ -39,21 +39,21 @@ export function fmtRate(n: number | undefined): string {
 }
 
 /** "3ms", "1.25s". */
-export function fmtMs(ms: number | undefined): string {
+function fmtMs(ms: number | undefined): string {
   if (ms === undefined) return "-";
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)}s`;
   return `${ms >= 10 ? Math.round(ms) : ms.toFixed(1)}ms`;
 }
 
 /** "0.5%", "12%". */
-export function fmtPct(x: number | undefined): string {
+function fmtPct(x: number | undefined): string {
   if (x === undefined) return "-";
   const p = x * 100;
   return `${p === 0 ? "0" : p < 10 ? p.toFixed(1) : p.toFixed(0)}%`;
 }
 
 /** "61MB", "1.2GB", "512KB". */
-export function fmtBytes(b: number | undefined): string {
+function fmtBytes(b: number | undefined): string {
   if (b === undefined) return "-";
   if (b >= 1024 ** 3) return `${(b / 1024 ** 3).toFixed(1)}GB`;
   if (b >= 1024 ** 2) return `${Math.round(b / 1024 ** 2)}MB`;
@@ -141,7 +141,7 @@ function alertLine(a: Alert, color: boolean): string {
 }
 
 /** `worker.exit slot=2 workerPid=4242 reason=crash code=1`: an event on one line, bulky fields summarised. */
-export function fmtEvent(e: SupervisorEventView): string {
+function fmtEvent(e: SupervisorEventView): string {
   const parts = [e.event];
   for (const [k, v] of Object.entries(e)) {
     if (k === "time" || k === "event" || k === "stack" || v === undefined || v === null) continue;

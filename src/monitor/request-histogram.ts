@@ -6,7 +6,7 @@
 import type { PromSample } from "./prometheus-text.js";
 
 /** The histogram the workers export (OpenTelemetry semantic-convention name). */
-export const REQUEST_HISTOGRAM = "http_server_request_duration_seconds";
+const REQUEST_HISTOGRAM = "http_server_request_duration_seconds";
 
 /** One labelled series of the histogram: cumulative counts per upper bound (seconds). */
 export interface HistogramSeries {

@@ -53,7 +53,7 @@ const workerSchema = z.looseObject({
 });
 
 /** Schema of what the monitor reads from /status. */
-export const statusSchema = z.looseObject({
+const statusSchema = z.looseObject({
   instance: z.looseObject({
     pid: num,
     uptimeS: num,
