@@ -6,7 +6,7 @@
  */
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { between, describeStatuses, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
 /** Upstream time under which a closed/reset 502 is an instant failure on a reused socket. */
 const INSTANT_S = 0.05;
@@ -71,5 +71,3 @@ function budgetSaysRace(data: Dataset): boolean {
   const t = data.timeouts;
   return t?.keepAlive !== undefined && t.proxyIdleTimeout !== undefined && t.keepAlive <= t.proxyIdleTimeout && data.proxyConfig !== undefined;
 }
-
-export { describeStatuses };
