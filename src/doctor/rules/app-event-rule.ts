@@ -3,8 +3,8 @@
  * select the events, match failures by request id or time, and describe the result.
  */
 import { claim, type Correlation, type FailureKind, failuresNear } from "../correlate.js";
-import type { AppRecord, Dataset, Finding, Fix, Located, Severity } from "../types.js";
-import { between, describeStatuses, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
+import type { AppRecord, Dataset, Finding, Fix, Located, Rule, Severity } from "../types.js";
+import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
 /** What an app-event rule needs to say. */
 export interface AppEventRuleSpec {
@@ -56,6 +56,11 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
   ];
 }
 
+/** A rule that is nothing but {@link appEventFinding} with a fixed spec; its id is the spec's. */
+export function appEventRule(summary: string, spec: AppEventRuleSpec): Rule {
+  return { id: spec.id, summary, run: (data, corr) => appEventFinding(data, corr, spec) };
+}
+
 /** Numeric field values of events. */
 export function numbers(events: Located<AppRecord>[], field: string): number[] {
   const out: number[] = [];
@@ -70,5 +75,3 @@ export function numbers(events: Located<AppRecord>[], field: string): number[] {
 export function max(values: number[]): number | undefined {
   return values.length ? values.reduce((a, b) => Math.max(a, b)) : undefined;
 }
-
-export { describeStatuses };

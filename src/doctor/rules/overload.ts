@@ -6,7 +6,7 @@
 import { claim, type Correlation } from "../correlate.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { appEventFinding } from "./app-event-rule.js";
+import { appEventFinding, appEventRule } from "./app-event-rule.js";
 
 export const loadShed: Rule = {
   id: "load-shed",
@@ -51,47 +51,35 @@ export const loadShed: Rule = {
   },
 };
 
-export const appDeadline: Rule = {
+export const appDeadline: Rule = appEventRule("Requests ran past the app's own deadline (holdfast answered 504 before the proxy gave up).", {
   id: "app-deadline",
-  summary: "Requests ran past the app's own deadline (holdfast answered 504 before the proxy gave up).",
-  run(data: Dataset, corr: Correlation): Finding[] {
-    return appEventFinding(data, corr, {
-      id: "app-deadline",
-      title: "Requests exceed their deadline: the app answers 504 itself",
-      severity: "warning",
-      events: (e) => e.event === "deadline",
-      eventLabel: "deadline",
-      detail: (ev) => {
-        const paths = new Map<string, number>();
-        for (const e of ev) paths.set(String(e.record.fields.path ?? "?"), (paths.get(String(e.record.fields.path ?? "?")) ?? 0) + 1);
-        const top = [...paths].sort((a, b) => b[1] - a[1]).slice(0, 3);
-        return `Paths: ${top.map(([p, n]) => `${p} (${n})`).join(", ")}. The deadline did its job (a clean 504, work cancelled); the slowness is the cause to chase.`;
-      },
-      fix: {
-        summary: "Find what the slow paths wait for (database, outbound calls) in their request events; add indexes, caching or timeouts on outbound calls. Raise the deadline only if the proxy's read timeout stays above it.",
-        holdfast: `timeouts: { deadline: "30s" }   // keep below the proxy read timeout`,
-      },
-    });
+  title: "Requests exceed their deadline: the app answers 504 itself",
+  severity: "warning",
+  events: (e) => e.event === "deadline",
+  eventLabel: "deadline",
+  detail: (ev) => {
+    const paths = new Map<string, number>();
+    for (const e of ev) paths.set(String(e.record.fields.path ?? "?"), (paths.get(String(e.record.fields.path ?? "?")) ?? 0) + 1);
+    const top = [...paths].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    return `Paths: ${top.map(([p, n]) => `${p} (${n})`).join(", ")}. The deadline did its job (a clean 504, work cancelled); the slowness is the cause to chase.`;
   },
-};
+  fix: {
+    summary: "Find what the slow paths wait for (database, outbound calls) in their request events; add indexes, caching or timeouts on outbound calls. Raise the deadline only if the proxy's read timeout stays above it.",
+    holdfast: `timeouts: { deadline: "30s" }   // keep below the proxy read timeout`,
+  },
+});
 
-export const databaseUnavailable: Rule = {
+export const databaseUnavailable: Rule = appEventRule("The database could not be reached (down, refused, DNS) and requests failed with 503 DB_UNAVAILABLE.", {
   id: "database-unavailable",
-  summary: "The database could not be reached (down, refused, DNS) and requests failed with 503 DB_UNAVAILABLE.",
-  run(data: Dataset, corr: Correlation): Finding[] {
-    return appEventFinding(data, corr, {
-      id: "database-unavailable",
-      title: "Database unreachable",
-      severity: "critical",
-      events: (e) => e.event === "db.unavailable" && !/too many clients|connection slots/.test(JSON.stringify(e.fields)),
-      eventLabel: "db.unavailable",
-      fix: {
-        summary: "Bring the database back (or fail over); holdfast answers 503 with Retry-After meanwhile and reconnects by itself.",
-        holdfast: `db: { pool: { validateAfterIdle: "5s", keepaliveInterval: "30s" } }`,
-      },
-    });
+  title: "Database unreachable",
+  severity: "critical",
+  events: (e) => e.event === "db.unavailable" && !/too many clients|connection slots/.test(JSON.stringify(e.fields)),
+  eventLabel: "db.unavailable",
+  fix: {
+    summary: "Bring the database back (or fail over); holdfast answers 503 with Retry-After meanwhile and reconnects by itself.",
+    holdfast: `db: { pool: { validateAfterIdle: "5s", keepaliveInterval: "30s" } }`,
   },
-};
+});
 
 export const proxyQueue: Rule = {
   id: "proxy-queue",

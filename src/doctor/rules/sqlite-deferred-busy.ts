@@ -4,27 +4,20 @@
  * busy_timeout (SQLITE_BUSY_SNAPSHOT in WAL). Signature: db.busy events, or lock errors that
  * came back in under 5 ms although a busy timeout is set.
  */
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
-import { appEventFinding } from "./app-event-rule.js";
+import type { Rule } from "../types.js";
+import { appEventRule } from "./app-event-rule.js";
 import { INSTANT_LOCK_MS } from "./sqlite-lock.js";
 
-export const sqliteDeferredBusy: Rule = {
+export const sqliteDeferredBusy: Rule = appEventRule("SQLITE_BUSY returned at once by deferred transactions that upgrade to write (busy_timeout cannot help).", {
   id: "sqlite-deferred-busy",
-  summary: "SQLITE_BUSY returned at once by deferred transactions that upgrade to write (busy_timeout cannot help).",
-  run(data: Dataset, corr: Correlation): Finding[] {
-    return appEventFinding(data, corr, {
-      id: "sqlite-deferred-busy",
-      title: "SQLITE_BUSY from deferred transactions: a read transaction tried to write",
-      severity: "error",
-      events: (e) => e.event === "db.busy" || (e.event === "db.locked" && typeof e.fields.waitedMs === "number" && e.fields.waitedMs < INSTANT_LOCK_MS),
-      eventLabel: "instant SQLITE_BUSY",
-      detail: () => "These errors come back without waiting, so raising busy_timeout will not help.",
-      fix: {
-        summary:
-          "Begin every transaction that may write with BEGIN IMMEDIATE (holdfast's db.transaction() does), so it takes the write lock up front and waits for it under busy_timeout instead of failing at its first write.",
-        holdfast: "await db.transaction(async (tx) => { /* reads then writes */ });   // BEGIN IMMEDIATE\n// better-sqlite3: db.transaction(fn).immediate(); knex/sqlite3: run 'BEGIN IMMEDIATE' yourself",
-      },
-    });
+  title: "SQLITE_BUSY from deferred transactions: a read transaction tried to write",
+  severity: "error",
+  events: (e) => e.event === "db.busy" || (e.event === "db.locked" && typeof e.fields.waitedMs === "number" && e.fields.waitedMs < INSTANT_LOCK_MS),
+  eventLabel: "instant SQLITE_BUSY",
+  detail: () => "These errors come back without waiting, so raising busy_timeout will not help.",
+  fix: {
+    summary:
+      "Begin every transaction that may write with BEGIN IMMEDIATE (holdfast's db.transaction() does), so it takes the write lock up front and waits for it under busy_timeout instead of failing at its first write.",
+    holdfast: "await db.transaction(async (tx) => { /* reads then writes */ });   // BEGIN IMMEDIATE\n// better-sqlite3: db.transaction(fn).immediate(); knex/sqlite3: run 'BEGIN IMMEDIATE' yourself",
   },
-};
+});
