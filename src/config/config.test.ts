@@ -91,3 +91,13 @@ test("timeout budget warns when a Redis cache miss can wait more than half the d
   assert.deepEqual(v.map((x) => x.id), ["cache-wait-near-deadline"]);
   assert.deepEqual(checkTimeoutBudget({ deadline: 30_000, cacheWait: 1_250 }), []);
 });
+
+test("each setting's type comes from its schema, not its name (cache.ttl was listed as a size)", () => {
+  const type = (p: string) => listSettings().find((s) => s.path === p)?.type;
+  assert.equal(type("cache.ttl"), "duration");
+  assert.equal(type("timeouts.keepAlive"), "duration");
+  assert.equal(type("recycle.maxRss"), "size");
+  assert.equal(type("log.requests"), 'one of "all", "errors", "off"');
+  assert.equal(type("admin.enabled"), "boolean");
+  assert.equal(type("workers"), '"auto" or number');
+});

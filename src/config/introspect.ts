@@ -2,7 +2,7 @@
  * Walks the zod schema to list every leaf setting with its doc and default, so env
  * names, `holdfast config` and docs/configuration.md all come from the one schema.
  */
-import type { z } from "zod";
+import { globalRegistry, type z } from "zod";
 import { configSchema } from "./schema.js";
 
 /** One leaf setting of the schema. */
@@ -37,18 +37,19 @@ function unwrap(s: AnySchema): { inner: AnySchema; def: unknown } {
   }
 }
 
-function describeType(s: AnySchema, path: string): string {
+function describeType(s: AnySchema): string {
   const t = s.def.type;
   if (t === "pipe") {
+    // duration() and size() in schema.ts tag themselves; the other pipes are told by their input.
+    const unit = (globalRegistry.get(s) as { unit?: string } | undefined)?.unit;
+    if (unit) return unit;
     const input = s.def.in as AnySchema;
     if (input.def.type === "union") {
       const opts = input.def.options as AnySchema[];
       if (opts.some((o) => o.def.type === "boolean")) return "boolean";
       if (opts.some((o) => o.def.type === "literal")) return '"auto" or number';
     }
-    return /timeout|interval|deadline|keepAlive|headers|heartbeat|graceful|backoff|window|request|lifetime|after|threshold|delay|target/i.test(path)
-      ? "duration"
-      : "size";
+    return describeType(s.def.out as AnySchema);
   }
   if (t === "enum") return `one of ${Object.keys(s.def.entries as object).map((k) => JSON.stringify(k)).join(", ")}`;
   if (t === "array") return "list";
@@ -74,7 +75,7 @@ function walk(schema: AnySchema, prefix: string, out: SettingInfo[]): void {
     env: toEnv(prefix),
     doc: schema.description ?? inner.description ?? "",
     default: def,
-    type: describeType(inner, prefix),
+    type: describeType(inner),
   });
 }
 

@@ -26,6 +26,7 @@ export function duration(def: string) {
       }
       return ms;
     })
+    .meta({ unit: "duration" })
     .prefault(def);
 }
 
@@ -41,6 +42,7 @@ export function size(def: string) {
       }
       return b;
     })
+    .meta({ unit: "size" })
     .prefault(def);
 }
 
