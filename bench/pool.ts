@@ -10,6 +10,7 @@
 import genericPool from "generic-pool";
 import tarn from "tarn";
 import { Pool } from "../src/db/pool/index.js";
+import { median } from "./support.js";
 
 const OPS = Number(process.env.BENCH_OPS ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -74,8 +75,6 @@ async function measure(s: Subject, callers: number, max: number): Promise<number
   await pool.close();
   return (per * callers) / seconds;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const shapes = [
   { shape: "uncontended", callers: 1, max: 10 },

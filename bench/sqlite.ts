@@ -15,6 +15,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import knexFactory from "knex";
 import { openDatabase, sql } from "../src/db/index.js";
+import { median } from "./support.js";
 
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? "point,page").split(",") as Workload[];
 
@@ -190,11 +191,6 @@ function cycle() {
 }
 cycle();`;
   return spawn(process.execPath, ["-e", code], { env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path }, stdio: "inherit" });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 function medianResults(runs: Result[][]): Result[] {
