@@ -99,9 +99,11 @@ describe("holdfast monitor CLI", () => {
   after(async () => {
     await hf?.stop();
   });
+  /** `--admin` and `--token` for the instance under test. */
+  const authed = () => ["--admin", hf.adminUrl, "--token", TOKEN];
 
   it("--once exits 0 with healthy traffic and draws the dashboard as text", async () => {
-    const run = monitor(["--once", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1s", "--thresholds", "minRequests=5"]);
+    const run = monitor(["--once", ...authed(), "--interval", "1s", "--thresholds", "minRequests=5"]);
     await traffic(hf.appUrl, ["/", "/slow?ms=20"], run);
     const r = await run;
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -111,7 +113,7 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("--once --json fires error-rate (exit 1) while half the requests answer 500", async () => {
-    const run = monitor(["--once", "--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "1500ms", "--thresholds", "minRequests=5"]);
+    const run = monitor(["--once", "--json", ...authed(), "--interval", "1500ms", "--thresholds", "minRequests=5"]);
     const sent = await traffic(hf.appUrl, ["/", "/throw"], run);
     const r = await run;
     assert.equal(r.code, 1, r.stderr);
@@ -130,18 +132,7 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("--once fires p99-latency from the histogram when requests are slower than the threshold", async () => {
-    const run = monitor([
-      "--once",
-      "--json",
-      "--admin",
-      hf.adminUrl,
-      "--token",
-      TOKEN,
-      "--interval",
-      "1500ms",
-      "--thresholds",
-      "p99=100ms,errorRate=off,minRequests=1",
-    ]);
+    const run = monitor(["--once", "--json", ...authed(), "--interval", "1500ms", "--thresholds", "p99=100ms,errorRate=off,minRequests=1"]);
     await traffic(hf.appUrl, ["/slow?ms=300"], run);
     const r = await run;
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -171,10 +162,7 @@ describe("holdfast monitor CLI", () => {
     const r = await monitor([
       "--once",
       "--json",
-      "--admin",
-      hf.adminUrl,
-      "--token",
-      TOKEN,
+      ...authed(),
       "--admin",
       dead,
       "--interval",
@@ -245,7 +233,7 @@ describe("holdfast monitor CLI", () => {
   });
 
   it("piped, prints one line per interval and stops cleanly on SIGINT", async () => {
-    const r = await monitor(["--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopWhen: lineCount(3) });
+    const r = await monitor([...authed(), "--interval", "300ms"], { stopWhen: lineCount(3) });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.ok(lines.length >= 3, r.stdout);
@@ -253,7 +241,7 @@ describe("holdfast monitor CLI", () => {
     assert.match(lines.at(-1) ?? "", /Z 127\.0\.0\.1:\d+ UP req\/s=\S+ 5xx=\S+ .* workers=2\/2 /);
   });
   it("--json without --once prints one JSON object per interval", async () => {
-    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms"], { stopWhen: lineCount(2) });
+    const r = await monitor(["--json", ...authed(), "--interval", "300ms"], { stopWhen: lineCount(2) });
     assert.equal(r.code, 0, r.stderr);
     const objs = r.stdout
       .trim()
@@ -293,7 +281,7 @@ describe("holdfast monitor CLI", () => {
 
   it("fires unstable-workers (once, not twice) when a worker crashes and is replaced, and prints the supervisor's events (last: it disturbs the instance)", async () => {
     let crashed = false;
-    const r = await monitor(["--json", "--admin", hf.adminUrl, "--token", TOKEN, "--interval", "300ms", "--thresholds", "errorRate=off,for=0s,window=10s"], {
+    const r = await monitor(["--json", ...authed(), "--interval", "300ms", "--thresholds", "errorRate=off,for=0s,window=10s"], {
       stopWhen: (out) => {
         // The first line means the first scrape is in: a crash from now on falls inside the window.
         if (!crashed && out.includes("\n")) {
