@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor } from "../src/doctor/index.js";
-import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
 import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
 
 const HAPROXY = findBinary("haproxy");
@@ -32,16 +32,8 @@ async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: strin
 }
 
 /** Starts an upstream and HAProxy in front of it, runs `body`, and always stops both. */
-async function withHaproxy(upstream: Promise<Upstream>, o: { timeoutServer: string; backend?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
-  const up = await upstream;
-  let proxy: RunningProxy | undefined;
-  try {
-    proxy = await startHaproxy(HAPROXY as string, { upstreamPort: up.port, ...o });
-    await body(proxy, up);
-  } finally {
-    await proxy?.stop();
-    await up.stop();
-  }
+function withHaproxy(upstream: Promise<Upstream>, o: { timeoutServer: string; backend?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
+  return withProxy(upstream, (upstreamPort) => startHaproxy(HAPROXY as string, { upstreamPort, ...o }), body);
 }
 
 const top = (r: DoctorResult) => r.findings.map((f) => `${f.id}:${f.explains}`).join(", ");

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor, toText } from "../src/doctor/index.js";
-import { findBinary, freePort, hit, type RunningProxy, startNginx, tally, tempDir, waitForPort } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, type RunningProxy, startNginx, tally, tempDir, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
 import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
 
 const NGINX = findBinary("nginx");
@@ -49,16 +49,8 @@ function top(r: DoctorResult): string {
 }
 
 /** Starts an upstream and nginx in front of it, runs `body`, and always stops both. */
-async function withNginx(upstream: Promise<Upstream>, nginx: { upstream?: string; location?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
-  const up = await upstream;
-  let proxy: RunningProxy | undefined;
-  try {
-    proxy = await startNginx(NGINX as string, { upstreamPort: up.port, ...nginx });
-    await body(proxy, up);
-  } finally {
-    await proxy?.stop();
-    await up.stop();
-  }
+function withNginx(upstream: Promise<Upstream>, nginx: { upstream?: string; location?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
+  return withProxy(upstream, (upstreamPort) => startNginx(NGINX as string, { upstreamPort, ...nginx }), body);
 }
 
 describe("doctor against a real nginx", { concurrency: false }, () => {
