@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import monitorCommand from "../src/cli/commands/monitor.js";
 import { loadThresholds, watch } from "../src/monitor/index.js";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
+import { traffic, untilSettled } from "./support/traffic.js";
 
 const APP = join(FIXTURES, "basic.mjs");
 // The instance under test guards its admin endpoint with a token, as one bound beyond loopback must.
@@ -50,26 +51,6 @@ function monitor(args: string[], o: { stopWhen?: (stdout: string) => boolean; en
 
 const lineCount = (n: number) => (out: string) => out.split("\n").length > n;
 
-/** Sends requests (4 at a time) to the paths in turn until `done` resolves or 10 s pass. */
-async function traffic(base: string, paths: string[], done: Promise<unknown>): Promise<number> {
-  let stop = false;
-  void done.then(() => {
-    stop = true;
-  });
-  const until = Date.now() + 10_000;
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (!stop && Date.now() < until) {
-        const r = await fetch(`${base}${paths[sent++ % paths.length]}`).catch(() => undefined);
-        await r?.arrayBuffer();
-        await new Promise((res) => setTimeout(res, 5));
-      }
-    }),
-  );
-  return sent;
-}
-
 /** A loopback port with nothing listening. */
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -104,7 +85,7 @@ describe("holdfast monitor CLI", () => {
 
   it("--once exits 0 with healthy traffic and draws the dashboard as text", async () => {
     const run = monitor(["--once", ...authed(), "--interval", "1s", "--thresholds", "minRequests=5"]);
-    await traffic(hf.appUrl, ["/", "/slow?ms=20"], run);
+    await traffic(hf.appUrl, ["/", "/slow?ms=20"], untilSettled(run));
     const r = await run;
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /INSTANCE\s+STATE\s+REQ\/S/);
@@ -114,7 +95,7 @@ describe("holdfast monitor CLI", () => {
 
   it("--once --json fires error-rate (exit 1) while half the requests answer 500", async () => {
     const run = monitor(["--once", "--json", ...authed(), "--interval", "1500ms", "--thresholds", "minRequests=5"]);
-    const sent = await traffic(hf.appUrl, ["/", "/throw"], run);
+    const sent = await traffic(hf.appUrl, ["/", "/throw"], untilSettled(run));
     const r = await run;
     assert.equal(r.code, 1, r.stderr);
     const doc = JSON.parse(r.stdout) as Snapshot;
@@ -133,7 +114,7 @@ describe("holdfast monitor CLI", () => {
 
   it("--once fires p99-latency from the histogram when requests are slower than the threshold", async () => {
     const run = monitor(["--once", "--json", ...authed(), "--interval", "1500ms", "--thresholds", "p99=100ms,errorRate=off,minRequests=1"]);
-    await traffic(hf.appUrl, ["/slow?ms=300"], run);
+    await traffic(hf.appUrl, ["/slow?ms=300"], untilSettled(run));
     const r = await run;
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const doc = JSON.parse(r.stdout) as Snapshot;

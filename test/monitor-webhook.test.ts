@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
+import { traffic } from "./support/traffic.js";
 
 const APP = join(FIXTURES, "basic.mjs");
 
@@ -37,20 +38,6 @@ function body(req: IncomingMessage): Promise<string> {
     });
     req.on("end", () => resolve(d));
   });
-}
-
-/** Sends requests to `path`, 4 at a time, while `keepGoing()` holds (at most 10 s). */
-async function traffic(base: string, path: string, keepGoing: () => boolean): Promise<void> {
-  const until = Date.now() + 10_000;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (keepGoing() && Date.now() < until) {
-        const r = await fetch(`${base}${path}`).catch(() => undefined);
-        await r?.arrayBuffer();
-        await new Promise((res) => setTimeout(res, 5));
-      }
-    }),
-  );
 }
 
 test("webhook gets error-rate firing then resolved, a dead webhook does not stop monitoring, and instance-down fires when holdfast stops", async () => {
@@ -95,7 +82,7 @@ test("webhook gets error-rate firing then resolved, a dead webhook does not stop
   });
   const has = (status: string, rule: string) => received.some((p) => p.status === status && p.alert.rule === rule);
   try {
-    await traffic(hf.appUrl, "/throw", () => !has("firing", "error-rate"));
+    await traffic(hf.appUrl, ["/throw"], () => !has("firing", "error-rate"));
     const firing = await eventually(() => received.find((p) => p.status === "firing" && p.alert.rule === "error-rate"), 10_000, "error-rate firing POST");
     assert.equal(firing.version, 1);
     assert.equal(firing.source, "holdfast-monitor");
@@ -106,7 +93,7 @@ test("webhook gets error-rate firing then resolved, a dead webhook does not stop
     assert.ok(firing.alert.firedAt);
 
     // Healthy traffic until the window slides past the 500s and resolveFor passes.
-    await traffic(hf.appUrl, "/", () => !has("resolved", "error-rate"));
+    await traffic(hf.appUrl, ["/"], () => !has("resolved", "error-rate"));
     const resolved = await eventually(() => received.find((p) => p.status === "resolved" && p.alert.rule === "error-rate"), 10_000, "error-rate resolved POST");
     assert.ok(resolved.alert.resolvedAt && resolved.alert.resolvedAt >= (firing.alert.firedAt ?? ""));
     assert.equal(received.filter((p) => p.alert.rule === "error-rate").length, 2, "exactly one firing and one resolved: no flapping");

@@ -1,0 +1,27 @@
+/** Steady HTTP traffic for tests that watch a running holdfast react to it. */
+
+/** Sends requests to `paths` in turn, 4 at a time, while `keepGoing()` holds (at most 10 s); resolves with how many were sent. */
+export async function traffic(base: string, paths: readonly string[], keepGoing: () => boolean): Promise<number> {
+  const until = Date.now() + 10_000;
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (keepGoing() && Date.now() < until) {
+        const r = await fetch(`${base}${paths[sent++ % paths.length]}`).catch(() => undefined);
+        await r?.arrayBuffer();
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    }),
+  );
+  return sent;
+}
+
+/** A `keepGoing` for {@link traffic} that turns false once `p` settles. */
+export function untilSettled(p: Promise<unknown>): () => boolean {
+  let going = true;
+  const stop = () => {
+    going = false;
+  };
+  p.then(stop, stop);
+  return () => going;
+}
