@@ -1,5 +1,6 @@
 /** Helpers the rules share to describe evidence: windows, status breakdowns, samples. */
-import type { Dataset, Located, Sample, TimeWindow } from "../types.js";
+import type { Correlation } from "../correlate.js";
+import type { Dataset, Located, ProxyErrorRecord, Sample, TimeWindow } from "../types.js";
 
 /** "14:02:03" in UTC, the zone the JSON logs are in. */
 export function clock(t: number): string {
@@ -24,6 +25,15 @@ export function windowOfTimes(times: Iterable<number>): TimeWindow | undefined {
     if (t > to) to = t;
   }
   return from <= to ? { from, to } : undefined;
+}
+
+/** The error-log line joined to the first of `hits` that has one, as a sample to quote (empty when none has). */
+export function firstErrorLine(data: Dataset, corr: Correlation, hits: number[]): Located<ProxyErrorRecord>[] {
+  for (const i of hits) {
+    const j = corr.errorLine[i] ?? -1;
+    if (j >= 0) return [data.proxyErrors[j] as Located<ProxyErrorRecord>];
+  }
+  return [];
 }
 
 /** Window of the given failures. */

@@ -6,7 +6,7 @@
  */
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 /** Upstream time under which a closed/reset 502 is an instant failure on a reused socket. */
 const INSTANT_S = 0.05;
@@ -53,7 +53,7 @@ export const keepaliveRace: Rule = {
               : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
           counts: { ...counts, nonIdempotent: posts },
           window: w,
-          samples: samples(data, hits, hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])),
+          samples: samples(data, hits, firstErrorLine(data, corr, hits)),
         },
         fix: {
           summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,

@@ -4,7 +4,7 @@
  */
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 export const proxyReadTimeout: Rule = {
   id: "proxy-read-timeout",
@@ -21,7 +21,7 @@ export const proxyReadTimeout: Rule = {
     const rt = data.timeouts?.proxyReadTimeout;
     const deadline = data.timeouts?.deadline;
     const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
-    const support = hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number]);
+    const support = firstErrorLine(data, corr, hits);
     return [
       claim(corr, {
         id: "proxy-read-timeout",

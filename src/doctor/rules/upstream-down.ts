@@ -4,7 +4,7 @@
  */
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { between, distinct, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 export const upstreamDown: Rule = {
   id: "upstream-down",
@@ -23,7 +23,7 @@ export const upstreamDown: Rule = {
         .map((i) => data.failures[i]?.record.upstream ?? (corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))
         .map((u) => u?.replace(/^([a-z]+:\/\/[^/]+).*$/, "$1")),
     ).slice(0, 3);
-    const support = [...loops.slice(0, 1), ...hits.map((i) => corr.errorLine[i] ?? -1).filter((j) => j >= 0).slice(0, 1).map((j) => data.proxyErrors[j] as (typeof data.proxyErrors)[number])];
+    const support = [...loops.slice(0, 1), ...firstErrorLine(data, corr, hits)];
     return [
       claim(corr, {
         id: "upstream-down",
