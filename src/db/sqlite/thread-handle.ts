@@ -120,7 +120,10 @@ export class SqliteThread {
         const err = errors.dbUnavailable(`The SQLite ${this.role} thread ${why}. Jobs it was running failed; holdfast starts a new thread for the next ones.`, {
           details: { path: config.path, role: this.role },
         });
-        if (!opened) readyReject(err);
+        // A thread that failed to open posts why (DB_CORRUPT, …) on its port, then crashes; the two
+        // arrive on different channels in no fixed order. Give the port a moment so its precise
+        // error wins over this generic one (readyReject keeps whichever comes first).
+        if (!opened) setTimeout(() => readyReject(err), 100);
         for (const pj of this.#inflight.values()) this.#fail(pj, err);
         this.#inflight.clear();
         this.#batches = 0;
