@@ -16,6 +16,7 @@ import { type Cache, createCache } from "../src/cache/index.js";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import type { Logger } from "../src/telemetry/index.js";
 import { REDIS_URL, redisUnreachable } from "./support/redis.js";
+import { closedPort } from "./support/ports.js";
 
 const NS = `hf-test-cachefail-${process.pid}-${randomBytes(3).toString("hex")}`;
 const closers: Array<() => Promise<unknown> | unknown> = [];
@@ -51,15 +52,6 @@ async function listen(server: Server): Promise<number> {
   const addr = server.address();
   if (addr === null || typeof addr === "string") throw new Error("no port");
   return addr.port;
-}
-
-/** A port nothing listens on: bind one, then release it. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 test("Redis down (connection refused): wrap answers from the loader at once, get misses, one warning per interval", async () => {

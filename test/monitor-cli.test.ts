@@ -2,13 +2,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import monitorCommand from "../src/cli/commands/monitor.js";
 import { loadThresholds, watch } from "../src/monitor/index.js";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 import { traffic, untilSettled } from "./support/traffic.js";
+import { closedPort } from "./support/ports.js";
 
 const APP = join(FIXTURES, "basic.mjs");
 // The instance under test guards its admin endpoint with a token, as one bound beyond loopback must.
@@ -50,15 +50,6 @@ function monitor(args: string[], o: { stopWhen?: (stdout: string) => boolean; en
 }
 
 const lineCount = (n: number) => (out: string) => out.split("\n").length > n;
-
-/** A loopback port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Snapshot {
   healthy: boolean;
