@@ -1,22 +1,29 @@
 /**
  * bench:overload — the product's headline. The demo service (examples/notes: a notes JSON API on
- * SQLite, 50k rows, 90 % reads / 10 % writes) behind real nginx (proxy_read_timeout 15 s, upstream
- * keep-alive on), offered open-loop load at 0.5×, 1×, 2× and 4× measured capacity, two stacks in
- * the same run:
+ * SQLite, 50k rows, 90 % reads / 10 % writes, half of the requests a title search that scans the
+ * table) behind real nginx (proxy_read_timeout 5 s, upstream keep-alive on), offered open-loop
+ * load at 0.5×, 0.8×, 1×, 2× and 4× measured capacity, two stacks in the same run:
  *   naive    — the same handlers on a plain node:cluster server, better-sqlite3 on the main thread,
  *              Node's default timeouts, no admission control;
  *   holdfast — `holdfast serve examples/notes/app.js`, timeout budget agreeing with the proxy
- *              (deadline 10 s < proxy_read_timeout 15 s), adaptive admission control.
+ *              (deadline 4 s < proxy_read_timeout 5 s), adaptive admission control.
  * Each stage gets a fresh copy of the seeded database, a fresh stack and a fresh nginx, so a
- * backlog left by one load cannot leak into the next. Prints one JSON line per stack and load,
- * then a summary line with the target ratios; writes the chart to docs/img/overload.svg.
+ * backlog left by one load cannot leak into the next.
  *
- *   npm run bench:overload [-- --duration 30s --multiples 0.5,1,2,4 --stacks naive,holdfast
- *                              --connections 6000 --capacity N --no-chart]
+ * A stage counts only if the generator kept its schedule: its lag p99 ≤ 20 ms and no request
+ * waited for a client connection (`valid` in each line). To make 2× and 4× drivable on a 2-core
+ * machine the servers are pinned to one core and nginx + this generator to the other (taskset,
+ * `--no-pin` to turn off), the mix is heavy enough that capacity is a few hundred requests per
+ * second, and the client has a connection for every request that can be outstanding
+ * (rate × (proxy timeout + 2 s)). Prints one JSON line per stack and load, then a summary line
+ * with capacities and the targets; writes the chart to docs/img/overload.svg.
+ *
+ *   npm run bench:overload [-- --duration 30s --multiples 0.5,0.8,1,2,4 --stacks naive,holdfast
+ *                              --connections auto --capacity N --no-pin --no-chart]
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
@@ -30,12 +37,18 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     duration: { type: "string", default: "30s" },
-    multiples: { type: "string", default: "0.5,1,2,4" },
+    multiples: { type: "string", default: "0.5,0.8,1,2,4" },
     stacks: { type: "string", default: "naive,holdfast" },
-    connections: { type: "string", default: "6000" },
+    /** "auto": rate × (proxy read timeout + 2 s), so the client is never the bottleneck. */
+    connections: { type: "string", default: "auto" },
+    /** Pin the servers to CPU 1 and nginx + the generator to CPU 0 (needs taskset and 2 CPUs). */
+    pin: { type: "boolean", default: true },
+    "no-pin": { type: "boolean", default: false },
     capacity: { type: "string" },
     rows: { type: "string", default: "50000" },
     "no-chart": { type: "boolean", default: false },
+    /** Directory for holdfast's admission traces (HOLDFAST_ADMISSION_TRACE), one sub-directory per stage. */
+    trace: { type: "string" },
     /** JSON merged into holdfast's admission config, e.g. '{"mode":"fixed","limit":64}'. */
     admission: { type: "string", default: "{}" },
   },
@@ -43,7 +56,9 @@ const { values } = parseArgs({
 const DURATION_MS = parseDuration(values.duration as string) ?? 30_000;
 const MULTIPLES = (values.multiples as string).split(",").map(Number);
 const STACKS = (values.stacks as string).split(",") as Stack[];
-const CONNECTIONS = Number(values.connections);
+const CONNECTIONS = values.connections === "auto" ? 0 : Number(values.connections);
+/** A stage counts only when the generator kept its schedule this well. */
+const VALID_LAG_P99_MS = 20;
 const ROWS = Number(values.rows);
 type Stack = "naive" | "holdfast";
 
@@ -74,9 +89,10 @@ function seedTemplate(file: string): void {
 }
 
 /**
- * 90 % reads, 10 % writes: 80 % GET /api/notes/:id (uniform over the table), 10 % GET
- * /api/notes?q=… (a title search that scans the table, ~2 ms in SQLite), 10 % POST /api/notes.
- * Deterministic for a given request index.
+ * 90 % reads, 10 % writes: 40 % GET /api/notes/:id (uniform over the table), 50 % GET
+ * /api/notes?q=… (a title search that matches nothing and so scans the whole table, ~2.7 ms in
+ * SQLite), 10 % POST /api/notes. The searches make capacity a few hundred requests per second per
+ * core, a load the generator can offer at 4× on the other core. Deterministic for a given index.
  */
 function mix(): (i: number) => RequestSpec {
   const post: RequestSpec = { method: "POST", path: "/api/notes", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "load", body: "written by bench:overload" }) };
@@ -86,9 +102,23 @@ function mix(): (i: number) => RequestSpec {
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
     const kind = h % 10;
     if (kind === 0) return post;
-    if (kind === 1) return { method: "GET", path: `/api/notes?q=${(h >>> 4) % 1000}x&limit=20` };
+    if (kind <= 5) return { method: "GET", path: `/api/notes?q=${(h >>> 4) % 1000}x&limit=20` };
     return { method: "GET", path: `/api/notes/${1 + ((h >>> 4) % ROWS)}` };
   };
+}
+
+/** CPU sets: servers on one core, nginx and the generator on the other (see the file comment). */
+const PIN = values.pin && !values["no-pin"] && availableParallelism() >= 2 && hasTaskset();
+const SERVER_CPU = "1";
+const CLIENT_CPU = "0";
+
+function hasTaskset(): boolean {
+  return spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+}
+
+/** `cmd args` wrapped in taskset when pinning. */
+function pinned(cpu: string, cmd: string, args: string[]): [string, string[]] {
+  return PIN ? ["taskset", ["-c", cpu, cmd, ...args]] : [cmd, args];
 }
 
 interface Running {
@@ -123,32 +153,51 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Pro
   });
 }
 
-async function startStack(stack: Stack, dir: string, dbFile: string): Promise<Running> {
+async function startStack(stack: Stack, dir: string, dbFile: string, label: string): Promise<Running> {
   const port = await freePort();
   let child: ChildProcess;
   let adminPort: number | undefined;
   if (stack === "naive") {
-    child = spawn(process.execPath, [join(ROOT, "bench/overload/naive-server.mjs"), String(port), dbFile, "2"], { stdio: ["ignore", "ignore", "inherit"] });
+    const [cmd, args] = pinned(SERVER_CPU, process.execPath, [join(ROOT, "bench/overload/naive-server.mjs"), String(port), dbFile, "2"]);
+    child = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
   } else {
     const cfg = join(dir, "holdfast.config.json");
     writeFileSync(
       cfg,
       JSON.stringify({
         workers: 2,
-        // The timeout budget agrees with the proxy: a request's deadline (10 s) ends before
-        // nginx's proxy_read_timeout (15 s), so holdfast answers before nginx gives up, and
+        // The timeout budget agrees with the proxy: a request's deadline (4 s) ends before
+        // nginx's proxy_read_timeout (5 s), so holdfast answers before nginx gives up, and
         // keep-alive outlives nginx's upstream keepalive_timeout (60 s).
-        timeouts: { deadline: "10s", keepAlive: "65s", headers: "66s", heartbeat: "14s" },
+        timeouts: { deadline: `${PROXY.readTimeoutS - 1}s`, keepAlive: "65s", headers: "66s", heartbeat: `${PROXY.readTimeoutS - 1}s` },
+        // Waits inside a request stay below its deadline, as `holdfast config` advises.
+        db: { sqlite: { busyTimeout: "1s" }, pool: { acquireTimeout: "1s" } },
         proxy: { readTimeout: `${PROXY.readTimeoutS}s`, idleTimeout: `${PROXY.keepaliveTimeoutS}s` },
         admission: { mode: "adaptive", ...(JSON.parse(values.admission as string) as Record<string, unknown>) },
         log: { level: "warn", file: join(dir, "holdfast.log") },
       }),
     );
     adminPort = await freePort();
-    child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "examples/notes/app.js"), "--config", cfg, "--port", String(port), "--admin-port", String(adminPort)], {
+    const [cmd, args] = pinned(SERVER_CPU, process.execPath, [
+      join(ROOT, "dist/cli/main.js"),
+      "serve",
+      join(ROOT, "examples/notes/app.js"),
+      "--config",
+      cfg,
+      "--port",
+      String(port),
+      "--admin-port",
+      String(adminPort),
+    ]);
+    child = spawn(cmd, args, {
       cwd: dir,
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, HOLDFAST_DB_URL: `sqlite:${dbFile}`, HOLDFAST_LOG_PRETTY: "never" },
+      env: {
+        ...process.env,
+        HOLDFAST_DB_URL: `sqlite:${dbFile}`,
+        HOLDFAST_LOG_PRETTY: "never",
+        ...(values.trace ? { HOLDFAST_ADMISSION_TRACE: join(values.trace as string, label) } : {}),
+      },
     });
   }
   try {
@@ -180,20 +229,23 @@ interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "error
   generator_lag_p99_ms: number;
   generator_lag_max_ms: number;
   latency_503_p99_ms: number | null;
+  /** The generator kept its schedule (lag p99 ≤ 20 ms, no request waited for a client connection): only then is the stage a result. */
+  valid: boolean;
+  connections: number;
   nginx_upstream_timeouts: number;
   nginx_upstream_errors: number;
   load_avg_1m: number;
 }
 
 /** One fresh stack + nginx; `body` runs against the nginx URL. */
-async function withStage<T>(stack: Stack, body: (url: string) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
+async function withStage<T>(stack: Stack, label: string, body: (url: string) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
   const dir = mkdtempSync(join(work, `${stack}-`));
   const dbFile = join(dir, "app.db");
   copyFileSync(join(work, "template.db"), dbFile);
   let app: Running | undefined;
   for (let attempt = 1; !app; attempt++) {
     try {
-      app = await startStack(stack, dir, dbFile);
+      app = await startStack(stack, dir, dbFile, label);
     } catch (err) {
       // Recorded, not hidden: a stack that fails to start is a finding of its own.
       log(`${stack} did not start (attempt ${attempt}): ${(err as Error).message}`);
@@ -203,7 +255,7 @@ async function withStage<T>(stack: Stack, body: (url: string) => Promise<T>): Pr
     }
   }
   const listen = await freePort();
-  const nginx = await startNginx(join(dir, "nginx"), listen, app.port);
+  const nginx = await startNginx(join(dir, "nginx"), listen, app.port, PIN ? CLIENT_CPU : undefined);
   try {
     const out = await body(`http://127.0.0.1:${listen}`);
     // Worker stats reach /status on the heartbeat; give the last one a moment.
@@ -218,7 +270,7 @@ async function withStage<T>(stack: Stack, body: (url: string) => Promise<T>): Pr
 
 /** Capacity: closed loop through nginx, enough clients to saturate, after a warm-up. */
 async function measureCapacity(stack: Stack): Promise<number> {
-  const { out, admission } = await withStage(stack, async (url) => {
+  const { out, admission } = await withStage(stack, "capacity", async (url) => {
     await runLoad({ url, mode: "closed", connections: 32, durationMs: 3000, request: mix() });
     const r = await runLoad({ url, mode: "closed", connections: 64, durationMs: 8000, request: mix() });
     return r;
@@ -227,15 +279,24 @@ async function measureCapacity(stack: Stack): Promise<number> {
   return out.goodput_rps;
 }
 
+/**
+ * Client connections for an open-loop stage at `rate`: one per request that can be outstanding.
+ * nginx answers every request within its read timeout (a 504 at worst), so rate × (timeout + 2 s)
+ * is enough for the client never to be the bottleneck.
+ */
+function connectionsFor(rate: number): number {
+  return CONNECTIONS > 0 ? CONNECTIONS : Math.max(256, Math.ceil(rate * (PROXY.readTimeoutS + 2)));
+}
+
 async function runStage(stack: Stack, multiple: number, capacity: number): Promise<StageResult> {
   const rate = Math.round(capacity * multiple);
-  const { out: r, nginxErrors, admission } = await withStage(stack, async (url) => {
+  const { out: r, nginxErrors, admission } = await withStage(stack, `${multiple}x`, async (url) => {
     await runLoad({ url, rate: Math.max(50, Math.round(capacity * 0.2)), durationMs: 2000, connections: 256, request: mix() });
     return runLoad({
       url,
       rate,
       durationMs: DURATION_MS,
-      connections: CONNECTIONS,
+      connections: connectionsFor(rate),
       timeoutMs: 60_000,
       request: mix(),
       onTick: (t) => {
@@ -262,14 +323,50 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
     generator_lag_max_ms: r.schedule_lag_ms.max,
     client_queued: r.client_queued,
     latency_503_p99_ms: r.latency_ms.byStatus["503"]?.p99 ?? null,
+    valid: r.schedule_lag_ms.p99 <= VALID_LAG_P99_MS && r.client_queued === 0,
+    connections: r.connections,
     nginx_upstream_timeouts: (nginxErrors.match(/upstream timed out/g) ?? []).length,
     nginx_upstream_errors: (nginxErrors.match(/\[error\]/g) ?? []).length,
     load_avg_1m: Math.round(loadavg()[0] * 100) / 100,
   };
 }
 
+/** Share of a stage's answers that were 503. */
+function shedShare(r: StageResult): number {
+  const total = Object.values(r.status).reduce((a, n) => a + n, 0);
+  return total > 0 ? (r.status["503"] ?? 0) / total : 0;
+}
+
+/**
+ * The overload issue's targets for one stack's stages, each true/false (null when the stage was
+ * not run): no shedding at 0.5× (≤ 0.1 %), ≤ 1 % at 0.8×, no 502/504 from 1× up, goodput at the
+ * top multiple ≥ 90 % of the best stage, admitted p99 at the top ≤ 3× the p99 at the lowest, 503s
+ * answered with p99 ≤ 50 ms, and every stage valid (a figure from an invalid stage proves nothing).
+ */
+function targets(rs: StageResult[]): Record<string, boolean | null> {
+  const at = (m: number) => rs.find((r) => r.multiple === m);
+  const top = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple > a.multiple ? r : a), undefined);
+  const low = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple < a.multiple ? r : a), undefined);
+  const best = Math.max(...rs.map((r) => r.goodput_rps));
+  const half = at(0.5);
+  const eight = at(0.8);
+  const high = rs.filter((r) => r.multiple >= 1);
+  return {
+    shed_at_0_5x_le_0_1pct: half ? shedShare(half) <= 0.001 : null,
+    shed_at_0_8x_le_1pct: eight ? shedShare(eight) <= 0.01 : null,
+    no_502_504_from_1x: high.length ? high.every((r) => (r.status["502"] ?? 0) + (r.status["504"] ?? 0) === 0) : null,
+    goodput_top_ge_90pct_best: top && best > 0 ? top.goodput_rps >= 0.9 * best : null,
+    p99_top_le_3x_low: top && low && low.p99_ms > 0 ? top.p99_ms <= 3 * low.p99_ms : null,
+    latency_503_p99_le_50ms: rs.every((r) => r.latency_503_p99_ms === null || r.latency_503_p99_ms <= 50),
+    all_stages_valid: rs.every((r) => r.valid),
+  };
+}
+
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
+  // The generator (this process) and, through inheritance, nginx run on CLIENT_CPU.
+  if (PIN) spawnSync("taskset", ["-a", "-cp", CLIENT_CPU, String(process.pid)], { stdio: "ignore" });
+  log(PIN ? `pinned: servers on CPU ${SERVER_CPU}, nginx and the generator on CPU ${CLIENT_CPU}` : "not pinned: servers, nginx and the generator share every CPU");
   log(`work dir ${work}; seeding ${ROWS} rows`);
   seedTemplate(join(work, "template.db"));
   const capacities: Partial<Record<Stack, number>> = {};
@@ -290,7 +387,15 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(r)}\n`);
     }
   }
-  const summary: Record<string, unknown> = { start_failures: startFailures, capacity: capacities, capacity_base_rps: base, duration_s: DURATION_MS / 1000, connections: CONNECTIONS };
+  const summary: Record<string, unknown> = {
+    start_failures: startFailures,
+    capacity: capacities,
+    capacity_base_rps: base,
+    duration_s: DURATION_MS / 1000,
+    pinned: PIN,
+    node: process.version,
+    all_valid: results.every((r) => r.valid),
+  };
   for (const s of STACKS) {
     const rs = results.filter((r) => r.stack === s);
     const peak = Math.max(...rs.map((r) => r.goodput_rps));
@@ -303,11 +408,14 @@ async function main(): Promise<void> {
       goodput_top_vs_peak: top && peak > 0 ? Math.round((top.goodput_rps / peak) * 1000) / 1000 : null,
       p99_top_vs_low: top && low && low.p99_ms > 0 ? Math.round((top.p99_ms / low.p99_ms) * 100) / 100 : null,
       max_generator_lag_p99_ms: Math.max(...rs.map((r) => r.generator_lag_p99_ms)),
+      valid_stages: rs.filter((r) => r.valid).map((r) => r.multiple),
+      targets: targets(rs),
     };
   }
+  if (capacities.naive && capacities.holdfast) summary.capacity_holdfast_vs_naive = Math.round((capacities.holdfast / capacities.naive) * 1000) / 1000;
   process.stdout.write(`${JSON.stringify({ summary })}\n`);
   if (!values["no-chart"]) {
-    const points: ChartPoint[] = results.map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
+    const points: ChartPoint[] = results.filter((r) => r.valid).map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
     mkdirSync(join(ROOT, "docs/img"), { recursive: true });
     writeFileSync(join(ROOT, "docs/img/overload.svg"), overloadChart(points, `bench:overload, ${DURATION_MS / 1000} s per load, 2 cores, nginx 1.22 in front`));
     log("chart written to docs/img/overload.svg");

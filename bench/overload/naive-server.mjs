@@ -1,5 +1,6 @@
 // The "naive" stack: what most Node services run today. node:cluster with one worker per core,
-// better-sqlite3 on the main thread (WAL, its default 5 s busy timeout), Node's default HTTP
+// better-sqlite3 on the main thread (WAL, its default 5 s busy timeout, synchronous = NORMAL as
+// holdfast sets it, so durability settings do not decide the comparison), Node's default HTTP
 // timeouts, no admission control. The handlers answer exactly what examples/notes/app.js answers.
 //   node bench/overload/naive-server.mjs <port> <db-file> [workers]
 import cluster from "node:cluster";
@@ -18,6 +19,7 @@ if (cluster.isPrimary) {
 } else {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
   const byId = db.prepare("SELECT * FROM notes WHERE id = ?");
   const list = db.prepare("SELECT * FROM notes ORDER BY id DESC LIMIT ?");
   const search = db.prepare("SELECT * FROM notes WHERE title LIKE ? ORDER BY id DESC LIMIT ?");

@@ -4,15 +4,15 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Proxy settings the bench states (and holdfast's timeout budget is told about). */
-export const PROXY = { readTimeoutS: 15, keepalive: 512, keepaliveTimeoutS: 60 } as const;
+export const PROXY = { readTimeoutS: 5, keepalive: 512, keepaliveTimeoutS: 60 } as const;
 
 /** nginx.conf for a reverse proxy on `listen` to 127.0.0.1:`upstream`, upstream keep-alive on. */
 export function nginxConf(dir: string, listen: number, upstream: number): string {
   return `worker_processes 1;
-worker_rlimit_nofile 40000;
+worker_rlimit_nofile 100000;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 19000; multi_accept on; }
+events { worker_connections 60000; multi_accept on; }
 http {
   access_log off;
   client_body_temp_path ${dir}/tmp/body;
@@ -50,12 +50,13 @@ export interface Nginx {
   errorLog(): string;
 }
 
-/** Starts nginx in the foreground (`-g 'daemon off;'`) with its own prefix `dir`. */
-export async function startNginx(dir: string, listen: number, upstream: number): Promise<Nginx> {
+/** Starts nginx in the foreground (`-g 'daemon off;'`) with its own prefix `dir`, pinned to `cpu` when given. */
+export async function startNginx(dir: string, listen: number, upstream: number, cpu?: string): Promise<Nginx> {
   for (const d of ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"]) mkdirSync(join(dir, d), { recursive: true });
   const conf = join(dir, "nginx.conf");
   writeFileSync(conf, nginxConf(dir, listen, upstream));
-  const child: ChildProcess = spawn("nginx", ["-p", dir, "-c", conf, "-g", "daemon off; user root;"], { stdio: ["ignore", "ignore", "pipe"] });
+  const args = ["-p", dir, "-c", conf, "-g", "daemon off; user root;"];
+  const child: ChildProcess = cpu === undefined ? spawn("nginx", args, { stdio: ["ignore", "ignore", "pipe"] }) : spawn("taskset", ["-c", cpu, "nginx", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr += d;

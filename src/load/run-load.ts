@@ -132,9 +132,12 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
       checkDone();
       return;
     }
+    // A 1 ms timer, not setImmediate, for sub-millisecond intervals: spinning on setImmediate burns
+    // the whole core, which starves the proxy or server sharing it; sending what is due once a
+    // millisecond costs at most ~1 ms of schedule lag, and the lag is measured either way.
     const wait = start + next * interval - performance.now();
-    if (wait >= 2) setTimeout(tick, Math.floor(wait));
-    else setImmediate(tick);
+    if (wait <= 0) setImmediate(tick);
+    else setTimeout(tick, Math.max(1, Math.floor(wait)));
   };
   tick();
 

@@ -11,7 +11,7 @@ import { createCache } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import { isHoldfastError } from "../errors/index.js";
 import { createLogger, WorkerMetrics } from "../telemetry/index.js";
-import { createAdmissionController, registerAdmissionGauges } from "./admission/index.js";
+import { createAdmissionController, recordAdmissionTrace, registerAdmissionGauges } from "./admission/index.js";
 import { registerCacheGauges } from "./cache-gauges.js";
 import { registerDatabaseGauges } from "./database-gauges.js";
 import type { AppContext } from "./app-context.js";
@@ -49,7 +49,10 @@ const cache = createCache({
   log,
 });
 registerCacheGauges(metrics, () => cache.status());
-const admission = config.admission.mode === "off" ? undefined : createAdmissionController(config.admission, { log });
+const controller = config.admission.mode === "off" ? undefined : createAdmissionController(config.admission, { log });
+// HOLDFAST_ADMISSION_TRACE=<dir>: record every admission decision for offline replay (docs/overload.md).
+const traceDir = process.env.HOLDFAST_ADMISSION_TRACE;
+const admission = controller && traceDir ? recordAdmissionTrace(controller, traceDir) : controller;
 if (admission) registerAdmissionGauges(metrics, admission);
 registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
 

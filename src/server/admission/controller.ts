@@ -1,6 +1,8 @@
 /**
  * Admission control for one worker: route priority → event-loop guard → concurrency limit →
- * bounded CoDel/adaptive-LIFO queue → 503 OVERLOADED with Retry-After.
+ * bounded CoDel/adaptive-LIFO queue → 503 OVERLOADED with Retry-After. A request is refused for
+ * waiting only while the OverloadDetector sees a standing queue (a whole interval of waits above
+ * target), never for one long wait: noise on a shared machine is not overload.
  *
  * The admitted fast path (a free slot, empty queue) is synchronous and allocates two small
  * objects (the result and the ticket). Everything that waits lives in the queue and is
@@ -13,6 +15,7 @@ import { AdmissionQueue, type QueueEntry } from "./admission-queue.js";
 import { DrainRate } from "./drain-rate.js";
 import { EventLoopGuard } from "./event-loop-guard.js";
 import { GradientLimit, type GradientLimitOptions } from "./gradient-limit.js";
+import { OverloadDetector } from "./overload-detector.js";
 import { RoutePriorities } from "./route-priorities.js";
 import type {
   AdmissionController,
@@ -50,8 +53,13 @@ const REASON_TEXT: Record<ShedReason, string> = {
   "event-loop": "The worker's event loop is overloaded, so lower-priority requests are shed; retry after the Retry-After delay.",
 };
 
+/** Event-loop utilisation (smoothed over ~250 ms) above which the loop has no idle time to spare. */
+const SATURATED_UTILIZATION = 0.9;
+
 interface Waiter extends QueueEntry {
   readonly req: AdmissionRequest;
+  /** Time it waited before admission saw it (X-Request-Start), ms, when the worker was saturated; else 0. */
+  readonly hiddenMs: number;
   readonly resolve: (r: AdmitResult) => void;
   readonly onAbort: () => void;
 }
@@ -88,6 +96,7 @@ export class Controller implements AdmissionController {
   readonly #limit: GradientLimit | undefined;
   readonly #fixedLimit: number;
   readonly #queue: AdmissionQueue<Waiter>;
+  readonly #detector: OverloadDetector;
   readonly #guard: EventLoopGuard;
   readonly #drain: DrainRate;
   readonly #lifo: boolean;
@@ -113,7 +122,8 @@ export class Controller implements AdmissionController {
       this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, slackMs: o.queueTarget, ...deps.limit }, now);
       this.#limit.onUpdate = (u) => this.#log.debug({ event: "admission.limit", ...u }, "adaptive concurrency limit updated");
     }
-    this.#queue = new AdmissionQueue<Waiter>(o.queueSize, o.queueTarget, o.queueInterval, now);
+    this.#queue = new AdmissionQueue<Waiter>(o.queueSize);
+    this.#detector = new OverloadDetector(o.queueTarget, o.queueInterval);
     this.#sweepMs = Math.max(2, Math.min(5, Math.floor(o.queueTarget / 4)));
     this.#lifo = deps.adaptiveLifo ?? true;
     this.#drain = new DrainRate(now);
@@ -138,28 +148,39 @@ export class Controller implements AdmissionController {
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
-    // Waited too long before we even saw it (proxy, kernel, a saturated loop): the hidden queue.
+    // Time it waited before we even saw it (proxy, kernel, a busy loop) is part of its sojourn, but
+    // only while this worker is saturated (at its limit, or its loop busy nearly all the time): an
+    // idle worker reads its sockets at once, so a late request was held up before it — a busy
+    // proxy, a stalled machine — and refusing it frees nothing here. A clock a minute off is not a queue.
     const receivedAt = req.receivedAt;
-    if (receivedAt !== undefined) {
-      const waited = now - receivedAt;
-      if (waited > this.#queue.maxWait(now) && waited < 60_000) {
-        return this.#reject("queue-delay", now);
-      }
+    const hiddenMs =
+      receivedAt !== undefined && now - receivedAt > 0 && now - receivedAt < 60_000 && this.#saturated() ? now - receivedAt : 0;
+    const overloaded = this.#detector.overloaded(now);
+    if (overloaded && hiddenMs > this.#detector.target) {
+      this.#detector.sample(now, hiddenMs);
+      return this.#reject("queue-delay", now);
     }
     // `aborted` first: reading req.signal makes the request handler build its AbortController,
     // which cost more than the rest of admission together (4.5 µs of 5 per admit).
     if (req.aborted ?? req.signal.aborted) return this.#reject("client-gone", now);
     // Fast path: a free slot and nobody waiting ahead.
-    if (this.#inflight < this.limit && this.#queue.length === 0) return this.#grant(now, 0);
+    if (this.#inflight < this.limit && this.#queue.length === 0) {
+      this.#detector.sample(now, hiddenMs);
+      return this.#grant(now, 0);
+    }
     if (priority === "sheddable" || this.#queue.capacity === 0) return this.#reject("limit", now);
     const expected = this.#expectedServiceMs();
     if (req.deadline.remaining() < expected) return this.#reject("deadline", now);
-    const lifoNow = this.#lifo && this.#queue.overloaded(now);
-    // Served in order, this request would wait for everyone ahead of it: if that already exceeds
-    // the allowed wait at the current drain rate, say so now instead of after the wait (PIE's
-    // departure-rate estimate, RFC 8033). Under LIFO the newcomer is served next, so it may stay.
+    const lifoNow = this.#lifo && overloaded;
+    // Under sustained overload and served in order, this request would wait for everyone ahead of
+    // it: if that already exceeds the allowed wait at the current drain rate, say so now instead of
+    // after the wait (PIE's departure-rate estimate, RFC 8033). Under LIFO the newcomer is served
+    // next, so it may stay; outside overload a queue is a burst that drains, so it may stay too.
     const rate = this.#drain.perSecond;
-    if (!lifoNow && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#queue.maxWait(now)) return this.#reject("queue-delay", now);
+    if (overloaded && !lifoNow && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#detector.target - hiddenMs) {
+      this.#detector.sample(now, hiddenMs + this.#detector.target);
+      return this.#reject("queue-delay", now);
+    }
     if (this.#queue.length >= this.#queue.capacity) {
       // Under sustained overload the oldest waiter is the least likely to be useful: drop it for the new one.
       const oldest = lifoNow ? this.#queue.peekOldest() : undefined;
@@ -171,6 +192,7 @@ export class Controller implements AdmissionController {
         enqueuedAt: now,
         done: false,
         req,
+        hiddenMs,
         resolve,
         onAbort: () => {
           if (w.done) return;
@@ -178,9 +200,14 @@ export class Controller implements AdmissionController {
         },
       };
       req.signal.addEventListener("abort", w.onAbort, { once: true });
-      this.#queue.push(w, now);
+      this.#queue.push(w);
       this.#armSweep();
     });
+  }
+
+  /** The worker itself is the bottleneck: every slot taken, or its event loop busy nearly all the time. */
+  #saturated(): boolean {
+    return this.#inflight >= this.limit || this.#guard.utilization >= SATURATED_UTILIZATION;
   }
 
   /** Latency a queued request should expect once admitted: the learned baseline, else 0. */
@@ -217,7 +244,7 @@ export class Controller implements AdmissionController {
   }
 
   #dropWaiter(w: Waiter, reason: ShedReason, now: number): void {
-    this.#queue.remove(w, now);
+    this.#queue.remove(w);
     w.req.signal.removeEventListener("abort", w.onAbort);
     this.#noteDelay(now - w.enqueuedAt);
     w.resolve(this.#reject(reason, now));
@@ -244,34 +271,50 @@ export class Controller implements AdmissionController {
     this.#log.warn({ event: "admission.double-release" }, "an admission ticket was released twice; the second release was ignored");
   }
 
+  /**
+   * True when a waiter has waited too long to run: under sustained overload its whole sojourn
+   * (in front of the worker + queued) is past target; otherwise its queue wait is past the
+   * lenient bound. Samples the detector with the waiter's sojourn either way.
+   */
+  #waitedTooLong(w: Waiter, now: number): boolean {
+    const waited = now - w.enqueuedAt;
+    const sojourn = w.hiddenMs + waited;
+    this.#noteDelay(waited);
+    this.#detector.sample(now, sojourn);
+    return this.#detector.overloaded(now) ? sojourn > this.#detector.target : waited > this.#detector.maxWait(now);
+  }
+
   /** Runs waiters while there is room; sheds those that waited too long or cannot meet their deadline. */
   #pump(now: number): void {
-    const lifo = this.#lifo && this.#queue.overloaded(now);
     this.#noteOverload(now);
-    const maxWait = this.#queue.maxWait(now);
+    const lifo = this.#lifo && this.#detector.overloaded(now);
     const expected = this.#expectedServiceMs();
     while (this.#inflight < this.limit && this.#queue.length > 0) {
-      const w = this.#queue.take(now, lifo);
+      const w = this.#queue.take(lifo);
       if (!w) break;
       w.req.signal.removeEventListener("abort", w.onAbort);
-      const waited = now - w.enqueuedAt;
-      this.#noteDelay(waited);
-      if (waited > maxWait) w.resolve(this.#reject("queue-delay", now));
+      if (this.#waitedTooLong(w, now)) w.resolve(this.#reject("queue-delay", now));
       else if (w.req.deadline.remaining() < expected) w.resolve(this.#reject("deadline", now));
-      else w.resolve(this.#grant(now, waited));
+      else w.resolve(this.#grant(now, now - w.enqueuedAt));
     }
   }
 
   /** Periodic check while anyone waits: sheds entries past their allowed wait even if nothing completes. */
   sweep(): void {
     const now = this.#now();
+    const head = this.#queue.peekOldest();
+    if (head) this.#detector.headAge(now, now - head.enqueuedAt);
     this.#noteOverload(now);
-    const maxWait = this.#queue.maxWait(now);
     const expected = this.#expectedServiceMs();
     // Oldest first: once the oldest is within bounds, everyone behind it is younger.
     for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
-      if (now - w.enqueuedAt > maxWait) this.#dropWaiter(w, "queue-delay", now);
-      else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
+      const overloaded = this.#detector.overloaded(now);
+      const waited = now - w.enqueuedAt;
+      const tooLong = overloaded ? w.hiddenMs + waited > this.#detector.target : waited > this.#detector.maxWait(now);
+      if (tooLong) {
+        this.#detector.sample(now, w.hiddenMs + waited);
+        this.#dropWaiter(w, "queue-delay", now);
+      } else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
       else break;
     }
     if (this.#queue.length > 0) this.#pump(now);
@@ -292,7 +335,7 @@ export class Controller implements AdmissionController {
 
   /** Logs entering and leaving sustained overload (once per transition, not per request). */
   #noteOverload(now: number): void {
-    const over = this.#queue.overloaded(now);
+    const over = this.#detector.overloaded(now);
     if (over === this.#overloaded) return;
     this.#overloaded = over;
     const shedTotal = this.#shedTotal();
@@ -301,12 +344,12 @@ export class Controller implements AdmissionController {
       this.#shedAtOverloadStart = shedTotal;
       this.#log.warn(
         { event: "admission.overload", limit: this.limit, inflight: this.#inflight, queued: this.#queue.length },
-        "sustained overload: the admission queue has not emptied for a whole interval; serving newest first and shedding waits past the target",
+        "sustained overload: every request waited longer than the queue target for a whole interval; serving newest first and shedding waits past the target",
       );
     } else {
       this.#log.info(
         { event: "admission.recovered", durationMs: Math.round(now - this.#overloadSince), shed: shedTotal - this.#shedAtOverloadStart, limit: this.limit },
-        "overload over: the admission queue emptied",
+        "overload over: no request waited past the queue target for a whole interval",
       );
     }
   }
@@ -326,6 +369,7 @@ export class Controller implements AdmissionController {
       limit: Number.isFinite(limit) ? limit : 0,
       inflight: this.#inflight,
       queued: this.#queue.length,
+      overloaded: this.#detector.overloaded(now),
       queueDelayMs: Math.round(Math.max(this.#queueDelayMs, head ? now - head.enqueuedAt : 0) * 10) / 10,
       shed: { ...this.#shed },
       admitted: this.#admitted,

@@ -4,7 +4,7 @@
  *
  * Shape taken from Netflix concurrency-limits' Gradient2Limit: once per sample window,
  * `gradient = clamp(baseline × tolerance / windowRtt, 0.5, 1)`, `new = limit × gradient +
- * headroom`, smoothed (`limit × (1 − s) + new × s`), never grown while the worker is
+ * headroom`, smoothed (`limit × (1 − s) + new × s`), never changed while the worker is
  * app-limited (in-flight below half the limit). The baseline is Envoy's adaptive-concurrency
  * minRTT rather than Gradient2's long EWMA (which ratchets upward under sustained load):
  * the lowest window average seen, re-measured every `probeIntervalMs` (± jitter) by pinning
@@ -195,8 +195,12 @@ export class GradientLimit {
     let gradient = clamp(((1 + this.#tolerance) * this.baselineMs + this.#slackMs) / rtt, 0.5, 1);
     // Failed (5xx) requests are an overload signal of their own: shrink, with no headroom.
     if (failures > 0 && gradient > 0.9) gradient = 0.9;
+    // App-limited (in-flight below half the limit): our concurrency is not what made this window
+    // slow or fast, so it teaches nothing about the limit. Gradient2 only refuses to grow here; we
+    // also refuse to shrink, or a shared machine's scheduler noise at light load ratchets the limit
+    // down (we saw it settle near 20 per worker at half load) and the next burst is shed.
     const appLimited = maxInflight < this.#estimate / 2;
-    if (!(appLimited && gradient >= 1)) {
+    if (!appLimited) {
       const target = this.#estimate * gradient + (failures > 0 ? 0 : Math.sqrt(this.#estimate));
       // Smoothed both ways (Gradient2's 0.2). We tried shrinking faster (0.5): on a machine shared with
       // other load, noisy windows then pinned the limit near its floor and cost two thirds of goodput.

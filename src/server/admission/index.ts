@@ -9,6 +9,7 @@ import type { AdmissionController } from "./types.js";
 
 export type { AdmissionDeps, AdmissionOptions } from "./controller.js";
 export { requestStartFromHeader } from "./request-start.js";
+export { recordAdmissionTrace } from "./trace-recorder.js";
 export type {
   AdmissionController,
   AdmissionRequest,

@@ -48,6 +48,8 @@ export interface AdmissionStatus {
   limit: number;
   inflight: number;
   queued: number;
+  /** Sustained overload right now: a standing queue (see overload-detector.ts); delay sheds happen only then. */
+  overloaded: boolean;
   /** Recent queueing delay, ms (EWMA or last). */
   queueDelayMs: number;
   /** Shed counts by reason since start. */

@@ -1,0 +1,70 @@
+/**
+ * Is this worker overloaded, or only noisy? The one decision every shed rests on.
+ *
+ * A request's *sojourn* is how long it waited before it could start: in front of the worker (the
+ * proxy, the kernel's socket buffers, a busy event loop — known from X-Request-Start) plus in the
+ * admission queue. Following CoDel (RFC 8289 §§3–4), one long wait proves nothing: a scheduler
+ * stall on a shared machine, a GC pause or a burst delays a handful of requests and is gone a
+ * moment later. Overload is a *standing* queue: every request that started during a whole
+ * `interval` had waited longer than `target`. Two more facts count as overload evidence:
+ *   - the oldest waiter in the admission queue has waited a whole interval (nothing starts, so
+ *     there are no samples to look at);
+ *   - while overloaded, any request that waited past target (admitted or shed) renews the state,
+ *     so it holds as long as the queue keeps forming and ends one interval after the last one.
+ * The controller sheds for delay only while this says overloaded; outside it, a request may wait
+ * up to `interval` (the lenient bound) and is never refused for a long wait in front of the worker.
+ */
+
+/** CoDel's standing-queue rule over request sojourn times (see the file comment). */
+export class OverloadDetector {
+  /** Acceptable standing delay, ms (admission.queueTarget). */
+  readonly target: number;
+  /** How long the delay must stand before it is overload, ms (admission.queueInterval). */
+  readonly interval: number;
+  /** Start of the current unbroken run of sojourns above target; NaN when the last was below. */
+  #aboveSince = Number.NaN;
+  /** Last time overload evidence was seen. */
+  #seenAt = Number.NEGATIVE_INFINITY;
+  /** When the current overload began (for logs); NaN when not overloaded. */
+  #since = Number.NaN;
+
+  constructor(target: number, interval: number) {
+    this.target = target;
+    this.interval = Math.max(1, interval);
+  }
+
+  /** A request started, or was shed, after waiting `sojournMs` in all. */
+  sample(now: number, sojournMs: number): void {
+    if (sojournMs <= this.target) {
+      this.#aboveSince = Number.NaN;
+      return;
+    }
+    if (Number.isNaN(this.#aboveSince)) this.#aboveSince = now;
+    if (this.overloaded(now) || now - this.#aboveSince >= this.interval) this.#evidence(now);
+  }
+
+  /** The oldest waiter in the admission queue has waited `ageMs`: a queue nobody leaves gives no samples. */
+  headAge(now: number, ageMs: number): void {
+    if (ageMs >= this.interval) this.#evidence(now);
+  }
+
+  /** True from the first evidence of a standing queue until one interval after the last. */
+  overloaded(now: number): boolean {
+    return now - this.#seenAt < this.interval;
+  }
+
+  /** How long a request may wait before it is shed for delay: target when overloaded, else interval. */
+  maxWait(now: number): number {
+    return this.overloaded(now) ? this.target : Math.max(this.interval, this.target);
+  }
+
+  #evidence(now: number): void {
+    if (!this.overloaded(now)) this.#since = now;
+    this.#seenAt = now;
+  }
+
+  /** When the current overload began, or NaN. */
+  since(now: number): number {
+    return this.overloaded(now) ? this.#since : Number.NaN;
+  }
+}
