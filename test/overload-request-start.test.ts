@@ -1,19 +1,18 @@
-// X-Request-Start from the proxy: time a request spent before the worker saw it counts as queueing.
+// X-Request-Start from the proxy: time a request spent before a saturated worker saw it counts as queueing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FIXTURES, startHoldfast } from "./support/holdfast-process.js";
 
-test("a request the proxy stamped long ago is shed at once; a fresh one and health checks are served", async () => {
+test("an idle worker serves a request the proxy stamped long ago (one late request is noise, not overload), and health checks", async () => {
   const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1 });
   try {
+    // Held up 5 s before it reached an idle worker: the delay was in front of it (a stalled proxy
+    // or machine), so refusing it would free nothing. The standing-queue case — a saturated worker
+    // whose requests all arrive late — is shed at once: test/overload-admission.test.ts (CPU-bound).
     const stale = await fetch(`${hf.appUrl}/`, { headers: { "x-request-start": `t=${Date.now() - 5000}` } });
-    assert.equal(stale.status, 503);
-    assert.equal(((await stale.json()) as { error: { code: string } }).error.code, "OVERLOADED");
-    // Stamped just ahead of now: on a loaded machine the worker may read a "now" stamp 40 ms late, which counts as waiting.
-    const fresh = await fetch(`${hf.appUrl}/`, { headers: { "x-request-start": `t=${Date.now() + 500}` } });
-    assert.equal(fresh.status, 200);
-    await fresh.text();
+    assert.equal(stale.status, 200);
+    await stale.text();
     const health = await fetch(`${hf.appUrl}/healthz`, { headers: { "x-request-start": `t=${Date.now() - 5000}` } });
     assert.equal(health.status, 200, "health checks are never shed");
     await health.text();

@@ -40,6 +40,8 @@ export interface AdmissionDeps {
   adaptiveLifo?: boolean;
   /** Start the event-loop guard's sampling timer. Default true. */
   eventLoopGuard?: boolean;
+  /** Sweep the queue on a timer while anyone waits. Default true; simulations call sweep() on their own clock. */
+  sweepTimer?: boolean;
   /** Tuning passed to the adaptive limit (windows, probe interval). */
   limit?: Partial<Omit<GradientLimitOptions, "initial" | "min" | "max">>;
 }
@@ -101,6 +103,7 @@ export class Controller implements AdmissionController {
   readonly #drain: DrainRate;
   readonly #lifo: boolean;
   readonly #sweepMs: number;
+  readonly #sweepTimerOn: boolean;
   #inflight = 0;
   #admitted = 0;
   #queueDelayMs = 0;
@@ -126,6 +129,7 @@ export class Controller implements AdmissionController {
     this.#detector = new OverloadDetector(o.queueTarget, o.queueInterval);
     this.#sweepMs = Math.max(2, Math.min(5, Math.floor(o.queueTarget / 4)));
     this.#lifo = deps.adaptiveLifo ?? true;
+    this.#sweepTimerOn = deps.sweepTimer ?? true;
     this.#drain = new DrainRate(now);
     this.#guard = new EventLoopGuard({ delayMs: o.eventLoopDelay, utilization: o.eventLoopUtilization });
     if (o.mode !== "off" && (deps.eventLoopGuard ?? true)) this.#guard.start();
@@ -299,6 +303,11 @@ export class Controller implements AdmissionController {
     }
   }
 
+  /** How often the queue is swept while anyone waits, ms. */
+  get sweepMs(): number {
+    return this.#sweepMs;
+  }
+
   /** Periodic check while anyone waits: sheds entries past their allowed wait even if nothing completes. */
   sweep(): void {
     const now = this.#now();
@@ -321,7 +330,7 @@ export class Controller implements AdmissionController {
   }
 
   #armSweep(): void {
-    if (this.#sweepTimer) return;
+    if (this.#sweepTimer || !this.#sweepTimerOn) return;
     this.#sweepTimer = setInterval(() => {
       this.sweep();
       if (this.#queue.length === 0 && this.#sweepTimer) {

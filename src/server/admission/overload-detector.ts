@@ -11,9 +11,19 @@
  *     there are no samples to look at);
  *   - while overloaded, any request that waited past target (admitted or shed) renews the state,
  *     so it holds as long as the queue keeps forming and ends one interval after the last one.
- * The controller sheds for delay only while this says overloaded; outside it, a request may wait
- * up to `interval` (the lenient bound) and is never refused for a long wait in front of the worker.
+ * Outside overload a request is never refused for a long wait in front of the worker, and may
+ * wait in the admission queue up to the lenient bound (maxWait).
  */
+
+/**
+ * Overload mode lasts this long after its last evidence (at least one interval). Under sustained
+ * overload the evidence comes and goes — LIFO serves fresh requests with short waits, a moment of
+ * lighter arrivals empties the queue — and every exit costs a new onset, an interval in which
+ * requests wait up to the lenient bound before the first shed. Holding a second keeps one
+ * overload one episode; its cost after the load really fell is that waits past target are still
+ * shed for that second, while the queue is short anyway.
+ */
+const HOLD_MS = 1000;
 
 /** CoDel's standing-queue rule over request sojourn times (see the file comment). */
 export class OverloadDetector {
@@ -28,9 +38,13 @@ export class OverloadDetector {
   /** When the current overload began (for logs); NaN when not overloaded. */
   #since = Number.NaN;
 
+  /** How long overload lasts after its last evidence, ms. */
+  readonly hold: number;
+
   constructor(target: number, interval: number) {
     this.target = target;
     this.interval = Math.max(1, interval);
+    this.hold = Math.max(this.interval, HOLD_MS);
   }
 
   /** A request started, or was shed, after waiting `sojournMs` in all. */
@@ -50,12 +64,17 @@ export class OverloadDetector {
 
   /** True from the first evidence of a standing queue until one interval after the last. */
   overloaded(now: number): boolean {
-    return now - this.#seenAt < this.interval;
+    return now - this.#seenAt < this.hold;
   }
 
-  /** How long a request may wait before it is shed for delay: target when overloaded, else interval. */
+  /**
+   * How long a request may wait in the admission queue before it is shed: target when overloaded;
+   * otherwise twice target (capped at the interval), so a burst may queue but a 503 stays fast.
+   * (The queue only forms when every slot is taken, and the adaptive limit does not shrink at
+   * light load, so this bound is reached by a burst at the limit, not by a slow moment.)
+   */
   maxWait(now: number): number {
-    return this.overloaded(now) ? this.target : Math.max(this.interval, this.target);
+    return this.overloaded(now) ? this.target : Math.min(this.interval, 2 * this.target);
   }
 
   #evidence(now: number): void {
