@@ -49,3 +49,17 @@ test("holdfast config prints each value's origin and flags a timeout budget that
   assert.equal(ok.status, 0);
   assert.match(ok.stdout, /Timeout budget: the layers agree/);
 });
+
+test('an empty SQLite path and an in-memory SQLite with several workers are refused by serve and by holdfast config', () => {
+  const empty = run(["serve", APP, "--port", "0", "--admin-port", "0", "--workers", "1", "--db", "sqlite:"]);
+  assert.equal(empty.status, 2, empty.stderr);
+  assert.match(empty.stderr, /db\.url = "sqlite:" names no database file/);
+  const memory = run(["serve", APP, "--port", "0", "--admin-port", "0", "--workers", "2", "--db", "sqlite::memory:"]);
+  assert.equal(memory.status, 2, memory.stderr);
+  assert.match(memory.stderr, /"sqlite::memory:" with 2 workers/);
+  const shown = run(["config", "--workers", "2", "--db", "sqlite:"]);
+  assert.equal(shown.status, 1, shown.stderr);
+  assert.match(shown.stdout, /ERROR  db\.url = "sqlite:" names no database file/);
+  const json = run(["config", "--json", "--workers", "3", "--db", "sqlite::memory:"]);
+  assert.match((JSON.parse(json.stdout) as { errors: string[] }).errors.join(""), /with 3 workers/);
+});

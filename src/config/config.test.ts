@@ -101,3 +101,15 @@ test("each setting's type comes from its schema, not its name (cache.ttl was lis
   assert.equal(type("admin.enabled"), "boolean");
   assert.equal(type("workers"), '"auto" or number');
 });
+
+test('db.url "sqlite:" (no path) is refused, and so is an in-memory SQLite shared by several workers', async () => {
+  const load = (env: Record<string, string>) => loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env });
+  for (const url of ["sqlite:", "sqlite://", "sqlite:?mode=rwc"]) {
+    const { errors } = checkConfig((await load({ HOLDFAST_DB_URL: url, HOLDFAST_WORKERS: "1" })).config);
+    assert.equal(errors.length, 1, url);
+    assert.match(errors[0] as string, /names no database file.*separate, throw-away in-memory database in every worker.*sqlite:\.\/data\/app\.db/s);
+  }
+  const many = checkConfig((await load({ HOLDFAST_DB_URL: "sqlite::memory:", HOLDFAST_WORKERS: "2" })).config).errors;
+  assert.match(many.join("\n"), /"sqlite::memory:" with 2 workers: each worker process would get its own in-memory database.*set workers to 1/s);
+  assert.deepEqual(checkConfig((await load({ HOLDFAST_DB_URL: "sqlite::memory:", HOLDFAST_WORKERS: "1" })).config).errors, []);
+});

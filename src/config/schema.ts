@@ -177,7 +177,7 @@ const db = z
     url: z
       .string()
       .default("sqlite:./data/app.db")
-      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" or "postgres://user@host/db".'),
+      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" (workers = 1 only: each process would get its own) or "postgres://user@host/db".'),
     statementTimeout: duration("0").describe("Cap on a single statement; 0 = only the request deadline and acquire timeout apply."),
     pool,
     sqlite,

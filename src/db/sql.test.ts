@@ -44,3 +44,7 @@ test("database URLs: sqlite paths resolve against cwd, postgres passes through, 
   assert.throws(() => parseDatabaseUrl("mysql://u:secret@h/db"), (e: Error & { code?: string }) => e.code === "CONFIG_INVALID" && !e.message.includes("secret"));
   assert.equal(redactUrl("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
 });
+
+test('parseDatabaseUrl refuses "sqlite:" with no path instead of opening a throw-away in-memory database', () => {
+  for (const url of ["sqlite:", "sqlite://", "sqlite: "]) assert.throws(() => parseDatabaseUrl(url), /names no database file/, url);
+});
