@@ -59,7 +59,7 @@ test('an empty SQLite path and an in-memory SQLite with several workers are refu
   assert.match(memory.stderr, /"sqlite::memory:" with 2 workers/);
   const shown = run(["config", "--workers", "2", "--db", "sqlite:"]);
   assert.equal(shown.status, 1, shown.stderr);
-  assert.match(shown.stdout, /ERROR  db\.url = "sqlite:" names no database file/);
+  assert.match(shown.stdout, /ERROR {2}db\.url = "sqlite:" names no database file/);
   const json = run(["config", "--json", "--workers", "3", "--db", "sqlite::memory:"]);
   assert.match((JSON.parse(json.stdout) as { errors: string[] }).errors.join(""), /with 3 workers/);
 });

@@ -7,3 +7,4 @@ export { parseDuration, parseSize, formatDuration, formatSize } from "./duration
 export { layersFromConfig, checkConfig } from "./check.js";
 export { nginxConfig, haproxyConfig, matchedProxyTimeouts, type ProxyConfigOptions } from "./proxy-config.js";
 export { sqliteUrlPath, sqliteUrlProblem } from "./sqlite-url.js";
+export { printableValue, isSecretSetting } from "./printable-value.js";

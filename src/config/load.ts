@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { errors } from "../errors/index.js";
 import { listSettings } from "./introspect.js";
+import { printableValue } from "./printable-value.js";
 import { type Config, type ConfigInput, configSchema } from "./schema.js";
 
 /** Where an effective value came from. */
@@ -162,7 +163,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
         return `  - unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => (at ? `${at}.${k}` : k)).join(", ")} (in ${describeSource(file ? { file } : undefined)}): check the spelling against docs/configuration.md`;
       }
       const path = issue.path.join(".");
-      const value = getPath(merged, path);
+      const value = printableValue(path, getPath(merged, path));
       return `  - ${path || "(root)"} = ${JSON.stringify(value)} (from ${describeSource(sources.get(path))}): ${issue.message}`;
     });
     throw errors.configInvalid(`Invalid holdfast configuration:\n${lines.join("\n")}\nNothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);

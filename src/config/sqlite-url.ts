@@ -2,6 +2,7 @@
  * What a `sqlite:` URL names, read the same way by the config check and by the database
  * opener, so "which file?" has one answer: a file, an in-memory database, or nothing at all.
  */
+import { redactUrl } from "../telemetry/index.js";
 
 /** The part of a SQLite URL that names the database: a path, ":memory:", or "" when the URL names none. */
 export function sqliteUrlPath(url: string): string | undefined {
@@ -17,6 +18,7 @@ export function sqliteUrlPath(url: string): string | undefined {
 export function sqliteUrlProblem(url: string, workers: number): string | undefined {
   const path = sqliteUrlPath(url);
   if (path === undefined) return undefined;
+  url = redactUrl(url);
   if (path === "") {
     return `db.url = ${JSON.stringify(url)} names no database file. An empty path would open a separate, throw-away in-memory database in every worker (ids repeat, data differ per worker, all lost on restart). Write a file path such as "sqlite:./data/app.db".`;
   }

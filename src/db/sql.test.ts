@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sql, toNumberedPlaceholders, toStatement } from "./sql.js";
-import { parseDatabaseUrl, redactUrl } from "./url.js";
+import { redactUrl } from "../telemetry/index.js";
+import { parseDatabaseUrl } from "./url.js";
 
 test("sql tag turns every interpolation into a ? placeholder with its value", () => {
   const d = new Date(0);

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { sqliteUrlPath, sqliteUrlProblem } from "../config/index.js";
 import { errors } from "../errors/index.js";
+import { redactUrl } from "../telemetry/index.js";
 
 /** A parsed database URL. */
 export type DatabaseTarget =
@@ -23,15 +24,4 @@ export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseTarg
   if (rest === ":memory:") return { dialect: "sqlite", path: ":memory:", url: "sqlite::memory:" };
   const path = isAbsolute(rest) ? rest : resolve(cwd, rest);
   return { dialect: "sqlite", path, url: `sqlite:${path}` };
-}
-
-/** The URL with any password replaced by `***`, safe for logs and /status. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
-  }
 }

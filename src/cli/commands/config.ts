@@ -1,5 +1,5 @@
 /** `holdfast config`: the effective configuration, where each value came from, and the timeout budget verdict. */
-import { checkConfig, formatDuration, formatSize, formatSource, listSettings, loadConfig } from "../../config/index.js";
+import { checkConfig, formatDuration, formatSize, formatSource, listSettings, loadConfig, printableValue } from "../../config/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str } from "../parse-args.js";
 import { configFlags, SERVE_FLAG_PATHS } from "./serve.js";
@@ -8,8 +8,8 @@ function getPath(o: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((cur, k) => (cur && typeof cur === "object" ? (cur as Record<string, unknown>)[k] : undefined), o);
 }
 
-function show(value: unknown, type: string, path: string): string {
-  if (path === "admin.token" && value) return "[set, hidden]";
+function show(raw: unknown, type: string, path: string): string {
+  const value = printableValue(path, raw);
   if (typeof value === "number" && type === "duration") return formatDuration(value);
   if (typeof value === "number" && type === "size") return value === 0 ? "0 (off)" : formatSize(value);
   if (value === undefined) return "(unset)";
@@ -55,7 +55,7 @@ Exit code: 0 ok, 1 when the timeout budget has errors, 2 when the config is inva
     const { config, sources, file } = await loadConfig({ configFile: str(values.config), flags, flagNames });
     const { errors, warnings } = checkConfig(config);
     if (values.json) {
-      const settings = listSettings().map((s) => ({ path: s.path, value: s.path === "admin.token" && getPath(config, s.path) ? "[hidden]" : getPath(config, s.path), source: formatSource(sources.get(s.path)) }));
+      const settings = listSettings().map((s) => ({ path: s.path, value: printableValue(s.path, getPath(config, s.path)), source: formatSource(sources.get(s.path)) }));
       process.stdout.write(`${JSON.stringify({ file: file ?? null, settings, errors, warnings }, null, 2)}\n`);
     } else {
       process.stdout.write(`holdfast config (file: ${file ?? "none found"})\n\n`);

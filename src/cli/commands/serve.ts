@@ -1,6 +1,7 @@
 /** `holdfast serve <app>`: run an app under the supervisor. */
 import { checkConfig, loadConfig } from "../../config/index.js";
 import { startServer } from "../../server/index.js";
+import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str } from "../parse-args.js";
 
@@ -45,6 +46,15 @@ export function configFlags(values: Record<string, unknown>, positional: string 
   return { flags, flagNames };
 }
 
+/**
+ * `ps` shows every process's arguments to every user of the host: when a `--db` URL carries a
+ * password, rewrite our own command line without it (the value itself is already parsed).
+ */
+function hideSecretArguments(argv: string[]): void {
+  const shown = argv.map((a) => (a.includes("://") ? a.replace(/^(--[a-z-]+=)?(.*)$/s, (_, flag: string | undefined, url: string) => `${flag ?? ""}${redactUrl(url)}`) : a));
+  if (shown.some((a, i) => a !== argv[i])) process.title = ["holdfast", "serve", ...shown].join(" ");
+}
+
 const command: Command = {
   summary: "Run an app under the pre-fork supervisor (watchdog, reload, graceful stop, admin endpoint).",
   usage: `Usage: holdfast serve <app.js|app.ts> [options]
@@ -68,6 +78,7 @@ Signals: SIGHUP re-reads the config and rolls the workers one by one with no dro
 in-flight requests (up to timeouts.graceful) and exit 0.
 Every setting: holdfast config --docs. Effective values and their origin: holdfast config.`,
   async run(argv) {
+    hideSecretArguments(argv);
     const { values, positionals } = parseFlags("serve", argv, FLAGS);
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const load = () => loadConfig({ configFile: str(values.config), flags, flagNames });
