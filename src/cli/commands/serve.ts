@@ -82,7 +82,8 @@ Every setting: holdfast config --docs. Effective values and their origin: holdfa
     const { values, positionals } = parseFlags("serve", argv, FLAGS);
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const load = () => loadConfig({ configFile: str(values.config), flags, flagNames });
-    const { config } = await load();
+    const { config, warnings: loadWarnings } = await load();
+    for (const w of loadWarnings) process.stderr.write(`holdfast: warning: ${w}\n`);
     // SIGHUP re-reads the same sources, so a config edit rolls out with the reload.
     const server = await startServer(config, { reloadConfig: async () => (await load()).config });
     // The log has them too; on the terminal they must not scroll past unseen.
