@@ -1,5 +1,4 @@
 /** The doctor end to end: configs → logs → probes → rules → ranked findings. The in-process API behind the CLI. */
-import { readFileSync } from "node:fs";
 import { layersFromConfig, loadConfig, type TimeoutLayers } from "../config/index.js";
 import { redactUrl } from "../telemetry/index.js";
 import { analyze, isHealthy } from "./analyze.js";
@@ -9,6 +8,7 @@ import { probePostgres } from "./probes/postgres.js";
 import { probeSqlite, sqlitePath } from "./probes/sqlite.js";
 import { probeSystem } from "./probes/system.js";
 import { mergeProxyLayers, readHaproxyConfig, readNginxConfig } from "./proxy-config/index.js";
+import { readProxyConfigFile } from "./proxy-config/read-config-file.js";
 import type { Dataset, Finding, ProxyConfigFacts } from "./types.js";
 
 /** Options of {@link runDoctor}; every input is optional. */
@@ -65,8 +65,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
     busyTimeout = config.db.sqlite.busyTimeout;
   }
   let facts: ProxyConfigFacts | undefined;
-  if (o.nginxConfig) facts = readNginxConfig(readFileSync(o.nginxConfig, "utf8"), o.nginxConfig);
-  else if (o.haproxyConfig) facts = readHaproxyConfig(readFileSync(o.haproxyConfig, "utf8"), o.haproxyConfig);
+  if (o.nginxConfig) facts = readNginxConfig(readProxyConfigFile(o.nginxConfig, "--nginx-config"), o.nginxConfig);
+  else if (o.haproxyConfig) facts = readHaproxyConfig(readProxyConfigFile(o.haproxyConfig, "--haproxy-config"), o.haproxyConfig);
   data.proxyConfig = facts;
   data.timeouts = mergeProxyLayers(layers, facts);
   // The dataset is printed (--json) and may be shared: it carries the URL without its secrets.
