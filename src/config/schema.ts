@@ -165,7 +165,11 @@ const admin = z
 
 const log = z
   .object({
-    file: z.string().default("logs/app.log").describe('Where JSON log lines go; "-" for standard output only.'),
+    file: z
+      .string()
+      .min(1)
+      .default("-")
+      .describe('Where JSON log lines go: "-" (the default) for standard output, or a file path such as "logs/app.log" (its directory is created).'),
     level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("Lowest level logged."),
     pretty: z
       .enum(["auto", "always", "never"])
