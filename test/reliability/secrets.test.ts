@@ -85,7 +85,7 @@ test("no secret reaches /status, /metrics, /events, the logs, the terminal or a 
   assertClean("serve's standard error", hf.stderr());
 });
 
-test("holdfast config, db status and doctor print URLs and settings without their secrets", async (t) => {
+test("holdfast config, db, doctor, load and monitor print URLs and settings without their secrets", async (t) => {
   const env = { HOLDFAST_ADMIN_TOKEN: TOKEN, HOLDFAST_CACHE_URL: `redis://:${CACHE}@127.0.0.1:6379/0` };
   const text = cli(["config", "--db", secretDbUrl()], env);
   assert.match(text.stdout, /db\.url\s+postgres:\/\/\S*:\*\*\*@\S*password=\*\*\*&api_token=\*\*\*/);
@@ -114,6 +114,16 @@ test("holdfast config, db status and doctor print URLs and settings without thei
   const doctorDown = cli(["doctor", "--json", "--skip-system", "--db", unreachable.toString(), "--admin", `http://u:${TOKEN}@127.0.0.1:${await closedPort()}`]);
   assertClean("holdfast doctor (server down)", doctorDown.all);
   assert.match(doctorDown.stdout, /admin http:\/\/u:\*\*\*@127\.0\.0\.1/);
+
+  const closed = await closedPort();
+  const load = cli(["load", `http://127.0.0.1:${closed}/?token=${TOKEN}&page=1`, "--duration", "1s", "--rate", "5"]);
+  assert.match(load.stdout, /\?token=\*\*\*&page=1/);
+  assertClean("holdfast load", load.all);
+  const monitor = cli(["monitor", "--once", "--interval", "1s", "--admin", `http://:${TOKEN}@127.0.0.1:${closed}`]);
+  assertClean("holdfast monitor (instance down)", monitor.all);
+  const badAdmin = cli(["monitor", "--once", "--admin", `http://u:${TOKEN}@[bad`]);
+  assert.equal(badAdmin.status, 2);
+  assertClean("holdfast monitor (unparseable --admin)", badAdmin.all);
 
   if (!(await requirePostgres(t))) return;
   for (const args of [["db", "status", secretDbUrl()], ["db", "status", "--json", secretDbUrl()], ["doctor", "--skip-system", "--db", secretDbUrl()]]) {
