@@ -1,7 +1,7 @@
 /** `holdfast doctor` as a user runs it: exit codes, --json shape and ranking, --markdown, gzip, --since/--until, garbage counts. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -162,4 +162,41 @@ test("a corrupt .gz and a directory are reported, never fatal; the lines read be
   assert.ok(report.totals.proxyRequests > 0, "lines before the damage are counted");
   const unreadable = report.findings.filter((f) => f.id === "log-unreadable");
   assert.equal(unreadable.length, 2, JSON.stringify(report.findings.map((f) => f.id)));
+});
+
+test("--nginx-config that is a directory, or far too large to be a config, is refused with a message, not a stack or an out-of-memory crash", () => {
+  const dir = tempDir("hf-doctor-cfg-");
+  const asDir = doctor("--nginx-config", dir, "--skip-system");
+  assert.equal(asDir.code, 2, asDir.stderr);
+  assert.match(asDir.stderr, /--nginx-config .* is a directory\. Give one file: for nginx, `nginx -T > nginx-full\.conf`/);
+  assert.doesNotMatch(asDir.stderr, /This is a bug|at .*\.ts:\d+/);
+  // Sparse, so the test writes nothing to disk; the doctor must refuse it before reading 250 MB.
+  const huge = join(dir, "huge.conf");
+  const fd = openSync(huge, "w");
+  ftruncateSync(fd, 250 * 1024 * 1024);
+  closeSync(fd);
+  const big = doctor("--haproxy-config", huge, "--skip-system");
+  assert.equal(big.code, 2, big.stderr);
+  assert.match(big.stderr, /--haproxy-config .*huge\.conf is 262144000 bytes; a proxy config is far smaller \(the doctor reads at most 16 MB\)/);
+});
+
+test("terminal escape sequences in log lines are printed escaped in the text and Markdown reports", () => {
+  const dir = tempDir("hf-doctor-esc-");
+  const log = join(dir, "error.log");
+  const evil = "/\u001b]0;owned\u0007\u001b[2J\u009b31m\u202e";
+  const lines = Array.from(
+    { length: 6 },
+    (_, i) =>
+      `2026/11/24 14:03:0${i} [error] 32#32: *19${i}0 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.3.20, server: shop.example.com, request: "GET ${evil} HTTP/1.1", upstream: "http://127.0.0.1:3000${evil}", host: "shop.example.com"`,
+  );
+  writeFileSync(log, `${lines.join("\n")}\n`);
+  for (const format of [[], ["--markdown"]]) {
+    const r = doctor("--nginx-error-log", log, "--skip-system", ...format);
+    assert.match(r.stdout, /\\x1b\]0;owned\\x07\\x1b\[2J\\x9b31m\\u202e/, r.stdout);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is that none of these reach the terminal.
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+  }
+  // JSON keeps the line exactly (JSON escapes control characters itself).
+  const json = JSON.parse(doctor("--nginx-error-log", log, "--skip-system", "--json").stdout) as { findings: Array<{ evidence: { samples: Array<{ text: string }> } }> };
+  assert.ok(json.findings.some((f) => f.evidence.samples.some((s) => s.text.includes(evil))));
 });

@@ -47,3 +47,25 @@ test("proxy-config refuses a missing proxy kind and a malformed upstream", () =>
   assert.equal(r.status, 2);
   assert.match(r.stderr, /Say which proxy/);
 });
+
+test("proxy-config refuses an out-of-range port and a server name that would inject directives, writing nothing", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, "proxy-config", ...args], { cwd, encoding: "utf8" });
+  const port = run(["nginx", "--upstream", "127.0.0.1:99999"]);
+  assert.equal(port.status, 2);
+  assert.equal(port.stdout, "");
+  assert.match(port.stderr, /--upstream "127\.0\.0\.1:99999": port "99999" is not a port number from 1 to 65535/);
+  const inject = run(["nginx", "--server-name", "x; include /etc/passwd;"]);
+  assert.equal(inject.status, 2);
+  assert.equal(inject.stdout, "");
+  assert.match(inject.stderr, /--server-name "x; include \/etc\/passwd;": expected host names separated by spaces.*";", "\{"/);
+  for (const bad of ["999.1.1.1:3000", "host name:3000", "h;x:3000", "[nope]:3000", "127.0.0.1:3000 backup"]) {
+    const r = run(["haproxy", "--upstream", bad, "--out", join(cwd, "haproxy.cfg")]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /--upstream .*(is not a host name|expected host:port|not a port number)/, bad);
+  }
+  const ok = run(["nginx", "--upstream", "[::1]:3000", "--upstream", "app-1.internal:3001", "--server-name", "*.example.com example.com"]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /server \[::1\]:3000 /);
+  assert.match(ok.stdout, /server_name \*\.example\.com example\.com;/);
+});

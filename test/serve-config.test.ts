@@ -49,3 +49,31 @@ test("holdfast config prints each value's origin and flags a timeout budget that
   assert.equal(ok.status, 0);
   assert.match(ok.stdout, /Timeout budget: the layers agree/);
 });
+
+test('an empty SQLite path and an in-memory SQLite with several workers are refused by serve and by holdfast config', () => {
+  const empty = run(["serve", APP, "--port", "0", "--admin-port", "0", "--workers", "1", "--db", "sqlite:"]);
+  assert.equal(empty.status, 2, empty.stderr);
+  assert.match(empty.stderr, /db\.url = "sqlite:" names no database file/);
+  const memory = run(["serve", APP, "--port", "0", "--admin-port", "0", "--workers", "2", "--db", "sqlite::memory:"]);
+  assert.equal(memory.status, 2, memory.stderr);
+  assert.match(memory.stderr, /"sqlite::memory:" with 2 workers/);
+  const shown = run(["config", "--workers", "2", "--db", "sqlite:"]);
+  assert.equal(shown.status, 1, shown.stderr);
+  assert.match(shown.stdout, /ERROR {2}db\.url = "sqlite:" names no database file/);
+  const json = run(["config", "--json", "--workers", "3", "--db", "sqlite::memory:"]);
+  assert.match((JSON.parse(json.stdout) as { errors: string[] }).errors.join(""), /with 3 workers/);
+});
+
+test('HOLDFAST_PORT="" stops serve instead of listening on a random port; a misspelt variable is named with the closest key', () => {
+  const empty = run(["serve", APP, "--admin-port", "0", "--workers", "1"], { HOLDFAST_PORT: "" });
+  assert.equal(empty.status, 2, empty.stdout);
+  assert.match(empty.stderr, /HOLDFAST_PORT is set but empty\. Unset it to use its default \(3000\)/);
+  const typo = run(["config"], { HOLDFAST_TIMEOUT_DEADLINE: "5s" });
+  assert.equal(typo.status, 0, typo.stderr);
+  assert.match(typo.stderr, /warning: HOLDFAST_TIMEOUT_DEADLINE is not a holdfast setting and was ignored\. Did you mean HOLDFAST_TIMEOUTS_DEADLINE/);
+  const off = run(["config"], { HOLDFAST_TIMEOUTS_HEARTBEAT: "off" });
+  assert.match(off.stdout, /timeouts\.heartbeat\s+off\s+env HOLDFAST_TIMEOUTS_HEARTBEAT/);
+  const zero = run(["config"], { HOLDFAST_TIMEOUTS_HEARTBEAT: "0" });
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /0 would switch the stuck-worker watchdog off\. Write "off"/);
+});

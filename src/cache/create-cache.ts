@@ -1,6 +1,6 @@
 /** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
 import { errors } from "../errors/index.js";
-import { silentLogger } from "../telemetry/index.js";
+import { redactUrl, silentLogger } from "../telemetry/index.js";
 import { MemoryStore } from "./memory-store.js";
 import { ReadThroughCache } from "./read-through-cache.js";
 import { RedisStore } from "./redis-store.js";
@@ -37,7 +37,7 @@ export function createCache(options: CacheOptions = {}): Cache {
   }
   if (!/^[^\s]+$/.test(o.namespace)) throw errors.configInvalid(`Cache namespace must be a non-empty word without spaces, got ${JSON.stringify(o.namespace)}.`);
   const log = options.log ?? silentLogger();
-  const settings = { ...o, displayUrl: redactCacheUrl(o.url), log };
+  const settings = { ...o, displayUrl: redactUrl(o.url), log };
   if (o.url === "memory:" || o.url === "memory") return new ReadThroughCache(new MemoryStore(o.maxEntries), settings);
   if (/^rediss?:\/\//.test(o.url)) {
     let cache: ReadThroughCache | undefined;
@@ -48,17 +48,6 @@ export function createCache(options: CacheOptions = {}): Cache {
   throw errors.configInvalid(
     `Cache URL ${JSON.stringify(settings.displayUrl)} is not understood. Use "memory:" (one cache per process) or "redis://host:6379/0" (shared by every worker and instance).`,
   );
-}
-
-/** The URL with its password replaced, for logs and error messages. */
-export function redactCacheUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
-  }
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

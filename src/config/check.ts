@@ -1,6 +1,7 @@
 /** Semantic checks across keys that a per-key schema cannot express. */
 import { isIP } from "node:net";
 import type { Config } from "./schema.js";
+import { sqliteUrlProblem } from "./sqlite-url.js";
 import { type BudgetViolation, checkTimeoutBudget, type TimeoutLayers } from "./timeout-budget.js";
 
 /** The timeout layers declared by a holdfast config. */
@@ -42,5 +43,7 @@ export function checkConfig(c: Config): { errors: string[]; warnings: BudgetViol
   if (c.db.pool.min > c.db.pool.max) {
     errs.push(`db.pool.min (${c.db.pool.min}) is above db.pool.max (${c.db.pool.max}); set min ≤ max.`);
   }
+  const sqlite = sqliteUrlProblem(c.db.url, c.workers);
+  if (sqlite) errs.push(sqlite);
   return { errors: errs, warnings: checkTimeoutBudget(layersFromConfig(c)) };
 }

@@ -101,3 +101,76 @@ test("each setting's type comes from its schema, not its name (cache.ttl was lis
   assert.equal(type("admin.enabled"), "boolean");
   assert.equal(type("workers"), '"auto" or number');
 });
+
+test('db.url "sqlite:" (no path) is refused, and so is an in-memory SQLite shared by several workers', async () => {
+  const load = (env: Record<string, string>) => loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env });
+  for (const url of ["sqlite:", "sqlite://", "sqlite:?mode=rwc"]) {
+    const { errors } = checkConfig((await load({ HOLDFAST_DB_URL: url, HOLDFAST_WORKERS: "1" })).config);
+    assert.equal(errors.length, 1, url);
+    assert.match(errors[0] as string, /names no database file.*separate, throw-away in-memory database in every worker.*sqlite:\.\/data\/app\.db/s);
+  }
+  const many = checkConfig((await load({ HOLDFAST_DB_URL: "sqlite::memory:", HOLDFAST_WORKERS: "2" })).config).errors;
+  assert.match(many.join("\n"), /"sqlite::memory:" with 2 workers: each worker process would get its own in-memory database.*set workers to 1/s);
+  assert.deepEqual(checkConfig((await load({ HOLDFAST_DB_URL: "sqlite::memory:", HOLDFAST_WORKERS: "1" })).config).errors, []);
+});
+
+test('an empty HOLDFAST_* variable is refused (HOLDFAST_PORT="" used to mean a random port), as are booleans and blanks for numbers', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_PORT: "" } }), /port: HOLDFAST_PORT is set but empty\. Unset it to use its default \(3000\), or give it a value/);
+  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_ADMIN_PORT: " " } }), /HOLDFAST_ADMIN_PORT is set but empty/);
+  await assert.rejects(loadConfig({ cwd, env: {}, flags: { port: "" } }), /port = "" \(from flag --port\): expected a port number from 0 to 65535/);
+  await assert.rejects(loadConfig({ cwd, env: {}, flags: { "recycle.maxRequests": true } }), /recycle\.maxRequests = true .*: expected a number/);
+});
+
+test('timeouts.heartbeat: "off" switches the watchdog off; 0 is refused with a message that says to write "off"', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  assert.equal((await loadConfig({ cwd, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "off" } })).config.timeouts.heartbeat, 0);
+  assert.equal((await loadConfig({ cwd, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "5s" } })).config.timeouts.heartbeat, 5000);
+  for (const zero of ["0", "0s", "0ms"]) {
+    await assert.rejects(
+      loadConfig({ cwd, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: zero } }),
+      /timeouts\.heartbeat = "0m?s?" \(from env HOLDFAST_TIMEOUTS_HEARTBEAT\): 0 would switch the stuck-worker watchdog off\. Write "off"/,
+    );
+  }
+});
+
+test("an unknown HOLDFAST_* variable is reported with the closest setting; holdfast's own variables are not", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const { warnings } = await loadConfig({
+    cwd,
+    env: { HOLDFAST_TIMEOUT_DEADLINE: "5s", HOLDFAST_WORKER_ID: "1", HOLDFAST_CONFIG: "{}", HOLDFAST_TEST_PG_URL: "x", HOLDFAST_ZZZ: "1" },
+  });
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  assert.match(warnings[0] as string, /HOLDFAST_TIMEOUT_DEADLINE is not a holdfast setting and was ignored\. Did you mean HOLDFAST_TIMEOUTS_DEADLINE \(timeouts\.deadline\)\?/);
+  assert.match(warnings[1] as string, /HOLDFAST_ZZZ is not a holdfast setting and was ignored\. Every variable/);
+  // When the config is refused anyway, the message says which variable was ignored.
+  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_POTR: "1", HOLDFAST_WORKERS: "0" } }), /Also:\n {2}- HOLDFAST_POTR .*Did you mean HOLDFAST_PORT \(port\)\?/);
+});
+
+test("a config nested 10 000 levels deep is refused with a message, not a stack overflow", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.json"), `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`);
+  await assert.rejects(loadConfig({ cwd: dir, env: {} }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "CONFIG_INVALID");
+    assert.match(err.message, /nests objects or lists more than 8 levels deep \(at a\.a\.a\.a\.a\.a\.a\.a\).*at most 3 levels deep/);
+    return true;
+  });
+});
+
+test("a bad admission.routes entry names the file or variable it came from, not (from default)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ admission: { routes: [{ path: "/x", priority: "urgent" }] } }));
+  await assert.rejects(
+    loadConfig({ cwd: dir, env: {} }),
+    /admission\.routes\.0\.priority = "urgent" \(from .*holdfast\.config\.json\): must be one of "critical", "normal", "sheddable"/,
+  );
+  await assert.rejects(
+    loadConfig({ cwd: dir, env: { HOLDFAST_ADMISSION_ROUTES: '[{"path":""}]' } }),
+    /admission\.routes\.0\.path = "" \(from env HOLDFAST_ADMISSION_ROUTES\): must not be empty/,
+  );
+});
+
+test("a config path that is a directory is refused by name", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  await assert.rejects(loadConfig({ cwd: dir, env: {}, configFile: "." }), /Config file .* is a directory\. Give the path of holdfast\.config/);
+});

@@ -6,3 +6,6 @@ export { checkTimeoutBudget, type TimeoutLayers, type BudgetViolation } from "./
 export { parseDuration, parseSize, formatDuration, formatSize } from "./duration.js";
 export { layersFromConfig, checkConfig } from "./check.js";
 export { nginxConfig, haproxyConfig, matchedProxyTimeouts, type ProxyConfigOptions } from "./proxy-config.js";
+export { sqliteUrlPath, sqliteUrlProblem } from "./sqlite-url.js";
+export { printableValue, isSecretSetting } from "./printable-value.js";
+export { proxyOptionProblems } from "./proxy-config-options.js";

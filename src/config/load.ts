@@ -3,11 +3,15 @@
  * schema defaults < config file < HOLDFAST_* environment < command-line flags.
  * Remembers where each value came from, for `holdfast config` and for error messages.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { errors } from "../errors/index.js";
+import { closestName, isInternalVariable } from "./env-names.js";
 import { listSettings } from "./introspect.js";
+import { issueMessage } from "./issue-message.js";
+import { MAX_CONFIG_DEPTH, tooDeepAt } from "./nesting.js";
+import { printableValue } from "./printable-value.js";
 import { type Config, type ConfigInput, configSchema } from "./schema.js";
 
 /** Where an effective value came from. */
@@ -20,6 +24,8 @@ export interface LoadedConfig {
   sources: Map<string, ValueSource>;
   /** The config file read, if any. */
   file: string | undefined;
+  /** Things that did not stop loading but look like mistakes (an unknown HOLDFAST_* variable), for the terminal. */
+  warnings: string[];
 }
 
 /** Options of {@link loadConfig}. */
@@ -43,7 +49,17 @@ export function defineConfig(config: ConfigInput): ConfigInput {
   return config;
 }
 
+/** Largest config file read: a real one is a few KB; this stops a wrong path (a log, a dump) from filling memory. */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  const st = statSync(file);
+  if (!st.isFile()) {
+    throw errors.configInvalid(`Config file ${file} is ${st.isDirectory() ? "a directory" : "not a regular file"}. Give the path of holdfast.config.{ts,mjs,js,json} itself.`);
+  }
+  if (st.size > MAX_CONFIG_FILE_BYTES) {
+    throw errors.configInvalid(`Config file ${file} is ${st.size} bytes; a holdfast config is a few KB (at most ${MAX_CONFIG_FILE_BYTES}). Check that the path names the config file.`);
+  }
   if (file.endsWith(".json")) {
     const text = readFileSync(file, "utf8");
     try {
@@ -104,6 +120,15 @@ function describeSource(s: ValueSource | undefined): string {
   return `flag ${s.flag}`;
 }
 
+/** The source of `path` or of the nearest setting above it (admission.routes.0.priority comes from admission.routes). */
+function sourceOf(sources: Map<string, ValueSource>, path: string): ValueSource | undefined {
+  for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+    const s = sources.get(p);
+    if (s !== undefined) return s;
+  }
+  return undefined;
+}
+
 /** "file", "env HOLDFAST_PORT", "flag --port" or "default". */
 export function formatSource(s: ValueSource | undefined): string {
   return describeSource(s);
@@ -126,22 +151,46 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     file = CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
   }
 
-  const merged: Record<string, unknown> = file ? structuredClone(await readConfigFile(file)) : {};
+  const fromFile = file ? await readConfigFile(file) : {};
+  // Checked before anything recursive (structuredClone, the schema) walks the value.
+  const deep = tooDeepAt(fromFile);
+  if (deep !== undefined) {
+    throw errors.configInvalid(
+      `${file} nests objects or lists more than ${MAX_CONFIG_DEPTH} levels deep (at ${deep.length > 120 ? `${deep.slice(0, 120)}…` : deep}); holdfast settings are at most 3 levels deep (admission.routes[0].path). Check that the file is a holdfast config.`,
+    );
+  }
+  const merged: Record<string, unknown> = structuredClone(fromFile);
   if (file) {
     for (const s of settings) if (getPath(merged, s.path) !== undefined) sources.set(s.path, { file });
   }
 
   const knownEnv = new Map(settings.map((s) => [s.env, s]));
+  const warnings: string[] = [];
+  const envProblems: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("HOLDFAST_") || raw === undefined) continue;
     const s = knownEnv.get(name);
-    if (!s) continue; // other HOLDFAST_* variables (e.g. HOLDFAST_WORKER_ID) are internal, not settings
+    if (!s) {
+      if (isInternalVariable(name)) continue;
+      const near = closestName(name, [...knownEnv.keys()]);
+      warnings.push(
+        `${name} is not a holdfast setting and was ignored.${near ? ` Did you mean ${near} (${knownEnv.get(near)?.path})?` : ""} Every variable is listed by \`holdfast config --docs\`.`,
+      );
+      continue;
+    }
+    if (raw.trim() === "") {
+      // HOLDFAST_PORT="" used to become port 0 (a random port): an empty variable is a mistake, not a value.
+      const dflt = s.default === undefined ? "its default" : `its default (${typeof s.default === "string" ? s.default : JSON.stringify(s.default)})`;
+      envProblems.push(`  - ${s.path}: ${name} is set but empty. Unset it to use ${dflt}, or give it a value (${s.type}).`);
+      continue;
+    }
     let value: unknown = raw;
     if (s.type === "list") {
       try {
         value = JSON.parse(raw);
       } catch {
-        throw errors.configInvalid(`${name} must be a JSON array for ${s.path}, got ${JSON.stringify(raw)}.`);
+        envProblems.push(`  - ${s.path}: ${name} must be a JSON array, e.g. [{"path":"/healthz","priority":"critical"}]; got ${JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)}.`);
+        continue;
       }
     }
     setPath(merged, s.path, value);
@@ -155,18 +204,20 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
 
   const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
+  if (!result.success || envProblems.length) {
+    const types = new Map(settings.map((s) => [s.path, s.type]));
+    const issues = result.success ? [] : result.error.issues;
+    const lines = issues.map((issue) => {
       if (issue.code === "unrecognized_keys") {
         const at = issue.path.join(".");
         return `  - unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => (at ? `${at}.${k}` : k)).join(", ")} (in ${describeSource(file ? { file } : undefined)}): check the spelling against docs/configuration.md`;
       }
       const path = issue.path.join(".");
-      const value = getPath(merged, path);
-      return `  - ${path || "(root)"} = ${JSON.stringify(value)} (from ${describeSource(sources.get(path))}): ${issue.message}`;
+      const value = printableValue(path, getPath(merged, path));
+      return `  - ${path || "(root)"} = ${JSON.stringify(value)} (from ${describeSource(sourceOf(sources, path))}): ${issueMessage(issue, types.get(path))}`;
     });
-    throw errors.configInvalid(`Invalid holdfast configuration:\n${lines.join("\n")}\nNothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);
+    throw errors.configInvalid(`Invalid holdfast configuration:\n${[...envProblems, ...lines].join("\n")}\n${warnings.length ? `Also:\n${warnings.map((w) => `  - ${w}`).join("\n")}\n` : ""}Nothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);
   }
   for (const s of settings) if (!sources.has(s.path)) sources.set(s.path, "default");
-  return { config: result.data, sources, file };
+  return { config: result.data, sources, file, warnings };
 }

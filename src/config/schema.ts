@@ -46,9 +46,43 @@ export function size(def: string) {
     .prefault(def);
 }
 
-const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def);
-const positiveInt = (def: number) => z.coerce.number().int().min(1).default(def);
-const nonNegativeInt = (def: number) => z.coerce.number().int().min(0).default(def);
+/**
+ * Like duration(), for a timer that can be switched off: "off" turns it off (stored as 0). A 0 is
+ * refused: it is too easy to write by accident, and it would silently disable a safety net.
+ */
+export function durationOrOff(def: string, what: string) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      if (typeof v === "string" && v.trim().toLowerCase() === "off") return 0;
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `expected a duration such as "30s" or "250ms", or "off", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      if (ms === 0) {
+        ctx.addIssue({ code: "custom", message: `0 would switch ${what} off. Write "off" if that is what you want, or a duration such as "30s"` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ unit: 'duration or "off"' })
+    .prefault(def);
+}
+
+/** A number from a file, HOLDFAST_* or a flag; an empty string (HOLDFAST_PORT="") or a boolean is a mistake, not 0 or 1. */
+const numeric = <T extends z.ZodType>(inner: T) =>
+  z.preprocess((v) => ((typeof v === "string" && v.trim() === "") || typeof v === "boolean" ? Number.NaN : v), inner);
+const port = (def: number) =>
+  numeric(
+    z.coerce
+      .number({ error: "expected a port number from 0 to 65535 (0 picks a free port)" })
+      .int("expected a whole port number from 0 to 65535")
+      .min(0, "expected a port number from 0 to 65535 (0 picks a free port)")
+      .max(65535, "expected a port number from 0 to 65535 (0 picks a free port)"),
+  ).default(def);
+const positiveInt = (def: number) => numeric(z.coerce.number().int().min(1)).default(def);
+const nonNegativeInt = (def: number) => numeric(z.coerce.number().int().min(0)).default(def);
 const bool = (def: boolean) =>
   z
     .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"])])
@@ -56,7 +90,7 @@ const bool = (def: boolean) =>
     .prefault(def);
 
 const workers = z
-  .union([z.literal("auto"), z.coerce.number().int().min(1).max(512)])
+  .union([z.literal("auto"), numeric(z.coerce.number().int().min(1).max(512))])
   .transform((v) => (v === "auto" ? availableParallelism() : v))
   .prefault("auto")
   .describe('Number of worker processes; "auto" = one per CPU core.');
@@ -73,8 +107,8 @@ const timeouts = z
     deadline: duration("30s").describe(
       "Time budget of one request: past it holdfast answers 504 and every database wait gives up.",
     ),
-    heartbeat: duration("30s").describe(
-      "A worker whose event loop does not answer a heartbeat for this long is stuck: logged, killed and replaced.",
+    heartbeat: durationOrOff("30s", "the stuck-worker watchdog").describe(
+      'A worker whose event loop does not answer a heartbeat for this long is stuck: logged, killed and replaced ("off" disables the watchdog).',
     ),
     graceful: duration("30s").describe("On reload or shutdown, how long in-flight requests may take to finish before the worker is killed."),
   })
@@ -131,7 +165,11 @@ const admin = z
 
 const log = z
   .object({
-    file: z.string().default("logs/app.log").describe('Where JSON log lines go; "-" for standard output only.'),
+    file: z
+      .string()
+      .min(1)
+      .default("-")
+      .describe('Where JSON log lines go: "-" (the default) for standard output, or a file path such as "logs/app.log" (its directory is created).'),
     level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("Lowest level logged."),
     pretty: z
       .enum(["auto", "always", "never"])
@@ -177,7 +215,7 @@ const db = z
     url: z
       .string()
       .default("sqlite:./data/app.db")
-      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" or "postgres://user@host/db".'),
+      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" (workers = 1 only: each process would get its own) or "postgres://user@host/db".'),
     statementTimeout: duration("0").describe("Cap on a single statement; 0 = only the request deadline and acquire timeout apply."),
     pool,
     sqlite,
@@ -210,10 +248,7 @@ const admission = z
     requestStart: bool(true).describe(
       "Count the time since the proxy's X-Request-Start header as queueing, so requests stuck in a saturated worker's sockets are shed at once (needs proxy and app clocks in step: same host or NTP).",
     ),
-    eventLoopUtilization: z.coerce
-      .number()
-      .min(0)
-      .max(1)
+    eventLoopUtilization: numeric(z.coerce.number().min(0).max(1))
       .default(0)
       .describe(
         "Also shed above this event-loop utilisation (0 = off, the default: a loop can be 100 % busy and still answer fast; delay is the signal that it cannot).",

@@ -4,7 +4,8 @@
  */
 export { openDatabase, type OpenDatabaseOptions, type PoolSettings } from "./open.js";
 export { sql, toStatement, toNumberedPlaceholders, type RawSql } from "./sql.js";
-export { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./url.js";
+export { parseDatabaseUrl, type DatabaseTarget } from "./url.js";
+export { redactUrl } from "../telemetry/index.js";
 export {
   backupSqlite,
   checkSqlite,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sql, toNumberedPlaceholders, toStatement } from "./sql.js";
-import { parseDatabaseUrl, redactUrl } from "./url.js";
+import { redactUrl } from "../telemetry/index.js";
+import { parseDatabaseUrl } from "./url.js";
 
 test("sql tag turns every interpolation into a ? placeholder with its value", () => {
   const d = new Date(0);
@@ -43,4 +44,8 @@ test("database URLs: sqlite paths resolve against cwd, postgres passes through, 
   assert.equal(parseDatabaseUrl("postgresql://u:p@h/db").dialect, "postgres");
   assert.throws(() => parseDatabaseUrl("mysql://u:secret@h/db"), (e: Error & { code?: string }) => e.code === "CONFIG_INVALID" && !e.message.includes("secret"));
   assert.equal(redactUrl("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+});
+
+test('parseDatabaseUrl refuses "sqlite:" with no path instead of opening a throw-away in-memory database', () => {
+  for (const url of ["sqlite:", "sqlite://", "sqlite: "]) assert.throws(() => parseDatabaseUrl(url), /names no database file/, url);
 });

@@ -1,6 +1,8 @@
 /** Database URLs: `sqlite:./data/app.db`, `sqlite:///abs/path.db`, `sqlite::memory:`, `postgres://…`. */
 import { isAbsolute, resolve } from "node:path";
+import { sqliteUrlPath, sqliteUrlProblem } from "../config/index.js";
 import { errors } from "../errors/index.js";
+import { redactUrl } from "../telemetry/index.js";
 
 /** A parsed database URL. */
 export type DatabaseTarget =
@@ -10,28 +12,16 @@ export type DatabaseTarget =
 /** Parses a database URL; relative SQLite paths resolve against `cwd`. */
 export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseTarget {
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: "postgres", url };
-  const m = /^sqlite:(.*)$/i.exec(url) ?? (/\.(db|sqlite3?|db3)$/i.test(url) ? [url, url] : null);
-  if (!m) {
+  const rest = sqliteUrlPath(url) ?? (/\.(db|sqlite3?|db3)$/i.test(url) ? url : undefined);
+  if (rest === undefined) {
     throw errors.configInvalid(
       `Database URL ${JSON.stringify(redactUrl(url))} is not one holdfast can open. Use "sqlite:./data/app.db", "sqlite::memory:" or "postgres://user@host:5432/db".`,
     );
   }
-  let rest = m[1] as string;
-  if (rest === ":memory:" || rest === "") return { dialect: "sqlite", path: ":memory:", url: "sqlite::memory:" };
-  // sqlite:///abs/path and sqlite://./rel are both seen in the wild (SQLAlchemy, Prisma); accept them.
-  if (rest.startsWith("//")) rest = rest.slice(2);
-  rest = rest.replace(/\?.*$/, "");
+  // An empty path would silently open a throw-away in-memory database: refuse it rather than guess.
+  const problem = sqliteUrlProblem(url, 1);
+  if (problem) throw errors.configInvalid(problem);
+  if (rest === ":memory:") return { dialect: "sqlite", path: ":memory:", url: "sqlite::memory:" };
   const path = isAbsolute(rest) ? rest : resolve(cwd, rest);
   return { dialect: "sqlite", path, url: `sqlite:${path}` };
-}
-
-/** The URL with any password replaced by `***`, safe for logs and /status. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
-  }
 }

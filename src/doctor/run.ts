@@ -1,6 +1,6 @@
 /** The doctor end to end: configs → logs → probes → rules → ranked findings. The in-process API behind the CLI. */
-import { readFileSync } from "node:fs";
 import { layersFromConfig, loadConfig, type TimeoutLayers } from "../config/index.js";
+import { redactUrl } from "../telemetry/index.js";
 import { analyze, isHealthy } from "./analyze.js";
 import { type CollectOptions, collectLogs, emptyDataset, type LogInput } from "./collect.js";
 import { type AdminProbe, probeAdmin } from "./probes/admin.js";
@@ -8,6 +8,7 @@ import { probePostgres } from "./probes/postgres.js";
 import { probeSqlite, sqlitePath } from "./probes/sqlite.js";
 import { probeSystem } from "./probes/system.js";
 import { mergeProxyLayers, readHaproxyConfig, readNginxConfig } from "./proxy-config/index.js";
+import { readProxyConfigFile } from "./proxy-config/read-config-file.js";
 import type { Dataset, Finding, ProxyConfigFacts } from "./types.js";
 
 /** Options of {@link runDoctor}; every input is optional. */
@@ -64,11 +65,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
     busyTimeout = config.db.sqlite.busyTimeout;
   }
   let facts: ProxyConfigFacts | undefined;
-  if (o.nginxConfig) facts = readNginxConfig(readFileSync(o.nginxConfig, "utf8"), o.nginxConfig);
-  else if (o.haproxyConfig) facts = readHaproxyConfig(readFileSync(o.haproxyConfig, "utf8"), o.haproxyConfig);
+  if (o.nginxConfig) facts = readNginxConfig(readProxyConfigFile(o.nginxConfig, "--nginx-config"), o.nginxConfig);
+  else if (o.haproxyConfig) facts = readHaproxyConfig(readProxyConfigFile(o.haproxyConfig, "--haproxy-config"), o.haproxyConfig);
   data.proxyConfig = facts;
   data.timeouts = mergeProxyLayers(layers, facts);
-  data.dbUrl = dbUrl;
+  // The dataset is printed (--json) and may be shared: it carries the URL without its secrets.
+  data.dbUrl = dbUrl === undefined ? undefined : redactUrl(dbUrl);
 
   const collect: CollectOptions = { since: o.since, until: o.until, nginxLogFormat: o.nginxLogFormat ?? facts?.accessLogFormat, progress: o.progress };
   await collectLogs(o.logs ?? [], collect, data);
@@ -85,7 +87,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   const token = o.adminToken;
   const admins: AdminProbe[] = [];
   for (const url of o.admin ?? []) {
-    const a = await attempt(data, `admin ${url}`, () => probeAdmin(url, token));
+    const a = await attempt(data, `admin ${redactUrl(url)}`, () => probeAdmin(url, token));
     if (a) admins.push(a);
   }
   if (admins.length) data.probes.admin = admins;

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   ADMIN_UNAUTHORIZED: { status: 401, summary: "The admin endpoint needs a bearer token and none (or a wrong one) was given." },
   INTERNAL: { status: 500, summary: "The application threw; the request failed but the worker keeps serving." },
   USAGE: { status: 400, summary: "A command-line argument is missing or malformed." },
+  BAD_REQUEST: { status: 400, summary: "The request target is not a URL path the app could parse; holdfast answered before the app saw it." },
 } as const;
 
 /** One of the codes in {@link ERROR_CODES}. */
@@ -104,4 +105,5 @@ export const errors = {
   adminUnauthorized: (message: string, o?: HoldfastErrorOptions) => new HoldfastError("ADMIN_UNAUTHORIZED", message, o),
   internal: (message: string, o?: HoldfastErrorOptions) => new HoldfastError("INTERNAL", message, o),
   usage: (message: string, o?: HoldfastErrorOptions) => new HoldfastError("USAGE", message, o),
+  badRequest: (message: string, o?: HoldfastErrorOptions) => new HoldfastError("BAD_REQUEST", message, o),
 };

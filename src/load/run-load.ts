@@ -5,6 +5,7 @@
  * closed loop (N clients back to back). It reports its own schedule lag so a saturated
  * generator is never mistaken for a slow server.
  */
+import { redactUrl } from "../telemetry/index.js";
 import { Collector } from "./collector.js";
 import { Connections, dispatch } from "./connections.js";
 import type { LoadOptions, LoadResult, RequestSpec } from "./types.js";
@@ -151,7 +152,7 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
   await s.conns.close(true);
   for (let k = 0; k < 100 && inflight > 0; k++) await new Promise((r) => setTimeout(r, 10));
   const windowMs = Math.max(o.durationMs, (lastDone || start) - start);
-  return c.result({ url: o.url, mode: "open", offered_rps: rate, connections }, windowMs);
+  return c.result({ url: redactUrl(o.url), mode: "open", offered_rps: rate, connections }, windowMs);
 }
 
 async function runClosed(o: LoadOptions): Promise<LoadResult> {
@@ -183,7 +184,7 @@ async function runClosed(o: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: connections }, client));
   const windowMs = performance.now() - start;
   await s.conns.close();
-  const r = c.result({ url: o.url, mode: "closed", offered_rps: 0, connections }, windowMs);
+  const r = c.result({ url: redactUrl(o.url), mode: "closed", offered_rps: 0, connections }, windowMs);
   r.offered_rps = r.throughput_rps + Math.round(((r.status.error ?? 0) / (windowMs / 1000)) * 10) / 10;
   return r;
 }

@@ -11,9 +11,10 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { callWithContext, Deadline, type RequestContext } from "../context/index.js";
-import { HoldfastError, isHoldfastError } from "../errors/index.js";
+import { errors, HoldfastError, isHoldfastError } from "../errors/index.js";
 import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
 import { type AdmissionController, type AdmissionRequest, type AdmissionTicket, requestStartFromHeader, type ShedReason } from "./admission/index.js";
+import { badRequestTarget } from "./request-target.js";
 
 /** Options of {@link createRequestHandler}. */
 export interface RequestHandlerOptions {
@@ -49,12 +50,17 @@ const REQUEST_ID_OK = /^[\w.:/+=@-]+$/;
 const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
 let idCounter = 0;
 
-/** Request id from X-Request-Id when it is sane, else a cheap unique one (pid + time + counter). */
+/** A cheap unique request id (pid + time + counter). */
+export function newRequestId(): string {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return idPrefix + idCounter.toString(36);
+}
+
+/** Request id from X-Request-Id when it is sane, else a new one. */
 function requestIdFor(req: IncomingMessage): string {
   const given = req.headers["x-request-id"];
   if (typeof given === "string" && given.length > 0 && given.length <= MAX_REQUEST_ID && REQUEST_ID_OK.test(given)) return given;
-  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
-  return idPrefix + idCounter.toString(36);
+  return newRequestId();
 }
 
 function pathOf(url: string | undefined): string {
@@ -274,10 +280,21 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     o.onDone?.(req);
   }
 
+  /** A target the app could not parse gets 400 here, before admission and the app. */
+  function rejectTarget(req: IncomingMessage, res: ServerResponse, entry: InflightRequest, problem: string): void {
+    count(400);
+    metrics.duration.observe(entry.method, 400, (performance.now() - entry.start) / 1000);
+    if (logAll) events.request({ reqId: entry.requestId, method: entry.method, path: entry.path, status: 400, durationMs: 0 });
+    sendError(res, errors.badRequest(problem), entry.requestId);
+    o.onDone?.(req);
+  }
+
   const listener: RequestListener = (req, res) => {
     const entry = new InflightRequest(requestIdFor(req), req.method ?? "GET", pathOf(req.url), performance.now(), o.deadlineMs);
     res.setHeader("x-request-id", entry.requestId);
     if (draining) res.setHeader("connection", "close");
+    const badTarget = badRequestTarget(req.url, req.method);
+    if (badTarget !== undefined) return rejectTarget(req, res, entry, badTarget);
     inflight.add(entry);
     if (!admission) return runApp(req, res, entry);
     if (o.requestStart) {

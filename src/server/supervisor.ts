@@ -104,7 +104,9 @@ export class Supervisor extends EventEmitter {
     if ((ext === ".ts" || appIsTs) && !execArgv.some((a, i) => a === "tsx" || (execArgv[i - 1] === "--import" && a.includes("tsx")))) {
       execArgv.push("--import", import.meta.resolve("tsx"));
     }
-    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, silent: false });
+    // args: [] — by default cluster hands workers the supervisor's own arguments, and `--db postgres://u:pw@…`
+    // would then show in every worker's command line (ps, /proc/<pid>/cmdline). Workers read HOLDFAST_CONFIG.
+    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, args: [], silent: false });
     const first = await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1)).map((r) => this.#waitReady(r)));
     const failed = first.find((r): r is string => r !== true);
     if (failed !== undefined) {
@@ -132,6 +134,8 @@ export class Supervisor extends EventEmitter {
       HOLDFAST_WORKER_ID: String(slot),
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
+      // An undefined value removes the inherited variable: the token must not reach app code either.
+      HOLDFAST_ADMIN_TOKEN: undefined,
     });
     const rec: WorkerRecord = {
       slot,

@@ -18,7 +18,7 @@ import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
 import { LazyDatabase } from "./lazy-database.js";
 import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.js";
-import { createRequestHandler } from "./request-handler.js";
+import { createRequestHandler, newRequestId } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
 
 const config = JSON.parse(process.env.HOLDFAST_CONFIG ?? "null") as Config | null;
@@ -120,8 +120,14 @@ async function start(): Promise<void> {
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a 400 instead of a silent reset; timeouts get 408.
     if (!socket.writable) return socket.destroy();
-    const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ERR_HTTP_HEADERS_TIMEOUT" ? 408 : 400;
-    socket.end(`HTTP/1.1 ${status} ${status === 408 ? "Request Timeout" : "Bad Request"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ERR_HTTP_HEADERS_TIMEOUT") {
+      return socket.end("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    }
+    // The JSON error body every holdfast answer has; the parser's own reason (err.code) says what was malformed.
+    const body = JSON.stringify({
+      error: { code: "BAD_REQUEST", message: `The request is not valid HTTP/1.1 (${err.code ?? "parse error"}); it never reached the app.`, requestId: newRequestId() },
+    });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import { loadThresholds, type MonitorOptions, snapshot, type Thresholds, ThresholdsError, watch } from "../../monitor/index.js";
+import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
@@ -52,7 +53,7 @@ function adminUrl(raw: string): { url: string; token?: string | undefined } {
   try {
     u = new URL(withScheme);
   } catch {
-    throw errors.usage(`--admin ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//***@"))} is not a URL. Example: --admin http://127.0.0.1:9464`);
+    throw errors.usage(`--admin ${JSON.stringify(redactUrl(raw))} is not a URL. Example: --admin http://127.0.0.1:9464`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:")
     throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);

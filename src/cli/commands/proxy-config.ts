@@ -1,6 +1,14 @@
 /** `holdfast proxy-config nginx|haproxy`: a proxy config whose timeouts agree with holdfast's. */
 import { writeFileSync, existsSync } from "node:fs";
-import { checkTimeoutBudget, haproxyConfig, layersFromConfig, loadConfig, matchedProxyTimeouts, nginxConfig } from "../../config/index.js";
+import {
+  checkTimeoutBudget,
+  haproxyConfig,
+  layersFromConfig,
+  loadConfig,
+  matchedProxyTimeouts,
+  nginxConfig,
+  proxyOptionProblems,
+} from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
@@ -33,11 +41,15 @@ Options:
     const kind = positionals[0];
     if (kind !== "nginx" && kind !== "haproxy") throw errors.usage(`Say which proxy: \`holdfast proxy-config nginx\` or \`holdfast proxy-config haproxy\` (got ${JSON.stringify(kind ?? "")}).`);
     const { config } = await loadConfig({ configFile: str(values.config) });
-    const listen = Number(str(values.listen) ?? 80);
-    if (!Number.isInteger(listen) || listen < 1 || listen > 65535) throw errors.usage(`--listen must be a port number (1-65535), got ${JSON.stringify(values.listen)}.`);
+    const listenFlag = str(values.listen);
+    const listen = listenFlag === undefined ? 80 : /^\d+$/.test(listenFlag) ? Number(listenFlag) : Number.NaN;
     const upstreams = strs(values.upstream);
-    for (const u of upstreams) if (!/^[\w.:[\]-]+:\d+$/.test(u)) throw errors.usage(`--upstream must look like host:port, got ${JSON.stringify(u)}.`);
-    const opts = { upstreams: upstreams.length ? upstreams : [`${config.host}:${config.port}`], listen, serverName: str(values["server-name"]) ?? "_" };
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const opts = { upstreams: upstreams.length ? upstreams : [`${host}:${config.port}`], listen, serverName: str(values["server-name"]) ?? "_" };
+    const problems = proxyOptionProblems(opts);
+    if (problems.length) {
+      throw errors.usage(`Nothing was written; these values would break the proxy config or inject into it:\n  - ${problems.join("\n  - ")}\nSee \`holdfast proxy-config --help\`.`);
+    }
     const text = kind === "nginx" ? nginxConfig(config, opts) : haproxyConfig(config, opts);
     // The generated proxy timeouts must pass the same budget holdfast checks at start-up.
     const t = matchedProxyTimeouts(config);

@@ -1,3 +1,2 @@
 /** db/postgres — the PostgreSQL driver (node-postgres under holdfast's pool core). */
 export { openPostgres, type PostgresOptions, type PostgresPoolOptions } from "./postgres-database.js";
-export { redactUrl } from "./redact-url.js";

@@ -12,7 +12,7 @@ import type { Database, DatabaseStatus, Queryable, Row, RunResult, SqlStatement,
 import { type CancelCause, closeConnection, openConnection, type PgConnection, runStatement, type StatementLimit } from "./pg-connection.js";
 import { isConnectionError, mapPgError } from "./pg-errors.js";
 import { toPostgresText } from "./placeholders.js";
-import { redactUrl } from "./redact-url.js";
+import { redactUrl } from "../../telemetry/index.js";
 
 /** The `db.pool` keys (milliseconds), as in the config schema. */
 export type PostgresPoolOptions = Omit<PoolOptions<PgConnection>, "create" | "destroy" | "validate" | "ping" | "log" | "name">;

@@ -1,5 +1,6 @@
 /** PostgreSQL probe: connections vs max_connections, idle in transaction, lock waits, long queries. */
 import pg from "pg";
+import { redactUrl } from "../../telemetry/index.js";
 
 /** What the PostgreSQL probe saw. */
 export interface PostgresProbe {
@@ -14,10 +15,6 @@ export interface PostgresProbe {
   longQueries?: { pid: number; seconds: number; query: string }[] | undefined;
 }
 
-/** Removes the password from a connection URL. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+):[^@]*@/, "$1:***@");
-}
 
 /** Probes PostgreSQL with one short-lived connection (5 s connect timeout). */
 export async function probePostgres(url: string): Promise<PostgresProbe> {

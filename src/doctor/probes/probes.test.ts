@@ -7,7 +7,8 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { probeAdmin } from "./admin.js";
-import { probePostgres, redactUrl } from "./postgres.js";
+import { redactUrl } from "../../telemetry/index.js";
+import { probePostgres } from "./postgres.js";
 import { probeSqlite, sqlitePath } from "./sqlite.js";
 import { parseNetstat, probeSystem } from "./system.js";
 

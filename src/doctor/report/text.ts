@@ -1,6 +1,7 @@
 /** The human reports: plain text for the terminal (default) and Markdown (--markdown). */
 import type { DoctorResult } from "../run.js";
 import type { Finding } from "../types.js";
+import { escapeControl } from "./escape-control.js";
 
 const LAYERS = ["holdfast", "nginx", "haproxy", "alb"] as const;
 
@@ -43,7 +44,8 @@ export function toText(r: DoctorResult): string {
     }
     out.push("");
   });
-  return `${out.join("\n").trimEnd()}\n`;
+  // Findings quote log lines verbatim: their control characters must not reach the terminal.
+  return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }
 
 /** Markdown report. */
@@ -67,5 +69,5 @@ export function toMarkdown(r: DoctorResult): string {
       if (lines) out.push(`${layer}:`, "", "```", lines, "```", "");
     }
   });
-  return `${out.join("\n").trimEnd()}\n`;
+  return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }
