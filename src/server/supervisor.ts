@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
 import { errors } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
+import { ConnectionRescue } from "./connection-rescue.js";
 import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
 import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
 import { RestartPolicy } from "./restart-policy.js";
@@ -68,6 +69,7 @@ export class Supervisor extends EventEmitter {
   restartsBySlot = new Map<number, number>();
   listenPort = 0;
   #policy: RestartPolicy;
+  readonly #rescue = new ConnectionRescue((exclude) => this.#anotherReadyWorker(exclude));
   readonly #reloadConfig: (() => Promise<Config>) | undefined;
   #reloading = false;
   #stallDir: string;
@@ -133,6 +135,7 @@ export class Supervisor extends EventEmitter {
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
     });
+    this.#rescue.watch(worker);
     const rec: WorkerRecord = {
       slot,
       worker,
@@ -250,10 +253,25 @@ export class Supervisor extends EventEmitter {
     return rec;
   }
 
+  /** A ready worker other than `exclude`, picked at random, to take over a dead worker's connections. */
+  #anotherReadyWorker(exclude: Worker): Worker | undefined {
+    const live = [...this.slots.values()].filter((r) => r.phase === "ready" && r.worker !== exclude && r.worker.isConnected());
+    return live[Math.floor(Math.random() * live.length)]?.worker;
+  }
+
   #onExit(rec: WorkerRecord, code: number | null, signal: string | null): void {
     const wasPhase = rec.phase;
     rec.phase = "exited";
     this.retiring.delete(rec);
+    const before = { rescued: this.#rescue.rescued, closed: this.#rescue.closed };
+    if (this.#rescue.rescue(rec.worker) > 0) {
+      const rescued = this.#rescue.rescued - before.rescued;
+      const closed = this.#rescue.closed - before.closed;
+      this.log.warn(
+        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued, closed },
+        `worker ${rec.slot} (pid ${rec.pid}) died holding ${rescued + closed} connection(s) it had not yet taken: ${rescued} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
+      );
+    }
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
