@@ -1,7 +1,8 @@
 /**
  * The pre-fork supervisor (gunicorn's arbiter, for Node): forks the workers through
  * node:cluster so they share the listen socket, watches their heartbeats, replaces the
- * stuck and the crashed (with backoff and crash-loop detection), recycles on request count
+ * stuck and the crashed (at once when they had served; with per-slot backoff and crash-loop
+ * detection when they die before that, see restart-policy.ts), recycles on request count
  * or memory one at a time, rolls them on SIGHUP and drains them on SIGTERM/SIGINT.
  * Its phases are listed in lifecycle.ts and drawn in docs/lifecycle.md.
  */
@@ -28,6 +29,8 @@ export interface WorkerRecord {
   pid: number;
   phase: WorkerPhase;
   startedAt: number;
+  /** When it reported ready (ms); undefined before. */
+  readyAt?: number | undefined;
   lastHeartbeat: number;
   stats: WorkerStats | undefined;
   metrics: MetricsSnapshot | undefined;
@@ -197,6 +200,7 @@ export class Supervisor extends EventEmitter {
           break;
         }
         rec.phase = "ready";
+        rec.readyAt = Date.now();
         rec.lastHeartbeat = Date.now();
         this.listenPort = m.port;
         this.#readyWaiters.get(rec)?.(true);
@@ -214,7 +218,7 @@ export class Supervisor extends EventEmitter {
         this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
         this.counters.crashes++;
         this.#retire(rec, "fatal");
-        if (this.phase === "running") this.#forkReplacement(rec.slot);
+        if (this.phase === "running") this.#restartSlot(rec);
         break;
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
@@ -275,28 +279,53 @@ export class Supervisor extends EventEmitter {
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
-    this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS: Math.round((Date.now() - rec.startedAt) / 1000) }, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
+    const uptimeS = Math.round((Date.now() - rec.startedAt) / 1000);
+    const fields = { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS };
     if (this.phase !== "running" || (intentional && !rec.killedBy)) {
+      this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", fields, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
       this.#awaitingExit.delete(rec);
       if (this.phase === "stopping" && this.#awaitingExit.size === 0) this.#allExited?.();
       return;
     }
-    if (this.slots.get(rec.slot) !== rec) return; // already replaced (timeout path, fatal path)
-    if (!rec.killedBy) {
-      this.counters.crashes++;
-      this.metrics.crashes.inc();
+    if (this.slots.get(rec.slot) !== rec) {
+      // Already replaced (timeout path).
+      this.emitEvent("warn", "worker.exit", fields, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
+      return;
     }
-    const d = this.#policy.onCrash(Date.now());
+    this.counters.crashes++;
+    this.metrics.crashes.inc();
+    this.#restartSlot(rec, fields);
+  }
+
+  /**
+   * Replaces a worker that died unasked (crash, kill -9, OOM killer, uncaught exception): at
+   * once when it had served, after its slot's backoff when it died young, and not at all when
+   * young deaths add up to a crash loop. Logs worker.exit when `exitFields` is given.
+   */
+  #restartSlot(rec: WorkerRecord, exitFields?: Record<string, unknown>): void {
+    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt });
+    if (exitFields) {
+      const when = d.action === "give-up" ? "not restarted (crash loop)" : d.delayMs === 0 ? "replaced at once" : `restarting in ${d.delayMs} ms (it died before it had served ${this.config.restart.minUptime / 1000} s)`;
+      this.emitEvent(
+        "warn",
+        "worker.exit",
+        { ...exitFields, diedEarly: d.early, restartInMs: d.action === "give-up" ? null : d.delayMs },
+        `worker ${rec.slot} (pid ${rec.pid}) exited: ${String(exitFields.reason)}; ${when}`,
+      );
+    }
     if (d.action === "give-up") {
-      const msg = `Crash loop: ${d.recentCrashes} worker crashes within ${this.config.restart.crashLoopWindow / 1000} s (restart.crashLoopMax = ${this.config.restart.crashLoopMax}). holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
-      this.emitEvent("error", "worker.crashloop", { crashes: d.recentCrashes, windowMs: this.config.restart.crashLoopWindow }, msg);
+      const r = this.config.restart;
+      const msg = `Crash loop: ${d.recentEarlyDeaths} worker crashes within ${r.crashLoopWindow / 1000} s (restart.crashLoopMax = ${r.crashLoopMax}), each before the worker was ready or within restart.minUptime (${r.minUptime / 1000} s) of it: the app cannot start. holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
+      this.emitEvent("error", "worker.crashloop", { crashes: d.recentEarlyDeaths, windowMs: r.crashLoopWindow }, msg);
       process.stderr.write(`holdfast: ${msg}\n`);
       void this.shutdown("crashloop", 1);
       return;
     }
-    setTimeout(() => {
+    const fork = () => {
       if (this.phase === "running" && this.slots.get(rec.slot) === rec) this.#forkReplacement(rec.slot);
-    }, d.delayMs).unref();
+    };
+    if (d.delayMs === 0) fork();
+    else setTimeout(fork, d.delayMs).unref();
   }
 
   #checkWorkers(): void {
