@@ -109,7 +109,7 @@ const restart = z
       "A worker that was ready at least this long has served: when it dies (kill -9, OOM killer, crash) it is replaced at once and does not count toward a crash loop.",
     ),
     backoffInitial: duration("100ms").describe(
-      "Delay before restarting a worker that died before it had served (see minUptime); doubles on each such death in a row of the same slot.",
+      "Delay before restarting a worker that died before it was ready; doubles on each such death in a row of the same slot.",
     ),
     backoffMax: duration("10s").describe("Upper bound of the restart delay."),
     crashLoopWindow: duration("60s").describe("Window in which early deaths (before minUptime) are counted for crash-loop detection."),

@@ -1,8 +1,8 @@
 /**
  * The pre-fork supervisor (gunicorn's arbiter, for Node): forks the workers through
  * node:cluster so they share the listen socket, watches their heartbeats, replaces the
- * stuck and the crashed (at once when they had served; with per-slot backoff and crash-loop
- * detection when they die before that, see restart-policy.ts), recycles on request count
+ * stuck and the crashed (at once when they had got ready; with per-slot backoff when they die
+ * before that; crash-loop detection, see restart-policy.ts), recycles on request count
  * or memory one at a time, rolls them on SIGHUP and drains them on SIGTERM/SIGINT.
  * Its phases are listed in lifecycle.ts and drawn in docs/lifecycle.md.
  */
@@ -299,23 +299,23 @@ export class Supervisor extends EventEmitter {
 
   /**
    * Replaces a worker that died unasked (crash, kill -9, OOM killer, uncaught exception): at
-   * once when it had served, after its slot's backoff when it died young, and not at all when
-   * young deaths add up to a crash loop. Logs worker.exit when `exitFields` is given.
+   * once when it had got ready, after its slot's backoff when it died before, and not at all
+   * when young deaths add up to a crash loop. Logs worker.exit when `exitFields` is given.
    */
   #restartSlot(rec: WorkerRecord, exitFields?: Record<string, unknown>): void {
-    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt });
+    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt, signal: exitFields?.signal as string | null | undefined });
     if (exitFields) {
-      const when = d.action === "give-up" ? "not restarted (crash loop)" : d.delayMs === 0 ? "replaced at once" : `restarting in ${d.delayMs} ms (it died before it had served ${this.config.restart.minUptime / 1000} s)`;
+      const when = d.action === "give-up" ? "not restarted (crash loop)" : d.delayMs === 0 ? "replaced at once" : `restarting in ${d.delayMs} ms (it died before it was ready; the slot backs off)`;
       this.emitEvent(
         "warn",
         "worker.exit",
-        { ...exitFields, diedEarly: d.early, restartInMs: d.action === "give-up" ? null : d.delayMs },
+        { ...exitFields, countsTowardCrashLoop: d.counted, restartInMs: d.action === "give-up" ? null : d.delayMs },
         `worker ${rec.slot} (pid ${rec.pid}) exited: ${String(exitFields.reason)}; ${when}`,
       );
     }
     if (d.action === "give-up") {
       const r = this.config.restart;
-      const msg = `Crash loop: ${d.recentEarlyDeaths} worker crashes within ${r.crashLoopWindow / 1000} s (restart.crashLoopMax = ${r.crashLoopMax}), each before the worker was ready or within restart.minUptime (${r.minUptime / 1000} s) of it: the app cannot start. holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
+      const msg = `Crash loop: ${d.recentEarlyDeaths} worker crashes within ${r.crashLoopWindow / 1000} s (restart.crashLoopMax = ${r.crashLoopMax}), each before the worker was ready or within restart.minUptime (${r.minUptime / 1000} s) of it: the app cannot start or cannot stay up. holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
       this.emitEvent("error", "worker.crashloop", { crashes: d.recentEarlyDeaths, windowMs: r.crashLoopWindow }, msg);
       process.stderr.write(`holdfast: ${msg}\n`);
       void this.shutdown("crashloop", 1);
