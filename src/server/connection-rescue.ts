@@ -42,10 +42,6 @@ export class ConnectionRescue {
   readonly #pending = new Map<Worker, Map<unknown, HandOff>>();
   readonly #pick: (exclude: Worker) => Worker | undefined;
   #seq = 0;
-  /** Connections given to another worker after theirs died (for the log and tests). */
-  rescued = 0;
-  /** Connections closed because no live worker took them. */
-  closed = 0;
 
   /** `pick` names a live worker (ready, connected, not `exclude`) to take a connection, or none. */
   constructor(pick: (exclude: Worker) => Worker | undefined) {
@@ -79,26 +75,28 @@ export class ConnectionRescue {
 
   /**
    * Call when `worker` has exited: each connection it never accepted goes to the worker `pick`
-   * names, or is closed when there is none. Returns how many there were.
+   * names, or is closed when there is none. Returns how many went which way.
    */
-  rescue(worker: Worker): number {
+  rescue(worker: Worker): { handedOver: number; closed: number } {
     const pending = this.#pending.get(worker);
     this.#pending.delete(worker);
-    if (!pending?.size) return 0;
-    const n = pending.size;
-    for (const h of pending.values()) this.#handOver(h, worker);
-    return n;
+    const out = { handedOver: 0, closed: 0 };
+    for (const h of pending?.values() ?? []) {
+      if (this.#handOver(h, worker)) out.handedOver++;
+      else out.closed++;
+    }
+    return out;
   }
 
-  #handOver(h: HandOff, from: Worker): void {
+  /** Gives `h` to another worker (true) or closes it when there is none (false). */
+  #handOver(h: HandOff, from: Worker): boolean {
     const to = this.#pick(from);
     if (!to?.isConnected()) {
-      this.closed++;
       h.handle.close();
-      return;
+      return false;
     }
-    this.rescued++;
     to.process.send({ cmd: "NODE_CLUSTER", act: "newconn", key: h.key, seq: `${RESCUE_SEQ}${++this.#seq}` }, h.handle as never);
+    return true;
   }
 }
 

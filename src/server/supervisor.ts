@@ -218,7 +218,7 @@ export class Supervisor extends EventEmitter {
         this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
         this.counters.crashes++;
         this.#retire(rec, "fatal");
-        if (this.phase === "running") this.#restartSlot(rec);
+        if (this.phase === "running") this.#restartSlot(rec, null);
         break;
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
@@ -267,13 +267,11 @@ export class Supervisor extends EventEmitter {
     const wasPhase = rec.phase;
     rec.phase = "exited";
     this.retiring.delete(rec);
-    const before = { rescued: this.#rescue.rescued, closed: this.#rescue.closed };
-    if (this.#rescue.rescue(rec.worker) > 0) {
-      const rescued = this.#rescue.rescued - before.rescued;
-      const closed = this.#rescue.closed - before.closed;
+    const { handedOver, closed } = this.#rescue.rescue(rec.worker);
+    if (handedOver + closed > 0) {
       this.log.warn(
-        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued, closed },
-        `worker ${rec.slot} (pid ${rec.pid}) died holding ${rescued + closed} connection(s) it had not yet taken: ${rescued} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
+        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued: handedOver, closed },
+        `worker ${rec.slot} (pid ${rec.pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
       );
     }
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
@@ -294,7 +292,7 @@ export class Supervisor extends EventEmitter {
     }
     this.counters.crashes++;
     this.metrics.crashes.inc();
-    this.#restartSlot(rec, fields);
+    this.#restartSlot(rec, signal, fields);
   }
 
   /**
@@ -302,8 +300,8 @@ export class Supervisor extends EventEmitter {
    * once when it had got ready, after its slot's backoff when it died before, and not at all
    * when young deaths add up to a crash loop. Logs worker.exit when `exitFields` is given.
    */
-  #restartSlot(rec: WorkerRecord, exitFields?: Record<string, unknown>): void {
-    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt, signal: exitFields?.signal as string | null | undefined });
+  #restartSlot(rec: WorkerRecord, signal: string | null, exitFields?: Record<string, unknown>): void {
+    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt, signal });
     if (exitFields) {
       const when = d.action === "give-up" ? "not restarted (crash loop)" : d.delayMs === 0 ? "replaced at once" : `restarting in ${d.delayMs} ms (it died before it was ready; the slot backs off)`;
       this.emitEvent(
