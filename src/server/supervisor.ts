@@ -55,6 +55,8 @@ export interface SupervisorOptions {
 }
 
 const WORKER_START_TIMEOUT_MS = 60_000;
+/** How long a stuck last worker is kept (spinning, listen socket open) while its replacement starts. */
+const STUCK_KILL_WAIT_MAX_MS = 10_000;
 
 /** Runs and watches the workers of one holdfast instance. */
 export class Supervisor extends EventEmitter {
@@ -357,11 +359,23 @@ export class Supervisor extends EventEmitter {
       `worker ${rec.slot} (pid ${rec.pid}) missed its heartbeat for ${Math.round(ageMs / 100) / 10} s (event loop stuck)${top ? ` while handling ${top.method} ${top.path} (${top.reqId}, ${Math.round(top.ageMs / 1000)} s old)` : ""}; killing and replacing it`,
     );
     rec.worker.process.kill("SIGTERM");
-    // A stuck event loop never runs its SIGTERM handler: follow up with SIGKILL.
-    setTimeout(() => {
+    // Retiring, so a shutdown that starts meanwhile waits for it (and kills it at the hard limit).
+    this.retiring.add(rec);
+    const fresh = this.phase === "running" ? this.#forkReplacement(rec.slot) : undefined;
+    // A stuck event loop never runs its SIGTERM handler: follow up with SIGKILL after a second.
+    // When it is the last worker listening, wait for its replacement first (up to a bound):
+    // node:cluster closes the listen socket with its last worker, and connections would be
+    // refused until the replacement listens; kept open, they wait and the replacement serves them.
+    const kill = () => {
       if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
-    }, 1000).unref();
-    if (this.phase === "running") this.#forkReplacement(rec.slot);
+    };
+    const othersListening = [...this.slots.values()].some((r) => r !== fresh && r.phase === "ready");
+    const second = new Promise((r) => setTimeout(r, 1000).unref());
+    if (othersListening || !fresh) void second.then(kill);
+    else {
+      const bound = new Promise((r) => setTimeout(r, STUCK_KILL_WAIT_MAX_MS).unref());
+      void Promise.all([second, Promise.race([this.#waitReady(fresh), bound])]).then(kill);
+    }
   }
 
   #readStall(rec: WorkerRecord): StallReport | undefined {

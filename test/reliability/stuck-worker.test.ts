@@ -72,3 +72,35 @@ test("a stuck worker is replaced within heartbeat + 1 s and no connection opened
     assert.equal(await hf.stop(), 0);
   }
 });
+
+test("with a single worker stuck, connections wait for its replacement instead of being refused or dropped", async () => {
+  // The stuck worker is the last one listening: it is killed only once its replacement is ready,
+  // so node:cluster keeps the listen socket open and queues what arrives meanwhile.
+  const hf = await startHoldfast(APP, { workers: 1, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: `${HEARTBEAT_MS}ms` } });
+  try {
+    const sent = Date.now();
+    const stuck = probe(hf.appUrl, "/spin?ms=120000");
+    // Only once the loop is stuck (heartbeats stop): a connection the worker took just before
+    // would be lost with it, which is not what this test is about.
+    await eventually(async () => {
+      const s = (await hf.status()) as unknown as { workers: Array<{ lastHeartbeatMsAgo: number }> };
+      return (s.workers[0]?.lastHeartbeatMsAgo ?? 0) > 700;
+    }, 10_000, "the worker stuck");
+    const others: Promise<Outcome>[] = [];
+    for (let i = 0; i < 12; i++) {
+      others.push(probe(hf.appUrl, "/"));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await hf.waitForLog((l) => l.event === "worker.timeout", HEARTBEAT_MS + 8000);
+    const outcomes = await Promise.all(others);
+    await stuck;
+    const answered = outcomes.filter((o) => o.kind === "answered" && o.status === 200);
+    console.log(
+      `single stuck worker: ${answered.length} of ${outcomes.length} connections opened during the stall answered by the replacement, ` +
+        `${outcomes.filter((o) => o.kind === "closed").length} closed or refused, ${outcomes.filter((o) => o.kind === "hung").length} unanswered; slowest after ${Math.max(...outcomes.map((o) => o.ms))} ms (sent over ${Date.now() - sent} ms)`,
+    );
+    assert.equal(answered.length, outcomes.length, JSON.stringify(outcomes));
+  } finally {
+    assert.equal(await hf.stop(), 0);
+  }
+});
