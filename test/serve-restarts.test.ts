@@ -53,3 +53,43 @@ test("workers above recycle.maxRss are replaced one at a time while requests kee
     assert.equal(await hf.stop(), 0);
   }
 });
+
+test("kill -9 of workers that had been serving replaces each at once and is never a crash loop", async () => {
+  // Backoff of 1 s and a crash-loop limit of 3 make the old shared policy visible: its delays
+  // grew 1 s, 2 s, 4 s and the fourth kill stopped holdfast although the app was healthy.
+  const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), {
+    workers: 2,
+    env: { HOLDFAST_RESTART_CRASH_LOOP_MAX: "3", HOLDFAST_RESTART_BACKOFF_INITIAL: "1s", HOLDFAST_RESTART_MIN_UPTIME: "1s" },
+  });
+  try {
+    const readySince = new Map<number, number>();
+    const readyWorkers = async () => {
+      const s = await hf.status();
+      const now = Date.now();
+      for (const w of s.workers) if (w.state === "ready" && !readySince.has(w.pid)) readySince.set(w.pid, now);
+      return s.workers.filter((w) => w.state === "ready");
+    };
+    const kills = 6;
+    const replacedAfter: number[] = [];
+    for (let i = 0; i < kills; i++) {
+      // A worker that has served: ready (as far as this test saw) for longer than restart.minUptime.
+      const victim = await eventually(async () => {
+        const ready = await readyWorkers();
+        const served = ready.filter((w) => Date.now() - (readySince.get(w.pid) ?? Date.now()) > 1300);
+        return ready.length === 2 && served.length ? served[i % served.length] : undefined;
+      }, 15_000, "a worker that has served");
+      const killedAt = Date.now();
+      process.kill(victim.pid, "SIGKILL");
+      await eventually(async () => (await readyWorkers()).some((w) => w.id === victim.id && w.pid !== victim.pid), 15_000, `slot ${victim.id} replaced`);
+      replacedAfter.push(Date.now() - killedAt);
+      assert.equal(hf.child.exitCode, null, `holdfast exited after kill ${i + 1}:\n${hf.stderr()}`);
+    }
+    const exits = hf.logLines().filter((l) => l.event === "worker.exit" && l.reason === "crash");
+    assert.equal(exits.length, kills);
+    assert.deepEqual(exits.map((l) => l.restartInMs), Array(kills).fill(0), "each replacement is forked at once");
+    assert.ok(!hf.logLines().some((l) => l.event === "worker.crashloop"), "no crash-loop verdict");
+    assert.ok(Math.max(...replacedAfter) < 5000, `replacements ready after ${replacedAfter.join(", ")} ms`);
+  } finally {
+    assert.equal(await hf.stop(), 0, `holdfast did not stop cleanly; its stderr:\n${hf.stderr()}`);
+  }
+});

@@ -139,11 +139,16 @@ const recycle = z
 
 const restart = z
   .object({
-    backoffInitial: duration("100ms").describe("Delay before restarting a worker that crashed; doubles on each crash in a row."),
+    minUptime: duration("1s").describe(
+      "A worker that was ready at least this long has served: when it dies (kill -9, OOM killer, crash) it is replaced at once and does not count toward a crash loop.",
+    ),
+    backoffInitial: duration("100ms").describe(
+      "Delay before restarting a worker that died before it was ready; doubles on each such death in a row of the same slot.",
+    ),
     backoffMax: duration("10s").describe("Upper bound of the restart delay."),
-    crashLoopWindow: duration("60s").describe("Window in which crashes are counted for crash-loop detection."),
+    crashLoopWindow: duration("60s").describe("Window in which early deaths (before minUptime) are counted for crash-loop detection."),
     crashLoopMax: positiveInt(10).describe(
-      "More crashes than this within crashLoopWindow is a crash loop: holdfast stops with a clear error instead of spinning.",
+      "More early deaths than this within crashLoopWindow is a crash loop (the app cannot start): holdfast stops with a clear error instead of spinning.",
     ),
   })
   .strict()

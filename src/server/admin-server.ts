@@ -148,7 +148,11 @@ function streamEvents(sup: Supervisor, version: string, req: IncomingMessage, re
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   send("status", buildStatus(sup, version));
-  const onEvent = (e: SupervisorEvent) => send("supervisor", e);
+  const onEvent = (e: SupervisorEvent) => {
+    send("supervisor", e);
+    // The stream never ends by itself: end it with the last event, so shutdown can finish.
+    if (e.event === "shutdown" && e.phase === "done") res.end();
+  };
   sup.on("event", onEvent);
   const timer = setInterval(() => send("status", buildStatus(sup, version)), 1000);
   req.on("close", () => {

@@ -75,8 +75,13 @@ export async function startServer(
     process.on("SIGINT", stop("SIGINT"));
   }
   const stopped = sup.stopped.then(async (code) => {
-    await new Promise<void>((r) => (admin ? admin.close(() => r()) : r()));
-    admin?.closeAllConnections();
+    if (admin) {
+      const closed = new Promise<void>((r) => admin?.close(() => r()));
+      // Event streams ended with the shutdown event; whatever a client still holds open
+      // (a dashboard tab's keep-alive, a stalled reader) must not keep the process alive.
+      admin.closeAllConnections();
+      await closed;
+    }
     await new Promise<void>((r) => log.flush(() => r()));
     return code;
   });

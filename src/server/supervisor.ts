@@ -1,7 +1,8 @@
 /**
  * The pre-fork supervisor (gunicorn's arbiter, for Node): forks the workers through
  * node:cluster so they share the listen socket, watches their heartbeats, replaces the
- * stuck and the crashed (with backoff and crash-loop detection), recycles on request count
+ * stuck and the crashed (at once when they had got ready; with per-slot backoff when they die
+ * before that; crash-loop detection, see restart-policy.ts), recycles on request count
  * or memory one at a time, rolls them on SIGHUP and drains them on SIGTERM/SIGINT.
  * Its phases are listed in lifecycle.ts and drawn in docs/lifecycle.md.
  */
@@ -14,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
 import { errors } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
+import { ConnectionRescue } from "./connection-rescue.js";
 import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
 import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
 import { RestartPolicy } from "./restart-policy.js";
@@ -27,6 +29,8 @@ export interface WorkerRecord {
   pid: number;
   phase: WorkerPhase;
   startedAt: number;
+  /** When it reported ready (ms); undefined before. */
+  readyAt?: number | undefined;
   lastHeartbeat: number;
   stats: WorkerStats | undefined;
   metrics: MetricsSnapshot | undefined;
@@ -51,6 +55,8 @@ export interface SupervisorOptions {
 }
 
 const WORKER_START_TIMEOUT_MS = 60_000;
+/** How long a stuck last worker is kept (spinning, listen socket open) while its replacement starts. */
+const STUCK_KILL_WAIT_MAX_MS = 10_000;
 
 /** Runs and watches the workers of one holdfast instance. */
 export class Supervisor extends EventEmitter {
@@ -68,6 +74,7 @@ export class Supervisor extends EventEmitter {
   restartsBySlot = new Map<number, number>();
   listenPort = 0;
   #policy: RestartPolicy;
+  readonly #rescue = new ConnectionRescue((exclude) => this.#anotherReadyWorker(exclude));
   readonly #reloadConfig: (() => Promise<Config>) | undefined;
   #reloading = false;
   #stallDir: string;
@@ -137,6 +144,7 @@ export class Supervisor extends EventEmitter {
       // An undefined value removes the inherited variable: the token must not reach app code either.
       HOLDFAST_ADMIN_TOKEN: undefined,
     });
+    this.#rescue.watch(worker);
     const rec: WorkerRecord = {
       slot,
       worker,
@@ -198,6 +206,7 @@ export class Supervisor extends EventEmitter {
           break;
         }
         rec.phase = "ready";
+        rec.readyAt = Date.now();
         rec.lastHeartbeat = Date.now();
         this.listenPort = m.port;
         this.#readyWaiters.get(rec)?.(true);
@@ -215,7 +224,7 @@ export class Supervisor extends EventEmitter {
         this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
         this.counters.crashes++;
         this.#retire(rec, "fatal");
-        if (this.phase === "running") this.#forkReplacement(rec.slot);
+        if (this.phase === "running") this.#restartSlot(rec, null);
         break;
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
@@ -254,35 +263,73 @@ export class Supervisor extends EventEmitter {
     return rec;
   }
 
+  /** A ready worker other than `exclude`, picked at random, to take over a dead worker's connections. */
+  #anotherReadyWorker(exclude: Worker): Worker | undefined {
+    const live = [...this.slots.values()].filter((r) => r.phase === "ready" && r.worker !== exclude && r.worker.isConnected());
+    return live[Math.floor(Math.random() * live.length)]?.worker;
+  }
+
   #onExit(rec: WorkerRecord, code: number | null, signal: string | null): void {
     const wasPhase = rec.phase;
     rec.phase = "exited";
     this.retiring.delete(rec);
+    const { handedOver, closed } = this.#rescue.rescue(rec.worker);
+    if (handedOver + closed > 0) {
+      this.log.warn(
+        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued: handedOver, closed },
+        `worker ${rec.slot} (pid ${rec.pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
+      );
+    }
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
-    this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS: Math.round((Date.now() - rec.startedAt) / 1000) }, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
+    const uptimeS = Math.round((Date.now() - rec.startedAt) / 1000);
+    const fields = { slot: rec.slot, workerPid: rec.pid, code, signal, reason, uptimeS };
     if (this.phase !== "running" || (intentional && !rec.killedBy)) {
+      this.emitEvent(intentional && !rec.killedBy ? "info" : "warn", "worker.exit", fields, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
       this.#awaitingExit.delete(rec);
       if (this.phase === "stopping" && this.#awaitingExit.size === 0) this.#allExited?.();
       return;
     }
-    if (this.slots.get(rec.slot) !== rec) return; // already replaced (timeout path, fatal path)
-    if (!rec.killedBy) {
-      this.counters.crashes++;
-      this.metrics.crashes.inc();
+    if (this.slots.get(rec.slot) !== rec) {
+      // Already replaced (timeout path).
+      this.emitEvent("warn", "worker.exit", fields, `worker ${rec.slot} (pid ${rec.pid}) exited: ${reason}`);
+      return;
     }
-    const d = this.#policy.onCrash(Date.now());
+    this.counters.crashes++;
+    this.metrics.crashes.inc();
+    this.#restartSlot(rec, signal, fields);
+  }
+
+  /**
+   * Replaces a worker that died unasked (crash, kill -9, OOM killer, uncaught exception): at
+   * once when it had got ready, after its slot's backoff when it died before, and not at all
+   * when young deaths add up to a crash loop. Logs worker.exit when `exitFields` is given.
+   */
+  #restartSlot(rec: WorkerRecord, signal: string | null, exitFields?: Record<string, unknown>): void {
+    const d = this.#policy.onDeath({ slot: rec.slot, at: Date.now(), readyAt: rec.readyAt, signal });
+    if (exitFields) {
+      const when = d.action === "give-up" ? "not restarted (crash loop)" : d.delayMs === 0 ? "replaced at once" : `restarting in ${d.delayMs} ms (it died before it was ready; the slot backs off)`;
+      this.emitEvent(
+        "warn",
+        "worker.exit",
+        { ...exitFields, countsTowardCrashLoop: d.counted, restartInMs: d.action === "give-up" ? null : d.delayMs },
+        `worker ${rec.slot} (pid ${rec.pid}) exited: ${String(exitFields.reason)}; ${when}`,
+      );
+    }
     if (d.action === "give-up") {
-      const msg = `Crash loop: ${d.recentCrashes} worker crashes within ${this.config.restart.crashLoopWindow / 1000} s (restart.crashLoopMax = ${this.config.restart.crashLoopMax}). holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
-      this.emitEvent("error", "worker.crashloop", { crashes: d.recentCrashes, windowMs: this.config.restart.crashLoopWindow }, msg);
+      const r = this.config.restart;
+      const msg = `Crash loop: ${d.recentEarlyDeaths} worker crashes within ${r.crashLoopWindow / 1000} s (restart.crashLoopMax = ${r.crashLoopMax}), each before the worker was ready or within restart.minUptime (${r.minUptime / 1000} s) of it: the app cannot start or cannot stay up. holdfast stops instead of restarting in a loop. Read the worker.exit and worker.uncaught events in ${this.config.log.file} for the cause, fix it, and start again.`;
+      this.emitEvent("error", "worker.crashloop", { crashes: d.recentEarlyDeaths, windowMs: r.crashLoopWindow }, msg);
       process.stderr.write(`holdfast: ${msg}\n`);
       void this.shutdown("crashloop", 1);
       return;
     }
-    setTimeout(() => {
+    const fork = () => {
       if (this.phase === "running" && this.slots.get(rec.slot) === rec) this.#forkReplacement(rec.slot);
-    }, d.delayMs).unref();
+    };
+    if (d.delayMs === 0) fork();
+    else setTimeout(fork, d.delayMs).unref();
   }
 
   #checkWorkers(): void {
@@ -316,11 +363,23 @@ export class Supervisor extends EventEmitter {
       `worker ${rec.slot} (pid ${rec.pid}) missed its heartbeat for ${Math.round(ageMs / 100) / 10} s (event loop stuck)${top ? ` while handling ${top.method} ${top.path} (${top.reqId}, ${Math.round(top.ageMs / 1000)} s old)` : ""}; killing and replacing it`,
     );
     rec.worker.process.kill("SIGTERM");
-    // A stuck event loop never runs its SIGTERM handler: follow up with SIGKILL.
-    setTimeout(() => {
+    // Retiring, so a shutdown that starts meanwhile waits for it (and kills it at the hard limit).
+    this.retiring.add(rec);
+    const fresh = this.phase === "running" ? this.#forkReplacement(rec.slot) : undefined;
+    // A stuck event loop never runs its SIGTERM handler: follow up with SIGKILL after a second.
+    // When it is the last worker listening, wait for its replacement first (up to a bound):
+    // node:cluster closes the listen socket with its last worker, and connections would be
+    // refused until the replacement listens; kept open, they wait and the replacement serves them.
+    const kill = () => {
       if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
-    }, 1000).unref();
-    if (this.phase === "running") this.#forkReplacement(rec.slot);
+    };
+    const othersListening = [...this.slots.values()].some((r) => r !== fresh && r.phase === "ready");
+    const second = new Promise((r) => setTimeout(r, 1000).unref());
+    if (othersListening || !fresh) void second.then(kill);
+    else {
+      const bound = new Promise((r) => setTimeout(r, STUCK_KILL_WAIT_MAX_MS).unref());
+      void Promise.all([second, Promise.race([this.#waitReady(fresh), bound])]).then(kill);
+    }
   }
 
   #readStall(rec: WorkerRecord): StallReport | undefined {
