@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { aggregateMetrics, METRICS_CONTENT_TYPE, type MetricsSnapshot } from "../telemetry/index.js";
+import { METRICS_CONTENT_TYPE } from "../telemetry/index.js";
 import { DASHBOARD_HTML } from "./admin-dashboard.js";
 import type { Supervisor, SupervisorEvent } from "./supervisor.js";
 
@@ -37,15 +37,8 @@ export interface StatusDocument {
 export function buildStatus(sup: Supervisor, version: string): StatusDocument {
   const now = Date.now();
   const recs = [...sup.slots.values()].sort((a, b) => a.slot - b.slot);
-  const status: Record<string, number> = {};
-  let requests = 0;
-  let shed = 0;
-  for (const r of [...recs, ...sup.retiring]) {
-    requests += r.stats?.requests ?? 0;
-    for (const [k, v] of Object.entries(r.stats?.status ?? {})) status[k] = (status[k] ?? 0) + v;
-    const s = r.stats?.admission?.shed;
-    if (s) shed += Object.values(s).reduce((a, b) => a + b, 0);
-  }
+  // Includes the workers that have exited: a reload or a restart never sets these back.
+  const { requests, status, shed } = sup.metrics.requestTotals([...recs, ...sup.retiring]);
   return {
     instance: {
       pid: process.pid,
@@ -114,10 +107,7 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     try {
       if (path === "/status") return json(res, 200, buildStatus(sup, version));
       if (path === "/metrics") {
-        const snaps = [...sup.slots.values(), ...sup.retiring].map((r) => r.metrics).filter((m): m is MetricsSnapshot => m !== undefined);
-        sup.metrics.workers.reset();
-        for (const r of sup.slots.values()) sup.metrics.workers.inc({ phase: r.phase });
-        const text = await aggregateMetrics(snaps, sup.metrics.registry);
+        const text = await sup.metrics.text(sup.slots.values(), sup.retiring);
         res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
         return res.end(text);
       }

@@ -210,6 +210,7 @@ export class Supervisor extends EventEmitter {
         // The worker hit an uncaught exception and is draining itself: start its replacement now.
         this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
         this.counters.crashes++;
+        this.metrics.crashes.inc();
         this.#retire(rec, "fatal");
         if (this.phase === "running") this.#forkReplacement(rec.slot);
         break;
@@ -253,6 +254,7 @@ export class Supervisor extends EventEmitter {
   #onExit(rec: WorkerRecord, code: number | null, signal: string | null): void {
     const wasPhase = rec.phase;
     rec.phase = "exited";
+    this.metrics.retire(rec);
     this.retiring.delete(rec);
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
@@ -300,6 +302,9 @@ export class Supervisor extends EventEmitter {
   #onTimeout(rec: WorkerRecord, ageMs: number): void {
     rec.phase = "draining";
     rec.killedBy = "timeout";
+    // A stuck worker reports nothing more: its last heartbeat is final, so its counts move to
+    // the carried totals now rather than vanish from /metrics until the process is gone.
+    this.metrics.retire(rec);
     this.counters.timeouts++;
     this.metrics.timeouts.inc();
     const stall = this.#readStall(rec);
@@ -392,6 +397,7 @@ export class Supervisor extends EventEmitter {
         this.config = { ...next, app: this.config.app, ...Object.fromEntries(fixed.map((k) => [k, this.config[k]])) } as Config;
       }
       this.counters.reloads++;
+      this.metrics.reloads.inc();
       this.emitEvent("info", "reload", { phase: "start", workers: this.slots.size }, "rolling reload started");
       const started = Date.now();
       try {
