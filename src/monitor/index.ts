@@ -7,3 +7,6 @@ export { renderDashboard, renderLines, type DashboardModel, type RenderOptions }
 export { scrapeInstance, type ScrapeOptions } from "./scrape.js";
 export { WebhookSender, type WebhookPayload, type WebhookOptions } from "./webhook.js";
 export type { Alert, AlertState, AlertTransition, InstanceView, Rates, Incidents, Scrape, WorkerView } from "./types.js";
+export { readStatus, type InstanceStatus } from "./status-document.js";
+export { parsePrometheusText, type PromSample } from "./prometheus-text.js";
+export { extractRequestHistogram, quantileMs, countStatus, type RequestDelta, type RequestHistogram } from "./request-histogram.js";

@@ -6,7 +6,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { METRICS_CONTENT_TYPE } from "../telemetry/index.js";
-import { DASHBOARD_HTML } from "./admin-dashboard.js";
+import { serveDashboard } from "./admin-dashboard.js";
+import { DashboardFeed, type FeedUpdate } from "./dashboard-feed.js";
 import type { Supervisor, SupervisorEvent } from "./supervisor.js";
 
 /** The /status document. */
@@ -91,6 +92,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** Starts the admin endpoint; resolves with the server once it listens. */
 export async function startAdminServer(sup: Supervisor, version: string): Promise<Server> {
   const { host, port, token } = sup.config.admin;
+  const feed = new DashboardFeed({
+    status: () => buildStatus(sup, version),
+    metrics: () => sup.metrics.text(sup.slots.values(), sup.retiring),
+    events: () => sup.recent,
+  });
+  const streams = new EventStreams(sup, version, feed);
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     // Probes stay unauthenticated so a load balancer can use them without the secret.
@@ -111,12 +118,10 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
         res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
         return res.end(text);
       }
-      if (path === "/events") return streamEvents(sup, version, req, res);
-      if (path === "/" || path === "/dashboard") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-        return res.end(DASHBOARD_HTML);
-      }
-      json(res, 404, { error: { code: "NOT_FOUND", message: `No admin route ${path}. Routes: /healthz /readyz /status /metrics /events /` } });
+      if (path === "/events") return streams.add(req, res);
+      if (path === "/history") return json(res, 200, feed.history());
+      if (serveDashboard(path, res)) return;
+      json(res, 404, { error: { code: "NOT_FOUND", message: `No admin route ${path}. Routes: /healthz /readyz /status /metrics /events /history /` } });
     } catch (err) {
       json(res, 500, { error: { code: "INTERNAL", message: (err as Error).message } });
     }
@@ -131,18 +136,59 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     );
     server.listen(port, host, () => resolve());
   });
+  feed.start();
+  server.once("close", () => {
+    feed.stop();
+    streams.close();
+  });
   return server;
 }
 
-function streamEvents(sup: Supervisor, version: string, req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send("status", buildStatus(sup, version));
-  const onEvent = (e: SupervisorEvent) => send("supervisor", e);
-  sup.on("event", onEvent);
-  const timer = setInterval(() => send("status", buildStatus(sup, version)), 1000);
-  req.on("close", () => {
-    clearInterval(timer);
-    sup.off("event", onEvent);
-  });
+/**
+ * The open /events streams. Each second's status and sample are serialised once and written
+ * to every stream, so five open pages cost what one does plus the bytes.
+ */
+class EventStreams {
+  readonly #open = new Set<ServerResponse>();
+  readonly #sup: Supervisor;
+  readonly #version: string;
+  readonly #unsubscribe: () => void;
+  readonly #onEvent = (e: SupervisorEvent) => this.#broadcast(frame("supervisor", e));
+
+  constructor(sup: Supervisor, version: string, feed: DashboardFeed) {
+    this.#sup = sup;
+    this.#version = version;
+    this.#unsubscribe = feed.subscribe((u: FeedUpdate) => {
+      if (this.#open.size === 0) return;
+      this.#broadcast(`${frame("status", u.status)}${frame("sample", { sample: u.sample, banner: u.banner, alerts: u.alerts })}`);
+    });
+  }
+
+  /** Opens a stream: the current status at once, then every second's news. */
+  add(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.write(frame("status", buildStatus(this.#sup, this.#version)));
+    if (this.#open.size === 0) this.#sup.on("event", this.#onEvent);
+    this.#open.add(res);
+    req.on("close", () => {
+      this.#open.delete(res);
+      if (this.#open.size === 0) this.#sup.off("event", this.#onEvent);
+    });
+  }
+
+  /** Ends every stream (the admin server is closing). */
+  close(): void {
+    this.#unsubscribe();
+    this.#sup.off("event", this.#onEvent);
+    for (const res of this.#open) res.end();
+    this.#open.clear();
+  }
+
+  #broadcast(chunk: string): void {
+    for (const res of this.#open) res.write(chunk);
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
