@@ -1,7 +1,7 @@
 /** `holdfast monitor`: live dashboard and alerts for one or several running holdfast instances. */
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
-import { loadThresholds, type MonitorOptions, snapshot, type Thresholds, ThresholdsError, watch } from "../../monitor/index.js";
+import { loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
@@ -25,7 +25,8 @@ Options:
   --timeout <dur>            per-scrape timeout (default: the interval, between 1s and 5s)
   --once                     two scrapes one --interval apart, judge, print, exit
   --json                     with --once: one JSON document; without: one JSON object per interval
-  --alert-webhook <url>      POST alert transitions here as JSON (repeatable; retried with backoff)
+  --alert-webhook [fmt=]<url> POST alert transitions here (repeatable; retried with backoff); fmt is
+                             holdfast (default), alertmanager (webhook v4 shape) or slack
   --thresholds <file|list>   JSON file or inline key=value list (repeatable, later wins), e.g.
                              --thresholds errorRate=2%,p99=3s,poolUtilization=90%,for=30s
                              keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts
@@ -37,7 +38,8 @@ Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
 Examples:
   holdfast monitor
   holdfast monitor --admin http://10.0.0.5:9464 --admin http://10.0.0.6:9464 --token "$TOKEN" \\
-                   --alert-webhook https://hooks.example.com/holdfast
+                   --alert-webhook https://hooks.example.com/holdfast \\
+                   --alert-webhook alertmanager=http://relay.example.com/am --alert-webhook slack=https://hooks.slack.com/services/T/B/x
   holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
 `;
 
@@ -63,12 +65,10 @@ function adminUrl(raw: string): { url: string; token?: string | undefined } {
   return { url: u.href.replace(/\/+$/, ""), token };
 }
 
-function webhookUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.protocol === "http:" || u.protocol === "https:") return raw;
-  } catch {}
-  throw errors.usage(`--alert-webhook ${JSON.stringify(raw)} is not an http(s) URL.`);
+function webhookTarget(raw: string): WebhookTarget {
+  const t = parseWebhookTarget(raw);
+  if ("error" in t) throw errors.usage(`--alert-webhook: ${t.error}.`);
+  return t;
 }
 
 function duration(flag: string, v: string | undefined, fallback: number | undefined, min: number): number | undefined {
@@ -115,7 +115,7 @@ const command: Command = {
       intervalMs: duration("interval", str(values.interval), 1000, 100) ?? 1000,
       timeoutMs: duration("timeout", str(values.timeout), undefined, 50),
       thresholds,
-      webhooks: strs(values["alert-webhook"]).map(webhookUrl),
+      webhooks: strs(values["alert-webhook"]).map(webhookTarget),
     };
     const warn = (s: string) => void process.stderr.write(s);
     if (values.once) {
