@@ -11,3 +11,5 @@ export type { Alert, AlertState, AlertTransition, InstanceView, Rates, Incidents
 export { readStatus, type InstanceStatus } from "./status-document.js";
 export { parsePrometheusText, type PromSample } from "./prometheus-text.js";
 export { extractRequestHistogram, quantileMs, countStatus, type RequestDelta, type RequestHistogram } from "./request-histogram.js";
+export { grafanaDashboard, grafanaExpressions } from "./grafana-dashboard.js";
+export { alertingRules, alertingRulesYaml, type AlertingRule } from "./prometheus-rules.js";

@@ -54,7 +54,7 @@ export function bannerFor(i: BannerInput): Banner {
   for (const e of recent.filter((x) => x.event === "worker.timeout").reverse()) bad.push(describeKill(i.now, e));
   const shedNow = i.recent.reduce((a, s) => Math.max(a, s.shed), 0);
   if (shedNow > 0) bad.push(`Shedding load: up to ${shedNow < 10 ? shedNow.toFixed(1) : Math.round(shedNow)} requests/s answered 503 by admission control in the last 10 s (the workers are saturated).`);
-  for (const a of i.firing) (a.severity === "critical" ? bad : warn).push(`Alert ${a.rule}: ${a.summary}`);
+  for (const a of i.firing) (a.severity === "critical" ? bad : warn).push(`Alert ${a.rule}${a.state === "resolving" ? " (clearing)" : ""}: ${a.summary}`);
   for (const e of recent) {
     if (e.event === "worker.fatal" || (e.event === "worker.exit" && e.reason === "crash")) warn.push(`Worker ${String(e.slot)} (pid ${String(e.workerPid)}) crashed ${ago(i.now, e.time)} and was replaced.`);
   }

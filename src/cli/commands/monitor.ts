@@ -1,7 +1,7 @@
 /** `holdfast monitor`: live dashboard and alerts for one or several running holdfast instances. */
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
-import { loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
+import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
@@ -32,6 +32,9 @@ Options:
                              keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts
                              instanceDown for resolveFor window minRequests (any rule: off)
   --no-color                 no ANSI colours (also when NO_COLOR is set)
+  --grafana                  print a Grafana dashboard (JSON, Prometheus data source variable) and exit
+  --alert-rules              print Prometheus alerting rules for the success metrics (YAML; honours
+                             --thresholds) and exit
 
 Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
 
@@ -41,6 +44,8 @@ Examples:
                    --alert-webhook https://hooks.example.com/holdfast \\
                    --alert-webhook alertmanager=http://relay.example.com/am --alert-webhook slack=https://hooks.slack.com/services/T/B/x
   holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
+  holdfast monitor --grafana > holdfast-grafana.json
+  holdfast monitor --alert-rules --thresholds p99=2s > /etc/prometheus/rules/holdfast.yml
 `;
 
 /**
@@ -93,6 +98,8 @@ const command: Command = {
       "alert-webhook": { type: "string", multiple: true },
       thresholds: { type: "string", multiple: true },
       "no-color": { type: "boolean" },
+      grafana: { type: "boolean" },
+      "alert-rules": { type: "boolean" },
     });
     if (positionals.length)
       throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
@@ -107,6 +114,14 @@ const command: Command = {
     } catch (err) {
       if (err instanceof ThresholdsError) throw errors.usage(err.message);
       throw err;
+    }
+    if (values.grafana) {
+      process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
+      return 0;
+    }
+    if (values["alert-rules"]) {
+      process.stdout.write(alertingRulesYaml(thresholds));
+      return 0;
     }
     const opts: MonitorOptions = {
       targets,
