@@ -43,11 +43,13 @@ function body(req: IncomingMessage): Promise<string> {
 test("webhook gets error-rate firing then resolved, a dead webhook does not stop monitoring, and instance-down fires when holdfast stops", async () => {
   const hf = await startHoldfast(APP, { workers: 2 });
   const received: Payload[] = [];
+  const alertmanager: Array<{ version: string; status: string; alerts: Array<{ labels: Record<string, string> }> }> = [];
   const receiver = createServer(async (req, res) => {
     const text = await body(req);
     assert.equal(req.method, "POST");
     assert.match(String(req.headers["content-type"]), /application\/json/);
-    received.push(JSON.parse(text) as Payload);
+    if (req.url === "/am") alertmanager.push(JSON.parse(text));
+    else received.push(JSON.parse(text) as Payload);
     res.writeHead(204).end();
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
@@ -69,6 +71,9 @@ test("webhook gets error-rate firing then resolved, a dead webhook does not stop
       deadHook,
       "--alert-webhook",
       hook,
+      // The same receiver, in Alertmanager's webhook shape (the format is chosen per webhook).
+      "--alert-webhook",
+      `alertmanager=${hook.replace(/\/alerts$/, "/am")}`,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -91,6 +96,10 @@ test("webhook gets error-rate firing then resolved, a dead webhook does not stop
     assert.ok(firing.alert.value > 0.5, `5xx share ${firing.alert.value}`);
     assert.equal(firing.alert.threshold, 0.01);
     assert.ok(firing.alert.firedAt);
+    const am = await eventually(() => alertmanager.find((p) => p.status === "firing"), 5_000, "Alertmanager-shaped firing POST");
+    assert.equal(am.version, "4");
+    assert.equal(am.alerts[0]?.labels.alertname, "error-rate");
+    assert.equal(am.alerts[0]?.labels.instance, hf.adminUrl);
 
     // Healthy traffic until the window slides past the 500s and resolveFor passes.
     await traffic(hf.appUrl, ["/"], () => !has("resolved", "error-rate"));

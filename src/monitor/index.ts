@@ -5,5 +5,11 @@ export { loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS, ThresholdsError,
 export { RULES, type RuleName } from "./alert-rules.js";
 export { renderDashboard, renderLines, type DashboardModel, type RenderOptions } from "./render-dashboard.js";
 export { scrapeInstance, type ScrapeOptions } from "./scrape.js";
-export { WebhookSender, type WebhookPayload, type WebhookOptions } from "./webhook.js";
+export { WebhookSender, type WebhookOptions } from "./webhook.js";
+export { parseWebhookTarget, webhookBody, WEBHOOK_FORMATS, type WebhookFormat, type WebhookPayload, type WebhookTarget } from "./webhook-formats.js";
 export type { Alert, AlertState, AlertTransition, InstanceView, Rates, Incidents, Scrape, WorkerView } from "./types.js";
+export { readStatus, type InstanceStatus } from "./status-document.js";
+export { parsePrometheusText, type PromSample } from "./prometheus-text.js";
+export { extractRequestHistogram, quantileMs, countStatus, type RequestDelta, type RequestHistogram } from "./request-histogram.js";
+export { grafanaDashboard, grafanaExpressions } from "./grafana-dashboard.js";
+export { alertingRules, alertingRulesYaml, type AlertingRule } from "./prometheus-rules.js";

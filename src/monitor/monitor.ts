@@ -51,6 +51,11 @@ export class Monitor {
     return { model: { at: now, intervalMs: this.#intervalMs, instances, total, alerts: this.#book.alerts() }, transitions };
   }
 
+  /** The last interval's request delta of the `index`th target (undefined before two scrapes). */
+  lastDelta(index: number): ReturnType<InstanceTracker["lastDelta"]> {
+    return this.#trackers[index]?.lastDelta();
+  }
+
   /** True while any alert fires. */
   anyFiring(): boolean {
     return this.#book.anyFiring();

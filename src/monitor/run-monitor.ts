@@ -9,6 +9,7 @@ import { scrapeInstance } from "./scrape.js";
 import type { Thresholds } from "./thresholds.js";
 import type { Alert, AlertTransition, InstanceView, Rates } from "./types.js";
 import { WebhookSender } from "./webhook.js";
+import type { WebhookTarget } from "./webhook-formats.js";
 
 /** What `holdfast monitor` needs to run. */
 export interface MonitorOptions {
@@ -23,8 +24,8 @@ export interface MonitorOptions {
   /** Per-request scrape timeout, ms. Default: the interval, between 1 s and 5 s. */
   timeoutMs?: number | undefined;
   thresholds: Thresholds;
-  /** Webhook URLs that get alert transitions. */
-  webhooks: string[];
+  /** Webhooks that get alert transitions, each in its payload format. */
+  webhooks: (string | WebhookTarget)[];
   /** Webhook delivery attempts / first backoff (tests shorten them). */
   webhookAttempts?: number | undefined;
   webhookBackoffMs?: number | undefined;

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import type { AlertTransition } from "./types.js";
 import { WebhookSender } from "./webhook.js";
+import { parseWebhookTarget } from "./webhook-formats.js";
 
 /** A real receiver that answers with the next status from `script` (then 200). */
 async function receiver(script: number[] = []): Promise<{ url: string; bodies: unknown[]; hits: () => number; server: Server }> {
@@ -99,5 +100,64 @@ describe("webhook delivery", () => {
     await w.drain(2000);
     assert.equal(r.hits(), 1);
     assert.equal(w.stats.failed, 1);
+  });
+});
+
+describe("webhook payload formats", () => {
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.close();
+  });
+
+  it("sends each receiver its own format: holdfast JSON, Alertmanager webhook v4, Slack incoming-webhook", async () => {
+    const own = await receiver();
+    const am = await receiver();
+    const slack = await receiver();
+    servers.push(own.server, am.server, slack.server);
+    const w = new WebhookSender(
+      [own.url, { url: am.url, format: "alertmanager" }, { url: slack.url, format: "slack" }],
+      { attempts: 1, monitorHost: "ops-1" },
+    );
+    const firing = transition("firing");
+    firing.alert.firedAt = "2026-01-01T00:00:10.000Z";
+    w.send([firing]);
+    const resolved = transition("resolved");
+    resolved.alert.firedAt = "2026-01-01T00:00:10.000Z";
+    resolved.alert.resolvedAt = "2026-01-01T00:05:00.000Z";
+    w.send([resolved]);
+    await w.drain(5000);
+    assert.deepEqual(w.stats, { delivered: 6, failed: 0, dropped: 0 });
+
+    assert.equal((own.bodies[0] as { version: number }).version, 1);
+
+    type Am = { version: string; status: string; receiver: string; groupKey: string; commonLabels: Record<string, string>; alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string; fingerprint: string }> };
+    const [amFiring, amResolved] = am.bodies as Am[];
+    assert.equal(amFiring?.version, "4");
+    assert.equal(amFiring?.status, "firing");
+    assert.equal(amFiring?.receiver, "holdfast-monitor");
+    assert.match(amFiring?.groupKey ?? "", /alertname="error-rate"/);
+    assert.deepEqual(amFiring?.alerts[0]?.labels, { alertname: "error-rate", instance: "http://a", severity: "critical", job: "holdfast" });
+    assert.equal(amFiring?.alerts[0]?.annotations.summary, "5xx 20%");
+    assert.equal(amFiring?.alerts[0]?.annotations.value, "20%");
+    assert.equal(amFiring?.alerts[0]?.startsAt, "2026-01-01T00:00:10.000Z");
+    assert.equal(amFiring?.alerts[0]?.endsAt, "0001-01-01T00:00:00Z", "still firing: Alertmanager's zero time");
+    assert.equal(amResolved?.status, "resolved");
+    assert.equal(amResolved?.alerts[0]?.endsAt, "2026-01-01T00:05:00.000Z");
+    assert.equal(amResolved?.alerts[0]?.fingerprint, amFiring?.alerts[0]?.fingerprint, "the same alert keeps its fingerprint");
+
+    type Slack = { text: string; blocks: Array<{ type: string; text?: { type: string; text: string } }> };
+    const [slFiring, slResolved] = slack.bodies as Slack[];
+    assert.match(slFiring?.text ?? "", /^FIRING error-rate on http:\/\/a: 5xx 20%/);
+    assert.equal(slFiring?.blocks[0]?.type, "section");
+    assert.match(slFiring?.blocks[0]?.text?.text ?? "", /:red_circle: \*FIRING\* `error-rate` \(critical\)/);
+    assert.match(slResolved?.text ?? "", /^RESOLVED error-rate/);
+  });
+
+  it("reads FORMAT=URL and rejects unknown formats and non-URLs by name", () => {
+    assert.deepEqual(parseWebhookTarget("https://h/x"), { url: "https://h/x", format: "holdfast" });
+    assert.deepEqual(parseWebhookTarget("slack=https://hooks.slack.com/services/T/B/x"), { url: "https://hooks.slack.com/services/T/B/x", format: "slack" });
+    assert.deepEqual(parseWebhookTarget("Alertmanager=http://am:9093/hook"), { url: "http://am:9093/hook", format: "alertmanager" });
+    assert.match((parseWebhookTarget("pagerduty=https://x") as { error: string }).error, /unknown webhook format "pagerduty"; use one of holdfast, alertmanager, slack/);
+    assert.match((parseWebhookTarget("slack=not a url") as { error: string }).error, /is not an http\(s\) URL/);
   });
 });

@@ -4,19 +4,7 @@
  * blocks or stops the monitor; a webhook that keeps failing costs log lines, not monitoring.
  */
 import type { AlertTransition } from "./types.js";
-
-/** The JSON body every webhook receives. */
-export interface WebhookPayload {
-  /** Payload format version. */
-  version: 1;
-  source: "holdfast-monitor";
-  /** "firing" when an alert starts, "resolved" when it ends. */
-  status: "firing" | "resolved";
-  alert: AlertTransition["alert"];
-  /** Host the monitor ran on. */
-  monitorHost: string;
-  sentAt: string;
-}
+import { type WebhookFormat, type WebhookTarget, webhookBody } from "./webhook-formats.js";
 
 /** Delivery settings. */
 export interface WebhookOptions {
@@ -52,6 +40,7 @@ function shown(url: string): string {
 /** One receiver's ordered queue, so a slow or dead webhook never delays the others. */
 interface Lane {
   url: string;
+  format: WebhookFormat;
   queue: string[];
   running: boolean;
 }
@@ -64,9 +53,9 @@ export class WebhookSender {
   /** POSTs delivered, given up and dropped (queue full). */
   readonly stats = { delivered: 0, failed: 0, dropped: 0 };
 
-  /** Creates a sender for `urls` (none = no-op). */
-  constructor(urls: readonly string[], o: WebhookOptions = {}) {
-    this.#lanes = urls.map((url) => ({ url, queue: [], running: false }));
+  /** Creates a sender for `targets` (none = no-op); a bare URL gets holdfast's own format. */
+  constructor(targets: readonly (string | WebhookTarget)[], o: WebhookOptions = {}) {
+    this.#lanes = targets.map((t) => ({ ...(typeof t === "string" ? { url: t, format: "holdfast" as const } : t), queue: [], running: false }));
     this.#o = {
       attempts: o.attempts ?? 4,
       backoffMs: o.backoffMs ?? 500,
@@ -80,16 +69,14 @@ export class WebhookSender {
   /** Queues one POST per webhook per transition; returns at once. */
   send(transitions: readonly AlertTransition[]): void {
     for (const t of transitions) {
-      const payload: WebhookPayload = {
-        version: 1,
-        source: "holdfast-monitor",
-        status: t.status,
-        alert: t.alert,
-        monitorHost: this.#o.monitorHost,
-        sentAt: new Date().toISOString(),
-      };
-      const body = JSON.stringify(payload);
+      const now = new Date();
+      const bodies = new Map<WebhookFormat, string>();
       for (const lane of this.#lanes) {
+        let body = bodies.get(lane.format);
+        if (body === undefined) {
+          body = JSON.stringify(webhookBody(lane.format, t, this.#o.monitorHost, now));
+          bodies.set(lane.format, body);
+        }
         if (lane.queue.length >= this.#o.maxQueue) {
           lane.queue.shift();
           this.stats.dropped++;

@@ -5,8 +5,9 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { aggregateMetrics, METRICS_CONTENT_TYPE, type MetricsSnapshot } from "../telemetry/index.js";
-import { DASHBOARD_HTML } from "./admin-dashboard.js";
+import { METRICS_CONTENT_TYPE } from "../telemetry/index.js";
+import { serveDashboard } from "./admin-dashboard.js";
+import { DashboardFeed, type FeedUpdate } from "./dashboard-feed.js";
 import type { Supervisor, SupervisorEvent } from "./supervisor.js";
 
 /** The /status document. */
@@ -37,15 +38,8 @@ export interface StatusDocument {
 export function buildStatus(sup: Supervisor, version: string): StatusDocument {
   const now = Date.now();
   const recs = [...sup.slots.values()].sort((a, b) => a.slot - b.slot);
-  const status: Record<string, number> = {};
-  let requests = 0;
-  let shed = 0;
-  for (const r of [...recs, ...sup.retiring]) {
-    requests += r.stats?.requests ?? 0;
-    for (const [k, v] of Object.entries(r.stats?.status ?? {})) status[k] = (status[k] ?? 0) + v;
-    const s = r.stats?.admission?.shed;
-    if (s) shed += Object.values(s).reduce((a, b) => a + b, 0);
-  }
+  // Includes the workers that have exited: a reload or a restart never sets these back.
+  const { requests, status, shed } = sup.metrics.requestTotals([...recs, ...sup.retiring]);
   return {
     instance: {
       pid: process.pid,
@@ -98,6 +92,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** Starts the admin endpoint; resolves with the server once it listens. */
 export async function startAdminServer(sup: Supervisor, version: string): Promise<Server> {
   const { host, port, token } = sup.config.admin;
+  const feed = new DashboardFeed({
+    status: () => buildStatus(sup, version),
+    metrics: () => sup.metrics.text(sup.slots.values(), sup.retiring),
+    events: () => sup.recent,
+  });
+  const streams = new EventStreams(sup, version, feed);
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     // Probes stay unauthenticated so a load balancer can use them without the secret.
@@ -114,19 +114,14 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     try {
       if (path === "/status") return json(res, 200, buildStatus(sup, version));
       if (path === "/metrics") {
-        const snaps = [...sup.slots.values(), ...sup.retiring].map((r) => r.metrics).filter((m): m is MetricsSnapshot => m !== undefined);
-        sup.metrics.workers.reset();
-        for (const r of sup.slots.values()) sup.metrics.workers.inc({ phase: r.phase });
-        const text = await aggregateMetrics(snaps, sup.metrics.registry);
+        const text = await sup.metrics.text(sup.slots.values(), sup.retiring);
         res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
         return res.end(text);
       }
-      if (path === "/events") return streamEvents(sup, version, req, res);
-      if (path === "/" || path === "/dashboard") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-        return res.end(DASHBOARD_HTML);
-      }
-      json(res, 404, { error: { code: "NOT_FOUND", message: `No admin route ${path}. Routes: /healthz /readyz /status /metrics /events /` } });
+      if (path === "/events") return streams.add(req, res);
+      if (path === "/history") return json(res, 200, feed.history());
+      if (serveDashboard(path, res)) return;
+      json(res, 404, { error: { code: "NOT_FOUND", message: `No admin route ${path}. Routes: /healthz /readyz /status /metrics /events /history /` } });
     } catch (err) {
       json(res, 500, { error: { code: "INTERNAL", message: (err as Error).message } });
     }
@@ -141,22 +136,63 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     );
     server.listen(port, host, () => resolve());
   });
+  feed.start();
+  server.once("close", () => {
+    feed.stop();
+    streams.close();
+  });
   return server;
 }
 
-function streamEvents(sup: Supervisor, version: string, req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send("status", buildStatus(sup, version));
-  const onEvent = (e: SupervisorEvent) => {
-    send("supervisor", e);
-    // The stream never ends by itself: end it with the last event, so shutdown can finish.
-    if (e.event === "shutdown" && e.phase === "done") res.end();
+/**
+ * The open /events streams. Each second's status and sample are serialised once and written
+ * to every stream, so five open pages cost what one does plus the bytes.
+ */
+class EventStreams {
+  readonly #open = new Set<ServerResponse>();
+  readonly #sup: Supervisor;
+  readonly #version: string;
+  readonly #unsubscribe: () => void;
+  readonly #onEvent = (e: SupervisorEvent) => {
+    this.#broadcast(frame("supervisor", e));
+    // A stream never ends by itself: end it with the last event, so shutdown can finish.
+    if (e.event === "shutdown" && e.phase === "done") this.close();
   };
-  sup.on("event", onEvent);
-  const timer = setInterval(() => send("status", buildStatus(sup, version)), 1000);
-  req.on("close", () => {
-    clearInterval(timer);
-    sup.off("event", onEvent);
-  });
+
+  constructor(sup: Supervisor, version: string, feed: DashboardFeed) {
+    this.#sup = sup;
+    this.#version = version;
+    this.#unsubscribe = feed.subscribe((u: FeedUpdate) => {
+      if (this.#open.size === 0) return;
+      this.#broadcast(`${frame("status", u.status)}${frame("sample", { sample: u.sample, banner: u.banner, alerts: u.alerts })}`);
+    });
+  }
+
+  /** Opens a stream: the current status at once, then every second's news. */
+  add(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.write(frame("status", buildStatus(this.#sup, this.#version)));
+    if (this.#open.size === 0) this.#sup.on("event", this.#onEvent);
+    this.#open.add(res);
+    req.on("close", () => {
+      this.#open.delete(res);
+      if (this.#open.size === 0) this.#sup.off("event", this.#onEvent);
+    });
+  }
+
+  /** Ends every stream (the admin server is closing). */
+  close(): void {
+    this.#unsubscribe();
+    this.#sup.off("event", this.#onEvent);
+    for (const res of this.#open) res.end();
+    this.#open.clear();
+  }
+
+  #broadcast(chunk: string): void {
+    for (const res of this.#open) res.write(chunk);
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }

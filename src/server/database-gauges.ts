@@ -2,7 +2,11 @@
 import type { DatabaseStatus } from "../db/types.js";
 import type { WorkerMetrics } from "../telemetry/index.js";
 
-/** Registers holdfast_db_* gauges; `read` returns undefined until the app first uses the database. */
+/**
+ * Registers the holdfast_db_* and holdfast_sqlite_* metrics: running totals as counters
+ * (`_total`), the current state as gauges. `read` returns undefined until the app first uses
+ * the database.
+ */
 export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => DatabaseStatus | undefined): void {
   metrics.addStatusGauges<DatabaseStatus>(read, [
     ["holdfast_db_pool_size", "Database connections (or SQLite threads) open.", (s) => s.pool.size],
@@ -12,11 +16,14 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_db_pool_max", "Most connections allowed.", (s) => s.pool.max],
     ["holdfast_db_pool_utilization_ratio", "busy / max (the post-mortem's target: below 0.8).", (s) => s.pool.utilization],
     ["holdfast_db_pool_acquire_wait_p99_seconds", "p99 of how long acquires waited.", (s) => s.pool.acquireWaitMs.p99 / 1000],
-    ["holdfast_db_pool_timeouts", "Acquires that timed out since the worker started (POOL_TIMEOUT).", (s) => s.pool.timeouts],
-    ["holdfast_db_pool_leaks", "Connections held past the leak-detection threshold since start.", (s) => s.pool.leaks],
-    ["holdfast_db_pool_errors", "Connection errors since start.", (s) => s.pool.errors],
     ["holdfast_sqlite_wal_bytes", "Size of the SQLite write-ahead log.", (s) => s.sqlite?.walBytes],
-    ["holdfast_sqlite_lock_timeouts", "SQLite writes that gave up on a lock since start (DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
     ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
+  ]);
+  metrics.addStatusCounters<DatabaseStatus>(read, [
+    ["holdfast_db_pool_timeouts_total", "Acquires that timed out (answered 503 POOL_TIMEOUT).", (s) => s.pool.timeouts],
+    ["holdfast_db_pool_leaks_total", "Connections held past the leak-detection threshold.", (s) => s.pool.leaks],
+    ["holdfast_db_pool_errors_total", "Connection errors.", (s) => s.pool.errors],
+    ["holdfast_sqlite_lock_waits_total", "SQLite writes that had to wait for a lock held by another connection or process.", (s) => s.sqlite?.lockWaits],
+    ["holdfast_sqlite_lock_timeouts_total", "SQLite writes that gave up on a lock (answered 503 DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
   ]);
 }

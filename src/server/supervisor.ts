@@ -223,6 +223,7 @@ export class Supervisor extends EventEmitter {
         // The worker hit an uncaught exception and is draining itself: start its replacement now.
         this.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
         this.counters.crashes++;
+        this.metrics.crashes.inc();
         this.#retire(rec, "fatal");
         if (this.phase === "running") this.#restartSlot(rec, null);
         break;
@@ -272,6 +273,7 @@ export class Supervisor extends EventEmitter {
   #onExit(rec: WorkerRecord, code: number | null, signal: string | null): void {
     const wasPhase = rec.phase;
     rec.phase = "exited";
+    this.metrics.retire(rec);
     this.retiring.delete(rec);
     const { handedOver, closed } = this.#rescue.rescue(rec.worker);
     if (handedOver + closed > 0) {
@@ -351,6 +353,9 @@ export class Supervisor extends EventEmitter {
   #onTimeout(rec: WorkerRecord, ageMs: number): void {
     rec.phase = "draining";
     rec.killedBy = "timeout";
+    // A stuck worker reports nothing more: its last heartbeat is final, so its counts move to
+    // the carried totals now rather than vanish from /metrics until the process is gone.
+    this.metrics.retire(rec);
     this.counters.timeouts++;
     this.metrics.timeouts.inc();
     const stall = this.#readStall(rec);
@@ -455,6 +460,7 @@ export class Supervisor extends EventEmitter {
         this.config = { ...next, app: this.config.app, ...Object.fromEntries(fixed.map((k) => [k, this.config[k]])) } as Config;
       }
       this.counters.reloads++;
+      this.metrics.reloads.inc();
       this.emitEvent("info", "reload", { phase: "start", workers: this.slots.size }, "rolling reload started");
       const started = Date.now();
       try {

@@ -28,7 +28,7 @@ if (!config || !process.send) {
 }
 const workerId = Number(process.env.HOLDFAST_WORKER_ID ?? 0);
 const log = createLogger({ ...config.log, pretty: config.log.pretty, base: { role: "worker", workerId } });
-const metrics = new WorkerMetrics();
+const metrics = new WorkerMetrics({ workerId });
 const send = (m: WorkerMessage) => {
   if (process.connected) process.send?.(m);
 };
@@ -141,7 +141,7 @@ async function start(): Promise<void> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const every = Math.max(100, Math.min(1000, Math.floor(hbTimeout / 10) || 1000));
-  const beat = setInterval(async () => {
+  const heartbeat = async (): Promise<WorkerMessage> => {
     const mem = process.memoryUsage();
     const oldest = inflightSnapshot(20);
     const stats: WorkerStats = {
@@ -158,8 +158,9 @@ async function start(): Promise<void> {
       admission: admission?.status(),
     };
     lag.reset();
-    send({ hf: "heartbeat", stats, metrics: await metrics.snapshot() });
-  }, every);
+    return { hf: "heartbeat", stats, metrics: await metrics.snapshot() };
+  };
+  const beat = setInterval(async () => send(await heartbeat()), every);
   const tick = watchdog ? setInterval(() => watchdog.tick(), 100) : undefined;
   tick?.unref();
 
@@ -190,6 +191,9 @@ async function start(): Promise<void> {
     if (left > 0) log.warn({ event: "worker.drain.timeout", inflight: left, gracefulMs: c.timeouts.graceful }, "graceful timeout passed with requests still in flight; closing them");
     for (const socket of sockets.keys()) socket.destroy();
     clearInterval(beat);
+    // A last report, so the supervisor keeps this worker's final counts (cluster counters never go back).
+    const last = await heartbeat();
+    if (process.connected) await new Promise<void>((resolve) => process.send?.(last, undefined, undefined, () => resolve()));
     admission?.close();
     await db.close().catch((err: unknown) => log.warn({ event: "db.close.failed", err }, "closing the database failed"));
     await cache.close().catch((err: unknown) => log.warn({ event: "cache.close.failed", err }, "closing the cache failed"));

@@ -76,9 +76,22 @@ class DurationHistogram {
 /** A gauge read from a status object: name, help, and how to pick its value. */
 export type StatusGauge<S> = readonly [name: string, help: string, pick: (s: S) => number | undefined];
 
+/** Options of {@link WorkerMetrics}. */
+export interface WorkerMetricsOptions {
+  /** Registry for holdfast's own metrics. Default: prom-client's global one, so an app's own metrics ship too. */
+  registry?: client.Registry;
+  /**
+   * Worker slot: when set, prom-client's default process_* and nodejs_* metrics are collected
+   * with a `worker` label of this value (summing RSS or CPU over workers hides the one that leaks).
+   */
+  workerId?: number;
+}
+
 /** Per-worker HTTP metrics. */
 export class WorkerMetrics {
   readonly registry: client.Registry;
+  /** prom-client's default metrics, labelled by worker; undefined without a worker id. */
+  readonly #defaults: client.Registry | undefined;
   readonly duration = new DurationHistogram();
   /** Read at snapshot time (the in-flight count), so requests never touch a gauge. */
   activeRequests: () => number = () => 0;
@@ -86,8 +99,13 @@ export class WorkerMetrics {
   readonly deadlines: client.Counter;
   readonly errors: client.Counter<"code">;
 
-  constructor(registry: client.Registry = client.register) {
-    this.registry = registry;
+  constructor(o: WorkerMetricsOptions = {}) {
+    this.registry = o.registry ?? client.register;
+    const registry = this.registry;
+    if (o.workerId !== undefined) {
+      this.#defaults = new client.Registry();
+      client.collectDefaultMetrics({ register: this.#defaults, labels: { worker: String(o.workerId) } });
+    }
     const self = this;
     new client.Gauge({
       name: "http_server_active_requests",
@@ -130,6 +148,31 @@ export class WorkerMetrics {
     }
   }
 
+  /**
+   * Adds one counter per entry for figures a status object keeps as running totals (hits,
+   * timeouts): read at scrape time, the counter grows by the increase since the last read. A
+   * total that went down (its source was reopened) counts from zero again, so the counter
+   * itself never goes down.
+   */
+  addStatusCounters<S>(read: () => S | undefined, counters: readonly StatusGauge<S>[]): void {
+    for (const [name, help, pick] of counters) {
+      let last = 0;
+      new client.Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const s = read();
+          const v = s === undefined ? undefined : pick(s);
+          if (v === undefined || !Number.isFinite(v)) return;
+          const increase = v >= last ? v - last : v;
+          last = v;
+          if (increase > 0) this.inc(increase);
+        },
+      });
+    }
+  }
+
   /** Adds a gauge whose value is read at collection time. */
   addGauge(name: string, help: string, labelNames: string[], collect: (g: client.Gauge<string>) => void): void {
     new client.Gauge({
@@ -147,6 +190,16 @@ export class WorkerMetrics {
   async snapshot(): Promise<MetricsSnapshot> {
     const json = (await this.registry.getMetricsAsJSON()) as MetricsSnapshot;
     json.push(this.duration.toJSON());
+    if (this.#defaults) {
+      for (const m of (await this.#defaults.getMetricsAsJSON()) as MetricsSnapshot) {
+        // nodejs_active_{handles,requests,resources}_total are gauges named like counters
+        // (promtool rejects them); sum() of the by-type gauges of the same name gives them.
+        if (String(m.type) === "gauge" && m.name.endsWith("_total")) continue;
+        // Each value carries its own worker label, so summing across workers keeps them apart
+        // (prom-client's own choices, e.g. 'omit' for the start time, assume unlabelled copies).
+        json.push({ ...m, aggregator: "sum" } as MetricsSnapshot[number]);
+      }
+    }
     return json;
   }
 }

@@ -1,11 +1,14 @@
 /** Steady HTTP traffic for tests that watch a running holdfast react to it. */
 
-/** Sends requests to `paths` in turn, 4 at a time, while `keepGoing()` holds (at most 10 s); resolves with how many were sent. */
-export async function traffic(base: string, paths: readonly string[], keepGoing: () => boolean): Promise<number> {
-  const until = Date.now() + 10_000;
+/**
+ * Sends requests to `paths` in turn, 4 at a time (`concurrency`), while `keepGoing()` holds (at
+ * most 10 s, or `maxMs`); resolves with how many were sent.
+ */
+export async function traffic(base: string, paths: readonly string[], keepGoing: () => boolean, o: { maxMs?: number; concurrency?: number } = {}): Promise<number> {
+  const until = Date.now() + (o.maxMs ?? 10_000);
   let sent = 0;
   await Promise.all(
-    Array.from({ length: 4 }, async () => {
+    Array.from({ length: o.concurrency ?? 4 }, async () => {
       while (keepGoing() && Date.now() < until) {
         const r = await fetch(`${base}${paths[sent++ % paths.length]}`).catch(() => undefined);
         await r?.arrayBuffer();

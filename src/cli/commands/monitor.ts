@@ -1,7 +1,7 @@
 /** `holdfast monitor`: live dashboard and alerts for one or several running holdfast instances. */
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
-import { loadThresholds, type MonitorOptions, snapshot, type Thresholds, ThresholdsError, watch } from "../../monitor/index.js";
+import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
 import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
@@ -26,20 +26,27 @@ Options:
   --timeout <dur>            per-scrape timeout (default: the interval, between 1s and 5s)
   --once                     two scrapes one --interval apart, judge, print, exit
   --json                     with --once: one JSON document; without: one JSON object per interval
-  --alert-webhook <url>      POST alert transitions here as JSON (repeatable; retried with backoff)
+  --alert-webhook [fmt=]<url> POST alert transitions here (repeatable; retried with backoff); fmt is
+                             holdfast (default), alertmanager (webhook v4 shape) or slack
   --thresholds <file|list>   JSON file or inline key=value list (repeatable, later wins), e.g.
                              --thresholds errorRate=2%,p99=3s,poolUtilization=90%,for=30s
                              keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts
                              instanceDown for resolveFor window minRequests (any rule: off)
   --no-color                 no ANSI colours (also when NO_COLOR is set)
+  --grafana                  print a Grafana dashboard (JSON, Prometheus data source variable) and exit
+  --alert-rules              print Prometheus alerting rules for the success metrics (YAML; honours
+                             --thresholds) and exit
 
 Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
 
 Examples:
   holdfast monitor
   holdfast monitor --admin http://10.0.0.5:9464 --admin http://10.0.0.6:9464 --token "$TOKEN" \\
-                   --alert-webhook https://hooks.example.com/holdfast
+                   --alert-webhook https://hooks.example.com/holdfast \\
+                   --alert-webhook alertmanager=http://relay.example.com/am --alert-webhook slack=https://hooks.slack.com/services/T/B/x
   holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
+  holdfast monitor --grafana > holdfast-grafana.json
+  holdfast monitor --alert-rules --thresholds p99=2s > /etc/prometheus/rules/holdfast.yml
 `;
 
 /**
@@ -64,12 +71,10 @@ function adminUrl(raw: string): { url: string; token?: string | undefined } {
   return { url: u.href.replace(/\/+$/, ""), token };
 }
 
-function webhookUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.protocol === "http:" || u.protocol === "https:") return raw;
-  } catch {}
-  throw errors.usage(`--alert-webhook ${JSON.stringify(raw)} is not an http(s) URL.`);
+function webhookTarget(raw: string): WebhookTarget {
+  const t = parseWebhookTarget(raw);
+  if ("error" in t) throw errors.usage(`--alert-webhook: ${t.error}.`);
+  return t;
 }
 
 function duration(flag: string, v: string | undefined, fallback: number | undefined, min: number): number | undefined {
@@ -94,6 +99,8 @@ const command: Command = {
       "alert-webhook": { type: "string", multiple: true },
       thresholds: { type: "string", multiple: true },
       "no-color": { type: "boolean" },
+      grafana: { type: "boolean" },
+      "alert-rules": { type: "boolean" },
     });
     if (positionals.length)
       throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
@@ -109,6 +116,14 @@ const command: Command = {
       if (err instanceof ThresholdsError) throw errors.usage(err.message);
       throw err;
     }
+    if (values.grafana) {
+      process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
+      return 0;
+    }
+    if (values["alert-rules"]) {
+      process.stdout.write(alertingRulesYaml(thresholds));
+      return 0;
+    }
     const opts: MonitorOptions = {
       targets,
       token: str(values.token) ?? str(values["admin-token"]) ?? process.env.HOLDFAST_ADMIN_TOKEN,
@@ -116,7 +131,7 @@ const command: Command = {
       intervalMs: duration("interval", str(values.interval), 1000, 100) ?? 1000,
       timeoutMs: duration("timeout", str(values.timeout), undefined, 50),
       thresholds,
-      webhooks: strs(values["alert-webhook"]).map(webhookUrl),
+      webhooks: strs(values["alert-webhook"]).map(webhookTarget),
     };
     const warn = (s: string) => void process.stderr.write(s);
     if (values.once) {

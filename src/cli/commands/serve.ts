@@ -99,7 +99,7 @@ Every setting: holdfast config --docs. Effective values and their origin: holdfa
     // The log has them too; on the terminal they must not scroll past unseen.
     for (const w of checkConfig(config).warnings) process.stderr.write(`holdfast: warning: ${w.message}\n  fix: ${w.fix}\n`);
     process.stdout.write(
-      `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}\n  app:   ${server.urls.app}\n  admin: ${server.urls.admin ?? "(disabled)"}${server.urls.admin ? `  (status: ${server.urls.admin}status, metrics: ${server.urls.admin}metrics)` : ""}\n  db:    ${describeDatabase(config.db.url)}\n  logs:  ${config.log.file === "-" ? "standard output (JSON lines; set log.file or --log-file for a file)" : resolve(config.log.file)}\n`,
+      `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}\n  app:   ${server.urls.app}\n  admin: ${server.urls.admin ?? "(disabled)"}${server.urls.admin ? `  (live dashboard: open it in a browser; status: ${server.urls.admin}status, metrics: ${server.urls.admin}metrics)` : ""}\n  db:    ${describeDatabase(config.db.url)}\n  logs:  ${config.log.file === "-" ? "standard output (JSON lines; set log.file or --log-file for a file)" : resolve(config.log.file)}\n`,
     );
     return server.stopped;
   },
