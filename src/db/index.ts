@@ -28,6 +28,7 @@ export type {
   Queryable,
   Row,
   RunResult,
+  SqliteReadCounts,
   SqliteStatus,
   SqlStatement,
   SqlValue,

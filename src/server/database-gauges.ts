@@ -1,8 +1,8 @@
 /** Prometheus view of `db.status()`, read at scrape time (nothing on the query path). */
 import type { DatabaseStatus } from "../db/types.js";
-import type { WorkerMetrics } from "../telemetry/index.js";
+import { promClient, type WorkerMetrics } from "../telemetry/index.js";
 
-/** Registers holdfast_db_* gauges; `read` returns undefined until the app first uses the database. */
+/** Registers holdfast_db_* gauges and SQLite read counters; `read` returns undefined until the app first uses the database. */
 export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => DatabaseStatus | undefined): void {
   metrics.addStatusGauges<DatabaseStatus>(read, [
     ["holdfast_db_pool_size", "Database connections (or SQLite threads) open.", (s) => s.pool.size],
@@ -18,5 +18,51 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_sqlite_wal_bytes", "Size of the SQLite write-ahead log.", (s) => s.sqlite?.walBytes],
     ["holdfast_sqlite_lock_timeouts", "SQLite writes that gave up on a lock since start (DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
     ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
+    ["holdfast_sqlite_inline_statements", "SQLite statements measured fast enough to run on the main thread right now.", (s) => s.sqlite?.reads?.inlineStatements],
   ]);
+  const reads = () => read()?.sqlite?.reads;
+  statusCounter(metrics, "holdfast_sqlite_reads_total", "SQLite reads by where they ran: inline on the main thread (statement measured fast) or on a reader thread.", ["lane"], (set) => {
+    const r = reads();
+    if (r) {
+      set({ lane: "inline" }, r.inline);
+      set({ lane: "thread" }, r.threaded);
+    }
+  });
+  statusCounter(metrics, "holdfast_sqlite_inline_demotions_total", "Times a SQLite statement ran over db.sqlite.inlineReadThresholdUs on the main thread and went back to the reader threads.", [], (set) => {
+    const r = reads();
+    if (r) set({}, r.demotions);
+  });
+  statusCounter(metrics, "holdfast_sqlite_inline_busy_fallbacks_total", "SQLite reads that met a lock on the main thread and were re-run on a reader thread.", [], (set) => {
+    const r = reads();
+    if (r) set({}, r.busyFallbacks);
+  });
+}
+
+/**
+ * A counter whose value is a running total read from status at scrape time. prom-client counters
+ * only go up by inc(), so each scrape adds what the total grew by since the last one.
+ */
+function statusCounter(
+  metrics: WorkerMetrics,
+  name: string,
+  help: string,
+  labelNames: string[],
+  collect: (set: (labels: Record<string, string>, total: number) => void) => void,
+): void {
+  const seen = new Map<string, number>();
+  new promClient.Counter({
+    name,
+    help,
+    labelNames,
+    registers: [metrics.registry],
+    collect() {
+      collect((labels, total) => {
+        const key = JSON.stringify(labels);
+        const grew = total - (seen.get(key) ?? 0);
+        seen.set(key, total);
+        // A reopened database starts its totals at zero again; the counter keeps what it had.
+        if (grew > 0) this.inc(labels, grew);
+      });
+    },
+  });
 }
