@@ -1,16 +1,21 @@
 /**
  * Which reads may run inline on the main thread: one profile per SQL text, fed with each run's
- * time. A statement starts on the reader threads; after `proofRuns` consecutive threaded runs
- * under the threshold it may run inline; one inline run over the threshold sends it back to the
- * threads at once, and it must then prove itself over twice as many runs (up to a cap), so a
- * statement whose cost depends on its parameters stops stalling the loop after a few tries.
+ * time. A statement starts on the reader threads. Once it has run there `proofRuns` times and
+ * the p99 of its last 100 runs is under the threshold (at most one slower run in 100), it may run
+ * inline. One inline run over the threshold sends it back to the threads at once, to prove itself
+ * again over `proofRuns` runs — or over twice its last proof (up to 4 096) when it did not last
+ * `proofRuns` inline runs: it flaps, its cost depends on its parameters, and each flap stalls
+ * the loop once. A statement that lasted longer starts again from `proofRuns`: on a busy machine
+ * the OS preempts the main thread now and then, so a 5 µs query sometimes measures 0.2–5 ms
+ * (bench:sqlite at load 10 on 2 cores: about 1 run in 1 500, none overlapping a GC), and such
+ * noise must not ratchet a fast statement off the main thread for good.
  */
 
 /** Inline-read policy settings. */
 export interface ReadProfileOptions {
   /** A run at or under this many microseconds counts as fast; 0 turns inline reads off. */
   thresholdUs: number;
-  /** Consecutive fast threaded runs before a statement first runs inline. */
+  /** Threaded runs (with p99 under the threshold) before a statement first runs inline. */
   proofRuns: number;
   /** Most statement texts profiled; past it new texts stay on the threads (dynamic SQL). */
   maxStatements: number;
@@ -18,6 +23,8 @@ export interface ReadProfileOptions {
 
 /** Longest proof asked of a statement after repeated demotions. */
 const MAX_PROOF_RUNS = 4096;
+/** Threaded runs the p99 is taken over. */
+const WINDOW = 100;
 
 /** What is known about one SQL text. */
 export class ReadProfile {
@@ -26,10 +33,16 @@ export class ReadProfile {
   inline = false;
   /** Never inline: it writes, or does not return rows (found when preparing it inline). */
   never = false;
-  /** Consecutive fast threaded runs since the last slow one or the last demotion. */
-  fastStreak = 0;
-  /** Fast threaded runs needed before running inline. */
+  /** Threaded runs since the last demotion (or since first seen). */
+  runs = 0;
+  /** The last {@link WINDOW} threaded runs: 1 where a run was over the threshold. */
+  readonly slowRing = new Uint8Array(WINDOW);
+  /** Runs over the threshold in the ring. */
+  slowInWindow = 0;
+  /** Threaded runs needed before running inline. */
   proofNeeded: number;
+  /** Inline runs since the last promotion. */
+  inlineRuns = 0;
   /** The statement prepared on the main thread's connection, once promoted. */
   prepared: unknown;
 
@@ -75,25 +88,34 @@ export class ReadProfiles {
   /** Records a run on a reader thread (its time measured on that thread). */
   threadedRun(p: ReadProfile, micros: number): void {
     if (p.inline || p.never) return;
-    if (micros > this.#options.thresholdUs) {
-      p.fastStreak = 0;
-      return;
+    const slot = p.runs % WINDOW;
+    const slow = micros > this.#options.thresholdUs ? 1 : 0;
+    p.slowInWindow += slow - (p.slowRing[slot] as number);
+    p.slowRing[slot] = slow;
+    p.runs++;
+    // p99 under the threshold: no slow run in fewer than 100, at most one in the last 100.
+    if (p.runs >= p.proofNeeded && p.slowInWindow <= Math.floor(Math.min(p.runs, WINDOW) / 100)) {
+      p.inline = true;
+      p.inlineRuns = 0;
     }
-    if (++p.fastStreak >= p.proofNeeded) p.inline = true;
   }
 
   /** Records a run inline; returns true when it was slow and the statement has just been demoted. */
   inlineRun(p: ReadProfile, micros: number): boolean {
+    p.inlineRuns++;
     if (micros <= this.#options.thresholdUs) return false;
     this.demote(p);
     return true;
   }
 
-  /** Sends a statement back to the threads until it proves fast again, over twice as many runs as last time. */
+  /** Sends a statement back to the threads until it proves fast again (how long: see the file header). */
   demote(p: ReadProfile): void {
     p.inline = false;
-    p.fastStreak = 0;
-    p.proofNeeded = Math.min(MAX_PROOF_RUNS, p.proofNeeded * 2);
+    p.runs = 0;
+    p.slowRing.fill(0);
+    p.slowInWindow = 0;
+    const base = this.#options.proofRuns;
+    p.proofNeeded = p.inlineRuns < base ? Math.min(MAX_PROOF_RUNS, p.proofNeeded * 2) : base;
     this.counts.demotions++;
   }
 
