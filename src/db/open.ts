@@ -38,7 +38,7 @@ export interface OpenDatabaseOptions {
   transactionTimeout?: number | undefined;
   /** Most queued SQLite writes committed together (1 turns group commit off). Default 64. */
   groupCommit?: number | undefined;
-  /** SQLite: consecutive fast runs on a reader thread before a statement may run inline on the main thread. Default 32. */
+  /** SQLite: runs on a reader thread (p99 under db.sqlite.inlineReadThresholdUs) before a statement may run inline on the main thread. Default 32. */
   inlineAfterRuns?: number | undefined;
   /** Where db events (db.locked, pool.timeout, …) are logged. */
   log?: Logger | undefined;

@@ -35,7 +35,7 @@ export interface SqliteSettings {
   checkpointInterval: number;
   /** PRAGMA optimize period in ms (0 = only on open). Default 3600000. */
   optimizeInterval: number;
-  /** A read runs inline on the main thread when its statement's recent runs each took at most this many µs (0 = never inline). Default 200. */
+  /** A read runs inline on the main thread once the p99 of its statement's recent runs on the reader threads is at most this many µs (0 = never inline). Default 200. */
   inlineReadThresholdUs: number;
 }
 
@@ -52,7 +52,7 @@ export interface SqliteDatabaseOptions {
   groupCommit?: number | undefined;
   /** Config db.statementTimeout in ms: caps a read's run time and any lock wait (0 = only busyTimeout and the deadline). */
   statementTimeout?: number | undefined;
-  /** Consecutive fast runs on a reader thread before a statement may run inline. Default 32. */
+  /** Runs on a reader thread (p99 under the threshold) before a statement may run inline. Default 32. */
   inlineAfterRuns?: number | undefined;
   log?: Logger | undefined;
 }
