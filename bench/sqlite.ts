@@ -69,7 +69,12 @@ async function holdfast(path: string, groupCommit?: number): Promise<Contender> 
     name: groupCommit === 1 ? "holdfast (group commit off)" : "holdfast",
     read: (id) => db.query(READ, [id]),
     write: (id) => db.run(sql`UPDATE items SET value = value + 1 WHERE id = ${id}`),
-    close: () => db.close(),
+    close: async () => {
+      // Where reads ran: inline on the main thread once measured fast, or on a reader thread.
+      const r = db.status().sqlite?.reads;
+      if (r) console.error(`  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.busyFallbacks} busy fallbacks`);
+      await db.close();
+    },
   };
 }
 

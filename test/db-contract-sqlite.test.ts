@@ -11,4 +11,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 databaseContract("SQLite (file, worker threads)", () => openDatabase(`sqlite:${join(dir, `c${n++}.db`)}`));
+// Statements run inline on the main thread after one fast threaded run: the contract holds either way.
+databaseContract("SQLite (file, reads inline once measured fast)", () => openDatabase(`sqlite:${join(dir, `c${n++}.db`)}`, { inlineAfterRuns: 1 }));
 databaseContract("SQLite (:memory:, writer thread only)", () => openDatabase("sqlite::memory:"));

@@ -29,6 +29,7 @@ export type {
   Queryable,
   Row,
   RunResult,
+  SqliteReadCounts,
   SqliteStatus,
   SqlStatement,
   SqlValue,

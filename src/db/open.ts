@@ -38,6 +38,8 @@ export interface OpenDatabaseOptions {
   transactionTimeout?: number | undefined;
   /** Most queued SQLite writes committed together (1 turns group commit off). Default 64. */
   groupCommit?: number | undefined;
+  /** SQLite: runs on a reader thread (p99 under db.sqlite.inlineReadThresholdUs) before a statement may run inline on the main thread. Default 32. */
+  inlineAfterRuns?: number | undefined;
   /** Where db events (db.locked, pool.timeout, …) are logged. */
   log?: Logger | undefined;
 }
@@ -57,6 +59,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     transactionTimeout: options.transactionTimeout,
     statementTimeout: options.statementTimeout,
     groupCommit: options.groupCommit,
+    inlineAfterRuns: options.inlineAfterRuns,
     log: options.log,
   });
 }

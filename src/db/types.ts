@@ -83,6 +83,22 @@ export interface SqliteStatus {
   lockTimeouts: number;
   /** Writes queued for the writer thread. */
   writeQueue: number;
+  /** How reads ran: inline on the main thread (statement measured fast) or on a reader thread. */
+  reads?: SqliteReadCounts | undefined;
+}
+
+/** Read routing counts since the database opened (see docs/database.md, "Inline reads"). */
+export interface SqliteReadCounts {
+  /** Reads run on the main thread. */
+  inline: number;
+  /** Reads sent to a reader thread (or the writer for `sqlite::memory:`). */
+  threaded: number;
+  /** Times a statement ran over the threshold inline and went back to the threads. */
+  demotions: number;
+  /** Inline reads that met a lock (SQLITE_BUSY) and were re-run on a reader thread. */
+  busyFallbacks: number;
+  /** Statements allowed inline right now. */
+  inlineStatements: number;
 }
 
 /** What `status()` returns. */

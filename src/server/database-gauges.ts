@@ -1,6 +1,6 @@
 /** Prometheus view of `db.status()`, read at scrape time (nothing on the query path). */
 import type { DatabaseStatus } from "../db/types.js";
-import type { WorkerMetrics } from "../telemetry/index.js";
+import { promClient, type WorkerMetrics } from "../telemetry/index.js";
 
 /**
  * Registers the holdfast_db_* and holdfast_sqlite_* metrics: running totals as counters
@@ -18,6 +18,11 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_db_pool_acquire_wait_p99_seconds", "p99 of how long acquires waited.", (s) => s.pool.acquireWaitMs.p99 / 1000],
     ["holdfast_sqlite_wal_bytes", "Size of the SQLite write-ahead log.", (s) => s.sqlite?.walBytes],
     ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
+    [
+      "holdfast_sqlite_inline_statements",
+      "SQLite statements measured fast enough to run on the main thread right now.",
+      (s) => s.sqlite?.reads?.inlineStatements,
+    ],
   ]);
   metrics.addStatusCounters<DatabaseStatus>(read, [
     ["holdfast_db_pool_timeouts_total", "Acquires that timed out (answered 503 POOL_TIMEOUT).", (s) => s.pool.timeouts],
@@ -25,5 +30,58 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_db_pool_errors_total", "Connection errors.", (s) => s.pool.errors],
     ["holdfast_sqlite_lock_waits_total", "SQLite writes that had to wait for a lock held by another connection or process.", (s) => s.sqlite?.lockWaits],
     ["holdfast_sqlite_lock_timeouts_total", "SQLite writes that gave up on a lock (answered 503 DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
+    [
+      "holdfast_sqlite_inline_demotions_total",
+      "Times a SQLite statement ran over db.sqlite.inlineReadThresholdUs on the main thread and went back to the reader threads.",
+      (s) => s.sqlite?.reads?.demotions,
+    ],
+    [
+      "holdfast_sqlite_inline_busy_fallbacks_total",
+      "SQLite reads that met a lock on the main thread and were re-run on a reader thread.",
+      (s) => s.sqlite?.reads?.busyFallbacks,
+    ],
   ]);
+  const reads = () => read()?.sqlite?.reads;
+  statusCounter(
+    metrics,
+    "holdfast_sqlite_reads_total",
+    "SQLite reads by where they ran: inline on the main thread (statement measured fast) or on a reader thread.",
+    ["lane"],
+    (set) => {
+      const r = reads();
+      if (r) {
+        set({ lane: "inline" }, r.inline);
+        set({ lane: "thread" }, r.threaded);
+      }
+    },
+  );
+}
+
+/**
+ * A counter whose value is a running total read from status at scrape time. prom-client counters
+ * only go up by inc(), so each scrape adds what the total grew by since the last one.
+ */
+function statusCounter(
+  metrics: WorkerMetrics,
+  name: string,
+  help: string,
+  labelNames: string[],
+  collect: (set: (labels: Record<string, string>, total: number) => void) => void,
+): void {
+  const seen = new Map<string, number>();
+  new promClient.Counter({
+    name,
+    help,
+    labelNames,
+    registers: [metrics.registry],
+    collect() {
+      collect((labels, total) => {
+        const key = JSON.stringify(labels);
+        const grew = total - (seen.get(key) ?? 0);
+        seen.set(key, total);
+        // A reopened database starts its totals at zero again; the counter keeps what it had.
+        if (grew > 0) this.inc(labels, grew);
+      });
+    },
+  });
 }

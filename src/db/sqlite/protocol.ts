@@ -74,8 +74,12 @@ export interface CheckpointResult {
 export type FromThread =
   | { type: "ready" }
   | { type: "open-failed"; error: SerializedError }
-  /** Results as parallel arrays (errors null when every job succeeded); `done` is false for early failures of jobs whose group still runs. */
-  | { type: "results"; ids: number[]; values: unknown[]; errors: (SerializedError | null)[] | null; done: boolean }
+  /**
+   * Results as parallel arrays (errors null when every job succeeded); `done` is false for early
+   * failures of jobs whose group still runs. Readers add each job's run time on the thread in
+   * microseconds (`times`), which decides whether its statement may run inline on the main thread.
+   */
+  | { type: "results"; ids: number[]; values: unknown[]; errors: (SerializedError | null)[] | null; done: boolean; times?: number[] | undefined }
   /** The writer started (true) or stopped (false) waiting for a lock held elsewhere. */
   | { type: "lock-wait"; waiting: boolean; waitedMs: number; timedOut: number }
   | { type: "checkpoint"; result: CheckpointResult }

@@ -12,7 +12,9 @@ import { toStatement } from "../sql.js";
 import type { Database, DatabaseStatus, PoolStatus, Queryable, RunResult, Row, SqliteStatus, SqlStatement, SqlValue } from "../types.js";
 import { walBytes } from "./connection.js";
 import { LaneStats } from "./lane-stats.js";
-import type { CheckpointResult, FromThread, JobResult, StatementMode, ThreadConfig } from "./protocol.js";
+import type { CheckpointResult, FromThread, JobResult, ThreadConfig } from "./protocol.js";
+import { InlineReader, NOT_INLINE } from "./inline-reader.js";
+import { ReadProfiles } from "./read-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
 import { prepareFile } from "./prepare-file.js";
@@ -33,6 +35,8 @@ export interface SqliteSettings {
   checkpointInterval: number;
   /** PRAGMA optimize period in ms (0 = only on open). Default 3600000. */
   optimizeInterval: number;
+  /** A read runs inline on the main thread once the p99 of its statement's recent runs on the reader threads is at most this many µs (0 = never inline). Default 200. */
+  inlineReadThresholdUs: number;
 }
 
 /** Options of {@link openSqlite}. */
@@ -48,6 +52,8 @@ export interface SqliteDatabaseOptions {
   groupCommit?: number | undefined;
   /** Config db.statementTimeout in ms: caps a read's run time and any lock wait (0 = only busyTimeout and the deadline). */
   statementTimeout?: number | undefined;
+  /** Runs on a reader thread (p99 under the threshold) before a statement may run inline. Default 32. */
+  inlineAfterRuns?: number | undefined;
   log?: Logger | undefined;
 }
 
@@ -58,7 +64,11 @@ const DEFAULTS: SqliteSettings = {
   walAutocheckpoint: 1000,
   checkpointInterval: 30_000,
   optimizeInterval: 3_600_000,
+  inlineReadThresholdUs: 200,
 };
+
+/** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
+const MAX_PROFILED_STATEMENTS = 1000;
 
 /** busy_timeout slice: how often a waiting thread re-checks deadlines. */
 const LOCK_SLICE_MS = 50;
@@ -91,6 +101,9 @@ export class SqliteDatabase implements Database {
   readonly #readStats = new LaneStats();
   readonly #writeStats = new LaneStats();
   readonly #txScope = new AsyncLocalStorage<object>();
+  readonly #profiles: ReadProfiles;
+  /** The main thread's read-only connection (WAL files only, when inline reads are on). */
+  #inline: InlineReader | undefined;
   #closed = false;
   #creates = 0;
   #createErrors = 0;
@@ -118,6 +131,11 @@ export class SqliteDatabase implements Database {
     this.#transactionTimeout = options.transactionTimeout ?? 30_000;
     this.#statementCap = options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY;
     this.#log = options.log ?? silentLogger();
+    this.#profiles = new ReadProfiles({
+      thresholdUs: this.path === ":memory:" ? 0 : Math.max(0, this.#settings.inlineReadThresholdUs),
+      proofRuns: Math.max(1, options.inlineAfterRuns ?? 32),
+      maxStatements: MAX_PROFILED_STATEMENTS,
+    });
     const maxWaiting = options.pool?.maxWaiting ?? 1000;
     this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 1, jobsPerMessage: 128, path: this.path }, this.#readStats);
     this.#writer = new WriterLane(
@@ -152,6 +170,7 @@ export class SqliteDatabase implements Database {
     let thread: SqliteThread;
     const hooks: ThreadHooks = {
       onResult: (pj, r) => this.#onResult(role, lane, pj, r),
+      onRan: (p, micros) => this.#profiles.threadedRun(p, micros),
       onIdle: () => (role === "writer" ? this.#writer.pump() : this.#readers.pump()),
       onEvent: (m) => this.#onEvent(m),
       onExit: (err) => this.#respawn(role, thread, err),
@@ -172,6 +191,14 @@ export class SqliteDatabase implements Database {
     const readers = Array.from({ length: this.#settings.readers }, () => this.#spawn("reader"));
     this.#readers.threads.push(...readers);
     await Promise.all(readers.map((r) => r.ready));
+    if (this.#profiles.enabled) {
+      try {
+        this.#inline = new InlineReader(this.path, this.#profiles);
+      } catch (err) {
+        // Not fatal: every read keeps going to the reader threads, as with db.sqlite.inlineReadThresholdUs = 0.
+        this.#log.warn({ event: "db.inline.unavailable", path: this.path, err: (err as Error).message }, `SQLite ${this.path}: the main thread could not open its read-only connection (${(err as Error).message}); all reads use the reader threads.`);
+      }
+    }
     const s = this.#settings;
     this.#log.info(
       { event: "db.open", dialect: "sqlite", path: this.path, readers: s.readers, readersConfigured: this.#readersConfigured, busyTimeout: s.busyTimeout, journalMode: this.#journalMode },
@@ -183,6 +210,7 @@ export class SqliteDatabase implements Database {
   async abort(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#expiry);
+    this.#closeInline();
     await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.terminate()));
   }
 
@@ -239,6 +267,7 @@ export class SqliteDatabase implements Database {
     lane.usage.record(performance.now() - pj.sentAt);
     if (r && !r.ok) {
       if (role === "reader" && r.error.details?.needsWriter) {
+        if (pj.profile) pj.profile.never = true;
         // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.
         pj.queuedAt = performance.now();
         this.#writer.submit(pj);
@@ -295,14 +324,24 @@ export class SqliteDatabase implements Database {
     return deadline;
   }
 
-  #read(mode: StatementMode, s: SqlStatement): Promise<unknown> {
+  #read(mode: "all" | "get", s: SqlStatement): Promise<unknown> {
     let deadline: Deadline;
     try {
       deadline = this.#admit("the SQLite query");
     } catch (err) {
       return Promise.reject(err);
     }
+    const inline = this.#inline;
+    const profile = inline === undefined ? undefined : this.#profiles.profile(s.text);
+    // Fast path: a statement measured fast runs right here, saving the thread round trip that costs
+    // more than the query. Never inside db.transaction(fn): its reads keep the threaded semantics.
+    if (profile?.inline && this.#txScope.getStore() === undefined) {
+      const out = (inline as InlineReader).run(profile, mode, s.values);
+      if (out !== NOT_INLINE) return Promise.resolve(out);
+    }
+    this.#profiles.counts.threaded++;
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
+    if (profile !== undefined && !profile.never) pj.profile = profile;
     if (this.#readers.threads.length === 0) this.#writer.submit(pj);
     else this.#readers.submit(pj);
     return promise;
@@ -420,6 +459,7 @@ export class SqliteDatabase implements Database {
       lockWaits: this.#lockWaits,
       lockTimeouts: this.#lockTimeouts,
       writeQueue: this.#writer.waiting,
+      reads: { ...this.#profiles.counts, inlineStatements: this.#profiles.inlineStatements },
     };
     return { dialect: "sqlite", url: `sqlite:${this.path}`, pool, sqlite };
   }
@@ -443,10 +483,17 @@ export class SqliteDatabase implements Database {
       await new Promise((r) => setTimeout(r, 5));
     }
     clearInterval(this.#expiry);
+    this.#closeInline();
     const closed = () => errors.poolClosed(`The SQLite database ${this.path} was closed before this statement could run.`);
     this.#readers.failQueued(closed);
     this.#writer.failQueued(closed);
     await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.close()));
+  }
+
+  #closeInline(): void {
+    const inline = this.#inline;
+    this.#inline = undefined;
+    inline?.close();
   }
 
   #inflight(): number {

@@ -264,9 +264,11 @@ const MODES = { a: "all", g: "get", r: "run" } as const;
 function readPacked(m: PackedStatements): void {
   const n = m.ids.length;
   const values = new Array<unknown>(n);
+  const times = new Array<number>(n);
   let errs: (SerializedError | null)[] | null = null;
   const now = Date.now();
   for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
     const sid = m.sids[i] as number;
     let text = m.texts[i];
     if (text != null) {
@@ -283,8 +285,9 @@ function readPacked(m: PackedStatements): void {
       errs ??= new Array<SerializedError | null>(n).fill(null);
       errs[i] = serialize(err, text);
     }
+    times[i] = Math.round((performance.now() - t0) * 1000);
   }
-  post({ type: "results", ids: m.ids, values, errors: errs, done: true });
+  post({ type: "results", ids: m.ids, values, errors: errs, done: true, times });
 }
 
 function unpack(m: PackedStatements): Job[] {

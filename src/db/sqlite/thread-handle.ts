@@ -8,6 +8,7 @@ import type { Deadline } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig } from "./protocol.js";
+import type { ReadProfile } from "./read-profiles.js";
 import { spawnSqliteThread } from "./spawn-thread.js";
 
 /** Distributes Job without its id and deadline (set at dispatch). */
@@ -29,6 +30,8 @@ export interface PendingJob {
   settled: boolean;
   /** The transaction a BEGIN belongs to (the writer is owned by it once BEGIN succeeds). */
   owner?: object | undefined;
+  /** A read's statement profile (inline-read policy), fed with its run time on the thread. */
+  profile?: ReadProfile | undefined;
   resolve(value: unknown): void;
   reject(err: HoldfastError): void;
 }
@@ -37,6 +40,8 @@ export interface PendingJob {
 export interface ThreadHooks {
   /** A job finished (`result` undefined: it succeeded); return true to take over the result (re-routing), false to settle it normally. */
   onResult(pj: PendingJob, result: JobResult | undefined): boolean;
+  /** A read with a statement profile ran on the thread for `micros`. */
+  onRan(profile: ReadProfile, micros: number): void;
   /** A message batch finished: the thread can take more. */
   onIdle(): void;
   /** Lock waits, checkpoints, logs. */
@@ -193,17 +198,19 @@ export class SqliteThread {
   }
 
   #settleAll(m: Extract<FromThread, { type: "results" }>): void {
-    const { ids, values, errors: errs } = m;
+    const { ids, values, errors: errs, times } = m;
     for (let i = 0; i < ids.length; i++) {
-      const e = errs?.[i];
-      if (e) {
-        this.#settle({ id: ids[i] as number, ok: false, error: e });
-        continue;
-      }
-      // Fast path for success: no result object per row.
       const id = ids[i] as number;
       const pj = this.#inflight.get(id);
       if (!pj) continue;
+      // Every run's time counts, even one whose caller already gave up: a slow run must reset its statement's streak.
+      if (times !== undefined && pj.profile !== undefined) this.#hooks.onRan(pj.profile, times[i] as number);
+      const e = errs?.[i];
+      if (e) {
+        this.#settle({ id, ok: false, error: e });
+        continue;
+      }
+      // Fast path for success: no result object per row.
       this.#inflight.delete(id);
       if (pj.settled) continue;
       if (this.#hooks.onResult(pj, undefined)) continue;

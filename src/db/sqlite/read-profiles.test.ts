@@ -1,0 +1,70 @@
+// The inline-read policy on its own: run times in, promotion and demotion out.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ReadProfiles } from "./read-profiles.js";
+
+const options = { thresholdUs: 200, proofRuns: 32, maxStatements: 3 };
+
+test("a statement runs inline after proofRuns fast threaded runs, not before", () => {
+  const profiles = new ReadProfiles(options);
+  const p = profiles.profile("SELECT 1");
+  assert.ok(p);
+  for (let i = 0; i < 31; i++) profiles.threadedRun(p, 5);
+  assert.equal(p.inline, false);
+  profiles.threadedRun(p, 5);
+  assert.equal(p.inline, true);
+  assert.equal(profiles.inlineStatements, 1);
+});
+
+test("the p99 decides: one slow run in fewer than 100 blocks promotion, one in the last 100 does not, two do", () => {
+  const profiles = new ReadProfiles(options);
+  const p = profiles.profile("SELECT 2");
+  assert.ok(p);
+  profiles.threadedRun(p, 5_000);
+  for (let i = 0; i < 98; i++) profiles.threadedRun(p, 5);
+  assert.equal(p.inline, false, "promoted with a slow run among 99");
+  profiles.threadedRun(p, 5);
+  assert.equal(p.inline, true, "one slow run in the last 100 is within p99");
+
+  const q = profiles.profile("SELECT 3");
+  assert.ok(q);
+  for (let i = 0; i < 300; i++) profiles.threadedRun(q, i % 50 === 0 ? 5_000 : 5);
+  assert.equal(q.inline, false, "two slow runs in every 100 is over p99");
+});
+
+test("one slow inline run demotes at once; a statement that lasted proofRuns inline runs proves itself over proofRuns again, one that flapped over twice as many", () => {
+  const profiles = new ReadProfiles(options);
+  const p = profiles.profile("SELECT 4");
+  assert.ok(p);
+  for (let i = 0; i < 32; i++) profiles.threadedRun(p, 5);
+  for (let i = 0; i < 100; i++) assert.equal(profiles.inlineRun(p, 5), false);
+  assert.equal(profiles.inlineRun(p, 201), true);
+  assert.equal(p.inline, false);
+  assert.equal(p.proofNeeded, 32);
+  for (let i = 0; i < 32; i++) profiles.threadedRun(p, 5);
+  assert.equal(p.inline, true);
+  // Flaps: slow on its third inline run.
+  profiles.inlineRun(p, 5);
+  profiles.inlineRun(p, 5);
+  profiles.inlineRun(p, 50_000);
+  assert.equal(p.proofNeeded, 64);
+  for (let i = 0; i < 63; i++) profiles.threadedRun(p, 5);
+  assert.equal(p.inline, false);
+  profiles.threadedRun(p, 5);
+  assert.equal(p.inline, true);
+  assert.equal(profiles.counts.demotions, 2);
+  // Flapping every time: the proof doubles up to its cap.
+  for (let k = 0; k < 20; k++) {
+    while (!p.inline) profiles.threadedRun(p, 5);
+    profiles.inlineRun(p, 50_000);
+  }
+  assert.equal(p.proofNeeded, 4096);
+});
+
+test("threshold 0 turns inline reads off, and past maxStatements new texts get no profile", () => {
+  assert.equal(new ReadProfiles({ ...options, thresholdUs: 0 }).enabled, false);
+  const profiles = new ReadProfiles(options);
+  for (const t of ["a", "b", "c"]) assert.ok(profiles.profile(t));
+  assert.equal(profiles.profile("d"), undefined);
+  assert.ok(profiles.profile("a"), "known texts keep their profile");
+});

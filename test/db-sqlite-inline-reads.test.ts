@@ -1,0 +1,289 @@
+/**
+ * Inline reads on a real SQLite file: a statement measured fast runs on the main thread, anything
+ * slow stays on the reader threads, so the event loop is never blocked by a slow read for longer
+ * than one threshold — except the one slow inline run that demotes a statement whose cost depends
+ * on its parameters. Reads inside transaction(fn) never run inline, and a read after an
+ * acknowledged write sees it whichever way it runs.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { after, test } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
+import { Deadline, runWithContext } from "../src/context/index.js";
+import { type Database, openDatabase, type SqliteReadCounts, sql } from "../src/db/index.js";
+import { registerDatabaseGauges } from "../src/server/database-gauges.js";
+import { promClient, WorkerMetrics } from "../src/telemetry/index.js";
+
+const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
+const dir = mkdtempSync(join(tmpdir(), "holdfast-inline-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** A read whose cost grows with its parameter: a recursive count to ?. */
+const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c";
+
+/** Finds the count at which SLOW takes at least `ms` on this machine now, and how long it took. */
+function calibrate(path: string, ms: number): { count: number; tookMs: number } {
+  const raw = new BetterSqlite3(path, { readonly: true });
+  try {
+    const stmt = raw.prepare(SLOW);
+    let count = 100_000;
+    for (;;) {
+      const t0 = performance.now();
+      stmt.get(count);
+      const took = performance.now() - t0;
+      if (took >= ms) return { count, tookMs: took };
+      count = Math.ceil(count * Math.min(4, Math.max(1.2, (ms * 1.3) / Math.max(took, 0.1))));
+    }
+  } finally {
+    raw.close();
+  }
+}
+
+async function open(opts: { inlineAfterRuns?: number; inlineReadThresholdUs?: number } = {}): Promise<{ db: Database; path: string }> {
+  const path = join(dir, `inline-${n++}.db`);
+  const db = await openDatabase(`sqlite:${path}`, {
+    inlineAfterRuns: opts.inlineAfterRuns,
+    sqlite: opts.inlineReadThresholdUs === undefined ? undefined : { inlineReadThresholdUs: opts.inlineReadThresholdUs },
+  });
+  await db.run("CREATE TABLE kv (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)");
+  await db.run("INSERT INTO kv (id, v) VALUES (1, 0), (2, 0)");
+  return { db, path };
+}
+
+function reads(db: Database): SqliteReadCounts {
+  const r = db.status().sqlite?.reads;
+  assert.ok(r, "status().sqlite.reads is missing");
+  return r;
+}
+
+/**
+ * Repeats a read until its statement runs inline (it needs a streak of fast runs on a thread, which
+ * a loaded machine may break now and then), at most `max` times; returns how many runs it took.
+ */
+async function warmUntilInline(db: Database, read: () => Promise<unknown>, statements = 1, max = 2000): Promise<number> {
+  for (let i = 1; i <= max; i++) {
+    await read();
+    if (reads(db).inlineStatements >= statements) return i;
+  }
+  assert.fail(`the statement did not run inline after ${max} fast runs`);
+}
+
+/** Runs `fn` while measuring the event loop: the longest timer delay and the main thread's busy time, in ms. */
+async function measureLoop(fn: () => Promise<void>): Promise<{ maxDelayMs: number; activeMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  const elu0 = performance.eventLoopUtilization();
+  await fn();
+  const elu = performance.eventLoopUtilization(elu0);
+  h.disable();
+  return { maxDelayMs: h.max / 1e6, activeMs: elu.active };
+}
+
+test("a read taking 80+ ms runs 10 times without ever blocking the event loop for the length of one run (it never goes inline)", async () => {
+  const { db, path } = await open();
+  try {
+    const { count, tookMs } = calibrate(path, 80);
+    const before = reads(db);
+    // Sequential and concurrent runs: 10 in all, about a second of SQLite work.
+    const m = await measureLoop(async () => {
+      for (let i = 0; i < 6; i++) assert.equal(((await db.get<{ n: number }>(SLOW, [count])) as { n: number }).n, count);
+      await Promise.all(Array.from({ length: 4 }, () => db.get(SLOW, [count])));
+    });
+    const after = reads(db);
+    assert.equal(after.inline - before.inline, 0, "the slow read ran inline");
+    assert.equal(after.inlineStatements, 0);
+    assert.equal(after.threaded - before.threaded, 10);
+    // One run inline would block the loop for tookMs: both measures stay under it even on a busy machine.
+    assert.ok(m.maxDelayMs < tookMs, `a timer fired ${m.maxDelayMs.toFixed(1)} ms late; one run takes ${tookMs.toFixed(1)} ms`);
+    assert.ok(m.activeMs < tookMs, `the main thread was busy ${m.activeMs.toFixed(1)} ms while 10 runs of ${tookMs.toFixed(1)} ms ran`);
+  } finally {
+    await db.close();
+  }
+});
+
+test("a statement fast for some parameters and slow for others is demoted after one slow inline run; its later slow runs leave the event loop free", async () => {
+  const { db, path } = await open({ inlineAfterRuns: 8 });
+  try {
+    const { count, tookMs } = calibrate(path, 60);
+    // Proven fast on the threads (a count to 10 takes a few µs), then inline.
+    assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 8, "promoted before 8 fast runs");
+    await db.get(SLOW, [10]);
+    const warm = reads(db);
+    assert.ok(warm.inline > 0);
+    // The first slow run happens inline (it cannot be known in advance) and demotes the statement.
+    await db.get(SLOW, [count]);
+    const demoted = reads(db);
+    assert.equal(demoted.demotions, 1);
+    assert.equal(demoted.inlineStatements, 0);
+    const m = await measureLoop(async () => {
+      for (let i = 0; i < 5; i++) await db.get(SLOW, [count]);
+    });
+    const later = reads(db);
+    assert.equal(later.inline, demoted.inline, "a slow run went inline after the demotion");
+    assert.equal(later.threaded - demoted.threaded, 5);
+    assert.ok(m.maxDelayMs < tookMs && m.activeMs < tookMs, `loop delay max ${m.maxDelayMs.toFixed(1)} ms, main thread busy ${m.activeMs.toFixed(1)} ms; one run takes ${tookMs.toFixed(1)} ms`);
+    // Fast again on the threads, over twice the proof (16 runs): inline again.
+    assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 16, "re-promoted before 16 fast runs");
+  } finally {
+    await db.close();
+  }
+});
+
+test("reads inside transaction(fn) never run inline, even for a statement that runs inline outside it", async () => {
+  const { db } = await open({ inlineAfterRuns: 1 });
+  try {
+    const q = sql`SELECT v FROM kv WHERE id = ${1}`;
+    await warmUntilInline(db, () => db.get(q));
+    const before = reads(db);
+    await db.transaction(async (tx) => {
+      await tx.run(sql`UPDATE kv SET v = v + 1 WHERE id = ${2}`);
+      for (let i = 0; i < 20; i++) assert.deepEqual(await db.get(q), { v: 0 });
+      // Nested awaits keep the transaction's context.
+      await Promise.all(Array.from({ length: 5 }, async () => db.query(q)));
+    });
+    const after = reads(db);
+    assert.equal(after.inline, before.inline, "a read inside transaction(fn) ran inline");
+    assert.equal(after.threaded - before.threaded, 25);
+    await db.get(q);
+    assert.equal(reads(db).inline, before.inline + 1, "outside the transaction the statement runs inline again");
+  } finally {
+    await db.close();
+  }
+});
+
+test("a read after an acknowledged write sees it, inline or on a thread, also under concurrent writers (group commit)", async () => {
+  const { db } = await open({ inlineAfterRuns: 4 });
+  try {
+    const inlineRead = (id: number) => db.get<{ v: number }>(sql`SELECT v FROM kv WHERE id = ${id}`);
+    await warmUntilInline(db, () => inlineRead(1));
+    const before = reads(db);
+    for (let i = 1; i <= 200; i++) {
+      await db.run(sql`UPDATE kv SET v = ${i} WHERE id = ${1}`);
+      assert.equal((await inlineRead(1))?.v, i, `inline read after write ${i}`);
+      // A text seen for the first time always goes to a thread.
+      assert.equal((await db.get<{ v: number }>(`SELECT v FROM kv WHERE id = 1 AND ${i} = ${i}`))?.v, i, `threaded read after write ${i}`);
+    }
+    // 32 concurrent writers, each reading its own row right after its write is acknowledged.
+    await db.run(`INSERT INTO kv (id, v) SELECT value, 0 FROM json_each('[${Array.from({ length: 32 }, (_, k) => 100 + k).join(",")}]')`);
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, k) => {
+        for (let i = 1; i <= 20; i++) {
+          await db.run(sql`UPDATE kv SET v = ${i} WHERE id = ${100 + k}`);
+          assert.equal((await inlineRead(100 + k))?.v, i);
+        }
+      }),
+    );
+    const after = reads(db);
+    assert.ok(after.inline - before.inline >= 200, `only ${after.inline - before.inline} reads ran inline`);
+    assert.ok(after.threaded - before.threaded >= 200);
+  } finally {
+    await db.close();
+  }
+});
+
+test("deadlines still bound inline-eligible reads: an expired deadline answers DEADLINE_EXCEEDED without running the read", async () => {
+  const { db } = await open({ inlineAfterRuns: 1 });
+  try {
+    const q = sql`SELECT v FROM kv WHERE id = ${1}`;
+    await warmUntilInline(db, () => db.get(q));
+    const before = reads(db);
+    const expired = new Deadline(performance.now() - 1);
+    await assert.rejects(
+      runWithContext({ requestId: "expired", deadline: expired, signal: new AbortController().signal }, () => db.get(q)),
+      (e: { code?: string }) => e.code === "DEADLINE_EXCEEDED",
+    );
+    assert.equal(reads(db).inline, before.inline);
+  } finally {
+    await db.close();
+  }
+});
+
+/** Another process that takes the write lock for 200 ms every 250 ms until told to stop. */
+const LOCK_HOLDER = `
+const Database = require(process.env.BS3);
+const db = new Database(process.env.DB_PATH);
+db.pragma("busy_timeout = 5000");
+const hold = () => {
+  db.exec("BEGIN IMMEDIATE");
+  db.prepare("UPDATE kv SET v = v + 1 WHERE id = 2").run();
+  const until = Date.now() + 200;
+  while (Date.now() < until) {}
+  db.exec("COMMIT");
+  console.log("held");
+};
+setInterval(hold, 250);
+hold();
+`;
+
+test("while another process holds the write lock 200 ms at a time, inline reads keep answering with no error reaching a caller and the loop never waits for the lock", async () => {
+  const { db, path } = await open({ inlineAfterRuns: 4 });
+  let child: ChildProcess | undefined;
+  try {
+    const q = sql`SELECT v FROM kv WHERE id = ${1}`;
+    await warmUntilInline(db, () => db.get(q));
+    child = spawn(process.execPath, ["-e", LOCK_HOLDER], { env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path }, stdio: ["ignore", "pipe", "inherit"] });
+    let held = 0;
+    child.stdout?.on("data", (d: Buffer) => {
+      held += d.toString().split("held").length - 1;
+    });
+    const before = reads(db);
+    const failures: unknown[] = [];
+    const m = await measureLoop(async () => {
+      const until = performance.now() + 10_000;
+      // At least 4 lock holds, each a full 200 ms, while 8 clients read in a loop.
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (held < 5 && performance.now() < until) {
+            try {
+              await db.get(q);
+            } catch (err) {
+              failures.push(err);
+            }
+            await new Promise((r) => setImmediate(r));
+          }
+        }),
+      );
+    });
+    assert.ok(held >= 5, `the other process held the lock only ${held} times`);
+    assert.deepEqual(failures, []);
+    const after = reads(db);
+    assert.ok(after.inline - before.inline > 100, `only ${after.inline - before.inline} inline reads while the lock was held`);
+    // A read that waited for the 200 ms lock on the loop would show as a 200 ms delay.
+    assert.ok(m.maxDelayMs < 150, `a timer fired ${m.maxDelayMs.toFixed(1)} ms late`);
+  } finally {
+    child?.kill();
+    await db.close();
+  }
+});
+
+test("db.sqlite.inlineReadThresholdUs = 0 keeps every read on the threads, and /metrics counts reads by lane", async () => {
+  const off = await open({ inlineAfterRuns: 1, inlineReadThresholdUs: 0 });
+  const on = await open({ inlineAfterRuns: 1 });
+  try {
+    for (let i = 0; i < 20; i++) await off.db.get(sql`SELECT v FROM kv WHERE id = ${1}`);
+    assert.equal(reads(off.db).inline, 0);
+    assert.equal(reads(off.db).threaded, 20);
+    await warmUntilInline(on.db, () => on.db.get(sql`SELECT v FROM kv WHERE id = ${1}`));
+    for (let i = 0; i < 20; i++) await on.db.get(sql`SELECT v FROM kv WHERE id = ${1}`);
+    const metrics = new WorkerMetrics(new promClient.Registry());
+    registerDatabaseGauges(metrics, () => on.db.status());
+    const r = reads(on.db);
+    assert.ok(r.inline >= 18, `only ${r.inline} of 20 reads ran inline after promotion`);
+    const text = await metrics.registry.metrics();
+    assert.match(text, new RegExp(`holdfast_sqlite_reads_total\\{lane="inline"\\} ${r.inline}\\b`));
+    assert.match(text, new RegExp(`holdfast_sqlite_reads_total\\{lane="thread"\\} ${r.threaded}\\b`));
+    assert.match(text, /holdfast_sqlite_inline_statements 1\b/);
+    // Counters only grow between scrapes.
+    await on.db.get(sql`SELECT v FROM kv WHERE id = ${1}`);
+    assert.match(await metrics.registry.metrics(), new RegExp(`holdfast_sqlite_reads_total\\{lane="inline"\\} ${r.inline + 1}\\b`));
+  } finally {
+    await off.db.close();
+    await on.db.close();
+  }
+});
