@@ -32,9 +32,14 @@ const TEXT_RULES: [RegExp, string, string][] = [
 const TEXT_TIME = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?\s*(Z|[+-]\d\d:?\d\d)?/;
 const GUNICORN_PID = /^\[[^\]]+\] \[(\d+)\]/;
 
-function textTime(line: string): number {
+/** Time written in a plain-text line; `zoneless` when it had no zone (read as local time). */
+function textTime(line: string): { time: number; zoneless: boolean } {
   const m = TEXT_TIME.exec(line);
-  if (!m) return Number.NaN;
+  if (!m) return { time: Number.NaN, zoneless: false };
+  return { time: textTimeOf(m), zoneless: !m[8] };
+}
+
+function textTimeOf(m: RegExpExecArray): number {
   const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
   const parts = [+(m[1] as string), +(m[2] as string) - 1, +(m[3] as string), +(m[4] as string), +(m[5] as string), +(m[6] as string), ms] as const;
   if (!m[8]) return new Date(...parts).getTime();
@@ -81,7 +86,8 @@ function parseText(line: string): AppRecord | null {
       else fields.code = Number(m[2]);
     }
     if (event === "worker.timeout") fields.reason = "timeout";
-    return { source: "app", time: textTime(line), event, level: undefined, pid: Number.isNaN(pid) ? undefined : pid, reqId: undefined, origin, fields };
+    const { time, zoneless } = textTime(line);
+    return { source: "app", time, event, level: undefined, pid: Number.isNaN(pid) ? undefined : pid, reqId: undefined, origin, fields, zoneless };
   }
   return null;
 }
