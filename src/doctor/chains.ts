@@ -7,8 +7,8 @@
  * effect under its causes, never above them.
  */
 import type { Correlation } from "./correlate.js";
-import { requestSpan } from "./match.js";
-import type { CausalLink, Dataset, Finding, FindingLayer, Severity } from "./types.js";
+import { type MatchPair, requestSpan } from "./match.js";
+import type { CausalLink, Dataset, Finding, FindingLayer, Located, ProxyRecord, Severity } from "./types.js";
 
 /** Proxy-level symptoms: what the proxy saw, produced by a cause deeper down. */
 const SYMPTOMS = new Set(["proxy-read-timeout", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);
@@ -35,28 +35,52 @@ function seconds(ms: number): string {
   return `${(Math.abs(ms) / 1000).toFixed(1)} s`;
 }
 
+const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "lag-pattern": 1, lifetime: 2 };
+
 /**
- * Links app-level causes to the symptoms whose failed requests they share. A link needs two
- * shared requests (or all of a one-request symptom): one coincidence in time is not a cause.
+ * Links app-level causes to the symptoms whose failed requests they share. Each failed request of
+ * a symptom has one cause: of the causes that claim it, the one joined best (request id, then the
+ * lag pattern, then the lifetime; then the smallest lag). A cause is linked when it is the best
+ * cause of two requests, or of one joined by request id or lag pattern: one coincidence in time is
+ * not a cause.
  */
 export function sharedFailureLinks(findings: Finding[], corr: Correlation, data: Dataset): CausalLink[] {
   const out: CausalLink[] = [];
   const causes = findings.filter((f) => layerOf(f.id) === "app");
   const symptoms = findings.filter((f) => layerOf(f.id) === "symptom");
+  const pairOf = new Map<Finding, Map<number, MatchPair>>();
+  for (const c of causes) pairOf.set(c, new Map((corr.pairs.get(c) ?? []).map((p) => [p.failure, p])));
   for (const s of symptoms) {
     const sc = corr.claims.get(s);
     if (!sc || sc.size === 0) continue;
-    for (const c of causes) {
-      const cc = corr.claims.get(c);
-      if (!cc) continue;
-      const shared: number[] = [];
-      for (const i of cc) if (sc.has(i)) shared.push(i);
-      if (shared.length < Math.min(2, sc.size)) continue;
-      const set = new Set(shared);
-      const lags: number[] = [];
-      for (const p of corr.pairs.get(c) ?? []) if (set.has(p.failure)) lags.push(p.lagMs);
-      // Without event pairs (a worker death claims a window), the lag is from the failures to the cause's first record.
-      if (lags.length === 0 && c.evidence.window) for (const i of shared) lags.push(c.evidence.window.from - requestSpan((data.failures[i] as { record: Parameters<typeof requestSpan>[0] }).record).end);
+    const won = new Map<Finding, { i: number; lag: number | undefined; strong: boolean }[]>();
+    for (const i of sc) {
+      let best: Finding | undefined;
+      let bestKey = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+      for (const c of causes) {
+        if (!corr.claims.get(c)?.has(i)) continue;
+        const p = pairOf.get(c)?.get(i);
+        const key = [p ? QUALITY[p.by] : 3, p ? Math.abs(p.lagMs) : Number.POSITIVE_INFINITY];
+        if (key[0] < (bestKey[0] as number) || (key[0] === bestKey[0] && (key[1] as number) < (bestKey[1] as number))) {
+          best = c;
+          bestKey = key;
+        }
+      }
+      if (!best) continue;
+      const p = pairOf.get(best)?.get(i);
+      // Without event pairs (a worker death claims a window), the lag is from the failure to the cause's first record.
+      const lag = p
+        ? p.lagMs
+        : best.evidence.window
+          ? best.evidence.window.from - requestSpan((data.failures[i] as Located<ProxyRecord>).record).end
+          : undefined;
+      const list = won.get(best) ?? [];
+      list.push({ i, lag, strong: p !== undefined && p.by !== "lifetime" });
+      won.set(best, list);
+    }
+    for (const [c, list] of won) {
+      if (list.length < 2 && !list.some((x) => x.strong)) continue;
+      const lags = list.map((x) => x.lag).filter((v): v is number => v !== undefined);
       const lag = lags.length ? median(lags) : undefined;
       const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : undefined;
       const when =
@@ -70,10 +94,10 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       out.push({
         from: c.id,
         to: s.id,
-        shared: shared.length,
+        shared: list.length,
         lagMs: lag !== undefined ? Math.round(lag) : undefined,
         lagSpreadMs: spread !== undefined ? Math.round(spread) : undefined,
-        evidence: `${shared.length} of the ${sc.size} failed requests of ${s.id} are requests ${c.id} explains.${when}`,
+        evidence: `${list.length} of the ${sc.size} failed requests of ${s.id} are requests ${c.id} explains.${when}`,
       });
     }
   }
@@ -101,16 +125,42 @@ export function applyLinks(findings: Finding[], computed: CausalLink[]): void {
   }
 }
 
-/** Rank of a root chain: chains that explain failures first, then the deepest layer, then how many, severity, confidence. */
-function rootOrder(a: Finding, b: Finding): number {
-  return (
-    Number(b.explains > 0) - Number(a.explains > 0) ||
-    DEPTH[layerOf(a.id)] - DEPTH[layerOf(b.id)] ||
-    b.explains - a.explains ||
-    SEVERITY[a.severity] - SEVERITY[b.severity] ||
-    b.confidence - a.confidence ||
-    a.id.localeCompare(b.id)
-  );
+/** Most failed requests any finding of the chain below `f` (itself included) explains. */
+function chainExplains(f: Finding, byId: Map<string, Finding>, seen: Set<string> = new Set()): number {
+  if (seen.has(f.id)) return 0;
+  seen.add(f.id);
+  let n = f.explains;
+  for (const id of f.causes ?? []) {
+    const k = byId.get(id);
+    if (k) n = Math.max(n, chainExplains(k, byId, seen));
+  }
+  return n;
+}
+
+/**
+ * Rank of root chains: chains that explain failed requests first, the deepest layer first among
+ * them, then how many; chains without failures by severity (info last), then depth.
+ */
+function rootOrder(byId: Map<string, Finding>): (a: Finding, b: Finding) => number {
+  const n = new Map<Finding, number>();
+  const ex = (f: Finding) => {
+    let v = n.get(f);
+    if (v === undefined) {
+      v = chainExplains(f, byId);
+      n.set(f, v);
+    }
+    return v;
+  };
+  return (a, b) => {
+    const ea = ex(a);
+    const eb = ex(b);
+    const fa = Number(ea > 0);
+    const fb = Number(eb > 0);
+    if (fa !== fb) return fb - fa;
+    const depth = DEPTH[layerOf(a.id)] - DEPTH[layerOf(b.id)];
+    const sev = SEVERITY[a.severity] - SEVERITY[b.severity];
+    return (fa ? depth || eb - ea || sev : sev || depth) || b.confidence - a.confidence || a.id.localeCompare(b.id);
+  };
 }
 
 /** A finding placed in the report: its depth under its first cause (0 for a root). */
@@ -129,21 +179,23 @@ export function chainOrder(findings: Finding[]): Placed[] {
   for (const f of findings) if (!byId.has(f.id)) byId.set(f.id, f);
   const placed = new Set<Finding>();
   const out: Placed[] = [];
-  const parentsPlaced = (f: Finding) => (f.explainedBy ?? []).every((p) => {
-    const pf = byId.get(p);
-    return pf === undefined || placed.has(pf);
-  });
+  const order = rootOrder(byId);
+  const parentsPlaced = (f: Finding) =>
+    (f.explainedBy ?? []).every((p) => {
+      const pf = byId.get(p);
+      return pf === undefined || placed.has(pf);
+    });
   const visit = (f: Finding, depth: number) => {
     if (placed.has(f)) return;
     placed.add(f);
     out.push({ finding: f, depth });
     const kids = (f.causes ?? []).map((id) => byId.get(id)).filter((k): k is Finding => k !== undefined && !placed.has(k));
-    for (const k of kids.sort(rootOrder)) if (parentsPlaced(k)) visit(k, depth + 1);
+    for (const k of kids.sort(order)) if (parentsPlaced(k)) visit(k, depth + 1);
   };
-  const roots = findings.filter((f) => (f.explainedBy ?? []).length === 0).sort(rootOrder);
+  const roots = findings.filter((f) => (f.explainedBy ?? []).length === 0).sort(order);
   for (const r of roots) visit(r, 0);
   // A cycle (no finding should produce its own cause) still gets every finding listed.
-  for (const f of [...findings].sort(rootOrder)) visit(f, 0);
+  for (const f of [...findings].sort(order)) visit(f, 0);
   return out;
 }
 

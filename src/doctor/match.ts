@@ -183,7 +183,13 @@ export function matchEvents(data: Dataset, byReqId: Map<string, number>, events:
     hits.add(hit);
     const f = data.failures[hit] as Located<ProxyRecord>;
     const s = requestSpan(f.record);
-    pairs.push({ failure: hit, event: e, lagMs: e.record.time - s.end, sinceStartMs: s.start !== undefined ? e.record.time - s.start : undefined, by: "request-id" });
+    pairs.push({
+      failure: hit,
+      event: e,
+      lagMs: e.record.time - s.end,
+      sinceStartMs: s.start !== undefined ? e.record.time - s.start : undefined,
+      by: "request-id",
+    });
   }
   if (rest.length === 0 || sorted.idx.length === 0) return { hits, pairs };
 

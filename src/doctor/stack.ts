@@ -18,7 +18,14 @@ export interface Stack {
   libraries: DbLibrary[];
 }
 
-const SERVER_BY_ORIGIN: Record<string, AppServer> = { holdfast: "holdfast", gunicorn: "gunicorn", uwsgi: "uwsgi", puma: "puma", hikari: "java", spring: "java" };
+const SERVER_BY_ORIGIN: Record<string, AppServer> = {
+  holdfast: "holdfast",
+  gunicorn: "gunicorn",
+  uwsgi: "uwsgi",
+  puma: "puma",
+  hikari: "java",
+  spring: "java",
+};
 const LIBRARY_BY_ORIGIN: Record<string, DbLibrary> = { knex: "knex", pg: "pg-pool", hikari: "hikari", sqlalchemy: "sqlalchemy", activerecord: "activerecord" };
 
 /** The stack of some events (all of them when none given). */
@@ -49,7 +56,17 @@ export function detectStack(data: Dataset, events: Located<AppRecord>[] = data.a
   }
   const top = <K>(m: Map<K, number>): K | undefined => [...m].sort((a, b) => b[1] - a[1])[0]?.[0];
   const server = top(servers) ?? "unknown";
-  const language = top(langs) ?? (server === "gunicorn" || server === "uwsgi" ? "python" : server === "puma" ? "ruby" : server === "java" ? "java" : server === "holdfast" ? "node" : "unknown");
+  const language =
+    top(langs) ??
+    (server === "gunicorn" || server === "uwsgi"
+      ? "python"
+      : server === "puma"
+        ? "ruby"
+        : server === "java"
+          ? "java"
+          : server === "holdfast"
+            ? "node"
+            : "unknown");
   const libraries = [...libs].sort((a, b) => b[1] - a[1]).map(([k]) => k);
   if (libraries.length === 0 && language === "python" && events.some((e) => e.record.event === "db.locked")) libraries.push("python-sqlite3");
   return { server, language, libraries };

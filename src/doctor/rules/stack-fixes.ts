@@ -18,9 +18,15 @@ export function lockWaitFix(stack: Stack, ms: number): StackFix | undefined {
     case "python-sqlite3":
       return { name: "python sqlite3", lines: `sqlite3.connect("app.db", timeout=${secs(ms)})   # seconds a writer waits for the lock (default 5.0)` };
     case "sqlalchemy":
-      return { name: "SQLAlchemy (sqlite)", lines: `create_engine("sqlite:///app.db", connect_args={"timeout": ${secs(ms)}})   # seconds, passed to sqlite3.connect` };
+      return {
+        name: "SQLAlchemy (sqlite)",
+        lines: `create_engine("sqlite:///app.db", connect_args={"timeout": ${secs(ms)}})   # seconds, passed to sqlite3.connect`,
+      };
     case "node-sqlite":
-      return { name: "Node SQLite", lines: `new Database("app.db", { timeout: ${ms} })   // better-sqlite3, ms\ndb.configure("busyTimeout", ${ms})           // sqlite3 (node-sqlite3), ms` };
+      return {
+        name: "Node SQLite",
+        lines: `new Database("app.db", { timeout: ${ms} })   // better-sqlite3, ms\ndb.configure("busyTimeout", ${ms})           // sqlite3 (node-sqlite3), ms`,
+      };
     case "activerecord":
       return { name: "Rails (sqlite3)", lines: `# config/database.yml\nproduction:\n  adapter: sqlite3\n  timeout: ${ms}   # ms a writer waits for the lock` };
     case "knex":
@@ -39,7 +45,10 @@ export function poolWaitFix(stack: Stack, ms: number): StackFix | undefined {
     case "pg-pool":
       return { name: "pg-pool", lines: `new Pool({ max: 10, connectionTimeoutMillis: ${ms} })   // ms to wait for a client (default 0 = forever)` };
     case "hikari":
-      return { name: "HikariCP", lines: `spring.datasource.hikari.connection-timeout=${ms}   # HikariConfig.setConnectionTimeout(${ms}); ms (default 30000)\nspring.datasource.hikari.maximum-pool-size=10` };
+      return {
+        name: "HikariCP",
+        lines: `spring.datasource.hikari.connection-timeout=${ms}   # HikariConfig.setConnectionTimeout(${ms}); ms (default 30000)\nspring.datasource.hikari.maximum-pool-size=10`,
+      };
     case "sqlalchemy":
       return { name: "SQLAlchemy", lines: `create_engine(url, pool_size=5, max_overflow=10, pool_timeout=${secs(ms)})   # seconds (default 30)` };
     case "activerecord":
@@ -59,9 +68,15 @@ export function workerTimeoutFix(stack: Stack, timeoutS: number, proxyReadS: num
         lines: `gunicorn app:app --timeout ${timeoutS} --graceful-timeout ${timeoutS} --keep-alive ${keep} --worker-class gthread --threads 4\n# --timeout: seconds a worker may stay silent before the arbiter kills it${proxyReadS !== undefined ? ` (keep below proxy_read_timeout ${proxyReadS}s)` : ""}\n# gthread/gevent workers keep answering the arbiter while a request waits on I/O; a sync worker cannot`,
       };
     case "uwsgi":
-      return { name: "uWSGI", lines: `[uwsgi]\nharakiri = ${timeoutS}          ; seconds before a stuck worker is recycled\nhttp-keepalive = ${keep}\nthreads = 4` };
+      return {
+        name: "uWSGI",
+        lines: `[uwsgi]\nharakiri = ${timeoutS}          ; seconds before a stuck worker is recycled\nhttp-keepalive = ${keep}\nthreads = 4`,
+      };
     case "puma":
-      return { name: "Puma", lines: `# config/puma.rb\nworker_timeout ${timeoutS}\npersistent_timeout ${keep}   # above the proxy's idle timeout\nthreads 1, 5` };
+      return {
+        name: "Puma",
+        lines: `# config/puma.rb\nworker_timeout ${timeoutS}\npersistent_timeout ${keep}   # above the proxy's idle timeout\nthreads 1, 5`,
+      };
     default:
       return undefined;
   }

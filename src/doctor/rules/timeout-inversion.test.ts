@@ -60,7 +60,16 @@ test("504s at the proxy's 3 s followed 2 s later by 'database is locked' → tim
 test("inversion survives 3 s of clock skew, lines out of order and $time_local without request time", () => {
   for (const o of [{ skewMs: 3000 }, { skewMs: -2500 }, { shuffle: true }, { combined: true, skewMs: 1500 }]) {
     const { access, app } = inverted(o);
-    const data = datasetFromLines(o.combined ? { access, app, accessFormat: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"', timeouts: { proxyReadTimeout: 3000 } as never } : { access, app });
+    const data = datasetFromLines(
+      o.combined
+        ? {
+            access,
+            app,
+            accessFormat: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
+            timeouts: { proxyReadTimeout: 3000 } as never,
+          }
+        : { access, app },
+    );
     const ids = analyze(data).map((f) => f.id);
     assert.deepEqual(ids.slice(0, 3), ["timeout-inversion", "sqlite-lock", "proxy-read-timeout"], JSON.stringify(o));
   }

@@ -69,13 +69,24 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const sinceStart = median(main.pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined));
   const appMs = stated ?? sinceStart ?? (proxyMs !== undefined ? proxyMs + lag : undefined);
   const wait = WAITS[main.cause.id] as { what: string; answer: string };
-  const proxyName = data.failures[failures[0] as number]?.record.source === "haproxy" ? "HAProxy" : data.failures[failures[0] as number]?.record.source === "alb" ? "the ALB" : "nginx";
+  const proxyName =
+    data.failures[failures[0] as number]?.record.source === "haproxy"
+      ? "HAProxy"
+      : data.failures[failures[0] as number]?.record.source === "alb"
+        ? "the ALB"
+        : "nginx";
   // The order is certain (the proxy timed out, the app's wait error came after); the numbers carry the clocks' skew.
-  const appSays = appMs !== undefined && (proxyMs === undefined || appMs > proxyMs) ? `≈ ${sec(appMs)}` : `longer than ${proxyMs !== undefined ? sec(proxyMs) : "the proxy"}`;
+  const appSays =
+    appMs !== undefined && (proxyMs === undefined || appMs > proxyMs) ? `≈ ${sec(appMs)}` : `longer than ${proxyMs !== undefined ? sec(proxyMs) : "the proxy"}`;
   const proxySays = proxyMs !== undefined ? sec(proxyMs) : "less (its read timeout)";
   const counts = statusCounts(data, failures);
   const w = failureWindow(data, failures);
-  const how = stated !== undefined ? "as the app's events state" : sinceStart !== undefined ? "measured from each request's start to the app's error" : "inferred from the lag";
+  const how =
+    stated !== undefined
+      ? "as the app's events state"
+      : sinceStart !== undefined
+        ? "measured from each request's start to the app's error"
+        : "inferred from the lag";
   const summary =
     `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy, each followed by the app's ${main.cause.id} error for the same request ` +
     `${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"}). ` +
@@ -83,9 +94,15 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
 
   const target = proxyMs !== undefined ? Math.max(500, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2))) : 2000;
   const raise = appMs !== undefined ? Math.ceil(appMs / 1000) + 5 : undefined;
-  const stack = detectStack(data, main.pairs.map((p) => p.event));
+  const stack = detectStack(
+    data,
+    main.pairs.map((p) => p.event),
+  );
   const stackFix = main.cause.id === "sqlite-lock" ? lockWaitFix(stack, target) : poolWaitFix(stack, target);
-  const holdfastKey = main.cause.id === "sqlite-lock" ? `db: { sqlite: { busyTimeout: "${sec(target).replace(" ", "")}" } }` : `db: { pool: { acquireTimeout: "${sec(target).replace(" ", "")}" } }`;
+  const holdfastKey =
+    main.cause.id === "sqlite-lock"
+      ? `db: { sqlite: { busyTimeout: "${sec(target).replace(" ", "")}" } }`
+      : `db: { pool: { acquireTimeout: "${sec(target).replace(" ", "")}" } }`;
   const finding: Finding = {
     id: "timeout-inversion",
     title: `Timeout inversion: the app waits longer for ${wait.what.replace(/ \(.*\)$/, "")} (${appSays}) than ${proxyName} waits for the app (${proxySays})`,
@@ -94,13 +111,26 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
     explains: failures.length,
     evidence: {
       summary,
-      counts: { ...counts, pairs: main.pairs.length, ...(appMs !== undefined ? { appWaitMs: Math.round(appMs) } : {}), ...(proxyMs !== undefined ? { proxyReadTimeoutMs: proxyMs } : {}), lagMs: Math.round(lag) },
+      counts: {
+        ...counts,
+        pairs: main.pairs.length,
+        ...(appMs !== undefined ? { appWaitMs: Math.round(appMs) } : {}),
+        ...(proxyMs !== undefined ? { proxyReadTimeoutMs: proxyMs } : {}),
+        lagMs: Math.round(lag),
+      },
       window: w,
-      samples: samples(data, failures, main.pairs.slice(0, 1).map((p) => p.event), 2),
+      samples: samples(
+        data,
+        failures,
+        main.pairs.slice(0, 1).map((p) => p.event),
+        2,
+      ),
     },
     fix: {
       summary: `Make the app give up first: its wait for ${wait.what} must end below the proxy's read timeout (${sec(target)} against ${proxySays}), so it answers a fast ${wait.answer} the client can retry instead of working on for a request the proxy already answered. Or, only if such requests may really take that long, raise the proxy's read timeout above the app's wait${raise !== undefined ? ` (${raise} s)` : ""}.`,
-      holdfast: speaksHoldfast(stack) ? `${holdfastKey}\ntimeouts: { deadline: "${sec(Math.max(target + 500, proxyMs !== undefined ? proxyMs - 500 : target + 500)).replace(" ", "")}" }   // waits < deadline < proxy read timeout` : undefined,
+      holdfast: speaksHoldfast(stack)
+        ? `${holdfastKey}\ntimeouts: { deadline: "${sec(Math.max(target + 500, proxyMs !== undefined ? proxyMs - 500 : target + 500)).replace(" ", "")}" }   // waits < deadline < proxy read timeout`
+        : undefined,
       stack: stackFix,
       nginx: raise !== undefined ? `proxy_read_timeout ${raise}s;   # only instead of lowering the app's wait` : undefined,
       haproxy: raise !== undefined ? `timeout server ${raise}s   # only instead of lowering the app's wait` : undefined,
