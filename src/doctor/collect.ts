@@ -192,7 +192,8 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     };
   } else {
     // One event may span lines (a traceback under the line that logged it): group, then parse.
-    const onEvent = (text: string, lineNo: number) => {
+    const onEvent = (text: string, lineNo: number, lines: number) => {
+      stats.continued = (stats.continued ?? 0) + lines - 1;
       const r = appLogReader.parse(text);
       if (!r) return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
       if (timed && !inWindow(r.time)) {

@@ -225,6 +225,8 @@ export interface FileStats {
   garbage: number;
   /** Records outside --since/--until. */
   outOfWindow: number;
+  /** App-log lines that continued the event above them (traceback lines): part of one record, not records themselves. */
+  continued?: number | undefined;
   garbageSamples: Sample[];
 }
 

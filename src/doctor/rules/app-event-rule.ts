@@ -25,7 +25,8 @@ export interface AppEventRuleSpec {
   perRequest?: boolean;
   /** Extra sentence after the numbers. */
   detail?: (events: Located<AppRecord>[], match: MatchResult) => string;
-  fix: Fix;
+  /** The fix, or a function of the data and the events (to name the stack's own options). */
+  fix: Fix | ((data: Dataset, events: Located<AppRecord>[]) => Fix);
 }
 
 const DEFAULT_KINDS: FailureKind[] = ["app-5xx", "read-timeout", "unknown"];
@@ -61,7 +62,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
         window: w,
         samples: samples(data, hits, events.slice(0, 2)),
       },
-      fix: spec.fix,
+      fix: typeof spec.fix === "function" ? spec.fix(data, events) : spec.fix,
     }, hits, match.pairs),
   ];
 }
