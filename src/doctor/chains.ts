@@ -35,7 +35,7 @@ function seconds(ms: number): string {
   return `${(Math.abs(ms) / 1000).toFixed(1)} s`;
 }
 
-const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "lag-pattern": 1, lifetime: 2 };
+const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "request-start": 1, "lag-pattern": 1, lifetime: 2 };
 
 /**
  * Links app-level causes to the symptoms whose failed requests they share. Each failed request of

@@ -155,6 +155,49 @@ export function alignAppLogClock(data: Dataset): number {
   return shift;
 }
 
+/** Duration fields of app request lines (ms): holdfast `durationMs`, pino-http `responseTime`, lograge `duration`, a plain `ms`. */
+const DURATION_FIELDS = ["durationMs", "responseTime", "duration", "ms", "elapsedMs"];
+
+/**
+ * App request lines with a 5xx and a duration tell when the app began that request; an error
+ * event logged within 100 ms of one, by the same process, is that request's error. The error
+ * gains the request's method, path and start, which join it to the proxy's record of the same
+ * request far better than time alone when failures are dense.
+ */
+export function enrichFromRequests(data: Dataset): void {
+  const requests: AppRecord[] = [];
+  for (const e of data.appEvents) {
+    const r = e.record;
+    if (r.event !== "request" || !(typeof r.fields.status === "number" && r.fields.status >= 500)) continue;
+    for (const k of DURATION_FIELDS) {
+      const v = r.fields[k];
+      if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+        r.startedAt = r.time - v;
+        break;
+      }
+    }
+    requests.push(r);
+  }
+  if (requests.length === 0) return;
+  const used = new Set<AppRecord>();
+  let from = 0;
+  for (const e of data.appEvents) {
+    const r = e.record;
+    if (r.event === "request" || r.event === "log" || r.reqId !== undefined || r.startedAt !== undefined) continue;
+    while (from < requests.length && (requests[from] as AppRecord).time < r.time - 100) from++;
+    for (let j = from; j < requests.length && (requests[j] as AppRecord).time <= r.time + 100; j++) {
+      const q = requests[j] as AppRecord;
+      if (used.has(q) || (q.pid !== undefined && r.pid !== undefined && q.pid !== r.pid)) continue;
+      if ((r.path !== undefined && q.path !== undefined && r.path !== q.path) || (r.method !== undefined && q.method !== undefined && r.method !== q.method)) continue;
+      used.add(q);
+      r.method ??= q.method;
+      r.path ??= q.path;
+      r.startedAt = q.startedAt;
+      break;
+    }
+  }
+}
+
 /** App events after which the app itself sent the error response. */
 const ANSWERING_EVENTS = new Set(["request", "shed", "deadline", "pool.timeout", "db.locked", "db.busy", "db.unavailable"]);
 
@@ -162,6 +205,7 @@ const ANSWERING_EVENTS = new Set(["request", "shed", "deadline", "pool.timeout",
 export function correlate(data: Dataset): Correlation {
   alignErrorLogClock(data);
   alignAppLogClock(data);
+  enrichFromRequests(data);
   const errIndex = new Map<string, number[]>();
   data.proxyErrors.forEach((e, i) => {
     if (!e.record.request) return;

@@ -33,7 +33,7 @@ export interface MatchPair {
   /** Event time minus the failure's start, ms, when the start is known. */
   sinceStartMs?: number | undefined;
   /** How the pair was joined. */
-  by: "request-id" | "lag-pattern" | "lifetime";
+  by: "request-id" | "request-start" | "lag-pattern" | "lifetime";
 }
 
 /** The near-constant delay between failures and the app's later errors, when there is one. */
@@ -193,6 +193,13 @@ export function matchEvents(data: Dataset, byReqId: Map<string, number>, events:
   }
   if (rest.length === 0 || sorted.idx.length === 0) return { hits, pairs };
 
+  // 0. Events that know when the app began the request (an app request line with its duration):
+  // the proxy's start of the same request is the same moment, give or take the clocks' skew.
+  const unpaired = joinByStart(data, sorted, [...rest], resolution, hits, pairs);
+  rest.length = 0;
+  rest.push(...unpaired);
+  if (rest.length === 0) return { hits, pairs, lag: startLag(pairs) };
+
   // Candidates of one event: failures that ended up to maxLag before it (nearest first), and
   // failures that ended after it whose lifetime (plus skew) may hold it.
   let maxDur = 0;
@@ -270,5 +277,65 @@ export function matchEvents(data: Dataset, byReqId: Map<string, number>, events:
       sinceStartMs: ss.length ? Math.round(median(ss)) : undefined,
     };
   }
-  return { hits, pairs, lag };
+  return { hits, pairs, lag: lag ?? startLag(pairs) };
+}
+
+/** Largest difference between the app's and the proxy's start of one request that can still be the same request (skew). */
+const START_SKEW_MS = 10_000;
+
+/**
+ * Joins events that carry the app's start of their request (`startedAt`) to failures whose start
+ * is known: the start differences peak at the clocks' skew; pairs in the peak are joined one to
+ * one, closest first. Without a clear peak (few events), a pair within 1.5 s is joined. Returns the
+ * events left unpaired.
+ */
+function joinByStart(data: Dataset, sorted: Sorted, events: Located<AppRecord>[], resolution: number, hits: Set<number>, pairs: MatchPair[]): Located<AppRecord>[] {
+  const withStart = events.filter((e) => e.record.startedAt !== undefined && Number.isFinite(e.record.startedAt));
+  if (withStart.length === 0) return events;
+  const byStart: { k: number; start: number }[] = [];
+  sorted.idx.forEach((_i, k) => {
+    const st = sorted.starts[k];
+    if (st !== undefined) byStart.push({ k, start: st });
+  });
+  if (byStart.length === 0) return events;
+  byStart.sort((a, b) => a.start - b.start);
+  const starts = byStart.map((b) => b.start);
+  const cands: { e: Located<AppRecord>; k: number; d: number }[] = [];
+  for (const e of withStart) {
+    const a = e.record.startedAt as number;
+    for (let x = lowerBound(starts, a - START_SKEW_MS); x < byStart.length && (starts[x] as number) <= a + START_SKEW_MS; x++) {
+      const b = byStart[x] as { k: number; start: number };
+      if (!sameRequest(e.record, (data.failures[sorted.idx[b.k] as number] as Located<ProxyRecord>).record)) continue;
+      cands.push({ e, k: b.k, d: a - b.start });
+    }
+  }
+  const peak = findLagPeak(
+    cands.map((c) => c.d),
+    withStart.length,
+    byStart.length,
+  );
+  const centre = peak ? peak.from + PEAK_WIDTH_MS / 2 : 0;
+  const reach = peak ? PEAK_WIDTH_MS / 2 + 250 : PEAK_WIDTH_MS + resolution / 2;
+  const ok = cands.filter((c) => Math.abs(c.d - centre) <= reach).sort((a, b) => Math.abs(a.d - centre) - Math.abs(b.d - centre));
+  const usedE = new Set<Located<AppRecord>>();
+  const usedF = new Set<number>();
+  for (const c of ok) {
+    const i = sorted.idx[c.k] as number;
+    if (usedE.has(c.e) || usedF.has(i) || hits.has(i)) continue;
+    usedE.add(c.e);
+    usedF.add(i);
+    hits.add(i);
+    const start = sorted.starts[c.k] as number;
+    pairs.push({ failure: i, event: c.e, lagMs: c.e.record.time - (sorted.ends[c.k] as number), sinceStartMs: c.e.record.time - start, by: "request-start" });
+  }
+  return events.filter((e) => !usedE.has(e));
+}
+
+/** The lag pattern of start-joined pairs, when there are at least two. */
+function startLag(pairs: MatchPair[]): LagPattern | undefined {
+  const p = pairs.filter((x) => x.by === "request-start");
+  if (p.length < 2) return undefined;
+  const ls = p.map((x) => x.lagMs);
+  const ss = p.map((x) => x.sinceStartMs).filter((v): v is number => v !== undefined);
+  return { lagMs: Math.round(median(ls)), spreadMs: Math.round(Math.max(...ls) - Math.min(...ls)), pairs: p.length, sinceStartMs: ss.length ? Math.round(median(ss)) : undefined };
 }

@@ -172,6 +172,8 @@ export interface AppRecord {
   /** Request method and path when the app logged them (joins to the proxy's request line). */
   method?: string | undefined;
   path?: string | undefined;
+  /** When the app began the request this event belongs to (epoch ms), from an app request line with its duration. */
+  startedAt?: number | undefined;
   /** True when the time was written without a zone (read as local time; may need shifting). */
   zoneless?: boolean | undefined;
 }

@@ -17,7 +17,8 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/Worker \(pid:(\d+)\) was sent (SIG[A-Z]+)/, "worker.exit", "gunicorn"],
   [/Worker \(pid:(\d+)\) exited with code (\d+)/, "worker.exit", "gunicorn"],
   [/Booting worker with pid: (\d+)/, "worker.start", "gunicorn"],
-  [/Reason: Worker failed to boot|Shutting down: Master/, "worker.crashloop", "gunicorn"],
+  // "Shutting down: Master" alone is every normal stop; only a failed boot is a crash loop.
+  [/Reason: (?:Worker|App) failed to (?:boot|load)/, "worker.crashloop", "gunicorn"],
   [/\*\*\* HARAKIRI ON WORKER \d+ \(pid: (\d+)/, "worker.timeout", "uwsgi"],
   [/DAMN ! worker \d+ \(pid: (\d+)\) died, killed by signal (\d+)/, "worker.exit", "uwsgi"],
   [/Respawned uWSGI worker \d+ \(new pid: (\d+)\)/, "worker.start", "uwsgi"],

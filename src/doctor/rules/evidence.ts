@@ -67,9 +67,15 @@ export function totalWithStatus(data: Dataset, statuses: string[]): number {
   return statuses.reduce((n, s) => n + (data.statusCounts[s] ?? 0), 0);
 }
 
-/** A sample from a located record. */
+/** A sample from a located record; an event of several lines (a traceback) is quoted as its first and last line. */
 export function sample(l: Located<unknown>): Sample {
-  return { file: l.file, line: l.line, text: l.text.length > 400 ? `${l.text.slice(0, 400)}…` : l.text };
+  let text = l.text;
+  const nl = text.indexOf("\n");
+  if (nl >= 0) {
+    const last = text.slice(text.lastIndexOf("\n") + 1).trim();
+    text = `${text.slice(0, nl)} … ${last}`;
+  }
+  return { file: l.file, line: l.line, text: text.length > 400 ? `${text.slice(0, 400)}…` : text };
 }
 
 /**

@@ -54,7 +54,10 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const parts: { cause: Finding; pairs: MatchPair[] }[] = [];
   for (const f of findings) {
     if (!WAITS[f.id]) continue;
-    const pairs = (corr.pairs.get(f) ?? []).filter((p) => corr.kinds[p.failure] === "read-timeout");
+    const all = (corr.pairs.get(f) ?? []).filter((p) => corr.kinds[p.failure] === "read-timeout");
+    // Pairs joined by request id, start or the lag pattern measure the inversion; a lifetime join only says "near".
+    const strong = all.filter((p) => p.by !== "lifetime");
+    const pairs = strong.length >= 2 ? strong : all;
     const byId = pairs.some((p) => p.by === "request-id");
     if (pairs.length >= 2 || (byId && pairs.length >= 1)) parts.push({ cause: f, pairs });
   }
@@ -65,9 +68,12 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const lags = main.pairs.map((p) => p.lagMs);
   const lag = median(lags) ?? 0;
   const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : 0;
-  const stated = statedWait(main.pairs);
-  const sinceStart = median(main.pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined));
-  const appMs = stated ?? sinceStart ?? (proxyMs !== undefined ? proxyMs + lag : undefined);
+  // The app's own request line timed the wait on the app's clock (no skew): best after a stated value.
+  const stated = statedWait(main.pairs) ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
+  // Only pairs joined by id, start or lag pattern measure the wait; a lifetime join says the request, not when.
+  const measured = main.pairs.every((p) => p.by !== "lifetime");
+  const sinceStart = measured ? median(main.pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined)) : undefined;
+  const appMs = stated ?? sinceStart ?? (measured && proxyMs !== undefined ? proxyMs + lag : undefined);
   const wait = WAITS[main.cause.id] as { what: string; answer: string };
   const proxyName =
     data.failures[failures[0] as number]?.record.source === "haproxy"
@@ -77,19 +83,23 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         : "nginx";
   // The order is certain (the proxy timed out, the app's wait error came after); the numbers carry the clocks' skew.
   const appSays =
-    appMs !== undefined && (proxyMs === undefined || appMs > proxyMs) ? `≈ ${sec(appMs)}` : `longer than ${proxyMs !== undefined ? sec(proxyMs) : "the proxy"}`;
+    appMs !== undefined && (proxyMs === undefined || appMs > proxyMs) ? `≈ ${sec(appMs)}` : `> ${proxyMs !== undefined ? sec(proxyMs) : "the proxy's timeout"}`;
   const proxySays = proxyMs !== undefined ? sec(proxyMs) : "less (its read timeout)";
   const counts = statusCounts(data, failures);
   const w = failureWindow(data, failures);
   const how =
     stated !== undefined
-      ? "as the app's events state"
+      ? "as the app's own lines state"
       : sinceStart !== undefined
         ? "measured from each request's start to the app's error"
-        : "inferred from the lag";
+        : appMs !== undefined
+          ? "the proxy's timeout plus the lag"
+          : "not measurable from these logs; the 504s came first, so it is longer";
+  const when = measured
+    ? `each followed by the app's ${main.cause.id} error for the same request ${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"})`
+    : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path; no steady lag to measure)`;
   const summary =
-    `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy, each followed by the app's ${main.cause.id} error for the same request ` +
-    `${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"}). ` +
+    `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy, ${when}. ` +
     `The app waits ${appSays} for ${wait.what} (${how}), ${proxyName} waits ${proxySays}: every such request ends as a 504 at the proxy before the app can answer ${wait.answer}.`;
 
   const target = proxyMs !== undefined ? Math.max(500, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2))) : 2000;
@@ -107,7 +117,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
     id: "timeout-inversion",
     title: `Timeout inversion: the app waits longer for ${wait.what.replace(/ \(.*\)$/, "")} (${appSays}) than ${proxyName} waits for the app (${proxySays})`,
     severity: "error",
-    confidence: main.pairs.some((p) => p.by === "request-id") ? 0.9 : main.pairs.length >= 3 && spread <= 3000 ? 0.85 : 0.7,
+    confidence: main.pairs.some((p) => p.by === "request-id") ? 0.9 : measured && main.pairs.length >= 3 && spread <= 3000 ? 0.85 : 0.7,
     explains: failures.length,
     evidence: {
       summary,
@@ -144,7 +154,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         shared: p.pairs.length,
         lagMs: Math.round(m),
         lagSpreadMs: l.length > 1 ? Math.round(Math.max(...l) - Math.min(...l)) : 0,
-        evidence: `${p.pairs.length} ${p.cause.id} errors came ${sec(Math.abs(m))} ${m >= 0 ? "after" : "before"} the proxy's read timeout on the same request: the app was still waiting when the proxy gave up.`,
+        evidence: `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`,
       };
     }),
   };
