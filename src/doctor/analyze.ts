@@ -1,7 +1,12 @@
-/** Runs every rule over a dataset and ranks the findings by how many failed requests each explains. */
+/**
+ * Runs every rule over a dataset, links the findings into causal chains and orders them: the
+ * deepest cause with evidence first, each symptom under the cause that produces it.
+ */
+import { ancestors, applyLinks, chainOrder, sharedFailureLinks } from "./chains.js";
 import { type Correlation, correlate } from "./correlate.js";
 import { splitRequest } from "./readers/reader.js";
 import { leftovers, RULES } from "./rules/index.js";
+import { timeoutInversion } from "./rules/timeout-inversion.js";
 import type { Dataset, Finding, Rule, Severity } from "./types.js";
 
 /** Severity order, worst first. */
@@ -34,7 +39,7 @@ export function inferFailuresFromErrors(data: Dataset): void {
   }
 }
 
-/** Runs the rules (a rule that throws becomes an info finding, never a crash) and ranks the result. */
+/** Runs the rules (a rule that throws becomes an info finding, never a crash), links the chains and orders the result. */
 export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[] {
   inferFailuresFromErrors(data);
   const corr = correlate(data);
@@ -43,36 +48,55 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
     try {
       found.push(...rule.run(data, corr));
     } catch (err) {
-      found.push({
-        id: `rule-failed/${rule.id}`,
-        title: `Rule ${rule.id} failed`,
-        severity: "info",
-        confidence: 1,
-        explains: 0,
-        evidence: { summary: `The rule threw: ${(err as Error).message}. This is a bug in holdfast doctor; the other rules still ran.`, counts: {}, samples: [] },
-        fix: { summary: "Report it with the log lines that triggered it." },
-      });
+      found.push(ruleFailed(rule.id, err));
     }
   }
+  try {
+    found.push(...timeoutInversion(data, corr, found));
+  } catch (err) {
+    found.push(ruleFailed("timeout-inversion", err));
+  }
+  applyLinks(found, sharedFailureLinks(found, corr, data));
   const taken = new Set<number>();
-  const counted = countOnce(rankFindings(found), corr, taken);
-  return rankFindings([...counted, ...leftovers(data, counted, corr, taken)]);
+  const counted = countOnce(chainOrder(found).map((p) => p.finding), corr, taken);
+  const all = [...counted, ...leftovers(data, counted, corr, taken)];
+  applyLinks(all, []);
+  return chainOrder(all).map((p) => p.finding);
+}
+
+function ruleFailed(id: string, err: unknown): Finding {
+  return {
+    id: `rule-failed/${id}`,
+    title: `Rule ${id} failed`,
+    severity: "info",
+    confidence: 1,
+    explains: 0,
+    evidence: { summary: `The rule threw: ${(err as Error).message}. This is a bug in holdfast doctor; the other rules still ran.`, counts: {}, samples: [] },
+    fix: { summary: "Report it with the log lines that triggered it." },
+  };
 }
 
 /**
- * Counts each failed request under one cause only: the cause that explains most takes its
- * failures first, the next keeps what is left, and so on (greedy, re-ranked afterwards). Without
- * this, two app-event causes close in time could both claim the same 503s.
+ * Counts each failed request under one chain only: findings in chain order take their failures
+ * first; a later finding keeps what is left, except the failures it shares with a cause above it
+ * in its own chain (a symptom and its cause explain the same requests). Without this, two
+ * app-event causes close in time could both claim the same 503s.
  */
-export function countOnce(ranked: Finding[], corr: Correlation, taken: Set<number> = new Set()): Finding[] {
-  for (const f of ranked) {
+export function countOnce(ordered: Finding[], corr: Correlation, taken: Set<number> = new Set()): Finding[] {
+  const byId = new Map(ordered.map((f) => [f.id, f]));
+  const owner = new Map<number, string>();
+  for (const f of ordered) {
     const mine = corr.claims.get(f);
     if (!mine) continue;
+    const above = ancestors(f, byId);
     let own = 0;
     for (const i of mine) {
-      if (taken.has(i)) continue;
-      taken.add(i);
-      own++;
+      const o = owner.get(i);
+      if (o === undefined) {
+        owner.set(i, f.id);
+        taken.add(i);
+        own++;
+      } else if (above.has(o)) own++;
     }
     const shared = Math.min(f.explains, mine.size) - own;
     if (shared > 0) {
@@ -81,7 +105,7 @@ export function countOnce(ranked: Finding[], corr: Correlation, taken: Set<numbe
       f.evidence.summary += ` (${shared} of these are counted under a cause ranked above.)`;
     }
   }
-  return rankFindings(ranked);
+  return ordered;
 }
 
 /** Runs one rule as analyze() would (failures inferred, correlation built); for tests. */

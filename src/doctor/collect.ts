@@ -3,6 +3,7 @@
  * events are kept (capped), successful requests only counted, so multi-GB logs fit in memory.
  */
 import { appLogReader } from "./readers/app-log.js";
+import { AppLineGrouper } from "./readers/app-lines.js";
 import { albReader } from "./readers/alb.js";
 import { haproxyReader } from "./readers/haproxy.js";
 import { COMBINED_FORMAT, nginxAccessReader, parseFormatTime, type TimeRange } from "./readers/nginx-access.js";
@@ -110,6 +111,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
       });
   };
   const counts = new Float64Array(600);
+  let grouper: AppLineGrouper | undefined;
   let onLine: (text: string, start: number, end: number, lineNo: number) => void;
 
   if (input.kind === "nginx-access" || input.kind === "haproxy" || input.kind === "alb") {
@@ -189,21 +191,11 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         });
     };
   } else {
-    onLine = (text, start, end, lineNo) => {
-      if (end === start) return;
-      const line = text.slice(start, end);
-      // Fast path: holdfast's successful `request` events are most of an app log and are only
-      // counted, so skip JSON.parse for them (no time filter: their time is not read).
-      if (!timed && line.charCodeAt(line.length - 1) === 125 && line.includes('"event":"request"')) {
-        const st = line.indexOf('"status":') + 9;
-        if (st >= 9 && st + 3 < line.length && isSuccessStatus(line, st)) {
-          stats.records++;
-          data.appRequests++;
-          return;
-        }
-      }
-      const r = appLogReader.parse(line);
-      if (!r) return garbage(line, lineNo);
+    // One event may span lines (a traceback under the line that logged it): group, then parse.
+    const onEvent = (text: string, lineNo: number, lines: number) => {
+      stats.continued = (stats.continued ?? 0) + lines - 1;
+      const r = appLogReader.parse(text);
+      if (!r) return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;
         return;
@@ -211,7 +203,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
       stats.records++;
       if (r.event === "request") data.appRequests++;
       if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) {
-        const own = detach(line);
+        const own = detach(text);
         data.appEvents.push({
           record: appLogReader.parse(own) ?? r,
           file: input.file,
@@ -220,9 +212,28 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         });
       }
     };
+    grouper = new AppLineGrouper(onEvent);
+    const g = grouper;
+    onLine = (text, start, end, lineNo) => {
+      if (end === start) return;
+      const line = text.slice(start, end);
+      // Fast path: holdfast's successful `request` events are most of an app log and are only
+      // counted, so skip JSON.parse for them (no time filter: their time is not read).
+      if (!timed && line.charCodeAt(line.length - 1) === 125 && line.includes('"event":"request"')) {
+        const st = line.indexOf('"status":') + 9;
+        if (st >= 9 && st + 3 < line.length && isSuccessStatus(line, st)) {
+          g.flush();
+          stats.records++;
+          data.appRequests++;
+          return;
+        }
+      }
+      g.push(line, lineNo);
+    };
   }
 
   const finish = (bytes: number, lines: number): FileStats => {
+    grouper?.flush();
     stats.bytes = bytes;
     stats.lines = lines;
     for (let s = 0; s < counts.length; s++) {

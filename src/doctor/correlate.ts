@@ -3,6 +3,7 @@
  * at the proxy (joined with the nginx error log by second and request line), and helpers that
  * match failures to app events by time window and by request id.
  */
+import type { MatchPair } from "./match.js";
 import { splitRequest } from "./readers/reader.js";
 import type { AppRecord, Dataset, Finding, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
 
@@ -21,11 +22,14 @@ export interface Correlation {
   deathClaimed: Set<number>;
   /** Which failures each finding counted in `explains`, so analyze() can count each failure once. */
   claims: Map<Finding, Set<number>>;
+  /** The app events a finding joined to its failures, for the time lag of its causal links. */
+  pairs: Map<Finding, MatchPair[]>;
 }
 
-/** Records the failures a finding explains (its `explains`); returns the finding. */
-export function claim<F extends Finding>(corr: Correlation, finding: F, failures: Iterable<number>): F {
+/** Records the failures a finding explains (its `explains`) and the event pairs behind them; returns the finding. */
+export function claim<F extends Finding>(corr: Correlation, finding: F, failures: Iterable<number>, pairs?: MatchPair[]): F {
   corr.claims.set(finding, new Set(failures));
+  if (pairs) corr.pairs.set(finding, pairs);
   return finding;
 }
 
@@ -61,7 +65,8 @@ export function kindFromRecord(r: ProxyRecord, readTimeoutMs?: number): FailureK
   const last = r.upstreamStatus?.split(/[,:]\s*/).pop()?.trim();
   if (last && /^5\d\d$/.test(last) && last !== "502" && last !== "504") return "app-5xx";
   if (last === String(r.status) && r.status !== 502 && r.status !== 504) return "app-5xx";
-  if (r.status === 504 && (readTimeoutMs === undefined || (r.upstreamTime ?? 0) * 1000 >= readTimeoutMs * 0.9)) return "read-timeout";
+  // A 504 without the upstream's time (combined format) is the proxy's read timeout unless timings say it was short.
+  if (r.status === 504 && (readTimeoutMs === undefined || r.upstreamTime === undefined || r.upstreamTime * 1000 >= readTimeoutMs * 0.9)) return "read-timeout";
   if (r.status === 503 && r.upstreamStatus === undefined) return "app-5xx";
   if (r.status === 500) return "app-5xx";
   return "unknown";
@@ -109,12 +114,98 @@ export function alignErrorLogClock(data: Dataset): number {
   return shift;
 }
 
+/**
+ * App logs written without a zone (Python's asctime, Rails) are read as the doctor's local time;
+ * written on a server in another zone they are whole quarter hours off and nothing joins. As
+ * for the error log, zoneless events vote for the gap to each failure that is within 90 s of a
+ * whole quarter hour (90 s covers the app's own waits); a clear non-zero winner shifts them.
+ */
+export function alignAppLogClock(data: Dataset): number {
+  if (data.appLogShiftMs !== undefined) return data.appLogShiftMs;
+  const zoneless = data.appEvents.filter((e) => e.record.zoneless && Number.isFinite(e.record.time));
+  if (zoneless.length === 0 || data.failures.length === 0) {
+    data.appLogShiftMs = 0;
+    return 0;
+  }
+  const step = Math.max(1, Math.floor(zoneless.length / 300));
+  const fstep = Math.max(1, Math.floor(data.failures.length / 2000));
+  const votes = new Map<number, number>();
+  for (let a = 0; a < zoneless.length; a += step) {
+    const te = (zoneless[a] as Located<AppRecord>).record.time;
+    for (let b = 0; b < data.failures.length; b += fstep) {
+      const raw = (data.failures[b] as Located<ProxyRecord>).record.time - te;
+      const gap = Math.round(raw / QUARTER_HOUR) * QUARTER_HOUR;
+      if (Math.abs(raw - gap) <= 90_000 && Math.abs(gap) <= 14 * 3_600_000) votes.set(gap, (votes.get(gap) ?? 0) + 1);
+    }
+  }
+  let best = 0;
+  let bestVotes = votes.get(0) ?? 0;
+  for (const [gap, n] of votes) {
+    if (n > bestVotes) {
+      best = gap;
+      bestVotes = n;
+    }
+  }
+  const shift = best !== 0 && bestVotes >= 2 && bestVotes > 2 * (votes.get(0) ?? 0) ? best : 0;
+  if (shift !== 0) {
+    for (const e of zoneless) e.record.time += shift;
+    data.appEvents.sort((x, y) => (x.record.time || 0) - (y.record.time || 0));
+  }
+  data.appLogShiftMs = shift;
+  return shift;
+}
+
+/** Duration fields of app request lines (ms): holdfast `durationMs`, pino-http `responseTime`, lograge `duration`, a plain `ms`. */
+const DURATION_FIELDS = ["durationMs", "responseTime", "duration", "ms", "elapsedMs"];
+
+/**
+ * App request lines with a 5xx and a duration tell when the app began that request; an error
+ * event logged within 100 ms of one, by the same process, is that request's error. The error
+ * gains the request's method, path and start, which join it to the proxy's record of the same
+ * request far better than time alone when failures are dense.
+ */
+export function enrichFromRequests(data: Dataset): void {
+  const requests: AppRecord[] = [];
+  for (const e of data.appEvents) {
+    const r = e.record;
+    if (r.event !== "request" || !(typeof r.fields.status === "number" && r.fields.status >= 500)) continue;
+    for (const k of DURATION_FIELDS) {
+      const v = r.fields[k];
+      if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+        r.startedAt = r.time - v;
+        break;
+      }
+    }
+    requests.push(r);
+  }
+  if (requests.length === 0) return;
+  const used = new Set<AppRecord>();
+  let from = 0;
+  for (const e of data.appEvents) {
+    const r = e.record;
+    if (r.event === "request" || r.event === "log" || r.reqId !== undefined || r.startedAt !== undefined) continue;
+    while (from < requests.length && (requests[from] as AppRecord).time < r.time - 100) from++;
+    for (let j = from; j < requests.length && (requests[j] as AppRecord).time <= r.time + 100; j++) {
+      const q = requests[j] as AppRecord;
+      if (used.has(q) || (q.pid !== undefined && r.pid !== undefined && q.pid !== r.pid)) continue;
+      if ((r.path !== undefined && q.path !== undefined && r.path !== q.path) || (r.method !== undefined && q.method !== undefined && r.method !== q.method)) continue;
+      used.add(q);
+      r.method ??= q.method;
+      r.path ??= q.path;
+      r.startedAt = q.startedAt;
+      break;
+    }
+  }
+}
+
 /** App events after which the app itself sent the error response. */
 const ANSWERING_EVENTS = new Set(["request", "shed", "deadline", "pool.timeout", "db.locked", "db.busy", "db.unavailable"]);
 
 /** Builds the correlation for a dataset. */
 export function correlate(data: Dataset): Correlation {
   alignErrorLogClock(data);
+  alignAppLogClock(data);
+  enrichFromRequests(data);
   const errIndex = new Map<string, number[]>();
   data.proxyErrors.forEach((e, i) => {
     if (!e.record.request) return;
@@ -165,7 +256,7 @@ export function correlate(data: Dataset): Correlation {
     const i = byReqId.get(id);
     if (i !== undefined && errorLine[i] === -1 && kinds[i] !== "app-5xx") kinds[i] = "app-5xx";
   }
-  const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set(), claims: new Map() };
+  const corr: Correlation = { kinds, errorLine, byReqId, deathClaimed: new Set(), claims: new Map(), pairs: new Map() };
   for (const w of deathWindows(data.appEvents)) for (const i of failuresInWindow(data, w.from, w.to)) corr.deathClaimed.add(i);
   return corr;
 }

@@ -38,8 +38,41 @@ export interface Fix {
   nginx?: string | undefined;
   haproxy?: string | undefined;
   alb?: string | undefined;
+  /** The same change in the words of the stack the logs show (gunicorn flags, Python sqlite3, knex, HikariCP, …). */
+  stack?: StackFix | undefined;
   /** A safe action `holdfast doctor --fix --yes` may apply (SQLite maintenance only). */
   action?: SafeAction | undefined;
+}
+
+/** A fix written for the app's own stack, named after it ("gunicorn", "python sqlite3", "knex", …). */
+export interface StackFix {
+  /** Which stack the logs showed, e.g. "gunicorn" or "knex". */
+  name: string;
+  /** Exact lines (flags, options, code) for that stack. */
+  lines: string;
+}
+
+/** Where a finding sits in the causal model: a configuration cause, an app-level cause, or a proxy symptom. */
+export type FindingLayer = "config" | "app" | "symptom";
+
+/** One link of a causal chain: `from` produces `to`, with the evidence that joins them. */
+export interface CausalLink {
+  /** Id of the deeper finding (the cause). */
+  from: string;
+  /** Id of the finding it produces (the effect). */
+  to: string;
+  /** Failed requests both findings account for. */
+  shared: number;
+  /**
+   * Measured time from the effect's record to the cause's record, in ms, median over the joined
+   * pairs: positive when the cause was logged after the effect (an app error written after the
+   * proxy had already answered 504). Undefined when the link is not a pairing of records.
+   */
+  lagMs?: number | undefined;
+  /** Spread of that lag (max − min over the pairs, ms). */
+  lagSpreadMs?: number | undefined;
+  /** One sentence: why the one produces the other. */
+  evidence: string;
 }
 
 /** Maintenance the doctor may apply itself; every one starts with an online backup. */
@@ -61,6 +94,12 @@ export interface Finding {
   explains: number;
   evidence: Evidence;
   fix: Fix;
+  /** Ids of the findings this one produces (downstream). Filled by analyze(). */
+  causes?: string[] | undefined;
+  /** Ids of the deeper findings that produce this one. Filled by analyze(). */
+  explainedBy?: string[] | undefined;
+  /** The links to the findings in `causes` and `explainedBy`, each with its evidence and time lag. */
+  links?: CausalLink[] | undefined;
 }
 
 /** Kinds of log the doctor reads. */
@@ -130,6 +169,13 @@ export interface AppRecord {
   /** Where the line came from: "holdfast", "gunicorn", "knex", "pg", "sqlite", "postgres", "node", "text". */
   origin: string;
   fields: Record<string, unknown>;
+  /** Request method and path when the app logged them (joins to the proxy's request line). */
+  method?: string | undefined;
+  path?: string | undefined;
+  /** When the app began the request this event belongs to (epoch ms), from an app request line with its duration. */
+  startedAt?: number | undefined;
+  /** True when the time was written without a zone (read as local time; may need shifting). */
+  zoneless?: boolean | undefined;
 }
 
 /** A parsed record with its place in the file. */
@@ -181,6 +227,8 @@ export interface FileStats {
   garbage: number;
   /** Records outside --since/--until. */
   outOfWindow: number;
+  /** App-log lines that continued the event above them (traceback lines): part of one record, not records themselves. */
+  continued?: number | undefined;
   garbageSamples: Sample[];
 }
 
@@ -198,6 +246,8 @@ export interface Dataset {
   appRequests: number;
   /** How far the nginx error log's local-time clock was shifted to match the access log (ms; 0 or undefined: none). */
   errorLogShiftMs?: number | undefined;
+  /** How far zoneless app-log times were shifted to match the proxy's clock (ms; 0 or undefined: none). */
+  appLogShiftMs?: number | undefined;
   /** True when no access log was given and failures were inferred from the proxy's error log. */
   inferredFailures?: boolean | undefined;
   files: FileStats[];

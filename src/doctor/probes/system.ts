@@ -5,6 +5,8 @@ import { dirname } from "node:path";
 
 /** What the system probe saw. */
 export interface SystemProbe {
+  /** When the probe ran (epoch ms): its numbers are about this moment, not about the logs. */
+  at?: number | undefined;
   load: number[];
   cpus: number;
   memTotal: number;
@@ -90,7 +92,7 @@ export async function probeSystem(paths: string[], sampleMs = 500, pids: number[
       }
     }
   }
-  const probe: SystemProbe = { load: loadavg(), cpus: cpus().length, memTotal: totalmem(), memAvailable: memAvailable(), disks };
+  const probe: SystemProbe = { at: Date.now(), load: loadavg(), cpus: cpus().length, memTotal: totalmem(), memAvailable: memAvailable(), disks };
   try {
     const [open, , max] = readFileSync("/proc/sys/fs/file-nr", "utf8").trim().split(/\s+/).map(Number);
     if (open !== undefined && max !== undefined) probe.fds = { open, limit: max };

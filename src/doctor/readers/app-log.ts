@@ -1,9 +1,10 @@
 /**
- * Application log reader: holdfast's own JSON lines (pino), and the plain-text lines from other
- * stacks that explain 502s — gunicorn WORKER TIMEOUT, SQLite "database is locked", knex
- * "Timeout acquiring a connection", pg "timeout exceeded when trying to connect", PostgreSQL
- * "too many clients", Node heap exhaustion, EMFILE/ENOSPC. Foreign lines are mapped onto the
- * holdfast event names so one set of rules reads both. Unknown JSON events are kept as generic records.
+ * Application log reader. One record is one *event*, which may span several lines (a Python
+ * traceback, a Java stack trace with its "Caused by", a Node stack; see app-lines.ts for the
+ * grouping): holdfast's own JSON lines (pino), JSON lines of other loggers (pino, winston, bunyan,
+ * structlog, python-json-logger, lograge) read with their time and level fields, and plain text
+ * from other stacks — gunicorn, uWSGI, Puma, Rails, Flask, Spring/HikariCP, knex, pg, SQLite.
+ * Foreign events are mapped onto the holdfast event names so one set of rules reads both.
  */
 import type { AppRecord } from "../types.js";
 import { type LogReader, neverThrows, parseIsoTime } from "./reader.js";
@@ -16,34 +17,232 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/Worker \(pid:(\d+)\) was sent (SIG[A-Z]+)/, "worker.exit", "gunicorn"],
   [/Worker \(pid:(\d+)\) exited with code (\d+)/, "worker.exit", "gunicorn"],
   [/Booting worker with pid: (\d+)/, "worker.start", "gunicorn"],
-  [/Reason: Worker failed to boot|Shutting down: Master/, "worker.crashloop", "gunicorn"],
-  [/SQLITE_BUSY_SNAPSHOT|SQLITE_BUSY\b(?!.*locked)/, "db.busy", "sqlite"],
-  [/database is locked|SQLITE_BUSY|SQLITE_LOCKED/, "db.locked", "sqlite"],
+  // "Shutting down: Master" alone is every normal stop; only a failed boot is a crash loop.
+  [/Reason: (?:Worker|App) failed to (?:boot|load)/, "worker.crashloop", "gunicorn"],
+  [/\*\*\* HARAKIRI ON WORKER \d+ \(pid: (\d+)/, "worker.timeout", "uwsgi"],
+  [/DAMN ! worker \d+ \(pid: (\d+)\) died, killed by signal (\d+)/, "worker.exit", "uwsgi"],
+  [/Respawned uWSGI worker \d+ \(new pid: (\d+)\)/, "worker.start", "uwsgi"],
+  [/Terminating timed out worker[^:\n]*: (\d+)/, "worker.timeout", "puma"],
+  [/SQLITE_BUSY_SNAPSHOT/, "db.busy", "sqlite"],
+  [/database is locked|SQLite3::BusyException/, "db.locked", "sqlite"],
+  [/SQLITE_BUSY\b(?![\s\S]*locked)/, "db.busy", "sqlite"],
+  [/SQLITE_BUSY|SQLITE_LOCKED/, "db.locked", "sqlite"],
   [/Timeout acquiring a connection/, "pool.timeout", "knex"],
   [/timeout exceeded when trying to connect/, "pool.timeout", "pg"],
   [/Connection is not available, request timed out/, "pool.timeout", "hikari"],
   [/QueuePool limit of size \d+ overflow \d+ reached/, "pool.timeout", "sqlalchemy"],
+  [/ActiveRecord::ConnectionTimeoutError|could not obtain a connection from the pool/, "pool.timeout", "activerecord"],
   [/too many clients|remaining connection slots are reserved/, "db.too-many-clients", "postgres"],
-  [/JavaScript heap out of memory|Reached heap limit|Out of memory: Killed process|MemoryError/, "memory.oom", "node"],
+  [/JavaScript heap out of memory|Reached heap limit|Out of memory: Killed process|MemoryError|java\.lang\.OutOfMemoryError/, "memory.oom", "node"],
   [/EMFILE|Too many open files/, "fd.limit", "os"],
   [/ENOSPC|No space left on device|database or disk is full|SQLITE_FULL/, "disk.full", "os"],
 ];
 
-const TEXT_TIME = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?\s*(Z|[+-]\d\d:?\d\d)?/;
+const TEXT_TIME = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?\s*(Z|UTC|[+-]\d\d:?\d\d)?/;
+/** uWSGI's request log: "[Sun Nov 29 16:25:42 2026]". */
+const CTIME = /\[?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]?/;
+/** Common log format as app servers write it (gunicorn access log, werkzeug): "[29/Nov/2026:16:25:42 +0000]" or "[29/Nov/2026 16:25:42]". */
+const CLF_TIME = /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4})[: ](\d\d):(\d\d):(\d\d)(?: ([+-]\d{4}))?\]/;
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 const GUNICORN_PID = /^\[[^\]]+\] \[(\d+)\]/;
+const LEVEL = /\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b/;
+const RAILS_LEVEL = /^([DIWEF]), \[/;
+/** An HTTP request line inside a message: "POST /api/orders". */
+const REQUEST = /\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) "?(\/[^\s"?]*)/;
+/** Flask's "Exception on /api/orders [POST]". */
+const FLASK_EXCEPTION = /Exception on (\/\S*) \[([A-Z]+)\]/;
+/** An access line an app server wrote: `"POST /api/orders HTTP/1.1" 500` (gunicorn, werkzeug) or uWSGI's `POST /x => … (HTTP/1.1 500)`. */
+const ACCESS_STATUS = /"[A-Z]+ \S+ HTTP\/[\d.]+" (\d{3}) |\(HTTP\/[\d.]+ (\d{3})\)|Completed (\d{3}) /;
 
-function textTime(line: string): number {
-  const m = TEXT_TIME.exec(line);
-  if (!m) return Number.NaN;
-  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
-  const parts = [+(m[1] as string), +(m[2] as string) - 1, +(m[3] as string), +(m[4] as string), +(m[5] as string), +(m[6] as string), ms] as const;
-  if (!m[8]) return new Date(...parts).getTime();
-  let t = Date.UTC(...parts);
-  if (m[8] !== "Z") {
-    const z = m[8].replace(":", "");
-    t -= (z[0] === "-" ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;
+function zoneOffsetMs(z: string): number {
+  if (z === "Z" || z === "UTC") return 0;
+  const s = z.replace(":", "");
+  return (s[0] === "-" ? -1 : 1) * (Number(s.slice(1, 3)) * 60 + Number(s.slice(3, 5))) * 60_000;
+}
+
+/** Time written in a plain-text event; `zoneless` when it had no zone (read as local time). */
+export function textTime(text: string): { time: number; zoneless: boolean } {
+  const m = TEXT_TIME.exec(text);
+  if (m) {
+    const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
+    const parts = [+(m[1] as string), +(m[2] as string) - 1, +(m[3] as string), +(m[4] as string), +(m[5] as string), +(m[6] as string), ms] as const;
+    if (!m[8]) return { time: new Date(...parts).getTime(), zoneless: true };
+    return { time: Date.UTC(...parts) - zoneOffsetMs(m[8]), zoneless: false };
   }
-  return t;
+  const c = CLF_TIME.exec(text);
+  if (c) {
+    const parts = [+(c[3] as string), MONTHS[c[2] as string] as number, +(c[1] as string), +(c[4] as string), +(c[5] as string), +(c[6] as string)] as const;
+    if (!c[7]) return { time: new Date(...parts).getTime(), zoneless: true };
+    return { time: Date.UTC(...parts) - zoneOffsetMs(c[7]), zoneless: false };
+  }
+  const u = CTIME.exec(text);
+  if (u)
+    return {
+      time: new Date(+(u[6] as string), MONTHS[u[1] as string] as number, +(u[2] as string), +(u[3] as string), +(u[4] as string), +(u[5] as string)).getTime(),
+      zoneless: true,
+    };
+  return { time: Number.NaN, zoneless: false };
+}
+
+/** What a stack trace says: the language, the exception (the root cause for Java) and its message. */
+export interface Trace {
+  language?: "python" | "java" | "node" | "ruby" | undefined;
+  exception?: string | undefined;
+  message?: string | undefined;
+}
+
+const PY_EXC = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Timeout|Warning))(?::\s?(.*))?$/;
+const JAVA_EXC = /^(?:Caused by: )?((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)): ?(.*)$/;
+const NODE_EXC = /(?:^|\s)([A-Z][A-Za-z]*Error)(?: \[[A-Z_]+\])?: (.*)$/;
+const RUBY_EXC = /([A-Z]\w*(?:::[A-Z]\w*)+) \((.*)\)|([A-Z]\w*(?:::[A-Z]\w*)+): (.*)$/;
+
+/** Reads the exception out of an event's lines (one or many). */
+export function readTrace(lines: string[]): Trace {
+  const text = lines.join("\n");
+  if (text.includes("Traceback (most recent call last):")) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = PY_EXC.exec((lines[i] as string).trim());
+      if (m) return { language: "python", exception: m[1], message: m[2] };
+    }
+    return { language: "python" };
+  }
+  if (/^\s+at [\w$.<>]+\(.*(?:\.java:\d+|Native Method|Unknown Source)\)/m.test(text) || /^Caused by: /m.test(text)) {
+    let found: Trace = { language: "java" };
+    for (const l of lines) {
+      const m = JAVA_EXC.exec(l.trim());
+      // The last "Caused by" is the root cause; the first exception line stands until one is found.
+      if (m && (found.exception === undefined || l.trimStart().startsWith("Caused by:"))) found = { language: "java", exception: m[1], message: m[2] };
+    }
+    return found;
+  }
+  if (/^\s+at .*(?:\(|\s)(?:node:|file:|\/|[A-Za-z]:\\).*:\d+:\d+\)?$/m.test(text)) {
+    for (const l of lines) {
+      const m = NODE_EXC.exec(l);
+      if (m) return { language: "node", exception: m[1], message: m[2] };
+    }
+    return { language: "node" };
+  }
+  if (/\.rb:\d+:in [`']/.test(text) || /[A-Z]\w*::[A-Z]\w*(?:Error|Exception)/.test(text)) {
+    const m = RUBY_EXC.exec(text);
+    if (m) return { language: "ruby", exception: m[1] ?? m[3], message: m[2] ?? m[4] };
+    return { language: "ruby" };
+  }
+  const py = PY_EXC.exec((lines[lines.length - 1] ?? "").replace(/^.*?:\s(?=[A-Za-z_][\w.]*(?:Error|Exception):)/, "").trim());
+  if (py?.[1]?.includes(".")) return { language: "python", exception: py[1], message: py[2] };
+  const node = NODE_EXC.exec(lines[0] ?? "");
+  if (node) return { exception: node[1], message: node[2] };
+  return {};
+}
+
+/** The wait the message itself states, in ms (HikariCP "timed out after 30005ms", SQLAlchemy "timeout 30.00", ActiveRecord "within 5.000 seconds"). */
+function statedTimeoutMs(text: string): number | undefined {
+  const hikari = /request timed out after (\d+)ms/.exec(text);
+  if (hikari) return Number(hikari[1]);
+  const sqla = /connection timed out, timeout (\d+(?:\.\d+)?)/.exec(text);
+  if (sqla) return Number(sqla[1]) * 1000;
+  const ar = /within (\d+(?:\.\d+)?) seconds/.exec(text);
+  if (ar) return Number(ar[1]) * 1000;
+  return undefined;
+}
+
+function levelOf(text: string): string | undefined {
+  const r = RAILS_LEVEL.exec(text);
+  if (r) return ({ D: "debug", I: "info", W: "warn", E: "error", F: "fatal" } as Record<string, string>)[r[1] as string];
+  const m = LEVEL.exec(text.slice(0, 200));
+  if (!m) return undefined;
+  const l = (m[1] as string).toLowerCase();
+  return l === "warning" ? "warn" : l === "critical" || l === "severe" ? "fatal" : l === "notice" ? "info" : l;
+}
+
+function requestOf(text: string): { method?: string; path?: string } {
+  const f = FLASK_EXCEPTION.exec(text);
+  if (f) return { method: f[2], path: f[1] };
+  const m = REQUEST.exec(text);
+  return m ? { method: m[1], path: m[2] } : {};
+}
+
+function parseText(text: string): AppRecord | null {
+  const lines = text.split("\n");
+  const head = lines[0] as string;
+  const { time, zoneless } = textTime(head);
+  const trace: Trace = lines.length > 1 || /Error|Exception/.test(head) ? readTrace(lines) : {};
+  const fields: Record<string, unknown> = { msg: head.length > 500 ? head.slice(0, 500) : head };
+  if (trace.language) fields.language = trace.language;
+  if (trace.exception) fields.exception = trace.exception;
+  if (trace.message !== undefined) fields.message = trace.message.slice(0, 500);
+  if (lines.length > 1) fields.lines = lines.length;
+  const req = requestOf(head);
+  for (const [re, event, origin] of TEXT_RULES) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const pid = Number(GUNICORN_PID.exec(head)?.[1]);
+    if ((origin === "gunicorn" || origin === "uwsgi" || origin === "puma") && m[1]) fields.workerPid = Number(m[1]);
+    if (event === "worker.exit" && m[2]) {
+      if (m[2].startsWith("SIG")) fields.signal = m[2];
+      else if (origin === "uwsgi") fields.signal = `signal ${m[2]}`;
+      else fields.code = Number(m[2]);
+    }
+    if (event === "worker.timeout") fields.reason = "timeout";
+    const stated = statedTimeoutMs(text);
+    if (stated !== undefined) fields.timeoutMs = stated;
+    // A Java pool error names HikariCP; a Python one raised through SQLAlchemy keeps its origin for the fix's words.
+    const from = origin === "sqlite" && /sqlalchemy/i.test(text) ? "sqlalchemy" : origin;
+    return {
+      source: "app",
+      time,
+      event,
+      level: levelOf(head) ?? "error",
+      pid: Number.isNaN(pid) ? undefined : pid,
+      reqId: undefined,
+      origin: from,
+      fields,
+      zoneless,
+      ...req,
+    };
+  }
+  if (Number.isNaN(time)) return null;
+  // A timed line no signature matches: an app access line (its status), or a generic log event.
+  const access = ACCESS_STATUS.exec(head);
+  if (access && req.path !== undefined) {
+    fields.status = Number(access[1] ?? access[2] ?? access[3]);
+    fields.method = req.method;
+    fields.path = req.path;
+    return { source: "app", time, event: "request", level: "info", reqId: undefined, origin: "text", fields, zoneless, ...req };
+  }
+  const level = levelOf(head) ?? (trace.exception ? "error" : undefined);
+  if (level === undefined) return null;
+  return { source: "app", time, event: "log", level, reqId: undefined, origin: "text", fields, zoneless, ...req };
+}
+
+/** Time of a JSON logger's line: pino/bunyan `time`, winston/structlog `timestamp`, ECS `@timestamp`, python-json-logger `asctime`. */
+function jsonTime(r: Record<string, unknown>): { time: number; zoneless: boolean } {
+  for (const k of ["time", "timestamp", "@timestamp", "asctime", "ts", "created"]) {
+    const v = r[k];
+    // Epoch: seconds (structlog, python-json-logger `created`) or milliseconds (pino).
+    if (typeof v === "number" && Number.isFinite(v)) return { time: v < 1e11 ? Math.round(v * 1000) : v, zoneless: false };
+    if (typeof v === "string") {
+      const iso = parseIsoTime(v);
+      if (!Number.isNaN(iso)) return { time: iso, zoneless: !/(Z|[+-]\d\d:?\d\d)$/.test(v) };
+      const t = textTime(v);
+      if (!Number.isNaN(t.time)) return t;
+    }
+  }
+  return { time: Number.NaN, zoneless: false };
+}
+
+function jsonLevel(r: Record<string, unknown>): string | undefined {
+  const v = r.level ?? r.levelname ?? r.severity ?? r["log.level"] ?? r.lvl;
+  if (typeof v === "number") return PINO_LEVELS[v];
+  if (typeof v !== "string") return undefined;
+  const l = v.toLowerCase();
+  return l === "warning" ? "warn" : l === "critical" ? "fatal" : l === "err" ? "error" : l;
+}
+
+/** holdfast (pino) writes event names like "worker.timeout" and a `msg`; structlog writes its message as `event`. */
+const EVENT_NAME = /^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*$/;
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
 }
 
 function parseJson(line: string): AppRecord | null {
@@ -55,45 +254,74 @@ function parseJson(line: string): AppRecord | null {
   }
   if (typeof o !== "object" || o === null || Array.isArray(o)) return null;
   const r = o as Record<string, unknown>;
-  const time = typeof r.time === "number" ? r.time : typeof r.time === "string" ? parseIsoTime(r.time) : Number.NaN;
+  const { time, zoneless } = jsonTime(r);
   if (Number.isNaN(time)) return null;
-  const level = typeof r.level === "string" ? r.level : typeof r.level === "number" ? PINO_LEVELS[r.level] : undefined;
-  let event = typeof r.event === "string" ? r.event : undefined;
-  const msg = typeof r.msg === "string" ? r.msg : "";
+  const level = jsonLevel(r);
+  const holdfast = typeof r.event === "string" && EVENT_NAME.test(r.event) && typeof r.msg === "string";
+  let event = holdfast ? (r.event as string) : undefined;
+  const msg = str(r.msg) ?? str(r.message) ?? (holdfast ? undefined : str(r.event)) ?? "";
+  const req = typeof r.req === "object" && r.req !== null ? (r.req as Record<string, unknown>) : undefined;
+  const named = requestOf(msg);
+  const method = str(r.method) ?? str(req?.method) ?? named.method;
+  const rawPath = str(r.path) ?? str(req?.url) ?? str(r.url) ?? named.path;
+  // holdfast's db events carry the database file as `path`: a request path needs its method beside it.
+  const path = method !== undefined && rawPath?.startsWith("/") ? rawPath.split("?")[0] : undefined;
+  const fields: Record<string, unknown> = r;
+  let origin = holdfast ? "holdfast" : "json";
   if (!event) {
-    // A JSON line from another Node stack: classify its message like plain text.
-    for (const [re, ev] of TEXT_RULES) if (re.test(msg) || (typeof r.err === "object" && re.test(JSON.stringify(r.err)))) event = ev;
+    // Errors and stacks as the loggers write them: pino/bunyan `err`, winston `stack`, structlog `exception`, python-json-logger `exc_info`.
+    const errText = [r.err, r.error, r.stack, r.exception, r.exc_info]
+      .map((v) => (typeof v === "string" ? v : v !== undefined && v !== null ? JSON.stringify(v) : ""))
+      .join("\n");
+    const text = `${msg}\n${errText}`;
+    for (const [re, ev, or] of TEXT_RULES) {
+      if (re.test(text)) {
+        event = ev;
+        origin = or === "sqlite" && /sqlalchemy/i.test(text) ? "sqlalchemy" : or;
+        break;
+      }
+    }
+    if (errText.trim()) {
+      const t = readTrace(errText.split(/\n|\\n/));
+      if (t.language) fields.language = t.language;
+      if (t.exception) fields.exception = t.exception;
+    }
+    const stated = statedTimeoutMs(text);
+    if (stated !== undefined) fields.timeoutMs = stated;
+    // lograge and request loggers: one line per request with its status.
+    if (!event && typeof (r.status ?? r.statusCode ?? (r.res as Record<string, unknown> | undefined)?.statusCode) === "number" && path !== undefined)
+      event = "request";
     event ??= "log";
   }
-  const reqId = typeof r.reqId === "string" ? r.reqId : typeof r.req_id === "string" ? r.req_id : undefined;
-  return { source: "app", time, event, level, pid: typeof r.pid === "number" ? r.pid : undefined, reqId, origin: typeof r.event === "string" ? "holdfast" : "json", fields: r };
+  const status = r.status ?? r.statusCode ?? (r.res as Record<string, unknown> | undefined)?.statusCode;
+  if (event === "request" && typeof status === "number" && fields.status === undefined) fields.status = status;
+  const reqId = str(r.reqId) ?? str(r.req_id) ?? str(r.request_id) ?? str(r.requestId) ?? str(req?.id);
+  return {
+    source: "app",
+    time,
+    event,
+    level,
+    pid: typeof r.pid === "number" ? r.pid : undefined,
+    reqId,
+    origin,
+    fields,
+    method,
+    path,
+    zoneless: zoneless || undefined,
+  };
 }
 
-function parseText(line: string): AppRecord | null {
-  for (const [re, event, origin] of TEXT_RULES) {
-    const m = re.exec(line);
-    if (!m) continue;
-    const fields: Record<string, unknown> = { msg: line.length > 500 ? line.slice(0, 500) : line };
-    const pid = Number(GUNICORN_PID.exec(line)?.[1]);
-    if (origin === "gunicorn" && m[1]) fields.workerPid = Number(m[1]);
-    if (event === "worker.exit" && m[2]) {
-      if (m[2].startsWith("SIG")) fields.signal = m[2];
-      else fields.code = Number(m[2]);
-    }
-    if (event === "worker.timeout") fields.reason = "timeout";
-    return { source: "app", time: textTime(line), event, level: undefined, pid: Number.isNaN(pid) ? undefined : pid, reqId: undefined, origin, fields };
-  }
-  return null;
-}
-
-/** Parses one application log line; null for lines that say nothing the doctor uses. */
+/**
+ * Parses one application event: a JSON line, or plain text of one or more lines (joined with
+ * "\n"); null for text that says nothing the doctor uses and carries no time.
+ */
 export function parseAppLine(line: string): AppRecord | null {
   let i = 0;
   while (i < line.length && line.charCodeAt(i) === 32) i++;
   return line.charCodeAt(i) === 123 ? (parseJson(line) ?? parseText(line)) : parseText(line);
 }
 
-/** The application log reader. */
+/** The application log reader (one event: a line, or a group of lines from app-lines.ts). */
 export const appLogReader: LogReader<AppRecord> = {
   kind: "app",
   parse: neverThrows(parseAppLine),

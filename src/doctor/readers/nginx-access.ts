@@ -157,8 +157,9 @@ export function recordFromFields(f: Record<string, string>): ProxyRecord | null 
     source: "nginx-access",
     time,
     status,
-    method,
-    path: path ?? f.uri,
+    method: method ?? (f.request_method && f.request_method !== "-" ? f.request_method : undefined),
+    // $request_uri keeps the query string; $uri does not.
+    path: path ?? f.uri ?? (f.request_uri && f.request_uri !== "-" ? f.request_uri.split("?")[0] : undefined),
     upstreamStatus: f.upstream_status && f.upstream_status !== "-" ? f.upstream_status : undefined,
     upstreamTime: f.upstream_response_time !== undefined ? (parseSeconds(f.upstream_response_time) ?? -1) : undefined,
     requestTime: parseSeconds(f.request_time),

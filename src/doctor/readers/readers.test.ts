@@ -106,7 +106,7 @@ test("plain-text lines from gunicorn, SQLite, knex, pg, PostgreSQL and Node map 
   const recs = fixture("app-text.log").map((l) => parseAppLine(l));
   assert.deepEqual(
     recs.map((r) => r?.event ?? null),
-    ["worker.timeout", "worker.exit", "worker.start", "db.locked", "pool.timeout", "pool.timeout", "db.too-many-clients", "memory.oom", "fd.limit", "disk.full", null],
+    ["worker.timeout", "worker.exit", "worker.start", "db.locked", "pool.timeout", "pool.timeout", "db.too-many-clients", "memory.oom", "fd.limit", "disk.full", "log"],
   );
   assert.equal(recs[0]?.fields.workerPid, 4121);
   assert.equal(recs[0]?.pid, 4100);
@@ -114,6 +114,7 @@ test("plain-text lines from gunicorn, SQLite, knex, pg, PostgreSQL and Node map 
   assert.equal(recs[0]?.time, Date.UTC(2026, 10, 24, 14, 2, 3));
   assert.equal(recs[4]?.origin, "knex");
   assert.equal(recs[5]?.origin, "pg");
+  assert.equal(recs[10]?.path, "/api/orders", "a timed line with a level is a log event, with the request it names");
 });
 
 test("lines recorded from a real nginx 1.22 and HAProxy 2.6 (test/fixtures/doctor/recorded-*)", async () => {

@@ -1,6 +1,7 @@
 /** The human reports: plain text for the terminal (default) and Markdown (--markdown). */
+import { chainOrder } from "../chains.js";
 import type { DoctorResult } from "../run.js";
-import type { Finding } from "../types.js";
+import type { CausalLink, Finding } from "../types.js";
 import { escapeControl } from "./escape-control.js";
 
 const LAYERS = ["holdfast", "nginx", "haproxy", "alb"] as const;
@@ -18,7 +19,7 @@ function headline(r: DoctorResult): string {
     : d.inferredFailures
       ? `; ${d.failedTotal.toLocaleString("en")} failed requests inferred from the proxy's error log (no access log given)`
       : "";
-  const verdict = problems.length === 0 ? "No problem found." : `${problems.length} problem${problems.length === 1 ? "" : "s"} found, most failed requests first.`;
+  const verdict = problems.length === 0 ? "No problem found." : `${problems.length} problem${problems.length === 1 ? "" : "s"} found, deepest cause first, what it produces under it.`;
   return `${scanned}${reqs}. ${verdict}`;
 }
 
@@ -29,21 +30,46 @@ function indent(s: string, by: string): string {
     .join("\n");
 }
 
-/** Plain-text report. */
+/** "2.0 s after" for a link's lag. */
+function lagText(l: CausalLink): string {
+  if (l.lagMs === undefined) return "";
+  const s = (Math.abs(l.lagMs) / 1000).toFixed(1);
+  const spread = l.lagSpreadMs ? `, spread ${(l.lagSpreadMs / 1000).toFixed(1)} s` : "";
+  return Math.abs(l.lagMs) < 500 ? ` · lag < 0.5 s${spread}` : ` · lag ${s} s${l.lagMs > 0 ? " (cause logged after the effect)" : ""}${spread}`;
+}
+
+/** Numbers findings by chain: "1", then "1.1" under it, "1.1.1" under that. */
+function numbering(r: DoctorResult): { finding: Finding; depth: number; label: string }[] {
+  const out: { finding: Finding; depth: number; label: string }[] = [];
+  const path: number[] = [];
+  for (const p of chainOrder(r.findings)) {
+    path.length = p.depth + 1;
+    path[p.depth] = (path[p.depth] ?? 0) + 1;
+    out.push({ ...p, label: path.slice(0, p.depth + 1).join(".") });
+  }
+  return out;
+}
+
+/** Plain-text report: each root cause numbered, what it produces indented under it. */
 export function toText(r: DoctorResult): string {
   const out: string[] = [`holdfast doctor — ${headline(r)}`, ""];
-  r.findings.forEach((f, n) => {
-    out.push(`${n + 1}. [${f.severity.toUpperCase()}] ${f.title}`);
-    out.push(`   id ${f.id} · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`);
-    out.push(indent(f.evidence.summary, "   "));
-    for (const s of f.evidence.samples) out.push(`     ${s.file}:${s.line}  ${s.text}`);
-    out.push(`   Fix: ${f.fix.summary}`);
+  for (const { finding: f, depth, label } of numbering(r)) {
+    const pad = "   ".repeat(depth);
+    const body = `${pad}   `;
+    out.push(`${pad}${label}. [${f.severity.toUpperCase()}] ${f.title}`);
+    const by = (f.explainedBy ?? []).length ? ` · produced by ${(f.explainedBy ?? []).join(", ")}` : "";
+    out.push(`${body}id ${f.id} · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}${by}`);
+    out.push(indent(f.evidence.summary, body));
+    for (const s of f.evidence.samples) out.push(`${body}  ${s.file}:${s.line}  ${s.text}`);
+    out.push(`${body}Fix: ${f.fix.summary}`);
+    if (f.fix.stack) out.push(`${body}${f.fix.stack.name}:`, indent(f.fix.stack.lines, `${body}    `));
     for (const layer of LAYERS) {
       const lines = f.fix[layer];
-      if (lines) out.push(`   ${layer}:`, indent(lines, "       "));
+      if (lines) out.push(`${body}${layer}:`, indent(lines, `${body}    `));
     }
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`${body}→ produces ${l.to} (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`);
     out.push("");
-  });
+  }
   // Findings quote log lines verbatim: their control characters must not reach the terminal.
   return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }
@@ -51,23 +77,27 @@ export function toText(r: DoctorResult): string {
 /** Markdown report. */
 export function toMarkdown(r: DoctorResult): string {
   const out: string[] = ["# holdfast doctor report", "", headline(r), ""];
-  if (r.findings.length) {
-    out.push("| # | severity | cause | confidence | explains |", "|---|---|---|---|---|");
-    for (const [n, f] of r.findings.entries()) out.push(`| ${n + 1} | ${f.severity} | ${f.title.replace(/\|/g, "\\|")} (\`${f.id}\`) | ${pct(f.confidence)} | ${f.explains} |`);
+  const rows = numbering(r);
+  if (rows.length) {
+    out.push("| # | severity | cause | confidence | explains | produced by |", "|---|---|---|---|---|---|");
+    for (const { finding: f, label } of rows)
+      out.push(`| ${label} | ${f.severity} | ${f.title.replace(/\|/g, "\\|")} (\`${f.id}\`) | ${pct(f.confidence)} | ${f.explains} | ${(f.explainedBy ?? []).join(", ")} |`);
     out.push("");
   }
-  r.findings.forEach((f: Finding, n) => {
-    out.push(`## ${n + 1}. ${f.title}`, "", `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`, "", f.evidence.summary, "");
+  for (const { finding: f, label, depth } of rows) {
+    out.push(`${"#".repeat(Math.min(6, 2 + depth))} ${label}. ${f.title}`, "", `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`, "", f.evidence.summary, "");
     if (f.evidence.samples.length) {
       out.push("Evidence:", "", "```");
       for (const s of f.evidence.samples) out.push(`${s.file}:${s.line}  ${s.text}`);
       out.push("```", "");
     }
     out.push(`**Fix:** ${f.fix.summary}`, "");
+    if (f.fix.stack) out.push(`${f.fix.stack.name}:`, "", "```", f.fix.stack.lines, "```", "");
     for (const layer of LAYERS) {
       const lines = f.fix[layer];
       if (lines) out.push(`${layer}:`, "", "```", lines, "```", "");
     }
-  });
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`→ produces \`${l.to}\` (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`, "");
+  }
   return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }

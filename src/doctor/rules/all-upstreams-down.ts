@@ -6,6 +6,7 @@
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
+import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 export const allUpstreamsDown: Rule = {
   id: "all-upstreams-down",
@@ -34,7 +35,7 @@ export const allUpstreamsDown: Rule = {
         },
         fix: {
           summary: "Fix what makes the servers fail (see the other findings), and stop one slow request from ejecting a whole server: count only connection errors as failures, and have more than one upstream.",
-          nginx: "upstream app {\n    server 127.0.0.1:3000 max_fails=5 fail_timeout=5s;\n    server 127.0.0.1:3001 max_fails=5 fail_timeout=5s;\n}\nproxy_next_upstream error;   # a timeout should not mark the server failed",
+          nginx: `upstream app {\n    server 127.0.0.1:3000 max_fails=5 fail_timeout=5s;\n    server 127.0.0.1:3001 max_fails=5 fail_timeout=5s;\n}\n${NGINX_NEXT_UPSTREAM}`,
           haproxy: "backend app\n    option redispatch\n    server app1 127.0.0.1:3000 check fall 5 rise 2\n    server app2 127.0.0.1:3001 check fall 5 rise 2",
         },
       }, hits),

@@ -2,7 +2,8 @@
  * The common shape of rules that pin failures on app events (pool timeouts, SQLite locks, …):
  * select the events, match failures by request id or time, and describe the result.
  */
-import { claim, type Correlation, type FailureKind, failuresNear } from "../correlate.js";
+import { claim, type Correlation, type FailureKind } from "../correlate.js";
+import { type LagPattern, type MatchResult, matchEvents } from "../match.js";
 import type { AppRecord, Dataset, Finding, Fix, Located, Rule, Severity } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
@@ -16,12 +17,16 @@ export interface AppEventRuleSpec {
   eventLabel: string;
   /** Failure kinds this cause can produce at the proxy. */
   kinds?: FailureKind[];
-  /** How long before the event a failure may be logged; covers $time_local cut to the second. Default 1500. */
+  /** How long after a failed request ended its event may be logged without a lag pattern (a stall logged when it ends). Default 2 s. */
   beforeMs?: number;
+  /** How long before a request started its cause may have begun. Default 2 s. */
   afterMs?: number;
+  /** True (default) when each event stands for one failed request; false when one event hits many. */
+  perRequest?: boolean;
   /** Extra sentence after the numbers. */
-  detail?: (events: Located<AppRecord>[]) => string;
-  fix: Fix;
+  detail?: (events: Located<AppRecord>[], match: MatchResult) => string;
+  /** The fix, or a function of the data and the events (to name the stack's own options). */
+  fix: Fix | ((data: Dataset, events: Located<AppRecord>[]) => Fix);
 }
 
 const DEFAULT_KINDS: FailureKind[] = ["app-5xx", "read-timeout", "unknown"];
@@ -31,7 +36,13 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
   const events = data.appEvents.filter((e) => spec.events(e.record));
   if (events.length === 0) return [];
   const kinds = new Set(spec.kinds ?? DEFAULT_KINDS);
-  const hits = failuresNear(data, corr, events, spec.beforeMs ?? 1500, spec.afterMs ?? 2000, (i) => kinds.has(corr.kinds[i] as FailureKind) && !corr.deathClaimed.has(i));
+  const match = matchEvents(data, corr.byReqId, events, {
+    accept: (i) => kinds.has(corr.kinds[i] as FailureKind) && !corr.deathClaimed.has(i),
+    perRequest: spec.perRequest,
+    afterEndMs: spec.beforeMs,
+    beforeStartMs: spec.afterMs,
+  });
+  const hits = match.hits;
   const counts = statusCounts(data, hits);
   const w = failureWindow(data, hits) ?? windowOfTimes(events.map((e) => e.record.time));
   const head =
@@ -46,14 +57,21 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
       confidence: hits.size > 0 ? 0.85 : 0.6,
       explains: hits.size,
       evidence: {
-        summary: `${head}${spec.detail ? ` ${spec.detail(events)}` : ""}`,
+        summary: `${head}${lagSentence(match.lag, spec.eventLabel)}${spec.detail ? ` ${spec.detail(events, match)}` : ""}`,
         counts: { ...counts, events: events.length },
         window: w,
         samples: samples(data, hits, events.slice(0, 2)),
       },
-      fix: spec.fix,
-    }, hits),
+      fix: typeof spec.fix === "function" ? spec.fix(data, events) : spec.fix,
+    }, hits, match.pairs),
   ];
+}
+
+/** " Each came 2.0 s after the proxy ended the request (± 0.4 s, 12 pairs)." — only for a clear lag pattern away from zero. */
+function lagSentence(lag: LagPattern | undefined, label: string): string {
+  if (!lag || Math.abs(lag.lagMs) < 1000) return "";
+  const when = lag.lagMs > 0 ? "after" : "before";
+  return ` The ${label} errors came a near-constant ${(Math.abs(lag.lagMs) / 1000).toFixed(1)} s ${when} the proxy ended the request (spread ${(lag.spreadMs / 1000).toFixed(1)} s over ${lag.pairs} pairs)${lag.sinceStartMs !== undefined ? `, ${(lag.sinceStartMs / 1000).toFixed(1)} s after it started` : ""}.`;
 }
 
 /** A rule that is nothing but {@link appEventFinding} with a fixed spec; its id is the spec's. */

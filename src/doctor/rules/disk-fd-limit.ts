@@ -4,7 +4,7 @@
  */
 import type { Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
-import { sample } from "./evidence.js";
+import { probeTime, sample } from "./evidence.js";
 
 export const diskFdLimit: Rule = {
   id: "disk-fd-limit",
@@ -16,6 +16,7 @@ export const diskFdLimit: Rule = {
     const fullDisks = (sys?.disks ?? []).filter((d) => d.totalBytes > 0 && d.freeBytes / d.totalBytes < 0.05);
     const fdHigh = sys?.fds && sys.fds.limit > 0 && sys.fds.open / sys.fds.limit > 0.9 ? sys.fds : (sys?.processFds ?? []).find((p) => p.limit > 0 && p.open / p.limit > 0.9);
     const out: Finding[] = [];
+    const t = probeTime(data, sys?.at);
     if (fdLines.length || fdHigh) {
       out.push({
         id: "fd-limit",
@@ -24,7 +25,7 @@ export const diskFdLimit: Rule = {
         confidence: fdLines.length ? 0.9 : 0.6,
         explains: 0,
         evidence: {
-          summary: `${fdLines.length} "Too many open files" lines in the logs${fdHigh ? `; ${fdHigh.open} of ${fdHigh.limit} descriptors in use${"pid" in fdHigh ? ` by pid ${fdHigh.pid}` : " system-wide"}` : ""}. Each failed accept or connect is a refused or reset request.`,
+          summary: `${fdLines.length} "Too many open files" lines in the logs${fdHigh ? `; ${t.now}: ${fdHigh.open} of ${fdHigh.limit} descriptors in use${"pid" in fdHigh ? ` by pid ${fdHigh.pid}` : " system-wide"}` : ""}. Each failed accept or connect is a refused or reset request.`,
           counts: { lines: fdLines.length, open: fdHigh?.open ?? 0, limit: fdHigh?.limit ?? 0 },
           samples: fdLines.slice(0, 2).map(sample),
         },
@@ -44,7 +45,7 @@ export const diskFdLimit: Rule = {
         confidence: diskLines.length ? 0.9 : 0.7,
         explains: 0,
         evidence: {
-          summary: `${diskLines.length} "No space left on device" / SQLITE_FULL lines${fullDisks.length ? `; ${fullDisks.map((d) => `${d.path}: ${(d.freeBytes / 1024 / 1024).toFixed(0)} MB free of ${(d.totalBytes / 1024 / 1024 / 1024).toFixed(1)} GB`).join("; ")}` : ""}. SQLite cannot commit and nginx cannot buffer responses.`,
+          summary: `${diskLines.length} "No space left on device" / SQLITE_FULL lines${fullDisks.length ? `; ${t.now}: ${fullDisks.map((d) => `${d.path}: ${(d.freeBytes / 1024 / 1024).toFixed(0)} MB free of ${(d.totalBytes / 1024 / 1024 / 1024).toFixed(1)} GB`).join("; ")}` : ""}. SQLite cannot commit and nginx cannot buffer responses.`,
           counts: { lines: diskLines.length, fullDisks: fullDisks.length },
           samples: diskLines.slice(0, 2).map(sample),
         },

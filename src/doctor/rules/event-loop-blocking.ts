@@ -24,6 +24,7 @@ export const eventLoopBlocking: Rule = {
       severity: maxLag >= 5000 ? "error" : "warning",
       events: (e) => e.event === "eventloop.lag" && typeof e.fields.lagMs === "number" && e.fields.lagMs >= LAG_MS,
       eventLabel: "eventloop.lag",
+      perRequest: false,
       beforeMs: Math.min(maxLag, 60_000) + 500,
       afterMs: 1000,
       detail: () => `Worst lag ${maxLag} ms.`,

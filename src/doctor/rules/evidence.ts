@@ -67,23 +67,66 @@ export function totalWithStatus(data: Dataset, statuses: string[]): number {
   return statuses.reduce((n, s) => n + (data.statusCounts[s] ?? 0), 0);
 }
 
-/** A sample from a located record. */
+/** A sample from a located record; an event of several lines (a traceback) is quoted as its first and last line. */
 export function sample(l: Located<unknown>): Sample {
-  return { file: l.file, line: l.line, text: l.text.length > 400 ? `${l.text.slice(0, 400)}…` : l.text };
+  let text = l.text;
+  const nl = text.indexOf("\n");
+  if (nl >= 0) {
+    const last = text.slice(text.lastIndexOf("\n") + 1).trim();
+    text = `${text.slice(0, nl)} … ${last}`;
+  }
+  return { file: l.file, line: l.line, text: text.length > 400 ? `${text.slice(0, 400)}…` : text };
 }
 
-/** Up to `max` samples: the first failures, then the first supporting lines. */
+/**
+ * Up to `max` samples: the first supporting lines, then the first failures. A line is quoted once
+ * even when it is both (a failure inferred from the error-log line that supports it).
+ */
 export function samples(data: Dataset, idx: Iterable<number>, support: Located<unknown>[] = [], max = 3): Sample[] {
   const out: Sample[] = [];
+  const seen = new Set<string>();
+  const add = (l: Located<unknown>) => {
+    const k = `${l.file}:${l.line}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(sample(l));
+  };
   for (const l of support) {
     if (out.length >= Math.min(2, max)) break;
-    out.push(sample(l));
+    add(l);
   }
   for (const i of idx) {
     if (out.length >= max) break;
-    out.push(sample(data.failures[i] as Located<unknown>));
+    add(data.failures[i] as Located<unknown>);
   }
   return out;
+}
+
+/** Logs that end this long before a live probe ran are a post-mortem: the probe says nothing about them. */
+const STALE_MS = 30 * 60_000;
+
+/**
+ * How to word a live probe's result: "now (probed at 16:40:12 UTC)", and whether the logs are
+ * old enough that the probe is no evidence about them (then the finding is info, and says so).
+ */
+export function probeTime(data: Dataset, at: number | undefined): { now: string; stale: boolean; note: string } {
+  const now = at !== undefined ? `now (probed at ${clock(at)} UTC)` : "now";
+  const end = logsEnd(data);
+  const stale = at !== undefined && Number.isFinite(end) && at - end > STALE_MS;
+  const note = stale
+    ? ` The logs end at ${clock(end)} UTC on ${new Date(end).toISOString().slice(0, 10)}, ${Math.round((at - end) / 3_600_000)} h before: this is the host today, not evidence about the incident in the logs.`
+    : "";
+  return { now, stale, note };
+}
+
+/** Time of the last record in the logs (NaN without logs): a probe result is about now, the logs may be old. */
+export function logsEnd(data: Dataset): number {
+  let t = Number.NaN;
+  for (const list of [data.failures, data.proxyErrors, data.appEvents] as { record: { time: number } }[][]) {
+    const last = list[list.length - 1]?.record.time;
+    if (last !== undefined && Number.isFinite(last) && !(last <= t)) t = last;
+  }
+  return t;
 }
 
 /** Distinct values of a number field over events, e.g. pids. */

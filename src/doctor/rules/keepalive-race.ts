@@ -5,8 +5,11 @@
  * death nearby. nginx retries idempotent requests on a reused socket, so these are mostly POSTs.
  */
 import { claim, type Correlation } from "../correlate.js";
+import { detectStack } from "../stack.js";
 import type { Dataset, Finding, Rule } from "../types.js";
+import { keepAliveFix, speaksHoldfast } from "./stack-fixes.js";
 import { between, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
+import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 /** Upstream time under which a closed/reset 502 is an instant failure on a reused socket. */
 const INSTANT_S = 0.05;
@@ -39,6 +42,7 @@ export const keepaliveRace: Rule = {
     if (keepaliveKnownOff) confidence = 0.35;
     const proxyIdle = t?.proxyIdleTimeout ?? 60_000;
     const appKeepAlive = Math.max(proxyIdle + 5000, 65_000);
+    const stack = detectStack(data);
     return [
       claim(corr, {
         id: "keepalive-race",
@@ -57,8 +61,9 @@ export const keepaliveRace: Rule = {
         },
         fix: {
           summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,
-          holdfast: `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }`,
-          nginx: `upstream app {\n    server 127.0.0.1:3000;\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n# retry a request that failed on a reused idle connection:\nproxy_next_upstream error timeout;`,
+          holdfast: speaksHoldfast(stack) ? `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }` : undefined,
+          stack: keepAliveFix(stack, appKeepAlive / 1000),
+          nginx: `upstream app {\n    server 127.0.0.1:3000;\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n# retry a request that failed on a reused idle connection:\n${NGINX_NEXT_UPSTREAM}`,
           haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
           alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
         },

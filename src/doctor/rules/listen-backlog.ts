@@ -6,6 +6,7 @@
 import { claim, type Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 export const listenBacklog: Rule = {
   id: "listen-backlog",
@@ -37,7 +38,7 @@ export const listenBacklog: Rule = {
         fix: {
           summary: "Raise the backlog (the app's and the kernel cap), add workers if they are saturated, and let admission control shed load early instead of letting connections queue in the kernel.",
           holdfast: "backlog: 4096   // and: sysctl -w net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096",
-          nginx: "proxy_connect_timeout 2s;   # fail fast and retry another upstream\nproxy_next_upstream error timeout;",
+          nginx: `proxy_connect_timeout 2s;   # fail fast and retry another upstream\n${NGINX_NEXT_UPSTREAM}`,
           haproxy: "backend app\n    server app1 127.0.0.1:3000 maxconn 200   # queue in HAProxy, not in the kernel",
         },
       }, hits),

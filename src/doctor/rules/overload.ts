@@ -7,6 +7,7 @@ import { claim, type Correlation } from "../correlate.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding, appEventRule } from "./app-event-rule.js";
+import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 export const loadShed: Rule = {
   id: "load-shed",
@@ -21,7 +22,7 @@ export const loadShed: Rule = {
     const fix = {
       summary: "Add capacity (workers, instances) or make the slow paths cheaper; mark bulk routes sheddable so interactive ones keep their slots.",
       holdfast: `workers: "auto"\nadmission: { mode: "adaptive", routes: [{ path: "/api/export", priority: "sheddable" }] }`,
-      nginx: "proxy_next_upstream error timeout http_503;   # with several instances: try another one\nproxy_next_upstream_tries 2;",
+      nginx: NGINX_NEXT_UPSTREAM,
     };
     const found = appEventFinding(data, corr, {
       id: "load-shed",

@@ -4,8 +4,11 @@
  * to connect", HikariCP). Also judged live from the admin endpoint's pool status.
  */
 import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { detectStack } from "../stack.js";
+import type { AppRecord, Dataset, Finding, Located, Rule } from "../types.js";
 import { appEventFinding, max, numbers } from "./app-event-rule.js";
+import { poolWaitFix, speaksHoldfast } from "./stack-fixes.js";
+import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 export const poolExhaustion: Rule = {
   id: "pool-exhaustion",
@@ -24,7 +27,7 @@ export const poolExhaustion: Rule = {
         const leaks = ev.filter((e) => e.record.event === "pool.leak").length;
         return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}`;
       },
-      fix: fix(data),
+      fix: (d, ev) => fix(d, ev),
     });
     if (fromLogs.length) return fromLogs;
     const live = livePool(data);
@@ -57,12 +60,17 @@ function livePool(data: Dataset): string | undefined {
   return notes.length ? `Pool utilisation ≥ 80 % or callers waiting: ${notes.slice(0, 4).join("; ")}.` : undefined;
 }
 
-function fix(data: Dataset): Finding["fix"] {
+function fix(data: Dataset, events: Located<AppRecord>[] = []): Finding["fix"] {
   const pg = data.dbUrl?.startsWith("postgres");
+  const stack = detectStack(data, events);
+  const rt = data.timeouts?.proxyReadTimeout;
+  const acquire = rt !== undefined ? Math.max(500, Math.min(2000, rt - Math.max(1000, Math.round(rt * 0.2)))) : 2000;
   return {
-    summary:
-      "Hold connections for less time (no slow work or outbound calls inside a transaction), size the pool to what the database sustains, and shed fast: a short acquire timeout turns a slow 502 into a quick 503 with Retry-After.",
-    holdfast: `db: { pool: { max: ${pg ? 15 : 10}, acquireTimeout: "2s", leakDetectionThreshold: "10s" } }   // PostgreSQL: max × workers × instances < max_connections`,
-    nginx: "proxy_next_upstream off;   # do not multiply load by retrying 503s",
+    summary: `Hold connections for less time (no slow work or outbound calls inside a transaction), size the pool to what the database sustains, and shed fast: a short acquire timeout (${acquire / 1000} s${rt !== undefined ? `, below the proxy's ${rt / 1000} s` : ""}) turns a slow 502/504 into a quick 503 with Retry-After.`,
+    holdfast: speaksHoldfast(stack)
+      ? `db: { pool: { max: ${pg ? 15 : 10}, acquireTimeout: "${acquire / 1000}s", leakDetectionThreshold: "10s" } }   // PostgreSQL: max × workers × instances < max_connections`
+      : undefined,
+    stack: poolWaitFix(stack, acquire),
+    nginx: NGINX_NEXT_UPSTREAM,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
+import { probeTime } from "./evidence.js";
 
 export const probeHealth: Rule = {
   id: "probe-health",
@@ -29,8 +30,27 @@ export const probeHealth: Rule = {
     }
     const sys = data.probes.system;
     if (sys) {
-      if (sys.cpus > 0 && sys.load[0] > sys.cpus * 2) out.push({ id: "host-load", title: "Host overloaded", severity: "warning", confidence: 0.6, explains: 0, evidence: { summary: `Load average ${sys.load.map((l) => l.toFixed(1)).join(" ")} on ${sys.cpus} CPUs.`, counts: {}, samples: [] }, fix: { summary: "More runnable work than CPUs: find what uses them (top, pidstat), add capacity, or let admission control shed load early.", holdfast: `admission: { mode: "adaptive" }` } });
-      if (sys.memTotal > 0 && sys.memAvailable / sys.memTotal < 0.05) out.push({ id: "host-memory", title: "Host nearly out of memory", severity: "error", confidence: 0.7, explains: 0, evidence: { summary: `${(sys.memAvailable / 1024 / 1024).toFixed(0)} MB available of ${(sys.memTotal / 1024 / 1024 / 1024).toFixed(1)} GB; the OOM killer is next.`, counts: {}, samples: [] }, fix: { summary: "Cap worker memory and recycle, or reduce workers.", holdfast: `recycle: { maxRss: "512MB" }` } });
+      const t = probeTime(data, sys.at);
+      if (sys.cpus > 0 && (sys.load[0] as number) > sys.cpus * 2)
+        out.push({
+          id: "host-load",
+          title: t.stale ? "Host overloaded now (live probe; not about the logs)" : "Host overloaded now (live probe)",
+          severity: t.stale ? "info" : "warning",
+          confidence: 0.6,
+          explains: 0,
+          evidence: { summary: `Load average ${t.now}: ${sys.load.map((l) => l.toFixed(1)).join(" ")} on ${sys.cpus} CPUs.${t.note}`, counts: {}, samples: [] },
+          fix: { summary: "More runnable work than CPUs: find what uses them (top, pidstat), add capacity, or let admission control shed load early.", holdfast: `admission: { mode: "adaptive" }` },
+        });
+      if (sys.memTotal > 0 && sys.memAvailable / sys.memTotal < 0.05)
+        out.push({
+          id: "host-memory",
+          title: t.stale ? "Host nearly out of memory now (live probe; not about the logs)" : "Host nearly out of memory now (live probe)",
+          severity: t.stale ? "info" : "error",
+          confidence: 0.7,
+          explains: 0,
+          evidence: { summary: `Memory available ${t.now}: ${(sys.memAvailable / 1024 / 1024).toFixed(0)} MB of ${(sys.memTotal / 1024 / 1024 / 1024).toFixed(1)} GB; the OOM killer is next.${t.note}`, counts: {}, samples: [] },
+          fix: { summary: "Cap worker memory and recycle, or reduce workers.", holdfast: `recycle: { maxRss: "512MB" }` },
+        });
     }
     return out;
   },

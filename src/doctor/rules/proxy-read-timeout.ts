@@ -3,7 +3,9 @@
  * server` / ALB idle timeout, so the proxy answered 504 itself while the app kept working for nobody.
  */
 import { claim, type Correlation } from "../correlate.js";
+import { detectStack } from "../stack.js";
 import type { Dataset, Finding, Rule } from "../types.js";
+import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 export const proxyReadTimeout: Rule = {
@@ -18,7 +20,9 @@ export const proxyReadTimeout: Rule = {
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits);
     const paths = topPaths(hits.map((i) => data.failures[i]?.record.path));
-    const rt = data.timeouts?.proxyReadTimeout;
+    // The proxy's read timeout: its config, else what the timed-out requests waited (nginx $upstream_response_time, HAProxy Tr).
+    const rt = data.timeouts?.proxyReadTimeout ?? observedWait(data, hits);
+    const stack = detectStack(data);
     const deadline = data.timeouts?.deadline;
     const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
     const support = firstErrorLine(data, corr, hits);
@@ -37,7 +41,10 @@ export const proxyReadTimeout: Rule = {
         },
         fix: {
           summary: `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
-          holdfast: `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : ""}`,
+          holdfast: speaksHoldfast(stack)
+            ? `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : "(assumed 30s; give --nginx-config or --haproxy-config for the real value)"}`
+            : undefined,
+          stack: workerTimeoutFix(stack, Math.max(5, Math.floor(newDeadline / 1000)), rt !== undefined ? rt / 1000 : undefined, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined),
           nginx: `proxy_read_timeout ${Math.ceil(((rt ?? 30_000) / 1000))}s;   # keep above the app deadline (${newDeadline / 1000}s)`,
           haproxy: `timeout server ${Math.ceil(((rt ?? 30_000) / 1000))}s`,
           alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
@@ -46,6 +53,18 @@ export const proxyReadTimeout: Rule = {
     ];
   },
 };
+
+/** Median time the upstream had when the proxy gave up, rounded to 100 ms; undefined when the log has no upstream time. */
+function observedWait(data: Dataset, hits: number[]): number | undefined {
+  const v: number[] = [];
+  for (const i of hits) {
+    const t = data.failures[i]?.record.upstreamTime;
+    if (t !== undefined && t > 0) v.push(t * 1000);
+  }
+  if (v.length === 0) return undefined;
+  v.sort((a, b) => a - b);
+  return Math.round((v[v.length >> 1] as number) / 100) * 100;
+}
 
 function topPaths(paths: (string | undefined)[]): string[] {
   const c = new Map<string, number>();

@@ -2,8 +2,10 @@
  * SQLite lock contention: writers waited past the busy timeout ("database is locked",
  * holdfast db.locked). Usually several processes writing the same file, or long write transactions.
  */
-import type { Rule } from "../types.js";
+import { detectStack } from "../stack.js";
+import type { AppRecord, Dataset, Fix, Located, Rule } from "../types.js";
 import { appEventRule, max, numbers } from "./app-event-rule.js";
+import { lockWaitFix, speaksHoldfast } from "./stack-fixes.js";
 
 /** A lock error that came faster than this was not a busy-timeout wait (see sqlite-deferred-busy). */
 export const INSTANT_LOCK_MS = 5;
@@ -19,9 +21,30 @@ export const sqliteLock: Rule = appEventRule("SQLite writers lock each other out
     const paths = [...new Set(ev.map((e) => e.record.fields.path).filter((p) => typeof p === "string"))].slice(0, 3);
     return `${w !== undefined ? `Longest wait ${w} ms. ` : ""}${paths.length ? `Database: ${paths.join(", ")}.` : ""}`;
   },
-  fix: {
-    summary:
-      "Let one writer per process own the file: holdfast runs SQLite writes on a single writer thread with BEGIN IMMEDIATE and WAL, so only other processes can hold the lock. Keep write transactions short, run batch jobs outside peak, keep the busy timeout below the request deadline, or move to PostgreSQL for many writers.",
-    holdfast: `db: { url: "sqlite:./data/app.db", sqlite: { busyTimeout: "5s" } }\ntimeouts: { deadline: "25s" }`,
-  },
+  fix: lockFix,
 });
+
+/** The lock fix in the words of the stack that logged the errors; the busy timeout stays below the proxy's read timeout. */
+function lockFix(data: Dataset, events: Located<AppRecord>[]): Fix {
+  const stack = detectStack(data, events);
+  const rt = data.timeouts?.proxyReadTimeout;
+  const busy = rt !== undefined ? Math.max(500, Math.min(5000, rt - Math.max(1000, Math.round(rt * 0.2)))) : 5000;
+  const deadline = rt !== undefined ? Math.max(busy + 500, rt - 1000) : 25_000;
+  const own = lockWaitFix(stack, busy);
+  return {
+    summary: `${
+      speaksHoldfast(stack)
+        ? "Let one writer per process own the file: holdfast runs SQLite writes on a single writer thread with BEGIN IMMEDIATE and WAL, so only other processes can hold the lock."
+        : "Use WAL (readers stop blocking the writer) and begin write transactions with BEGIN IMMEDIATE, so a writer waits for the lock up front instead of failing half-way."
+    } Keep write transactions short, run batch jobs outside peak, keep the busy timeout (${busy / 1000} s) below the ${rt !== undefined ? `proxy's read timeout (${rt / 1000} s)` : "request deadline"}, or move to PostgreSQL for many writers.`,
+    holdfast: speaksHoldfast(stack) ? `db: { url: "sqlite:./data/app.db", sqlite: { busyTimeout: "${busy / 1000}s" } }\ntimeouts: { deadline: "${deadline / 1000}s" }` : undefined,
+    stack: own ? { name: own.name, lines: `${own.lines}\n${walLine(own.name)}` } : undefined,
+  };
+}
+
+/** How the stack turns on WAL. */
+function walLine(name: string): string {
+  if (name.startsWith("python") || name.startsWith("SQLAlchemy")) return 'conn.execute("PRAGMA journal_mode=WAL")   # once per database file; persistent';
+  if (name.startsWith("Rails")) return "# Rails 7.1+: WAL is the default for new sqlite3 databases; else run PRAGMA journal_mode=WAL once";
+  return 'db.pragma("journal_mode = WAL")   // once per database file; persistent';
+}

@@ -58,7 +58,8 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
       ),
     );
   }
-  const explained = findings.reduce((n, f) => n + f.explains, 0) + appErrors.length;
+  // Findings of one chain share their failures, so count the failures taken, not the sum of explains.
+  const explained = (taken.size > 0 ? taken.size : findings.reduce((n, f) => n + f.explains, 0)) + appErrors.length;
   const rest = data.failedTotal - explained;
   if (data.failedTotal > 0 && rest > 0) {
     const byStatus = Object.entries(data.statusCounts)
@@ -130,6 +131,22 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
         samples: [],
       },
       fix: { summary: "Run the doctor with the server's zone (TZ=Europe/Berlin holdfast doctor …) to read the error log as written." },
+    });
+  }
+  if (data.appLogShiftMs) {
+    const h = data.appLogShiftMs / 3_600_000;
+    out.push({
+      id: "app-log-clock",
+      title: "App log written in another time zone",
+      severity: "info",
+      confidence: 0.8,
+      explains: 0,
+      evidence: {
+        summary: `The app log's times carry no zone and were ${h > 0 ? "behind" : "ahead of"} the proxy's by ${Math.abs(h)} h; they were shifted to match before joining.`,
+        counts: { shiftMinutes: data.appLogShiftMs / 60_000 },
+        samples: [],
+      },
+      fix: { summary: "Log times with their zone (Python: logging.Formatter with %z or a UTC converter; Rails: config.time_zone) or run the doctor with the app server's TZ." },
     });
   }
   for (const e of data.probes.errors) {

@@ -4,8 +4,11 @@
  * replacement listens. Failures inside each death's window are attributed to it.
  */
 import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { detectStack, type Stack } from "../stack.js";
+import type { Dataset, Finding, Fix, Rule } from "../types.js";
+import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 import { between, distinct, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
+import { HAPROXY_RETRY, NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 export const workerKilled: Rule = {
   id: "worker-killed",
@@ -20,10 +23,18 @@ export const workerKilled: Rule = {
     const pids = distinct(deaths.map((d) => d.event.record.fields.workerPid ?? d.event.record.pid));
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits) ?? windowOfTimes(deaths.map((d) => d.event.record.time));
-    const what = watchdog.length > 0 ? `${watchdog.length} worker.timeout event${watchdog.length === 1 ? "" : "s"}` : `${deaths.length} worker crash${deaths.length === 1 ? "" : "es"}`;
+    const stack = detectStack(data, deaths.map((d) => d.event));
+    const arbiter = ARBITER[stack.server];
+    const what =
+      watchdog.length > 0
+        ? `${watchdog.length} ${arbiter ? arbiter.event : "worker.timeout"} event${watchdog.length === 1 ? "" : "s"}`
+        : `${deaths.length} worker crash${deaths.length === 1 ? "" : "es"}`;
     const paths = distinct(
       watchdog.flatMap((d) => (Array.isArray(d.event.record.fields.inflight) ? (d.event.record.fields.inflight as { path?: string }[]).map((x) => x.path) : [])),
     ).slice(0, 5);
+    // Servers that log no in-flight list: the paths that failed in the kill windows.
+    const fromFailures = paths.length === 0 && arbiter !== undefined;
+    if (fromFailures) paths.push(...topPaths(data, hits));
     const summary =
       hits.size > 0
         ? `${ofTotal(data, counts)} ${between(w)} follow ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
@@ -33,25 +44,22 @@ export const workerKilled: Rule = {
     return [
       claim(corr, {
         id: "worker-killed",
-        title: watchdog.length > 0 ? "Workers killed by the watchdog: something blocks the event loop for longer than the heartbeat timeout" : "Workers crashing and being restarted",
+        title:
+          watchdog.length > 0
+            ? arbiter
+              ? `${arbiter.name} killed workers that stopped answering it (${arbiter.event}): a request held each one past ${arbiter.option}`
+              : "Workers killed by the watchdog: something blocks the event loop for longer than the heartbeat timeout"
+            : "Workers crashing and being restarted",
         severity: hits.size > 0 || deaths.length > 2 ? "critical" : "error",
         confidence: deaths.length > 0 ? (hits.size > 0 ? 0.9 : 0.7) : 0.5,
         explains: hits.size,
         evidence: {
-          summary: `${summary}${paths.length ? ` In flight when killed: ${paths.join(", ")}.` : ""}`,
+          summary: `${summary}${paths.length ? ` ${fromFailures ? "Paths that failed in the kill windows" : "In flight when killed"}: ${paths.join(", ")}.` : ""}`,
           counts: { ...counts, watchdogKills: watchdog.length, crashes: deaths.length - watchdog.length, adminRestarts: restarts },
           window: w,
           samples: samples(data, hits, deaths.slice(0, 2).map((d) => d.event)),
         },
-        fix: {
-          summary:
-            watchdog.length > 0
-              ? "Find what blocks the event loop (the worker.timeout event carries the stack and the in-flight paths) and move it off the loop (worker thread, streaming, smaller batches). Keep the heartbeat timeout well above normal pauses, and below the proxy read timeout."
-              : "Read the stack of the worker.exit events and fix the crash; until then holdfast restarts the worker with backoff.",
-          holdfast: `timeouts: { heartbeat: "30s", deadline: "25s" }   // deadline < heartbeat < proxy read timeout`,
-          nginx: "proxy_next_upstream error timeout;   # retry idempotent requests on another worker/instance\nproxy_next_upstream_tries 2;",
-          haproxy: "retry-on conn-failure empty-response response-timeout\nretries 2",
-        },
+        fix: killFix(data, stack, watchdog.length > 0),
       }, hits),
     ];
   },
@@ -61,4 +69,44 @@ function adminRestarts(data: Dataset): number {
   let n = 0;
   for (const a of data.probes.admin ?? []) for (const w of a.status?.workers ?? []) n += typeof w.restarts === "number" ? w.restarts : 0;
   return n;
+}
+
+/** How app servers with an arbiter name their kill and its option. */
+const ARBITER: Partial<Record<Stack["server"], { name: string; event: string; option: string }>> = {
+  gunicorn: { name: "gunicorn", event: "WORKER TIMEOUT", option: "--timeout" },
+  uwsgi: { name: "uWSGI", event: "HARAKIRI", option: "harakiri" },
+  puma: { name: "Puma", event: "timed out worker", option: "worker_timeout" },
+};
+
+function topPaths(data: Dataset, hits: Iterable<number>): string[] {
+  const c = new Map<string, number>();
+  for (const i of hits) {
+    const p = data.failures[i]?.record.path;
+    if (p) c.set(p, (c.get(p) ?? 0) + 1);
+  }
+  return [...c]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([p, n]) => `${p} (${n})`);
+}
+
+/** The fix in the server's own words: an arbiter's timeout and worker class for gunicorn/uWSGI/Puma, the event loop for holdfast. */
+function killFix(data: Dataset, stack: Stack, watchdog: boolean): Fix {
+  const rt = data.timeouts?.proxyReadTimeout;
+  const idle = data.timeouts?.proxyIdleTimeout;
+  const arbiter = ARBITER[stack.server];
+  const timeoutS = rt !== undefined ? Math.max(5, Math.min(30, Math.floor(rt / 1000) - 5)) : 30;
+  const own = workerTimeoutFix(stack, timeoutS, rt !== undefined ? rt / 1000 : undefined, idle !== undefined ? idle / 1000 : undefined);
+  const summary = !watchdog
+    ? "Read the stack of the worker.exit events and fix the crash; until then the server restarts the worker."
+    : arbiter
+      ? `A request kept each worker busy past ${arbiter.option} and ${arbiter.name} killed it, dropping its requests (the 502s). Find the slow request (the paths below; ${arbiter.name} logs where the worker was stuck) and make it fast or move it to a job queue. A worker that serves one request at a time cannot answer its arbiter while it waits: use threads or an async worker class for I/O-bound work, and keep ${arbiter.option} below the proxy's read timeout so the worker is replaced before the proxy gives up.`
+      : "Find what blocks the event loop (the worker.timeout event carries the stack and the in-flight paths) and move it off the loop (worker thread, streaming, smaller batches). Keep the heartbeat timeout well above normal pauses, and below the proxy read timeout.";
+  return {
+    summary,
+    holdfast: speaksHoldfast(stack) ? `timeouts: { heartbeat: "30s", deadline: "25s" }   // deadline < heartbeat < proxy read timeout` : undefined,
+    stack: own,
+    nginx: NGINX_NEXT_UPSTREAM,
+    haproxy: HAPROXY_RETRY,
+  };
 }

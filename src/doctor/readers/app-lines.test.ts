@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { collectLines, emptyDataset, sortDataset } from "../collect.js";
+import type { AppRecord } from "../types.js";
+import { parseAppLine } from "./app-log.js";
+import { AppLineGrouper } from "./app-lines.js";
+
+/** Groups lines as collect.ts does and parses each event. */
+function events(text: string): { rec: AppRecord | null; line: number; lines: number }[] {
+  const out: { rec: AppRecord | null; line: number; lines: number }[] = [];
+  const g = new AppLineGrouper((t, line, lines) => out.push({ rec: parseAppLine(t), line, lines }));
+  for (const [i, l] of text.split("\n").entries()) g.push(l, i + 1);
+  g.flush();
+  return out;
+}
+
+const FLASK = `[2026-11-24 14:02:04,001] INFO in app: order 17 created
+[2026-11-24 14:02:05,120] ERROR in app: Exception on /api/orders [POST]
+Traceback (most recent call last):
+  File "/srv/venv/lib/python3.11/site-packages/flask/app.py", line 1463, in wsgi_app
+    response = self.full_dispatch_request()
+               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/srv/app/app.py", line 42, in create_order
+    db.execute("INSERT INTO orders (item) VALUES (?)", (item,))
+sqlite3.OperationalError: database is locked
+127.0.0.1 - - [24/Nov/2026 14:02:05] "POST /api/orders HTTP/1.1" 500 -`;
+
+test("a Python traceback is one event with the logging line's time, the request, the exception and its message", () => {
+  const ev = events(FLASK);
+  assert.equal(ev.length, 3);
+  const [info, err, access] = ev;
+  assert.equal(info?.rec?.event, "log");
+  assert.equal(err?.line, 2);
+  assert.equal(err?.lines, 8);
+  assert.equal(err?.rec?.event, "db.locked");
+  assert.equal(err?.rec?.time, new Date(2026, 10, 24, 14, 2, 5, 120).getTime(), "no zone written: local time");
+  assert.equal(err?.rec?.zoneless, true);
+  assert.equal(err?.rec?.method, "POST");
+  assert.equal(err?.rec?.path, "/api/orders");
+  assert.equal(err?.rec?.fields.exception, "sqlite3.OperationalError");
+  assert.equal(err?.rec?.fields.message, "database is locked");
+  assert.equal(err?.rec?.fields.language, "python");
+  assert.equal(access?.rec?.event, "request");
+  assert.equal(access?.rec?.fields.status, 500);
+});
+
+test("a Spring/HikariCP stack trace (blank line, tabs, Caused by) is one pool.timeout with the stated wait", () => {
+  const text = `2026-11-24T14:02:06.118Z ERROR 4242 --- [nio-8080-exec-7] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] threw exception [Request processing failed: org.springframework.transaction.CannotCreateTransactionException: Could not open JPA EntityManager for transaction] with root cause
+
+java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30005ms (total=10, active=10, idle=0, waiting=12)
+\tat com.zaxxer.hikari.pool.HikariPool.createTimeoutException(HikariPool.java:686) ~[HikariCP-5.0.1.jar!/:na]
+\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:179) ~[HikariCP-5.0.1.jar!/:na]
+\t... 57 common frames omitted
+2026-11-24T14:02:06.300Z  INFO 4242 --- [nio-8080-exec-2] c.e.shop.OrderController : order 18 created`;
+  const ev = events(text);
+  assert.equal(ev.length, 2);
+  const r = ev[0]?.rec;
+  assert.equal(r?.event, "pool.timeout");
+  assert.equal(r?.origin, "hikari");
+  assert.equal(r?.time, Date.parse("2026-11-24T14:02:06.118Z"));
+  assert.equal(r?.fields.timeoutMs, 30005);
+  assert.equal(r?.fields.language, "java");
+  assert.equal(r?.fields.exception, "java.sql.SQLTransientConnectionException");
+  assert.equal(ev[1]?.rec?.level, "info");
+});
+
+test("a Node stack (knex) and a Rails backtrace are one event each", () => {
+  const node = events(`2026-11-24T14:02:07.001Z error: request failed POST /api/orders
+KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?
+    at Client_PG.acquireConnection (/srv/app/node_modules/knex/lib/client.js:332:26)
+    at async Runner.ensureConnection (/srv/app/node_modules/knex/lib/execution/runner.js:305:28)`);
+  assert.equal(node.length, 1);
+  assert.equal(node[0]?.rec?.event, "pool.timeout");
+  assert.equal(node[0]?.rec?.origin, "knex");
+  assert.equal(node[0]?.rec?.fields.language, "node");
+  assert.equal(node[0]?.rec?.fields.exception, "KnexTimeoutError");
+  assert.equal(node[0]?.rec?.path, "/api/orders");
+  const rails =
+    events(`E, [2026-11-24T14:02:09.512345 #4242] ERROR -- : [5f1c2a] ActiveRecord::ConnectionTimeoutError (could not obtain a connection from the pool within 5.000 seconds (waited 5.001 seconds); all pooled connections were in use):
+activerecord (7.1.2) lib/active_record/connection_adapters/abstract/connection_pool.rb:211:in \`block in wait_poll'
+actionpack (7.1.2) lib/action_controller/metal.rb:227:in \`dispatch'`);
+  assert.equal(rails.length, 1);
+  assert.equal(rails[0]?.rec?.event, "pool.timeout");
+  assert.equal(rails[0]?.rec?.origin, "activerecord");
+  assert.equal(rails[0]?.rec?.fields.timeoutMs, 5000);
+  assert.equal(rails[0]?.rec?.level, "error");
+});
+
+test("gunicorn, uWSGI and Puma worker lines", () => {
+  const ev = events(`[2026-11-24 14:02:03 +0000] [4100] [CRITICAL] WORKER TIMEOUT (pid:4121)
+[2026-11-24 14:02:03 +0000] [4121] [INFO] Worker exiting (pid: 4121)
+Sun Nov 24 14:02:10 2026 - *** HARAKIRI ON WORKER 2 (pid: 4243, try: 1) ***
+[4242] ! Terminating timed out worker (Worker 1 failed to check in within 60 seconds): 4250`);
+  assert.deepEqual(
+    ev.map((e) => [e.rec?.event, e.rec?.origin, e.rec?.fields.workerPid]),
+    [
+      ["worker.timeout", "gunicorn", 4121],
+      ["log", "text", undefined],
+      ["worker.timeout", "uwsgi", 4243],
+      ["worker.timeout", "puma", 4250],
+    ],
+  );
+  assert.equal(ev[0]?.rec?.time, Date.UTC(2026, 10, 24, 14, 2, 3));
+});
+
+test("JSON loggers: pino, winston, bunyan, structlog, python-json-logger and lograge, with their time and level", () => {
+  const lines = [
+    '{"level":50,"time":1795528938000,"pid":1,"hostname":"web1","req":{"id":"r-1","method":"POST","url":"/api/orders?x=1"},"err":{"type":"KnexTimeoutError","message":"Knex: Timeout acquiring a connection. The pool is probably full.","stack":"KnexTimeoutError: Knex: Timeout acquiring a connection.\\n    at Client_PG.acquireConnection (/srv/app/node_modules/knex/lib/client.js:332:26)"},"msg":"request failed"}',
+    '{"level":"error","message":"timeout exceeded when trying to connect","stack":"Error: timeout exceeded when trying to connect\\n    at /srv/app/node_modules/pg-pool/index.js:45:11","timestamp":"2026-11-24T14:02:07.001Z"}',
+    '{"name":"shop","hostname":"web1","pid":42,"level":50,"err":{"message":"SQLITE_BUSY: database is locked","name":"Error","stack":"Error: SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"},"msg":"insert failed","time":"2026-11-24T14:02:05.120Z","v":0}',
+    '{"event":"database is locked","level":"error","timestamp":"2026-11-24T14:02:05.120Z","method":"POST","path":"/api/orders","exception":"Traceback (most recent call last):\\n  File \\"/srv/app/app.py\\", line 42, in create_order\\nsqlite3.OperationalError: database is locked"}',
+    '{"asctime":"2026-11-24 14:02:05,120","levelname":"ERROR","name":"app","message":"Exception on /api/orders [POST]","exc_info":"Traceback (most recent call last):\\n  File \\"/srv/app/app.py\\", line 42, in create_order\\nsqlite3.OperationalError: database is locked"}',
+    '{"method":"POST","path":"/api/orders","format":"json","controller":"OrdersController","action":"create","status":500,"duration":5004.12,"db":5001.3,"time":"2026-11-24T14:02:09.512Z","level":"error","error":"ActiveRecord::ConnectionTimeoutError: could not obtain a connection from the pool within 5.000 seconds (waited 5.001 seconds); all pooled connections were in use"}',
+    '{"method":"GET","path":"/api/items","format":"json","status":200,"duration":12.1,"time":"2026-11-24T14:02:09.600Z"}',
+  ];
+  const r = lines.map((l) => parseAppLine(l));
+  assert.deepEqual(
+    r.map((x) => x?.event),
+    ["pool.timeout", "pool.timeout", "db.locked", "db.locked", "db.locked", "pool.timeout", "request"],
+  );
+  assert.deepEqual(
+    r.map((x) => x?.level),
+    ["error", "error", "error", "error", "error", "error", undefined],
+  );
+  assert.equal(r[0]?.time, 1795528938000);
+  assert.equal(r[0]?.reqId, "r-1");
+  assert.equal(r[0]?.path, "/api/orders");
+  assert.equal(r[0]?.origin, "knex");
+  assert.equal(r[1]?.origin, "pg");
+  assert.equal(r[1]?.time, Date.parse("2026-11-24T14:02:07.001Z"));
+  assert.equal(r[3]?.path, "/api/orders", "structlog: `event` is the message, not a holdfast event name");
+  assert.equal(r[3]?.fields.language, "python");
+  assert.equal(r[4]?.zoneless, true);
+  assert.equal(r[4]?.method, "POST");
+  assert.equal(r[5]?.origin, "activerecord");
+  assert.equal(r[5]?.fields.timeoutMs, 5000);
+  assert.equal(r[6]?.fields.status, 200);
+});
+
+test("collect: a traceback is kept as one event; its lines are not unreadable", () => {
+  const d = emptyDataset();
+  const stats = collectLines(d, "app", FLASK.split("\n"), "app.log");
+  sortDataset(d);
+  assert.equal(stats.garbage, 0);
+  const locked = d.appEvents.filter((e) => e.record.event === "db.locked");
+  assert.equal(locked.length, 1);
+  assert.equal(locked[0]?.line, 2);
+  assert.match(locked[0]?.text ?? "", /Traceback[\s\S]*database is locked/);
+});
