@@ -160,8 +160,8 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     // The limit, sampled every 100 ms over the measured 5 s of sustained overload.
     const tail = s.limits.slice(-50);
     assert.ok(tail.length >= 20, `limit samples ${tail.length}`);
-    // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget = 20 ms and
-    // s = 20 ms: L ≈ 13.7 for K = 4. Stated bound, with room for window noise: [K, 5K].
+    // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget / 4 = 5 ms and
+    // s = 20 ms: L ≈ 10 for K = 4. Stated bound, with room for window noise: [K, 5K].
     assert.ok(Math.min(...tail) >= SLOTS && Math.max(...tail) <= 5 * SLOTS, `limit ${Math.min(...tail)}..${Math.max(...tail)} not within [${SLOTS}, ${5 * SLOTS}]`);
     assert.equal(h.status["200"], h.sent, `/healthz: ${JSON.stringify(h.status)}`);
     assert.equal(loaded.status.error ?? 0, 0, "no connection errors");
