@@ -131,7 +131,7 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     assert.equal(unloaded.status["200"], unloaded.sent, "no shedding at half capacity");
     await status(); // drop the warm-up limit trace
 
-    // Overload starts: the limit converges from its initial 64 (not asserted on latency).
+    // Overload starts: the limit converges from its initial value (not asserted on latency).
     const health = runLoad({ url: `${base}/healthz`, rate: 40, durationMs: 7000, connections: 8 });
     const ramp = await runLoad({ url: `${base}/work`, rate: CAPACITY * 4, durationMs: 2000, connections: 256, timeoutMs: 15_000 });
     assert.ok((ramp.status["503"] ?? 0) > 0, "shedding started");
