@@ -140,7 +140,13 @@ export class Supervisor extends EventEmitter {
       HOLDFAST_WORKERS: String(this.config.workers),
       HOLDFAST_STALL_FILE: join(this.#stallDir, `stall-${slot}-${Date.now()}.json`),
     });
-    this.#rescue.watch(worker);
+    const pid = worker.process.pid ?? 0;
+    this.#rescue.watch(worker, ({ handedOver, closed }) =>
+      this.log.warn(
+        { event: "worker.connections.rescued", slot, workerPid: pid, rescued: handedOver, closed },
+        `worker ${slot} (pid ${pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
+      ),
+    );
     const rec: WorkerRecord = {
       slot,
       worker,
@@ -269,13 +275,6 @@ export class Supervisor extends EventEmitter {
     const wasPhase = rec.phase;
     rec.phase = "exited";
     this.retiring.delete(rec);
-    const { handedOver, closed } = this.#rescue.rescue(rec.worker);
-    if (handedOver + closed > 0) {
-      this.log.warn(
-        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued: handedOver, closed },
-        `worker ${rec.slot} (pid ${rec.pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
-      );
-    }
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");
