@@ -188,7 +188,8 @@ test("kill -9 of a random worker every 2 s for 30 s under mixed load through ngi
         `integrity ${integrity}; workers alive min ${minLive} of ${WORKERS}, ready min ${minReady}, over ${readyCounts.length} samples; replacement ready after p50 ${pct(replacedAfterMs, 50)} ms, max ${Math.max(0, ...replacedAfterMs)} ms; ` +
         `victims had been ready ≥ ${Math.min(...kills.map((k) => k.readyForMs))} ms; master ${alive ? "alive" : "DEAD"}${crashloop ? ", CRASH LOOP declared" : ""}`,
     );
-    assert.ok(kills.length >= 10, `only ${kills.length} kills`);
+    // 15 on a machine that starts a worker within 2 s; the killer waits while fewer than two are ready.
+    assert.ok(kills.length >= 8, `only ${kills.length} kills`);
     assert.equal(lost.length, 0, `acknowledged writes missing: ${JSON.stringify(lost.slice(0, 5))}`);
     assert.equal(integrity, "ok");
     assert.equal(hung.length, 0, "requests left without an answer");
