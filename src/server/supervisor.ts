@@ -142,8 +142,10 @@ export class Supervisor extends EventEmitter {
     });
     const pid = worker.process.pid ?? 0;
     this.#rescue.watch(worker, ({ handedOver, closed }) =>
-      this.log.warn(
-        { event: "worker.connections.rescued", slot, workerPid: pid, rescued: handedOver, closed },
+      this.emitEvent(
+        "warn",
+        "worker.connections.rescued",
+        { slot, workerPid: pid, rescued: handedOver, closed },
         `worker ${slot} (pid ${pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
       ),
     );
