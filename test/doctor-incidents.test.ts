@@ -8,13 +8,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { SCENARIOS } from "./fixtures/incidents/record/scenarios/index.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist", "cli", "main.js");
-const INCIDENTS = join(ROOT, "test", "fixtures", "incidents");
+/** The kept incidents, or a fresh set recorded with `npm run incidents:record -- --out <dir>`. */
+const INCIDENTS = process.env.HOLDFAST_INCIDENTS_DIR ? resolve(process.env.HOLDFAST_INCIDENTS_DIR) : join(ROOT, "test", "fixtures", "incidents");
 
 /** label.json of an incident. */
 interface Label {
