@@ -11,7 +11,7 @@ import { type MatchPair, requestSpan } from "./match.js";
 import type { CausalLink, Dataset, Finding, FindingLayer, Located, ProxyRecord, Severity } from "./types.js";
 
 /** Proxy-level symptoms: what the proxy saw, produced by a cause deeper down. */
-const SYMPTOMS = new Set(["proxy-read-timeout", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);
+const SYMPTOMS = new Set(["proxy-read-timeout", "upstream-down", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);
 /** Configuration causes: settings that turn an app-level problem into failures. */
 const CONFIG = new Set(["timeout-inversion"]);
 
@@ -35,7 +35,7 @@ function seconds(ms: number): string {
   return `${(Math.abs(ms) / 1000).toFixed(1)} s`;
 }
 
-const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "request-start": 1, "lag-pattern": 1, lifetime: 2 };
+const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "request-start": 1, "lag-pattern": 1, "death-window": 1, lifetime: 2 };
 
 /**
  * Links app-level causes to the symptoms whose failed requests they share. Each failed request of

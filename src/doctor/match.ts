@@ -33,7 +33,7 @@ export interface MatchPair {
   /** Event time minus the failure's start, ms, when the start is known. */
   sinceStartMs?: number | undefined;
   /** How the pair was joined. */
-  by: "request-id" | "request-start" | "lag-pattern" | "lifetime";
+  by: "request-id" | "request-start" | "lag-pattern" | "death-window" | "lifetime";
 }
 
 /** The near-constant delay between failures and the app's later errors, when there is one. */

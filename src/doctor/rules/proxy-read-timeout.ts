@@ -14,7 +14,8 @@ export const proxyReadTimeout: Rule = {
   run(data: Dataset, corr: Correlation): Finding[] {
     const hits: number[] = [];
     data.failures.forEach((_f, i) => {
-      if (corr.kinds[i] === "read-timeout" && !corr.deathClaimed.has(i)) hits.push(i);
+      // Read timeouts while a worker was stuck are still read timeouts: the death is their cause (a chain), not a replacement.
+      if (corr.kinds[i] === "read-timeout") hits.push(i);
     });
     if (hits.length === 0) return [];
     const counts = statusCounts(data, hits);

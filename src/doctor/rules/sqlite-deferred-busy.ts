@@ -6,13 +6,13 @@
  */
 import type { Rule } from "../types.js";
 import { appEventRule } from "./app-event-rule.js";
-import { INSTANT_LOCK_MS } from "./sqlite-lock.js";
+import { instantLock } from "./sqlite-lock.js";
 
 export const sqliteDeferredBusy: Rule = appEventRule("SQLITE_BUSY returned at once by deferred transactions that upgrade to write (busy_timeout cannot help).", {
   id: "sqlite-deferred-busy",
   title: "SQLITE_BUSY from deferred transactions: a read transaction tried to write",
   severity: "error",
-  events: (e) => e.event === "db.busy" || (e.event === "db.locked" && typeof e.fields.waitedMs === "number" && e.fields.waitedMs < INSTANT_LOCK_MS),
+  events: (e) => e.event === "db.busy" || (e.event === "db.locked" && instantLock(e.fields)),
   eventLabel: "instant SQLITE_BUSY",
   detail: () => "These errors come back without waiting, so raising busy_timeout will not help.",
   fix: {

@@ -3,7 +3,7 @@
  * the requests it held fail with 502 (connection closed) and new ones are refused until the
  * replacement listens. Failures inside each death's window are attributed to it.
  */
-import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, type Correlation, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
 import { detectStack, type Stack } from "../stack.js";
 import type { Dataset, Finding, Fix, Rule } from "../types.js";
 import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
@@ -60,7 +60,7 @@ export const workerKilled: Rule = {
           samples: samples(data, hits, deaths.slice(0, 2).map((d) => d.event)),
         },
         fix: killFix(data, stack, watchdog.length > 0),
-      }, hits),
+      }, hits, deathPairs(data, deaths)),
     ];
   },
 };
