@@ -83,8 +83,10 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       const lags = list.map((x) => x.lag).filter((v): v is number => v !== undefined);
       const lag = lags.length ? median(lags) : undefined;
       const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : undefined;
-      const when =
-        lag === undefined
+      const deaths = list.every((x) => pairOf.get(c)?.get(x.i)?.by === "death-window");
+      const when = deaths
+        ? ` They fall in the windows of ${c.id}'s deaths (from the stuck request to the replacement listening)${lag !== undefined ? `; the deaths were logged ${seconds(lag)} ${lag >= 0 ? "after" : "before"} them (median)` : ""}.`
+        : lag === undefined
           ? ""
           : Math.abs(lag) < 1000
             ? ` The app logged it within ${seconds(Math.max(1000, Math.abs(lag)))} of the proxy's answer.`
