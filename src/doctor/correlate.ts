@@ -308,7 +308,13 @@ export function deathWindows(events: Located<AppRecord>[]): DeathWindow[] {
         if (w) w.to = Math.max(w.to, restartEnd(r.time));
         continue;
       }
-      const cause = r.time - lastOom < 5000 || reason === "oom" || code === 134 ? "oom" : "crash";
+      if (r.time - lastOom < 5000) {
+        // The exit a supervisor logs after the heap ran out: the same death, perhaps ending later.
+        const w = out.findLast((d) => d.cause === "oom");
+        if (w) w.to = Math.max(w.to, restartEnd(r.time));
+        continue;
+      }
+      const cause = reason === "oom" || code === 134 ? "oom" : "crash";
       out.push({ from: r.time - 2000, to: restartEnd(r.time), event: e, cause });
     }
   }
