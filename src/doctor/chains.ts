@@ -106,6 +106,49 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
   return out;
 }
 
+/** How long before the proxy marked every server down the failures that marked them may come (nginx fail_timeout, HAProxy fall × inter). */
+const MARKING_MS = 30_000;
+
+/**
+ * "No live upstreams" / `<NOSRV>` is what the proxy does after failures marked every server down:
+ * it is linked to the finding whose failed requests came in the 30 s before the first such
+ * answer (most of them), e.g. `upstream-down → all-upstreams-down` when a restart refused
+ * connections and the health checks took the only server out.
+ */
+export function markedDownLinks(findings: Finding[], corr: Correlation, data: Dataset): CausalLink[] {
+  const out: CausalLink[] = [];
+  for (const s of findings) {
+    if (s.id !== "all-upstreams-down" || !s.evidence.window) continue;
+    const first = s.evidence.window.from;
+    const mine = corr.claims.get(s) ?? new Set<number>();
+    let best: { f: Finding; n: number; last: number } | undefined;
+    for (const f of findings) {
+      if (f === s || f.id === "timeout-inversion" || f.id.startsWith("timeout-budget/")) continue;
+      let n = 0;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const i of corr.claims.get(f) ?? []) {
+        if (mine.has(i)) continue;
+        const t = (data.failures[i] as Located<ProxyRecord>).record.time;
+        if (t >= first - MARKING_MS && t <= first + 2000) {
+          n++;
+          last = Math.max(last, t);
+        }
+      }
+      if (n > 0 && (!best || n > best.n)) best = { f, n, last };
+    }
+    if (!best) continue;
+    const lag = first - best.last;
+    out.push({
+      from: best.f.id,
+      to: s.id,
+      shared: 0,
+      lagMs: Math.round(lag),
+      evidence: `${best.n} failed request${best.n === 1 ? "" : "s"} of ${best.f.id} came in the ${MARKING_MS / 1000} s before the proxy first answered without trying a server (${seconds(Math.max(0, lag))} before it): those failures (and the health checks failing the same way) marked the servers down.`,
+    });
+  }
+  return out;
+}
+
 /**
  * Fills `causes`, `explainedBy` and `links` on every finding from the links: those declared by
  * rules (already in `links`, from the cause's side) plus the computed ones.
