@@ -30,8 +30,8 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
   mkdirSync(OUT, { recursive: true });
   const hf = await startHoldfast(APP, { workers: 2, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "2s" } });
   let loading = true;
-  const load = traffic(hf.appUrl, ["/", "/slow?ms=15", "/", "/slow?ms=80"], () => loading, { maxMs: 90_000, concurrency: 3 });
-  const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS });
+  const load = traffic(hf.appUrl, ["/", "/slow?ms=15", "/", "/slow?ms=80"], () => loading, { maxMs: 90_000, concurrency: 3, requestTimeoutMs: 10_000 });
+  const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, timeout: 30_000 });
   const problems: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
