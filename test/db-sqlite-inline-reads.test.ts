@@ -289,6 +289,7 @@ test("db.sqlite.inlineReadThresholdUs = 0 keeps every read on the threads, and /
     assert.match(text, new RegExp(`holdfast_sqlite_reads_total\\{lane="inline"\\} ${r.inline}\\b`));
     assert.match(text, new RegExp(`holdfast_sqlite_reads_total\\{lane="thread"\\} ${r.threaded}\\b`));
     assert.match(text, /holdfast_sqlite_inline_statements 1\b/);
+    assert.match(text, /holdfast_sqlite_inline_pauses_total 0\b|# TYPE holdfast_sqlite_inline_pauses_total counter/);
     // Counters only grow between scrapes.
     await on.db.get(sql`SELECT v FROM kv WHERE id = ${1}`);
     assert.match(await metrics.registry.metrics(), new RegExp(`holdfast_sqlite_reads_total\\{lane="inline"\\} ${r.inline + 1}\\b`));

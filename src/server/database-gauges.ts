@@ -32,6 +32,10 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     const r = reads();
     if (r) set({}, r.demotions);
   });
+  statusCounter(metrics, "holdfast_sqlite_inline_pauses_total", "Times every inline SQLite read was paused (10 demotions within 1 s: the machine is short of cores).", [], (set) => {
+    const r = reads();
+    if (r) set({}, r.pauses);
+  });
   statusCounter(metrics, "holdfast_sqlite_inline_busy_fallbacks_total", "SQLite reads that met a lock on the main thread and were re-run on a reader thread.", [], (set) => {
     const r = reads();
     if (r) set({}, r.busyFallbacks);
