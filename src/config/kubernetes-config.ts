@@ -112,7 +112,7 @@ export function kubernetesConfig(c: Config, o: KubernetesOptions): string {
         "nginx.ingress.kubernetes.io/proxy-connect-timeout": String(t.connectS),
         "nginx.ingress.kubernetes.io/proxy-read-timeout": String(t.readS),
         "nginx.ingress.kubernetes.io/proxy-send-timeout": String(t.readS),
-        "nginx.ingress.kubernetes.io/proxy-next-upstream": "error timeout http_502 http_503",
+        "nginx.ingress.kubernetes.io/proxy-next-upstream": "error timeout http_502",
         "nginx.ingress.kubernetes.io/proxy-next-upstream-tries": "3",
         "nginx.ingress.kubernetes.io/proxy-next-upstream-timeout": String(t.connectS),
       },

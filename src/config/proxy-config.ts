@@ -97,11 +97,14 @@ server {
         proxy_send_timeout ${t.readS}s;
 
         # Retry the next instance when one is dead (connection refused or reset, no answer before
-        # the timeout) or answers 502/503 (draining, overloaded), and only while nothing has been sent
+        # the timeout) or a 502 came from something in between, and only while nothing has been sent
         # to the client yet. Without "non_idempotent", nginx never passes a POST, PATCH or LOCK that
         # reached an instance to another one: the client gets the error and decides, no write is
         # made twice. GET, HEAD, PUT, DELETE and OPTIONS are retried.
-        proxy_next_upstream error timeout http_502 http_503;
+        # Not http_503: holdfast's 503 + Retry-After means "overloaded, back off". Retrying it
+        # multiplies the load on the others, and nginx would count each 503 against max_fails: under
+        # a general overload every instance is marked down and all clients get "no live upstreams".
+        proxy_next_upstream error timeout http_502;
         proxy_next_upstream_tries ${retryTries(ups.length)};
         proxy_next_upstream_timeout ${t.connectS}s;
 
@@ -154,12 +157,13 @@ frontend http_in
 
 backend holdfast
     balance leastconn
-    # Retries: a dead instance (connection refused), a connection closed with no answer, or a
-    # 502/503 (draining, overloaded) sends the request to another instance ("option redispatch 1"),
-    # only before any of the response reached the client. A POST, PATCH or LOCK is retried only
-    # when the connection failed, that is when it never reached an instance.
+    # Retries: a dead instance (connection refused), a connection closed with no answer, or a 502
+    # sends the request to another instance ("option redispatch 1"), only before any of the
+    # response reached the client. A POST, PATCH or LOCK is retried only when the connection
+    # failed, that is when it never reached an instance. Not 503: holdfast's 503 + Retry-After
+    # means "overloaded, back off", and retrying it elsewhere multiplies the load on the others.
     retries ${retryTries(ups.length) - 1}
-    retry-on conn-failure empty-response 502 503
+    retry-on conn-failure empty-response 502
     option redispatch 1
     http-request disable-l7-retry if { method POST PATCH LOCK }
     # Active checks ask each instance's admin endpoint (port ${ports}) for /readyz, which turns 503

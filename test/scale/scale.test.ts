@@ -1,0 +1,230 @@
+/**
+ * Scale-out proven by losing an instance under load: three `holdfast serve examples/notes/app.js`
+ * (one worker each) on PostgreSQL + Redis behind the nginx config `holdfast proxy-config nginx`
+ * generates, a mixed read/write load of ~200 requests/s, then `kill -9` of one instance (supervisor
+ * and worker) and a rolling SIGHUP of the two others. Checks: no GET fails (nginx retries them),
+ * every POST answered 2xx is in the database, every other POST was answered as an error, and
+ * the rolling reload fails nothing. Prints the figures as a table (docs/scaling.md records them).
+ * Real processes on loopback; the load is bounded in rate, count and time.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { CLI, type HoldfastProcess, startHoldfast } from "../support/holdfast-process.js";
+import { closedPort } from "../support/ports.js";
+import { adminQuery, requirePostgres } from "../support/postgres.js";
+import { REDIS_URL } from "../support/redis.js";
+import { requireBinary } from "../support/require-service.js";
+import { dropNamespace, freshSchema, requireRedis, waitReady } from "./services.js";
+
+const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
+const RATE = Number(process.env.HOLDFAST_TEST_SCALE_RATE ?? 200); // requests/s offered, open loop
+const DURATION_MS = Number(process.env.HOLDFAST_TEST_SCALE_SECONDS ?? 24) * 1000;
+const MAX_INFLIGHT = 150; // past this the generator skips a tick instead of piling up (counted)
+
+type Phase = "steady" | "kill -9" | "rolling SIGHUP" | "after";
+interface Outcome {
+  method: "GET" | "POST";
+  phase: Phase;
+  status: number; // 0 = no HTTP answer (connection error)
+  ms: number;
+  title?: string;
+}
+
+/** nginx in the foreground on `dir`, running the generated config; resolves once it answers. */
+async function startNginx(nginx: string, dir: string, snippet: string, listen: number): Promise<ChildProcess> {
+  mkdirSync(join(dir, "logs"));
+  mkdirSync(join(dir, "tmp"));
+  writeFileSync(join(dir, "holdfast.conf"), snippet.replaceAll("/var/log/nginx/", `${dir}/logs/`));
+  const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `  ${k}_temp_path ${dir}/tmp/${k};`).join("\n");
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;\nerror_log ${dir}/logs/error.log warn;\npid ${dir}/nginx.pid;\nevents { worker_connections 1024; }\nhttp {\n${temp}\n  include ${dir}/holdfast.conf;\n}\n`,
+  );
+  const check = spawnSync(nginx, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
+  assert.equal(check.status, 0, check.stderr);
+  const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${listen}/api/notes?limit=1`).then((r) => r.ok).catch(() => false);
+    if (ok) return child;
+    if (child.exitCode !== null || Date.now() > until) throw new Error(`nginx did not answer on ${listen}: ${readFileSync(join(dir, "logs/error.log"), "utf8")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until `hf` has finished a rolling reload (its log says so) and /readyz answers 200. */
+async function reloaded(hf: HoldfastProcess, ms = 30_000): Promise<void> {
+  await hf.waitForLog((l) => l.event === "reload" && (l.phase === "done" || l.phase === "failed"), ms);
+  await waitReady(hf.adminUrl, ms);
+}
+
+test("three instances behind nginx: kill -9 of one and a rolling SIGHUP of the others lose no GET and no acknowledged write", { timeout: 170_000 }, async (t) => {
+  const nginx = requireBinary(t, "nginx", ["/usr/sbin/nginx"]);
+  if (!nginx || !(await requirePostgres(t)) || !(await requireRedis(t))) return;
+  const db = await freshSchema("hf_scale");
+  const ns = `hf-scale-${randomBytes(4).toString("hex")}`;
+  const dir = mkdtempSync(join(tmpdir(), "hf-scale-"));
+  const ports = [await closedPort(), await closedPort(), await closedPort()];
+  const listen = await closedPort();
+  const env = {
+    HOLDFAST_DB_URL: db.url,
+    HOLDFAST_CACHE_URL: REDIS_URL,
+    HOLDFAST_CACHE_NAMESPACE: ns,
+    HOLDFAST_DB_POOL_MAX: "4",
+    // The machine is shared with other engineers' builds and benchmarks: the event-loop guard would
+    // shed on their load, not ours. This test is about losing an instance; admission has its own tests.
+    HOLDFAST_ADMISSION_EVENT_LOOP_DELAY: "0",
+    HOLDFAST_LOG_REQUESTS: "false",
+  };
+  const instances: HoldfastProcess[] = [];
+  let proxy: ChildProcess | undefined;
+  t.after(async () => {
+    proxy?.kill("SIGTERM");
+    await Promise.all(instances.map((hf) => hf.stop().catch(() => null)));
+    await db.drop();
+    await dropNamespace(ns);
+    if (!process.env.HOLDFAST_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
+  });
+  for (const port of ports) instances.push(await startHoldfast(NOTES, { env, workers: 1, args: ["--port", String(port)] }));
+  await Promise.all(instances.map((hf) => waitReady(hf.adminUrl)));
+  const [a, b, c] = instances as [HoldfastProcess, HoldfastProcess, HoldfastProcess];
+
+  const gen = spawnSync(process.execPath, [CLI, "proxy-config", "nginx", ...ports.flatMap((p) => ["--upstream", `127.0.0.1:${p}`]), "--listen", String(listen)], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  assert.equal(gen.status, 0, gen.stderr);
+  proxy = await startNginx(nginx, dir, gen.stdout, listen);
+  const base = `http://127.0.0.1:${listen}`;
+
+  // A few notes to read by id.
+  const seeded: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await fetch(`${base}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: `seed-${i}` }) });
+    assert.equal(r.status, 201);
+    seeded.push(((await r.json()) as { note: { id: number } }).note.id);
+  }
+
+  let phase: Phase = "steady";
+  const outcomes: Outcome[] = [];
+  let skipped = 0;
+  let inflight = 0;
+  let seq = 0;
+  const one = async () => {
+    const n = seq++;
+    const p = phase;
+    const started = performance.now();
+    const isPost = n % 10 < 3; // 30 % writes
+    const title = isPost ? `load-${n}-${randomBytes(3).toString("hex")}` : undefined;
+    let status = 0;
+    try {
+      const r = isPost
+        ? await fetch(`${base}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title }), signal: AbortSignal.timeout(15_000) })
+        : await fetch(n % 2 ? `${base}/api/notes?limit=10` : `${base}/api/notes/${seeded[n % seeded.length]}`, { signal: AbortSignal.timeout(15_000) });
+      await r.arrayBuffer();
+      status = r.status;
+    } catch {
+      status = 0;
+    }
+    outcomes.push({ method: isPost ? "POST" : "GET", phase: p, status, ms: performance.now() - started, ...(title ? { title } : {}) });
+  };
+  const pending = new Set<Promise<void>>();
+  const loadStart = Date.now();
+  const tickMs = 20;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+  const generator = (async () => {
+    let next = Date.now();
+    while (Date.now() - loadStart < DURATION_MS) {
+      for (let i = 0; i < perTick; i++) {
+        if (inflight >= MAX_INFLIGHT) {
+          skipped++;
+          continue;
+        }
+        inflight++;
+        const p = one().finally(() => {
+          inflight--;
+          pending.delete(p);
+        });
+        pending.add(p);
+      }
+      next += tickMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+
+  const waitUntil = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, loadStart + ms - Date.now())));
+  // kill -9 of instance c's supervisor and worker, a quarter of the way in.
+  await waitUntil(DURATION_MS * 0.25);
+  const victims = [c.child.pid as number, ...(await c.status()).workers.map((w) => w.pid)];
+  phase = "kill -9";
+  for (const pid of victims) process.kill(pid, "SIGKILL");
+  const killedAt = Date.now() - loadStart;
+  // Rolling SIGHUP of the other two, one after the other, from half-way.
+  await waitUntil(DURATION_MS * 0.5);
+  phase = "rolling SIGHUP";
+  const hupStart = Date.now() - loadStart;
+  for (const hf of [a, b]) {
+    hf.child.kill("SIGHUP");
+    await reloaded(hf);
+  }
+  const hupMs = Date.now() - loadStart - hupStart;
+  phase = "after";
+  await generator;
+  await Promise.all([...pending]);
+  const seconds = (Date.now() - loadStart) / 1000;
+
+  // Every POST answered 2xx is in PostgreSQL; POSTs answered otherwise were reported as errors.
+  const posts = outcomes.filter((o) => o.method === "POST");
+  const titles = new Set((await adminQuery<{ title: string }>(`select title from ${db.schema}.notes where title like 'load-%'`)).map((r) => r.title));
+  const acked = posts.filter((o) => o.status >= 200 && o.status < 300);
+  const lost = acked.filter((o) => !titles.has(o.title as string));
+  const failedPosts = posts.filter((o) => !(o.status >= 200 && o.status < 300));
+  const failedButWritten = failedPosts.filter((o) => titles.has(o.title as string));
+  const failedGets = outcomes.filter((o) => o.method === "GET" && o.status !== 200);
+  const hupFailures = outcomes.filter((o) => o.phase === "rolling SIGHUP" && !(o.status >= 200 && o.status < 300));
+
+  const rows = (["steady", "kill -9", "rolling SIGHUP", "after"] as Phase[]).map((p) => {
+    const os = outcomes.filter((o) => o.phase === p);
+    const ms = os.map((o) => o.ms).sort((x, y) => x - y);
+    const pct = (q: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]?.toFixed(0) : "-");
+    const fail = (m: string) => os.filter((o) => o.method === m && !(o.status >= 200 && o.status < 300)).length;
+    return `| ${p} | ${os.length} | ${os.filter((o) => o.method === "GET").length} | ${fail("GET")} | ${os.filter((o) => o.method === "POST").length} | ${fail("POST")} | ${pct(0.5)} | ${pct(0.99)} |`;
+  });
+  const statuses = [...new Set(outcomes.map((o) => `${o.method} ${o.status}`))]
+    .map((k) => `${k}: ${outcomes.filter((o) => `${o.method} ${o.status}` === k).length}`)
+    .join(", ");
+  console.log(
+    [
+      "",
+      `scale test: 3 instances × 1 worker behind nginx, ${outcomes.length} requests in ${seconds.toFixed(1)} s (${(outcomes.length / seconds).toFixed(0)}/s offered ${RATE}/s; ${skipped} ticks skipped at ${MAX_INFLIGHT} in flight)`,
+      `kill -9 at ${(killedAt / 1000).toFixed(1)} s; rolling SIGHUP of 2 instances from ${(hupStart / 1000).toFixed(1)} s, took ${(hupMs / 1000).toFixed(1)} s`,
+      "| phase | requests | GET | GET failed | POST | POST failed | p50 ms | p99 ms |",
+      "|---|---|---|---|---|---|---|---|",
+      ...rows,
+      `POST answered 2xx: ${acked.length}, in the database: ${acked.length - lost.length}; POST answered as errors: ${failedPosts.length} (of which written anyway: ${failedButWritten.length})`,
+      `answers: ${statuses}`,
+      "instance warnings and errors (event: count):",
+      ...instances.map((hf, i) => {
+        const counts = new Map<string, number>();
+        for (const l of hf.logLines()) if (l.level === "warn" || l.level === "error") counts.set(`${l.event}${l.reason ? `/${l.reason}` : ""}`, (counts.get(`${l.event}${l.reason ? `/${l.reason}` : ""}`) ?? 0) + 1);
+        return `  instance ${i + 1}: ${[...counts].map(([k, n]) => `${k}: ${n}`).join(", ") || "none"}`;
+      }),
+      "nginx error log (distinct messages, first 20):",
+      ...[...new Set(readFileSync(join(dir, "logs/error.log"), "utf8").split("\n").map((l) => l.replace(/^.*?\[(\w+)\] \d+#\d+: \*?\d* ?/, "[$1] ").replace(/, client:.*upstream: "([^"]*)".*$/, " ($1)").replace(/, client:.*$/, "")))].slice(0, 20),
+      "",
+    ].join("\n"),
+  );
+
+  assert.ok(outcomes.length >= (RATE * DURATION_MS) / 1000 / 3, `the load ran (${outcomes.length} requests)`);
+  assert.ok(outcomes.some((o) => o.phase === "kill -9"), "requests ran while an instance was dead");
+  assert.deepEqual(lost.map((o) => o.title), [], "no POST answered 2xx is missing from the database");
+  assert.deepEqual(failedGets.map((o) => `${o.phase}: ${o.status}`), [], "no GET failed: nginx retried them on a live instance");
+  assert.deepEqual(hupFailures.map((o) => `${o.method} ${o.status}`), [], "the rolling SIGHUP failed no request");
+  // A POST that failed was answered as an error: an HTTP error status, or a connection error the client saw.
+  for (const o of failedPosts) assert.ok(o.status === 0 || o.status >= 500, `failed POST answered ${o.status}`);
+});
