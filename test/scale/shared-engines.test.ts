@@ -98,6 +98,9 @@ test("an Express app keeps its sessions in Redis on holdfast's cache settings: a
   await expectStatus(await fetch(`${b.appUrl}/me`), 401, b, "no cookie, no session");
   const login = await fetch(`${a.appUrl}/login/alice`, { method: "POST" });
   await expectStatus(login.clone(), 200, a, "login");
+  // express-session stores the session while the last byte of the body waits: read the whole
+  // answer before using its cookie, as a browser would before its next request.
+  await login.text();
   const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
   assert.match(cookie, /^connect\.sid=/);
   const me = await fetch(`${b.appUrl}/me`, { headers: { cookie } });
