@@ -31,7 +31,8 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   if (!(await requirePostgres(t)) || !(await requireRedis(t))) return;
   const db = await freshSchema("hf_scale_migrate");
   const ns = `hf-scale-${randomBytes(4).toString("hex")}`;
-  const env = { ...CALM, HOLDFAST_DB_URL: db.url, HOLDFAST_CACHE_URL: REDIS_URL, HOLDFAST_CACHE_NAMESPACE: ns, HOLDFAST_DB_POOL_MAX: "2" };
+  // A long lock wait, so a busy machine cannot turn a wait for another instance's load into a second load.
+  const env = { ...CALM, HOLDFAST_DB_URL: db.url, HOLDFAST_CACHE_URL: REDIS_URL, HOLDFAST_CACHE_NAMESPACE: ns, HOLDFAST_DB_POOL_MAX: "2", HOLDFAST_CACHE_LOCK_WAIT: "5s" };
   const started = await Promise.allSettled([0, 1, 2].map(() => startHoldfast(NOTES, { env, workers: 2 })));
   const all = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   t.after(async () => {
@@ -64,7 +65,26 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   }
   const rows = await adminQuery<{ title: string }>(`select title from ${db.schema}.notes where id = $1`, [note.id]);
   assert.equal(rows[0]?.title, "shared", "the write landed in PostgreSQL");
+
+  // Single-flight across instances: 51 concurrent first reads of one note, 17 on each instance, load it once.
+  const second = await fetch(`${a.appUrl}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "once" }) });
+  assert.equal(second.status, 201);
+  const id = ((await second.json()) as { note: { id: number } }).note.id;
+  const total = async (name: string) => (await Promise.all(all.map((hf) => metric(hf.adminUrl, name)))).reduce((x, y) => x + y, 0);
+  const runsBefore = await total("holdfast_cache_loader_runs_total");
+  const answers = await Promise.all(Array.from({ length: 51 }, (_, i) => fetch(`${all[i % 3]?.appUrl}/api/notes/${id}`).then(async (r) => `${r.status} ${((await r.json()) as { note?: { title: string } }).note?.title}`)));
+  assert.deepEqual([...new Set(answers)], ["200 once"]);
+  assert.equal((await total("holdfast_cache_loader_runs_total")) - runsBefore, 1, "the loader ran once for 51 concurrent misses over three instances");
 });
+
+/** The sum of a metric's samples on an admin endpoint's /metrics (all workers, all labels). */
+async function metric(adminUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
 
 test("the notes migration run by eight connections at the same instant creates the schema once, without an error", async (t) => {
   if (!(await requirePostgres(t))) return;
