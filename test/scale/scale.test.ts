@@ -369,7 +369,7 @@ for (const kind of ["nginx", "haproxy"] as const) {
     );
     // Known defect, left visible: a POST that reaches a draining worker on a kept-alive connection
     // can be processed (written) and the connection closed before its answer ("upstream prematurely
-    // closed connection" in nginx's log, 502 to the client). Seen in about one run in three.
+    // closed connection" in nginx's log, 502 to the client). Seen in one run of seven.
     await t.test(
       "the rolling SIGHUP failed no POST",
       { todo: "drain race in the worker: a kept-alive POST is written, then its connection closed unanswered" },
