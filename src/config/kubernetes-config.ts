@@ -5,6 +5,7 @@
  * the kubelet's SIGKILL, and ingress-nginx waits longer than holdfast's deadline.
  */
 import { stringify } from "yaml";
+import { errors } from "../errors/index.js";
 import { formatDuration } from "./duration.js";
 import { matchedProxyTimeouts } from "./proxy-config.js";
 import type { Config } from "./schema.js";
@@ -43,6 +44,8 @@ export function kubernetesOptionProblems(o: KubernetesOptions): string[] {
 
 /** The three manifests as one multi-document YAML file. */
 export function kubernetesConfig(c: Config, o: KubernetesOptions): string {
+  const problems = kubernetesOptionProblems(o);
+  if (problems.length) throw errors.configInvalid(`Refusing to generate Kubernetes manifests:\n  - ${problems.join("\n  - ")}`);
   const t = matchedProxyTimeouts(c);
   const labels = { app: o.name };
   const appPort = c.port || 3000;
