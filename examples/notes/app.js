@@ -82,8 +82,11 @@ export async function migrate(db) {
   });
 }
 
-export default defineApp(async ({ db, cache, log }) => {
+export default defineApp(async ({ db, cache, log, config }) => {
   await migrate(db);
+  // Only a shared cache (Redis) can be invalidated for every worker at once; a per-worker memory
+  // cache would serve a note another worker just changed until its TTL ran out.
+  const sharedCache = config.cache.url !== "memory:";
   // NOTES_SEED=50000 fills an empty table, for load tests on a realistic size.
   const seed = Number(process.env.NOTES_SEED ?? 0);
   if (seed > 0 && process.env.HOLDFAST_WORKER_ID === "1") {
@@ -125,9 +128,10 @@ export default defineApp(async ({ db, cache, log }) => {
       return send(res, 201, { note: toNote(row) });
     }
     if (id !== undefined && req.method === "GET") {
-      // Read through the cache (Redis when cache.url says so, shared by every instance); a
-      // miss, or Redis being down, reads the database. Writes below drop the key.
-      const note = await cache.wrap(`note:${id}`, async () => toNote(await db.get(sql`SELECT * FROM notes WHERE id = ${id}`)) ?? null, { ttlMs: 30_000 });
+      // Read through the cache when it is Redis (shared by every worker and instance); a miss,
+      // or Redis being down, reads the database. Writes below drop the key.
+      const load = async () => toNote(await db.get(sql`SELECT * FROM notes WHERE id = ${id}`)) ?? null;
+      const note = sharedCache ? await cache.wrap(`note:${id}`, load, { ttlMs: 30_000 }) : await load();
       if (!note) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);
       return send(res, 200, { note });
     }

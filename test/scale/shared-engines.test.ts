@@ -71,9 +71,21 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   assert.equal(second.status, 201);
   const id = ((await second.json()) as { note: { id: number } }).note.id;
   const total = async (name: string) => (await Promise.all(all.map((hf) => metric(hf.adminUrl, name)))).reduce((x, y) => x + y, 0);
+  const calls = async () => (await total("holdfast_cache_hits_total")) + (await total("holdfast_cache_misses_total"));
+  // Workers report their cache counters to the supervisor's /metrics with each heartbeat: the
+  // baseline waits for the two reads above to be counted, the check for all 51 reads below.
+  const settle = async (atLeast: number) => {
+    const until = Date.now() + 15_000;
+    while ((await calls()) < atLeast && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const n = await calls();
+    assert.ok(n >= atLeast, `the instances counted ${atLeast} cache calls (${n})`);
+    return n;
+  };
+  const callsBefore = await settle(2);
   const runsBefore = await total("holdfast_cache_loader_runs_total");
   const answers = await Promise.all(Array.from({ length: 51 }, (_, i) => fetch(`${all[i % 3]?.appUrl}/api/notes/${id}`).then(async (r) => `${r.status} ${((await r.json()) as { note?: { title: string } }).note?.title}`)));
   assert.deepEqual([...new Set(answers)], ["200 once"]);
+  await settle(callsBefore + 51);
   assert.equal((await total("holdfast_cache_loader_runs_total")) - runsBefore, 1, "the loader ran once for 51 concurrent misses over three instances");
 });
 
