@@ -1,6 +1,8 @@
 // The holdfast demo service: a small notes JSON API with an HTML page, on the database
-// holdfast opens for it (embedded SQLite by default: sqlite:./data/app.db).
-// Run it with `npm start`, or `holdfast serve examples/notes/app.js`.
+// holdfast opens for it (embedded SQLite by default: sqlite:./data/app.db) and its cache
+// (memory per worker by default). Run it with `npm start`, or `holdfast serve examples/notes/app.js`.
+// On the shared engines, by configuration alone (docs/scaling.md):
+//   HOLDFAST_DB_URL=postgres://127.0.0.1:5432/app HOLDFAST_CACHE_URL=redis://127.0.0.1:6379/0 npm start
 import { readFileSync } from "node:fs";
 import { defineApp, sql } from "holdfast";
 
@@ -58,16 +60,33 @@ function validNote(input, partial) {
 
 const toNote = (r) => r && { id: Number(r.id), title: r.title, body: r.body, done: Boolean(r.done), createdAt: r.created_at, updatedAt: r.updated_at };
 
-export default defineApp(async ({ db, log }) => {
-  await db.run(`CREATE TABLE IF NOT EXISTS notes (
-    id INTEGER PRIMARY KEY ${db.dialect === "postgres" ? "GENERATED ALWAYS AS IDENTITY" : "AUTOINCREMENT"},
-    title TEXT NOT NULL,
-    body TEXT NOT NULL DEFAULT '',
-    done INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-  )`);
-  await db.run("CREATE INDEX IF NOT EXISTS notes_updated ON notes (updated_at)");
+// Creates the schema. Several instances (and every worker of each) run this at the same start;
+// on PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS can both miss the table and one then
+// fails on a duplicate type, so the whole migration runs under a transaction-scoped advisory
+// lock: the first holder creates, the others wait, then find everything in place. SQLite has
+// one writer by design (BEGIN IMMEDIATE), which serialises the same way.
+const SCHEMA_LOCK = 72_616_001; // any constant unique to this app's migrations
+
+export async function migrate(db) {
+  await db.transaction(async (tx) => {
+    if (db.dialect === "postgres") await tx.run(`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`);
+    await tx.run(`CREATE TABLE IF NOT EXISTS notes (
+      id INTEGER PRIMARY KEY ${db.dialect === "postgres" ? "GENERATED ALWAYS AS IDENTITY" : "AUTOINCREMENT"},
+      title TEXT NOT NULL,
+      body TEXT NOT NULL DEFAULT '',
+      done INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`);
+    await tx.run("CREATE INDEX IF NOT EXISTS notes_updated ON notes (updated_at)");
+  });
+}
+
+export default defineApp(async ({ db, cache, log, config }) => {
+  await migrate(db);
+  // Only a shared cache (Redis) can be invalidated for every worker at once; a per-worker memory
+  // cache would serve a note another worker just changed until its TTL ran out.
+  const sharedCache = config.cache.url !== "memory:";
   // NOTES_SEED=50000 fills an empty table, for load tests on a realistic size.
   const seed = Number(process.env.NOTES_SEED ?? 0);
   if (seed > 0 && process.env.HOLDFAST_WORKER_ID === "1") {
@@ -109,9 +128,12 @@ export default defineApp(async ({ db, log }) => {
       return send(res, 201, { note: toNote(row) });
     }
     if (id !== undefined && req.method === "GET") {
-      const row = await db.get(sql`SELECT * FROM notes WHERE id = ${id}`);
-      if (!row) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);
-      return send(res, 200, { note: toNote(row) });
+      // Read through the cache when it is Redis (shared by every worker and instance); a miss,
+      // or Redis being down, reads the database. Writes below drop the key.
+      const load = async () => toNote(await db.get(sql`SELECT * FROM notes WHERE id = ${id}`)) ?? null;
+      const note = sharedCache ? await cache.wrap(`note:${id}`, load, { ttlMs: 30_000 }) : await load();
+      if (!note) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);
+      return send(res, 200, { note });
     }
     if (id !== undefined && (req.method === "PATCH" || req.method === "PUT")) {
       const patch = validNote(await readJson(req), req.method === "PATCH");
@@ -121,11 +143,13 @@ export default defineApp(async ({ db, log }) => {
         const next = { title: patch.title ?? cur.title, body: patch.body ?? cur.body, done: patch.done ?? Boolean(cur.done) };
         return tx.get(sql`UPDATE notes SET title = ${next.title}, body = ${next.body}, done = ${next.done ? 1 : 0}, updated_at = ${new Date().toISOString()} WHERE id = ${id} RETURNING *`);
       });
+      await cache.delete(`note:${id}`);
       if (!row) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);
       return send(res, 200, { note: toNote(row) });
     }
     if (id !== undefined && req.method === "DELETE") {
       const r = await db.run(sql`DELETE FROM notes WHERE id = ${id}`);
+      await cache.delete(`note:${id}`);
       if (r.changes === 0) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);
       res.writeHead(204);
       return res.end();

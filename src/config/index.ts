@@ -8,4 +8,5 @@ export { layersFromConfig, checkConfig } from "./check.js";
 export { nginxConfig, haproxyConfig, matchedProxyTimeouts, type ProxyConfigOptions } from "./proxy-config.js";
 export { sqliteUrlPath, sqliteUrlProblem } from "./sqlite-url.js";
 export { printableValue, isSecretSetting } from "./printable-value.js";
-export { proxyOptionProblems } from "./proxy-config-options.js";
+export { proxyOptionProblems, parseUpstream, type Upstream } from "./proxy-config-options.js";
+export { kubernetesConfig, kubernetesOptionProblems, terminationGraceSeconds, PRE_STOP_DELAY_S, type KubernetesOptions } from "./kubernetes-config.js";

@@ -5,13 +5,36 @@
  */
 import { isIP } from "node:net";
 
+/** One `--upstream` value: `host:port`, optionally `,admin=<port>` when its admin endpoint is not on the default port. */
+export interface Upstream {
+  /** host:port of the instance's app listener. */
+  address: string;
+  /** Its admin port (health checks on /readyz), when given with `,admin=`. */
+  adminPort: number | undefined;
+}
+
+/** Splits `host:port[,admin=port]`; validity is {@link proxyOptionProblems}' job. */
+export function parseUpstream(spec: string): Upstream {
+  const comma = spec.indexOf(",");
+  if (comma < 0) return { address: spec, adminPort: undefined };
+  const m = /^admin=(\d{1,5})$/.exec(spec.slice(comma + 1));
+  return { address: spec.slice(0, comma), adminPort: m ? Number(m[1]) : Number.NaN };
+}
+
+const validPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+
 /** Problems with the generator's inputs, each naming the value and what is allowed; empty when all is well. */
-export function proxyOptionProblems(o: { upstreams: readonly string[]; listen: number; serverName: string }): string[] {
+export function proxyOptionProblems(o: { upstreams: readonly string[]; listen: number; serverName: string; adminPort?: number | undefined }): string[] {
   const problems: string[] = [];
   for (const u of o.upstreams) {
-    const p = upstreamProblem(u);
+    const { address, adminPort } = parseUpstream(u);
+    const p = upstreamProblem(address);
     if (p) problems.push(`--upstream ${JSON.stringify(u)}: ${p}`);
+    else if (adminPort !== undefined && !validPort(adminPort)) {
+      problems.push(`--upstream ${JSON.stringify(u)}: after the comma, expected admin=<port> with a port from 1 to 65535, such as "127.0.0.1:3001,admin=9465".`);
+    }
   }
+  if (o.adminPort !== undefined && !validPort(o.adminPort)) problems.push(`--admin-port ${JSON.stringify(String(o.adminPort))}: expected a port number from 1 to 65535.`);
   if (!Number.isInteger(o.listen) || o.listen < 1 || o.listen > 65535) {
     problems.push(`--listen ${JSON.stringify(String(o.listen))}: expected a port number from 1 to 65535.`);
   }

@@ -1,8 +1,10 @@
-/** `holdfast proxy-config nginx|haproxy`: a proxy config whose timeouts agree with holdfast's. */
+/** `holdfast proxy-config nginx|haproxy|kubernetes`: a proxy config whose timeouts agree with holdfast's. */
 import { writeFileSync, existsSync } from "node:fs";
 import {
   checkTimeoutBudget,
   haproxyConfig,
+  kubernetesConfig,
+  kubernetesOptionProblems,
   layersFromConfig,
   loadConfig,
   matchedProxyTimeouts,
@@ -14,24 +16,35 @@ import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
 const command: Command = {
-  summary: "Write an nginx or HAProxy config whose timeouts agree with holdfast's (no keep-alive race, no proxy 504 first).",
-  usage: `Usage: holdfast proxy-config <nginx|haproxy> [options]
+  summary: "Write an nginx, HAProxy or Kubernetes config whose timeouts agree with holdfast's (no keep-alive race, no proxy 504 first).",
+  usage: `Usage: holdfast proxy-config <nginx|haproxy|kubernetes> [options]
 
 Prints (or writes) a reverse-proxy config matched to the holdfast config in this directory:
 upstream keep-alive closing before holdfast's, read timeout above holdfast's deadline,
-retries only before a request reached an instance, X-Request-Id passed through, and an
-access-log format holdfast doctor reads.
+passive health checks, retries to the next instance only for idempotent methods and only
+before a response started, X-Request-Id passed through, and an access-log format holdfast
+doctor reads. \`kubernetes\` writes a Deployment + Service + Ingress (ingress-nginx) whose
+probes, grace period, preStop delay and proxy timeouts agree with the config.
 
 Options:
-  --upstream <host:port>  a holdfast instance (repeat for several; default: host:port from the config)
+  --upstream <host:port[,admin=port]>  a holdfast instance, with its admin port when it differs
+                          (repeat for several; default: host:port from the config)
+  --admin-port <port>     admin port of upstreams without ",admin=" (default: admin.port, 9464)
   --listen <port>         port the proxy listens on (default 80)
-  --server-name <name>    nginx server_name (default _)
+  --server-name <name>    nginx server_name, and the Ingress host (default _: any)
+  --image <ref>           kubernetes: the container image (required)
+  --replicas <n>          kubernetes: pods (default 3)
+  --name <name>           kubernetes: name of the Deployment, Service and Ingress (default holdfast)
   -c, --config <file>     holdfast config file
   -o, --out <file>        write to this file instead of standard output (refuses to overwrite without --force)
   --force                 overwrite --out`,
   async run(argv) {
     const { values, positionals } = parseFlags("proxy-config", argv, {
       upstream: { type: "string", multiple: true },
+      "admin-port": { type: "string" },
+      image: { type: "string" },
+      replicas: { type: "string" },
+      name: { type: "string" },
       listen: { type: "string" },
       "server-name": { type: "string" },
       config: { type: "string", short: "c" },
@@ -39,18 +52,30 @@ Options:
       force: { type: "boolean" },
     });
     const kind = positionals[0];
-    if (kind !== "nginx" && kind !== "haproxy") throw errors.usage(`Say which proxy: \`holdfast proxy-config nginx\` or \`holdfast proxy-config haproxy\` (got ${JSON.stringify(kind ?? "")}).`);
+    if (kind !== "nginx" && kind !== "haproxy" && kind !== "kubernetes") {
+      throw errors.usage(`Say which proxy: \`holdfast proxy-config nginx\`, \`holdfast proxy-config haproxy\` or \`holdfast proxy-config kubernetes\` (got ${JSON.stringify(kind ?? "")}).`);
+    }
     const { config } = await loadConfig({ configFile: str(values.config) });
     const listenFlag = str(values.listen);
     const listen = listenFlag === undefined ? 80 : /^\d+$/.test(listenFlag) ? Number(listenFlag) : Number.NaN;
     const upstreams = strs(values.upstream);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    const opts = { upstreams: upstreams.length ? upstreams : [`${host}:${config.port}`], listen, serverName: str(values["server-name"]) ?? "_" };
-    const problems = proxyOptionProblems(opts);
+    const asInt = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : Number.NaN);
+    const adminPortFlag = str(values["admin-port"]);
+    const adminPort = asInt(adminPortFlag);
+    const opts = { upstreams: upstreams.length ? upstreams : [`${host}:${config.port}`], listen, serverName: str(values["server-name"]) ?? "_", adminPort };
+    const problems = proxyOptionProblems({ ...opts, adminPort: Number.isNaN(adminPort) ? undefined : adminPort });
+    if (Number.isNaN(adminPort)) problems.push(`--admin-port ${JSON.stringify(adminPortFlag)}: expected a port number from 1 to 65535.`);
+    const k8s = { name: str(values.name) ?? "holdfast", image: str(values.image) ?? "", replicas: asInt(str(values.replicas)) ?? 3, host: opts.serverName === "_" ? undefined : opts.serverName.split(" ")[0] };
+    if (kind === "kubernetes") {
+      if (values.image === undefined) problems.push("--image is required for kubernetes: the container image that runs `holdfast serve`, such as registry.example.com/app:1.4.2.");
+      else problems.push(...kubernetesOptionProblems(k8s).map((m) => (m.startsWith("--replicas") ? `--replicas ${JSON.stringify(str(values.replicas))}: expected a whole number from 1 to 1000.` : m)));
+      if (k8s.host?.startsWith(".")) problems.push(`--server-name ${JSON.stringify(k8s.host)}: an Ingress host cannot start with "."; use "*.example.com".`);
+    }
     if (problems.length) {
       throw errors.usage(`Nothing was written; these values would break the proxy config or inject into it:\n  - ${problems.join("\n  - ")}\nSee \`holdfast proxy-config --help\`.`);
     }
-    const text = kind === "nginx" ? nginxConfig(config, opts) : haproxyConfig(config, opts);
+    const text = kind === "nginx" ? nginxConfig(config, opts) : kind === "haproxy" ? haproxyConfig(config, opts) : kubernetesConfig(config, k8s);
     // The generated proxy timeouts must pass the same budget holdfast checks at start-up.
     const t = matchedProxyTimeouts(config);
     const violations = checkTimeoutBudget({ ...layersFromConfig(config), proxyIdleTimeout: t.idleS * 1000, proxyReadTimeout: t.readS * 1000 }).filter((v) => v.severity === "error");

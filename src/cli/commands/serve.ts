@@ -1,6 +1,7 @@
 /** `holdfast serve <app>`: run an app under the supervisor. */
 import { resolve } from "node:path";
 import { checkConfig, loadConfig, sqliteUrlPath } from "../../config/index.js";
+import { connectionBudgetFix, connectionBudgetWarning, readServerConnectionLimits } from "../../db/postgres/index.js";
 import { startServer } from "../../server/index.js";
 import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
@@ -91,7 +92,16 @@ Every setting: holdfast config --docs. Effective values and their origin: holdfa
     process.stdout.write(
       `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}\n  app:   ${server.urls.app}\n  admin: ${server.urls.admin ?? "(disabled)"}${server.urls.admin ? `  (live dashboard: open it in a browser; status: ${server.urls.admin}status, metrics: ${server.urls.admin}metrics)` : ""}\n  db:    ${describeDatabase(config.db.url)}\n  logs:  ${config.log.file === "-" ? "standard output (JSON lines; set log.file or --log-file for a file)" : resolve(config.log.file)}\n`,
     );
+    // Once, off the start-up path: a server that cannot be reached is reported by the pool itself.
+    if (/^postgres(ql)?:\/\//i.test(config.db.url)) void warnConnectionBudget(config.db.url, config.workers, config.db.pool.max);
     return server.stopped;
   },
 };
+
+/** Warns on stderr when workers × db.pool.max exceeds what the PostgreSQL server's max_connections leaves. */
+async function warnConnectionBudget(url: string, workers: number, poolMax: number): Promise<void> {
+  const limits = await readServerConnectionLimits(url);
+  const warning = limits && connectionBudgetWarning(limits, workers, poolMax);
+  if (limits && warning) process.stderr.write(`holdfast: warning: ${warning}\n  fix: ${connectionBudgetFix(limits, workers)}\n`);
+}
 export default command;

@@ -1,0 +1,51 @@
+/**
+ * What the scale tests share: the Redis gate (skip loudly outside CI, fail in CI), a PostgreSQL
+ * schema of their own reached through the URL alone, and waiting for instances to be ready.
+ */
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { Redis } from "ioredis";
+import { adminQuery, PG_URL, uniqueName } from "../support/postgres.js";
+import { REDIS_URL, redisUnreachable } from "../support/redis.js";
+
+/** True when Redis answers; otherwise skips the test (CI unset) or fails it (CI=true). */
+export async function requireRedis(t: TestContext): Promise<boolean> {
+  const why = await redisUnreachable();
+  if (why === undefined) return true;
+  const msg = `Redis unreachable at ${REDIS_URL} (${why}) — start it to run this test`;
+  if (process.env.CI === "true") assert.fail(msg);
+  console.error(`\n*** SKIPPED: ${msg} ***\n`);
+  t.skip(msg);
+  return false;
+}
+
+/** A fresh, empty schema and a database URL whose connections use it (search_path in the URL). */
+export async function freshSchema(prefix: string): Promise<{ schema: string; url: string; drop: () => Promise<void> }> {
+  const schema = uniqueName(prefix).toLowerCase();
+  await adminQuery(`create schema ${schema}`);
+  const u = new URL(PG_URL);
+  u.searchParams.set("options", `-c search_path=${schema}`);
+  return { schema, url: u.toString(), drop: async () => void (await adminQuery(`drop schema if exists ${schema} cascade`)) };
+}
+
+/** Deletes every Redis key under `namespace:`. */
+export async function dropNamespace(namespace: string): Promise<void> {
+  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    const keys = await r.keys(`${namespace}:*`);
+    if (keys.length) await r.del(...keys);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Polls `${adminUrl}/readyz` until 200, or throws after `ms`. */
+export async function waitReady(adminUrl: string, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = await fetch(`${adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
+    if (s === 200) return;
+    if (Date.now() > until) throw new Error(`${adminUrl}/readyz did not answer 200 within ${ms} ms (last: ${s})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
