@@ -202,6 +202,7 @@ async function start(): Promise<void> {
     setTimeout(() => process.exit(exitCode), 50);
   };
 
+  admission?.ready();
   send({ hf: "ready", port });
   log.info({ event: "worker.start", workerId, port }, `worker ${workerId} listening`);
 }

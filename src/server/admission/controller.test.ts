@@ -264,6 +264,16 @@ describe("admission controller", () => {
     assert.ok(shedNormal > 850 && shedNormal < 1150, `normal routes shed ${shedNormal}/2000 at p=0.75 (expected ~1000)`);
   });
 
+  it("ready() forgets the event-loop pressure of start-up (loading the app is not overload)", () => {
+    const { c } = make();
+    c.guard.dropProbability = 0.9; // what a second of importing and compiling the app leaves behind
+    c.guard.utilization = 1;
+    assert.equal(sync(c.admit(req("/x"))).admitted, false);
+    c.ready();
+    assert.equal(c.guard.dropProbability, 0);
+    granted(sync(c.admit(req("/x"))));
+  });
+
   it("mode off admits everything; fixed mode holds its limit", () => {
     const off = make({ mode: "off" }).c;
     for (let i = 0; i < 100; i++) granted(sync(off.admit(req())));

@@ -389,6 +389,10 @@ export class Controller implements AdmissionController {
     };
   }
 
+  ready(): void {
+    this.#guard.reset();
+  }
+
   close(): void {
     this.#guard.stop();
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);

@@ -125,6 +125,16 @@ export class EventLoopGuard {
     return q >= 1 || (q > 0 && Math.random() < q);
   }
 
+  /** Forgets everything seen so far (start-up: loading the app blocks the loop, and that is not overload). */
+  reset(): void {
+    this.dropProbability = 0;
+    this.delayMs = 0;
+    this.utilization = 0;
+    this.#hist?.reset();
+    this.#lastTick = undefined;
+    if (this.#lastElu) this.#lastElu = performance.eventLoopUtilization();
+  }
+
   /** Stops sampling. */
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);

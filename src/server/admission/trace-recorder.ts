@@ -64,6 +64,7 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
       return v instanceof Promise ? v.then((x) => settle(arrival, hidden, x)) : settle(arrival, hidden, v);
     },
     status: () => inner.status(),
+    ready: () => inner.ready(),
     close() {
       clearInterval(timer);
       flush();

@@ -64,6 +64,12 @@ export interface AdmissionController {
   /** Admits now (sync fast path), queues (promise), or sheds with an OVERLOADED error carrying retryAfter. */
   admit(req: AdmissionRequest): AdmitResult | Promise<AdmitResult>;
   status(): AdmissionStatus;
+  /**
+   * The worker has loaded the app and starts serving: what the event loop went through before
+   * (importing and compiling the app, opening the database) says nothing about overload, so the
+   * event-loop guard starts from a clean slate.
+   */
+  ready(): void;
   /** Stops timers (event-loop monitor). */
   close(): void;
 }
