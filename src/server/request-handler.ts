@@ -45,6 +45,8 @@ export interface RequestHandler {
   setDraining(): void;
 }
 
+/** How often a shedding worker may close one of its keep-alive connections (see shed()). */
+const SHED_CLOSE_EVERY_MS = 100;
 const MAX_REQUEST_ID = 200;
 const REQUEST_ID_OK = /^[\w.:/+=@-]+$/;
 const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
@@ -270,7 +272,17 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
     if (!res.writableEnded) sendError(res, he, entry.requestId);
   }
 
+  // A proxy's keep-alive pool reuses its most recent connections, which node:cluster handed to
+  // whichever worker accepted them: behind nginx one worker can get most of the traffic and shed
+  // while another idles. A shedding worker closes a few of its connections (at most one every
+  // SHED_CLOSE_EVERY_MS) with its 503s, so the proxy opens new ones, which the supervisor spreads
+  // over the workers; the pool rebalances within seconds at the cost of a few reconnects.
+  let lastShedClose = Number.NEGATIVE_INFINITY;
   function shed(req: IncomingMessage, res: ServerResponse, entry: InflightRequest, reason: ShedReason, error: HoldfastError): void {
+    if (reason !== "client-gone" && entry.start - lastShedClose >= SHED_CLOSE_EVERY_MS) {
+      lastShedClose = entry.start;
+      res.setHeader("connection", "close");
+    }
     metrics.shed.inc({ reason });
     events.shed({ reqId: entry.requestId, reason, method: entry.method, path: entry.path, retryAfter: error.retryAfter });
     inflight.delete(entry);
