@@ -32,7 +32,9 @@ export class Collector {
   }
 
   #second(at: number): Second {
-    const i = Math.max(0, Math.floor((at - this.#start) / 1000));
+    // The epsilon keeps a request due exactly on a second boundary (start + 1000) in that second
+    // despite floating-point subtraction giving 999.9999….
+    const i = Math.max(0, Math.floor((at - this.#start) / 1000 + 1e-9));
     while (this.#seconds.length <= i) this.#seconds.push(new Second());
     return this.#seconds[i] as Second;
   }
