@@ -21,8 +21,17 @@ export interface ReportInput {
 }
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-const STATUS_COLOR = (code: string, k: number): string =>
-  code === "error" ? "#000000" : code.startsWith("2") ? "#2ca02c" : code === "503" ? "#ff7f0e" : code.startsWith("5") ? "#d62728" : (PALETTE[k % PALETTE.length] as string);
+const GREENS = ["#2ca02c", "#8fd175", "#0b6e2e"];
+const REDS = ["#d62728", "#9e1b1c", "#f08080"];
+/** Success in greens, 503 (shed, pool timeout) in orange, other 5xx in reds, connection errors in black. */
+function statusColor(code: string, k: number, codes: readonly string[]): string {
+  const nth = (prefix: string) => codes.filter((c) => c.startsWith(prefix) && c !== "503").indexOf(code);
+  if (code === "error") return "#000000";
+  if (code === "503") return "#ff7f0e";
+  if (code.startsWith("2")) return GREENS[nth("2") % GREENS.length] as string;
+  if (code.startsWith("5")) return REDS[nth("5") % REDS.length] as string;
+  return PALETTE[k % PALETTE.length] as string;
+}
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:780px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}table{border-collapse:collapse;margin:8px 0}
@@ -31,8 +40,10 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}t
 figure{margin:12px 0}figcaption span{margin-right:14px;font-size:12px}figcaption i{display:inline-block;width:10px;height:10px;margin-right:4px}
 svg .t{font-size:13px;font-weight:600}svg .a{font-size:11px;fill:#555}svg .g{stroke:#e4e4e4}svg .th{stroke:#c62828;stroke-dasharray:5 4}`;
 
+/** The tightest client latency SLO, drawn on the latency chart. */
 function latencyThreshold(verdicts: readonly SloVerdict[]): { value: number; label: string } | undefined {
-  const v = verdicts.find((x) => x.source === "client" && x.unit === "ms" && /^p\d/.test(x.metric));
+  const vs = verdicts.filter((x) => x.source === "client" && x.unit === "ms" && /^p\d/.test(x.metric)).sort((a, b) => a.threshold - b.threshold);
+  const v = vs[0];
   return v && { value: v.threshold, label: `SLO ${v.slo}` };
 }
 
@@ -84,7 +95,7 @@ export function renderReport(i: ReportInput): string {
     lineChart({
       title: "Status codes",
       unit: "per s",
-      series: codes.map((code, k) => ({ name: code === "error" ? "connection error / timeout" : code, color: STATUS_COLOR(code, k), points: tl.map((p) => [p.t_s, p.status[code] ?? 0] as const) })),
+      series: codes.map((code, k) => ({ name: code === "error" ? "connection error / timeout" : code, color: statusColor(code, k, codes), points: tl.map((p) => [p.t_s, p.status[code] ?? 0] as const) })),
     }),
   );
   if (i.server) b.push(...serverSection(i.server, i.verdicts));

@@ -47,7 +47,10 @@ export function lineChart(c: ChartSpec): string {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = c.series.flatMap((s) => s.points.map((p) => p[1]).filter((y): y is number => y !== null));
   const xMax = Math.max(1, ...xs);
-  const yMax = niceMax(Math.max(0, ...ys, c.threshold?.value ?? 0));
+  const dataMax = Math.max(0, ...ys);
+  // A threshold far above the data (p99<5s over 50 ms latencies) would flatten every line: say it in words instead.
+  const drawThreshold = c.threshold !== undefined && (dataMax === 0 || c.threshold.value <= dataMax * 2);
+  const yMax = niceMax(Math.max(dataMax, drawThreshold ? (c.threshold?.value ?? 0) : 0));
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const X = (x: number) => PAD.l + (x / xMax) * iw;
@@ -61,7 +64,8 @@ export function lineChart(c: ChartSpec): string {
   }
   const step = Math.max(1, niceMax(xMax / 8));
   for (let x = 0; x <= xMax; x += step) parts.push(`<text x="${X(x).toFixed(1)}" y="${H - 8}" class="a" text-anchor="middle">${label(x)}s</text>`);
-  if (c.threshold) {
+  if (c.threshold && !drawThreshold) parts.push(`<text x="${W - PAD.r}" y="16" class="a" text-anchor="end">${esc(c.threshold.label)}: far above this chart</text>`);
+  if (c.threshold && drawThreshold) {
     const y = Y(c.threshold.value).toFixed(1);
     parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" class="th"/><text x="${W - PAD.r}" y="${Number(y) - 4}" class="a" text-anchor="end">${esc(c.threshold.label)}</text>`);
   }
