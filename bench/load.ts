@@ -99,7 +99,10 @@ async function main(): Promise<void> {
   const fast = await server(0);
   let result: Record<string, unknown>;
   try {
-    const ac = JSON.parse(await run([process.execPath, AUTOCANNON, "-c", "64", "-d", String(SECONDS), "-j", fast.url])) as { requests: { average: number }; errors: number };
+    const ac = JSON.parse(await run([process.execPath, AUTOCANNON, "-c", "64", "-d", String(SECONDS), "-j", fast.url])) as {
+      requests: { average: number };
+      errors: number;
+    };
     const mark = ac.requests.average;
     const tried: { rate: number; throughput_rps: number; lag_p99_ms: number; ok: boolean }[] = [];
     let best = 0;
@@ -126,7 +129,13 @@ async function main(): Promise<void> {
     const rate = Math.round(wrk.rps);
     const open = await holdfast(slow.url, ["--rate", String(rate), "--connections", "16"]);
     const closed = await holdfast(slow.url, ["--closed", "--connections", "2"]);
-    const pick = (r: HoldfastJson) => ({ p50: r.latency_ms.all.p50, p90: r.latency_ms.all.p90, p99: r.latency_ms.all.p99, rps: r.throughput_rps, lag_p99_ms: r.schedule_lag_ms.p99 });
+    const pick = (r: HoldfastJson) => ({
+      p50: r.latency_ms.all.p50,
+      p90: r.latency_ms.all.p90,
+      p99: r.latency_ms.all.p99,
+      rps: r.throughput_rps,
+      lag_p99_ms: r.schedule_lag_ms.p99,
+    });
     const o = pick(open);
     result = {
       ...result,
@@ -139,7 +148,9 @@ async function main(): Promise<void> {
   } finally {
     slow.child.kill();
   }
-  process.stdout.write(`${JSON.stringify({ bench: "load", seconds: SECONDS, load_average_before: round(load0), load_average_after: round(loadavg()[0] as number), ...result })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: "load", seconds: SECONDS, load_average_before: round(load0), load_average_after: round(loadavg()[0] as number), ...result })}\n`,
+  );
 }
 
 await main();

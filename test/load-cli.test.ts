@@ -22,7 +22,9 @@ after(() => {
 
 /** Starts `node -e <source>` that prints its port on stdout; resolves to the base URL. */
 async function serverProcess(source: string): Promise<string> {
-  const child = spawn(process.execPath, ["-e", `${source}; s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port) + "\\n"));`], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", `${source}; s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port) + "\\n"));`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(child);
   const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
   return `http://127.0.0.1:${chunk.toString().trim()}`;
@@ -127,8 +129,9 @@ describe("holdfast load (command line)", () => {
     // Keys of the maps keyed by data (status codes, error codes) are data, not names.
     const bad: string[] = [];
     const walk = (v: unknown, at: string, dataKeys: boolean): void => {
-      if (Array.isArray(v)) v.forEach((x, k) => walk(x, `${at}[${k}]`, false));
-      else if (v && typeof v === "object")
+      if (Array.isArray(v)) {
+        for (const [k, x] of v.entries()) walk(x, `${at}[${k}]`, false);
+      } else if (v && typeof v === "object")
         for (const [k, x] of Object.entries(v)) {
           if (!dataKeys && !/^[a-z0-9]+(_[a-z0-9]+)*$/.test(k)) bad.push(`${at}.${k}`);
           walk(x, `${at}.${k}`, k === "status" || k === "errors" || k === "by_status");
@@ -138,11 +141,17 @@ describe("holdfast load (command line)", () => {
     assert.deepEqual(bad, []);
     assert.ok(j.latency_ms.by_status["503"], "503 latency under by_status");
     assert.ok(j.timeline.length >= 2 && j.timeline.length <= 3, `timeline of ${j.timeline.length} s`);
-    assert.deepEqual(j.timeline.map((p) => p.t_s), [...j.timeline.keys()]);
+    assert.deepEqual(
+      j.timeline.map((p) => p.t_s),
+      [...j.timeline.keys()],
+    );
     assert.deepEqual([j.timeline[0]?.sent, j.timeline[1]?.sent], [100, 100]);
     const sum = (k: string) => j.timeline.reduce((a, p) => a + (p.status[k] ?? 0), 0);
     assert.deepEqual([sum("200"), sum("503"), sum("error")], [176, 16, 8]);
-    assert.ok(j.timeline.every((p) => p.completed === 0 || p.p50_ms >= 20), "each second's p50 reflects the 20 ms server");
+    assert.ok(
+      j.timeline.every((p) => p.completed === 0 || p.p50_ms >= 20),
+      "each second's p50 reflects the 20 ms server",
+    );
   });
 
   it("progress: redrawn in place (\\r) on a terminal, one plain line a second in a pipe", async () => {
@@ -154,7 +163,9 @@ describe("holdfast load (command line)", () => {
     // `script` gives the command a pseudo-terminal, as an operator's shell would.
     const q = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
     const tty = await new Promise<Run>((resolve) => {
-      const c = spawn("script", ["-qec", [process.execPath, CLI, "load", url, "--rate", "50", "--duration", "3"].map(q).join(" "), "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+      const c = spawn("script", ["-qec", [process.execPath, CLI, "load", url, "--rate", "50", "--duration", "3"].map(q).join(" "), "/dev/null"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       children.push(c);
       let out = "";
       c.stdout.on("data", (d) => {

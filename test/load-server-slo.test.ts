@@ -62,7 +62,14 @@ describe("holdfast load --admin (server-side SLOs)", () => {
     assert.equal(r.code, 0, r.out + r.err);
     const j = JSON.parse(r.out) as {
       sent: number;
-      server: { samples: number; requests: number; pool_utilization_max: number | null; worker_restarts: number; instances: { samples_ok: number }[]; timeline: { t_s: number; up: boolean }[] };
+      server: {
+        samples: number;
+        requests: number;
+        pool_utilization_max: number | null;
+        worker_restarts: number;
+        instances: { samples_ok: number }[];
+        timeline: { t_s: number; up: boolean }[];
+      };
       slo: Verdict[];
     };
     assert.equal(j.sent, 120);
@@ -101,7 +108,10 @@ describe("holdfast load --admin (server-side SLOs)", () => {
     assert.ok(crashed, "the run printed progress");
     assert.equal(r.code, 1, r.out + r.err);
     assert.match(r.out, /SLO pass {2}p99<5s +client +actual/);
-    assert.match(r.out, /SLO FAIL {2}worker\.restarts==0 +server +actual [1-9]\d* +limit == 0 +worker restarts during the run \(watchdog kills: 0, crashes: [1-9]/);
+    assert.match(
+      r.out,
+      /SLO FAIL {2}worker\.restarts==0 +server +actual [1-9]\d* +limit == 0 +worker restarts during the run \(watchdog kills: 0, crashes: [1-9]/,
+    );
     assert.match(r.out, /server \(1 instance via --admin, \d+ samples\):/);
   });
 

@@ -41,7 +41,16 @@ export class AdminSampler {
 
   constructor(targets: readonly string[], o: AdminSamplerOptions) {
     this.#o = o;
-    this.#instances = targets.map((target) => ({ target, tracker: new InstanceTracker(target, WHOLE_RUN_MS), last: undefined, ok: 0, failed: 0, lastError: null, poolMax: null, lags: [] }));
+    this.#instances = targets.map((target) => ({
+      target,
+      tracker: new InstanceTracker(target, WHOLE_RUN_MS),
+      last: undefined,
+      ok: 0,
+      failed: 0,
+      lastError: null,
+      poolMax: null,
+      lags: [],
+    }));
   }
 
   /** Reads every endpoint once before the run (the baseline the counters are compared with); returns "target: reason" for each that failed. */
@@ -81,7 +90,20 @@ export class AdminSampler {
     if (!view.up) {
       i.failed++;
       i.lastError = view.error ?? "down";
-      if (record) this.#timeline.push({ t_s, target: i.target, up: false, pool_utilization: null, pool_waiting: null, inflight: null, requests_per_s: null, shed_per_s: null, p99_ms: null, loop_lag_max_ms: null, error: i.lastError });
+      if (record)
+        this.#timeline.push({
+          t_s,
+          target: i.target,
+          up: false,
+          pool_utilization: null,
+          pool_waiting: null,
+          inflight: null,
+          requests_per_s: null,
+          shed_per_s: null,
+          p99_ms: null,
+          loop_lag_max_ms: null,
+          error: i.lastError,
+        });
       return;
     }
     i.ok++;

@@ -53,21 +53,40 @@ export function renderReport(i: ReportInput): string {
   const tl = r.timeline;
   const b: string[] = [];
   b.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>holdfast load: ${esc(r.url)}</title><style>${CSS}</style></head><body>`);
-  b.push(`<h1>holdfast load report</h1><p><code>${esc(i.command)}</code><br>started ${esc(i.startedAt.toISOString())}; ${r.mode === "open" ? `open loop at ${r.offered_rps} req/s` : `closed loop, ${r.connections} clients`} for ${r.duration_s} s</p>`);
+  b.push(
+    `<h1>holdfast load report</h1><p><code>${esc(i.command)}</code><br>started ${esc(i.startedAt.toISOString())}; ${r.mode === "open" ? `open loop at ${r.offered_rps} req/s` : `closed loop, ${r.connections} clients`} for ${r.duration_s} s</p>`,
+  );
   if (i.verdicts.length) {
     const failed = i.verdicts.filter((v) => !v.ok).length;
-    b.push(`<h2>SLOs: <span class="${failed ? "fail" : "pass"}">${failed ? `${failed} of ${i.verdicts.length} failed` : "all met"}</span></h2><table><tr><th></th><th>SLO</th><th>side</th><th>actual</th><th>limit</th><th>evidence</th></tr>`);
+    b.push(
+      `<h2>SLOs: <span class="${failed ? "fail" : "pass"}">${failed ? `${failed} of ${i.verdicts.length} failed` : "all met"}</span></h2><table><tr><th></th><th>SLO</th><th>side</th><th>actual</th><th>limit</th><th>evidence</th></tr>`,
+    );
     for (const v of i.verdicts) {
       const actual = v.actual === null ? "not measured" : formatInUnit(v.actual, v.unit);
-      b.push(`<tr><td class="${v.ok ? "pass" : "fail"}">${v.ok ? "pass" : "FAIL"}</td><td><code>${esc(v.slo)}</code></td><td>${v.source}</td><td>${esc(actual)}</td><td>${esc(`${v.op} ${formatInUnit(v.threshold, v.unit)}`)}</td><td>${esc(v.detail)}</td></tr>`);
+      b.push(
+        `<tr><td class="${v.ok ? "pass" : "fail"}">${v.ok ? "pass" : "FAIL"}</td><td><code>${esc(v.slo)}</code></td><td>${v.source}</td><td>${esc(actual)}</td><td>${esc(`${v.op} ${formatInUnit(v.threshold, v.unit)}`)}</td><td>${esc(v.detail)}</td></tr>`,
+      );
     }
     b.push("</table>");
   }
-  b.push(`<h2>Totals</h2><table><tr><th>sent</th><th>answered</th><th>goodput</th><th>throughput</th><th>status</th><th>generator lag p99</th></tr><tr><td>${r.sent}</td><td>${r.completed}</td><td>${r.goodput_rps} 2xx/s</td><td>${r.throughput_rps} resp/s</td><td>${esc(Object.entries(r.status).map(([k, v]) => `${k}: ${v}`).join(", ") || "none")}</td><td>${r.schedule_lag_ms.p99} ms</td></tr></table>`);
+  b.push(
+    `<h2>Totals</h2><table><tr><th>sent</th><th>answered</th><th>goodput</th><th>throughput</th><th>status</th><th>generator lag p99</th></tr><tr><td>${r.sent}</td><td>${r.completed}</td><td>${r.goodput_rps} 2xx/s</td><td>${r.throughput_rps} resp/s</td><td>${esc(
+      Object.entries(r.status)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", ") || "none",
+    )}</td><td>${r.schedule_lag_ms.p99} ms</td></tr></table>`,
+  );
   const a = r.latency_ms.all;
   const ok = r.latency_ms.ok;
-  const row = (name: string, s: typeof a) => `<tr><td>${name}</td><td>${s.count}</td><td>${s.p50}</td><td>${s.p90}</td><td>${s.p95}</td><td>${s.p99}</td><td>${s.p999}</td><td>${s.max}</td></tr>`;
-  b.push(`<h2>Latency (ms, from each request's scheduled send time)</h2><table><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>${row("all", a)}${row("2xx", ok)}${Object.entries(r.latency_ms.by_status).map(([k, s]) => row(esc(k), s)).join("")}</table>`);
+  const row = (name: string, s: typeof a) =>
+    `<tr><td>${name}</td><td>${s.count}</td><td>${s.p50}</td><td>${s.p90}</td><td>${s.p95}</td><td>${s.p99}</td><td>${s.p999}</td><td>${s.max}</td></tr>`;
+  b.push(
+    `<h2>Latency (ms, from each request's scheduled send time)</h2><table><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>${row("all", a)}${row("2xx", ok)}${Object.entries(
+      r.latency_ms.by_status,
+    )
+      .map(([k, s]) => row(esc(k), s))
+      .join("")}</table>`,
+  );
   b.push("<h2>Over time (per second)</h2>");
   b.push(
     lineChart({
@@ -95,7 +114,11 @@ export function renderReport(i: ReportInput): string {
     lineChart({
       title: "Status codes",
       unit: "per s",
-      series: codes.map((code, k) => ({ name: code === "error" ? "connection error / timeout" : code, color: statusColor(code, k, codes), points: tl.map((p) => [p.t_s, p.status[code] ?? 0] as const) })),
+      series: codes.map((code, k) => ({
+        name: code === "error" ? "connection error / timeout" : code,
+        color: statusColor(code, k, codes),
+        points: tl.map((p) => [p.t_s, p.status[code] ?? 0] as const),
+      })),
     }),
   );
   if (i.server) b.push(...serverSection(i.server, i.verdicts));
@@ -105,7 +128,9 @@ export function renderReport(i: ReportInput): string {
 
 function serverSection(s: ServerSummary, verdicts: readonly SloVerdict[]): string[] {
   const out = [`<h2>Server side (${s.instances.length} instance${s.instances.length === 1 ? "" : "s"} via --admin, sampled once a second)</h2>`];
-  out.push("<table><tr><th>instance</th><th>requests</th><th>shed</th><th>pool peak</th><th>pool timeouts</th><th>lock timeouts</th><th>worker restarts</th><th>loop lag p99</th></tr>");
+  out.push(
+    "<table><tr><th>instance</th><th>requests</th><th>shed</th><th>pool peak</th><th>pool timeouts</th><th>lock timeouts</th><th>worker restarts</th><th>loop lag p99</th></tr>",
+  );
   for (const x of s.instances) {
     out.push(
       `<tr><td>${esc(x.target)}</td><td>${x.requests}</td><td>${x.shed}</td><td>${x.pool_utilization_max === null ? "no pool" : `${Math.round(x.pool_utilization_max * 100)} %`}</td><td>${x.pool_timeouts}</td><td>${x.lock_timeouts}</td><td>${x.worker_restarts}</td><td>${x.loop_lag_p99_ms ?? "?"} ms</td></tr>`,
@@ -116,13 +141,22 @@ function serverSection(s: ServerSummary, verdicts: readonly SloVerdict[]): strin
     s.instances.map((x, k) => ({
       name: x.target,
       color: PALETTE[k % PALETTE.length] as string,
-      points: s.timeline.filter((p) => p.target === x.target).map((p) => {
-        const v = pick(p);
-        return [p.t_s, v === null ? null : v * scale] as const;
-      }),
+      points: s.timeline
+        .filter((p) => p.target === x.target)
+        .map((p) => {
+          const v = pick(p);
+          return [p.t_s, v === null ? null : v * scale] as const;
+        }),
     }));
   const poolSlo = verdicts.find((v) => v.metric === "pool.utilization");
-  out.push(lineChart({ title: "Pool utilisation, busiest worker", unit: "%", series: per((p) => p.pool_utilization, 100), threshold: poolSlo && { value: poolSlo.threshold, label: `SLO ${poolSlo.slo}` } }));
+  out.push(
+    lineChart({
+      title: "Pool utilisation, busiest worker",
+      unit: "%",
+      series: per((p) => p.pool_utilization, 100),
+      threshold: poolSlo && { value: poolSlo.threshold, label: `SLO ${poolSlo.slo}` },
+    }),
+  );
   out.push(lineChart({ title: "Requests served", unit: "req/s", series: per((p) => p.requests_per_s) }));
   out.push(lineChart({ title: "Shed by admission control", unit: "req/s", series: per((p) => p.shed_per_s) }));
   out.push(lineChart({ title: "Server-side request duration p99", unit: "ms", series: per((p) => p.p99_ms) }));

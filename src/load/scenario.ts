@@ -9,14 +9,15 @@ import { z } from "zod";
 import { parseLoadDuration } from "./load-duration.js";
 import type { RequestSpec, Stage } from "./types.js";
 
-const idRange = z
-  .tuple([z.number().int(), z.number().int()])
-  .refine(([a, b]) => a <= b, { message: "ids is [lowest, highest] with lowest ≤ highest" });
+const idRange = z.tuple([z.number().int(), z.number().int()]).refine(([a, b]) => a <= b, { message: "ids is [lowest, highest] with lowest ≤ highest" });
 
 const requestSchema = z.strictObject({
   /** Relative share of this request (default 1). */
   weight: z.number().positive().default(1),
-  method: z.string().regex(/^[A-Za-z]+$/, { message: "method is a word such as GET or POST" }).default("GET"),
+  method: z
+    .string()
+    .regex(/^[A-Za-z]+$/, { message: "method is a word such as GET or POST" })
+    .default("GET"),
   /** Path with query; `{{id}}` is replaced per request. */
   path: z.string().startsWith("/", { message: 'path starts with "/", e.g. "/notes/{{id}}"' }),
   headers: z.record(z.string(), z.string()).default({}),
@@ -93,13 +94,27 @@ export function buildScenario(json: unknown, file: string): Scenario {
       if (typeof q.body !== "string" && !("content-type" in headers)) headers["content-type"] = () => "application/json";
     }
     const [lo, hi] = q.ids ?? s.ids;
-    return { weight: q.weight, method: q.method.toUpperCase(), path: template(q.path, `${where}.path`), headers: Object.entries(headers), body, lo, span: hi - lo + 1 };
+    return {
+      weight: q.weight,
+      method: q.method.toUpperCase(),
+      path: template(q.path, `${where}.path`),
+      headers: Object.entries(headers),
+      body,
+      lo,
+      span: hi - lo + 1,
+    };
   });
   const total = reqs.reduce((a, q) => a + q.weight, 0);
-  const cumulative = reqs.map(((acc) => (q: { weight: number }) => (acc += q.weight / total))(0));
+  const cumulative = reqs.map(
+    (
+      (acc) => (q: { weight: number }) =>
+        (acc += q.weight / total)
+    )(0),
+  );
   const stages = s.stages?.map((st, k) => {
     const durationMs = parseLoadDuration(st.duration);
-    if (durationMs === undefined || durationMs <= 0) throw new ScenarioError(`${file}: stages.${k}.duration: "${st.duration}" is not a duration such as 10s, 500ms, 2m or a number of seconds`);
+    if (durationMs === undefined || durationMs <= 0)
+      throw new ScenarioError(`${file}: stages.${k}.duration: "${st.duration}" is not a duration such as 10s, 500ms, 2m or a number of seconds`);
     return { durationMs, rate: st.rate };
   });
   const request = (): RequestSpec => {

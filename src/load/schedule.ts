@@ -23,7 +23,8 @@ export class Schedule {
     let first = 0;
     let t0 = 0;
     for (const s of stages) {
-      if (!(s.rate >= 0) || !(s.durationMs > 0)) throw new RangeError(`a stage needs a rate of 0 or more and a duration above 0 (got rate ${s.rate}, ${s.durationMs} ms)`);
+      if (!(s.rate >= 0) || !(s.durationMs > 0))
+        throw new RangeError(`a stage needs a rate of 0 or more and a duration above 0 (got rate ${s.rate}, ${s.durationMs} ms)`);
       const count = Math.floor((s.rate * s.durationMs) / 1000);
       if (count > 0) this.#segments.push({ first, count, t0, interval: 1000 / s.rate });
       first += count;
@@ -39,5 +40,4 @@ export class Schedule {
     while (i >= seg.first + seg.count && this.#cursor < this.#segments.length - 1) seg = this.#segments[++this.#cursor] as Segment;
     return seg.t0 + (i - seg.first) * seg.interval;
   }
-
 }

@@ -36,8 +36,14 @@ describe("SLO verdicts", () => {
 
   it("expands the post-mortem preset (seed, alias postmortem)", () => {
     const want = ["502<1%", "p99<5s", "pool.utilization<80%", "lock-timeouts==0", "worker.restarts==0"];
-    assert.deepEqual(parseSlo("seed").map((x) => x.text), want);
-    assert.deepEqual(parseSlo("postmortem,p95<1s").map((x) => x.text), [...want, "p95<1s"]);
+    assert.deepEqual(
+      parseSlo("seed").map((x) => x.text),
+      want,
+    );
+    assert.deepEqual(
+      parseSlo("postmortem,p95<1s").map((x) => x.text),
+      [...want, "p95<1s"],
+    );
   });
 
   it("rejects unknown metrics and wrong units by name", () => {

@@ -97,7 +97,8 @@ function parseTerm(text: string): SloTerm {
   const server = SERVER[metric];
   if (server) {
     const value = server.unit === "%" ? share() : server.unit === "ms" ? latency() : num;
-    if (server.unit === "count" && unit !== undefined) throw new RangeError(`SLO term "${text}": ${metric} is a count, write it without a unit (e.g. ${metric}==0)`);
+    if (server.unit === "count" && unit !== undefined)
+      throw new RangeError(`SLO term "${text}": ${metric} is a count, write it without a unit (e.g. ${metric}==0)`);
     return { text, metric: server.metric, op, value, unit: server.unit, source: "server" };
   }
   if (LATENCY.test(metric)) {
@@ -183,7 +184,8 @@ function serverActual(s: ServerSummary | undefined, t: SloTerm): { actual: numbe
   if (!s) return { actual: null, detail: "no --admin endpoint was sampled" };
   const missing = s.instances.filter((i) => i.samples_ok === 0).map((i) => i.target);
   const where = `${s.instances.length} instance${s.instances.length === 1 ? "" : "s"}, ${s.samples} samples`;
-  if (missing.length > 0) return { actual: null, detail: `no /status answer from ${missing.join(", ")} (${s.instances.find((i) => i.samples_ok === 0)?.last_error ?? "?"})` };
+  if (missing.length > 0)
+    return { actual: null, detail: `no /status answer from ${missing.join(", ")} (${s.instances.find((i) => i.samples_ok === 0)?.last_error ?? "?"})` };
   switch (t.metric) {
     case "pool.utilization":
       if (s.pool_utilization_max === null) return { actual: null, detail: "no database pool reported (the app opened none)" };
@@ -193,7 +195,10 @@ function serverActual(s: ServerSummary | undefined, t: SloTerm): { actual: numbe
     case "lock-timeouts":
       return { actual: s.lock_timeouts, detail: `SQLite lock timeouts during the run, ${where}` };
     case "worker.restarts":
-      return { actual: s.worker_restarts, detail: `worker restarts during the run (watchdog kills: ${s.worker_timeouts}, crashes: ${s.worker_crashes}), ${where}` };
+      return {
+        actual: s.worker_restarts,
+        detail: `worker restarts during the run (watchdog kills: ${s.worker_timeouts}, crashes: ${s.worker_crashes}), ${where}`,
+      };
     case "shed":
       if (s.requests === 0) return { actual: null, detail: "the servers counted no request during the run" };
       return { actual: (s.shed / s.requests) * 100, detail: `${s.shed} shed of ${s.requests} requests the servers counted` };
@@ -211,8 +216,7 @@ export function evaluateSlo(r: LoadResult, terms: readonly SloTerm[], server?: S
     const { actual, detail } = t.source === "client" ? clientActual(r, t) : serverActual(server, t);
     const a = actual === null ? null : Math.round(actual * 10000) / 10000;
     const ok =
-      a !== null &&
-      (t.op === "<" ? a < t.value : t.op === "<=" ? a <= t.value : t.op === ">" ? a > t.value : t.op === ">=" ? a >= t.value : a === t.value);
+      a !== null && (t.op === "<" ? a < t.value : t.op === "<=" ? a <= t.value : t.op === ">" ? a > t.value : t.op === ">=" ? a >= t.value : a === t.value);
     return { slo: t.text, source: t.source, metric: t.metric, op: t.op, threshold: t.value, actual: a, unit: t.unit, ok, detail };
   });
 }

@@ -25,9 +25,13 @@ export function formatVerdicts(verdicts: readonly SloVerdict[]): string[] {
   const wa = Math.max(...rows.map((x) => x.actual.length));
   const wl = Math.max(...rows.map((x) => x.limit.length));
   const failed = verdicts.filter((v) => !v.ok).length;
-  const lines = [`  SLOs: ${failed === 0 ? "all met" : `${failed} of ${verdicts.length} FAILED`} (client = measured by this generator, server = read from --admin)`];
+  const lines = [
+    `  SLOs: ${failed === 0 ? "all met" : `${failed} of ${verdicts.length} FAILED`} (client = measured by this generator, server = read from --admin)`,
+  ];
   for (const { v, actual, limit } of rows) {
-    lines.push(`  SLO ${v.ok ? "pass" : "FAIL"}  ${v.slo.padEnd(w)}  ${v.source.padEnd(6)}  actual ${actual.padEnd(wa)}  limit ${limit.padEnd(wl)}  ${v.detail}`);
+    lines.push(
+      `  SLO ${v.ok ? "pass" : "FAIL"}  ${v.slo.padEnd(w)}  ${v.source.padEnd(6)}  actual ${actual.padEnd(wa)}  limit ${limit.padEnd(wl)}  ${v.detail}`,
+    );
   }
   return lines;
 }
@@ -58,8 +62,19 @@ export function formatSummary(r: LoadResult, verdicts: readonly SloVerdict[] = [
       : `${r.url}: closed loop, ${r.connections} clients back to back for ${r.duration_s} s`;
   lines.push(head);
   lines.push(`  sent ${r.sent}, answered ${r.completed}; goodput ${f(r.goodput_rps)} 2xx/s, throughput ${f(r.throughput_rps)} resp/s`);
-  lines.push(`  status: ${Object.entries(r.status).map(([k, v]) => `${k}=${v}`).join("  ") || "(none)"}`);
-  if (Object.keys(r.errors).length > 0) lines.push(`  connection errors: ${Object.entries(r.errors).map(([k, v]) => `${k}=${v}`).join("  ")}`);
+  lines.push(
+    `  status: ${
+      Object.entries(r.status)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("  ") || "(none)"
+    }`,
+  );
+  if (Object.keys(r.errors).length > 0)
+    lines.push(
+      `  connection errors: ${Object.entries(r.errors)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("  ")}`,
+    );
   const a = r.latency_ms.all;
   const ok = r.latency_ms.ok;
   lines.push(`  latency all  ms: p50 ${f(a.p50)}  p90 ${f(a.p90)}  p95 ${f(a.p95)}  p99 ${f(a.p99)}  p99.9 ${f(a.p999)}  max ${f(a.max)}`);
@@ -71,10 +86,14 @@ export function formatSummary(r: LoadResult, verdicts: readonly SloVerdict[] = [
   if (r.mode === "open") {
     lines.push(`  generator schedule lag ms: p50 ${f(r.schedule_lag_ms.p50)}  p99 ${f(r.schedule_lag_ms.p99)}  max ${f(r.schedule_lag_ms.max)}`);
     if (r.schedule_lag_ms.p99 > 50) {
-      lines.push("  WARNING: the load generator fell behind its own schedule (p99 lag above 50 ms): it is CPU-starved, so part of the latency above is the client's, not the server's. Run it on another machine or lower --rate.");
+      lines.push(
+        "  WARNING: the load generator fell behind its own schedule (p99 lag above 50 ms): it is CPU-starved, so part of the latency above is the client's, not the server's. Run it on another machine or lower --rate.",
+      );
     }
     if (r.client_queued > 0) {
-      lines.push(`  note: ${r.client_queued} requests waited for a free client connection (all ${r.connections} busy); their wait counts in the latency. Raise --connections to offer more concurrency.`);
+      lines.push(
+        `  note: ${r.client_queued} requests waited for a free client connection (all ${r.connections} busy); their wait counts in the latency. Raise --connections to offer more concurrency.`,
+      );
     }
   }
   if (server) lines.push(...formatServer(server));

@@ -60,14 +60,19 @@ export function lineChart(c: ChartSpec): string {
   parts.push(`<text x="${PAD.l}" y="16" class="t">${esc(c.title)} (${esc(c.unit)})</text>`);
   for (let k = 0; k <= 4; k++) {
     const v = (yMax * k) / 4;
-    parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="g"/><text x="${PAD.l - 6}" y="${(Y(v) + 4).toFixed(1)}" class="a" text-anchor="end">${label(v)}</text>`);
+    parts.push(
+      `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="g"/><text x="${PAD.l - 6}" y="${(Y(v) + 4).toFixed(1)}" class="a" text-anchor="end">${label(v)}</text>`,
+    );
   }
   const step = Math.max(1, niceMax(xMax / 8));
   for (let x = 0; x <= xMax; x += step) parts.push(`<text x="${X(x).toFixed(1)}" y="${H - 8}" class="a" text-anchor="middle">${label(x)}s</text>`);
-  if (c.threshold && !drawThreshold) parts.push(`<text x="${W - PAD.r}" y="16" class="a" text-anchor="end">${esc(c.threshold.label)}: far above this chart</text>`);
+  if (c.threshold && !drawThreshold)
+    parts.push(`<text x="${W - PAD.r}" y="16" class="a" text-anchor="end">${esc(c.threshold.label)}: far above this chart</text>`);
   if (c.threshold && drawThreshold) {
     const y = Y(c.threshold.value).toFixed(1);
-    parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" class="th"/><text x="${W - PAD.r}" y="${Number(y) - 4}" class="a" text-anchor="end">${esc(c.threshold.label)}</text>`);
+    parts.push(
+      `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y}" y2="${y}" class="th"/><text x="${W - PAD.r}" y="${Number(y) - 4}" class="a" text-anchor="end">${esc(c.threshold.label)}</text>`,
+    );
   }
   for (const s of c.series) {
     // Gaps (null) split the line into runs, so a missing reading is not drawn as a zero.

@@ -42,7 +42,8 @@ function durationFlag(flag: string, v: string | undefined, fallback: number): nu
 function stageFlag(v: string): Stage {
   const m = /^([^:]+):\s*(\d+(?:\.\d+)?)$/.exec(v.trim());
   const durationMs = m ? parseLoadDuration(m[1] as string) : undefined;
-  if (!m || durationMs === undefined || durationMs <= 0) throw errors.usage(`--stage "${v}" should be DURATION:RATE, e.g. --stage 30s:200 (200 requests/s for 30 seconds).`);
+  if (!m || durationMs === undefined || durationMs <= 0)
+    throw errors.usage(`--stage "${v}" should be DURATION:RATE, e.g. --stage 30s:200 (200 requests/s for 30 seconds).`);
   return { durationMs, rate: Number(m[2]) };
 }
 
@@ -54,7 +55,8 @@ function adminTarget(raw: string): string {
   } catch {
     throw errors.usage(`--admin ${JSON.stringify(redactUrl(raw))} is not a URL. Example: --admin http://127.0.0.1:9464`);
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
   return withScheme;
 }
 
@@ -148,13 +150,16 @@ Examples:
     const admins = strs(values.admin).map(adminTarget);
     const serverTerms = slo.filter((t) => t.source === "server");
     if (serverTerms.length > 0 && admins.length === 0) {
-      throw errors.usage(`--slo ${serverTerms.map((t) => t.text).join(",")} is judged from the server's admin endpoint: add --admin http://127.0.0.1:9464 (one per instance).`);
+      throw errors.usage(
+        `--slo ${serverTerms.map((t) => t.text).join(",")} is judged from the server's admin endpoint: add --admin http://127.0.0.1:9464 (one per instance).`,
+      );
     }
     const closed = values.closed === true;
     let scenario: Scenario | undefined;
     const scenarioFile = str(values.scenario);
     if (scenarioFile) {
-      if (values.method !== undefined || values.body !== undefined) throw errors.usage("--scenario gives each request's method and body: drop --method/--body, or drop --scenario.");
+      if (values.method !== undefined || values.body !== undefined)
+        throw errors.usage("--scenario gives each request's method and body: drop --method/--body, or drop --scenario.");
       try {
         scenario = await loadScenario(scenarioFile);
       } catch (err) {
@@ -165,7 +170,8 @@ Examples:
     let stages: Stage[] | undefined = strs(values.stage).map(stageFlag);
     if (stages.length === 0) stages = scenario?.stages;
     else if (scenario?.stages) throw errors.usage(`${scenarioFile} has stages and --stage was given too: use one of them.`);
-    if (stages && (values.rate !== undefined || values.duration !== undefined)) throw errors.usage("stages (--stage or the scenario's) set the rate and duration: drop --rate/--duration.");
+    if (stages && (values.rate !== undefined || values.duration !== undefined))
+      throw errors.usage("stages (--stage or the scenario's) set the rate and duration: drop --rate/--duration.");
     if (stages && closed) throw errors.usage("stages shape an open-loop schedule; --closed has none. Drop --closed or the stages.");
     const headers: Record<string, string> = {};
     for (const h of strs(values.header)) {
@@ -194,7 +200,10 @@ Examples:
     if (admins.length > 0) {
       sampler = new AdminSampler(admins, { token, start });
       const failed = await sampler.prime();
-      if (failed.length > 0) throw errors.usage(`cannot read the admin endpoint before the run, so server-side figures would be wrong:\n  ${failed.join("\n  ")}\nCheck the --admin address (holdfast serve prints it at start) and --token.`);
+      if (failed.length > 0)
+        throw errors.usage(
+          `cannot read the admin endpoint before the run, so server-side figures would be wrong:\n  ${failed.join("\n  ")}\nCheck the --admin address (holdfast serve prints it at start) and --token.`,
+        );
       sampler.start();
     }
     const progress = json ? undefined : new ProgressLine(process.stderr);
