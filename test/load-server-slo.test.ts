@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 import { closedPort } from "./support/ports.js";
@@ -58,7 +60,21 @@ describe("holdfast load --admin (server-side SLOs)", () => {
   it("--slo seed passes against a healthy instance, with the server's own figures in the verdicts", async () => {
     const hf = await startHoldfast(join(FIXTURES, "db-and-cache.mjs"), { workers: 2 });
     servers.push(hf);
-    const r = await cli([`${hf.appUrl}/`, "--rate", "40", "--duration", "3", "--admin", hf.adminUrl, "--slo", "seed,shed<1%,loop-lag-p99<2s", "--json"]);
+    const report = join(mkdtempSync(join(tmpdir(), "hf-load-srv-")), "report.html");
+    const r = await cli([
+      `${hf.appUrl}/`,
+      "--rate",
+      "40",
+      "--duration",
+      "3",
+      "--admin",
+      hf.adminUrl,
+      "--slo",
+      "seed,shed<1%,loop-lag-p99<2s",
+      "--json",
+      "--report",
+      report,
+    ]);
     assert.equal(r.code, 0, r.out + r.err);
     const j = JSON.parse(r.out) as {
       sent: number;
@@ -90,6 +106,18 @@ describe("holdfast load --admin (server-side SLOs)", () => {
         ["loop-lag-p99<2s", "server", "ms", true],
       ],
     );
+    const keys = JSON.stringify(j.server).match(/"[^"]+":/g) ?? [];
+    assert.deepEqual(
+      keys.filter((k) => !/^"[a-z0-9]+(_[a-z0-9]+)*":$/.test(k)),
+      [],
+      "server figures are snake_case",
+    );
+    // The report carries the server-side series next to the client's.
+    const html = readFileSync(report, "utf8");
+    rmSync(dirname(report), { recursive: true, force: true });
+    assert.equal((html.match(/<svg /g) ?? []).length, 8);
+    for (const title of ["Pool utilisation, busiest worker", "Requests served", "Shed by admission control", "Event-loop lag, worst worker"])
+      assert.ok(html.includes(title), title);
     const pool = j.slo[2] as Verdict;
     assert.ok(pool.actual !== null && pool.actual >= 0 && pool.actual <= 100, `pool utilisation in percent: ${pool.actual}`);
   });
