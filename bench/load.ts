@@ -6,7 +6,8 @@
  *    CPU 1 in its own process. autocannon runs closed loop (-c 64) before and after, and the mean
  *    of its two average req/s is the mark. `holdfast load` runs open loop at fixed rates around that mark; the highest rate it
  *    sustains (every request answered, throughput ≥ 97 % of the rate, its own schedule lag p99
- *    ≤ 20 ms) is its figure. Target: ≥ 0.8 × autocannon.
+ *    ≤ 20 ms) is its figure. Target: ≥ 0.8 × autocannon. `holdfast_max_delivered_rps` is the
+ *    highest rate delivered whatever the lag, which says more when the machine is busy.
  * 2. Latency: a server that answers every request after 10 ms. wrk is closed loop (it sends the
  *    next request when the last answered) and has no coordinated-omission correction, so it is
  *    compared where open and closed loop measure the same thing: far below capacity, where no
@@ -108,12 +109,15 @@ async function main(): Promise<void> {
     const mark = before;
     const tried: { rate: number; throughput_rps: number; lag_p99_ms: number; ok: boolean }[] = [];
     let best = 0;
+    let delivered = 0;
     // Walk down from 1.2 × autocannon's mark in 10 % steps; the first rate sustained is the figure.
     for (const f of [1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]) {
       const rate = Math.round(mark * f);
       const r = await holdfast(fast.url, ["--rate", String(rate), "--connections", "64"]);
       const ok = sustained(r, rate);
       tried.push({ rate, throughput_rps: r.throughput_rps, lag_p99_ms: r.schedule_lag_ms.p99, ok });
+      // Delivered the rate but late against its schedule: the CPU was taken by others (a busy machine).
+      if (delivered === 0 && r.completed === r.sent && (r.status.error ?? 0) === 0 && r.throughput_rps >= rate * 0.97) delivered = rate;
       if (ok) {
         best = rate;
         break;
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
       autocannon_rps_before_after: [round(before, 1), round(afterMark, 1)],
       holdfast_max_rps: best,
       ratio_vs_autocannon: round(best / ac),
+      holdfast_max_delivered_rps: delivered,
       holdfast_tries: tried,
     };
   } finally {
