@@ -140,7 +140,8 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     // millisecond costs at most ~1 ms of schedule lag, and the lag is measured either way.
     const wait = start + schedule.at(next) - performance.now();
     if (wait <= 0) setImmediate(tick);
-    else setTimeout(tick, Math.max(1, Math.floor(wait)));
+    // At most a second: a pause stage (rate 0) still gets its once-a-second progress.
+    else setTimeout(tick, Math.min(1000, Math.max(1, Math.floor(wait))));
   };
   tick();
 
