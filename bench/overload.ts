@@ -339,6 +339,34 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
   };
 }
 
+/** The stages as the Markdown table docs/benchmarks.md quotes (printed to stderr at the end). */
+function markdownTable(rs: StageResult[]): string {
+  const head = "| stack | load | offered req/s | valid | 2xx | 503 | 502 | 504 | conn. errors | goodput 2xx/s | p50 2xx ms | p99 2xx ms | 503 p99 ms | generator lag p99 ms | client-queued | load avg |";
+  const rows = rs.map((r) => {
+    const ok = Object.entries(r.status).reduce((a, [k, n]) => a + (k.startsWith("2") ? n : 0), 0);
+    const cells = [
+      r.stack,
+      `${r.multiple}×`,
+      r.offered_rps,
+      r.valid ? "yes" : "**no**",
+      ok,
+      r.status["503"] ?? 0,
+      r.status["502"] ?? 0,
+      r.status["504"] ?? 0,
+      r.status.error ?? 0,
+      r.goodput_rps,
+      r.p50_ms,
+      r.p99_ms,
+      r.latency_503_p99_ms ?? "–",
+      r.generator_lag_p99_ms,
+      r.client_queued,
+      r.load_avg_1m,
+    ];
+    return `| ${cells.join(" | ")} |`;
+  });
+  return [head, `|${"---|".repeat(16)}`, ...rows].join("\n");
+}
+
 /** Share of a stage's answers that were 503. */
 function shedShare(r: StageResult): number {
   const total = Object.values(r.status).reduce((a, n) => a + n, 0);
@@ -422,6 +450,7 @@ async function main(): Promise<void> {
   }
   if (capacities.naive && capacities.holdfast) summary.capacity_holdfast_vs_naive = Math.round((capacities.holdfast / capacities.naive) * 1000) / 1000;
   process.stdout.write(`${JSON.stringify({ summary })}\n`);
+  process.stderr.write(`\n${markdownTable(results)}\n`);
   if (!values["no-chart"]) {
     const points: ChartPoint[] = results.filter((r) => r.valid).map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
     mkdirSync(join(ROOT, "docs/img"), { recursive: true });

@@ -4,6 +4,7 @@
  * imported only when used, so `holdfast doctor` does not load the server and vice versa.
  */
 import type { Command } from "./command.js";
+import { hideSecretArguments } from "./hide-secret-arguments.js";
 import { reportCliError } from "./report-error.js";
 
 /** Subcommand registry: name → lazy module. Add one line per command. */
@@ -53,6 +54,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+hideSecretArguments(process.argv.slice(2));
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -174,3 +174,16 @@ test("a config path that is a directory is refused by name", async () => {
   const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
   await assert.rejects(loadConfig({ cwd: dir, env: {}, configFile: "." }), /Config file .* is a directory\. Give the path of holdfast\.config/);
 });
+
+test("a deeply nested or huge HOLDFAST_ADMISSION_ROUTES is refused with a short message", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  await assert.rejects(
+    loadConfig({ cwd, env: { HOLDFAST_ADMISSION_ROUTES: `${"[".repeat(10_000)}${"]".repeat(10_000)}` } }),
+    /HOLDFAST_ADMISSION_ROUTES nests lists or objects more than 8 levels deep/,
+  );
+  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_ADMISSION_ROUTES: JSON.stringify(["x".repeat(100_000)]) } }), (err: Error) => {
+    assert.match(err.message, /admission\.routes\.0 = "xxx.*…/);
+    assert.ok(err.message.length < 2000, `message of ${err.message.length} characters`);
+    return true;
+  });
+});

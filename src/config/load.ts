@@ -129,6 +129,12 @@ function sourceOf(sources: Map<string, ValueSource>, path: string): ValueSource 
   return undefined;
 }
 
+/** A value as quoted in an error: JSON, cut short so a wrong value cannot flood the terminal. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 /** "file", "env HOLDFAST_PORT", "flag --port" or "default". */
 export function formatSource(s: ValueSource | undefined): string {
   return describeSource(s);
@@ -192,6 +198,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
         envProblems.push(`  - ${s.path}: ${name} must be a JSON array, e.g. [{"path":"/healthz","priority":"critical"}]; got ${JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)}.`);
         continue;
       }
+      if (tooDeepAt(value) !== undefined) {
+        envProblems.push(`  - ${s.path}: ${name} nests lists or objects more than ${MAX_CONFIG_DEPTH} levels deep; a route is {"path":"/healthz","priority":"critical"}.`);
+        continue;
+      }
     }
     setPath(merged, s.path, value);
     sources.set(s.path, { env: name });
@@ -214,7 +224,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       }
       const path = issue.path.join(".");
       const value = printableValue(path, getPath(merged, path));
-      return `  - ${path || "(root)"} = ${JSON.stringify(value)} (from ${describeSource(sourceOf(sources, path))}): ${issueMessage(issue, types.get(path))}`;
+      return `  - ${path || "(root)"} = ${shortJson(value)} (from ${describeSource(sourceOf(sources, path))}): ${issueMessage(issue, types.get(path))}`;
     });
     throw errors.configInvalid(`Invalid holdfast configuration:\n${[...envProblems, ...lines].join("\n")}\n${warnings.length ? `Also:\n${warnings.map((w) => `  - ${w}`).join("\n")}\n` : ""}Nothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);
   }

@@ -244,7 +244,7 @@ const admission = z
       .enum(["adaptive", "fixed", "off"])
       .default("adaptive")
       .describe("adaptive learns the concurrency limit from latency; fixed uses limit; off admits everything."),
-    limit: positiveInt(64).describe("Initial concurrency limit per worker (the fixed limit in fixed mode)."),
+    limit: positiveInt(20).describe("Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline."),
     minLimit: positiveInt(4).describe("Adaptive limit never goes below this."),
     maxLimit: positiveInt(1000).describe("Adaptive limit never goes above this."),
     queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),

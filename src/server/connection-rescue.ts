@@ -4,8 +4,9 @@
  * IPC, then waits for that worker's "accepted" reply before it closes its own copy. A worker
  * whose event loop is stuck never replies, and when it is killed nothing else refers to that
  * connection: the client waits with its request unread until its own timeout. This module
- * watches the hand-offs per worker and, when a worker exits, gives each unanswered connection
- * to a live worker (or closes it when none takes it, so a proxy sees the failure at once).
+ * watches the hand-offs per worker and, once a dead worker's IPC channel is closed (so every
+ * reply it sent has been read), gives each connection it never accepted to a live worker, or
+ * closes it when none takes it, so a proxy sees the failure at once.
  *
  * It relies on the shape of node:cluster's internal hand-off message ({ cmd: "NODE_CLUSTER",
  * act: "newconn", key, seq } and the worker's { ack: seq, accepted } reply), unchanged from
@@ -48,8 +49,11 @@ export class ConnectionRescue {
     this.#pick = pick;
   }
 
-  /** Starts watching the hand-offs to `worker` (call right after cluster.fork()). */
-  watch(worker: Worker): void {
+  /**
+   * Starts watching the hand-offs to `worker` (call right after cluster.fork()). When it has
+   * gone, its unaccepted connections are rescued and `onRescued` hears how many went where.
+   */
+  watch(worker: Worker, onRescued: (r: { handedOver: number; closed: number }) => void): void {
     const pending = new Map<unknown, HandOff>();
     this.#pending.set(worker, pending);
     const child = worker.process;
@@ -71,11 +75,17 @@ export class ConnectionRescue {
         else this.#handOver(h, worker);
       }
     });
+    // "close" comes after both the exit and the end of the IPC channel: by then every "accepted"
+    // reply the worker sent has been read, so what is still pending was never taken.
+    child.once("close", () => {
+      const r = this.rescue(worker);
+      if (r.handedOver + r.closed > 0) onRescued(r);
+    });
   }
 
   /**
-   * Call when `worker` has exited: each connection it never accepted goes to the worker `pick`
-   * names, or is closed when there is none. Returns how many went which way.
+   * Each connection `worker` (gone) never accepted goes to the worker `pick` names, or is closed
+   * when there is none. Returns how many went which way.
    */
   rescue(worker: Worker): { handedOver: number; closed: number } {
     const pending = this.#pending.get(worker);

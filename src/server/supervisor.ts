@@ -144,7 +144,15 @@ export class Supervisor extends EventEmitter {
       // An undefined value removes the inherited variable: the token must not reach app code either.
       HOLDFAST_ADMIN_TOKEN: undefined,
     });
-    this.#rescue.watch(worker);
+    const pid = worker.process.pid ?? 0;
+    this.#rescue.watch(worker, ({ handedOver, closed }) =>
+      this.emitEvent(
+        "warn",
+        "worker.connections.rescued",
+        { slot, workerPid: pid, rescued: handedOver, closed },
+        `worker ${slot} (pid ${pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
+      ),
+    );
     const rec: WorkerRecord = {
       slot,
       worker,
@@ -275,13 +283,6 @@ export class Supervisor extends EventEmitter {
     rec.phase = "exited";
     this.metrics.retire(rec);
     this.retiring.delete(rec);
-    const { handedOver, closed } = this.#rescue.rescue(rec.worker);
-    if (handedOver + closed > 0) {
-      this.log.warn(
-        { event: "worker.connections.rescued", slot: rec.slot, workerPid: rec.pid, rescued: handedOver, closed },
-        `worker ${rec.slot} (pid ${rec.pid}) died holding ${handedOver + closed} connection(s) it had not yet taken: ${handedOver} handed to another worker, ${closed} closed (no worker was ready) so the client or proxy can retry`,
-      );
-    }
     this.#readyWaiters.get(rec)?.(`worker ${rec.slot} (pid ${rec.pid}) exited (code ${code}, signal ${signal}) before it was ready`);
     const intentional = wasPhase === "draining" || this.phase === "stopping" || this.phase === "stopped";
     const reason = rec.killedBy ?? (intentional ? (rec.drainReason ?? "shutdown") : "crash");

@@ -28,6 +28,9 @@ test("each position of a secret in a URL is replaced by ***, and what is not sec
   assert.equal(redactUrl("postgres://app@db/x"), "postgres://app@db/x");
   assert.equal(redactUrl("sqlite:./data/app.db"), "sqlite:./data/app.db");
   assert.equal(redactUrl("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+  // With nothing to hide, the URL comes back exactly as written (no "/" added, no query re-encoded).
+  assert.equal(redactUrl("http://127.0.0.1:9464"), "http://127.0.0.1:9464");
+  assert.equal(redactUrl("postgres://app@db/x?application_name=a b"), "postgres://app@db/x?application_name=a b");
 });
 
 test("a URL that does not parse keeps nothing that may be a secret", () => {

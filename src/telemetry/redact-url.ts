@@ -23,13 +23,26 @@ export function redactUrl(url: string): string {
   // "postgres://u:12#pa@h" parses as host u, port 12 and a fragment: an "@" after a "user:…" start that
   // the parser did not take as userinfo is a password with a reserved character in it.
   if (!u.username && !u.password && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^@]*@/i.test(url)) return redactUnparsed(url);
-  if (u.password) u.password = MASK;
-  else if (u.username && !NAMED_USER_SCHEMES.has(u.protocol)) u.username = MASK; // redis://token@h, http://token@h
-  for (const key of new Set(u.searchParams.keys())) {
-    if (SECRET_KEY.test(key)) u.searchParams.set(key, MASK);
+  let changed = false;
+  if (u.password) {
+    u.password = MASK;
+    changed = true;
+  } else if (u.username && !NAMED_USER_SCHEMES.has(u.protocol)) {
+    u.username = MASK; // redis://token@h, http://token@h
+    changed = true;
   }
-  if (u.hash && SECRET_KEY.test(u.hash)) u.hash = MASK;
-  return u.toString();
+  for (const key of new Set(u.searchParams.keys())) {
+    if (SECRET_KEY.test(key)) {
+      u.searchParams.set(key, MASK);
+      changed = true;
+    }
+  }
+  if (u.hash && SECRET_KEY.test(u.hash)) {
+    u.hash = MASK;
+    changed = true;
+  }
+  // Nothing secret: the URL as the user wrote it (the parser would add a "/" or re-encode the query).
+  return changed ? u.toString() : url;
 }
 
 /** Masks secrets in text that does not parse as a URL (a typo, or a libpq `key=value` string). */

@@ -47,15 +47,6 @@ export function configFlags(values: Record<string, unknown>, positional: string 
   return { flags, flagNames };
 }
 
-/**
- * `ps` shows every process's arguments to every user of the host: when a `--db` URL carries a
- * password, rewrite our own command line without it (the value itself is already parsed).
- */
-function hideSecretArguments(argv: string[]): void {
-  const shown = argv.map((a) => (a.includes("://") ? a.replace(/^(--[a-z-]+=)?(.*)$/s, (_, flag: string | undefined, url: string) => `${flag ?? ""}${redactUrl(url)}`) : a));
-  if (shown.some((a, i) => a !== argv[i])) process.title = ["holdfast", "serve", ...shown].join(" ");
-}
-
 /** Where ctx.db lives, for the banner: the absolute SQLite path (nothing exists until the app first uses it), or the URL without secrets. */
 function describeDatabase(url: string): string {
   const path = sqliteUrlPath(url);
@@ -88,7 +79,6 @@ Signals: SIGHUP re-reads the config and rolls the workers one by one with no dro
 in-flight requests (up to timeouts.graceful) and exit 0.
 Every setting: holdfast config --docs. Effective values and their origin: holdfast config.`,
   async run(argv) {
-    hideSecretArguments(argv);
     const { values, positionals } = parseFlags("serve", argv, FLAGS);
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const load = () => loadConfig({ configFile: str(values.config), flags, flagNames });

@@ -294,10 +294,10 @@ describe("admission controller", () => {
       clock.t += 2 * tickets.length;
       for (const t of tickets) t.release({ latencyMs: 0, ok: true });
     }
-    // Equilibrium with slack S = queueTarget (20 ms), baseline b = 2 ms, latency 2 ms × L:
-    // (1.5·b + S) / (2·L) · L + sqrt(L) = L  →  L ≈ 11.5 + sqrt(L) ≈ 16.
+    // Equilibrium with slack S = queueTarget / 4 (5 ms), baseline b = 2 ms, latency 2 ms × L:
+    // (1.5·b + S) / (2·L) · L + sqrt(L) = L  →  L = 4 + sqrt(L) ≈ 6.6.
     const limit = c.status().limit;
-    assert.ok(limit >= 10 && limit <= 20, `limit ${limit}`);
+    assert.ok(limit >= 5 && limit <= 9, `limit ${limit}`);
   });
 });
 

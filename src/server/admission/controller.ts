@@ -121,8 +121,10 @@ export class Controller implements AdmissionController {
     this.#routes = new RoutePriorities(o.routes);
     this.#fixedLimit = o.limit;
     if (o.mode === "adaptive") {
-      // The slack is the queue's own target: as much standing delay inside the app as in front of it.
-      this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, slackMs: o.queueTarget, ...deps.limit }, now);
+      // The slack is a quarter of the queue's target: a sub-millisecond service must not halve its
+      // limit over 1 ms of queueing, but under overload the delay tolerated inside the app adds to
+      // every admitted request's latency, so it stays well below what is tolerated in front of it.
+      this.#limit = new GradientLimit({ initial: o.limit, min: o.minLimit, max: o.maxLimit, slackMs: o.queueTarget / 4, ...deps.limit }, now);
       this.#limit.onUpdate = (u) => this.#log.debug({ event: "admission.limit", ...u }, "adaptive concurrency limit updated");
     }
     this.#queue = new AdmissionQueue<Waiter>(o.queueSize);

@@ -30,8 +30,10 @@ export interface GradientLimitOptions {
   tolerance?: number;
   /** Absolute latency added to the tolerated level, ms: a sub-millisecond service must not halve its limit over 1 ms of queueing. Default 5. */
   slackMs?: number;
-  /** Weight of a new estimate (Gradient2 smoothing). Default 0.2. */
+  /** Weight of a new estimate (Gradient2 smoothing) when it is lower. Default 0.2. */
   smoothing?: number;
+  /** Weight of a new estimate when it is higher (latency at baseline, the limit binding). Default 1: grow by the whole headroom. */
+  growSmoothing?: number;
   /** How often the baseline is re-measured, ms (0 = never). Default 30 000. */
   probeIntervalMs?: number;
   /** Random spread of the probe interval, as a fraction. Default 0.15. */
@@ -66,6 +68,7 @@ export class GradientLimit {
   readonly #tolerance: number;
   readonly #slackMs: number;
   readonly #smoothing: number;
+  readonly #growSmoothing: number;
   readonly #probeIntervalMs: number;
   readonly #probeJitter: number;
   readonly #probeLimit: number;
@@ -104,6 +107,7 @@ export class GradientLimit {
     this.#tolerance = o.tolerance ?? 0.5;
     this.#slackMs = o.slackMs ?? 5;
     this.#smoothing = o.smoothing ?? 0.2;
+    this.#growSmoothing = o.growSmoothing ?? 1;
     this.#probeIntervalMs = o.probeIntervalMs ?? 30_000;
     this.#probeJitter = o.probeJitter ?? 0.15;
     this.#probeLimit = Math.max(1, o.probeLimit ?? this.#min);
@@ -204,7 +208,15 @@ export class GradientLimit {
       const target = this.#estimate * gradient + (failures > 0 ? 0 : Math.sqrt(this.#estimate));
       // Smoothed both ways (Gradient2's 0.2). We tried shrinking faster (0.5): on a machine shared with
       // other load, noisy windows then pinned the limit near its floor and cost two thirds of goodput.
-      this.#estimate = clamp(this.#estimate * (1 - this.#smoothing) + target * this.#smoothing, this.#min, this.#max);
+      // Growing with latency within tolerance uses the whole headroom (sqrt(limit) a window): a
+      // limit that binds while latency stays near baseline is simply too low, and a service that needs 200 slots must not wait
+      // a minute for them. Shrinking stays smoothed, so one slow window does not halve it.
+      // Latency at twice what is tolerated or worse (the gradient at its floor) is congestion, not
+      // noise — windows at light load never get here — so it takes effect at once, as TCP halves
+      // its window on loss: a limit far too high at the onset of overload comes down in a few
+      // windows instead of twenty.
+      const s = target > this.#estimate ? (gradient >= 1 ? this.#growSmoothing : this.#smoothing) : gradient <= 0.5 ? 1 : this.#smoothing;
+      this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     }
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });

@@ -83,10 +83,12 @@ async function replay(rows: TraceRow[], work: number[], cores: number, admission
   // were decided (their .then runs at the next microtask checkpoint).
   const advance = async (to: number) => {
     while (clock.t < to) {
-      const dt = Math.min(step, to - clock.t);
+      // Exact processor sharing: step to the next completion, the next sweep tick or `to`.
       const n = active.length;
+      const rate = n > 0 ? Math.min(1, cores / n) : 0;
+      let dt = Math.min(step, to - clock.t);
+      for (const j of active) dt = Math.min(dt, j.remaining / rate);
       if (n > 0) {
-        const rate = Math.min(1, cores / n);
         busyMs += dt * Math.min(n, cores);
         for (const j of active) j.remaining -= dt * rate;
       }
