@@ -187,10 +187,23 @@ describe("holdfast load (command line)", () => {
   it("--report writes one self-contained HTML file with latency, throughput and status charts", async () => {
     const url = await serverProcess(KNOWN);
     const file = join(dir, "report.html");
-    const r = await cli([url, "--rate", "100", "--duration", "2", "--report", file, "--slo", "p99<5s,error-rate<20%"]);
+    const r = await cli([
+      url,
+      "--rate",
+      "100",
+      "--duration",
+      "2",
+      "--report",
+      file,
+      "--slo",
+      "p99<5s,error-rate<20%",
+      "--header",
+      "authorization: Bearer s3cret",
+    ]);
     assert.equal(r.code, 0, r.out + r.err);
     const html = readFileSync(file, "utf8");
     assert.match(html, /^<!doctype html>/);
+    assert.ok(!html.includes("s3cret") && html.includes("authorization: ***"), "credentials are not written into the report");
     assert.doesNotMatch(html, /<script|<link|\ssrc=|\shref=|@import|url\(/i, "nothing loaded from elsewhere");
     assert.equal((html.match(/<svg /g) ?? []).length, 3);
     for (const title of ["Latency of the responses that arrived each second", "Throughput", "Status codes"]) assert.ok(html.includes(title), title);

@@ -22,6 +22,7 @@ import {
 } from "../../load/index.js";
 import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
+import { shownArguments } from "../hide-secret-arguments.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
 function positiveNumber(flag: string, v: string | undefined, fallback: number | undefined): number | undefined {
@@ -232,8 +233,8 @@ Examples:
     }
     const verdicts = evaluateSlo(result, slo, server);
     if (reportFile) {
-      // The token must not end up in a file people attach to tickets.
-      const shown = argv.map((a, k) => (argv[k - 1] === "--token" || argv[k - 1] === "--admin-token" ? "***" : a.replace(/^(--(?:admin-)?token=).*/, "$1***")));
+      // Secrets (--token, credential headers, URL passwords) must not end up in a file people attach to tickets.
+      const shown = shownArguments(argv);
       const command = ["holdfast", "load", ...shown.map((a) => (/[\s"'<>|&;]/.test(a) ? JSON.stringify(a) : a))].join(" ");
       await writeFile(reportFile, renderReport({ result, verdicts, server, command, startedAt }));
       if (!json) process.stderr.write(`  report written to ${reportFile}\n`);
