@@ -136,7 +136,9 @@ export async function loadScenario(file: string): Promise<Scenario> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new ScenarioError(`cannot read scenario file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
+    throw new ScenarioError(`cannot read scenario file ${file}: ${why}. Give the path of a JSON scenario (docs/load.md, "Scenario files").`);
   }
   if (/\.ya?ml$/i.test(file)) throw new ScenarioError(`${file}: scenario files are JSON (YAML is not read); see docs/load.md, "Scenario files".`);
   let json: unknown;

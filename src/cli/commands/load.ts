@@ -95,8 +95,10 @@ Options:
                        seed (alias postmortem): 502<1%, p99<5s, pool.utilization<80%,
                          lock-timeouts==0, worker.restarts==0
                        operators < <= > >= ==; latency in ms or s, shares in % (or a fraction)
-      --admin URL      holdfast admin endpoint to sample once a second (repeatable, one per instance)
-      --token TOKEN    bearer token for --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is the same
+      --admin URL      holdfast admin endpoint to sample once a second (repeatable, one per
+                       instance)
+      --token TOKEN    bearer token for --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is
+                       the same
       --json           print the result as one JSON object (snake_case, with a per-second timeline)
       --report FILE    write a self-contained HTML report (charts, verdicts, server series)
       --stamp-request-start
