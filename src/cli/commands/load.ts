@@ -225,6 +225,10 @@ Examples:
         stampRequestStart: values["stamp-request-start"] === true,
         onTick: progress && ((t) => progress.update(t)),
       });
+    } catch (err) {
+      // Stop sampling so a failed run does not keep the process alive on the sampler's timer.
+      await sampler?.stop().catch(() => undefined);
+      throw err;
     } finally {
       progress?.done();
     }
