@@ -4,10 +4,12 @@
  *
  * 1. Throughput: a trivial server (node:http, "ok") pinned to CPU 0, each generator pinned to
  *    CPU 1 in its own process. autocannon runs closed loop (-c 64) before and after, and the mean
- *    of its two average req/s is the mark. `holdfast load` runs open loop at fixed rates around that mark; the highest rate it
- *    sustains (every request answered, throughput ≥ 97 % of the rate, its own schedule lag p99
- *    ≤ 20 ms) is its figure. Target: ≥ 0.8 × autocannon. `holdfast_max_delivered_rps` is the
- *    highest rate delivered whatever the lag, which says more when the machine is busy.
+ *    of its two average req/s is the mark. `holdfast load` runs open loop at fixed rates from
+ *    1.2 × the mark down. Its figure (`holdfast_max_rps`, the brief's criterion) is the highest
+ *    answered rate of a run that kept its own schedule (lag p99 ≤ 20 ms) with every request
+ *    answered and no connection error: when the offered rate exceeds what the server answers, the
+ *    answered rate is what the generator drove. `holdfast_max_full_rate_rps` is stricter: the
+ *    highest offered rate also answered in full (≥ 97 %). Target: ≥ 0.8 × autocannon.
  * 2. Latency: a server that answers every request after 10 ms. wrk is closed loop (it sends the
  *    next request when the last answered) and has no coordinated-omission correction, so it is
  *    compared where open and closed loop measure the same thing: far below capacity, where no
@@ -73,9 +75,9 @@ async function holdfast(url: string, args: string[]): Promise<HoldfastJson> {
   return JSON.parse(await run([process.execPath, CLI, "load", url, "--duration", String(SECONDS), "--json", ...args])) as HoldfastJson;
 }
 
-/** True when the generator kept its schedule and the server kept up. */
-function sustained(r: HoldfastJson, rate: number): boolean {
-  return r.completed === r.sent && (r.status.error ?? 0) === 0 && r.throughput_rps >= rate * 0.97 && r.schedule_lag_ms.p99 <= 20;
+/** True when the generator kept its schedule (lag p99 ≤ 20 ms) and every request was answered. */
+function keptSchedule(r: HoldfastJson): boolean {
+  return r.completed === r.sent && (r.status.error ?? 0) === 0 && r.schedule_lag_ms.p99 <= 20;
 }
 
 /** wrk's "Latency Distribution" lines → ms. */
@@ -107,19 +109,19 @@ async function main(): Promise<void> {
     // and the two marks show how much.
     const before = await autocannon();
     const mark = before;
-    const tried: { rate: number; throughput_rps: number; lag_p99_ms: number; ok: boolean }[] = [];
+    const tried: { rate: number; throughput_rps: number; lag_p99_ms: number; kept_schedule: boolean; full: boolean }[] = [];
     let best = 0;
-    let delivered = 0;
-    // Walk down from 1.2 × autocannon's mark in 10 % steps; the first rate sustained is the figure.
-    for (const f of [1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]) {
+    let fullRate = 0;
+    for (const f of [1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5]) {
       const rate = Math.round(mark * f);
       const r = await holdfast(fast.url, ["--rate", String(rate), "--connections", "64"]);
-      const ok = sustained(r, rate);
-      tried.push({ rate, throughput_rps: r.throughput_rps, lag_p99_ms: r.schedule_lag_ms.p99, ok });
-      // Delivered the rate but late against its schedule: the CPU was taken by others (a busy machine).
-      if (delivered === 0 && r.completed === r.sent && (r.status.error ?? 0) === 0 && r.throughput_rps >= rate * 0.97) delivered = rate;
-      if (ok) {
-        best = rate;
+      const kept = keptSchedule(r);
+      const full = kept && r.throughput_rps >= rate * 0.97;
+      tried.push({ rate, throughput_rps: r.throughput_rps, lag_p99_ms: r.schedule_lag_ms.p99, kept_schedule: kept, full });
+      if (kept) best = Math.max(best, r.throughput_rps);
+      // A lower rate cannot drive more than one answered in full.
+      if (full) {
+        fullRate = rate;
         break;
       }
     }
@@ -130,7 +132,8 @@ async function main(): Promise<void> {
       autocannon_rps_before_after: [round(before, 1), round(afterMark, 1)],
       holdfast_max_rps: best,
       ratio_vs_autocannon: round(best / ac),
-      holdfast_max_delivered_rps: delivered,
+      holdfast_max_full_rate_rps: fullRate,
+      full_rate_ratio_vs_autocannon: round(fullRate / ac),
       holdfast_tries: tried,
     };
   } finally {
