@@ -6,7 +6,9 @@ import type { LoadResult, TimelinePoint } from "./types.js";
 class Second {
   sent = 0;
   completed = 0;
-  readonly status = new Map<string, number>();
+  /** By numeric code: no string built per response on the hot path. */
+  readonly status = new Map<number, number>();
+  errors = 0;
   readonly latency = new LatencyHistogram();
 }
 
@@ -60,8 +62,7 @@ export class Collector {
     h.record(latencyMs);
     const s = this.#second(at);
     s.completed++;
-    const k = String(code);
-    s.status.set(k, (s.status.get(k) ?? 0) + 1);
+    s.status.set(code, (s.status.get(code) ?? 0) + 1);
     s.latency.record(latencyMs);
   }
 
@@ -72,7 +73,7 @@ export class Collector {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
     const s = this.#second(at);
     s.completed++;
-    s.status.set("error", (s.status.get("error") ?? 0) + 1);
+    s.errors++;
   }
 
   /** The per-second timeline, `seconds` long at least. */
@@ -81,7 +82,8 @@ export class Collector {
     const r = (v: number) => Math.round(v * 100) / 100;
     return this.#seconds.map((s, t_s) => {
       const status: Record<string, number> = {};
-      for (const k of [...s.status.keys()].sort()) status[k] = s.status.get(k) as number;
+      for (const k of [...s.status.keys()].sort((a, b) => a - b)) status[String(k)] = s.status.get(k) as number;
+      if (s.errors > 0) status.error = s.errors;
       return { t_s, sent: s.sent, completed: s.completed, status, p50_ms: r(s.latency.percentile(50)), p99_ms: r(s.latency.percentile(99)) };
     });
   }
