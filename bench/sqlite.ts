@@ -72,7 +72,7 @@ async function holdfast(path: string, groupCommit?: number): Promise<Contender> 
     close: async () => {
       // Where reads ran: inline on the main thread once measured fast, or on a reader thread.
       const r = db.status().sqlite?.reads;
-      if (r) console.error(`  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.busyFallbacks} busy fallbacks`);
+      if (r) console.error(`  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.pauses} pauses, ${r.busyFallbacks} busy fallbacks`);
       await db.close();
     },
   };

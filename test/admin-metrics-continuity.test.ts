@@ -3,6 +3,7 @@
 // linter finds nothing to complain about.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { requireBinary } from "./support/require-service.js";
@@ -70,6 +71,9 @@ test("/metrics has process and Node.js metrics per worker, counters typed as cou
     assert.match(text, /nodejs_eventloop_lag_p99_seconds\{worker="1"\}/);
     assert.match(text, /# TYPE holdfast_sqlite_lock_timeouts_total counter|# TYPE holdfast_cache_hits_total counter/);
     assert.doesNotMatch(text, /^holdfast_cache_hits /m, "cumulative figures are not gauges any more");
+    // docs/monitor.md lists every metric holdfast itself defines.
+    const doc = readFileSync(new URL("../docs/monitor.md", import.meta.url), "utf8");
+    for (const [, name] of text.matchAll(/^# TYPE ((?:holdfast|http_server)_\S+) /gm)) assert.ok(doc.includes(`\`${name}\``), `${name} is not in docs/monitor.md's metric table`);
     const check = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
     assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
     assert.equal(`${check.stdout}${check.stderr}`.trim(), "", "promtool has no lint warnings");

@@ -1,6 +1,5 @@
 /** The Database contract suite on a real PostgreSQL (skips loudly when unreachable outside CI, fails in CI). */
 import { test } from "node:test";
-import pg from "pg";
 import { openDatabase } from "../src/db/index.js";
 import { databaseContract } from "./support/db-contract.js";
 import { PG_URL, probe } from "./support/postgres.js";

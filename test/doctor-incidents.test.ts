@@ -8,12 +8,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
+import { SCENARIOS } from "./fixtures/incidents/record/scenarios/index.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist", "cli", "main.js");
-const INCIDENTS = join(ROOT, "test", "fixtures", "incidents");
+/** The kept incidents, or a fresh set recorded with `npm run incidents:record -- --out <dir>`. */
+const INCIDENTS = process.env.HOLDFAST_INCIDENTS_DIR ? resolve(process.env.HOLDFAST_INCIDENTS_DIR) : join(ROOT, "test", "fixtures", "incidents");
 
 /** label.json of an incident. */
 interface Label {
@@ -61,9 +63,17 @@ function summary(report: Report): string {
 describe("doctor on recorded incidents", () => {
   test("the incidents are there, each label well formed and its files present", () => {
     assert.ok(existsSync(CLI), `${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
-    assert.ok(names.length >= 5, `only ${names.length} incidents under ${INCIDENTS}`);
+    assert.ok(names.length >= 15, `only ${names.length} incidents under ${INCIDENTS}`);
+    // One recording per scenario of the recorder, and its label as the scenario states it.
+    assert.deepEqual(names, SCENARIOS.map((s) => s.name).sort(), "record/scenarios and the recorded dirs differ: run npm run incidents:record <name>");
     for (const name of names) {
       const label = readLabel(name);
+      const scenario = SCENARIOS.find((s) => s.name === name);
+      assert.deepEqual(
+        { description: label.description, chain: label.chain, healthy: label.healthy },
+        { description: scenario?.description, chain: scenario?.chain, healthy: scenario?.healthy },
+        `${name}: label.json is not what its scenario says now: re-record it (npm run incidents:record ${name})`,
+      );
       assert.ok(label.description.length > 40, `${name}: describe what was injected and what an expert concludes`);
       assert.equal(typeof label.healthy, "boolean", `${name}: healthy must be true or false`);
       assert.equal(label.chain.length === 0, label.healthy, `${name}: a chain exactly when not healthy`);

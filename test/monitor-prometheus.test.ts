@@ -64,6 +64,7 @@ test("--grafana prints an importable dashboard with the web page's panels, valid
   assert.equal(dash.uid, "holdfast");
   const dsVar = dash.templating.list.find((v) => v.type === "datasource");
   assert.equal(dsVar?.query, "prometheus", "the Prometheus data source is a variable");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
   for (const p of dash.panels) assert.deepEqual(p.datasource, { type: "prometheus", uid: "${datasource}" }, p.title);
 
   // Same panels as the web dashboard: every chart title on the page has a Grafana panel.
@@ -77,7 +78,9 @@ test("--grafana prints an importable dashboard with the web page's panels, valid
   const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1 });
   try {
     const lines = ["groups:", "  - name: grafana-queries", "    rules:"];
-    exprs.forEach((e, i) => lines.push(`      - record: holdfast:grafana_query_${i}`, `        expr: ${JSON.stringify(e.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`));
+    for (const [i, e] of exprs.entries()) {
+      lines.push(`      - record: holdfast:grafana_query_${i}`, `        expr: ${JSON.stringify(e.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`);
+    }
     writeFileSync(join(dir, "queries.yml"), `${lines.join("\n")}\n`);
     const check = spawnSync(promtool, ["check", "rules", "queries.yml"], { cwd: dir, encoding: "utf8" });
     assert.equal(check.status, 0, check.stdout + check.stderr);

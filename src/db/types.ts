@@ -97,6 +97,8 @@ export interface SqliteReadCounts {
   demotions: number;
   /** Inline reads that met a lock (SQLITE_BUSY) and were re-run on a reader thread. */
   busyFallbacks: number;
+  /** Times every inline read was paused because demotions came too often (10 within 1 s). */
+  pauses: number;
   /** Statements allowed inline right now. */
   inlineStatements: number;
 }

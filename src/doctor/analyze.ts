@@ -2,7 +2,7 @@
  * Runs every rule over a dataset, links the findings into causal chains and orders them: the
  * deepest cause with evidence first, each symptom under the cause that produces it.
  */
-import { ancestors, applyLinks, chainOrder, sharedFailureLinks } from "./chains.js";
+import { ancestors, applyLinks, chainOrder, markedDownLinks, sharedFailureLinks } from "./chains.js";
 import { type Correlation, correlate } from "./correlate.js";
 import { splitRequest } from "./readers/reader.js";
 import { leftovers, RULES } from "./rules/index.js";
@@ -56,7 +56,7 @@ export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[
   } catch (err) {
     found.push(ruleFailed("timeout-inversion", err));
   }
-  applyLinks(found, sharedFailureLinks(found, corr, data));
+  applyLinks(found, [...sharedFailureLinks(found, corr, data), ...markedDownLinks(found, corr, data)]);
   const taken = new Set<number>();
   const counted = countOnce(chainOrder(found).map((p) => p.finding), corr, taken);
   const all = [...counted, ...leftovers(data, counted, corr, taken)];

@@ -11,7 +11,7 @@ import { type MatchPair, requestSpan } from "./match.js";
 import type { CausalLink, Dataset, Finding, FindingLayer, Located, ProxyRecord, Severity } from "./types.js";
 
 /** Proxy-level symptoms: what the proxy saw, produced by a cause deeper down. */
-const SYMPTOMS = new Set(["proxy-read-timeout", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);
+const SYMPTOMS = new Set(["proxy-read-timeout", "upstream-down", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);
 /** Configuration causes: settings that turn an app-level problem into failures. */
 const CONFIG = new Set(["timeout-inversion"]);
 
@@ -35,7 +35,7 @@ function seconds(ms: number): string {
   return `${(Math.abs(ms) / 1000).toFixed(1)} s`;
 }
 
-const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "request-start": 1, "lag-pattern": 1, lifetime: 2 };
+const QUALITY: Record<MatchPair["by"], number> = { "request-id": 0, "request-start": 1, "lag-pattern": 1, "death-window": 1, lifetime: 2 };
 
 /**
  * Links app-level causes to the symptoms whose failed requests they share. Each failed request of
@@ -83,8 +83,10 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       const lags = list.map((x) => x.lag).filter((v): v is number => v !== undefined);
       const lag = lags.length ? median(lags) : undefined;
       const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : undefined;
-      const when =
-        lag === undefined
+      const deaths = list.every((x) => pairOf.get(c)?.get(x.i)?.by === "death-window");
+      const when = deaths
+        ? ` They fall in the windows of ${c.id}'s deaths (from the stuck request to the replacement listening)${lag !== undefined ? `; the deaths were logged ${seconds(lag)} ${lag >= 0 ? "after" : "before"} them (median)` : ""}.`
+        : lag === undefined
           ? ""
           : Math.abs(lag) < 1000
             ? ` The app logged it within ${seconds(Math.max(1000, Math.abs(lag)))} of the proxy's answer.`
@@ -100,6 +102,49 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
         evidence: `${list.length} of the ${sc.size} failed requests of ${s.id} are requests ${c.id} explains.${when}`,
       });
     }
+  }
+  return out;
+}
+
+/** How long before the proxy marked every server down the failures that marked them may come (nginx fail_timeout, HAProxy fall × inter). */
+const MARKING_MS = 30_000;
+
+/**
+ * "No live upstreams" / `<NOSRV>` is what the proxy does after failures marked every server down:
+ * it is linked to the finding whose failed requests came in the 30 s before the first such
+ * answer (most of them), e.g. `upstream-down → all-upstreams-down` when a restart refused
+ * connections and the health checks took the only server out.
+ */
+export function markedDownLinks(findings: Finding[], corr: Correlation, data: Dataset): CausalLink[] {
+  const out: CausalLink[] = [];
+  for (const s of findings) {
+    if (s.id !== "all-upstreams-down" || !s.evidence.window) continue;
+    const first = s.evidence.window.from;
+    const mine = corr.claims.get(s) ?? new Set<number>();
+    let best: { f: Finding; n: number; last: number } | undefined;
+    for (const f of findings) {
+      if (f === s || f.id === "timeout-inversion" || f.id.startsWith("timeout-budget/")) continue;
+      let n = 0;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const i of corr.claims.get(f) ?? []) {
+        if (mine.has(i)) continue;
+        const t = (data.failures[i] as Located<ProxyRecord>).record.time;
+        if (t >= first - MARKING_MS && t <= first + 2000) {
+          n++;
+          last = Math.max(last, t);
+        }
+      }
+      if (n > 0 && (!best || n > best.n)) best = { f, n, last };
+    }
+    if (!best) continue;
+    const lag = first - best.last;
+    out.push({
+      from: best.f.id,
+      to: s.id,
+      shared: 0,
+      lagMs: Math.round(lag),
+      evidence: `${best.n} failed request${best.n === 1 ? "" : "s"} of ${best.f.id} came in the ${MARKING_MS / 1000} s before the proxy first answered without trying a server (${seconds(Math.max(0, lag))} before it): those failures (and the health checks failing the same way) marked the servers down.`,
+    });
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * Reads every log given to the doctor into one {@link Dataset}: failed proxy requests and app
  * events are kept (capped), successful requests only counted, so multi-GB logs fit in memory.
  */
-import { appLogReader } from "./readers/app-log.js";
+import { appLogReader, textTime } from "./readers/app-log.js";
 import { AppLineGrouper } from "./readers/app-lines.js";
 import { albReader } from "./readers/alb.js";
 import { haproxyReader } from "./readers/haproxy.js";
@@ -192,10 +192,23 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     };
   } else {
     // One event may span lines (a traceback under the line that logged it): group, then parse.
+    // An event written without a time (V8's heap-exhaustion dump, a bare stack) happened after
+    // the last timed line of the same file: it takes that time, marked as inferred.
+    let lastTime = Number.NaN;
     const onEvent = (text: string, lineNo: number, lines: number) => {
       stats.continued = (stats.continued ?? 0) + lines - 1;
       const r = appLogReader.parse(text);
-      if (!r) return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
+      if (!r) {
+        // An unreadable line may still carry a time that the next untimed event inherits.
+        const t = textTime(text.length > 200 ? text.slice(0, 200) : text).time;
+        if (Number.isFinite(t)) lastTime = t;
+        return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
+      }
+      if (Number.isFinite(r.time)) lastTime = r.time;
+      else if (Number.isFinite(lastTime)) {
+        r.time = lastTime;
+        r.fields.timeInferred = true;
+      }
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;
         return;
@@ -204,8 +217,13 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
       if (r.event === "request") data.appRequests++;
       if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) {
         const own = detach(text);
+        const kept = appLogReader.parse(own) ?? r;
+        if (!Number.isFinite(kept.time)) {
+          kept.time = r.time;
+          if (r.fields.timeInferred) kept.fields.timeInferred = true;
+        }
         data.appEvents.push({
-          record: appLogReader.parse(own) ?? r,
+          record: kept,
           file: input.file,
           line: lineNo,
           text: own.length > 2000 ? `${own.slice(0, 2000)}…` : own,

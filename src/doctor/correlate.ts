@@ -3,7 +3,7 @@
  * at the proxy (joined with the nginx error log by second and request line), and helpers that
  * match failures to app events by time window and by request id.
  */
-import type { MatchPair } from "./match.js";
+import { type MatchPair, requestSpan } from "./match.js";
 import { splitRequest } from "./readers/reader.js";
 import type { AppRecord, Dataset, Finding, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
 
@@ -308,8 +308,29 @@ export function deathWindows(events: Located<AppRecord>[]): DeathWindow[] {
         if (w) w.to = Math.max(w.to, restartEnd(r.time));
         continue;
       }
-      const cause = r.time - lastOom < 5000 || reason === "oom" || code === 134 ? "oom" : "crash";
+      if (r.time - lastOom < 5000) {
+        // The exit a supervisor logs after the heap ran out: the same death, perhaps ending later.
+        const w = out.findLast((d) => d.cause === "oom");
+        if (w) w.to = Math.max(w.to, restartEnd(r.time));
+        continue;
+      }
+      const cause = reason === "oom" || code === 134 ? "oom" : "crash";
       out.push({ from: r.time - 2000, to: restartEnd(r.time), event: e, cause });
+    }
+  }
+  return out;
+}
+
+/** Each failure in a death's window paired with that death (the first window holding it), for the links' lag. */
+export function deathPairs(data: Dataset, deaths: DeathWindow[]): MatchPair[] {
+  const out: MatchPair[] = [];
+  const seen = new Set<number>();
+  for (const d of deaths) {
+    for (const i of failuresInWindow(data, d.from, d.to)) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      const s = requestSpan((data.failures[i] as Located<ProxyRecord>).record);
+      out.push({ failure: i, event: d.event, lagMs: d.event.record.time - s.end, sinceStartMs: s.start !== undefined ? d.event.record.time - s.start : undefined, by: "death-window" });
     }
   }
   return out;

@@ -33,7 +33,7 @@ export interface MatchPair {
   /** Event time minus the failure's start, ms, when the start is known. */
   sinceStartMs?: number | undefined;
   /** How the pair was joined. */
-  by: "request-id" | "request-start" | "lag-pattern" | "lifetime";
+  by: "request-id" | "request-start" | "lag-pattern" | "death-window" | "lifetime";
 }
 
 /** The near-constant delay between failures and the app's later errors, when there is one. */
@@ -79,6 +79,8 @@ const PEAK_WIDTH_MS = 1500;
 const PATTERN_SAMPLE = 4000;
 /** Candidate failures looked at per event. */
 const MAX_CANDIDATES = 400;
+/** Candidate pairs kept per event after scoring. */
+const MAX_KEPT = 32;
 
 /** True when every failure time is a whole second (`$time_local`, HAProxy without ms). */
 export function wholeSeconds(data: Dataset): boolean {
@@ -239,12 +241,18 @@ export function matchEvents(data: Dataset, byReqId: Map<string, number>, events:
     return t >= start - beforeStart - SKEW_MS && lag <= afterEnd + resolution / 2;
   };
 
-  const scored: { k: number; e: Located<AppRecord>; lag: number; score: number; by: MatchPair["by"] }[] = [];
+  type Scored = { k: number; e: Located<AppRecord>; lag: number; score: number; by: MatchPair["by"] };
+  const scored: Scored[] = [];
+  const mine: Scored[] = [];
   for (const e of rest) {
+    mine.length = 0;
     candidates(e, (k, lag) => {
-      if (inPeak(lag)) scored.push({ k, e, lag, score: Math.abs(lag - ((peak?.from ?? 0) + PEAK_WIDTH_MS / 2)), by: "lag-pattern" });
-      else if (lifetime(k, e.record.time, lag)) scored.push({ k, e, lag, score: 10_000_000 + Math.abs(lag), by: "lifetime" });
+      if (inPeak(lag)) mine.push({ k, e, lag, score: Math.abs(lag - ((peak?.from ?? 0) + PEAK_WIDTH_MS / 2)), by: "lag-pattern" });
+      else if (lifetime(k, e.record.time, lag)) mine.push({ k, e, lag, score: 10_000_000 + Math.abs(lag), by: "lifetime" });
     });
+    // Dense failures give an event hundreds of candidates; for a per-request error the closest few are all it can be.
+    if (perRequest && mine.length > MAX_KEPT) mine.sort((a, b) => a.score - b.score).length = MAX_KEPT;
+    scored.push(...mine);
   }
   scored.sort((a, b) => a.score - b.score);
   const usedEvents = new Set<Located<AppRecord>>();

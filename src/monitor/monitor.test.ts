@@ -232,4 +232,29 @@ describe("Monitor: scrapes to views and alerts", () => {
     assert.match(screen, /ALERTS\s+none/);
     assert.match(renderLines(model), /TOTAL req\/s=100/);
   });
+
+  it("fits 80 columns by dropping the least important columns, never cutting a number; keys pick the panel and the worker order", () => {
+    const m = new Monitor(["http://127.0.0.1:9464", "http://127.0.0.1:9465"], resolveThresholds({ for: "0s" }), 1000);
+    m.tick([scrape(0, { ok: 0 }), scrape(0, { ok: 0 })], 0);
+    const { model } = m.tick([scrape(1000, { ok: 40, errors: 20 }), scrape(1000, { ok: 60 })], 1000);
+    const screen = renderDashboard(model, { color: false, width: 80, view: { panel: "all", sort: "slot" } });
+    for (const line of screen.split("\n")) assert.ok(line.length <= 80, `longer than 80: ${JSON.stringify(line)}`);
+    // The success metrics stay; what explains them goes first.
+    const header = screen.split("\n").find((l) => l.startsWith("INSTANCE")) ?? "";
+    for (const col of ["STATE", "REQ/S", "5XX%", "P99", "WORKERS", "POOL", "LOCK-TO"]) assert.ok(header.split(/\s+/).includes(col), `${col} kept: ${header}`);
+    assert.ok(!header.split(/\s+/).includes("WAL"), "WAL dropped first");
+    assert.match(screen, /hidden to fit: WAL /);
+    assert.match(screen, /^127\.0\.0\.1:9464\s+UP\s+60\.0\s+33%/m, "numbers whole");
+    // The alert's evidence wraps instead of being cut.
+    assert.match(screen, /FIRING\s+error-rate/);
+    assert.match(screen, /5xx 33% of 60 requests/);
+    assert.match(screen, /q quit .* s sort \(slot\)/);
+
+    const workersOnly = renderDashboard(model, { color: false, width: 80, view: { panel: "workers", sort: "rss" } });
+    assert.match(workersOnly, /\bRSS↓/);
+    assert.doesNotMatch(workersOnly, /^ALERTS/m, "the workers panel alone");
+    const alertsOnly = renderDashboard(model, { color: false, width: 80, view: { panel: "alerts", sort: "slot" } });
+    assert.doesNotMatch(alertsOnly, /HEARTBEAT/);
+    assert.match(alertsOnly, /^ALERTS/m);
+  });
 });

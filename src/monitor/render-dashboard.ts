@@ -2,7 +2,9 @@
  * Draws the dashboard as a string: a full screen for a terminal, or one compact line per
  * instance per interval for a pipe or a log file. Pure; plain ANSI colours only when asked.
  */
-import type { Alert, InstanceView, Rates, SupervisorEventView } from "./types.js";
+import { fitColumns } from "./fit-columns.js";
+import { DEFAULT_VIEW, keyHelp, type MonitorView } from "./monitor-view.js";
+import type { Alert, InstanceView, Rates, SupervisorEventView, WorkerView } from "./types.js";
 
 /** Everything one frame shows. */
 export interface DashboardModel {
@@ -20,8 +22,10 @@ export interface DashboardModel {
 export interface RenderOptions {
   /** ANSI colours (TTY and NO_COLOR unset). */
   color: boolean;
-  /** Terminal width; long lines are cut to it. */
+  /** Terminal width: tables drop their least important columns to fit, other long lines are cut. */
   width?: number | undefined;
+  /** Panel and worker order chosen with keys; absent = everything, by slot, no key help. */
+  view?: MonitorView | undefined;
 }
 
 const C = { red: "\x1b[31m", yellow: "\x1b[33m", green: "\x1b[32m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m" };
@@ -96,6 +100,20 @@ const COLUMNS = [
   "LOCK-TO",
   "ADMIT",
 ] as const;
+/**
+ * Which instance columns stay on a narrow terminal (higher stays longer): the success metrics
+ * first (5xx share, p99, pool, lock timeouts, stable workers), then what explains them.
+ */
+const PRIORITY = [100, 99, 95, 40, 94, 70, 72, 60, 93, 90, 85, 88, 50, 30, 87, 65];
+const WORKER_PRIORITY = [10, 100, 60, 99, 50, 90, 95, 80, 85, 70];
+
+const WORKER_ORDER: Record<MonitorView["sort"], (a: WorkerView, b: WorkerView) => number> = {
+  slot: (a, b) => a.id - b.id,
+  rss: (a, b) => b.rssBytes - a.rssBytes,
+  lag: (a, b) => b.eventLoopLagMs - a.eventLoopLagMs,
+  inflight: (a, b) => b.inflight - a.inflight,
+  restarts: (a, b) => b.restarts - a.restarts,
+};
 
 function row(name: string, v: InstanceView | undefined, r: Rates | undefined): string[] {
   if (v && !v.up) return [name, "DOWN", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"];
@@ -120,14 +138,8 @@ function row(name: string, v: InstanceView | undefined, r: Rates | undefined): s
   ];
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join("  ")
-      .trimEnd(),
-  );
+function hiddenNote(hidden: string[], color: boolean): string[] {
+  return hidden.length ? [paint(color, "dim", `  hidden to fit: ${hidden.join(" ")}`)] : [];
 }
 
 function alertLine(a: Alert, color: boolean): string {
@@ -138,6 +150,22 @@ function alertLine(a: Alert, color: boolean): string {
         ? paint(color, "yellow", "CLEARING ")
         : paint(color, "yellow", "PENDING  ");
   return `  ${tag}${a.rule.padEnd(17)} ${shortTarget(a.instance).padEnd(22)} ${a.summary}  ${paint(color, "dim", `since ${a.since.slice(11, 19)}Z`)}`;
+}
+
+/** An alert on a narrow terminal: what and where on one line, the evidence wrapped below (never cut). */
+function narrowAlertLines(a: Alert, color: boolean, width: number): string[] {
+  const head = alertLine({ ...a, summary: "" }, color).replace(/ {2,}(?=\S*since)/, "  ");
+  const out = [head];
+  let line = "     ";
+  for (const word of a.summary.split(" ")) {
+    if (line.length + word.length + 1 > width && line.trim()) {
+      out.push(line);
+      line = "     ";
+    }
+    line += ` ${word}`;
+  }
+  if (line.trim()) out.push(line);
+  return out;
 }
 
 /** `worker.exit slot=2 workerPid=4242 reason=crash code=1`: an event on one line, bulky fields summarised. */
@@ -158,6 +186,8 @@ function fmtEvent(e: SupervisorEventView): string {
 /** The full-screen frame (no cursor codes; the caller clears the screen). */
 export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   const lines: string[] = [];
+  const view = o.view ?? DEFAULT_VIEW;
+  const show = (panel: MonitorView["panel"]) => view.panel === "all" || view.panel === panel;
   const time = new Date(m.at).toISOString().slice(11, 19);
   const source = m.instances.some((v) => v.interval?.source === "status")
     ? "rates from /status counters where /metrics failed"
@@ -169,21 +199,26 @@ export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
   const rows: string[][] = [[...COLUMNS]];
   for (const v of m.instances) rows.push(row(shortTarget(v.target), v, v.interval));
   if (m.instances.length > 1) rows.push(row("TOTAL", undefined, m.total));
-  const t = table(rows);
-  lines.push(paint(o.color, "dim", t[0]));
+  const fitted = fitColumns({ rows, priority: PRIORITY }, o.width);
+  const t = fitted.lines;
+  lines.push(paint(o.color, "dim", t[0] ?? ""));
   for (let i = 1; i < t.length; i++) {
     const v = m.instances[i - 1];
-    lines.push(v && !v.up ? paint(o.color, "red", t[i]) : t[i]);
+    lines.push(v && !v.up ? paint(o.color, "red", t[i] ?? "") : (t[i] ?? ""));
   }
+  lines.push(...hiddenNote(fitted.hidden, o.color));
   const notes = m.instances.filter((v) => v.error);
   if (notes.length) {
     lines.push("");
     for (const v of notes) lines.push(paint(o.color, v.up ? "yellow" : "red", `  ${shortTarget(v.target)}: ${v.up ? "" : "DOWN — "}${v.error}`));
   }
   const wrows: string[][] = [["WORKERS", "ID", "PID", "STATE", "UP", "RSS", "LOOP LAG", "INFLIGHT", "RESTARTS", "HEARTBEAT"]];
+  // The column the workers are sorted by is marked (worst first).
+  const sortedColumn = { slot: -1, rss: 5, lag: 6, inflight: 7, restarts: 8 }[view.sort];
+  if (sortedColumn > 0) (wrows[0] as string[])[sortedColumn] += "↓";
   const wstate: boolean[] = [true];
-  for (const v of m.instances) {
-    for (const w of v.workers) {
+  for (const v of show("workers") ? m.instances : []) {
+    for (const w of [...v.workers].sort(WORKER_ORDER[view.sort])) {
       wrows.push([
         m.instances.length > 1 ? shortTarget(v.target) : "",
         String(w.id),
@@ -200,13 +235,20 @@ export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
       wstate.push(w.state === "ready" && w.eventLoopLagMs < 1000);
     }
   }
-  const wt = table(wrows);
-  lines.push("", paint(o.color, "dim", wt[0]));
-  for (let i = 1; i < wt.length; i++) lines.push(wstate[i] ? wt[i] : paint(o.color, "yellow", wt[i]));
-  const events = m.instances
-    .flatMap((v) => (v.events ?? []).map((e) => ({ e, v })))
-    .sort((a, b) => (a.e.time < b.e.time ? -1 : 1))
-    .slice(-5);
+  if (show("workers")) {
+    const wf = fitColumns({ rows: wrows, priority: WORKER_PRIORITY }, o.width);
+    const wt = wf.lines;
+    // With one instance the first column is empty: the header names the table instead.
+    lines.push("", paint(o.color, "dim", wt[0] ?? ""));
+    for (let i = 1; i < wt.length; i++) lines.push(wstate[i] ? (wt[i] ?? "") : paint(o.color, "yellow", wt[i] ?? ""));
+    lines.push(...hiddenNote(wf.hidden, o.color));
+  }
+  const events = show("events")
+    ? m.instances
+        .flatMap((v) => (v.events ?? []).map((e) => ({ e, v })))
+        .sort((a, b) => (a.e.time < b.e.time ? -1 : 1))
+        .slice(view.panel === "events" ? -20 : -5)
+    : [];
   if (events.length) {
     lines.push("", paint(o.color, "dim", "EVENTS"));
     for (const { e, v } of events) {
@@ -215,11 +257,25 @@ export function renderDashboard(m: DashboardModel, o: RenderOptions): string {
       lines.push(warn ? paint(o.color, "yellow", text) : text);
     }
   }
-  lines.push("", m.alerts.length ? paint(o.color, "bold", "ALERTS") : `ALERTS    ${paint(o.color, "green", "none")}`);
-  for (const a of m.alerts) lines.push(alertLine(a, o.color));
+  if (show("alerts")) {
+    lines.push("", m.alerts.length ? paint(o.color, "bold", "ALERTS") : `ALERTS    ${paint(o.color, "green", "none")}`);
+    const width = o.width;
+    for (const a of m.alerts) {
+      const one = alertLine(a, o.color);
+      lines.push(...(width !== undefined && visibleLength(one) > width ? narrowAlertLines(a, o.color, width) : [one]));
+    }
+  }
   if (m.notes?.length) lines.push("", ...m.notes.map((n) => paint(o.color, "yellow", `  ${n}`)));
+  if (o.view) lines.push("", paint(o.color, "dim", keyHelp(view)));
   const width = o.width;
   return `${(width ? lines.map((l) => cut(l, width)) : lines).join("\n")}\n`;
+}
+
+const ANSI_COLOR = new RegExp(`${C.reset[0]}\\[[0-9;]*m`, "g");
+
+/** Characters a line takes on screen (ANSI colour codes take none). */
+function visibleLength(line: string): number {
+  return line.replace(ANSI_COLOR, "").length;
 }
 
 /** Cuts a line to `width` visible characters, keeping ANSI codes intact. */

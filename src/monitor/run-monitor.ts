@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import { Monitor, type Tick } from "./monitor.js";
+import { applyKey, DEFAULT_VIEW, type MonitorView } from "./monitor-view.js";
 import { renderDashboard, renderLines, shortTarget } from "./render-dashboard.js";
 import { scrapeInstance } from "./scrape.js";
 import type { Thresholds } from "./thresholds.js";
@@ -41,6 +42,11 @@ export interface WatchOutput {
   width?: () => number | undefined;
   /** Delivery problems and other notes (stderr). */
   warn(text: string): void;
+  /**
+   * Key presses on the full screen (the terminal's stdin, already in raw mode): q quits, digits
+   * and tab switch panels, s sorts the workers. Absent: no keys, no key help.
+   */
+  keys?: NodeJS.EventEmitter | undefined;
 }
 
 function scrapeTimeout(o: MonitorOptions): number {
@@ -84,9 +90,14 @@ const ENTER_SCREEN = "\x1b[?1049h\x1b[?25l";
 const LEAVE_SCREEN = "\x1b[?25h\x1b[?1049l";
 
 /** Runs the live dashboard until `signal` aborts; webhooks get every transition. */
-export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSignal): Promise<void> {
+export async function watch(o: MonitorOptions, out: WatchOutput, outer: AbortSignal): Promise<void> {
   const monitor = new Monitor(o.targets, o.thresholds, o.intervalMs);
   const screen = out.format === "screen";
+  // `q` stops the watch as the caller's signal does.
+  const quit = new AbortController();
+  const signal = AbortSignal.any([outer, quit.signal]);
+  let view: MonitorView = DEFAULT_VIEW;
+  let lastModel: Tick["model"] | undefined;
   // On the full screen a stderr line would be drawn over; problems go into the frame instead.
   const notes: string[] = [];
   const hooks = sender(o, (s) => {
@@ -95,13 +106,27 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
     notes.splice(0, notes.length - 3);
   });
   let lastFrame = "";
+  const drawScreen = (model: Tick["model"]) => {
+    const frame = renderDashboard({ ...model, notes }, { color: out.color, width: out.width?.(), view: out.keys ? view : undefined });
+    lastFrame = frame;
+    // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
+    out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
+  };
+  const onKey = (data: Buffer | string) => {
+    for (const key of String(data)) {
+      const r = applyKey(view, key);
+      if (r.quit) return quit.abort();
+      view = r.view;
+    }
+    // Answer the key at once, not at the next scrape.
+    if (lastModel) drawScreen(lastModel);
+  };
+  if (screen) out.keys?.on("data", onKey);
   const draw = ({ model, transitions }: Tick) => {
     hooks.send(transitions);
     if (screen) {
-      const frame = renderDashboard({ ...model, notes }, { color: out.color, width: out.width?.() });
-      lastFrame = frame;
-      // Home, redraw, clear each line's tail and everything below: no flicker, no scrollback spam.
-      out.write(`\x1b[H${frame.replace(/\n/g, "\x1b[K\n")}\x1b[J`);
+      lastModel = model;
+      drawScreen(model);
     } else if (out.format === "json") {
       const { at, instances, total, alerts } = model;
       out.write(`${JSON.stringify({ at: new Date(at).toISOString(), instances, total, alerts, transitions })}\n`);
@@ -129,6 +154,7 @@ export async function watch(o: MonitorOptions, out: WatchOutput, signal: AbortSi
       await sleep(Math.max(0, wait), signal);
     }
   } finally {
+    out.keys?.off("data", onKey);
     if (screen) out.write(`${LEAVE_SCREEN}${lastFrame}`);
     // Give queued alerts a moment to leave, but never hold Ctrl-C hostage to a dead webhook.
     await hooks.drain(2000);

@@ -96,6 +96,7 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     status: () => buildStatus(sup, version),
     metrics: () => sup.metrics.text(sup.slots.values(), sup.retiring),
     events: () => sup.recent,
+    onError: (err) => sup.log.warn({ event: "dashboard.sample.failed", err: err.message }, `the web dashboard could not take a sample (${err.message}); /status, /metrics and serving are not affected`),
   });
   const streams = new EventStreams(sup, version, feed);
   const server = createServer(async (req, res) => {

@@ -86,6 +86,8 @@ export interface FeedSource {
   metrics(): Promise<string>;
   /** The supervisor's recent events, oldest first. */
   events(): readonly SupervisorEvent[];
+  /** A sample that failed (reported at most once a minute); the feed goes on. */
+  onError(err: Error): void;
 }
 
 /** 15 minutes of one-second samples. */
@@ -117,6 +119,7 @@ export class DashboardFeed {
   #prevCounters: { at: number; lockWaits: number | undefined; lockTimeouts: number | undefined } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
+  #lastErrorAt = 0;
 
   constructor(source: FeedSource) {
     this.#source = source;
@@ -125,7 +128,14 @@ export class DashboardFeed {
   /** Starts sampling once a second (the timer does not keep the process alive). */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.sample(), 1000);
+    // A failed sample must never take the supervisor down (an unhandled rejection would).
+    this.#timer = setInterval(() => {
+      this.sample().catch((err: Error) => {
+        if (Date.now() - this.#lastErrorAt < 60_000) return;
+        this.#lastErrorAt = Date.now();
+        this.#source.onError(err);
+      });
+    }, 1000);
     this.#timer.unref();
   }
 

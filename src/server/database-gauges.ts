@@ -36,6 +36,11 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
       (s) => s.sqlite?.reads?.demotions,
     ],
     [
+      "holdfast_sqlite_inline_pauses_total",
+      "Times every inline SQLite read was paused (10 demotions within 1 s: the machine is short of cores).",
+      (s) => s.sqlite?.reads?.pauses,
+    ],
+    [
       "holdfast_sqlite_inline_busy_fallbacks_total",
       "SQLite reads that met a lock on the main thread and were re-run on a reader thread.",
       (s) => s.sqlite?.reads?.busyFallbacks,

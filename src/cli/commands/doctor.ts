@@ -8,8 +8,10 @@ import type { Command } from "../command.js";
 
 const usage = `Usage: holdfast doctor [options]
 
-Reads proxy and app logs, probes the database, the host and running instances, and ranks the
-causes of failed requests (502/504/503) by how many each explains — with evidence and the exact fix.
+Reads proxy and app logs, probes the database, the host and running instances, and links what it
+finds into causal chains — a configuration cause (timeout inversion) → an app cause (SQLite lock,
+pool, stuck worker) → the proxy's symptom (502/504) — deepest cause with evidence first, each with
+its evidence, the time lag between the links and the exact fix.
 Every input is optional; give what you have. Logs may be plain or .gz, any size.
 
 Inputs:
@@ -24,14 +26,15 @@ Inputs:
   --haproxy-log <file>       HAProxy HTTP log (repeatable)
   --haproxy-config <file>    haproxy.cfg
   --alb-log <file>           AWS ALB access log, plain or .gz (repeatable)
-  --app-log <file>           app log: holdfast JSON lines, or gunicorn/knex/pg/SQLite text (repeatable)
+  --app-log <file>           app log (repeatable): holdfast JSON; pino/winston/bunyan/structlog/python-json-logger/
+                             lograge JSON; gunicorn/uWSGI/Puma/Rails/Flask/Spring/knex/pg/SQLite text, tracebacks included
   --since <time>             only events at or after: ISO time (2026-11-24T14:00:00Z) or an age (2h, 30m)
   --until <time>             only events before: same forms
   --skip-system              do not probe the host (load, memory, disk, fds, listen overflows)
 
 Output:
-  --json                     machine-readable report; findings ranked, each with id, title, severity,
-                             confidence (0..1), explains, evidence, fix
+  --json                     machine-readable report; findings in chain order, each with id, layer, title,
+                             severity, confidence (0..1), explains, evidence, fix, causes, explainedBy, links
   --markdown                 Markdown report (for a ticket or post-mortem)
   --fix                      print the fix plan (safe SQLite maintenance + suggested config changes)
   --yes                      with --fix: apply the safe fixes (online backup first, then verify each)

@@ -144,6 +144,10 @@ const command: Command = {
     const stop = () => ac.abort();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    // Keys on the full screen: raw mode gives each key press at once (q quits, 1-4/tab panels, s sort).
+    const keys = tty && !values.json && process.stdin.isTTY ? process.stdin : undefined;
+    keys?.setRawMode(true);
+    keys?.resume();
     try {
       await watch(
         opts,
@@ -153,10 +157,13 @@ const command: Command = {
           width: () => process.stdout.columns,
           write: (s) => void process.stdout.write(s),
           warn,
+          keys,
         },
         ac.signal,
       );
     } finally {
+      keys?.setRawMode(false);
+      keys?.pause();
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
     }

@@ -68,3 +68,43 @@ test("threshold 0 turns inline reads off, and past maxStatements new texts get n
   assert.equal(profiles.profile("d"), undefined);
   assert.ok(profiles.profile("a"), "known texts keep their profile");
 });
+
+test("10 demotions within a second pause inline reads for every statement for 1 s, longer when it trips again right after", () => {
+  let now = 0;
+  const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
+  const promote = (text: string) => {
+    const p = profiles.profile(text);
+    assert.ok(p);
+    while (!p.inline) profiles.threadedRun(p, 5);
+    return p;
+  };
+  for (let i = 0; i < 9; i++) {
+    now += 50;
+    profiles.inlineRun(promote(`SELECT ${i}`), 5_000);
+  }
+  assert.equal(profiles.inlineAllowed, true, "9 demotions in 450 ms do not pause");
+  now += 50;
+  profiles.inlineRun(promote("SELECT 9"), 5_000);
+  assert.equal(profiles.counts.pauses, 1);
+  assert.equal(profiles.inlineAllowed, false);
+  now += 999;
+  assert.equal(profiles.inlineAllowed, false);
+  now += 2;
+  assert.equal(profiles.inlineAllowed, true, "the pause lasts 1 s");
+  // Trips again at once: 2 s.
+  for (let i = 0; i < 10; i++) {
+    now += 10;
+    profiles.inlineRun(promote(`SELECT ${i}`), 5_000);
+  }
+  assert.equal(profiles.counts.pauses, 2);
+  now += 1_500;
+  assert.equal(profiles.inlineAllowed, false, "the second pause is longer");
+  now += 600;
+  assert.equal(profiles.inlineAllowed, true);
+  // Demotions spread out (one every 200 ms) never pause.
+  for (let i = 0; i < 30; i++) {
+    now += 200;
+    profiles.inlineRun(promote(`SELECT ${i % 10}`), 5_000);
+  }
+  assert.equal(profiles.counts.pauses, 2);
+});

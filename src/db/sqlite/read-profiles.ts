@@ -9,6 +9,12 @@
  * the OS preempts the main thread now and then, so a 5 µs query sometimes measures 0.2–5 ms
  * (bench:sqlite at load 10 on 2 cores: about 1 run in 1 500, none overlapping a GC), and such
  * noise must not ratchet a fast statement off the main thread for good.
+ *
+ * Slow inline runs that come often are not about one statement: the machine is short of cores, so
+ * an inline read also waits for SQLite's per-process file mutexes held by a SQLite thread that is
+ * itself waiting for a core (seen as voluntary context switches inside inline runs). Then every
+ * read goes to the threads for a while: 10 demotions within 1 s pause inline reads for 1 s, doubling
+ * up to 8 s while it keeps happening.
  */
 
 /** Inline-read policy settings. */
@@ -19,10 +25,17 @@ export interface ReadProfileOptions {
   proofRuns: number;
   /** Most statement texts profiled; past it new texts stay on the threads (dynamic SQL). */
   maxStatements: number;
+  /** Clock in ms (performance.now); injected by tests. */
+  now?: (() => number) | undefined;
 }
 
 /** Longest proof asked of a statement after repeated demotions. */
 const MAX_PROOF_RUNS = 4096;
+/** Demotions within {@link PAUSE_WINDOW_MS} that pause every inline read. */
+const PAUSE_AFTER_DEMOTIONS = 10;
+const PAUSE_WINDOW_MS = 1000;
+const FIRST_PAUSE_MS = 1000;
+const MAX_PAUSE_MS = 8000;
 /** Threaded runs the p99 is taken over. */
 const WINDOW = 100;
 
@@ -58,16 +71,33 @@ export interface ReadRouteCounts {
   threaded: number;
   demotions: number;
   busyFallbacks: number;
+  /** Times inline reads were paused for every statement (demotions came too often). */
+  pauses: number;
 }
 
 /** The profiles of every statement read through one database. */
 export class ReadProfiles {
   readonly #options: ReadProfileOptions;
   readonly #profiles = new Map<string, ReadProfile>();
-  readonly counts: ReadRouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0 };
+  readonly counts: ReadRouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0 };
+  readonly #now: () => number;
+  /** When the last PAUSE_AFTER_DEMOTIONS demotions happened (a ring). */
+  readonly #demotedAt = new Float64Array(PAUSE_AFTER_DEMOTIONS);
+  #pausedUntil = 0;
+  #pauseMs = FIRST_PAUSE_MS;
+  #lastPauseEnd = Number.NEGATIVE_INFINITY;
 
   constructor(options: ReadProfileOptions) {
     this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** False while inline reads are paused for every statement; no clock read when they are not. */
+  get inlineAllowed(): boolean {
+    if (this.#pausedUntil === 0) return true;
+    if (this.#now() < this.#pausedUntil) return false;
+    this.#pausedUntil = 0;
+    return true;
   }
 
   /** Inline reads are on at all. */
@@ -117,6 +147,18 @@ export class ReadProfiles {
     const base = this.#options.proofRuns;
     p.proofNeeded = p.inlineRuns < base ? Math.min(MAX_PROOF_RUNS, p.proofNeeded * 2) : base;
     this.counts.demotions++;
+    const now = this.#now();
+    // The ring holds the last PAUSE_AFTER_DEMOTIONS demotions, this one included; the next slot is the oldest.
+    const slot = this.counts.demotions % PAUSE_AFTER_DEMOTIONS;
+    this.#demotedAt[slot] = now;
+    const oldest = this.#demotedAt[(slot + 1) % PAUSE_AFTER_DEMOTIONS] as number;
+    if (this.counts.demotions >= PAUSE_AFTER_DEMOTIONS && now - oldest < PAUSE_WINDOW_MS && this.#pausedUntil === 0) {
+      // Tripped again soon after the last pause ended: pause longer.
+      this.#pauseMs = now - this.#lastPauseEnd < PAUSE_WINDOW_MS * 2 ? Math.min(MAX_PAUSE_MS, this.#pauseMs * 2) : FIRST_PAUSE_MS;
+      this.#pausedUntil = now + this.#pauseMs;
+      this.#lastPauseEnd = this.#pausedUntil;
+      this.counts.pauses++;
+    }
   }
 
   /** Statements running inline now. */

@@ -334,8 +334,9 @@ export class SqliteDatabase implements Database {
     const inline = this.#inline;
     const profile = inline === undefined ? undefined : this.#profiles.profile(s.text);
     // Fast path: a statement measured fast runs right here, saving the thread round trip that costs
-    // more than the query. Never inside db.transaction(fn): its reads keep the threaded semantics.
-    if (profile?.inline && this.#txScope.getStore() === undefined) {
+    // more than the query. Never inside db.transaction(fn): its reads keep the threaded semantics;
+    // nor while inline reads are paused (slow inline runs came too often: the machine lacks cores).
+    if (profile?.inline && this.#profiles.inlineAllowed && this.#txScope.getStore() === undefined) {
       const out = (inline as InlineReader).run(profile, mode, s.values);
       if (out !== NOT_INLINE) return Promise.resolve(out);
     }

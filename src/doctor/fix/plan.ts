@@ -62,8 +62,10 @@ function buildPatch(result: DoctorResult): string {
   for (const f of result.findings) {
     if (f.severity === "info") continue;
     const parts = TARGETS.filter(([k]) => f.fix[k]);
-    if (!parts.length) continue;
+    if (!parts.length && !f.fix.stack) continue;
     out.push(`### ${f.id}: ${f.title}`, `# ${f.fix.summary}`);
+    // The app's own stack first: its words are the ones the reader's config uses.
+    if (f.fix.stack) out.push(`## ${f.fix.stack.name}`, f.fix.stack.lines);
     for (const [k, label] of parts) out.push(`## ${label}`, f.fix[k] as string);
     out.push("");
   }

@@ -147,3 +147,35 @@ test("collect: a traceback is kept as one event; its lines are not unreadable", 
   assert.equal(locked[0]?.line, 2);
   assert.match(locked[0]?.text ?? "", /Traceback[\s\S]*database is locked/);
 });
+
+test("supervisor exits, gunicorn's signal line, a stated request time, and an untimed crash dump taking the last time", () => {
+  const d = emptyDataset();
+  collectLines(d, "app", [
+    "2026-11-29T16:49:45.280Z info sessions[8167]: 50 sessions, heap used 30 MB",
+    "<--- JS stacktrace --->",
+    "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    " 1: 0xb78db3 node::OOMErrorHandler(char const*, v8::OOMDetails const&) [/usr/bin/node]",
+    "2026-11-29T16:49:46Z supervisor: sessions exited with status 134, restarting in 2 s",
+    "2026-11-29T16:49:48.641Z info sessions[8647]: listening on 127.0.0.1:36777",
+    "[2026-11-29 16:50:31 +0000] [10364] [WARNING] Worker with pid 10404 was terminated due to signal 9",
+    "2026-11-29 16:51:33,499+0000 ERROR [Thread-8] items: POST /api/items/1/reserve failed after 20 ms",
+  ]);
+  sortDataset(d);
+  const by = (ev: string) => d.appEvents.filter((e) => e.record.event === ev).map((e) => e.record);
+  const oom = by("memory.oom")[0];
+  assert.equal(oom?.time, Date.parse("2026-11-29T16:49:45.280Z"), "the dump has no time: it takes the last timed line's");
+  assert.equal(oom?.fields.timeInferred, true);
+  const exits = by("worker.exit");
+  assert.deepEqual(
+    exits.map((e) => [e.origin, e.fields.code, e.fields.signal]),
+    [
+      ["supervisor", 134, undefined],
+      ["gunicorn", undefined, "SIGKILL"],
+    ],
+  );
+  assert.equal(by("worker.start").length, 1);
+  const r = parseAppLine("2026-11-29 16:51:33,499+0000 ERROR [Thread-8] items: POST /api/items/1/reserve failed after 20 ms\nsqlite3.OperationalError: database is locked");
+  assert.equal(r?.event, "db.locked");
+  assert.equal(r?.fields.requestMs, 20);
+  assert.equal(r?.startedAt, Date.parse("2026-11-29T16:51:33.479Z"));
+});

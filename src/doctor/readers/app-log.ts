@@ -16,6 +16,7 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/WORKER TIMEOUT \(pid:(\d+)\)/, "worker.timeout", "gunicorn"],
   [/Worker \(pid:(\d+)\) was sent (SIG[A-Z]+)/, "worker.exit", "gunicorn"],
   [/Worker \(pid:(\d+)\) exited with code (\d+)/, "worker.exit", "gunicorn"],
+  [/Worker with pid (\d+) was terminated due to signal (\d+)/, "worker.exit", "gunicorn"],
   [/Booting worker with pid: (\d+)/, "worker.start", "gunicorn"],
   // "Shutting down: Master" alone is every normal stop; only a failed boot is a crash loop.
   [/Reason: (?:Worker|App) failed to (?:boot|load)/, "worker.crashloop", "gunicorn"],
@@ -33,8 +34,13 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/QueuePool limit of size \d+ overflow \d+ reached/, "pool.timeout", "sqlalchemy"],
   [/ActiveRecord::ConnectionTimeoutError|could not obtain a connection from the pool/, "pool.timeout", "activerecord"],
   [/too many clients|remaining connection slots are reserved/, "db.too-many-clients", "postgres"],
+  // A supervisor (a shell loop, systemd) reporting the app's exit: "exited with status 134", "code=exited, status=134".
+  [/\bexited(?: with|, code=exited,) (?:status|code)[ =](\d+)/, "worker.exit", "supervisor"],
+  [/code=killed, status=(\d+)/, "worker.exit", "supervisor"],
   [/JavaScript heap out of memory|Reached heap limit|Out of memory: Killed process|MemoryError|java\.lang\.OutOfMemoryError/, "memory.oom", "node"],
   [/EMFILE|Too many open files/, "fd.limit", "os"],
+  // The app (re)started and listens again: ends a restart gap.
+  [/\b[Ll]istening (?:on|at)\b/, "worker.start", "text"],
   [/ENOSPC|No space left on device|database or disk is full|SQLITE_FULL/, "disk.full", "os"],
 ];
 
@@ -45,14 +51,23 @@ const CTIME = /\[?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|A
 const CLF_TIME = /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4})[: ](\d\d):(\d\d):(\d\d)(?: ([+-]\d{4}))?\]/;
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 const GUNICORN_PID = /^\[[^\]]+\] \[(\d+)\]/;
-const LEVEL = /\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b/;
+const LEVEL = /\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|SEVERE)\b/i;
 const RAILS_LEVEL = /^([DIWEF]), \[/;
 /** An HTTP request line inside a message: "POST /api/orders". */
 const REQUEST = /\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) "?(\/[^\s"?]*)/;
 /** Flask's "Exception on /api/orders [POST]". */
 const FLASK_EXCEPTION = /Exception on (\/\S*) \[([A-Z]+)\]/;
 /** An access line an app server wrote: `"POST /api/orders HTTP/1.1" 500` (gunicorn, werkzeug) or uWSGI's `POST /x => … (HTTP/1.1 500)`. */
+/** A duration the line states about its request: "failed after 20 ms", "took 5.01 s", "in 5003ms". */
+const TOOK = /\b(?:after|took|in) (\d+(?:\.\d+)?) ?(ms|s)\b/;
 const ACCESS_STATUS = /"[A-Z]+ \S+ HTTP\/[\d.]+" (\d{3}) |\(HTTP\/[\d.]+ (\d{3})\)|Completed (\d{3}) /;
+
+const SIGNALS: Record<string, string> = { "1": "SIGHUP", "2": "SIGINT", "6": "SIGABRT", "9": "SIGKILL", "11": "SIGSEGV", "15": "SIGTERM" };
+
+/** "9" → "SIGKILL", "KILL" → "SIGKILL"; the name a signal number stands for. */
+function signalName(s: string): string {
+  return SIGNALS[s] ?? (s.startsWith("SIG") ? s : /^[A-Z]+$/.test(s) ? `SIG${s}` : `signal ${s}`);
+}
 
 function zoneOffsetMs(z: string): number {
   if (z === "Z" || z === "UTC") return 0;
@@ -172,14 +187,22 @@ function parseText(text: string): AppRecord | null {
   if (trace.message !== undefined) fields.message = trace.message.slice(0, 500);
   if (lines.length > 1) fields.lines = lines.length;
   const req = requestOf(head);
+  // "failed after 20 ms", "took 5.01 s": how long the request the line is about ran, on the app's clock.
+  const took = TOOK.exec(head);
+  const requestMs = took ? Number(took[1]) * (took[2] === "s" ? 1000 : 1) : undefined;
+  if (requestMs !== undefined) fields.requestMs = requestMs;
+  const startedAt = requestMs !== undefined && Number.isFinite(time) ? time - requestMs : undefined;
   for (const [re, event, origin] of TEXT_RULES) {
     const m = re.exec(text);
     if (!m) continue;
     const pid = Number(GUNICORN_PID.exec(head)?.[1]);
     if ((origin === "gunicorn" || origin === "uwsgi" || origin === "puma") && m[1]) fields.workerPid = Number(m[1]);
-    if (event === "worker.exit" && m[2]) {
+    if (event === "worker.exit" && origin === "supervisor" && m[1]) {
+      if (/code=killed/.test(m[0])) fields.signal = signalName(m[1]);
+      else fields.code = Number(m[1]);
+    } else if (event === "worker.exit" && m[2]) {
       if (m[2].startsWith("SIG")) fields.signal = m[2];
-      else if (origin === "uwsgi") fields.signal = `signal ${m[2]}`;
+      else if (origin === "uwsgi" || /terminated due to signal/.test(m[0])) fields.signal = signalName(m[2]);
       else fields.code = Number(m[2]);
     }
     if (event === "worker.timeout") fields.reason = "timeout";
@@ -197,6 +220,7 @@ function parseText(text: string): AppRecord | null {
       origin: from,
       fields,
       zoneless,
+      startedAt,
       ...req,
     };
   }

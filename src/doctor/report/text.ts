@@ -6,6 +6,15 @@ import { escapeControl } from "./escape-control.js";
 
 const LAYERS = ["holdfast", "nginx", "haproxy", "alb"] as const;
 
+/** The fix layers worth printing: holdfast, and the proxies the logs or configs came from (all of them when none did). */
+function layersFor(r: DoctorResult): readonly (typeof LAYERS)[number][] {
+  const seen = new Set<string>();
+  for (const f of r.data.files) seen.add(f.kind === "nginx-access" || f.kind === "nginx-error" ? "nginx" : f.kind);
+  if (r.data.proxyConfig) seen.add(r.data.proxyConfig.kind);
+  const proxies = LAYERS.filter((l) => l !== "holdfast" && seen.has(l));
+  return proxies.length ? ["holdfast", ...proxies] : LAYERS;
+}
+
 function pct(c: number): string {
   return `${Math.round(c * 100)} %`;
 }
@@ -53,6 +62,7 @@ function numbering(r: DoctorResult): { finding: Finding; depth: number; label: s
 /** Plain-text report: each root cause numbered, what it produces indented under it. */
 export function toText(r: DoctorResult): string {
   const out: string[] = [`holdfast doctor — ${headline(r)}`, ""];
+  const layers = layersFor(r);
   for (const { finding: f, depth, label } of numbering(r)) {
     const pad = "   ".repeat(depth);
     const body = `${pad}   `;
@@ -63,7 +73,7 @@ export function toText(r: DoctorResult): string {
     for (const s of f.evidence.samples) out.push(`${body}  ${s.file}:${s.line}  ${s.text}`);
     out.push(`${body}Fix: ${f.fix.summary}`);
     if (f.fix.stack) out.push(`${body}${f.fix.stack.name}:`, indent(f.fix.stack.lines, `${body}    `));
-    for (const layer of LAYERS) {
+    for (const layer of layers) {
       const lines = f.fix[layer];
       if (lines) out.push(`${body}${layer}:`, indent(lines, `${body}    `));
     }
@@ -77,6 +87,7 @@ export function toText(r: DoctorResult): string {
 /** Markdown report. */
 export function toMarkdown(r: DoctorResult): string {
   const out: string[] = ["# holdfast doctor report", "", headline(r), ""];
+  const layers = layersFor(r);
   const rows = numbering(r);
   if (rows.length) {
     out.push("| # | severity | cause | confidence | explains | produced by |", "|---|---|---|---|---|---|");
@@ -93,7 +104,7 @@ export function toMarkdown(r: DoctorResult): string {
     }
     out.push(`**Fix:** ${f.fix.summary}`, "");
     if (f.fix.stack) out.push(`${f.fix.stack.name}:`, "", "```", f.fix.stack.lines, "```", "");
-    for (const layer of LAYERS) {
+    for (const layer of layers) {
       const lines = f.fix[layer];
       if (lines) out.push(`${layer}:`, "", "```", lines, "```", "");
     }

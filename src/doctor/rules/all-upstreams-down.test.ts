@@ -13,3 +13,28 @@ test("'no live upstreams' and HAProxy <NOSRV>", () => {
   const haproxy = ['Nov 24 14:03:11 lb1 haproxy[2201]: 10.0.3.22:51410 [24/Nov/2026:14:03:11.000] www~ app/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 9/9/0/0/0 0/0 "GET /api/orders HTTP/1.1"'];
   assert.equal(runRule(allUpstreamsDown, datasetFromLines({ haproxy }))[0]?.explains, 1);
 });
+
+test("the failures that marked the servers down come first, 'no live upstreams' under them", async () => {
+  const { analyze } = await import("../analyze.js");
+  const { nginxAccessLine, nginxErrorLine } = await import("../recorded-lines.js");
+  const t = Date.UTC(2026, 10, 24, 14, 2, 0);
+  const access: string[] = [];
+  const error: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    access.push(nginxAccessLine({ t: t + i * 300, status: 502, urt: null }));
+    error.push(nginxErrorLine(t + i * 300, "connect-refused"));
+  }
+  for (let i = 0; i < 10; i++) {
+    access.push(nginxAccessLine({ t: t + 2000 + i * 200, status: 502, urt: null }));
+    error.push(nginxErrorLine(t + 2000 + i * 200, "no-live-upstreams"));
+  }
+  const findings = analyze(datasetFromLines({ access, error }));
+  assert.deepEqual(
+    findings.slice(0, 2).map((f) => [f.id, f.causes]),
+    [
+      ["upstream-down", ["all-upstreams-down"]],
+      ["all-upstreams-down", []],
+    ],
+  );
+  assert.match(findings[0]?.links?.[0]?.evidence ?? "", /marked the servers down/);
+});

@@ -70,10 +70,12 @@ export function totalWithStatus(data: Dataset, statuses: string[]): number {
 /** A sample from a located record; an event of several lines (a traceback) is quoted as its first and last line. */
 export function sample(l: Located<unknown>): Sample {
   let text = l.text;
-  const nl = text.indexOf("\n");
-  if (nl >= 0) {
-    const last = text.slice(text.lastIndexOf("\n") + 1).trim();
-    text = `${text.slice(0, nl)} … ${last}`;
+  if (text.includes("\n")) {
+    // First and last lines that say something (a banner of dashes says nothing).
+    const lines = text.split("\n").filter((x) => /[A-Za-z]/.test(x));
+    const first = lines[0] ?? "";
+    const last = (lines[lines.length - 1] ?? "").trim();
+    text = lines.length > 1 ? `${first} … ${last}` : first;
   }
   return { file: l.file, line: l.line, text: text.length > 400 ? `${text.slice(0, 400)}…` : text };
 }

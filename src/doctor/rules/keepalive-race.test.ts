@@ -36,3 +36,19 @@ test("slow 502s (the upstream worked for seconds, then closed) are not the race"
   const error = [nginxErrorLine(t0, "upstream-closed")];
   assert.deepEqual(runRule(keepaliveRace, datasetFromLines({ access, error })), []);
 });
+
+test("an app slow to close: closes within a second count with the race when most are instant, not otherwise", () => {
+  const run = (instant: number, slow: number) => {
+    const access: string[] = [];
+    const error: string[] = [];
+    for (let i = 0; i < instant + slow; i++) {
+      const t = t0 + i * 5000;
+      const urt = i < instant ? 0.002 : 0.15;
+      access.push(nginxAccessLine({ t, status: 502, method: "POST", path: "/api/events", urt, rt: urt + 0.001 }));
+      error.push(nginxErrorLine(t, "upstream-closed", "POST", "/api/events"));
+    }
+    return runRule(keepaliveRace, datasetFromLines({ access, error }))[0]?.explains;
+  };
+  assert.equal(run(6, 3), 9);
+  assert.equal(run(1, 4), 1, "one instant close does not make the slow ones a race");
+});

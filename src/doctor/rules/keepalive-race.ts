@@ -13,20 +13,30 @@ import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
 /** Upstream time under which a closed/reset 502 is an instant failure on a reused socket. */
 const INSTANT_S = 0.05;
+/** Upstream time under which a closed/reset 502 may still be the race, when most of them are instant. */
+const SLOW_CLOSE_S = 1;
 
 export const keepaliveRace: Rule = {
   id: "keepalive-race",
   summary: "Upstream closed an idle keep-alive connection that the proxy reused (instant 502s).",
   run(data: Dataset, corr: Correlation): Finding[] {
     const hits: number[] = [];
+    const late: number[] = [];
     data.failures.forEach((f, i) => {
       const k = corr.kinds[i];
       if (k !== "upstream-closed" && k !== "upstream-reset") return;
       if (corr.deathClaimed.has(i)) return;
       const t = f.record.upstreamTime;
-      if (t !== undefined && t > INSTANT_S) return;
+      if (t !== undefined && t > INSTANT_S) {
+        if (t <= SLOW_CLOSE_S) late.push(i);
+        return;
+      }
       hits.push(i);
     });
+    // An app slow to close (a busy event loop, a GIL-holding thread) closes the reused socket a
+    // little after nginx wrote on it: when most closes are instant, the ones within a second are the same race.
+    const slowCloses = hits.length >= 3 && hits.length >= late.length ? late.length : 0;
+    if (slowCloses) hits.push(...late);
     if (hits.length === 0 && !budgetSaysRace(data)) return [];
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits);
@@ -53,7 +63,7 @@ export const keepaliveRace: Rule = {
         evidence: {
           summary:
             hits.length > 0
-              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms)` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
+              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms${slowCloses ? `; ${slowCloses} within ${SLOW_CLOSE_S} s, an app slow to close` : ""})` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
               : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
           counts: { ...counts, nonIdempotent: posts },
           window: w,

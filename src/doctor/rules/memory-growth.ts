@@ -2,7 +2,7 @@
  * Memory growth and recycling: workers run out of heap (OOM kill, "JavaScript heap out of
  * memory") or are recycled for RSS again and again; each death drops its in-flight requests.
  */
-import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, type Correlation, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { max, numbers } from "./app-event-rule.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
@@ -36,7 +36,7 @@ export const memoryGrowth: Rule = {
           summary: "Recycle workers gracefully before they hit the heap limit, and find the leak (heap snapshot of a long-running worker: node --heapsnapshot-signal=SIGUSR2).",
           holdfast: `recycle: { maxRss: "512MB", maxRequests: 10000, maxRequestsJitter: 1000 }\n// and start workers with NODE_OPTIONS=--max-old-space-size=768`,
         },
-      }, hits),
+      }, hits, deathPairs(data, ooms)),
     ];
   },
 };

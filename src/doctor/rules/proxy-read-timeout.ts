@@ -14,7 +14,8 @@ export const proxyReadTimeout: Rule = {
   run(data: Dataset, corr: Correlation): Finding[] {
     const hits: number[] = [];
     data.failures.forEach((_f, i) => {
-      if (corr.kinds[i] === "read-timeout" && !corr.deathClaimed.has(i)) hits.push(i);
+      // Read timeouts while a worker was stuck are still read timeouts: the death is their cause (a chain), not a replacement.
+      if (corr.kinds[i] === "read-timeout") hits.push(i);
     });
     if (hits.length === 0) return [];
     const counts = statusCounts(data, hits);
@@ -44,7 +45,7 @@ export const proxyReadTimeout: Rule = {
           holdfast: speaksHoldfast(stack)
             ? `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : "(assumed 30s; give --nginx-config or --haproxy-config for the real value)"}`
             : undefined,
-          stack: workerTimeoutFix(stack, Math.max(5, Math.floor(newDeadline / 1000)), rt !== undefined ? rt / 1000 : undefined, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined),
+          stack: workerTimeoutFix(stack, Math.max(1, Math.floor(newDeadline / 1000)), rt !== undefined ? rt / 1000 : undefined, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined),
           nginx: `proxy_read_timeout ${Math.ceil(((rt ?? 30_000) / 1000))}s;   # keep above the app deadline (${newDeadline / 1000}s)`,
           haproxy: `timeout server ${Math.ceil(((rt ?? 30_000) / 1000))}s`,
           alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",

@@ -9,12 +9,19 @@ import { lockWaitFix, speaksHoldfast } from "./stack-fixes.js";
 
 /** A lock error that came faster than this was not a busy-timeout wait (see sqlite-deferred-busy). */
 export const INSTANT_LOCK_MS = 5;
+/** A request that failed on the lock this soon (its whole time, as the app logged it) did not wait out any busy timeout. */
+export const INSTANT_REQUEST_MS = 250;
+
+/** True for a lock error that came back at once: the wait was measured short, or the whole request was. */
+export function instantLock(fields: Record<string, unknown>): boolean {
+  return (typeof fields.waitedMs === "number" && fields.waitedMs < INSTANT_LOCK_MS) || (typeof fields.requestMs === "number" && fields.requestMs < INSTANT_REQUEST_MS);
+}
 
 export const sqliteLock: Rule = appEventRule("SQLite writers lock each other out past the busy timeout (database is locked).", {
   id: "sqlite-lock",
   title: "SQLite lock contention: writes fail with 'database is locked'",
   severity: "error",
-  events: (e) => e.event === "db.locked" && !(typeof e.fields.waitedMs === "number" && e.fields.waitedMs < INSTANT_LOCK_MS),
+  events: (e) => e.event === "db.locked" && !instantLock(e.fields),
   eventLabel: "db.locked / 'database is locked'",
   detail: (ev) => {
     const w = max(numbers(ev, "waitedMs"));

@@ -10,7 +10,7 @@ import { type MatchPair, requestSpan } from "../match.js";
 import { detectStack } from "../stack.js";
 import type { Dataset, Finding, Located, ProxyRecord } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
-import { lockWaitFix, poolWaitFix, speaksHoldfast } from "./stack-fixes.js";
+import { lockWaitFix, poolWaitFix, speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 
 /** The findings whose events are waits with their own timeout, and what that wait is called. */
 const WAITS: Record<string, { what: string; answer: string }> = {
@@ -61,7 +61,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
     const byId = pairs.some((p) => p.by === "request-id");
     if (pairs.length >= 2 || (byId && pairs.length >= 1)) parts.push({ cause: f, pairs });
   }
-  if (parts.length === 0) return [];
+  if (parts.length === 0) return workerInversion(data, corr, findings);
   const main = parts.reduce((a, b) => (b.pairs.length > a.pairs.length ? b : a));
   const failures = [...new Set(parts.flatMap((p) => p.pairs.map((x) => x.failure)))];
   const proxyMs = proxyWait(data, failures);
@@ -157,6 +157,74 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         evidence: `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`,
       };
     }),
+  };
+  return [claim(corr, finding, failures)];
+}
+
+/** How app servers call the kill of a stuck worker and its timeout option. */
+const KILLER: Record<string, { name: string; option: string }> = {
+  gunicorn: { name: "gunicorn", option: "--timeout" },
+  uwsgi: { name: "uWSGI", option: "harakiri" },
+  puma: { name: "Puma", option: "worker_timeout" },
+  holdfast: { name: "holdfast's watchdog", option: "timeouts.heartbeat" },
+};
+
+/**
+ * The stuck-worker form of the inversion: the app server kills a stuck worker only after its own
+ * timeout, longer than the proxy's read timeout, so the proxy answers 504 first and the worker
+ * stays stuck (and the requests queued behind it time out too) until the kill. The worker timeout
+ * is the stated heartbeat age, else the longest a request paired with a kill had been running.
+ */
+function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]): Finding[] {
+  const cause = findings.find((f) => f.id === "worker-killed");
+  if (!cause) return [];
+  const pairs = (corr.pairs.get(cause) ?? []).filter((p) => corr.kinds[p.failure] === "read-timeout" && p.lagMs > 0);
+  if (pairs.length < 2) return [];
+  const failures = [...new Set(pairs.map((p) => p.failure))];
+  const proxyMs = proxyWait(data, failures);
+  const heartbeat = median(pairs.map((p) => p.event.record.fields.heartbeatAgeMs).filter((v): v is number => typeof v === "number"));
+  const since = pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined);
+  // Requests queued behind the stuck one started earlier or later than it; the median is the stuck worker's time.
+  const appMs = heartbeat ?? (since.length ? median(since) : undefined);
+  if (appMs === undefined || proxyMs === undefined || appMs <= proxyMs + 500) return [];
+  const stack = detectStack(data, pairs.map((p) => p.event));
+  const killer = KILLER[stack.server] ?? { name: "the app server", option: "its worker timeout" };
+  const lags = pairs.map((p) => p.lagMs);
+  const lag = median(lags) ?? 0;
+  const counts = statusCounts(data, failures);
+  const w = failureWindow(data, failures);
+  const proxyName = data.failures[failures[0] as number]?.record.source === "haproxy" ? "HAProxy" : "nginx";
+  const target = Math.max(1000, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2)));
+  const own = workerTimeoutFix(stack, Math.max(1, Math.floor(target / 1000)), proxyMs / 1000, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined);
+  const finding: Finding = {
+    id: "timeout-inversion",
+    title: `Timeout inversion: ${killer.name} kills a stuck worker only after ≈ ${sec(appMs)}, ${proxyName} gives up after ${sec(proxyMs)}`,
+    severity: "error",
+    confidence: heartbeat !== undefined ? 0.85 : 0.75,
+    explains: failures.length,
+    evidence: {
+      summary:
+        `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy ${sec(Math.abs(lag))} before ${killer.name} killed the worker that held them (median; ${pairs.length} pairs). ` +
+        `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : "median time from a timed-out request's start to the kill"}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
+      counts: { ...counts, pairs: pairs.length, appWaitMs: Math.round(appMs), proxyReadTimeoutMs: proxyMs, lagMs: Math.round(lag) },
+      window: w,
+      samples: samples(data, failures, pairs.slice(0, 1).map((p) => p.event), 2),
+    },
+    fix: {
+      summary: `Let the app server reclaim a stuck worker before the proxy gives up: ${killer.option} below the proxy's read timeout (${sec(target)} against ${sec(proxyMs)}), and take the slow work off the request path so nothing gets stuck.`,
+      holdfast: stack.server === "holdfast" ? `timeouts: { heartbeat: "${sec(target).replace(" ", "")}" }   // below proxy_read_timeout ${sec(proxyMs).replace(" ", "")}` : undefined,
+      stack: own,
+    },
+    links: [
+      {
+        from: "timeout-inversion",
+        to: "worker-killed",
+        shared: pairs.length,
+        lagMs: Math.round(lag),
+        lagSpreadMs: lags.length > 1 ? Math.round(Math.max(...lags) - Math.min(...lags)) : 0,
+        evidence: `${pairs.length} requests timed out at the proxy ${sec(Math.abs(lag))} (median) before ${killer.name} killed their worker: its timeout outlasted the proxy's.`,
+      },
+    ],
   };
   return [claim(corr, finding, failures)];
 }

@@ -12,7 +12,8 @@ export const upstreamDown: Rule = {
   run(data: Dataset, corr: Correlation): Finding[] {
     const hits: number[] = [];
     data.failures.forEach((_f, i) => {
-      if (corr.kinds[i] === "connect-refused" && !corr.deathClaimed.has(i)) hits.push(i);
+      // Refusals while a dead worker is replaced are refusals: the death is their cause (a chain), not a replacement.
+      if (corr.kinds[i] === "connect-refused") hits.push(i);
     });
     const loops = data.appEvents.filter((e) => e.record.event === "worker.crashloop");
     if (hits.length === 0 && loops.length === 0) return [];

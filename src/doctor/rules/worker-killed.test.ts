@@ -36,7 +36,7 @@ test("a clean recycle exit is not a death", () => {
   assert.deepEqual(runRule(workerKilled, datasetFromLines({ app })), []);
 });
 
-test("a slow restart: refusals until the replacement's worker.start are the death's, not an upstream down", async () => {
+test("a slow restart: refusals until the replacement's worker.start are the death's: upstream-down is listed under it", async () => {
   const { upstreamDown } = await import("./upstream-down.js");
   const { nginxErrorLine } = await import("../recorded-lines.js");
   const app = [
@@ -47,5 +47,14 @@ test("a slow restart: refusals until the replacement's worker.start are the deat
   const error = [nginxErrorLine(t0 + 8000, "connect-refused")];
   const data = datasetFromLines({ access, error, app });
   assert.equal(runRule(workerKilled, data)[0]?.explains, 1);
-  assert.deepEqual(runRule(upstreamDown, datasetFromLines({ access, error, app })), []);
+  assert.equal(runRule(upstreamDown, datasetFromLines({ access, error, app }))[0]?.explains, 1);
+  const { analyze } = await import("../analyze.js");
+  const findings = analyze(datasetFromLines({ access, error, app }));
+  assert.deepEqual(
+    findings.slice(0, 2).map((f) => [f.id, f.explainedBy]),
+    [
+      ["worker-killed", []],
+      ["upstream-down", ["worker-killed"]],
+    ],
+  );
 });

@@ -3,7 +3,7 @@
  * the requests it held fail with 502 (connection closed) and new ones are refused until the
  * replacement listens. Failures inside each death's window are attributed to it.
  */
-import { claim, type Correlation, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, type Correlation, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
 import { detectStack, type Stack } from "../stack.js";
 import type { Dataset, Finding, Fix, Rule } from "../types.js";
 import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
@@ -60,7 +60,7 @@ export const workerKilled: Rule = {
           samples: samples(data, hits, deaths.slice(0, 2).map((d) => d.event)),
         },
         fix: killFix(data, stack, watchdog.length > 0),
-      }, hits),
+      }, hits, deathPairs(data, deaths)),
     ];
   },
 };
@@ -95,12 +95,13 @@ function killFix(data: Dataset, stack: Stack, watchdog: boolean): Fix {
   const rt = data.timeouts?.proxyReadTimeout;
   const idle = data.timeouts?.proxyIdleTimeout;
   const arbiter = ARBITER[stack.server];
-  const timeoutS = rt !== undefined ? Math.max(5, Math.min(30, Math.floor(rt / 1000) - 5)) : 30;
+  // Below the proxy's read timeout, so a stuck worker is reclaimed before the proxy gives up.
+  const timeoutS = rt !== undefined ? Math.max(1, Math.min(30, Math.floor((rt * 0.8) / 1000))) : 30;
   const own = workerTimeoutFix(stack, timeoutS, rt !== undefined ? rt / 1000 : undefined, idle !== undefined ? idle / 1000 : undefined);
   const summary = !watchdog
     ? "Read the stack of the worker.exit events and fix the crash; until then the server restarts the worker."
     : arbiter
-      ? `A request kept each worker busy past ${arbiter.option} and ${arbiter.name} killed it, dropping its requests (the 502s). Find the slow request (the paths below; ${arbiter.name} logs where the worker was stuck) and make it fast or move it to a job queue. A worker that serves one request at a time cannot answer its arbiter while it waits: use threads or an async worker class for I/O-bound work, and keep ${arbiter.option} below the proxy's read timeout so the worker is replaced before the proxy gives up.`
+      ? `A request kept each worker busy past ${arbiter.option} and ${arbiter.name} killed it, dropping its requests (they fail at the proxy). Find the slow request (the paths below; ${arbiter.name} logs where the worker was stuck) and make it fast or move it to a job queue. A worker that serves one request at a time cannot answer its arbiter while it waits: use threads or an async worker class for I/O-bound work, and keep ${arbiter.option} below the proxy's read timeout so the worker is replaced before the proxy gives up.`
       : "Find what blocks the event loop (the worker.timeout event carries the stack and the in-flight paths) and move it off the loop (worker thread, streaming, smaller batches). Keep the heartbeat timeout well above normal pauses, and below the proxy read timeout.";
   return {
     summary,
