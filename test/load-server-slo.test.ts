@@ -62,11 +62,18 @@ describe("holdfast load --admin (server-side SLOs)", () => {
     servers.push(hf);
     // Warm both workers (the app opens its database on first use) so a cold start on a busy
     // machine is not judged as the steady state.
+    let warm = 0;
     await eventually(
-      async () => (await Promise.all(Array.from({ length: 8 }, () => fetch(`${hf.appUrl}/`).then((x) => x.status)))).every((c) => c === 200),
+      async () => {
+        warm += 8;
+        return (await Promise.all(Array.from({ length: 8 }, () => fetch(`${hf.appUrl}/`).then((x) => x.status)))).every((c) => c === 200);
+      },
       30_000,
       "a warm instance",
     );
+    // Workers report to the supervisor about once a second: wait until the warm-up is in the
+    // counters, or it would be counted as part of the run.
+    await eventually(async () => Number((await hf.status()).counters.requests) >= warm, 10_000, "warm-up requests counted");
     const report = join(mkdtempSync(join(tmpdir(), "hf-load-srv-")), "report.html");
     const r = await cli([
       `${hf.appUrl}/`,
