@@ -330,7 +330,7 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
     generator_lag_p99_ms: r.schedule_lag_ms.p99,
     generator_lag_max_ms: r.schedule_lag_ms.max,
     client_queued: r.client_queued,
-    latency_503_p99_ms: r.latency_ms.byStatus["503"]?.p99 ?? null,
+    latency_503_p99_ms: r.latency_ms.by_status["503"]?.p99 ?? null,
     valid: r.schedule_lag_ms.p99 <= VALID_LAG_P99_MS && r.client_queued === 0,
     connections: r.connections,
     nginx_upstream_timeouts: (nginxErrors.match(/upstream timed out/g) ?? []).length,

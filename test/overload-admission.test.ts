@@ -146,7 +146,7 @@ describe("admission control under overload (real http server, I/O-bound work)", 
       t.diagnostic(`load generator fell behind (schedule lag p99 ${loaded.schedule_lag_ms.p99} ms): client-side latency bounds not judged; server-side 503 p99 ${s.shedP99} ms`);
     }
 
-    const shed = loaded.latency_ms.byStatus["503"];
+    const shed = loaded.latency_ms.by_status["503"];
     t.diagnostic(`4×: sent ${loaded.sent}, status ${JSON.stringify(loaded.status)}, 503 p99 ${shed?.p99} ms (server-side ${s.shedP99?.toFixed(1)} ms), 2xx p99 ${loaded.latency_ms.ok.p99} ms vs unloaded ${unloaded.latency_ms.ok.p99} ms, goodput ${loaded.goodput_rps}/s, limit ${Math.min(...s.limits.slice(-50))}..${Math.max(...s.limits.slice(-50))}, generator lag p99 ${loaded.schedule_lag_ms.p99} ms`);
     assert.ok(shed && shed.count > loaded.sent * 0.5, `most of 4× must be shed (503s: ${shed?.count} of ${loaded.sent})`);
     if (s.timerLateP99 < 10) assert.ok(s.shedP99 < 50, `server-side 503 p99 ${s.shedP99} ms (must be < 50 ms)`);
@@ -176,7 +176,7 @@ describe("admission control under overload (real http server, I/O-bound work)", 
       const url = await startServer({ mode: "adaptive" });
       if (cap === 0) cap = (await runLoad({ url: `${url}/spin?ms=2`, mode: "closed", connections: 4, durationMs: 1500 })).throughput_rps;
       const r = await runLoad({ url: `${url}/spin?ms=2`, rate: Math.round(cap * 3), durationMs: 4000, connections: 512, timeoutMs: 20_000, stampRequestStart: stamp });
-      results[stamp ? "stamped" : "plain"] = { p99: r.p99_ms, shedP99: r.latency_ms.byStatus["503"]?.p99, goodput: r.goodput_rps, status: r.status, lag: r.schedule_lag_ms.p99 };
+      results[stamp ? "stamped" : "plain"] = { p99: r.p99_ms, shedP99: r.latency_ms.by_status["503"]?.p99, goodput: r.goodput_rps, status: r.status, lag: r.schedule_lag_ms.p99 };
     }
     t.diagnostic(`capacity ${cap}/s; ${JSON.stringify(results)}`);
     const { plain, stamped } = results as Record<"plain" | "stamped", { p99: number; goodput: number; status: Record<string, number> }>;

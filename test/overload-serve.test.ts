@@ -121,7 +121,7 @@ describe("overload through holdfast serve", () => {
     const r = await runLoad({ url, rate: Math.round(cap * 3), durationMs: 5000, connections: 512, timeoutMs: 20_000 });
     const hz = await health;
     t.diagnostic(
-      `capacity ${cap}/s; 3×: ${JSON.stringify(r.status)}, goodput ${r.goodput_rps}/s, 2xx p99 ${r.p99_ms} ms, 503 p99 ${r.latency_ms.byStatus["503"]?.p99} ms, generator lag p99 ${r.schedule_lag_ms.p99} ms; healthz p99 ${hz.latency_ms.all.p99} ms`,
+      `capacity ${cap}/s; 3×: ${JSON.stringify(r.status)}, goodput ${r.goodput_rps}/s, 2xx p99 ${r.p99_ms} ms, 503 p99 ${r.latency_ms.by_status["503"]?.p99} ms, generator lag p99 ${r.schedule_lag_ms.p99} ms; healthz p99 ${hz.latency_ms.all.p99} ms`,
     );
     assert.equal(r.status.error ?? 0, 0, `connection errors: ${JSON.stringify(r.errors)}`);
     assert.ok((r.status["503"] ?? 0) > 0, "overload was shed");

@@ -8,6 +8,7 @@
 import { redactUrl } from "../telemetry/index.js";
 import { Collector } from "./collector.js";
 import { Connections, dispatch } from "./connections.js";
+import { Schedule } from "./schedule.js";
 import type { LoadOptions, LoadResult, RequestSpec } from "./types.js";
 
 /** Error code of a failed request, folded to a few names an operator recognises. */
@@ -51,13 +52,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 async function runOpen(o: LoadOptions): Promise<LoadResult> {
-  const rate = o.rate ?? 0;
-  if (!(rate > 0)) throw new RangeError("open-loop load needs a rate above 0 requests/s");
+  const stages = o.stages ?? [{ rate: o.rate ?? 0, durationMs: o.durationMs }];
+  if (!o.stages && !((o.rate ?? 0) > 0)) throw new RangeError("open-loop load needs a rate above 0 requests/s");
+  const schedule = new Schedule(stages);
+  const durationMs = schedule.durationMs;
   const connections = o.connections ?? 256;
   const s = makeSender(o, connections);
-  const c = new Collector();
-  const total = Math.floor((rate * o.durationMs) / 1000);
-  const interval = 1000 / rate;
+  const total = schedule.total;
   const waiting: { i: number; scheduled: number }[] = [];
   let waitingHead = 0;
   let inflight = 0;
@@ -66,6 +67,7 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
   let stopped = false;
   const stamp = o.stampRequestStart === true;
   const start = performance.now();
+  const c = new Collector(start);
 
   let finish: () => void = () => {};
   const done = new Promise<void>((r) => {
@@ -77,8 +79,8 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
 
   const onDone = (scheduled: number, status: number | undefined, err: unknown): void => {
     lastDone = performance.now();
-    if (status !== undefined) c.response(status, lastDone - scheduled);
-    else c.error(errorCode(err));
+    if (status !== undefined) c.response(status, lastDone - scheduled, lastDone);
+    else c.error(errorCode(err), lastDone);
     inflight--;
     if (!stopped && waitingHead < waiting.length) {
       const w = waiting[waitingHead];
@@ -114,10 +116,10 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     const now = performance.now();
     // Send everything whose scheduled time has come; lateness is the generator's own lag.
     while (next < total) {
-      const scheduled = start + next * interval;
+      const scheduled = start + schedule.at(next);
       if (scheduled > now) break;
       c.lag.record(now - scheduled);
-      c.sent++;
+      c.markSent(scheduled);
       if (waitingHead < waiting.length) {
         // Others are already waiting for a connection: keep their order.
         waiting.push({ i: next, scheduled });
@@ -127,7 +129,7 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     }
     if (o.onTick && now - lastTick >= 1000) {
       lastTick = now;
-      o.onTick({ elapsedMs: now - start, sent: c.sent, completed: c.completed, inflight });
+      o.onTick({ elapsedMs: now - start, totalMs: durationMs, sent: c.sent, completed: c.completed, inflight, failed: c.failed });
     }
     if (next >= total) {
       checkDone();
@@ -136,14 +138,15 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     // A 1 ms timer, not setImmediate, for sub-millisecond intervals: spinning on setImmediate burns
     // the whole core, which starves the proxy or server sharing it; sending what is due once a
     // millisecond costs at most ~1 ms of schedule lag, and the lag is measured either way.
-    const wait = start + next * interval - performance.now();
+    const wait = start + schedule.at(next) - performance.now();
     if (wait <= 0) setImmediate(tick);
-    else setTimeout(tick, Math.max(1, Math.floor(wait)));
+    // At most a second: a pause stage (rate 0) still gets its once-a-second progress.
+    else setTimeout(tick, Math.min(1000, Math.max(1, Math.floor(wait))));
   };
   tick();
 
   // Bounded drain: whatever has not answered a timeout after sending stopped is a timeout.
-  const drainLimit = setTimeout(finish, o.durationMs + s.timeoutMs + 5_000);
+  const drainLimit = setTimeout(finish, durationMs + s.timeoutMs + 5_000);
   await done;
   clearTimeout(drainLimit);
   stopped = true;
@@ -151,40 +154,44 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
   // Destroying the pool fails what is still in flight; each is counted as a timeout by its handler.
   await s.conns.close(true);
   for (let k = 0; k < 100 && inflight > 0; k++) await new Promise((r) => setTimeout(r, 10));
-  const windowMs = Math.max(o.durationMs, (lastDone || start) - start);
-  return c.result({ url: redactUrl(o.url), mode: "open", offered_rps: rate, connections }, windowMs);
+  const windowMs = Math.max(durationMs, (lastDone || start) - start);
+  const offered = o.stages ? Math.round((total / (durationMs / 1000)) * 10) / 10 : (o.rate as number);
+  const r = c.result({ url: redactUrl(o.url), mode: "open", offered_rps: offered, connections }, windowMs, o.percentiles);
+  if (o.stages) r.stages = o.stages.map((x) => ({ duration_s: x.durationMs / 1000, rate: x.rate }));
+  return r;
 }
 
 async function runClosed(o: LoadOptions): Promise<LoadResult> {
   const connections = o.connections ?? 16;
   const s = makeSender(o, connections);
-  const c = new Collector();
   const start = performance.now();
+  const c = new Collector(start);
   const end = start + o.durationMs;
   let i = 0;
   let lastTick = start;
   const client = async (): Promise<void> => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      c.sent++;
+      c.markSent(t0);
       c.lag.record(0);
       try {
         const code = await send(s, s.specFor(i++));
-        c.response(code, performance.now() - t0);
+        const at = performance.now();
+        c.response(code, at - t0, at);
       } catch (err) {
         c.error(errorCode(err));
       }
       const now = performance.now();
       if (o.onTick && now - lastTick >= 1000) {
         lastTick = now;
-        o.onTick({ elapsedMs: now - start, sent: c.sent, completed: c.completed, inflight: connections });
+        o.onTick({ elapsedMs: now - start, totalMs: o.durationMs, sent: c.sent, completed: c.completed, inflight: connections, failed: c.failed });
       }
     }
   };
   await Promise.all(Array.from({ length: connections }, client));
   const windowMs = performance.now() - start;
   await s.conns.close();
-  const r = c.result({ url: redactUrl(o.url), mode: "closed", offered_rps: 0, connections }, windowMs);
+  const r = c.result({ url: redactUrl(o.url), mode: "closed", offered_rps: 0, connections }, windowMs, o.percentiles);
   r.offered_rps = r.throughput_rps + Math.round(((r.status.error ?? 0) / (windowMs / 1000)) * 10) / 10;
   return r;
 }

@@ -18,8 +18,12 @@ export interface LoadOptions {
   mode?: "open" | "closed";
   /** Requests per second (open loop). */
   rate?: number;
-  /** How long to send, ms. */
+  /** How long to send, ms (with `stages`, their sum is used instead). */
   durationMs: number;
+  /** Open loop: constant-rate steps one after another, replacing `rate` and `durationMs`. */
+  stages?: Stage[];
+  /** Latency percentiles (0–100) to report besides p50/p90/p95/p99/p99.9, e.g. 97.5 for an SLO `p97.5<…`. */
+  percentiles?: number[];
   /** Connections (open loop: the most requests in flight; beyond it requests wait in the client, and that wait counts). Default 256 open, 16 closed. */
   connections?: number;
   /** Per-request timeout, ms; a request past it counts as error "timeout". Default 60 000. */
@@ -33,7 +37,37 @@ export interface LoadOptions {
    */
   stampRequestStart?: boolean;
   /** Called once a second with the running counts (for progress output). */
-  onTick?: (s: { elapsedMs: number; sent: number; completed: number; inflight: number }) => void;
+  onTick?: (s: Progress) => void;
+}
+
+/** One step of an open-loop schedule: `rate` requests/s for `durationMs`. */
+export interface Stage {
+  durationMs: number;
+  rate: number;
+}
+
+/** Running counts, handed to `onTick` once a second. */
+export interface Progress {
+  elapsedMs: number;
+  /** Planned sending time, ms. */
+  totalMs: number;
+  sent: number;
+  completed: number;
+  inflight: number;
+  /** 5xx answers plus connection errors and timeouts so far. */
+  failed: number;
+}
+
+/** One second of a run (`t_s` counts from the start; a request counts where it was sent, a response where it arrived). */
+export interface TimelinePoint {
+  t_s: number;
+  sent: number;
+  completed: number;
+  /** Responses by status code that arrived in this second, connection errors under "error". */
+  status: Record<string, number>;
+  /** Latency of the responses that arrived in this second (all statuses), ms; 0 when none. */
+  p50_ms: number;
+  p99_ms: number;
 }
 
 /** Outcome of a run. Latencies are measured from each request's scheduled send time (open loop). */
@@ -57,9 +91,13 @@ export interface LoadResult {
   /** p50/p99 of the 2xx, ms (the bench's headline keys). */
   p50_ms: number;
   p99_ms: number;
-  latency_ms: { all: LatencySummary; ok: LatencySummary; byStatus: Record<string, LatencySummary> };
+  latency_ms: { all: LatencySummary; ok: LatencySummary; by_status: Record<string, LatencySummary> };
   /** How late the generator sent requests against its own schedule, ms: high values mean the generator, not the server, was the bottleneck. */
   schedule_lag_ms: { p50: number; p99: number; max: number };
   /** Requests that had to wait for a free connection in the client (open loop with all connections busy). */
   client_queued: number;
+  /** Open loop with stages: the schedule that was offered. */
+  stages?: { duration_s: number; rate: number }[];
+  /** Per-second counts and latency. */
+  timeline: TimelinePoint[];
 }

@@ -2,6 +2,7 @@
 export { watch, snapshot, type MonitorOptions, type WatchOutput, type SnapshotDocument } from "./run-monitor.js";
 export { Monitor, type Tick } from "./monitor.js";
 export { loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS, ThresholdsError, thresholdsSchema, type Thresholds } from "./thresholds.js";
+export { InstanceTracker } from "./instance-tracker.js";
 export { RULES, type RuleName } from "./alert-rules.js";
 export { renderDashboard, renderLines, type DashboardModel, type RenderOptions } from "./render-dashboard.js";
 export { scrapeInstance, type ScrapeOptions } from "./scrape.js";

@@ -1,8 +1,28 @@
-/** `holdfast load <url>`: open- or closed-loop load test with HDR latency, generator lag and SLO verdicts. */
-import { parseDuration } from "../../config/index.js";
+/** `holdfast load <url>`: open- or closed-loop load test with HDR latency, generator lag, client- and server-side SLO verdicts, JSON and HTML reports. */
+import { writeFile } from "node:fs/promises";
 import { errors } from "../../errors/index.js";
-import { evaluateSlo, formatSummary, parseSlo, runLoad, type SloTerm } from "../../load/index.js";
+import {
+  AdminSampler,
+  evaluateSlo,
+  formatSummary,
+  loadScenario,
+  type LoadResult,
+  ProgressLine,
+  parseLoadDuration,
+  parseSlo,
+  percentilesNeeded,
+  renderReport,
+  type RequestSpec,
+  type Scenario,
+  ScenarioError,
+  type ServerSummary,
+  type SloTerm,
+  type Stage,
+  runLoad,
+} from "../../load/index.js";
+import { redactUrl } from "../../telemetry/index.js";
 import type { Command } from "../command.js";
+import { shownArguments } from "../hide-secret-arguments.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
 function positiveNumber(flag: string, v: string | undefined, fallback: number | undefined): number | undefined {
@@ -14,54 +34,105 @@ function positiveNumber(flag: string, v: string | undefined, fallback: number | 
 
 function durationFlag(flag: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) throw errors.usage(`--${flag} must be a duration such as 10s or 500ms, got "${v}".`);
+  const ms = parseLoadDuration(v);
+  if (ms === undefined || ms <= 0) throw errors.usage(`--${flag} must be a duration: a number of seconds (10) or with a unit (10s, 500ms, 2m), got "${v}".`);
   return ms;
 }
 
+/** "--stage 30s:200" → 200 req/s for 30 s (k6's --stage DURATION:TARGET, held constant). */
+function stageFlag(v: string): Stage {
+  const m = /^([^:]+):\s*(\d+(?:\.\d+)?)$/.exec(v.trim());
+  const durationMs = m ? parseLoadDuration(m[1] as string) : undefined;
+  if (!m || durationMs === undefined || durationMs <= 0)
+    throw errors.usage(`--stage "${v}" should be DURATION:RATE, e.g. --stage 30s:200 (200 requests/s for 30 seconds).`);
+  return { durationMs, rate: Number(m[2]) };
+}
+
+function adminTarget(raw: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw errors.usage(`--admin ${JSON.stringify(redactUrl(raw))} is not a URL. Example: --admin http://127.0.0.1:9464`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
+  return withScheme;
+}
+
 const command: Command = {
-  summary: "Load-test a URL (open or closed loop) and judge it against SLOs: p99, errors, 5xx.",
+  summary: "Load-test a URL (open or closed loop) and judge it against client- and server-side SLOs.",
   usage: `Usage: holdfast load <url> [options]
 
 Sends requests at a constant rate (open loop: the schedule never waits for the server, and
 latency counts from each request's scheduled send time, so a stalling server cannot hide its
 queue), or from N clients back to back (--closed). Reports status counts, connection errors,
-HDR latency percentiles and the generator's own schedule lag.
+HDR latency percentiles, a per-second timeline and the generator's own schedule lag. With
+--admin it also samples holdfast's admin endpoint once a second and judges server-side SLOs.
+
+Durations: a bare number is SECONDS (--duration 10 = 10 s); units ms, s, m are accepted.
 
 Options:
-  --rate N           requests per second (open loop; default 100)
-  --duration D       how long to send, e.g. 10s, 2m (default 10s)
-  --connections N    most connections / requests in flight (default 256 open, 16 closed)
-  --closed           closed loop: --connections clients, each sends when its last answer arrived
-  --method M         HTTP method (default GET)
-  --body TEXT        request body (sets content-type: application/json unless --header gives one)
-  --header 'K: V'    request header (repeatable)
-  --timeout D        per-request timeout (default 60s); a request past it counts as error "timeout"
-  --slo LIST         e.g. "p99<500ms,error-rate<1%,5xx<1%"; metrics p50 p90 p99 p999 mean max
-                     (add _2xx for successful responses only), error-rate, 5xx, 4xx, non-2xx, a
-                     status code (502<0.1%), goodput>N (2xx/s), lag-p99<Xms
-  --stamp-request-start
-                     send X-Request-Start with each request's scheduled time, so a server that
-                     reads it (holdfast does) sees time queued before it could read the request;
-                     only when client and server share a clock (same machine)
-  --json             print the result as one JSON object
+  -r, --rate N         requests per second (open loop; default 100)
+  -d, --duration D     how long to send (default 10s)
+      --stage D:RATE   a stage of the schedule, repeatable: --stage 10s:100 --stage 30s:500
+                       (each holds RATE req/s for D; replaces --rate and --duration)
+  -c, --connections N  most connections / requests in flight (default 256 open, 16 closed)
+      --closed         closed loop: --connections clients, each sends when its last answer arrived
+  -X, --method M       HTTP method (default GET, or POST with --body)
+      --body TEXT      request body (sets content-type: application/json unless --header gives one)
+  -H, --header 'K: V'  request header (repeatable)
+      --scenario FILE  weighted requests with {{id}} templates, and stages (JSON; see docs/load.md)
+      --timeout D      per-request timeout (default 60s); a request past it counts as a timeout
+      --slo LIST       comma-separated terms, e.g. "p95<300ms,error-rate<1%,pool.utilization<80%":
+                       client: p50 p90 p95 p99 p999 or any pNN / pNN.N, mean, max (add _2xx for
+                         successful responses only); error-rate (5xx + connection errors and
+                         timeouts, of all requests sent); conn-errors; 5xx; 4xx; non-2xx; a status
+                         code (502<1%); goodput>N (2xx/s); lag-p99<Xms
+                       server (needs --admin): pool.utilization<80%, pool-timeouts==0,
+                         lock-timeouts==0, worker.restarts==0, shed<1%, loop-lag-p99<50ms
+                       seed (alias postmortem): 502<1%, p99<5s, pool.utilization<80%,
+                         lock-timeouts==0, worker.restarts==0
+                       operators < <= > >= ==; latency in ms or s, shares in % (or a fraction)
+      --admin URL      holdfast admin endpoint to sample once a second (repeatable, one per
+                       instance)
+      --token TOKEN    bearer token for --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is
+                       the same
+      --json           print the result as one JSON object (snake_case, with a per-second timeline)
+      --report FILE    write a self-contained HTML report (charts, verdicts, server series)
+      --stamp-request-start
+                       send X-Request-Start with each request's scheduled time, so a server that
+                       reads it (holdfast does) sees time queued before it could read the request;
+                       only when client and server share a clock (same machine)
 
-Exit code: 0 done (SLOs met), 1 an SLO was violated, 2 bad usage.
+Progress goes to stderr: one line redrawn in place on a terminal, a line a second otherwise.
 
-Example:
-  holdfast load http://127.0.0.1:3000/notes --rate 500 --duration 30s --slo "p99<250ms,5xx<1%"`,
+Exit code: 0 done and every SLO met, 1 an SLO failed, 2 bad usage (or an --admin endpoint that
+cannot be read before the run).
+
+Examples:
+  holdfast load http://127.0.0.1:3000/notes --rate 500 --duration 30 --slo "p95<250ms,error-rate<1%"
+  holdfast load http://127.0.0.1:8080/api --rate 1000 --duration 60s --admin http://127.0.0.1:9464 \\
+      --slo seed --report load.html`,
   async run(argv) {
     const { values, positionals } = parseFlags("load", argv, {
       rate: { type: "string", short: "r" },
       duration: { type: "string", short: "d" },
+      stage: { type: "string", multiple: true },
       connections: { type: "string", short: "c" },
       closed: { type: "boolean" },
       method: { type: "string", short: "X" },
       body: { type: "string" },
       header: { type: "string", short: "H", multiple: true },
+      scenario: { type: "string" },
       timeout: { type: "string" },
       slo: { type: "string" },
+      admin: { type: "string", multiple: true },
+      token: { type: "string" },
+      "admin-token": { type: "string" },
       json: { type: "boolean" },
+      report: { type: "string" },
       "stamp-request-start": { type: "boolean" },
     });
     const url = positionals[0];
@@ -79,6 +150,32 @@ Example:
     } catch (err) {
       throw errors.usage(`--slo: ${(err as Error).message}`);
     }
+    const admins = strs(values.admin).map(adminTarget);
+    const serverTerms = slo.filter((t) => t.source === "server");
+    if (serverTerms.length > 0 && admins.length === 0) {
+      throw errors.usage(
+        `--slo ${serverTerms.map((t) => t.text).join(",")} is judged from the server's admin endpoint: add --admin http://127.0.0.1:9464 (one per instance).`,
+      );
+    }
+    const closed = values.closed === true;
+    let scenario: Scenario | undefined;
+    const scenarioFile = str(values.scenario);
+    if (scenarioFile) {
+      if (values.method !== undefined || values.body !== undefined)
+        throw errors.usage("--scenario gives each request's method and body: drop --method/--body, or drop --scenario.");
+      try {
+        scenario = await loadScenario(scenarioFile);
+      } catch (err) {
+        if (err instanceof ScenarioError) throw errors.usage(err.message);
+        throw err;
+      }
+    }
+    let stages: Stage[] | undefined = strs(values.stage).map(stageFlag);
+    if (stages.length === 0) stages = scenario?.stages;
+    else if (scenario?.stages) throw errors.usage(`${scenarioFile} has stages and --stage was given too: use one of them.`);
+    if (stages && (values.rate !== undefined || values.duration !== undefined))
+      throw errors.usage("stages (--stage or the scenario's) set the rate and duration: drop --rate/--duration.");
+    if (stages && closed) throw errors.usage("stages shape an open-loop schedule; --closed has none. Drop --closed or the stages.");
     const headers: Record<string, string> = {};
     for (const h of strs(values.header)) {
       const i = h.indexOf(":");
@@ -88,26 +185,68 @@ Example:
     const body = str(values.body);
     if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
     const method = (str(values.method) ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
-    const spec = { method, path: `${parsed.pathname}${parsed.search}`, headers, body };
-    const closed = values.closed === true;
+    const spec: RequestSpec = { method, path: `${parsed.pathname}${parsed.search}`, headers, body };
+    const request = scenario
+      ? (i: number): RequestSpec => {
+          const q = (scenario as Scenario).request(i);
+          return { ...q, headers: { ...headers, ...q.headers } };
+        }
+      : () => spec;
     const connections = positiveNumber("connections", str(values.connections), undefined);
     const json = values.json === true;
-    const result = await runLoad({
-      url,
-      mode: closed ? "closed" : "open",
-      rate: positiveNumber("rate", str(values.rate), 100),
-      durationMs: durationFlag("duration", str(values.duration), 10_000),
-      connections: connections === undefined ? undefined : Math.floor(connections),
-      timeoutMs: durationFlag("timeout", str(values.timeout), 60_000),
-      request: () => spec,
-      stampRequestStart: values["stamp-request-start"] === true,
-      onTick: json
-        ? undefined
-        : (t) => process.stderr.write(`  ${(t.elapsedMs / 1000).toFixed(0)}s: sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}\n`),
-    });
-    const verdicts = evaluateSlo(result, slo);
-    if (json) process.stdout.write(`${JSON.stringify({ ...result, slo: verdicts })}\n`);
-    else process.stdout.write(formatSummary(result, verdicts));
+    const reportFile = str(values.report);
+    const token = str(values.token) ?? str(values["admin-token"]) ?? process.env.HOLDFAST_ADMIN_TOKEN;
+
+    const startedAt = new Date();
+    const start = performance.now();
+    let sampler: AdminSampler | undefined;
+    if (admins.length > 0) {
+      sampler = new AdminSampler(admins, { token, start });
+      const failed = await sampler.prime();
+      if (failed.length > 0)
+        throw errors.usage(
+          `cannot read the admin endpoint before the run, so server-side figures would be wrong:\n  ${failed.join("\n  ")}\nCheck the --admin address (holdfast serve prints it at start) and --token.`,
+        );
+      sampler.start();
+    }
+    const progress = json ? undefined : new ProgressLine(process.stderr);
+    let result: LoadResult;
+    try {
+      result = await runLoad({
+        url,
+        mode: closed ? "closed" : "open",
+        rate: positiveNumber("rate", str(values.rate), 100),
+        durationMs: durationFlag("duration", str(values.duration), 10_000),
+        stages,
+        connections: connections === undefined ? undefined : Math.floor(connections),
+        timeoutMs: durationFlag("timeout", str(values.timeout), 60_000),
+        request,
+        percentiles: percentilesNeeded(slo),
+        stampRequestStart: values["stamp-request-start"] === true,
+        onTick: progress && ((t) => progress.update(t)),
+      });
+    } catch (err) {
+      // Stop sampling so a failed run does not keep the process alive on the sampler's timer.
+      await sampler?.stop().catch(() => undefined);
+      throw err;
+    } finally {
+      progress?.done();
+    }
+    let server: ServerSummary | undefined;
+    if (sampler) {
+      if (!json) process.stderr.write("  reading the admin endpoints once more for the workers' last reports…\n");
+      server = await sampler.stop();
+    }
+    const verdicts = evaluateSlo(result, slo, server);
+    if (reportFile) {
+      // Secrets (--token, credential headers, URL passwords) must not end up in a file people attach to tickets.
+      const shown = shownArguments(argv);
+      const command = ["holdfast", "load", ...shown.map((a) => (/[\s"'<>|&;]/.test(a) ? JSON.stringify(a) : a))].join(" ");
+      await writeFile(reportFile, renderReport({ result, verdicts, server, command, startedAt }));
+      if (!json) process.stderr.write(`  report written to ${reportFile}\n`);
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ ...result, ...(server ? { server } : {}), slo: verdicts })}\n`);
+    else process.stdout.write(formatSummary(result, verdicts, server));
     return verdicts.every((v) => v.ok) ? 0 : 1;
   },
 };
