@@ -178,12 +178,14 @@ export class Controller implements AdmissionController {
     const expected = this.#expectedServiceMs();
     if (req.deadline.remaining() < expected) return this.#reject("deadline", now);
     const lifoNow = this.#lifo && overloaded;
-    // Under sustained overload and served in order, this request would wait for everyone ahead of
-    // it: if that already exceeds the allowed wait at the current drain rate, say so now instead of
-    // after the wait (PIE's departure-rate estimate, RFC 8033). Under LIFO the newcomer is served
-    // next, so it may stay; outside overload a queue is a burst that drains, so it may stay too.
+    // Under sustained overload, a queue longer than what drains within the target at the current
+    // completion rate only holds requests that will be shed after waiting: refuse the newcomer now
+    // instead (PIE's departure-rate estimate, RFC 8033), so a 503 takes no longer than the wait in
+    // front of the worker. (Served LIFO the newcomer would run next, but only by pushing an older
+    // waiter out after its wait; a fast 503 for the newcomer costs nobody anything.) Outside
+    // overload a queue is a burst that drains, so it may stay.
     const rate = this.#drain.perSecond;
-    if (overloaded && !lifoNow && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#detector.target - hiddenMs) {
+    if (overloaded && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#detector.target - hiddenMs) {
       this.#detector.sample(now, hiddenMs + this.#detector.target);
       return this.#reject("queue-delay", now);
     }
