@@ -211,11 +211,10 @@ export class GradientLimit {
       // Growing with latency within tolerance uses the whole headroom (sqrt(limit) a window): a
       // limit that binds while latency stays near baseline is simply too low, and a service that needs 200 slots must not wait
       // a minute for them. Shrinking stays smoothed, so one slow window does not halve it.
-      // Latency at twice what is tolerated or worse (the gradient at its floor) is congestion, not
-      // noise — windows at light load never get here — so it takes effect at once, as TCP halves
-      // its window on loss: a limit far too high at the onset of overload comes down in a few
-      // windows instead of twenty.
-      const s = target > this.#estimate ? (gradient >= 1 ? this.#growSmoothing : this.#smoothing) : gradient <= 0.5 ? 1 : this.#smoothing;
+      // Shrinking stays smoothed even from the gradient's floor: we tried halving at once there,
+      // and one scheduler stall at half load (a burst of in-flight requests, all slow) collapsed
+      // the limit to its floor, so the next burst queued and was shed.
+      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
       this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     }
