@@ -1,4 +1,4 @@
-// Fault suite: another process holds BEGIN IMMEDIATE on the app's SQLite file for 8 s (four times
+// Fault suite: another process (node + better-sqlite3) holds BEGIN IMMEDIATE on the app's SQLite file for 8 s (four times
 // db.sqlite.busyTimeout, 2 s here) while paced reads and writes go to the notes demo under
 // `holdfast serve`. What must hold: reads keep being served (WAL lets them run beside the lock),
 // and every write answers 2xx or 503 with Retry-After no later than its bound, min(busyTimeout,
@@ -9,9 +9,9 @@ import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
-import { requireBinary } from "../support/require-service.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 const BUSY_TIMEOUT_MS = 2000;
 const LOCK_MS = 8000;
 /** Above the bound a write may take: HTTP, the event loop and scheduling on a busy 2-core machine. */
@@ -68,18 +68,17 @@ function call(port: number, agent: Agent, method: string, path: string, body?: s
   });
 }
 
-/** A second process (python3's sqlite3) that takes the write lock, holds it, and says when it has and when it let go. */
-function holdLock(python: string, file: string, ms: number): { locked: Promise<number>; released: Promise<number>; kill: () => void } {
+/** A second process (node with better-sqlite3) that takes the write lock, holds it, and says when it has and when it let go. */
+function holdLock(file: string, ms: number): { locked: Promise<number>; released: Promise<number>; kill: () => void } {
   const script = [
-    "import sqlite3, sys, time",
-    "c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)",
-    'c.execute("BEGIN IMMEDIATE")',
-    'print("locked", flush=True)',
-    "time.sleep(float(sys.argv[2]) / 1000)",
-    'c.execute("COMMIT")',
-    'print("released", flush=True)',
+    'const Database = require("better-sqlite3");',
+    "const db = new Database(process.argv[1], { timeout: 10000 });",
+    'db.exec("BEGIN IMMEDIATE");',
+    'console.log("locked");',
+    'setTimeout(() => { db.exec("COMMIT"); db.close(); console.log("released"); }, Number(process.argv[2]));',
   ].join("\n");
-  const child = spawn(python, ["-c", script, file, String(ms)], { stdio: ["ignore", "pipe", "pipe"] });
+  // cwd: the repository, so require() finds its better-sqlite3.
+  const child = spawn(process.execPath, ["-e", script, file, String(ms)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const seen = (word: string) =>
@@ -106,9 +105,7 @@ function holdLock(python: string, file: string, ms: number): { locked: Promise<n
   return { locked, released, kill: () => child.exitCode === null && child.kill("SIGKILL") };
 }
 
-test("another process holds the SQLite write lock for 8 s: reads keep being served, every write answers within min(busyTimeout, deadline)", async (t) => {
-  const python = requireBinary(t, "python3", ["/usr/bin/python3"]);
-  if (!python) return;
+test("another process holds the SQLite write lock for 8 s: reads keep being served, every write answers within min(busyTimeout, deadline)", async () => {
   const hf = await startHoldfast(NOTES, { workers: 2, env: { HOLDFAST_LOG_REQUESTS: "errors", HOLDFAST_DB_SQLITE_BUSY_TIMEOUT: `${BUSY_TIMEOUT_MS}ms` } });
   const port = Number(new URL(hf.appUrl).port);
   const agent = new Agent({ keepAlive: true, maxSockets: 400 });
@@ -128,7 +125,7 @@ test("another process holds the SQLite write lock for 8 s: reads keep being serv
     while (Date.now() - started < maxRunMs) {
       const now = Date.now();
       if (holder === undefined && now - started >= BEFORE_MS) {
-        holder = holdLock(python, join(hf.dir, "app.db"), LOCK_MS);
+        holder = holdLock(join(hf.dir, "app.db"), LOCK_MS);
         holder.locked.then((at) => {
           lockAt = at;
         });
