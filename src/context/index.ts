@@ -53,6 +53,11 @@ export interface RequestContext {
   readonly deadline: Deadline;
   /** Aborted when the deadline passes or the client goes away. */
   readonly signal: AbortSignal;
+  /**
+   * Gives the request's admission slot back while it only waits for another process (a SQLite
+   * write lock held elsewhere), so waiting writes do not take the slots reads need. Idempotent.
+   */
+  parkAdmission?(): void;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

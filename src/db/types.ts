@@ -81,6 +81,8 @@ export interface SqliteStatus {
   lastCheckpoint?: { at: string; busy: number; log: number; checkpointed: number } | undefined;
   lockWaits: number;
   lockTimeouts: number;
+  /** Writes failed at once because db.sqlite.lockWaiters writes were already waiting for a lock held elsewhere. */
+  lockShed?: number | undefined;
   /** Writes queued for the writer thread. */
   writeQueue: number;
   /** How reads ran: inline on the main thread (statement measured fast) or on a reader thread. */

@@ -103,6 +103,18 @@ export class InflightRequest implements RequestContext, AdmissionRequest {
     this.deadlineMs = deadlineMs;
   }
 
+  /**
+   * Releases the admission slot early: the request now only waits for another process (a SQLite
+   * lock held elsewhere, bounded by db.sqlite.busyTimeout and db.sqlite.lockWaiters). The sample
+   * the adaptive limit learns from is the time until now, the work this worker really did.
+   */
+  parkAdmission(): void {
+    const t = this.ticket;
+    if (t === undefined) return;
+    this.ticket = undefined;
+    t.release({ latencyMs: performance.now() - this.start, ok: true });
+  }
+
   /** Same as requestId (the name the watchdog and logs use). */
   get reqId(): string {
     return this.requestId;

@@ -32,7 +32,7 @@ export function createLogger(o: LoggerOptions): Logger {
   let raw: { write(line: string): unknown } | undefined;
   if (o.file !== "-") {
     mkdirSync(dirname(o.file), { recursive: true });
-    const dest = pino.destination({ dest: o.file, append: true, sync: false, mkdir: true });
+    const dest = new LogFile(o.file);
     raw = dest;
     streams.push({ level: o.level as pino.Level, stream: dest });
   }
@@ -58,6 +58,76 @@ export function createLogger(o: LoggerOptions): Logger {
   // output) needs them: the per-request hot path then skips pino's serializer.
   if (raw && !wantPretty && streams.length === 1) (logger as unknown as Record<symbol, unknown>)[RAW] = raw;
   return logger;
+}
+
+/** How long a log file that failed (disk full, I/O error) rests before holdfast opens it again. */
+const LOG_RETRY_MS = 30_000;
+
+/**
+ * The log file, kept from taking the service down: a write error (ENOSPC when the disk is full,
+ * EIO, EDQUOT) is said once on standard error, lines are dropped meanwhile, and the file is opened
+ * again after LOG_RETRY_MS. Without this, pino's destination emits an unhandled 'error' (the
+ * worker's uncaughtException path) and its exit-time flushSync retries the write forever, which
+ * froze every holdfast process when the log's filesystem filled up.
+ */
+class LogFile {
+  readonly #file: string;
+  #dest: ReturnType<typeof pino.destination>;
+  #broken = false;
+  #said = false;
+  /** Lines dropped while the file could not be written. */
+  dropped = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#dest = this.#open();
+  }
+
+  #open(): ReturnType<typeof pino.destination> {
+    const d = pino.destination({ dest: this.#file, append: true, sync: false, mkdir: true });
+    d.on("error", (err: NodeJS.ErrnoException) => this.#fail(d, err));
+    return d;
+  }
+
+  #fail(d: ReturnType<typeof pino.destination>, err: NodeJS.ErrnoException): void {
+    // What pino itself does on EPIPE: this destination must never write (or retry at exit) again.
+    const noop = () => true;
+    Object.assign(d, { write: noop, end: noop, flush: noop, flushSync: noop, destroy: noop });
+    if (d !== this.#dest) return;
+    this.#broken = true;
+    if (!this.#said) {
+      this.#said = true;
+      const why = err.code === "ENOSPC" ? "no space left on the device" : err.code === "EDQUOT" ? "disk quota exceeded" : err.message;
+      process.stderr.write(
+        `holdfast (pid ${process.pid}): cannot write the log file ${this.#file}: ${err.code ?? "error"} (${why}). The service keeps running; log lines are dropped until the file can be written (retried every ${LOG_RETRY_MS / 1000} s). Free space on that filesystem (df -h ${dirname(this.#file)}) or point logging.file elsewhere. This message is shown once per process.\n`,
+      );
+    }
+    const retry = setTimeout(() => {
+      this.#broken = false;
+      this.#dest = this.#open();
+    }, LOG_RETRY_MS);
+    retry.unref();
+  }
+
+  /** Writes one line, or drops it while the file is failing. */
+  write(line: string): boolean {
+    if (this.#broken) {
+      this.dropped++;
+      return true;
+    }
+    return this.#dest.write(line);
+  }
+
+  /** Flushes buffered lines (pino's logger.flush()). */
+  flush(cb?: (err?: Error) => void): void {
+    if (this.#broken) cb?.();
+    else this.#dest.flush(cb);
+  }
+
+  /** Flushes synchronously (pino at exit). */
+  flushSync(): void {
+    if (!this.#broken) this.#dest.flushSync();
+  }
 }
 
 /** The file destination a logger writes to, when lines can be written to it directly. */

@@ -14,15 +14,28 @@ export class JobQueue {
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #onExpire: (pj: PendingJob) => void;
+  readonly #expiresEarly: ((pj: PendingJob, now: number) => boolean) | undefined;
 
-  /** `onExpire` is called for each job whose queue limit passed (it must settle the job). */
-  constructor(onExpire: (pj: PendingJob) => void) {
+  /**
+   * `onExpire` is called for each job whose queue limit passed (it must settle the job);
+   * `expiresEarly`, when given, may end a job's wait before that limit (the writer: a bound on the whole wait while the lock is held elsewhere).
+   */
+  constructor(onExpire: (pj: PendingJob) => void, expiresEarly?: (pj: PendingJob, now: number) => boolean) {
     this.#onExpire = onExpire;
+    this.#expiresEarly = expiresEarly;
   }
 
   /** Jobs waiting. */
   get length(): number {
     return this.#items.length - this.#head;
+  }
+
+  /** Calls `fn` for every unsettled waiting job. */
+  forEach(fn: (pj: PendingJob) => void): void {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const pj = this.#items[i] as PendingJob;
+      if (!pj.settled) fn(pj);
+    }
   }
 
   /** Adds a job at the back. */
@@ -69,7 +82,7 @@ export class JobQueue {
     }
     for (let i = this.#head; i < this.#items.length; i++) {
       const pj = this.#items[i] as PendingJob;
-      if (!pj.settled && now >= pj.queueLimitAt) this.#onExpire(pj);
+      if (!pj.settled && (now >= pj.queueLimitAt || this.#expiresEarly?.(pj, now))) this.#onExpire(pj);
     }
     this.#items = this.#items.slice(this.#head).filter((pj) => !pj.settled);
     this.#head = 0;

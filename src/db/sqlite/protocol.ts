@@ -15,8 +15,15 @@ export interface WireStatement {
   values: readonly SqlValue[];
 }
 
-/** A unit of work sent to a thread. */
-export type Job =
+/**
+ * A unit of work sent to a thread. `bound` (writes only; epoch ms, 0 or absent = none) is when the
+ * write's whole wait ends, counted from when the caller submitted it: time queued behind other
+ * writes counts against the same min(busyTimeout, deadline) as the lock wait itself.
+ */
+export type Job = JobBody & { bound?: number };
+
+/** A job without its wait bound. */
+type JobBody =
   /** A read or a single write: one statement. */
   | { id: number; kind: "stmt"; mode: StatementMode; stmt: WireStatement; deadline: number }
   /** Several writes, all or none. */
@@ -48,6 +55,8 @@ export interface PackedStatements {
   texts: (string | null)[];
   values: (readonly SqlValue[])[];
   deadlines: number[];
+  /** Per job, the end of its whole wait (see {@link Job}); absent for reads. */
+  bounds?: number[] | undefined;
   group: boolean;
   inTransaction: boolean;
 }

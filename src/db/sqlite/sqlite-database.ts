@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { availableParallelism } from "node:os";
-import { currentDeadline, type Deadline } from "../../context/index.js";
+import { currentContext, currentDeadline, type Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
 import { toStatement } from "../sql.js";
@@ -37,6 +37,8 @@ export interface SqliteSettings {
   optimizeInterval: number;
   /** A read runs inline on the main thread once the p99 of its statement's recent runs on the reader threads is at most this many µs (0 = never inline). Default 200. */
   inlineReadThresholdUs: number;
+  /** Most writes waiting while another process holds the write lock; more fail at once with DB_LOCKED. Default 8. */
+  lockWaiters: number;
 }
 
 /** Options of {@link openSqlite}. */
@@ -65,6 +67,7 @@ const DEFAULTS: SqliteSettings = {
   checkpointInterval: 30_000,
   optimizeInterval: 3_600_000,
   inlineReadThresholdUs: 200,
+  lockWaiters: 8,
 };
 
 /** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
@@ -142,6 +145,7 @@ export class SqliteDatabase implements Database {
       {
         maxWaiting,
         groupMax: Math.max(1, options.groupCommit ?? 64),
+        lockWaiters: Math.max(1, this.#settings.lockWaiters),
         path: this.path,
         onLocked: (err) => this.#log.warn({ event: "db.locked", ...err.details }, err.message),
       },
@@ -269,7 +273,9 @@ export class SqliteDatabase implements Database {
       if (role === "reader" && r.error.details?.needsWriter) {
         if (pj.profile) pj.profile.never = true;
         // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.
+        // Its wait bound starts now (pj.queuedAt is reset): min(busyTimeout, deadline) as for any write.
         pj.queuedAt = performance.now();
+        pj.waitBoundAt = pj.queuedAt + Math.min(this.#settings.busyTimeout, this.#statementCap, pj.deadline.remaining());
         this.#writer.submit(pj);
         return true;
       }
@@ -285,6 +291,7 @@ export class SqliteDatabase implements Database {
       if (m.waiting) {
         this.#lockWaits++;
         this.#writer.lockWaitSince = performance.now();
+        this.#writer.parkWaiting();
       } else this.#lockTimeouts += m.timedOut;
     } else if (m.type === "checkpoint") {
       this.#lastCheckpoint = m.result;
@@ -295,7 +302,7 @@ export class SqliteDatabase implements Database {
     else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
   }
 
-  #pending(spec: JobSpec, deadline: Deadline, limitMs: number): { pj: PendingJob; promise: Promise<unknown> } {
+  #pending(spec: JobSpec, deadline: Deadline, limitMs: number, bounded = false): { pj: PendingJob; promise: Promise<unknown> } {
     let resolve!: (v: unknown) => void;
     let reject!: (e: HoldfastError) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -309,6 +316,8 @@ export class SqliteDatabase implements Database {
       statementCapMs: this.#statementCap,
       queuedAt: now,
       queueLimitAt: now + Math.min(limitMs, deadline.remaining()),
+      // A write's whole wait for the lock, queue included, is min(busyTimeout, statementTimeout, deadline) from now.
+      waitBoundAt: bounded ? now + Math.min(this.#settings.busyTimeout, this.#statementCap, deadline.remaining()) : undefined,
       sentAt: now,
       settled: false,
       resolve,
@@ -343,6 +352,8 @@ export class SqliteDatabase implements Database {
     this.#profiles.counts.threaded++;
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
     if (profile !== undefined && !profile.never) pj.profile = profile;
+    // Kept for a read that turns out to write (INSERT … RETURNING): re-routed to the writer, it may wait for a lock.
+    pj.ctx = currentContext();
     if (this.#readers.threads.length === 0) this.#writer.submit(pj);
     else this.#readers.submit(pj);
     return promise;
@@ -360,7 +371,8 @@ export class SqliteDatabase implements Database {
         "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
       ));
     }
-    const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout);
+    const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout, spec.kind === "stmt" || spec.kind === "batch");
+    pj.ctx = currentContext();
     this.#writer.submit(pj);
     return promise;
   }
@@ -395,8 +407,9 @@ export class SqliteDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const owner = {};
     const deadline = this.#admit("the SQLite transaction");
-    const begin = this.#pending({ kind: "begin" }, deadline, this.#acquireTimeout);
+    const begin = this.#pending({ kind: "begin" }, deadline, this.#acquireTimeout, true);
     begin.pj.owner = owner;
+    begin.pj.ctx = currentContext();
     if (this.#writer.isOwner(this.#txScope.getStore())) {
       throw errors.dbQueryFailed("db.transaction() was called inside another db.transaction() on the same database; use the outer `tx` (SQLite has one writer).");
     }
@@ -459,6 +472,7 @@ export class SqliteDatabase implements Database {
       },
       lockWaits: this.#lockWaits,
       lockTimeouts: this.#lockTimeouts,
+      lockShed: this.#writer.lockShed,
       writeQueue: this.#writer.waiting,
       reads: { ...this.#profiles.counts, inlineStatements: this.#profiles.inlineStatements },
     };

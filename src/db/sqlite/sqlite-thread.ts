@@ -54,10 +54,15 @@ function control(text: string): void {
   cache.get(text).run();
 }
 
-/** How long a statement starting now may wait for a lock: min(busy timeout, its request deadline). */
-function lockLimit(requestDeadline: number): number {
-  const own = Date.now() + config.lockBudgetMs;
-  return requestDeadline ? Math.min(requestDeadline, own) : own;
+/**
+ * How long a statement starting now may wait for a lock: min(busy timeout, its request deadline),
+ * and never past `bound`, the end of a write's whole wait (its time queued on the main thread counts).
+ */
+function lockLimit(requestDeadline: number, bound = 0): number {
+  let limit = Date.now() + config.lockBudgetMs;
+  if (requestDeadline) limit = Math.min(limit, requestDeadline);
+  if (bound) limit = Math.min(limit, bound);
+  return limit;
 }
 
 /** Runs `fn`, waiting for locks until `limit` (epoch ms, from {@link lockLimit}). */
@@ -82,7 +87,7 @@ function execute(stmt: Stmt, mode: "all" | "get" | "run", params: unknown[]): un
  */
 let lastRunUs = 0;
 
-function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: number): unknown {
+function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: number, bound = 0): unknown {
   const stmt = cache.get(s.text);
   if (config.role === "reader" && !stmt.readonly) {
     throw errors.dbQueryFailed("statement writes; re-route to the writer", { details: { needsWriter: true } });
@@ -98,7 +103,7 @@ function runStatement(mode: "all" | "get" | "run", s: WireStatement, deadline: n
     if (!isBusy(err)) throw err;
   }
   try {
-    return locked(() => execute(stmt, mode, params), lockLimit(deadline));
+    return locked(() => execute(stmt, mode, params), lockLimit(deadline, bound));
   } finally {
     // A read that had to wait for a lock is slow, as far as running it on the main thread goes.
     lastRunUs = Math.round((performance.now() - t0) * 1000);
@@ -136,7 +141,7 @@ function runOne(job: Job): JobResult {
     switch (job.kind) {
       case "stmt":
         text = job.stmt.text;
-        return { id: job.id, ok: true, value: runStatement(job.mode, job.stmt, job.deadline) };
+        return { id: job.id, ok: true, value: runStatement(job.mode, job.stmt, job.deadline, job.bound) };
       case "batch": {
         // Inside a transaction a batch is its own savepoint, so it stays all-or-nothing.
         if (!txOpen) return runGroup([job])[0] as JobResult;
@@ -153,7 +158,7 @@ function runOne(job: Job): JobResult {
       }
       case "begin":
         if (txOpen) throw new Error("a transaction is already open on the writer");
-        locked(() => control("BEGIN IMMEDIATE"), lockLimit(job.deadline));
+        locked(() => control("BEGIN IMMEDIATE"), lockLimit(job.deadline, job.bound));
         txOpen = true;
         return { id: job.id, ok: true, value: null };
       case "end":
@@ -195,7 +200,7 @@ function runGroup(jobs: Job[]): JobResult[] {
   });
   if (pending.length === 0) return jobs.map((j) => results.get(j.id) as JobResult);
   // From here a job's deadline is its lock limit: min(busy timeout from now, its request deadline).
-  for (const j of pending) j.deadline = lockLimit(j.deadline);
+  for (const j of pending) j.deadline = lockLimit(j.deadline, j.bound);
   const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
   try {
     locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now, since) => {
@@ -312,7 +317,7 @@ function unpack(m: PackedStatements): Job[] {
     if (text != null) {
       if (sid > 0) texts.set(sid, text);
     } else text = texts.get(sid) as string;
-    jobs[i] = { id: m.ids[i] as number, kind: "stmt", mode: MODES[m.modes[i] as "a" | "g" | "r"], stmt: { text, values: m.values[i] as SqlValue[] }, deadline: m.deadlines[i] as number };
+    jobs[i] = { id: m.ids[i] as number, kind: "stmt", mode: MODES[m.modes[i] as "a" | "g" | "r"], stmt: { text, values: m.values[i] as SqlValue[] }, deadline: m.deadlines[i] as number, bound: m.bounds?.[i] ?? 0 };
   }
   return jobs;
 }

@@ -4,7 +4,7 @@
  * every job in flight with DB_UNAVAILABLE if the thread dies.
  */
 import type { Worker } from "node:worker_threads";
-import type { Deadline } from "../../context/index.js";
+import type { Deadline, RequestContext } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig } from "./protocol.js";
@@ -26,10 +26,14 @@ export interface PendingJob {
   /** performance.now() when queued, and when the queue wait must end. */
   queuedAt: number;
   queueLimitAt: number;
+  /** Writes: performance.now() when the whole wait (queue + lock) must end, min(busyTimeout, deadline) after submission. */
+  waitBoundAt?: number | undefined;
   sentAt: number;
   settled: boolean;
   /** The transaction a BEGIN belongs to (the writer is owned by it once BEGIN succeeds). */
   owner?: object | undefined;
+  /** The request that made the call, if any: a write waiting for another process's lock parks its admission slot (RequestContext.parkAdmission). */
+  ctx?: RequestContext | undefined;
   /** A read's statement profile (inline-read policy), fed with its run time on the thread. */
   profile?: ReadProfile | undefined;
   resolve(value: unknown): void;
@@ -152,6 +156,11 @@ export class SqliteThread {
     return this.#inflight.size;
   }
 
+  /** Calls `fn` for every job sent and not yet answered. */
+  forEachInflight(fn: (pj: PendingJob) => void): void {
+    for (const pj of this.#inflight.values()) fn(pj);
+  }
+
   /** Sends jobs as one message. `group` asks the writer for group commit. */
   send(pjs: PendingJob[], group: boolean, inTransaction: boolean): void {
     const now = performance.now();
@@ -162,18 +171,24 @@ export class SqliteThread {
     if (this.#inflight.size === 0) this.#worker.ref();
     const ids = new Array<number>(n);
     const deadlines = new Array<number>(n);
+    let bounds: number[] | undefined;
     for (let i = 0; i < n; i++) {
       const pj = pjs[i] as PendingJob;
       const id = nextId++;
       const left = pj.deadline.remaining();
       ids[i] = id;
       deadlines[i] = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
+      if (pj.waitBoundAt !== undefined) {
+        bounds ??= new Array<number>(n).fill(0);
+        // At least 1 ms: a bound already passed still lets the write try the lock once.
+        bounds[i] = epoch + Math.max(1, Math.round(pj.waitBoundAt - now));
+      }
       pj.sentAt = now;
       this.#inflight.set(id, pj);
     }
     this.#batches++;
     if (!packable) {
-      const jobs = pjs.map((pj, i) => ({ ...pj.spec, id: ids[i], deadline: deadlines[i] }) as Job);
+      const jobs = pjs.map((pj, i) => ({ ...pj.spec, id: ids[i], deadline: deadlines[i], bound: bounds?.[i] ?? 0 }) as Job);
       this.#worker.postMessage({ type: "jobs", jobs, group, inTransaction });
       return;
     }
@@ -193,7 +208,7 @@ export class SqliteThread {
       }
       values[i] = spec.stmt.values;
     }
-    const m: PackedStatements = { type: "packed", ids, modes, sids, texts, values, deadlines, group, inTransaction };
+    const m: PackedStatements = { type: "packed", ids, modes, sids, texts, values, deadlines, bounds, group, inTransaction };
     this.#worker.postMessage(m);
   }
 

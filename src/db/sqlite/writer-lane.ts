@@ -16,6 +16,11 @@ export interface WriterLaneOptions {
   /** Most writes per group commit; 1 turns group commit off. */
   groupMax: number;
   path: string;
+  /**
+   * Most writes that may wait while another process holds the write lock (queued here plus on the
+   * writer thread); past it a write fails at once with DB_LOCKED, so waiting writes stay few.
+   */
+  lockWaiters: number;
   /** Called for each write failed with DB_LOCKED in the queue (for the `db.locked` log event). */
   onLocked?: ((err: HoldfastError) => void) | undefined;
 }
@@ -31,6 +36,8 @@ export class WriterLane {
   /** True while the writer thread waits for a lock held by another process. */
   lockWaiting = false;
   lockWaitSince = 0;
+  /** Writes failed at once because {@link WriterLaneOptions.lockWaiters} were already waiting for the lock. */
+  lockShed = 0;
 
   constructor(options: WriterLaneOptions, stats: LaneStats) {
     this.#options = options;
@@ -55,7 +62,9 @@ export class WriterLane {
           ),
         );
       }
-    });
+    },
+    // While the lock is held elsewhere, a write's whole wait (queue + lock) ends at its bound.
+    (pj, now) => this.lockWaiting && pj.waitBoundAt !== undefined && now >= pj.waitBoundAt);
   }
 
   /** Writes waiting for the writer. */
@@ -80,6 +89,21 @@ export class WriterLane {
 
   /** Queues a write (or BEGIN of a transaction, or maintenance) for the writer. */
   submit(pj: PendingJob): void {
+    if (this.lockWaiting && pj.waitBoundAt !== undefined) {
+      const waiting = this.#queue.length + (this.thread?.inflight ?? 0);
+      if (waiting >= this.#options.lockWaiters) {
+        pj.settled = true;
+        this.lockShed++;
+        const lockWaitMs = Math.round(performance.now() - this.lockWaitSince);
+        pj.reject(
+          errors.dbLocked(
+            `Another process or connection has held the SQLite write lock on ${this.#options.path} for ${lockWaitMs} ms and ${waiting} writes are already waiting for it (db.sqlite.lockWaiters = ${this.#options.lockWaiters}); this write failed at once instead of waiting. Find the other writer: \`holdfast doctor --db sqlite:${this.#options.path}\` or \`fuser ${this.#options.path}\`; keep write transactions short.`,
+            { retryAfter: 1, details: { path: this.#options.path, waiting, lockWaitMs, shed: true } },
+          ),
+        );
+        return;
+      }
+    }
     if (this.#queue.length >= this.#options.maxWaiting) {
       pj.settled = true;
       this.stats.queueFull++;
@@ -92,7 +116,22 @@ export class WriterLane {
       return;
     }
     this.#queue.push(pj);
+    // Behind a lock held elsewhere this write will wait, not work: its request gives its slot back.
+    if (this.lockWaiting) pj.ctx?.parkAdmission?.();
     this.pump();
+  }
+
+  /**
+   * The writer thread started waiting for a lock held by another process: every write waiting
+   * for it (queued here or on the thread) gives its request's admission slot back, so reads keep
+   * theirs. At most lockWaiters writes are parked this way; further ones fail at once (submit).
+   */
+  parkWaiting(): void {
+    const park = (pj: PendingJob): void => {
+      pj.ctx?.parkAdmission?.();
+    };
+    this.#queue.forEach(park);
+    this.thread?.forEachInflight(park);
   }
 
   /** Sends the next group when the writer is free and no transaction holds it. */

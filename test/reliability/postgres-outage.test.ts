@@ -1,0 +1,163 @@
+// Fault suite: the notes demo under `holdfast serve` on PostgreSQL, reached through a TCP relay
+// on loopback (the machine's PostgreSQL is never stopped). Under paced mixed load, first every
+// connection of the app is killed (pg_terminate_backend, as a DBA or a failover does), then the
+// relay stops for 5 s (connections reset, new ones refused: the server is unreachable) and
+// starts again. What must hold: every request is answered (2xx, or 503 while the database is
+// away: never a 500 or a hang), and the service serves again within 2 s of each event.
+import assert from "node:assert/strict";
+import { Agent, request as httpRequest } from "node:http";
+import { test } from "node:test";
+import { startHoldfast } from "../support/holdfast-process.js";
+import { adminQuery, PG_URL, requirePostgres, uniqueName } from "../support/postgres.js";
+import { TcpRelay } from "../support/tcp-relay.js";
+
+const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
+const PER_S = 60; // paced open loop: two reads for each write
+const KILL_AT_MS = 2500;
+const DOWN_AT_MS = 5000;
+const DOWN_FOR_MS = 5000;
+const AFTER_MS = 4000;
+const RECOVERY_MS = 2000;
+/** db.pool.acquireTimeout (5 s) + HTTP and scheduling on a busy machine: no answer may take longer. */
+const ANSWER_LIMIT_MS = 7000;
+const REQUEST_LIMIT_MS = 20_000;
+
+interface Done {
+  method: string;
+  start: number;
+  end: number;
+  status: number; // 0: the connection failed; -1: no answer within REQUEST_LIMIT_MS
+  code?: string | undefined;
+  retryAfter?: string | undefined;
+}
+
+function call(port: number, agent: Agent, method: string, path: string, body?: string): Promise<Done> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      { host: "127.0.0.1", port, path, method, agent, timeout: REQUEST_LIMIT_MS, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+        });
+        const retryAfter = res.headers["retry-after"];
+        res.on("end", () => {
+          const code = (res.statusCode ?? 0) >= 400 ? /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1] : undefined;
+          resolve({ method, start, end: Date.now(), status: res.statusCode ?? 0, code, retryAfter });
+        });
+        res.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
+      },
+    );
+    req.on("timeout", () => {
+      req.destroy();
+      resolve({ method, start, end: Date.now(), status: -1 });
+    });
+    req.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
+    req.end(body);
+  });
+}
+
+const ok = (d: Done) => d.status >= 200 && d.status < 300;
+
+/** ms from `from` until the first request after which every request started before `to` was 2xx (Infinity: never). */
+function recoveredAfter(done: Done[], from: number, to: number): number {
+  const window = done.filter((d) => d.start >= from && d.start < to).sort((a, b) => a.start - b.start);
+  let lastBad = -1;
+  window.forEach((d, i) => {
+    if (!ok(d)) lastBad = i;
+  });
+  if (lastBad === window.length - 1) return Number.POSITIVE_INFINITY;
+  return lastBad < 0 ? 0 : (window[lastBad + 1] as Done).start - from;
+}
+
+const tally = (ds: Done[]) => {
+  const m = new Map<string, number>();
+  for (const d of ds) {
+    const k = ok(d) ? "2xx" : `${d.status}${d.code ? ` ${d.code}` : ""}`;
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return [...m].map(([k, n]) => `${k} × ${n}`).join(", ");
+};
+
+test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 meanwhile, never a 500 or a hang, serving again within 2 s", async (t) => {
+  if (!(await requirePostgres(t))) return;
+  const dbName = uniqueName("hf_pg_outage");
+  await adminQuery(`CREATE DATABASE ${dbName}`);
+  const target = new URL(PG_URL);
+  const relay = new TcpRelay(target.hostname || "127.0.0.1", Number(target.port || 5432));
+  await relay.start();
+  const url = new URL(PG_URL);
+  url.hostname = "127.0.0.1";
+  url.port = String(relay.port);
+  url.pathname = `/${dbName}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: 400 });
+  let hf: Awaited<ReturnType<typeof startHoldfast>> | undefined;
+  try {
+    hf = await startHoldfast(NOTES, { workers: 2, env: { HOLDFAST_DB_URL: url.toString(), HOLDFAST_LOG_REQUESTS: "errors" } });
+    const port = Number(new URL(hf.appUrl).port);
+    for (let i = 0; i < 5; i++) assert.equal((await call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `seed ${i}` }))).status, 201);
+
+    const inflight: Promise<Done>[] = [];
+    const started = Date.now();
+    let killAt = 0;
+    let killed = 0;
+    let downAt = 0;
+    let upAt = 0;
+    let sent = 0;
+    const endMs = DOWN_AT_MS + DOWN_FOR_MS + AFTER_MS;
+    // Bounded: PER_S × endMs / 1000 requests at most, over endMs.
+    while (Date.now() - started < endMs) {
+      const elapsed = Date.now() - started;
+      if (!killAt && elapsed >= KILL_AT_MS) {
+        killAt = Date.now();
+        const rows = await adminQuery<{ ok: boolean }>("select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
+        killed = rows.filter((r) => r.ok).length;
+      }
+      if (!downAt && elapsed >= DOWN_AT_MS) {
+        downAt = Date.now();
+        await relay.stop();
+      }
+      if (!upAt && elapsed >= DOWN_AT_MS + DOWN_FOR_MS) {
+        await relay.start();
+        upAt = Date.now();
+      }
+      while (sent < (elapsed / 1000) * PER_S) {
+        sent++;
+        inflight.push(sent % 3 === 0 ? call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `note ${sent}` })) : call(port, agent, "GET", "/api/notes?limit=10"));
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const done = await Promise.all(inflight);
+
+    const before = done.filter((d) => d.start < killAt);
+    const afterKill = done.filter((d) => d.start >= killAt && d.start < downAt);
+    const down = done.filter((d) => d.start >= downAt && d.start < upAt);
+    const afterUp = done.filter((d) => d.start >= upAt);
+    const killRecovery = recoveredAfter(done, killAt, downAt);
+    const upRecovery = recoveredAfter(done, upAt, Number.POSITIVE_INFINITY);
+    const slowest = done.reduce((m, d) => Math.max(m, d.end - d.start), 0);
+    const downLatencies = down.map((d) => d.end - d.start).sort((a, b) => a - b);
+    console.log(
+      `[postgres-outage] ${done.length} requests: before ${tally(before)}; ` +
+        `${killed} connections killed: ${tally(afterKill)}, serving again after ${killRecovery} ms; ` +
+        `unreachable ${upAt - downAt} ms: ${tally(down)} (answered after p50 ${downLatencies[Math.floor(downLatencies.length / 2)] ?? 0} ms, max ${downLatencies.at(-1) ?? 0} ms); ` +
+        `back: ${tally(afterUp)}, serving again after ${upRecovery} ms; slowest answer ${slowest} ms`,
+    );
+    assert.ok(killed > 0, "the app had connections to kill");
+    assert.ok(before.filter(ok).length >= before.length * 0.95, `before the faults ≥ 95 % of requests were 2xx (${tally(before)})`);
+    const bad = done.filter((d) => !ok(d) && d.status !== 503);
+    assert.deepEqual(bad.map((d) => `${d.method} ${d.status} ${d.code ?? ""}`), [], "every failure is a 503 (never a 500, a reset or a hang)");
+    assert.deepEqual(done.filter((d) => d.status === 503 && d.retryAfter === undefined).map((d) => d.code), [], "every 503 carries Retry-After");
+    assert.ok(down.some((d) => d.status === 503), `while unreachable, requests answer 503 (${tally(down)})`);
+    assert.ok(slowest <= ANSWER_LIMIT_MS, `slowest answer ${slowest} ms, at most ${ANSWER_LIMIT_MS} ms`);
+    assert.ok(killRecovery <= RECOVERY_MS, `serving again ${killRecovery} ms after the kill, at most ${RECOVERY_MS} ms`);
+    assert.ok(upRecovery <= RECOVERY_MS, `serving again ${upRecovery} ms after the server came back, at most ${RECOVERY_MS} ms`);
+  } finally {
+    agent.destroy();
+    await hf?.stop();
+    await relay.stop();
+    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((err) => console.error(`could not drop ${dbName}: ${(err as Error).message}`));
+  }
+});
