@@ -4,8 +4,11 @@
  * being ignored without a word.
  */
 
-/** Variables holdfast reads that are not config settings (supervisor → worker hand-over, CLI defaults). */
-const NOT_SETTINGS = new Set(["HOLDFAST_CONFIG", "HOLDFAST_WORKER_ID", "HOLDFAST_STALL_FILE", "HOLDFAST_ADMIN_URL"]);
+/**
+ * Variables holdfast reads that are not config settings (supervisor → worker hand-over, CLI
+ * defaults, HOLDFAST_ADMISSION_TRACE: the admission trace recorder, docs/overload.md).
+ */
+const NOT_SETTINGS = new Set(["HOLDFAST_CONFIG", "HOLDFAST_WORKER_ID", "HOLDFAST_STALL_FILE", "HOLDFAST_ADMIN_URL", "HOLDFAST_ADMISSION_TRACE"]);
 /** Prefixes of variables owned by holdfast's own test and benchmark harnesses. */
 const HARNESS_PREFIXES = ["HOLDFAST_TEST_", "HOLDFAST_BENCH_"];
 
