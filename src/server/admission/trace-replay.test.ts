@@ -179,6 +179,12 @@ async function replay(rows: TraceRow[], work: number[], cores: number, admission
 const MIX_WORK = [3, 0.4, 3, 0.4, 3, 0.6, 3, 0.4, 3, 0.4];
 
 describe("admission replayed on recorded traces", () => {
+  it("quiet machine, half load: sheds nothing", async (t) => {
+    const r = await replay(readTrace("quiet-0.5x.csv"), MIX_WORK, 1);
+    t.diagnostic(JSON.stringify(r));
+    assert.equal(r.shedShare, 0, `shed ${JSON.stringify(r.shed)} of ${r.requests}`);
+  });
+
   it("noisy shared machine (requests held up to 400 ms in front of the worker), half load: sheds at most 0.1 %", async (t) => {
     const rows = readTrace("noisy-0.5x.csv");
     const r = await replay(rows, MIX_WORK, 1);
