@@ -6,13 +6,14 @@
 // The killer never takes the last ready worker: a replacement needs its start-up time (seconds on a
 // busy machine) and no supervisor can serve with none, so that case is not a supervisor fault.
 import assert from "node:assert/strict";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { startNginx } from "../fixtures/doctor/harness.js";
 import { startHoldfast } from "../support/holdfast-process.js";
 import { requireBinary } from "../support/require-service.js";
+import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 const WORKERS = 3;
@@ -27,38 +28,10 @@ const RATE_PER_CLIENT = 40; // requests per second each, paced: about 160 req/s 
 const MAX_REQUESTS = 20_000; // a bound on the loop besides its time
 const REQUEST_LIMIT_MS = 10_000;
 
-interface Done {
-  method: string;
-  start: number;
-  end: number;
-  status: number; // 0: the connection failed; -1: no answer within REQUEST_LIMIT_MS
-  body: string;
-  retryAfter?: string | undefined;
-}
+type Done = TimedAnswer;
 
 function call(port: number, agent: Agent, method: string, path: string, body?: string): Promise<Done> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port, path, method, agent, timeout: REQUEST_LIMIT_MS, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          text += d;
-        });
-        const retryAfter = res.headers["retry-after"];
-        res.on("end", () => resolve({ method, start, end: Date.now(), status: res.statusCode ?? 0, body: text, retryAfter }));
-        res.on("error", () => resolve({ method, start, end: Date.now(), status: 0, body: text }));
-      },
-    );
-    req.on("timeout", () => {
-      req.destroy();
-      resolve({ method, start, end: Date.now(), status: -1, body: "" });
-    });
-    req.on("error", () => resolve({ method, start, end: Date.now(), status: 0, body: "" }));
-    req.end(body);
-  });
+  return timedCall(port, agent, method, path, body, REQUEST_LIMIT_MS);
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? 0;
@@ -191,7 +164,11 @@ test("kill -9 of a random worker every 2 s, 15 times, under mixed load through n
     const lost = [...acknowledged].filter(([id, title]) => (lookup.get(id) as { title: string } | undefined)?.title !== title);
     db.close();
 
-    const alive = hf.child.exitCode === null && (await fetch(`${hf.adminUrl}/healthz`).then((r) => r.status).catch(() => 0)) === 200;
+    const alive =
+      hf.child.exitCode === null &&
+      (await fetch(`${hf.adminUrl}/healthz`)
+        .then((r) => r.status)
+        .catch(() => 0)) === 200;
     const minReady = Math.min(...readyCounts.filter((n) => n >= 0));
     const minLive = Math.min(...liveCounts);
     const statuses: Record<string, number> = {};
@@ -209,7 +186,11 @@ test("kill -9 of a random worker every 2 s, 15 times, under mixed load through n
     assert.equal(lost.length, 0, `acknowledged writes missing: ${JSON.stringify(lost.slice(0, 5))}`);
     assert.equal(integrity, "ok");
     assert.equal(hung.length, 0, "requests left without an answer");
-    assert.deepEqual(unexplained.map((d) => ({ method: d.method, status: d.status, start: d.start - startedAt, end: d.end - startedAt, body: d.body.slice(0, 300) })), [], "failures outside any kill");
+    assert.deepEqual(
+      unexplained.map((d) => ({ method: d.method, status: d.status, start: d.start - startedAt, end: d.end - startedAt, body: d.body.slice(0, 300) })),
+      [],
+      "failures outside any kill",
+    );
     assert.equal(minLive, WORKERS, "a slot was left without a worker process");
     assert.ok(minReady >= 1, `the service had ${minReady} ready workers at some point`);
     assert.ok(alive, "the supervisor died");

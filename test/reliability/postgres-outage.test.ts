@@ -5,11 +5,12 @@
 // starts again. What must hold: every request is answered (2xx, or 503 while the database is
 // away: never a 500 or a hang), and the service serves again within 2 s of each event.
 import assert from "node:assert/strict";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
 import { adminQuery, PG_URL, requirePostgres, uniqueName } from "../support/postgres.js";
 import { TcpRelay } from "../support/tcp-relay.js";
+import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 const PER_S = 60; // paced open loop: two reads for each write
@@ -22,41 +23,10 @@ const RECOVERY_MS = 2000;
 const ANSWER_LIMIT_MS = 7000;
 const REQUEST_LIMIT_MS = 20_000;
 
-interface Done {
-  method: string;
-  start: number;
-  end: number;
-  status: number; // 0: the connection failed; -1: no answer within REQUEST_LIMIT_MS
-  code?: string | undefined;
-  retryAfter?: string | undefined;
-}
+type Done = TimedAnswer;
 
 function call(port: number, agent: Agent, method: string, path: string, body?: string): Promise<Done> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port, path, method, agent, timeout: REQUEST_LIMIT_MS, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          text += d;
-        });
-        const retryAfter = res.headers["retry-after"];
-        res.on("end", () => {
-          const code = (res.statusCode ?? 0) >= 400 ? /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1] : undefined;
-          resolve({ method, start, end: Date.now(), status: res.statusCode ?? 0, code, retryAfter });
-        });
-        res.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
-      },
-    );
-    req.on("timeout", () => {
-      req.destroy();
-      resolve({ method, start, end: Date.now(), status: -1 });
-    });
-    req.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
-    req.end(body);
-  });
+  return timedCall(port, agent, method, path, body, REQUEST_LIMIT_MS);
 }
 
 const ok = (d: Done) => d.status >= 200 && d.status < 300;
@@ -112,7 +82,10 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
       const elapsed = Date.now() - started;
       if (!killAt && elapsed >= KILL_AT_MS) {
         killAt = Date.now();
-        const rows = await adminQuery<{ ok: boolean }>("select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
+        const rows = await adminQuery<{ ok: boolean }>(
+          "select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+          [dbName],
+        );
         killed = rows.filter((r) => r.ok).length;
       }
       if (!downAt && elapsed >= DOWN_AT_MS) {
@@ -125,7 +98,9 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
       }
       while (sent < (elapsed / 1000) * PER_S) {
         sent++;
-        inflight.push(sent % 3 === 0 ? call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `note ${sent}` })) : call(port, agent, "GET", "/api/notes?limit=10"));
+        inflight.push(
+          sent % 3 === 0 ? call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `note ${sent}` })) : call(port, agent, "GET", "/api/notes?limit=10"),
+        );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -148,9 +123,20 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     assert.ok(killed > 0, "the app had connections to kill");
     assert.ok(before.filter(ok).length >= before.length * 0.95, `before the faults ≥ 95 % of requests were 2xx (${tally(before)})`);
     const bad = done.filter((d) => !ok(d) && d.status !== 503);
-    assert.deepEqual(bad.map((d) => `${d.method} ${d.status} ${d.code ?? ""}`), [], "every failure is a 503 (never a 500, a reset or a hang)");
-    assert.deepEqual(done.filter((d) => d.status === 503 && d.retryAfter === undefined).map((d) => d.code), [], "every 503 carries Retry-After");
-    assert.ok(down.some((d) => d.status === 503), `while unreachable, requests answer 503 (${tally(down)})`);
+    assert.deepEqual(
+      bad.map((d) => `${d.method} ${d.status} ${d.code ?? ""}`),
+      [],
+      "every failure is a 503 (never a 500, a reset or a hang)",
+    );
+    assert.deepEqual(
+      done.filter((d) => d.status === 503 && d.retryAfter === undefined).map((d) => d.code),
+      [],
+      "every 503 carries Retry-After",
+    );
+    assert.ok(
+      down.some((d) => d.status === 503),
+      `while unreachable, requests answer 503 (${tally(down)})`,
+    );
     assert.ok(slowest <= ANSWER_LIMIT_MS, `slowest answer ${slowest} ms, at most ${ANSWER_LIMIT_MS} ms`);
     assert.ok(killRecovery <= RECOVERY_MS, `serving again ${killRecovery} ms after the kill, at most ${RECOVERY_MS} ms`);
     assert.ok(upRecovery <= RECOVERY_MS, `serving again ${upRecovery} ms after the server came back, at most ${RECOVERY_MS} ms`);

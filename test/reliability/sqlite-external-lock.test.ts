@@ -5,10 +5,11 @@
 // deadline) — its time queued behind other waiting writes included.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
+import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -22,50 +23,10 @@ const BEFORE_MS = 2000;
 const AFTER_MS = 3000;
 const REQUEST_LIMIT_MS = 20_000;
 
-interface Done {
-  method: string;
-  start: number;
-  end: number;
-  status: number; // 0: the connection failed; -1: no answer within REQUEST_LIMIT_MS
-  code?: string | undefined;
-  retryAfter?: string | undefined;
-}
+type Done = TimedAnswer;
 
 function call(port: number, agent: Agent, method: string, path: string, body?: string): Promise<Done> {
-  const start = Date.now();
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method,
-        agent,
-        timeout: REQUEST_LIMIT_MS,
-        headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {},
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          text += d;
-        });
-        const retryAfter = res.headers["retry-after"];
-        res.on("end", () => {
-          let code: string | undefined;
-          if ((res.statusCode ?? 0) >= 400) code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1];
-          resolve({ method, start, end: Date.now(), status: res.statusCode ?? 0, code, retryAfter });
-        });
-        res.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
-      },
-    );
-    req.on("timeout", () => {
-      req.destroy();
-      resolve({ method, start, end: Date.now(), status: -1 });
-    });
-    req.on("error", () => resolve({ method, start, end: Date.now(), status: 0 }));
-    req.end(body);
-  });
+  return timedCall(port, agent, method, path, body, REQUEST_LIMIT_MS);
 }
 
 /** A second process (node with better-sqlite3) that takes the write lock, holds it, and says when it has and when it let go. */
