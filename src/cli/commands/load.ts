@@ -20,7 +20,7 @@ import {
   type Stage,
   runLoad,
 } from "../../load/index.js";
-import { redactUrl } from "../../telemetry/index.js";
+import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
 import { shownArguments } from "../hide-secret-arguments.js";
 import { parseFlags, str, strs } from "../parse-args.js";
@@ -48,18 +48,6 @@ function stageFlag(v: string): Stage {
   return { durationMs, rate: Number(m[2]) };
 }
 
-function adminTarget(raw: string): string {
-  const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw errors.usage(`--admin ${JSON.stringify(redactUrl(raw))} is not a URL. Example: --admin http://127.0.0.1:9464`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:")
-    throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
-  return withScheme;
-}
 
 const command: Command = {
   summary: "Load-test a URL (open or closed loop) and judge it against client- and server-side SLOs.",
@@ -150,7 +138,8 @@ Examples:
     } catch (err) {
       throw errors.usage(`--slo: ${(err as Error).message}`);
     }
-    const admins = strs(values.admin).map(adminTarget);
+    const adminTargets = strs(values.admin).map(parseAdminUrl);
+    const admins = adminTargets.map((a) => a.url);
     const serverTerms = slo.filter((t) => t.source === "server");
     if (serverTerms.length > 0 && admins.length === 0) {
       throw errors.usage(
@@ -195,7 +184,7 @@ Examples:
     const connections = positiveNumber("connections", str(values.connections), undefined);
     const json = values.json === true;
     const reportFile = str(values.report);
-    const token = str(values.token) ?? str(values["admin-token"]) ?? process.env.HOLDFAST_ADMIN_TOKEN;
+    const token = str(values.token) ?? str(values["admin-token"]) ?? adminTargets.find((a) => a.token)?.token ?? process.env.HOLDFAST_ADMIN_TOKEN;
 
     const startedAt = new Date();
     const start = performance.now();

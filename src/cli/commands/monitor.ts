@@ -2,7 +2,7 @@
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
-import { redactUrl } from "../../telemetry/index.js";
+import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
 import { parseFlags, str, strs } from "../parse-args.js";
 
@@ -49,28 +49,6 @@ Examples:
   holdfast monitor --alert-rules --thresholds p99=2s > /etc/prometheus/rules/holdfast.yml
 `;
 
-/**
- * Accepts "host:port" and bare URLs; rejects what fetch could not use, by name. A token given
- * as `http://:TOKEN@host:port` (for instances with different tokens) is taken out of the URL,
- * so it never appears on screen, in JSON or in webhook payloads.
- */
-function adminUrl(raw: string): { url: string; token?: string | undefined } {
-  const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw errors.usage(`--admin ${JSON.stringify(redactUrl(raw))} is not a URL. Example: --admin http://127.0.0.1:9464`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:")
-    throw errors.usage(`--admin ${u.protocol}//${u.host}: only http:// and https:// admin endpoints exist.`);
-  const secret = u.password || u.username;
-  const token = secret ? decodeURIComponent(secret) : undefined;
-  u.username = "";
-  u.password = "";
-  return { url: u.href.replace(/\/+$/, ""), token };
-}
-
 function webhookTarget(raw: string): WebhookTarget {
   const t = parseWebhookTarget(raw);
   if ("error" in t) throw errors.usage(`--alert-webhook: ${t.error}.`);
@@ -106,7 +84,7 @@ const command: Command = {
       throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
     const admins = strs(values.admin);
     if (admins.length === 0) admins.push(process.env.HOLDFAST_ADMIN_URL || DEFAULT_ADMIN);
-    const parsed = admins.map(adminUrl);
+    const parsed = admins.map(parseAdminUrl);
     const targets = [...new Set(parsed.map((a) => a.url))];
     const targetTokens = new Map(parsed.filter((a) => a.token !== undefined).map((a) => [a.url, a.token as string]));
     let thresholds: Thresholds;
