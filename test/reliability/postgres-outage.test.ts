@@ -33,7 +33,9 @@ const ok = (d: Done) => d.status >= 200 && d.status < 300;
 
 /** ms from `from` until the first request after which every request started before `to` was 2xx (Infinity: never). */
 function recoveredAfter(done: Done[], from: number, to: number): number {
-  const window = done.filter((d) => d.start >= from && d.start < to).sort((a, b) => a.start - b.start);
+  // Only requests that ended before the next fault began: one still in flight then can be hit by it
+  // (seen in CI: the last request of the kill window failed with the outage that followed).
+  const window = done.filter((d) => d.start >= from && d.end < to).sort((a, b) => a.start - b.start);
   let lastBad = -1;
   window.forEach((d, i) => {
     if (!ok(d)) lastBad = i;
