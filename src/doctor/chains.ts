@@ -7,7 +7,7 @@
  * effect under its causes, never above them.
  */
 import type { Correlation } from "./correlate.js";
-import { type MatchPair, requestSpan } from "./match.js";
+import { type MatchPair, requestSpan, spreadOf } from "./match.js";
 import type { CausalLink, Dataset, Finding, FindingLayer, Located, ProxyRecord, Severity } from "./types.js";
 
 /** Proxy-level symptoms: what the proxy saw, produced by a cause deeper down. */
@@ -82,7 +82,7 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       if (list.length < 2 && !list.some((x) => x.strong)) continue;
       const lags = list.map((x) => x.lag).filter((v): v is number => v !== undefined);
       const lag = lags.length ? median(lags) : undefined;
-      const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : undefined;
+      const spread = lags.length > 1 ? spreadOf(lags) : undefined;
       const deaths = list.every((x) => pairOf.get(c)?.get(x.i)?.by === "death-window");
       const when = deaths
         ? ` They fall in the windows of ${c.id}'s deaths (from the stuck request to the replacement listening)${lag !== undefined ? `; the deaths were logged ${seconds(lag)} ${lag >= 0 ? "after" : "before"} them (median)` : ""}.`

@@ -7,6 +7,17 @@
  */
 import type { AppRecord, Dataset, Located, ProxyRecord } from "./types.js";
 
+/** max − min of a list of any length (Math.max(...xs) overflows the stack past ~100 000 values: a big log). */
+export function spreadOf(xs: readonly number[]): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return xs.length ? hi - lo : 0;
+}
+
 /** When a failed request ran, as well as the proxy's log tells. */
 export interface Span {
   /** Epoch ms the request started; undefined when the log has no request time. */
@@ -280,7 +291,7 @@ export function matchEvents(data: Dataset, byReqId: Map<string, number>, events:
     const ss = peakPairs.map((p) => p.sinceStart).filter((v): v is number => v !== undefined);
     lag = {
       lagMs: Math.round(median(ls)),
-      spreadMs: Math.round(Math.max(...ls) - Math.min(...ls)),
+      spreadMs: Math.round(spreadOf(ls)),
       pairs: peakPairs.length,
       sinceStartMs: ss.length ? Math.round(median(ss)) : undefined,
     };
@@ -345,5 +356,5 @@ function startLag(pairs: MatchPair[]): LagPattern | undefined {
   if (p.length < 2) return undefined;
   const ls = p.map((x) => x.lagMs);
   const ss = p.map((x) => x.sinceStartMs).filter((v): v is number => v !== undefined);
-  return { lagMs: Math.round(median(ls)), spreadMs: Math.round(Math.max(...ls) - Math.min(...ls)), pairs: p.length, sinceStartMs: ss.length ? Math.round(median(ss)) : undefined };
+  return { lagMs: Math.round(median(ls)), spreadMs: Math.round(spreadOf(ls)), pairs: p.length, sinceStartMs: ss.length ? Math.round(median(ss)) : undefined };
 }

@@ -6,7 +6,7 @@
  * usually at a near-constant lag that reveals the app's timeout. Runs after the other rules.
  */
 import { claim, type Correlation } from "../correlate.js";
-import { type MatchPair, requestSpan } from "../match.js";
+import { type MatchPair, requestSpan, spreadOf } from "../match.js";
 import { detectStack } from "../stack.js";
 import type { Dataset, Finding, Located, ProxyRecord } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
@@ -67,7 +67,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const proxyMs = proxyWait(data, failures);
   const lags = main.pairs.map((p) => p.lagMs);
   const lag = median(lags) ?? 0;
-  const spread = lags.length > 1 ? Math.max(...lags) - Math.min(...lags) : 0;
+  const spread = lags.length > 1 ? spreadOf(lags) : 0;
   // The app's own request line timed the wait on the app's clock (no skew): best after a stated value.
   const stated = statedWait(main.pairs) ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
   // Only pairs joined by id, start or lag pattern measure the wait; a lifetime join says the request, not when.
@@ -153,7 +153,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         to: p.cause.id,
         shared: p.pairs.length,
         lagMs: Math.round(m),
-        lagSpreadMs: l.length > 1 ? Math.round(Math.max(...l) - Math.min(...l)) : 0,
+        lagSpreadMs: l.length > 1 ? Math.round(spreadOf(l)) : 0,
         evidence: `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`,
       };
     }),
@@ -221,7 +221,7 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
         to: "worker-killed",
         shared: pairs.length,
         lagMs: Math.round(lag),
-        lagSpreadMs: lags.length > 1 ? Math.round(Math.max(...lags) - Math.min(...lags)) : 0,
+        lagSpreadMs: lags.length > 1 ? Math.round(spreadOf(lags)) : 0,
         evidence: `${pairs.length} requests timed out at the proxy ${sec(Math.abs(lag))} (median) before ${killer.name} killed their worker: its timeout outlasted the proxy's.`,
       },
     ],
