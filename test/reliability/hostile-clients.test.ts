@@ -8,6 +8,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 const SLOWLORIS = 300;
@@ -101,7 +102,7 @@ test("slowloris, a 100 KB header, a 50 MB body and malformed requests while norm
             }),
           );
         }
-        await new Promise((r) => setTimeout(r, 10));
+        await waitUntil(dueAt(started, sent, NORMAL_PER_S));
       }
     })();
 

@@ -13,6 +13,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { startNginx } from "../fixtures/doctor/harness.js";
 import { startHoldfast } from "../support/holdfast-process.js";
 import { requireBinary } from "../support/require-service.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
@@ -62,7 +63,7 @@ test("kill -9 of a random worker every 2 s, 15 times, under mixed load through n
       while (Date.now() < until && sent < MAX_REQUESTS) {
         // Paced, not flat out: a failure answered at once must not turn into a burst of retries.
         next += 1000 / RATE_PER_CLIENT;
-        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+        await waitUntil(next);
         next = Math.max(next, Date.now());
         sent++;
         i++;
@@ -83,7 +84,8 @@ test("kill -9 of a random worker every 2 s, 15 times, under mixed load through n
     const deathSeen = new Set<number>();
     const replacements: Promise<void>[] = [];
     const sampler = (async () => {
-      while (Date.now() < until + 1000) {
+      const sampling = Date.now();
+      for (let n = 1; Date.now() < until + 1000; n++) {
         const s = await hf.status().catch(() => undefined);
         if (s) {
           const now = Date.now();
@@ -92,14 +94,14 @@ test("kill -9 of a random worker every 2 s, 15 times, under mixed load through n
           liveCounts.push(s.workers.filter((w) => w.state === "ready" || w.state === "starting").length);
           for (const w of ready) if (!firstReady.has(w.pid)) firstReady.set(w.pid, now);
         } else readyCounts.push(-1);
-        await new Promise((r) => setTimeout(r, 100));
+        await waitUntil(dueAt(sampling, n, 10));
       }
     })();
 
     const killer = (async () => {
       let next = startedAt + KILL_EVERY_MS;
       while (kills.length < KILLS && next < hardStop) {
-        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+        await waitUntil(next);
         // A random ready worker, once at least two are ready (see the header).
         const ready = await (async () => {
           while (Date.now() < hardStop) {

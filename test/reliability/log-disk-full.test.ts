@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 const REQUESTS = 1500;
@@ -53,7 +54,7 @@ test("the disk under the log file is full: requests keep being served, and holdf
     const started = Date.now();
     const inflight: Promise<void>[] = [];
     for (let i = 0; i < REQUESTS; i++) {
-      while (i > ((Date.now() - started) / 1000) * PER_S) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(dueAt(started, i, PER_S));
       const body = i % 4 === 0 ? JSON.stringify({ title: `note ${i}` }) : undefined;
       inflight.push(
         new Promise<void>((resolve) => {

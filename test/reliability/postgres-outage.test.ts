@@ -9,6 +9,7 @@ import { Agent } from "node:http";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
 import { adminQuery, PG_URL, requirePostgres, uniqueName } from "../support/postgres.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 import { TcpRelay } from "../support/tcp-relay.js";
 import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
@@ -31,7 +32,7 @@ function call(port: number, agent: Agent, method: string, path: string, body?: s
 
 const ok = (d: Done) => d.status >= 200 && d.status < 300;
 
-/** ms from `from` until the first request after which every request started before `to` was 2xx (Infinity: never). */
+/** ms from `from` until the first request after which every request that ended before `to` was 2xx (Infinity: never). */
 function recoveredAfter(done: Done[], from: number, to: number): number {
   // Only requests that ended before the next fault began: one still in flight then can be hit by it
   // (seen in CI: the last request of the kill window failed with the outage that followed).
@@ -104,7 +105,7 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
           sent % 3 === 0 ? call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `note ${sent}` })) : call(port, agent, "GET", "/api/notes?limit=10"),
         );
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(dueAt(started, sent, PER_S));
     }
     const done = await Promise.all(inflight);
 

@@ -9,6 +9,7 @@ import { Agent } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startHoldfast } from "../support/holdfast-process.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 import { type TimedAnswer, timedCall } from "../support/timed-call.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
@@ -104,7 +105,7 @@ test("another process holds the SQLite write lock for 8 s: reads keep being serv
         writes++;
         inflight.push(call(port, agent, "POST", "/api/notes", JSON.stringify({ title: `note ${writes}` })));
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(Math.min(dueAt(started, reads, READS_PER_S), dueAt(started, writes, WRITES_PER_S)));
     }
     const done = await Promise.all(inflight);
     assert.ok(Number.isFinite(lockAt) && Number.isFinite(releasedAt), "the second process took and released the lock");

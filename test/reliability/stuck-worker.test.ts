@@ -7,6 +7,7 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { eventually, FIXTURES, startHoldfast } from "../support/holdfast-process.js";
+import { dueAt, waitUntil } from "../support/paced.js";
 
 const APP = join(FIXTURES, "basic.mjs");
 const HEARTBEAT_MS = 2000;
@@ -40,9 +41,10 @@ test("a stuck worker is replaced within heartbeat + 1 s and no connection opened
     const stuck = probe(hf.appUrl, "/spin?ms=120000");
     // Fresh connections while the worker spins: round robin hands one of them to the stuck worker.
     const others: Promise<Outcome>[] = [];
+    const spread = Date.now();
     for (let i = 0; i < 8; i++) {
+      await waitUntil(dueAt(spread, i, 10)); // ten a second, so round robin reaches every worker
       others.push(probe(hf.appUrl, "/"));
-      await new Promise((r) => setTimeout(r, 100));
     }
     const timeout = await hf.waitForLog((l) => l.event === "worker.timeout", HEARTBEAT_MS + 8000);
     const victimPid = timeout.workerPid as number;
@@ -87,9 +89,10 @@ test("with a single worker stuck, connections wait for its replacement instead o
       return (s.workers[0]?.lastHeartbeatMsAgo ?? 0) > 700;
     }, 10_000, "the worker stuck");
     const others: Promise<Outcome>[] = [];
+    const spread = Date.now();
     for (let i = 0; i < 12; i++) {
+      await waitUntil(dueAt(spread, i, 1000 / 300)); // one every 300 ms, over the watchdog's detection time
       others.push(probe(hf.appUrl, "/"));
-      await new Promise((r) => setTimeout(r, 300));
     }
     await hf.waitForLog((l) => l.event === "worker.timeout", HEARTBEAT_MS + 8000);
     const outcomes = await Promise.all(others);
