@@ -39,9 +39,15 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
       if (m.type() === "error") problems.push(`console: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    const opened = performance.now();
     await page.goto(`${hf.adminUrl}/`);
     // Never a blank page: the banner says what it is waiting for before any data arrives.
     assert.match((await page.locator("#banner-title").textContent()) ?? "", /\S/);
+    // A user who opens the printed dashboard URL sees live charts within two seconds.
+    await eventually(async () => ((await chartState(page, "chart-requests")).last ?? 0) > 0, 20_000, "first request-chart point");
+    const firstChartMs = performance.now() - opened;
+    t.diagnostic(`request chart drawn ${firstChartMs.toFixed(0)} ms after the page was opened`);
+    assert.ok(firstChartMs <= 2000, `the first chart point took ${firstChartMs.toFixed(0)} ms (at most 2000)`);
 
     // The request chart has points and a non-zero rate; then its numbers move.
     await eventually(async () => {
