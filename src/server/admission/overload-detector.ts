@@ -35,8 +35,6 @@ export class OverloadDetector {
   #aboveSince = Number.NaN;
   /** Last time overload evidence was seen. */
   #seenAt = Number.NEGATIVE_INFINITY;
-  /** When the current overload began (for logs); NaN when not overloaded. */
-  #since = Number.NaN;
 
   /** How long overload lasts after its last evidence, ms. */
   readonly hold: number;
@@ -54,12 +52,12 @@ export class OverloadDetector {
       return;
     }
     if (Number.isNaN(this.#aboveSince)) this.#aboveSince = now;
-    if (this.overloaded(now) || now - this.#aboveSince >= this.interval) this.#evidence(now);
+    if (this.overloaded(now) || now - this.#aboveSince >= this.interval) this.#seenAt = now;
   }
 
   /** The oldest waiter in the admission queue has waited `ageMs`: a queue nobody leaves gives no samples. */
   headAge(now: number, ageMs: number): void {
-    if (ageMs >= this.interval) this.#evidence(now);
+    if (ageMs >= this.interval) this.#seenAt = now;
   }
 
   /** True from the first evidence of a standing queue until one interval after the last. */
@@ -77,13 +75,4 @@ export class OverloadDetector {
     return this.overloaded(now) ? this.target : Math.min(this.interval, 2 * this.target);
   }
 
-  #evidence(now: number): void {
-    if (!this.overloaded(now)) this.#since = now;
-    this.#seenAt = now;
-  }
-
-  /** When the current overload began, or NaN. */
-  since(now: number): number {
-    return this.overloaded(now) ? this.#since : Number.NaN;
-  }
 }
