@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CLI } from "./support/holdfast-process.js";
+import { type LoadRun, runLoadCli } from "./support/load-cli.js";
 
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), "hf-load-cli-"));
@@ -30,31 +31,11 @@ async function serverProcess(source: string): Promise<string> {
   return `http://127.0.0.1:${chunk.toString().trim()}`;
 }
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
+type Run = LoadRun;
 
 /** Runs `holdfast load ...args`; bounded: killed after 60 s. */
 function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [CLI, "load", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    children.push(c);
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d) => {
-      out += d;
-    });
-    c.stderr.on("data", (d) => {
-      err += d;
-    });
-    const t = setTimeout(() => c.kill("SIGKILL"), 60_000);
-    c.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
-  });
+  return runLoadCli(args, children);
 }
 
 interface Verdict {

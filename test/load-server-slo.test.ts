@@ -4,13 +4,14 @@
  * next to the client-side terms, in one verdict table.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CLI, eventually, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
+import { eventually, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 import { closedPort } from "./support/ports.js";
+import { type LoadRun, runLoadCli } from "./support/load-cli.js";
 
 const children: ChildProcess[] = [];
 const servers: HoldfastProcess[] = [];
@@ -19,32 +20,11 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop("SIGKILL")));
 });
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
+type Run = LoadRun;
 
 /** Runs `holdfast load ...args`; `onErr` sees stderr as it comes. Bounded: killed after 60 s. */
 function cli(args: string[], onErr?: (soFar: string) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [CLI, "load", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    children.push(c);
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d) => {
-      out += d;
-    });
-    c.stderr.on("data", (d) => {
-      err += d;
-      onErr?.(err);
-    });
-    const t = setTimeout(() => c.kill("SIGKILL"), 60_000);
-    c.on("close", (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
-  });
+  return runLoadCli(args, children, onErr);
 }
 
 interface Verdict {
