@@ -22,38 +22,33 @@ export interface ServerSample {
   error?: string;
 }
 
-/** Run totals of one instance. */
-export interface ServerInstanceSummary {
-  target: string;
-  samples_ok: number;
-  samples_failed: number;
-  last_error: string | null;
+/** The server-side figures of a run, for one instance or all of them together. */
+export interface ServerFigures {
+  /** The highest utilisation a pool reached (0–1); for all instances, the busiest instance's busiest pool. */
   pool_utilization_max: number | null;
   pool_timeouts: number;
   lock_timeouts: number;
   worker_restarts: number;
   worker_timeouts: number;
   worker_crashes: number;
-  /** Requests the instance counted during the run, and how many of them it shed (503 from admission control). */
-  requests: number;
-  shed: number;
-  loop_lag_p99_ms: number | null;
-}
-
-/** All instances together (the figures server-side SLOs are judged on). */
-export interface ServerSummary {
-  samples: number;
-  instances: ServerInstanceSummary[];
-  /** The highest utilisation any instance's busiest pool reached (0–1). */
-  pool_utilization_max: number | null;
-  pool_timeouts: number;
-  lock_timeouts: number;
-  worker_restarts: number;
-  worker_timeouts: number;
-  worker_crashes: number;
+  /** Requests counted during the run, and how many of them were shed (503 from admission control). */
   requests: number;
   shed: number;
   /** p99 over every worker's once-a-second event-loop lag reading, ms. */
   loop_lag_p99_ms: number | null;
+}
+
+/** Run totals of one instance. */
+export interface ServerInstanceSummary extends ServerFigures {
+  target: string;
+  samples_ok: number;
+  samples_failed: number;
+  last_error: string | null;
+}
+
+/** All instances together (the figures server-side SLOs are judged on). */
+export interface ServerSummary extends ServerFigures {
+  samples: number;
+  instances: ServerInstanceSummary[];
   timeline: ServerSample[];
 }
