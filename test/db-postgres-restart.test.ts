@@ -5,82 +5,13 @@
  * dropped network); "blackhole" accepts connections and never answers.
  */
 import assert from "node:assert/strict";
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { test } from "node:test";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
 import { PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
+import { TcpRelay } from "./support/tcp-relay.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP relay to the real server. */
-class Relay {
-  #server: Server | undefined;
-  readonly #pairs = new Set<[Socket, Socket | undefined]>();
-  mode: "forward" | "blackhole" = "forward";
-  port = 0;
-  readonly #target: { host: string; port: number };
-
-  constructor(target: string) {
-    const u = new URL(target);
-    this.#target = { host: u.hostname || "127.0.0.1", port: Number(u.port || 5432) };
-  }
-
-  /** The URL that reaches the server through this relay. */
-  url(): string {
-    const u = new URL(PG_URL);
-    u.hostname = "127.0.0.1";
-    u.port = String(this.port);
-    return u.toString();
-  }
-
-  /** Listens (again) on the same port. */
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      client.on("error", () => {});
-      if (this.mode === "blackhole") {
-        this.#pairs.add([client, undefined]);
-        return;
-      }
-      const up = connect(this.#target.port, this.#target.host);
-      up.on("error", () => client.destroy());
-      client.on("error", () => up.destroy());
-      client.on("close", () => up.destroy());
-      up.on("close", () => client.destroy());
-      client.pipe(up);
-      up.pipe(client);
-      this.#pairs.add([client, up]);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.#server = server;
-  }
-
-  /** The server "goes down": every connection is reset and new ones are refused. */
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    for (const [a, b] of this.#pairs) {
-      a.resetAndDestroy();
-      b?.resetAndDestroy();
-    }
-    this.#pairs.clear();
-    if (server) await new Promise((r) => server.close(r));
-  }
-
-  /** Traffic on existing connections stops flowing in both directions (a dropped network). */
-  freeze(): void {
-    for (const [a, b] of this.#pairs) {
-      a.unpipe();
-      b?.unpipe();
-      a.pause();
-      b?.pause();
-    }
-  }
-}
 
 function inRequest<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   return runWithContext({ requestId: "req", deadline: Deadline.after(ms), signal: new AbortController().signal }, fn);
@@ -88,7 +19,7 @@ function inRequest<T>(ms: number, fn: () => Promise<T>): Promise<T> {
 
 test("server restart (connections reset, refused for 1 s): callers end within their deadline and the pool reconnects by itself", async (t) => {
   if (!(await requirePostgres(t))) return;
-  const relay = new Relay(PG_URL);
+  const relay = new TcpRelay(PG_URL);
   await relay.start();
   const db = openPostgres(relay.url(), { pool: { max: 3, acquireTimeout: 3000 }, applicationName: uniqueName("hf_restart") });
   try {
@@ -146,7 +77,7 @@ test("server restart (connections reset, refused for 1 s): callers end within th
 
 test("a network that goes silent mid-statement: the statement still ends at the deadline and the connection is replaced", async (t) => {
   if (!(await requirePostgres(t))) return;
-  const relay = new Relay(PG_URL);
+  const relay = new TcpRelay(PG_URL);
   await relay.start();
   const db = openPostgres(relay.url(), { pool: { max: 1 }, applicationName: uniqueName("hf_silent") });
   try {
@@ -168,7 +99,7 @@ test("a network that goes silent mid-statement: the statement still ends at the 
 
 test("a black-holed server (accepts, never answers): acquires end within the request deadline with a 503 code", async (t) => {
   if (!(await requirePostgres(t))) return;
-  const relay = new Relay(PG_URL);
+  const relay = new TcpRelay(PG_URL);
   relay.mode = "blackhole";
   await relay.start();
   const db = openPostgres(relay.url(), { pool: { max: 2, acquireTimeout: 1000 }, applicationName: uniqueName("hf_hole") });

@@ -58,12 +58,9 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
   if (!(await requirePostgres(t))) return;
   const dbName = uniqueName("hf_pg_outage");
   await adminQuery(`CREATE DATABASE ${dbName}`);
-  const target = new URL(PG_URL);
-  const relay = new TcpRelay(target.hostname || "127.0.0.1", Number(target.port || 5432));
+  const relay = new TcpRelay(PG_URL);
   await relay.start();
-  const url = new URL(PG_URL);
-  url.hostname = "127.0.0.1";
-  url.port = String(relay.port);
+  const url = new URL(relay.url());
   url.pathname = `/${dbName}`;
   const agent = new Agent({ keepAlive: true, maxSockets: 400 });
   let hf: Awaited<ReturnType<typeof startHoldfast>> | undefined;

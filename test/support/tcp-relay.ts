@@ -1,38 +1,51 @@
 /**
  * A TCP relay on 127.0.0.1 in front of a real server, for fault tests: `stop()` resets every
- * relayed connection and refuses new ones (the server "goes away"); `start()` listens again on
- * the same port (it "comes back").
+ * relayed connection and refuses new ones (the server "goes away"), `start()` listens again on
+ * the same port (it "comes back"), `freeze()` stops traffic on open connections (a dropped
+ * network), and mode "blackhole" accepts connections and never answers.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
-/** Relays 127.0.0.1:port to `target` ("host:port"). */
+/** A TCP relay on 127.0.0.1 in front of the real server at a URL. */
 export class TcpRelay {
-  port = 0;
   #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  readonly #host: string;
-  readonly #targetPort: number;
+  readonly #pairs = new Set<[Socket, Socket | undefined]>();
+  mode: "forward" | "blackhole" = "forward";
+  port = 0;
+  readonly #target: { host: string; port: number };
+  readonly #targetUrl: string;
 
-  constructor(host: string, port: number) {
-    this.#host = host;
-    this.#targetPort = port;
+  /** `target`: the real server's URL (e.g. postgres://user@127.0.0.1:5432/db). */
+  constructor(target: string) {
+    this.#targetUrl = target;
+    const u = new URL(target);
+    this.#target = { host: u.hostname || "127.0.0.1", port: Number(u.port || 5432) };
   }
 
-  /** Listens (again, on the same port after the first time). */
+  /** The target URL with this relay's address in it: what a client connects to instead. */
+  url(): string {
+    const u = new URL(this.#targetUrl);
+    u.hostname = "127.0.0.1";
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  /** Listens (again) on the same port. */
   async start(): Promise<void> {
     const server = createServer((client) => {
-      const up = connect(this.#targetPort, this.#host);
-      for (const s of [client, up]) {
-        this.#sockets.add(s);
-        s.on("error", () => {});
-        s.on("close", () => {
-          this.#sockets.delete(s);
-          client.destroy();
-          up.destroy();
-        });
+      client.on("error", () => {});
+      if (this.mode === "blackhole") {
+        this.#pairs.add([client, undefined]);
+        return;
       }
+      const up = connect(this.#target.port, this.#target.host);
+      up.on("error", () => client.destroy());
+      client.on("error", () => up.destroy());
+      client.on("close", () => up.destroy());
+      up.on("close", () => client.destroy());
       client.pipe(up);
       up.pipe(client);
+      this.#pairs.add([client, up]);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -42,12 +55,25 @@ export class TcpRelay {
     this.#server = server;
   }
 
-  /** Resets every relayed connection and stops listening: new connections are refused. */
+  /** The server "goes down": every connection is reset and new ones are refused. */
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    for (const s of this.#sockets) s.resetAndDestroy();
-    this.#sockets.clear();
+    for (const [a, b] of this.#pairs) {
+      a.resetAndDestroy();
+      b?.resetAndDestroy();
+    }
+    this.#pairs.clear();
     if (server) await new Promise((r) => server.close(r));
+  }
+
+  /** Traffic on existing connections stops flowing in both directions (a dropped network). */
+  freeze(): void {
+    for (const [a, b] of this.#pairs) {
+      a.unpipe();
+      b?.unpipe();
+      a.pause();
+      b?.pause();
+    }
   }
 }
