@@ -1,4 +1,5 @@
 /** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
+import { configDefaults } from "../config/index.js";
 import { errors } from "../errors/index.js";
 import { redactUrl, silentLogger } from "../telemetry/index.js";
 import { MemoryStore } from "./memory-store.js";
@@ -6,16 +7,22 @@ import { ReadThroughCache } from "./read-through-cache.js";
 import { RedisStore } from "./redis-store.js";
 import type { Cache, CacheOptions } from "./types.js";
 
-/** Default of every numeric and string option of {@link createCache} (docs/cache.md lists each). */
+const fromSchema = configDefaults.cache;
+
+/**
+ * Default of every numeric and string option of {@link createCache} (docs/cache.md lists each):
+ * the config schema's `cache.*` defaults under the option names (ttl is `defaultTtlMs`), and the
+ * tuning that is not user configuration.
+ */
 export const CACHE_DEFAULTS = {
-  url: "memory:",
-  namespace: "holdfast",
-  maxEntries: 10_000,
-  defaultTtlMs: 60_000,
-  staleTtlMs: 0,
-  commandTimeoutMs: 250,
+  url: fromSchema.url,
+  namespace: fromSchema.namespace,
+  maxEntries: fromSchema.maxEntries,
+  defaultTtlMs: fromSchema.ttl,
+  staleTtlMs: fromSchema.staleTtl,
+  commandTimeoutMs: fromSchema.commandTimeout,
   lockTtlMs: 5_000,
-  lockWaitMs: 1_000,
+  lockWaitMs: fromSchema.lockWait,
   refreshTimeoutMs: 10_000,
   unavailableLogIntervalMs: 30_000,
 } as const;

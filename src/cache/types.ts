@@ -67,21 +67,21 @@ export interface Cache {
 
 /** Options of `createCache`. Unknown keys are rejected by name. */
 export interface CacheOptions {
-  /** "memory:" (default: per process) or "redis://host:port/db" (shared by every worker and instance). */
+  /** "memory:" (default: per process) or "redis://host:port/db" (shared by every worker and instance). Default: config `cache.url`. */
   url?: string;
-  /** Prefix of every key, `namespace:key`. Default "holdfast". */
+  /** Prefix of every key, `namespace:key`. Default: config `cache.namespace`. */
   namespace?: string;
-  /** Memory backend: most entries kept; the least recently used goes first. Default 10000. */
+  /** Memory backend: most entries kept; the least recently used goes first. Default: config `cache.maxEntries`. */
   maxEntries?: number;
-  /** Freshness of a value when a call gives no `ttlMs`, in ms. Default 60000. */
+  /** Freshness of a value when a call gives no `ttlMs`, in ms. Default: config `cache.ttl`. */
   defaultTtlMs?: number;
-  /** How long past its TTL a value may be served by `wrap` while one background refresh runs, in ms. Default 0 (off). */
+  /** How long past its TTL a value may be served by `wrap` while one background refresh runs, in ms (0 = off). Default: config `cache.staleTtl`. */
   staleTtlMs?: number;
-  /** Redis: longest wait for one command, in ms; the request's remaining deadline may cut it shorter. Default 250. */
+  /** Redis: longest wait for one command, in ms; the request's remaining deadline may cut it shorter. Default: config `cache.commandTimeout`. */
   commandTimeoutMs?: number;
   /** Redis: how long the cross-instance load lock is held at most (a crashed holder frees it then), in ms. Default 5000. */
   lockTtlMs?: number;
-  /** Redis: how long a miss waits for another instance's load before running the loader itself, in ms. Default 1000. */
+  /** Redis: how long a miss waits for another instance's load before running the loader itself, in ms. Default: config `cache.lockWait`. */
   lockWaitMs?: number;
   /** Deadline of a background refresh's loader, in ms. Default 10000. */
   refreshTimeoutMs?: number;

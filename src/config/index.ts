@@ -1,5 +1,5 @@
 /** config/ — one schema for every setting, loading, and the timeout budget rules. */
-export { configSchema, type Config, type ConfigInput } from "./schema.js";
+export { configSchema, configDefaults, type Config, type ConfigInput } from "./schema.js";
 export { loadConfig, defineConfig, formatSource, type LoadedConfig, type LoadConfigOptions, type ValueSource } from "./load.js";
 export { listSettings, type SettingInfo } from "./introspect.js";
 export { checkTimeoutBudget, type TimeoutLayers, type BudgetViolation } from "./timeout-budget.js";

@@ -313,3 +313,18 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Config after parsing: durations in ms, sizes in bytes, every default filled. */
 export type Config = z.output<typeof configSchema>;
 
+/**
+ * Every default, parsed once from the schema: the one place code outside config/ reads a default
+ * from (pool, SQLite and cache options, the doctor's WAL threshold), so none is written twice.
+ */
+export const configDefaults: Config = deepFreeze(configSchema.parse({}));
+
+/** Frozen so a caller that spreads a default section and then edits it cannot change everyone's default. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+

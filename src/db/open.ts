@@ -1,30 +1,12 @@
 /** `openDatabase(url, options)`: one entry point for `sqlite:…` and `postgres://…`. */
+import type { Config } from "../config/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { openSqlite, type SqliteSettings } from "./sqlite/index.js";
 import type { Database } from "./types.js";
 import { parseDatabaseUrl } from "./url.js";
 
-/** Pool settings (config `db.pool.*`, durations in ms). */
-export interface PoolSettings {
-  /** Most connections per process (PostgreSQL). */
-  max?: number;
-  /** Connections kept open when idle. */
-  min?: number;
-  /** Longest wait for a connection (or SQLite thread), in ms. */
-  acquireTimeout?: number;
-  /** Most callers queued; past it calls fail at once with POOL_QUEUE_FULL. */
-  maxWaiting?: number;
-  /** Close connections idle longer than this, in ms. */
-  idleTimeout?: number;
-  /** Replace connections older than this, in ms. */
-  maxLifetime?: number;
-  /** Validate a connection on borrow when idle longer than this, in ms. */
-  validateAfterIdle?: number;
-  /** Ping idle connections this often, in ms (0 = off). */
-  keepaliveInterval?: number;
-  /** Log connections held longer than this, in ms (0 = off). */
-  leakDetectionThreshold?: number;
-}
+/** Config `db.pool.*` (durations in ms); a key left out takes its default from the config schema. */
+export type PoolSettings = Partial<Config["db"]["pool"]>;
 
 /** Options of {@link openDatabase}; keys as in config `db.*`, durations in ms. */
 export interface OpenDatabaseOptions {

@@ -3,11 +3,16 @@
  * plus the resource factory. Unknown keys are rejected by name (tarn) so a typo such as
  * `acquireTimeoutMillis` fails at start-up instead of being silently ignored.
  */
+import { type Config, configDefaults } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import type { Logger } from "../../telemetry/index.js";
 
-/** Options of {@link Pool}. Durations are milliseconds; defaults match the config schema. */
-export interface PoolOptions<T> {
+/**
+ * Options of {@link Pool}: any `db.pool` setting (max, min, acquireTimeout, maxWaiting, idleTimeout,
+ * maxLifetime, validateAfterIdle, keepaliveInterval, leakDetectionThreshold; in ms, each with its
+ * meaning and default in src/config/schema.ts and docs/pool.md) plus the resource hooks.
+ */
+export interface PoolOptions<T> extends Partial<Config["db"]["pool"]> {
   /** Opens one resource (connection). Throw to signal the database cannot be reached. */
   create: () => Promise<T>;
   /** Closes one resource. Errors are logged and counted, never thrown to callers. */
@@ -20,24 +25,6 @@ export interface PoolOptions<T> {
   name?: string | undefined;
   /** Where pool events are logged. Default: silent. */
   log?: Logger | undefined;
-  /** Most resources open at once. Default 10. */
-  max?: number | undefined;
-  /** Resources kept open even when idle. Default 0. */
-  min?: number | undefined;
-  /** Longest wait for a free resource (the request deadline may cut it shorter). Default 5000. */
-  acquireTimeout?: number | undefined;
-  /** Most callers queued; past it acquire fails at once with POOL_QUEUE_FULL. Default 1000. */
-  maxWaiting?: number | undefined;
-  /** Close resources idle longer than this, down to `min` (0 = never). Default 600000. */
-  idleTimeout?: number | undefined;
-  /** Replace resources older than this, minus up to 2.5 % jitter (0 = never). Default 1800000. */
-  maxLifetime?: number | undefined;
-  /** Validate on borrow only when idle longer than this. Default 5000. */
-  validateAfterIdle?: number | undefined;
-  /** Ping idle resources this often (0 = off). Default 0. */
-  keepaliveInterval?: number | undefined;
-  /** Log a resource held longer than this with the acquirer's stack (0 = off). Default 0. */
-  leakDetectionThreshold?: number | undefined;
   /** First delay before retrying a failed create; doubles up to `createRetryMaxDelay`. Default 50. */
   createRetryDelay?: number | undefined;
   /** Longest delay between create retries. Default 2000. */
@@ -51,17 +38,10 @@ export interface ResolvedPoolOptions<T> extends Required<Omit<PoolOptions<T>, "v
   log: Logger | undefined;
 }
 
+/** The schema's `db.pool` defaults, and those of the two options that are not user configuration. */
 const DEFAULTS = {
   name: "db",
-  max: 10,
-  min: 0,
-  acquireTimeout: 5000,
-  maxWaiting: 1000,
-  idleTimeout: 600_000,
-  maxLifetime: 1_800_000,
-  validateAfterIdle: 5000,
-  keepaliveInterval: 0,
-  leakDetectionThreshold: 0,
+  ...configDefaults.db.pool,
   createRetryDelay: 50,
   createRetryMaxDelay: 2000,
 } as const;

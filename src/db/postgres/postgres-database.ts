@@ -4,6 +4,7 @@
  * server when that passes; broken connections are dropped and replaced.
  */
 import type pg from "pg";
+import { configDefaults } from "../../config/index.js";
 import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
 import type { Logger } from "../../telemetry/index.js";
@@ -59,12 +60,12 @@ class PostgresDatabase implements Database {
     }
     this.#statementTimeout = o.statementTimeout ?? 0;
     const poolOptions = o.pool ?? {};
-    this.#poolMax = poolOptions.max ?? 10;
+    this.#poolMax = poolOptions.max ?? configDefaults.db.pool.max;
     const name = o.name ?? "postgres";
     const clientConfig: pg.ClientConfig = {
       connectionString: url,
       application_name: o.applicationName ?? "holdfast",
-      connectionTimeoutMillis: o.connectTimeout ?? poolOptions.acquireTimeout ?? 5000,
+      connectionTimeoutMillis: o.connectTimeout ?? poolOptions.acquireTimeout ?? configDefaults.db.pool.acquireTimeout,
       keepAlive: true,
     };
     const check = async (conn: PgConnection): Promise<boolean> => {

@@ -13,19 +13,27 @@ export type Connection = BetterSqlite3.Database;
 /** A prepared statement. */
 export type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
 
-/** How a connection is opened. */
-export interface ConnectionOptions {
-  role: "writer" | "reader" | "admin";
-  /** Bytes the WAL is truncated to after a checkpoint. */
-  journalSizeLimit?: number;
-  /** Pages in the WAL before SQLite checkpoints on commit. */
-  walAutocheckpoint?: number;
+/**
+ * How a connection is opened. Every setting comes from the caller (the config schema's `db.sqlite`
+ * values): this file runs inside the SQLite threads, which do not load the config part.
+ */
+export type ConnectionOptions =
+  | (CommonConnectionOptions & {
+      role: "writer";
+      /** Bytes the WAL is truncated to after a checkpoint. */
+      journalSizeLimit: number;
+      /** Pages in the WAL before SQLite checkpoints on commit. */
+      walAutocheckpoint: number;
+    })
+  | (CommonConnectionOptions & { role: "reader" | "admin" });
+
+interface CommonConnectionOptions {
   /** busy_timeout slice in ms: SQLite's own wait, re-checked against the deadline between slices. */
   lockSliceMs?: number;
   /** Open read-only (admin commands that only look). */
   readonly?: boolean;
-  /** How long opening may wait for another connection's lock (switching to WAL needs one), in ms. Default 5000. */
-  busyTimeout?: number;
+  /** How long opening may wait for another connection's lock (switching to WAL needs one), in ms. */
+  busyTimeout: number;
 }
 
 /** SQLite's error codes that mean "someone else holds the lock; retry". */
@@ -75,7 +83,7 @@ export function openConnection(path: string, options: ConnectionOptions): Connec
   }
   try {
     const slice = options.lockSliceMs ?? 50;
-    const until = Date.now() + (options.busyTimeout ?? 5000);
+    const until = Date.now() + options.busyTimeout;
     db.pragma(`busy_timeout = ${slice}`);
     // The first real read of the file: a non-database file fails here with SQLITE_NOTADB.
     withLockRetry(db, path, () => db.pragma("schema_version"), until, slice);
@@ -93,8 +101,8 @@ export function openConnection(path: string, options: ConnectionOptions): Connec
       db.pragma("foreign_keys = ON");
     }
     if (options.role === "writer") {
-      db.pragma(`journal_size_limit = ${options.journalSizeLimit ?? 64 * 1024 * 1024}`);
-      db.pragma(`wal_autocheckpoint = ${options.walAutocheckpoint ?? 1000}`);
+      db.pragma(`journal_size_limit = ${options.journalSizeLimit}`);
+      db.pragma(`wal_autocheckpoint = ${options.walAutocheckpoint}`);
       // 0x10002: analyse tables that were never analysed too (SQLite's advice for long-lived connections, on open).
       // It may ANALYZE, which takes the write lock: another process opening or writing the same file
       // (a sibling worker seeding it) must not make open fail. Skipped when busy; it runs periodically.

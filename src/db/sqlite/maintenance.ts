@@ -4,6 +4,7 @@
  * writes to a file that is not one.
  */
 import { existsSync, statSync } from "node:fs";
+import { configDefaults } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import { type Connection, mapSqliteError, openConnection, walBytes } from "./connection.js";
 import type { CheckpointMode } from "./protocol.js";
@@ -44,7 +45,7 @@ function open(path: string, readonly: boolean): Connection {
   if (!existsSync(path)) {
     throw errors.dbUnavailable(`There is no SQLite database at ${path}. Check the path (relative paths are resolved from ${process.cwd()}); holdfast db never creates one.`, { details: { path } });
   }
-  return openConnection(path, { role: "admin", readonly, lockSliceMs: 2000 });
+  return openConnection(path, { role: "admin", readonly, lockSliceMs: 2000, busyTimeout: configDefaults.db.sqlite.busyTimeout });
 }
 
 function inspect(db: Connection, path: string): SqliteInspection {
@@ -94,7 +95,7 @@ export function checkSqlite(path: string, options: { full?: boolean; walLimit?: 
     if (info.journalMode !== "wal") {
       problems.push({ severity: "warning", message: `journal_mode is "${info.journalMode}", not "wal": readers and the writer block each other. holdfast switches it to WAL when it opens the database.` });
     }
-    const limit = options.walLimit ?? 64 * 1024 * 1024;
+    const limit = options.walLimit ?? configDefaults.db.sqlite.journalSizeLimit;
     if (limit > 0 && info.walBytes > limit * 2) {
       problems.push({ severity: "warning", message: `The WAL is ${info.walBytes} bytes, over twice db.sqlite.journalSizeLimit (${limit}): checkpoints are not keeping up (a long-lived reader, or no process checkpointing). Run \`holdfast db checkpoint sqlite:${path}\`.` });
     }

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { availableParallelism } from "node:os";
+import { type Config, configDefaults } from "../../config/index.js";
 import { currentContext, currentDeadline, type Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
@@ -21,25 +22,11 @@ import { prepareFile } from "./prepare-file.js";
 import { runTransaction } from "./transaction.js";
 import { WriterLane } from "./writer-lane.js";
 
-/** SQLite settings (config `db.sqlite.*`, durations in ms, sizes in bytes). */
-export interface SqliteSettings {
-  /** Reader threads. Default 2. */
-  readers: number;
-  /** Longest wait for a lock held by another connection, in ms. Default 5000. */
-  busyTimeout: number;
-  /** WAL size kept after checkpoints, in bytes. Default 64 MiB. */
-  journalSizeLimit: number;
-  /** Pages in the WAL before SQLite checkpoints on commit. Default 1000. */
-  walAutocheckpoint: number;
-  /** Checkpoint manager period in ms (0 = off). Default 30000. */
-  checkpointInterval: number;
-  /** PRAGMA optimize period in ms (0 = only on open). Default 3600000. */
-  optimizeInterval: number;
-  /** A read runs inline on the main thread once the p99 of its statement's recent runs on the reader threads is at most this many µs (0 = never inline). Default 200. */
-  inlineReadThresholdUs: number;
-  /** Most writes waiting while another process holds the write lock; more fail at once with DB_LOCKED. Default 8. */
-  lockWaiters: number;
-}
+/**
+ * SQLite settings: config `db.sqlite.*` (durations in ms, sizes in bytes), each key's meaning and
+ * default in src/config/schema.ts and docs/configuration.md.
+ */
+export type SqliteSettings = Config["db"]["sqlite"];
 
 /** Options of {@link openSqlite}. */
 export interface SqliteDatabaseOptions {
@@ -58,17 +45,6 @@ export interface SqliteDatabaseOptions {
   inlineAfterRuns?: number | undefined;
   log?: Logger | undefined;
 }
-
-const DEFAULTS: SqliteSettings = {
-  readers: 2,
-  busyTimeout: 5000,
-  journalSizeLimit: 64 * 1024 * 1024,
-  walAutocheckpoint: 1000,
-  checkpointInterval: 30_000,
-  optimizeInterval: 3_600_000,
-  inlineReadThresholdUs: 200,
-  lockWaiters: 8,
-};
 
 /** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
 const MAX_PROFILED_STATEMENTS = 1000;
@@ -119,7 +95,7 @@ export class SqliteDatabase implements Database {
 
   constructor(options: SqliteDatabaseOptions) {
     this.path = options.path;
-    this.#settings = { ...DEFAULTS, ...stripUndefined(options.sqlite ?? {}) };
+    this.#settings = { ...configDefaults.db.sqlite, ...stripUndefined(options.sqlite ?? {}) };
     if (this.path === ":memory:") {
       // Threads cannot share an in-memory database: everything runs on the writer.
       this.#settings.readers = 0;
@@ -130,7 +106,7 @@ export class SqliteDatabase implements Database {
       this.#readersConfigured = this.#settings.readers;
       this.#settings.readers = Math.max(1, Math.min(this.#settings.readers, availableParallelism() - 1));
     }
-    this.#acquireTimeout = options.pool?.acquireTimeout ?? 5000;
+    this.#acquireTimeout = options.pool?.acquireTimeout ?? configDefaults.db.pool.acquireTimeout;
     this.#transactionTimeout = options.transactionTimeout ?? 30_000;
     this.#statementCap = options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY;
     this.#log = options.log ?? silentLogger();
@@ -139,7 +115,7 @@ export class SqliteDatabase implements Database {
       proofRuns: Math.max(1, options.inlineAfterRuns ?? 32),
       maxStatements: MAX_PROFILED_STATEMENTS,
     });
-    const maxWaiting = options.pool?.maxWaiting ?? 1000;
+    const maxWaiting = options.pool?.maxWaiting ?? configDefaults.db.pool.maxWaiting;
     this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 1, jobsPerMessage: 128, path: this.path }, this.#readStats);
     this.#writer = new WriterLane(
       {

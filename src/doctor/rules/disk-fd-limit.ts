@@ -2,6 +2,7 @@
  * Disk full or file-descriptor limit: "(24: Too many open files)", EMFILE, "(28: No space left on
  * device)", SQLITE_FULL; also judged live from the system probe.
  */
+import { configDefaults, formatSize } from "../../config/index.js";
 import type { Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { probeTime, sample } from "./evidence.js";
@@ -51,7 +52,7 @@ export const diskFdLimit: Rule = {
         },
         fix: {
           summary: "Free space (rotate and compress logs, remove old backups), truncate the SQLite WAL once readers are gone (holdfast doctor --fix --yes), and alert at 80 % disk use.",
-          holdfast: `log: { file: "logs/app.log" }   // rotate with logrotate: daily, compress, rotate 7\ndb: { sqlite: { journalSizeLimit: "64MB" } }`,
+          holdfast: `log: { file: "logs/app.log" }   // rotate with logrotate: daily, compress, rotate 7\ndb: { sqlite: { journalSizeLimit: "${formatSize(configDefaults.db.sqlite.journalSizeLimit)}" } }`,
           nginx: "proxy_max_temp_file_size 0;   # do not spool big responses to disk",
         },
       });

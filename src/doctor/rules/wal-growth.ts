@@ -3,13 +3,15 @@
  * checkpoints cannot finish (a long-lived reader holds an old snapshot) or never run.
  * Reads slow down as the WAL grows, and disk fills.
  */
+import { configDefaults, formatDuration, formatSize } from "../../config/index.js";
 import type { Correlation } from "../correlate.js";
 import type { Dataset, Finding, Rule } from "../types.js";
 import { max, numbers } from "./app-event-rule.js";
 import { between, sample, windowOfTimes } from "./evidence.js";
 
-/** WAL size past which checkpoints are clearly not keeping up. */
-export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+/** WAL size past which checkpoints are clearly not keeping up: the default `db.sqlite.journalSizeLimit`. */
+export const WAL_LIMIT_BYTES = configDefaults.db.sqlite.journalSizeLimit;
+const sqliteDefaults = configDefaults.db.sqlite;
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
@@ -42,7 +44,7 @@ export const walGrowth: Rule = {
         },
         fix: {
           summary: "Find and end long-lived read transactions (open cursors, iterators left open), then checkpoint with TRUNCATE. `holdfast doctor --fix --yes` backs the database up and runs wal_checkpoint(TRUNCATE).",
-          holdfast: `db: { sqlite: { journalSizeLimit: "64MB", walAutocheckpoint: 1000, checkpointInterval: "30s" } }`,
+          holdfast: `db: { sqlite: { journalSizeLimit: "${formatSize(sqliteDefaults.journalSizeLimit)}", walAutocheckpoint: ${sqliteDefaults.walAutocheckpoint}, checkpointInterval: "${formatDuration(sqliteDefaults.checkpointInterval)}" } }`,
           action: path ? { kind: "sqlite-checkpoint", path } : undefined,
         },
       },
