@@ -3,11 +3,7 @@
  * numbers that prove it, and what to change.
  */
 import { errors, type HoldfastError, isHoldfastError } from "../../errors/index.js";
-
-/** Seconds a client should wait before retrying after the pool shed it. */
-export const POOL_RETRY_AFTER_S = 1;
-/** Seconds a client should wait before retrying while the database cannot be reached. */
-export const UNAVAILABLE_RETRY_AFTER_S = 5;
+import { type DrainRate, retryAfterSeconds } from "../retry-after.js";
 
 /** Pool figures quoted in errors and logs. */
 export interface PoolFacts {
@@ -19,6 +15,11 @@ export interface PoolFacts {
   max: number;
 }
 
+/** How fast the pool's queue drains: its waiters, its connections, and how long one is typically held. */
+export function poolDrain(f: PoolFacts, typicalHoldMs: number): DrainRate {
+  return { queued: f.waiting, servers: f.max, holdMs: typicalHoldMs };
+}
+
 const ms = (n: number) => `${Math.round(n)} ms`;
 
 /** POOL_TIMEOUT: no resource became free in time. `cutByDeadline` says the request deadline, not acquireTimeout, ended the wait. */
@@ -27,6 +28,7 @@ export function poolTimeoutError(
   waitedMs: number,
   acquireTimeout: number,
   cutByDeadline: boolean,
+  drain: DrainRate,
   createError?: unknown,
 ): HoldfastError {
   const why = cutByDeadline
@@ -40,7 +42,7 @@ export function poolTimeoutError(
       : `Only ${f.size} of max ${f.max} connections are open and opening more is failing: ${describe(createError)}`;
   return errors.poolTimeout(`Pool "${f.pool}": ${why}. ${advice}`, {
     cause: createError,
-    retryAfter: POOL_RETRY_AFTER_S,
+    retryAfter: retryAfterSeconds("busy", drain),
     details: { ...f, waitedMs: Math.round(waitedMs), acquireTimeoutMs: acquireTimeout, cutByDeadline },
   });
 }
@@ -51,17 +53,17 @@ export function unreachableError(f: PoolFacts, waitedMs: number, failures: numbe
   return errors.dbUnavailable(
     `Pool "${f.pool}": could not open a database connection within ${ms(waitedMs)}; ${failures} attempt${failures === 1 ? "" : "s"} in a row failed ` +
       `(retrying with backoff). Last error: ${last} Check that the database is up and reachable from this host.`,
-    { cause: lastError, retryAfter: UNAVAILABLE_RETRY_AFTER_S, details: { ...f, waitedMs: Math.round(waitedMs), createFailures: failures } },
+    { cause: lastError, retryAfter: retryAfterSeconds("unreachable"), details: { ...f, waitedMs: Math.round(waitedMs), createFailures: failures } },
   );
 }
 
 /** POOL_QUEUE_FULL: too many callers already waiting. */
-export function queueFullError(f: PoolFacts, maxWaiting: number): HoldfastError {
+export function queueFullError(f: PoolFacts, maxWaiting: number, drain: DrainRate): HoldfastError {
   return errors.poolQueueFull(
     `Pool "${f.pool}": ${f.waiting} callers are already waiting for a connection (db.pool.maxWaiting is ${maxWaiting}); this one failed at once ` +
       `instead of queueing. All ${f.busy} of max ${f.max} connections are busy: the database is slower than the arrival rate. ` +
       "Shed load earlier (admission limits) or make the queries faster.",
-    { retryAfter: POOL_RETRY_AFTER_S, details: { ...f, maxWaiting } },
+    { retryAfter: retryAfterSeconds("busy", drain), details: { ...f, maxWaiting } },
   );
 }
 
@@ -92,7 +94,7 @@ export function leakMessage(pool: string, id: number, heldMs: number, thresholdM
 /** POOL_CLOSED: the pool is shutting down. */
 export function closedError(pool: string): HoldfastError {
   return errors.poolClosed(`Pool "${pool}" is closed (the worker is shutting down); retry on another worker.`, {
-    retryAfter: POOL_RETRY_AFTER_S,
+    retryAfter: retryAfterSeconds("busy"),
     details: { pool },
   });
 }

@@ -17,6 +17,7 @@ import {
   deadlinePassedError,
   leakMessage,
   type PoolFacts,
+  poolDrain,
   poolTimeoutError,
   queueFullError,
   unreachableError,
@@ -140,7 +141,8 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     }
     if (this.#waiting >= this.#o.maxWaiting) {
       this.#stats.queueFull++;
-      const err = queueFullError(this.#facts(), this.#o.maxWaiting);
+      const facts = this.#facts();
+      const err = queueFullError(facts, this.#o.maxWaiting, poolDrain(facts, this.#stats.usage.typicalMs));
       this.#o.log?.warn({ event: "pool.queue_full", ...this.#facts(), maxWaiting: this.#o.maxWaiting }, err.message);
       this.#emit("acquireError", err);
       return Promise.reject(err);
@@ -424,7 +426,14 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     const unreachable = this.#all.size === 0 && failures > 0;
     const err = unreachable
       ? unreachableError(facts, waited, failures, this.#opener.lastError)
-      : poolTimeoutError(facts, waited, this.#o.acquireTimeout, w.cutByDeadline, failures > 0 ? this.#opener.lastError : undefined);
+      : poolTimeoutError(
+          facts,
+          waited,
+          this.#o.acquireTimeout,
+          w.cutByDeadline,
+          poolDrain(facts, this.#stats.usage.typicalMs),
+          failures > 0 ? this.#opener.lastError : undefined,
+        );
     this.#o.log?.warn(
       {
         event: unreachable ? "db.unavailable" : "pool.timeout",

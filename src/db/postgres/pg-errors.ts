@@ -3,6 +3,7 @@
  * SQLSTATE stays in `details.sqlstate` for the log and the doctor.
  */
 import { type HoldfastError, errors, isHoldfastError } from "../../errors/index.js";
+import { retryAfterSeconds } from "../retry-after.js";
 
 /** What the mapper needs to know about the pool and the statement. */
 export interface PgErrorContext {
@@ -73,13 +74,13 @@ export function mapPgError(err: unknown, ctx: PgErrorContext): HoldfastError {
       `PostgreSQL refused a new connection: ${msg} (SQLSTATE 53300: no connection slots left). This pool may open ${workersPhrase(ctx.poolMax)}, ` +
         "times the number of instances, plus every other client of the server. Keep that total below max_connections minus " +
         "superuser_reserved_connections (SHOW max_connections), lower db.pool.max, or put PgBouncer in front.",
-      { cause: err, retryAfter: 5, details: { ...details, poolMax: ctx.poolMax, workers: process.env.HOLDFAST_WORKERS } },
+      { cause: err, retryAfter: retryAfterSeconds("unreachable"), details: { ...details, poolMax: ctx.poolMax, workers: process.env.HOLDFAST_WORKERS } },
     );
   }
   if (code === "28P01" || code === "28000" || code === "3D000") {
     return errors.dbUnavailable(
       `PostgreSQL at ${ctx.url} rejected the connection: ${msg} (SQLSTATE ${code}). Check the user, password and database name in db.url.`,
-      { cause: err, retryAfter: 30, details },
+      { cause: err, retryAfter: retryAfterSeconds("refused"), details },
     );
   }
   if (isConnectionError(err)) {
@@ -91,7 +92,7 @@ export function mapPgError(err: unknown, ctx: PgErrorContext): HoldfastError {
           : `${msg}${code ? ` (${code})` : ""}`;
     return errors.dbUnavailable(
       `PostgreSQL at ${ctx.url} is unavailable: ${reason}. The broken connection was dropped and the pool opens new ones as needed; retry shortly, and check the server if it persists.`,
-      { cause: err, retryAfter: 1, details },
+      { cause: err, retryAfter: retryAfterSeconds("connection-lost"), details },
     );
   }
   return errors.dbQueryFailed(`PostgreSQL rejected the statement: ${msg}${code ? ` (SQLSTATE ${code})` : ""}${e.detail ? ` — ${e.detail}` : ""}. Statement: ${ctx.statement ?? "(statement)"}`, {

@@ -9,6 +9,7 @@ import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
 import type { Logger } from "../../telemetry/index.js";
 import { Pool, type Lease, type PoolOptions } from "../pool/index.js";
+import { retryAfterSeconds } from "../retry-after.js";
 import type { Database, DatabaseStatus, Queryable, Row, RunResult, SqlStatement, SqlValue } from "../types.js";
 import { type CancelCause, closeConnection, openConnection, type PgConnection, runStatement, type StatementLimit } from "./pg-connection.js";
 import { isConnectionError, mapPgError } from "./pg-errors.js";
@@ -84,7 +85,7 @@ class PostgresDatabase implements Database {
           const mapped = mapPgError(err, { poolMax: this.#poolMax, url: this.#url });
           // Whatever stops a connection from opening makes the database unavailable to this caller.
           if (mapped.code !== "DB_QUERY_FAILED") throw mapped;
-          throw errors.dbUnavailable(`Could not open a PostgreSQL connection to ${this.#url}: ${errorMessage(err)}`, { cause: err, retryAfter: 5 });
+          throw errors.dbUnavailable(`Could not open a PostgreSQL connection to ${this.#url}: ${errorMessage(err)}`, { cause: err, retryAfter: retryAfterSeconds("unreachable") });
         }
       },
       destroy: (conn) => closeConnection(conn),

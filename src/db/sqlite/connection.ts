@@ -6,6 +6,7 @@
 import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { errors, type HoldfastError } from "../../errors/index.js";
+import { isBusy, lockedTooLongError, mapSqliteError } from "./sqlite-errors.js";
 import type { SqlValue } from "../types.js";
 
 /** A better-sqlite3 connection. */
@@ -34,43 +35,6 @@ interface CommonConnectionOptions {
   readonly?: boolean;
   /** How long opening may wait for another connection's lock (switching to WAL needs one), in ms. */
   busyTimeout: number;
-}
-
-/** SQLite's error codes that mean "someone else holds the lock; retry". */
-export function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
-}
-
-/** Turns a better-sqlite3 error into the HoldfastError a caller matches on. */
-export function mapSqliteError(err: unknown, path: string, sqlText?: string): HoldfastError {
-  const e = err as { code?: string; message?: string };
-  const code = e?.code ?? "";
-  const msg = e?.message ?? String(err);
-  const details: Record<string, unknown> = { sqliteCode: code || undefined, path };
-  if (sqlText) details.sql = sqlText.length > 200 ? `${sqlText.slice(0, 200)}…` : sqlText;
-  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) {
-    return errors.dbCorrupt(
-      `${path} is not a usable SQLite database: SQLite said "${msg}". holdfast did not modify it. Check that db.url points at the right file; if it is your database, run \`holdfast db check sqlite:${path}\` and restore from a backup if the check fails.`,
-      { cause: err, details },
-    );
-  }
-  if (code.startsWith("SQLITE_READONLY")) {
-    return errors.dbUnavailable(
-      `${path} is read-only for this process (SQLite said "${msg}"). holdfast needs write access to the file and its directory (for the -wal and -shm files): check the owner and mode with \`ls -l ${path}*\`.`,
-      { cause: err, details },
-    );
-  }
-  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_IOERR") || code === "SQLITE_FULL" || code === "SQLITE_PERM") {
-    return errors.dbUnavailable(
-      `SQLite could not read or write ${path}: "${msg}" (${code}). Check free disk space (\`df -h\`), permissions, and that the directory still exists.`,
-      { cause: err, details },
-    );
-  }
-  if (isBusy(err)) {
-    return errors.dbLocked(`${path} is locked by another connection: "${msg}".`, { cause: err, details, retryAfter: 1 });
-  }
-  return errors.dbQueryFailed(`SQLite rejected the statement: ${msg}${code ? ` (${code})` : ""}.`, { cause: err, details });
 }
 
 /** Opens and configures a connection; throws a mapped HoldfastError (DB_CORRUPT for a non-database file). */
@@ -228,10 +192,7 @@ export function withLockRetry<T>(
         const waited = now - started;
         observer?.ended(waited, true);
         if (slice !== sliceMs) db.pragma(`busy_timeout = ${sliceMs}`);
-        throw errors.dbLocked(
-          `SQLite database ${path} stayed locked by another writer for ${waited} ms, until this statement's limit (the busy timeout or the request's deadline, whichever came first). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${path}\` or \`fuser ${path}\`, and keep write transactions short (no network calls inside them).`,
-          { details: { path, waitedMs: waited, sqliteCode: (err as { code?: string }).code }, retryAfter: 1 },
-        );
+        throw lockedTooLongError(path, waited, { sqliteCode: (err as { code?: string }).code });
       }
       const next = Math.max(1, Math.min(sliceMs, limit - now));
       if (next !== slice) {

@@ -6,7 +6,8 @@
  * it within the request's deadline. WAL files only: there a read never waits for the writer.
  */
 import BetterSqlite3 from "better-sqlite3";
-import { bindValues, type Connection, isBusy, type Stmt } from "./connection.js";
+import { bindValues, type Connection, type Stmt } from "./connection.js";
+import { isBusy } from "./sqlite-errors.js";
 import type { ReadProfile, ReadProfiles } from "./read-profiles.js";
 
 /** Returned by {@link InlineReader.run} when the read must go to a reader thread instead. */

@@ -6,7 +6,8 @@
 import { existsSync, statSync } from "node:fs";
 import { configDefaults } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
-import { type Connection, mapSqliteError, openConnection, walBytes } from "./connection.js";
+import { type Connection, openConnection, walBytes } from "./connection.js";
+import { mapSqliteError } from "./sqlite-errors.js";
 import type { CheckpointMode } from "./protocol.js";
 
 /** Persistent facts about a SQLite file. */

@@ -4,8 +4,9 @@
  * when every thread has its quota of batches in flight, reads wait in one FIFO (bounded in length
  * → POOL_QUEUE_FULL, and in time by min(acquireTimeout, request deadline) → POOL_TIMEOUT).
  */
-import { errors } from "../../errors/index.js";
+import type { DrainRate } from "../retry-after.js";
 import { JobQueue } from "./job-queue.js";
+import { laneQueueFullError, readerTimeoutError } from "./sqlite-errors.js";
 import type { LaneStats } from "./lane-stats.js";
 import type { PendingJob, SqliteThread } from "./thread-handle.js";
 
@@ -34,13 +35,13 @@ export class ReaderPool {
       pj.settled = true;
       this.stats.timeouts++;
       const waited = Math.round(performance.now() - pj.queuedAt);
-      pj.reject(
-        errors.poolTimeout(
-          `No SQLite reader thread became free within ${waited} ms (the acquire timeout or the request's remaining time, whichever was smaller); ${this.threads.length} reader threads, ${this.#queue.length} reads queued for ${options.path}. Reads arrive faster than they finish: look for slow queries (missing index) or raise db.sqlite.readers up to the number of cores.`,
-          { retryAfter: 1, details: { path: options.path, waitedMs: waited, readers: this.threads.length, queued: this.#queue.length } },
-        ),
-      );
+      pj.reject(readerTimeoutError(options.path, waited, this.#drain()));
     });
+  }
+
+  /** The queue ahead of a retry, the threads draining it and a read's typical run time: for Retry-After. */
+  #drain(): DrainRate {
+    return { queued: this.#queue.length, servers: this.threads.length, holdMs: this.stats.usage.typicalMs };
   }
 
   /** Reads waiting for a thread. */
@@ -60,12 +61,7 @@ export class ReaderPool {
     if (this.#queue.length >= this.#options.maxWaiting) {
       pj.settled = true;
       this.stats.queueFull++;
-      pj.reject(
-        errors.poolQueueFull(
-          `${this.#queue.length} reads are already queued for the SQLite reader threads of ${this.#options.path} (db.pool.maxWaiting = ${this.#options.maxWaiting}); this one failed at once instead of waiting. The database cannot keep up with the read rate: look for slow queries.`,
-          { retryAfter: 1, details: { path: this.#options.path, queued: this.#queue.length } },
-        ),
-      );
+      pj.reject(laneQueueFullError("reads", this.#options.path, this.#options.maxWaiting, this.#drain()));
       return;
     }
     this.#queue.push(pj);

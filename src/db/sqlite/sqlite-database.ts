@@ -19,6 +19,7 @@ import { ReadProfiles } from "./read-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
 import { prepareFile } from "./prepare-file.js";
+import { sqliteClosedError } from "./sqlite-errors.js";
 import { runTransaction } from "./transaction.js";
 import { WriterLane } from "./writer-lane.js";
 
@@ -303,7 +304,7 @@ export class SqliteDatabase implements Database {
   }
 
   #admit(what: string): Deadline {
-    if (this.#closed) throw errors.poolClosed(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
+    if (this.#closed) throw sqliteClosedError(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
     const deadline = currentDeadline();
     deadline.check(`${what} could start`);
     return deadline;
@@ -475,7 +476,7 @@ export class SqliteDatabase implements Database {
     }
     clearInterval(this.#expiry);
     this.#closeInline();
-    const closed = () => errors.poolClosed(`The SQLite database ${this.path} was closed before this statement could run.`);
+    const closed = () => sqliteClosedError(`The SQLite database ${this.path} was closed before this statement could run.`);
     this.#readers.failQueued(closed);
     this.#writer.failQueued(closed);
     await Promise.all([this.#writer.thread, ...this.#readers.threads].map((t) => t?.close()));

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { errors, fromSerialized, type HoldfastError, isHoldfastError, type SerializedError } from "../../errors/index.js";
 import { CheckpointManager } from "./checkpoint.js";
-import { bindValues, type Connection, isBusy, type LockWaitObserver, mapSqliteError, openConnection, StatementCache, type Stmt, withLockRetry } from "./connection.js";
+import { bindValues, type Connection, type LockWaitObserver, openConnection, StatementCache, type Stmt, withLockRetry } from "./connection.js";
+import { expiredInThreadError, isBusy, lockedTooLongError, mapSqliteError } from "./sqlite-errors.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
 
@@ -124,12 +125,7 @@ function expiredResult(job: Job): JobResult {
   return {
     id: job.id,
     ok: false,
-    error: errors
-      .deadlineExceeded(`The request's deadline passed while this statement waited for the SQLite ${config.role} thread; it was not run. The thread is busier than the load allows: see \`holdfast db status\` and look for slow statements.`, {
-        retryAfter: 1,
-        details: { path: config.path, role: config.role },
-      })
-      .toJSON(),
+    error: expiredInThreadError(config.path, config.role).toJSON(),
   };
 }
 
@@ -251,12 +247,7 @@ function runGroup(jobs: Job[]): JobResult[] {
 }
 
 function lockedError(waitedMs: number): SerializedError {
-  return errors
-    .dbLocked(
-      `SQLite database ${config.path} stayed locked by another writer for ${waitedMs} ms, until this write's limit (the busy timeout or the request's deadline). Another process or connection is holding a write transaction open: find it with \`holdfast doctor --db sqlite:${config.path}\` or \`fuser ${config.path}\`, and keep write transactions short.`,
-      { retryAfter: 1, details: { path: config.path, waitedMs } },
-    )
-    .toJSON();
+  return lockedTooLongError(config.path, waitedMs).toJSON();
 }
 
 function postResults(results: JobResult[], done: boolean): void {

@@ -6,6 +6,7 @@
 import type { Worker } from "node:worker_threads";
 import type { Deadline, RequestContext } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";
+import { retryAfterSeconds } from "../retry-after.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig } from "./protocol.js";
 import type { ReadProfile } from "./read-profiles.js";
@@ -127,6 +128,7 @@ export class SqliteThread {
     this.#exited = new Promise<void>((res) => {
       const fail = (why: string) => {
         const err = errors.dbUnavailable(`The SQLite ${this.role} thread ${why}. Jobs it was running failed; holdfast starts a new thread for the next ones.`, {
+          retryAfter: retryAfterSeconds("connection-lost"),
           details: { path: config.path, role: this.role },
         });
         // A thread that failed to open posts why (DB_CORRUPT, …) on its port, then crashes; the two

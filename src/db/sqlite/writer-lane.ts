@@ -6,7 +6,9 @@
  * COMMIT/ROLLBACK; other writes queue meanwhile.
  */
 import { errors, type HoldfastError } from "../../errors/index.js";
+import type { DrainRate } from "../retry-after.js";
 import { JobQueue } from "./job-queue.js";
+import { laneQueueFullError, lockedBehindError, lockShedError, writerTimeoutError } from "./sqlite-errors.js";
 import type { LaneStats } from "./lane-stats.js";
 import type { PendingJob, SqliteThread } from "./thread-handle.js";
 
@@ -46,25 +48,20 @@ export class WriterLane {
       pj.settled = true;
       this.stats.timeouts++;
       const waited = Math.round(performance.now() - pj.queuedAt);
-      const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
       if (this.lockWaiting) {
-        const err = errors.dbLocked(
-            `This write waited ${waited} ms behind a write that is itself waiting for the SQLite lock on ${options.path}, held by another process or connection. Find the other writer: \`holdfast doctor --db sqlite:${options.path}\` or \`fuser ${options.path}\`; keep write transactions short.`,
-          { retryAfter: 1, details: { ...details, lockWaitMs: Math.round(performance.now() - this.lockWaitSince) } },
-        );
+        const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
+        const err = lockedBehindError(options.path, waited, Math.round(performance.now() - this.lockWaitSince), details);
         options.onLocked?.(err);
         pj.reject(err);
-      } else {
-        pj.reject(
-          errors.poolTimeout(
-            `The SQLite writer of ${options.path} did not become free within ${waited} ms (the acquire timeout or the request's remaining time); ${this.#queue.length} writes queued${this.#owner ? ", and a transaction is holding the writer" : ""}. Writes arrive faster than they finish: shorten transactions, batch writes, or move heavy writing to PostgreSQL.`,
-            { retryAfter: 1, details },
-          ),
-        );
-      }
+      } else pj.reject(writerTimeoutError(options.path, waited, this.#owner !== undefined, this.#drain()));
     },
     // While the lock is held elsewhere, a write's whole wait (queue + lock) ends at its bound.
     (pj, now) => this.lockWaiting && pj.waitBoundAt !== undefined && now >= pj.waitBoundAt);
+  }
+
+  /** The queue ahead of a retry and a write's typical run time on the one writer: for Retry-After. */
+  #drain(): DrainRate {
+    return { queued: this.#queue.length, servers: 1, holdMs: this.stats.usage.typicalMs };
   }
 
   /** Writes waiting for the writer. */
@@ -95,24 +92,14 @@ export class WriterLane {
         pj.settled = true;
         this.lockShed++;
         const lockWaitMs = Math.round(performance.now() - this.lockWaitSince);
-        pj.reject(
-          errors.dbLocked(
-            `Another process or connection has held the SQLite write lock on ${this.#options.path} for ${lockWaitMs} ms and ${waiting} writes are already waiting for it (db.sqlite.lockWaiters = ${this.#options.lockWaiters}); this write failed at once instead of waiting. Find the other writer: \`holdfast doctor --db sqlite:${this.#options.path}\` or \`fuser ${this.#options.path}\`; keep write transactions short.`,
-            { retryAfter: 1, details: { path: this.#options.path, waiting, lockWaitMs, shed: true } },
-          ),
-        );
+        pj.reject(lockShedError(this.#options.path, lockWaitMs, waiting, this.#options.lockWaiters));
         return;
       }
     }
     if (this.#queue.length >= this.#options.maxWaiting) {
       pj.settled = true;
       this.stats.queueFull++;
-      pj.reject(
-        errors.poolQueueFull(
-          `${this.#queue.length} writes are already queued for the SQLite writer of ${this.#options.path} (db.pool.maxWaiting = ${this.#options.maxWaiting}); this one failed at once instead of waiting.`,
-          { retryAfter: 1, details: { path: this.#options.path, queued: this.#queue.length } },
-        ),
-      );
+      pj.reject(laneQueueFullError("writes", this.#options.path, this.#options.maxWaiting, this.#drain()));
       return;
     }
     this.#queue.push(pj);
