@@ -18,6 +18,7 @@ export {
   type CheckpointResult,
   type SqliteCheckReport,
   type SqliteDatabaseOptions,
+  type InspectOptions,
   type SqliteInspection,
   type SqliteSettings,
 } from "./sqlite/index.js";

@@ -1,11 +1,12 @@
 /** The doctor end to end: configs → logs → probes → rules → ranked findings. The in-process API behind the CLI. */
 import { layersFromConfig, loadConfig, type TimeoutLayers } from "../config/index.js";
+import { parseDatabaseUrl } from "../db/index.js";
 import { redactUrl } from "../telemetry/index.js";
 import { analyze, isHealthy } from "./analyze.js";
 import { type CollectOptions, collectLogs, emptyDataset, type LogInput } from "./collect.js";
 import { type AdminProbe, probeAdmin } from "./probes/admin.js";
 import { probePostgres } from "./probes/postgres.js";
-import { probeSqlite, sqlitePath } from "./probes/sqlite.js";
+import { probeSqlite } from "./probes/sqlite.js";
 import { probeSystem } from "./probes/system.js";
 import { mergeProxyLayers, readHaproxyConfig, readNginxConfig } from "./proxy-config/index.js";
 import { readProxyConfigFile } from "./proxy-config/read-config-file.js";
@@ -75,14 +76,14 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   const collect: CollectOptions = { since: o.since, until: o.until, nginxLogFormat: o.nginxLogFormat ?? facts?.accessLogFormat, progress: o.progress };
   await collectLogs(o.logs ?? [], collect, data);
 
-  if (dbUrl) {
-    const path = sqlitePath(dbUrl);
-    if (path) {
-      const p = await attempt(data, "sqlite", () => probeSqlite(path, busyTimeout));
-      if (p) data.probes.sqlite = [p];
-    } else if (dbUrl.startsWith("postgres")) {
-      data.probes.postgres = await attempt(data, "postgres", () => probePostgres(dbUrl as string));
-    }
+  // Read the URL as the database opener does; one it cannot open is a probe error, not a silent skip.
+  const target = dbUrl === undefined ? undefined : await attempt(data, "database url", () => parseDatabaseUrl(dbUrl as string));
+  const sqliteFile = target?.dialect === "sqlite" && target.path !== ":memory:" ? target.path : undefined;
+  if (sqliteFile) {
+    const p = await attempt(data, "sqlite", () => probeSqlite(sqliteFile, busyTimeout));
+    if (p) data.probes.sqlite = [p];
+  } else if (target?.dialect === "postgres") {
+    data.probes.postgres = await attempt(data, "postgres", () => probePostgres(target.url));
   }
   const token = o.adminToken;
   const admins: AdminProbe[] = [];
@@ -95,7 +96,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   // The processes of the instances the admin endpoints describe, when they run on this host.
   const pids = admins.flatMap((a) => [a.status?.instance?.pid, ...(a.status?.workers ?? []).map((w) => w.pid)]).filter((p): p is number => typeof p === "number");
   if (o.system !== false) {
-    const paths = [...(o.logs ?? []).map((l) => l.file), ...(dbUrl && sqlitePath(dbUrl) ? [sqlitePath(dbUrl) as string] : [])];
+    const paths = [...(o.logs ?? []).map((l) => l.file), ...(sqliteFile ? [sqliteFile] : [])];
     data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."], 500, pids));
   }
   const findings = analyze(data);

@@ -23,6 +23,16 @@ export interface SqliteInspection {
   userVersion: number;
   sqliteVersion: string;
   tables: number;
+  /** PRAGMA quick_check's first line ("ok" when clean), when asked for. */
+  quickCheck?: string | undefined;
+}
+
+/** What {@link inspectSqlite} also does. */
+export interface InspectOptions {
+  /** Open read-only, so a look (the doctor's probe) can never write to the file. Default false. */
+  readonly?: boolean | undefined;
+  /** Also run PRAGMA quick_check. Default false. */
+  quickCheck?: boolean | undefined;
 }
 
 /** A check finding. */
@@ -66,11 +76,13 @@ function inspect(db: Connection, path: string): SqliteInspection {
   };
 }
 
-/** Persistent settings and sizes of the file. */
-export function inspectSqlite(path: string): SqliteInspection {
-  const db = open(path, false);
+/** Persistent settings and sizes of the file (what `holdfast db status` shows and the doctor probes). */
+export function inspectSqlite(path: string, options: InspectOptions = {}): SqliteInspection {
+  const db = open(path, options.readonly ?? false);
   try {
-    return inspect(db, path);
+    const info = inspect(db, path);
+    if (options.quickCheck) info.quickCheck = String(db.pragma("quick_check", { simple: true }));
+    return info;
   } catch (err) {
     throw mapSqliteError(err, path);
   } finally {

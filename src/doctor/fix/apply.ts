@@ -5,6 +5,7 @@
 import { existsSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { backupSqlite, checkpointSqlite, inspectSqlite, optimizeSqlite } from "../../db/index.js";
 import { type FixPlan, type FixStep, STEP_TEXT } from "./plan.js";
 
 /** Result of one step. */
@@ -25,44 +26,31 @@ async function runStep(step: FixStep, backups: Map<string, string>): Promise<str
     const fs = statfsSync(dirname(step.path));
     if (fs.bavail * fs.bsize < size * 1.2) throw new Error(`not enough free disk for a backup (${size} bytes needed)`);
     const dest = `${step.path}.holdfast-backup-${stamp()}`;
-    const db = new Database(step.path, { fileMustExist: true, timeout: 5000 });
-    try {
-      await db.backup(dest);
-    } finally {
-      db.close();
-    }
-    const check = new Database(dest, { readonly: true });
-    try {
-      const qc = String(check.pragma("quick_check", { simple: true }));
-      if (qc !== "ok") throw new Error(`backup ${dest} failed its quick_check: ${qc}`);
-    } finally {
-      check.close();
-    }
+    await backupSqlite(step.path, dest);
+    const qc = inspectSqlite(dest, { readonly: true, quickCheck: true }).quickCheck;
+    if (qc !== "ok") throw new Error(`backup ${dest} failed its quick_check: ${qc}`);
     backups.set(step.path, dest);
     return `backup written to ${dest}, quick_check ok`;
   }
   if (!backups.has(step.path)) throw new Error("no verified backup of this database; not touching it");
-  const db = new Database(step.path, { fileMustExist: true, timeout: 5000 });
-  try {
-    db.pragma("busy_timeout = 5000");
-    if (step.kind === "sqlite-wal") {
+  if (step.kind === "sqlite-checkpoint") {
+    const r = checkpointSqlite(step.path, "TRUNCATE");
+    if (r.busy !== 0) throw new Error(`checkpoint blocked by a reader (busy=${r.busy}; ${r.checkpointed}/${r.log} frames); end long read transactions and run again`);
+    return `WAL ${r.walBytesBefore} → ${r.walBytesAfter} bytes`;
+  }
+  if (step.kind === "sqlite-wal") {
+    // Not a `holdfast db` command: switching to WAL is what opening the database for serving does, so it stays here.
+    const db = new Database(step.path, { fileMustExist: true, timeout: 5000 });
+    try {
       const mode = String(db.pragma("journal_mode = WAL", { simple: true }));
       if (mode !== "wal") throw new Error(`journal_mode is still ${mode} (another connection may hold the database)`);
       return "journal_mode is now wal";
+    } finally {
+      db.close();
     }
-    if (step.kind === "sqlite-checkpoint") {
-      const wal = `${step.path}-wal`;
-      const before = existsSync(wal) ? statSync(wal).size : 0;
-      const [r] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
-      const after = existsSync(wal) ? statSync(wal).size : 0;
-      if (r && r.busy !== 0) throw new Error(`checkpoint blocked by a reader (busy=${r.busy}; ${r.checkpointed}/${r.log} frames); end long read transactions and run again`);
-      return `WAL ${before} → ${after} bytes`;
-    }
-    db.pragma("optimize");
-    return "optimize ran";
-  } finally {
-    db.close();
   }
+  optimizeSqlite(step.path);
+  return "optimize ran";
 }
 
 /** Applies every step in order and writes the patch file; returns what happened to each step. */

@@ -1,6 +1,8 @@
-/** SQLite probe: journal mode, quick_check, WAL size, busy timeout, freelist — opened read-only. */
-import { existsSync, statSync } from "node:fs";
-import Database from "better-sqlite3";
+/**
+ * SQLite probe: journal mode, quick_check, WAL size, busy timeout, freelist, read through the db
+ * part's own inspection (opened read-only), so the doctor and `holdfast db status` read a file alike.
+ */
+import { inspectSqlite } from "../../db/index.js";
 
 /** What the SQLite probe saw. */
 export interface SqliteProbe {
@@ -16,32 +18,18 @@ export interface SqliteProbe {
   pageSize?: number | undefined;
 }
 
-/** Path of a sqlite: URL or a plain path; undefined for other URLs and in-memory databases. */
-export function sqlitePath(url: string): string | undefined {
-  if (url.startsWith("postgres")) return undefined;
-  const p = url.replace(/^sqlite:(\/\/)?/, "");
-  return p === ":memory:" || p === "" ? undefined : p;
-}
-
 /** Probes one SQLite file without writing to it. */
 export function probeSqlite(path: string, busyTimeoutMs?: number): SqliteProbe {
-  if (!existsSync(path)) throw new Error(`${path} does not exist`);
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1000 });
-  try {
-    const pragma = (name: string) => db.pragma(name, { simple: true }) as unknown;
-    const wal = `${path}-wal`;
-    return {
-      path,
-      journalMode: String(pragma("journal_mode")),
-      quickCheck: String(pragma("quick_check")),
-      walBytes: existsSync(wal) ? statSync(wal).size : 0,
-      dbBytes: statSync(path).size,
-      busyTimeoutMs,
-      freelistCount: Number(pragma("freelist_count")),
-      pageCount: Number(pragma("page_count")),
-      pageSize: Number(pragma("page_size")),
-    };
-  } finally {
-    db.close();
-  }
+  const i = inspectSqlite(path, { readonly: true, quickCheck: true });
+  return {
+    path,
+    journalMode: i.journalMode,
+    quickCheck: i.quickCheck,
+    walBytes: i.walBytes,
+    dbBytes: i.fileBytes,
+    busyTimeoutMs,
+    freelistCount: i.freelistCount,
+    pageCount: i.pageCount,
+    pageSize: i.pageSize,
+  };
 }
