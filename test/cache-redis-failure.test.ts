@@ -15,7 +15,8 @@ import pino from "pino";
 import { type Cache, createCache } from "../src/cache/index.js";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import type { Logger } from "../src/telemetry/index.js";
-import { REDIS_URL, redisUnreachable } from "./support/redis.js";
+import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
+import { missingServiceTest } from "./support/require-service.js";
 import { closedPort } from "./support/ports.js";
 
 const NS = `hf-test-cachefail-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -157,12 +158,7 @@ async function relay(target: URL) {
 }
 
 if (why !== undefined) {
-  const msg = `Redis unreachable at ${REDIS_URL} (${why}) — start it to run the stalled-Redis cache tests`;
-  test("stalled Redis", (t) => {
-    if (process.env.CI === "true") throw new Error(msg);
-    console.error(`\n*** SKIPPED: ${msg} ***\n`);
-    t.skip(msg);
-  });
+  missingServiceTest("stalled Redis", redisUnreachableMessage(why));
 } else {
   after(async () => {
     const admin = new Redis(REDIS_URL);

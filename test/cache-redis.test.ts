@@ -10,7 +10,8 @@ import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
-import { REDIS_URL, redisUnreachable } from "./support/redis.js";
+import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
+import { missingServiceTest } from "./support/require-service.js";
 import { slowLoader } from "./support/slow-loader.js";
 
 const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -60,12 +61,7 @@ after(async () => {
 });
 
 if (why !== undefined) {
-  const msg = `Redis unreachable at ${REDIS_URL} (${why}) — start it to run the Redis cache tests`;
-  test("cache on Redis", (t) => {
-    if (process.env.CI === "true") throw new Error(msg);
-    console.error(`\n*** SKIPPED: ${msg} ***\n`);
-    t.skip(msg);
-  });
+  missingServiceTest("cache on Redis", redisUnreachableMessage(why));
 } else {
   test("Redis single-flight: 100 concurrent misses in one instance run the loader once", async () => {
     const cache = await open();

@@ -8,8 +8,8 @@ import { test } from "node:test";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
 import { adminQuery, PG_URL, requirePostgres, terminateApp, uniqueName } from "./support/postgres.js";
+import { sleep } from "./support/wait.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Marks a call that has not settled after `ms`: the "no caller hangs" check. */
 function orHang<T>(p: Promise<T>, ms: number): Promise<T | "HANG"> {

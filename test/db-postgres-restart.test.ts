@@ -10,8 +10,8 @@ import { Deadline, runWithContext } from "../src/context/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
 import { PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
 import { TcpRelay } from "./support/tcp-relay.js";
+import { sleep } from "./support/wait.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function inRequest<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   return runWithContext({ requestId: "req", deadline: Deadline.after(ms), signal: new AbortController().signal }, fn);

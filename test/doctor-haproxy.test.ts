@@ -7,22 +7,21 @@ import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor } from "../src/doctor/index.js";
 import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
 import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
+import { missingService } from "./support/require-service.js";
+import { eventually, sleep } from "./support/wait.js";
 
 const HAPROXY = findBinary("haproxy");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function skipUnlessHaproxy(t: { skip: (m: string) => void }): boolean {
   if (HAPROXY) return false;
-  if (process.env.CI === "true") throw new Error("haproxy is not installed, and CI=true: apt-get install haproxy");
-  process.stderr.write("SKIPPING doctor HAProxy end-to-end test: haproxy not found (apt-get install haproxy)\n");
-  t.skip("haproxy not installed");
+  missingService(t, "haproxy is not installed — apt-get install -y haproxy to run the doctor's HAProxy end-to-end tests");
   return true;
 }
 
 async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: string): Promise<DoctorResult> {
   // Log lines arrive over UDP after the response; wait until all are in.
   // Under a loaded suite they can take seconds: wait up to 10 s (bounded), not 2.
-  for (let i = 0; i < 200 && readLines(proxy.accessLog).length < expectLines; i++) await sleep(50);
+  await eventually(() => readLines(proxy.accessLog).length >= expectLines, 10_000, `${expectLines} access log lines`).catch(() => {});
   return runDoctor({
     logs: [{ kind: "haproxy", file: proxy.accessLog }, ...(appLog ? [{ kind: "app" as const, file: appLog }] : [])],
     haproxyConfig: proxy.configFile,

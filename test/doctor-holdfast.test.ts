@@ -10,15 +10,12 @@ import { test } from "node:test";
 import { runDoctor } from "../src/doctor/index.js";
 import { findBinary, freePort, hit, startNginx, tally } from "./fixtures/doctor/harness.js";
 import { eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
+import { missingService } from "./support/require-service.js";
 
 const NGINX = findBinary("nginx");
 
 test("holdfast worker stuck in a busy loop behind nginx → worker-killed first, naming the stuck path", async (t) => {
-  if (!NGINX) {
-    if (process.env.CI === "true") throw new Error("nginx is not installed, and CI=true");
-    process.stderr.write("SKIPPING doctor + holdfast end-to-end test: nginx not found\n");
-    return t.skip("nginx not installed");
-  }
+  if (!NGINX) return missingService(t, "nginx is not installed — apt-get install -y nginx to run the doctor + holdfast end-to-end test");
   // A fixed port (as in production): with port 0 a replacement worker may be given a different one.
   const port = await freePort();
   const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "2s" }, args: ["--port", String(port)] });

@@ -8,22 +8,22 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor, toText } from "../src/doctor/index.js";
-import { findBinary, freePort, hit, type RunningProxy, startNginx, tally, tempDir, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, type RunningProxy, readLines, startNginx, tally, tempDir, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
 import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
+import { missingService } from "./support/require-service.js";
+import { eventually, sleep } from "./support/wait.js";
 
 const NGINX = findBinary("nginx");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function skipUnlessNginx(t: { skip: (m: string) => void }): boolean {
   if (NGINX) return false;
-  if (process.env.CI === "true") throw new Error("nginx is not installed, and CI=true: install nginx (apt-get install nginx) to run the doctor's end-to-end tests");
-  process.stderr.write("SKIPPING doctor nginx end-to-end test: nginx not found (apt-get install nginx)\n");
-  t.skip("nginx not installed");
+  missingService(t, "nginx is not installed — apt-get install -y nginx to run the doctor's nginx end-to-end tests");
   return true;
 }
 
-async function diagnose(proxy: RunningProxy, extra: { appLog?: string; configFile?: string; db?: string } = {}): Promise<DoctorResult> {
-  await sleep(150); // nginx writes log lines as requests end; let the last ones land
+async function diagnose(proxy: RunningProxy, requests: number, extra: { appLog?: string; configFile?: string; db?: string } = {}): Promise<DoctorResult> {
+  // nginx writes an access line as each request ends, after the client has its answer: wait for all of them.
+  await eventually(() => readLines(proxy.accessLog).length >= requests, 10_000, `${requests} access log lines`);
   const r = await runDoctor({
     logs: [
       { kind: "nginx-access", file: proxy.accessLog },
@@ -62,7 +62,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
       const statuses: number[] = [];
       for (let i = 0; i < 16; i++) statuses.push(await hit(proxy.port, "/api/checkout", "POST"));
       assert.ok((tally(statuses)[502] ?? 0) >= 4, `expected 502s, got ${JSON.stringify(tally(statuses))}`);
-      const r = await diagnose(proxy, { configFile });
+      const r = await diagnose(proxy, statuses.length, { configFile });
       assert.equal(r.findings[0]?.id, "keepalive-race", top(r));
       assert.equal(r.findings[0]?.explains, tally(statuses)[502]);
       assert.ok(r.findings[0] && r.findings[0].confidence >= 0.8, "the config confirms the race");
@@ -84,7 +84,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
       await waitForPort(up.port, 20_000);
       for (let i = 0; i < 5; i++) statuses.push(await hit(proxy.port, "/api/orders"));
       assert.ok((tally(statuses)[502] ?? 0) >= 2, `expected 502s, got ${JSON.stringify(tally(statuses))}`);
-      const r = await diagnose(proxy, { appLog: up.appLog });
+      const r = await diagnose(proxy, statuses.length, { appLog: up.appLog });
       assert.equal(r.findings[0]?.id, "worker-killed", top(r));
       assert.equal(r.findings[0]?.explains, tally(statuses)[502]);
       assert.match(r.findings[0]?.evidence.summary ?? "", /worker\.timeout event.* on pid \d+/);
@@ -98,7 +98,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push(await hit(proxy.port, "/api/orders"));
       assert.deepEqual(tally(statuses), { 502: 6 });
-      const r = await diagnose(proxy);
+      const r = await diagnose(proxy, statuses.length);
       assert.equal(r.findings[0]?.id, "upstream-down", top(r));
       assert.equal(r.findings[0]?.explains, 6);
     } finally {
@@ -111,7 +111,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
     await withNginx(slowUpstream(2500), { location: "proxy_read_timeout 1s;" }, async (proxy) => {
       const statuses = await Promise.all([1, 2, 3, 4].map(() => hit(proxy.port, "/api/report")));
       assert.deepEqual(tally(statuses), { 504: 4 });
-      const r = await diagnose(proxy);
+      const r = await diagnose(proxy, statuses.length);
       assert.equal(r.findings[0]?.id, "proxy-read-timeout", top(r));
       assert.equal(r.findings[0]?.explains, 4);
       assert.match(r.findings[0]?.evidence.summary ?? "", /\(1 s\)/);
@@ -123,7 +123,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
     await withNginx(poolExhaustedUpstream(), {}, async (proxy, up) => {
       const statuses = await Promise.all(Array.from({ length: 10 }, () => hit(proxy.port, "/api/orders")));
       assert.ok((tally(statuses)[503] ?? 0) >= 3, JSON.stringify(tally(statuses)));
-      const r = await diagnose(proxy, { appLog: up.appLog });
+      const r = await diagnose(proxy, statuses.length, { appLog: up.appLog });
       assert.equal(r.findings[0]?.id, "pool-exhaustion", top(r));
       assert.equal(r.findings[0]?.explains, tally(statuses)[503]);
     });
@@ -137,7 +137,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push(await hit(proxy.port, "/api/orders", "POST"));
       assert.deepEqual(tally(statuses), { 503: 6 });
-      const r = await diagnose(proxy, { appLog: up.appLog, db: `sqlite:${dbPath}` });
+      const r = await diagnose(proxy, statuses.length, { appLog: up.appLog, db: `sqlite:${dbPath}` });
       assert.equal(r.findings[0]?.id, "sqlite-lock", top(r));
       assert.equal(r.findings[0]?.explains, 6);
       assert.equal(r.data.probes.sqlite?.[0]?.journalMode, "wal", "the SQLite probe read the live file");
@@ -152,7 +152,7 @@ describe("doctor against a real nginx", { concurrency: false }, () => {
       const statuses: number[] = [];
       for (let i = 0; i < 30; i++) statuses.push(await hit(proxy.port, i % 3 ? "/api/orders" : "/api/checkout", i % 3 ? "GET" : "POST"));
       assert.deepEqual(tally(statuses), { 200: 30 });
-      const r = await diagnose(proxy, { configFile });
+      const r = await diagnose(proxy, statuses.length, { configFile });
       assert.deepEqual(
         r.findings.filter((f) => f.severity !== "info").map((f) => f.id),
         [],

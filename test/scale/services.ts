@@ -2,22 +2,11 @@
  * What the scale tests share: the Redis gate (skip loudly outside CI, fail in CI), a PostgreSQL
  * schema of their own reached through the URL alone, and waiting for instances to be ready.
  */
-import assert from "node:assert/strict";
-import type { TestContext } from "node:test";
 import { Redis } from "ioredis";
 import { adminQuery, PG_URL, uniqueName } from "../support/postgres.js";
-import { REDIS_URL, redisUnreachable } from "../support/redis.js";
+import { REDIS_URL } from "../support/redis.js";
 
-/** True when Redis answers; otherwise skips the test (CI unset) or fails it (CI=true). */
-export async function requireRedis(t: TestContext): Promise<boolean> {
-  const why = await redisUnreachable();
-  if (why === undefined) return true;
-  const msg = `Redis unreachable at ${REDIS_URL} (${why}) — start it to run this test`;
-  if (process.env.CI === "true") assert.fail(msg);
-  console.error(`\n*** SKIPPED: ${msg} ***\n`);
-  t.skip(msg);
-  return false;
-}
+export { requireRedis } from "../support/redis.js";
 
 /** A fresh, empty schema and a database URL whose connections use it (search_path in the URL). */
 export async function freshSchema(prefix: string): Promise<{ schema: string; url: string; drop: () => Promise<void> }> {

@@ -119,18 +119,4 @@ export async function startHoldfast(
   };
 }
 
-/** Polls `fn` until it returns truthy, or throws after `ms`. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = "condition"): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`${what} not reached within ${ms} ms${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from "./wait.js";

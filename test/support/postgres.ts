@@ -3,10 +3,10 @@
  * a reachability gate that skips loudly outside CI and fails in CI, and unique names so
  * parallel test files never touch each other's tables or connections.
  */
-import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import pg from "pg";
+import { missingService } from "./require-service.js";
 
 /** Where the tests connect. */
 export const PG_URL = process.env.HOLDFAST_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -35,11 +35,13 @@ export function probe(): Promise<string | undefined> {
 export async function requirePostgres(t: TestContext): Promise<boolean> {
   const why = await probe();
   if (why === undefined) return true;
-  const msg = `PostgreSQL unreachable at ${PG_URL.replace(/:[^:@/]*@/, "@")} (${why}) — start it to run this test`;
-  if (process.env.CI === "true") assert.fail(msg);
-  console.error(`\n*** SKIPPED: ${msg} ***\n`);
-  t.skip(msg);
+  missingService(t, unreachableMessage(why));
   return false;
+}
+
+/** What a skipped or failed PostgreSQL test says: where it looked (without a password) and why it failed. */
+export function unreachableMessage(why: string): string {
+  return `PostgreSQL unreachable at ${PG_URL.replace(/:[^:@/]*@/, "@")} (${why}) — start it to run this test`;
 }
 
 /** A name unique to this test process and call: `prefix_<pid>_<hex>`. */

@@ -1,20 +1,30 @@
 /**
- * Gate for tests that need a program from the machine (nginx, HAProxy, wrk): skip loudly
- * when it is missing and CI is unset, fail when CI=true (.ci/run installs them).
+ * The one gate for tests that need something from the machine (nginx, HAProxy, wrk, PostgreSQL,
+ * Redis, a tmpfs mount): skip loudly when it is missing and CI is unset, fail when CI=true
+ * (.ci/run provides them), so a missing service never passes silently in CI.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { TestContext } from "node:test";
+import { type TestContext, test } from "node:test";
+
+/** Fails `t` under CI=true, else skips it with `why` printed where a person running the suite sees it. */
+export function missingService(t: Pick<TestContext, "skip">, why: string): void {
+  if (process.env.CI === "true") assert.fail(why);
+  console.error(`\n*** SKIPPED: ${why} ***\n`);
+  t.skip(why);
+}
+
+/** For a file whose every test needs the service: one test named `name` that skips loudly or fails under CI. */
+export function missingServiceTest(name: string, why: string): void {
+  test(name, (t) => missingService(t, why));
+}
 
 /** The binary's path, or undefined after skipping/failing the test. */
 export function requireBinary(t: TestContext, name: string, candidates: string[] = []): string | undefined {
   for (const c of candidates) if (existsSync(c)) return c;
   const which = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  const msg = `${name} is not installed — apt-get install -y ${name} to run this test`;
-  if (process.env.CI === "true") assert.fail(msg);
-  console.error(`\n*** SKIPPED: ${msg} ***\n`);
-  t.skip(msg);
+  missingService(t, `${name} is not installed — apt-get install -y ${name} to run this test`);
   return undefined;
 }

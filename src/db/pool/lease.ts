@@ -8,7 +8,7 @@ export interface Slot<T> {
   readonly id: number;
   readonly resource: T;
   readonly createdAt: number;
-  /** performance.now() after which the slot is replaced (max lifetime minus jitter); Infinity for never. */
+  /** Pool clock (`now` option) time after which the slot is replaced (max lifetime minus jitter); Infinity for never. */
   readonly expiresAt: number;
   /** When it was last returned (idle eviction). */
   lastUsedAt: number;
@@ -16,7 +16,7 @@ export interface Slot<T> {
   lastCheckedAt: number;
   /** The current borrow, if lent. */
   lease: Lease<T> | undefined;
-  /** performance.now() at the current borrow. */
+  /** Pool clock time at the current borrow. */
   acquiredAt: number;
   /** Stack of the current borrower, only with leak detection on. */
   stack: string | undefined;

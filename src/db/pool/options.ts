@@ -29,10 +29,13 @@ export interface PoolOptions<T> extends Partial<Config["db"]["pool"]> {
   createRetryDelay?: number | undefined;
   /** Longest delay between create retries. Default 2000. */
   createRetryMaxDelay?: number | undefined;
+  /** Monotonic clock in ms that idle, lifetime, validation and wait times are read from. Default performance.now; injected by deterministic tests. */
+  now?: (() => number) | undefined;
 }
 
 /** Options after defaults were applied. */
-export interface ResolvedPoolOptions<T> extends Required<Omit<PoolOptions<T>, "validate" | "ping" | "log">> {
+export interface ResolvedPoolOptions<T> extends Required<Omit<PoolOptions<T>, "validate" | "ping" | "log" | "now">> {
+  now: () => number;
   validate: ((resource: T) => Promise<boolean> | boolean) | undefined;
   ping: ((resource: T) => Promise<unknown>) | undefined;
   log: Logger | undefined;
@@ -47,7 +50,7 @@ const DEFAULTS = {
 } as const;
 
 const NUMERIC = Object.keys(DEFAULTS).filter((k) => k !== "name") as (keyof typeof DEFAULTS)[];
-const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "create", "destroy", "validate", "ping", "log"]);
+const KNOWN = new Set<string>([...Object.keys(DEFAULTS), "create", "destroy", "validate", "ping", "log", "now"]);
 
 /** Applies defaults and rejects unknown keys and impossible values by name (CONFIG_INVALID). */
 export function resolvePoolOptions<T>(o: PoolOptions<T>): ResolvedPoolOptions<T> {
@@ -60,6 +63,7 @@ export function resolvePoolOptions<T>(o: PoolOptions<T>): ResolvedPoolOptions<T>
   if (typeof o.create !== "function" || typeof o.destroy !== "function") {
     throw errors.configInvalid("Pool needs create() and destroy() functions.");
   }
+  if (o.now !== undefined && typeof o.now !== "function") throw errors.configInvalid("Pool option now must be a function returning milliseconds.");
   const r = { ...DEFAULTS } as Record<string, unknown>;
   for (const k of NUMERIC) {
     const v = o[k];
@@ -77,6 +81,7 @@ export function resolvePoolOptions<T>(o: PoolOptions<T>): ResolvedPoolOptions<T>
     validate: o.validate,
     ping: o.ping ?? (o.validate ? wrapValidate(o.validate) : undefined),
     log: o.log,
+    now: o.now ?? (() => performance.now()),
   } as ResolvedPoolOptions<T>;
   if (resolved.max < 1) throw errors.configInvalid(`Pool option max must be at least 1, got ${resolved.max}.`);
   if (resolved.min > resolved.max) {

@@ -1,6 +1,9 @@
+// Pool lifecycle: leaks, validation, lifetime, idle eviction, keepalive, create backoff. Idle, lifetime and
+// validation ages are read from an injected clock that the tests move; what runs on a timer is polled for.
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { Pool, type PoolOptions } from "./index.js";
 
@@ -9,7 +12,25 @@ interface Dummy {
   closed: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A clock the test moves by hand: the pool's `now` option. */
+function manualClock() {
+  let t = 1_000;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+/** Resolves once `condition` holds; fails after `ms` (a timer of the pool must fire, so this is polled). */
+async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await sleep(5);
+  }
+}
 
 /** A pino logger whose JSON lines land in `lines`. */
 function capturingLogger() {
@@ -43,9 +64,8 @@ test("a lease held past leakDetectionThreshold is logged once with the acquirer'
   const { log, lines } = capturingLogger();
   const { pool } = counting({ leakDetectionThreshold: 50, log });
   const lease = await pool.acquire(); // the stack must point at this file
-  await sleep(120);
-  const leak = lines.find((l) => l.event === "pool.leak");
-  assert.ok(leak, "pool.leak logged");
+  await until(() => lines.some((l) => l.event === "pool.leak"), "pool.leak logged");
+  const leak = lines.find((l) => l.event === "pool.leak") as Record<string, unknown>;
   assert.match(String(leak.stack), /pool-lifecycle\.test\.ts/);
   assert.ok(Number(leak.heldMs) >= 50);
   assert.equal(pool.status().leaks, 1);
@@ -56,16 +76,24 @@ test("a lease held past leakDetectionThreshold is logged once with the acquirer'
 test("no leak is reported for a lease returned in time", async () => {
   const { log, lines } = capturingLogger();
   const { pool } = counting({ leakDetectionThreshold: 50, log });
-  (await pool.acquire()).release();
-  await sleep(80);
-  assert.equal(lines.filter((l) => l.event === "pool.leak").length, 0);
+  // Two leases from the same moment: the one returned at once must stay silent while the one still
+  // held is reported (its timer, armed just after, fires after the first one's would have).
+  const [returned, held] = await Promise.all([pool.acquire(), pool.acquire()]);
+  returned.release();
+  await until(() => lines.some((l) => l.event === "pool.leak"), "the held lease reported");
+  const leaks = lines.filter((l) => l.event === "pool.leak");
+  assert.equal(leaks.length, 1, "only the lease still held");
+  assert.equal(pool.status().leaks, 1);
+  held.release();
   await pool.close();
 });
 
 test("validation runs on borrow only after validateAfterIdle, and a failed check replaces the resource", async () => {
   let checks = 0;
   let healthy = true;
+  const clock = manualClock();
   const { pool, made } = counting({
+    now: clock.now,
     validateAfterIdle: 60,
     validate: () => {
       checks++;
@@ -75,12 +103,12 @@ test("validation runs on borrow only after validateAfterIdle, and a failed check
   (await pool.acquire()).release();
   (await pool.acquire()).release();
   assert.equal(checks, 0, "a resource used a moment ago is not checked");
-  await sleep(90);
+  clock.advance(90);
   const checked = await pool.acquire();
   assert.equal(checks, 1, "idle past the threshold: checked once");
   assert.equal(checked.resource, made[0]);
   checked.release();
-  await sleep(90);
+  clock.advance(90);
   healthy = false;
   const replaced = pool.acquire();
   setTimeout(() => {
@@ -95,13 +123,14 @@ test("validation runs on borrow only after validateAfterIdle, and a failed check
 });
 
 test("a resource past maxLifetime is replaced, whether idle or returned late", async () => {
-  const { pool, made } = counting({ maxLifetime: 100 });
+  const clock = manualClock();
+  const { pool, made } = counting({ maxLifetime: 100, now: clock.now });
   (await pool.acquire()).release();
-  await sleep(130);
+  clock.advance(130);
   const second = await pool.acquire();
   assert.equal(second.resource, made[1], "the expired idle resource was not lent");
   assert.equal(made[0].closed, true);
-  await sleep(130);
+  clock.advance(130);
   second.release(); // expired while borrowed: closed on return, not put back
   assert.equal(made[1].closed, true);
   assert.equal(pool.size, 0);
@@ -109,11 +138,14 @@ test("a resource past maxLifetime is replaced, whether idle or returned late", a
 });
 
 test("idle resources are closed after idleTimeout, down to min", async () => {
-  const { pool, made } = counting({ idleTimeout: 60, min: 1, max: 3 });
+  const clock = manualClock();
+  const { pool, made } = counting({ idleTimeout: 60, min: 1, max: 3, now: clock.now });
   const leases = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
   for (const l of leases) l.release();
   assert.equal(pool.size, 3);
-  await sleep(200);
+  clock.advance(200);
+  // The housekeeping timer (real, every 30 ms here) sees them idle past idleTimeout on its next run.
+  await until(() => pool.size <= 1, "idle resources closed");
   assert.equal(pool.size, 1, "kept min");
   assert.equal(made.filter((d) => d.closed).length, 2);
   await pool.close();
@@ -122,7 +154,9 @@ test("idle resources are closed after idleTimeout, down to min", async () => {
 test("keepalive pings idle resources and replaces one whose ping fails", async () => {
   let pings = 0;
   let fail = false;
+  const clock = manualClock();
   const { pool, made } = counting({
+    now: clock.now,
     keepaliveInterval: 40,
     ping: async () => {
       pings++;
@@ -130,11 +164,11 @@ test("keepalive pings idle resources and replaces one whose ping fails", async (
     },
   });
   (await pool.acquire()).release();
-  await sleep(120);
-  assert.ok(pings >= 1, `pinged ${pings} times`);
+  clock.advance(50);
+  await until(() => pings >= 1, "idle resource pinged");
   fail = true;
-  await sleep(120);
-  assert.equal(made[0].closed, true);
+  clock.advance(50);
+  await until(() => made[0].closed, "the resource whose ping failed closed");
   assert.ok(pool.status().validationFailures >= 1);
   await pool.close();
 });
@@ -189,8 +223,7 @@ test("the pool recovers once create starts succeeding again", async () => {
 
 test("min resources are opened in the background", async () => {
   const { pool } = counting({ min: 2 });
-  await sleep(20);
-  assert.equal(pool.size, 2);
+  await until(() => pool.size === 2, "min resources opened");
   assert.equal(pool.idle, 2);
   await pool.close();
 });

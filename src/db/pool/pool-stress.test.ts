@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Deadline, runWithContext } from "../../context/index.js";
 import { Pool } from "./index.js";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -16,7 +17,6 @@ function rng(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Seeds 1-2 overload the pool (hand-offs, timeouts, full queue); seed 3 leaves it idle between borrows (checks on borrow).
 for (const [seed, holdMs] of [

@@ -133,7 +133,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     // Fast path: a free resource that needs no check and nobody ahead of us. No timer, no waiter.
     if (this.#waiting === 0 && this.#idle.length > 0) {
       const slot = this.#idle[this.#idle.length - 1];
-      const now = performance.now();
+      const now = this.#o.now();
       if (slot.expiresAt > now && (this.#o.validate === undefined || now - slot.lastCheckedAt <= this.#o.validateAfterIdle)) {
         this.#idle.pop();
         return Promise.resolve(this.#lend(slot, now, 0, undefined));
@@ -152,7 +152,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     // The signal is read only here, on the slow path: the request handler creates it lazily.
     const signal = ctx?.signal;
     if (signal?.aborted) return Promise.reject(abortedError(this.name, 0, signal.reason));
-    const waiter = new Waiter<T>(limit, remaining < this.#o.acquireTimeout, stack, signal, (w, why) =>
+    const waiter = new Waiter<T>(this.#o.now(), limit, remaining < this.#o.acquireTimeout, stack, signal, (w, why) =>
       // The server also aborts the signal when the deadline passes: that is still a deadline-cut wait.
       why === "aborted" && !deadline.expired ? this.#onWaiterAborted(w, signal?.reason) : this.#onWaiterTimeout(w),
     );
@@ -211,7 +211,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       for (const slot of [...this.#all]) {
         if (slot.lease) {
           this.#o.log?.warn(
-            { event: "pool.close_forced", pool: this.name, id: slot.id, heldMs: Math.round(performance.now() - slot.acquiredAt) },
+            { event: "pool.close_forced", pool: this.name, id: slot.id, heldMs: Math.round(this.#o.now() - slot.acquiredAt) },
             `Pool "${this.name}": closing connection #${slot.id} that was still borrowed at shutdown.`,
           );
         }
@@ -248,7 +248,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     for (let w = this.#waiters.shift(); w !== undefined; w = this.#waiters.shift()) {
       if (w.done) continue;
       this.#waiting--;
-      const now = performance.now();
+      const now = this.#o.now();
       w.grant(this.#lend(slot, now, now - w.startedAt, w.stack));
       return true;
     }
@@ -257,7 +257,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   #settle(slot: Slot<T>, destroyReason: unknown): void {
     slot.lease = undefined;
-    const now = performance.now();
+    const now = this.#o.now();
     const heldMs = now - slot.acquiredAt;
     this.#stats.usage.record(heldMs);
     if (slot.leakTimer) {
@@ -291,7 +291,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     if (this.#closed) return;
     while (this.#waiting > this.#readying && this.#idle.length > 0) {
       const slot = this.#idle.pop() as Slot<T>;
-      const now = performance.now();
+      const now = this.#o.now();
       if (slot.expiresAt <= now) {
         this.#destroy(slot, "lifetime");
       } else if (this.#o.validate !== undefined && now - slot.lastCheckedAt > this.#o.validateAfterIdle) {
@@ -322,7 +322,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       });
       return;
     }
-    const now = performance.now();
+    const now = this.#o.now();
     const lifetime = this.#o.maxLifetime;
     const slot: Slot<T> = {
       id: this.#nextId++,
@@ -365,7 +365,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
       this.#readying--;
       if (ok && this.#closed) this.#destroy(slot, "closed");
       else if (ok) {
-        slot.lastCheckedAt = performance.now();
+        slot.lastCheckedAt = this.#o.now();
         if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
       }
       this.#pump();
@@ -419,7 +419,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   #onWaiterTimeout(w: Waiter<T>): HoldfastError {
     this.#waiting--;
     this.#stats.timeouts++;
-    const waited = performance.now() - w.startedAt;
+    const waited = this.#o.now() - w.startedAt;
     const facts = this.#facts();
     // Nothing open and the last attempts failed: the database is the problem, not pool pressure.
     const failures = this.#opener.consecutiveFailures;
@@ -451,15 +451,15 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
 
   #onWaiterAborted(w: Waiter<T>, reason: unknown): HoldfastError {
     this.#waiting--;
-    const err = abortedError(this.name, performance.now() - w.startedAt, reason);
-    this.#o.log?.info({ event: "pool.wait_aborted", ...this.#facts(), waitedMs: Math.round(performance.now() - w.startedAt) }, err.message);
+    const err = abortedError(this.name, this.#o.now() - w.startedAt, reason);
+    this.#o.log?.info({ event: "pool.wait_aborted", ...this.#facts(), waitedMs: Math.round(this.#o.now() - w.startedAt) }, err.message);
     return err;
   }
 
   #reportLeak(slot: Slot<T>, lease: Lease<T>): void {
     if (slot.lease !== lease) return;
     this.#stats.leaks++;
-    const heldMs = Math.round(performance.now() - slot.acquiredAt);
+    const heldMs = Math.round(this.#o.now() - slot.acquiredAt);
     const threshold = this.#o.leakDetectionThreshold;
     this.#o.log?.warn(
       { event: "pool.leak", ...this.#facts(), id: slot.id, heldMs, thresholdMs: threshold, stack: slot.stack },
@@ -471,7 +471,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   /** Closes idle resources past idleTimeout (down to min) or maxLifetime, and pings idle ones due a keepalive. */
   #housekeep(): void {
     if (this.#closed) return;
-    const now = performance.now();
+    const now = this.#o.now();
     const settings = { ...this.#o, canPing: this.#o.ping !== undefined };
     // Oldest-returned first: the idle list is LIFO, so index 0 has waited longest.
     for (const slot of [...this.#idle]) {
@@ -486,7 +486,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
         // On failure #check has already destroyed the slot.
         if (ok && this.#closed) this.#destroy(slot, "closed");
         else if (ok) {
-          slot.lastCheckedAt = performance.now();
+          slot.lastCheckedAt = this.#o.now();
           if (!(this.#waiting > this.#readying && this.#grantNext(slot))) this.#idle.push(slot);
         }
         this.#pump();

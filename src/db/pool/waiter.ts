@@ -11,7 +11,7 @@ export type GiveUp = "timeout" | "aborted";
 
 /** One queued acquire. */
 export class Waiter<T> {
-  /** performance.now() when the caller started waiting. */
+  /** The pool clock when the caller started waiting. */
   readonly startedAt: number;
   /** How long it may wait: min(acquireTimeout, deadline remaining). */
   readonly limitMs: number;
@@ -29,13 +29,14 @@ export class Waiter<T> {
   readonly #onAbort: (() => void) | undefined;
 
   constructor(
+    startedAt: number,
     limitMs: number,
     cutByDeadline: boolean,
     stack: string | undefined,
     signal: AbortSignal | undefined,
     giveUp: (w: Waiter<T>, why: GiveUp) => HoldfastError,
   ) {
-    this.startedAt = performance.now();
+    this.startedAt = startedAt;
     this.limitMs = limitMs;
     this.cutByDeadline = cutByDeadline;
     this.stack = stack;
