@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
 import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
 import { missingServiceTest } from "./support/require-service.js";
-import { slowLoader } from "./support/slow-loader.js";
+import { slowLoader } from "../src/cache/slow-loader.test-support.js";
 
 const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { collectLines, emptyDataset } from "../src/doctor/collect.js";
-import { READER_CASES } from "../src/doctor/readers/reader-contract.js";
+import { READER_CASES } from "../src/doctor/readers/reader-contract.test-support.js";
 import type { LogKind } from "../src/doctor/types.js";
 
 const N = 100_000;

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import monitorCommand from "../src/cli/commands/monitor.js";
-import { RULES, thresholdsSchema } from "../src/monitor/index.js";
+import { ALERT_RULES, thresholdsSchema } from "../src/monitor/index.js";
 
 const doc = readFileSync(new URL("../docs/monitor.md", import.meta.url), "utf8");
 
 test("docs/monitor.md lists every alert rule, threshold key and monitor flag", () => {
-  for (const rule of RULES) assert.ok(doc.includes(`| \`${rule}\` |`), `rule ${rule} missing from the alert rules table`);
+  for (const rule of ALERT_RULES) assert.ok(doc.includes(`| \`${rule}\` |`), `rule ${rule} missing from the alert rules table`);
   for (const key of Object.keys(thresholdsSchema.shape)) assert.ok(doc.includes(`| \`${key}\` |`), `threshold ${key} missing from the thresholds table`);
   const flags = [...monitorCommand.usage.matchAll(/^\s{2}(--[a-z-]+)/gm)].map((m) => m[1]);
   assert.ok(flags.length >= 8, `flags read from the usage text: ${flags}`);

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { Deadline, runWithContext } from "../context/index.js";
 import { createCache } from "./index.js";
-import { slowLoader } from "../../test/support/slow-loader.js";
+import { slowLoader } from "./slow-loader.test-support.js";
 
 function inRequest<T>(deadlineMs: number, fn: () => Promise<T>): Promise<T> {
   return runWithContext({ requestId: "t", deadline: Deadline.after(deadlineMs), signal: new AbortController().signal }, fn);

@@ -3,11 +3,11 @@
  * deepest cause with evidence first, each symptom under the cause that produces it.
  */
 import { ancestors, applyLinks, chainOrder, markedDownLinks, sharedFailureLinks } from "./chains.js";
-import { type Correlation, correlate } from "./correlate.js";
+import { correlate } from "./correlate.js";
+import type { Correlation, Dataset, Finding, Rule, Severity } from "./types.js";
 import { splitRequest } from "./readers/reader.js";
-import { leftovers, RULES } from "./rules/index.js";
+import { DOCTOR_RULES, leftovers } from "./rules/index.js";
 import { timeoutInversion } from "./rules/timeout-inversion.js";
-import type { Dataset, Finding, Rule, Severity } from "./types.js";
 
 /** Severity order, worst first. */
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
@@ -40,7 +40,7 @@ export function inferFailuresFromErrors(data: Dataset): void {
 }
 
 /** Runs the rules (a rule that throws becomes an info finding, never a crash), links the chains and orders the result. */
-export function analyze(data: Dataset, rules: readonly Rule[] = RULES): Finding[] {
+export function analyze(data: Dataset, rules: readonly Rule[] = DOCTOR_RULES): Finding[] {
   inferFailuresFromErrors(data);
   const corr = correlate(data);
   const found: Finding[] = [];

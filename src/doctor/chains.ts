@@ -6,9 +6,8 @@
  * by a configuration rule. The report lists the deepest cause with evidence first and each
  * effect under its causes, never above them.
  */
-import type { Correlation } from "./correlate.js";
-import { type MatchPair, requestSpan, spreadOf } from "./match.js";
-import type { CausalLink, Dataset, Finding, FindingLayer, Located, ProxyRecord, Severity } from "./types.js";
+import type { CausalLink, Correlation, Dataset, Finding, FindingLayer, Located, MatchPair, ProxyRecord, Severity } from "./types.js";
+import { requestSpan, spreadOf } from "./match.js";
 
 /** Proxy-level symptoms: what the proxy saw, produced by a cause deeper down. */
 const SYMPTOMS = new Set(["proxy-read-timeout", "upstream-down", "all-upstreams-down", "proxy-queue", "app-errors", "unexplained-failures"]);

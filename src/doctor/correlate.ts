@@ -3,28 +3,9 @@
  * at the proxy (joined with the nginx error log by second and request line), and helpers that
  * match failures to app events by time window and by request id.
  */
-import { type MatchPair, requestSpan } from "./match.js";
+import { requestSpan } from "./match.js";
 import { splitRequest } from "./readers/reader.js";
-import type { AppRecord, Dataset, Finding, Located, ProxyErrorKind, ProxyRecord } from "./types.js";
-
-/** What the proxy says happened to one failed request. */
-export type FailureKind = ProxyErrorKind | "queue-timeout" | "app-5xx" | "unknown";
-
-/** Per-run correlation state handed to every rule. */
-export interface Correlation {
-  /** kinds[i] classifies data.failures[i]. */
-  kinds: FailureKind[];
-  /** Index of the nginx error-log line behind failures[i], or -1. */
-  errorLine: number[];
-  /** Failure indices by request id (when the proxy logs one). */
-  byReqId: Map<string, number>;
-  /** Failure indices, claimed by a death of a worker (watchdog kill, crash, OOM). */
-  deathClaimed: Set<number>;
-  /** Which failures each finding counted in `explains`, so analyze() can count each failure once. */
-  claims: Map<Finding, Set<number>>;
-  /** The app events a finding joined to its failures, for the time lag of its causal links. */
-  pairs: Map<Finding, MatchPair[]>;
-}
+import type { AppRecord, Correlation, Dataset, FailureKind, Finding, Located, MatchPair, ProxyErrorKind, ProxyRecord } from "./types.js";
 
 /** Records the failures a finding explains (its `explains`) and the event pairs behind them; returns the finding. */
 export function claim<F extends Finding>(corr: Correlation, finding: F, failures: Iterable<number>, pairs?: MatchPair[]): F {

@@ -5,7 +5,7 @@
  * own wait (busy timeout, pool acquire timeout) is longer than the proxy's read timeout, the app
  * logs its error a near-constant delay *after* the proxy's 504, which no fixed window sees.
  */
-import type { AppRecord, Dataset, Located, ProxyRecord } from "./types.js";
+import type { AppRecord, Dataset, Located, MatchPair, ProxyRecord } from "./types.js";
 
 /** max − min of a list of any length (Math.max(...xs) overflows the stack past ~100 000 values: a big log). */
 export function spreadOf(xs: readonly number[]): number {
@@ -33,19 +33,6 @@ export function requestSpan(r: ProxyRecord): Span {
   return { start: dur !== undefined ? r.time - dur * 1000 : undefined, end: r.time };
 }
 
-/** One app event joined to one failure. */
-export interface MatchPair {
-  /** Index into data.failures. */
-  failure: number;
-  /** The app event. */
-  event: Located<AppRecord>;
-  /** Event time minus the failure's end time, ms (positive: the app logged it after the proxy ended the request). */
-  lagMs: number;
-  /** Event time minus the failure's start, ms, when the start is known. */
-  sinceStartMs?: number | undefined;
-  /** How the pair was joined. */
-  by: "request-id" | "request-start" | "lag-pattern" | "death-window" | "lifetime";
-}
 
 /** The near-constant delay between failures and the app's later errors, when there is one. */
 export interface LagPattern {

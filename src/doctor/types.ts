@@ -266,5 +266,38 @@ export interface Rule {
   id: string;
   /** What it detects, one line (used by docs and `--list-rules`). */
   summary: string;
-  run(data: Dataset, ctx: import("./correlate.js").Correlation): Finding[];
+  run(data: Dataset, ctx: Correlation): Finding[];
+}
+
+/** One app event joined to one failure. */
+export interface MatchPair {
+  /** Index into data.failures. */
+  failure: number;
+  /** The app event. */
+  event: Located<AppRecord>;
+  /** Event time minus the failure's end time, ms (positive: the app logged it after the proxy ended the request). */
+  lagMs: number;
+  /** Event time minus the failure's start, ms, when the start is known. */
+  sinceStartMs?: number | undefined;
+  /** How the pair was joined. */
+  by: "request-id" | "request-start" | "lag-pattern" | "death-window" | "lifetime";
+}
+
+/** What the proxy says happened to one failed request. */
+export type FailureKind = ProxyErrorKind | "queue-timeout" | "app-5xx" | "unknown";
+
+/** Per-run correlation state handed to every rule. */
+export interface Correlation {
+  /** kinds[i] classifies data.failures[i]. */
+  kinds: FailureKind[];
+  /** Index of the nginx error-log line behind failures[i], or -1. */
+  errorLine: number[];
+  /** Failure indices by request id (when the proxy logs one). */
+  byReqId: Map<string, number>;
+  /** Failure indices, claimed by a death of a worker (watchdog kill, crash, OOM). */
+  deathClaimed: Set<number>;
+  /** Which failures each finding counted in `explains`, so analyze() can count each failure once. */
+  claims: Map<Finding, Set<number>>;
+  /** The app events a finding joined to its failures, for the time lag of its causal links. */
+  pairs: Map<Finding, MatchPair[]>;
 }

@@ -6,10 +6,10 @@ import type { Thresholds } from "./thresholds.js";
 import type { InstanceView, RuleResult } from "./types.js";
 
 /** Every rule name, in the order alerts are shown. */
-export const RULES = ["instance-down", "error-rate", "p99-latency", "pool-utilization", "pool-timeouts", "lock-timeouts", "unstable-workers"] as const;
+export const ALERT_RULES = ["instance-down", "error-rate", "p99-latency", "pool-utilization", "pool-timeouts", "lock-timeouts", "unstable-workers"] as const;
 
-/** One of {@link RULES}. */
-export type RuleName = (typeof RULES)[number];
+/** One of {@link ALERT_RULES}. */
+export type RuleName = (typeof ALERT_RULES)[number];
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 const secs = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);

@@ -3,7 +3,7 @@ export { watch, snapshot, type MonitorOptions, type WatchOutput, type SnapshotDo
 export { Monitor, type Tick } from "./monitor.js";
 export { loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS, ThresholdsError, thresholdsSchema, type Thresholds } from "./thresholds.js";
 export { InstanceTracker } from "./instance-tracker.js";
-export { RULES, type RuleName } from "./alert-rules.js";
+export { ALERT_RULES, type RuleName } from "./alert-rules.js";
 export { renderDashboard, renderLines, type DashboardModel, type RenderOptions } from "./render-dashboard.js";
 export { scrapeInstance, type ScrapeOptions } from "./scrape.js";
 export { WebhookSender, type WebhookOptions } from "./webhook.js";

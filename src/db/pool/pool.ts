@@ -22,7 +22,7 @@ import {
   queueFullError,
   unreachableError,
 } from "./pool-errors.js";
-import { dueMaintenance, housekeepingInterval } from "./maintenance.js";
+import { dueMaintenance, housekeepingInterval } from "./housekeeping.js";
 import { Opener } from "./opener.js";
 import { PoolStats } from "./pool-stats.js";
 import { RingQueue } from "./ring-queue.js";

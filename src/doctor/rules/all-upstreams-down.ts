@@ -3,8 +3,8 @@
  * fail_timeout ("no live upstreams"); HAProxy answers 503 with <NOSRV>. Often the echo of
  * another cause (timeouts, crashes) that marked every server failed.
  */
-import { claim, type Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 

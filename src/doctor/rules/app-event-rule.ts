@@ -2,9 +2,9 @@
  * The common shape of rules that pin failures on app events (pool timeouts, SQLite locks, …):
  * select the events, match failures by request id or time, and describe the result.
  */
-import { claim, type Correlation, type FailureKind } from "../correlate.js";
+import { claim } from "../correlate.js";
+import type { AppRecord, Correlation, Dataset, FailureKind, Finding, Fix, Located, Rule, Severity } from "../types.js";
 import { type LagPattern, type MatchResult, matchEvents } from "../match.js";
-import type { AppRecord, Dataset, Finding, Fix, Located, Rule, Severity } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
 /** What an app-event rule needs to say. */

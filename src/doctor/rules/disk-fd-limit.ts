@@ -3,8 +3,7 @@
  * device)", SQLITE_FULL; also judged live from the system probe.
  */
 import { configDefaults, formatSize } from "../../config/index.js";
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { probeTime, sample } from "./evidence.js";
 
 export const diskFdLimit: Rule = {

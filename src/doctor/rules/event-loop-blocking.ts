@@ -2,8 +2,7 @@
  * Event-loop blocking: synchronous work (big JSON, sync crypto/fs, regex backtracking) stalls a
  * worker; every request on it waits, and past the heartbeat timeout the worker is killed.
  */
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding, max, numbers } from "./app-event-rule.js";
 
 /** Lag under this is noise. */

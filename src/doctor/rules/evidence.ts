@@ -1,6 +1,5 @@
 /** Helpers the rules share to describe evidence: windows, status breakdowns, samples. */
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Located, ProxyErrorRecord, Sample, TimeWindow } from "../types.js";
+import type { Correlation, Dataset, Located, ProxyErrorRecord, Sample, TimeWindow } from "../types.js";
 
 /** "14:02:03" in UTC, the zone the JSON logs are in. */
 export function clock(t: number): string {

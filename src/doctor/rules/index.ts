@@ -20,7 +20,7 @@ import { walGrowth } from "./wal-growth.js";
 import { workerKilled } from "./worker-killed.js";
 
 /** Every rule the doctor runs. */
-export const RULES: readonly Rule[] = [
+export const DOCTOR_RULES: readonly Rule[] = [
   keepaliveRace,
   workerKilled,
   upstreamDown,

@@ -4,9 +4,9 @@
  * "connection reset by peer" (HAProxy SH, ALB 502 without a target status), with no worker
  * death nearby. nginx retries idempotent requests on a reused socket, so these are mostly POSTs.
  */
-import { claim, type Correlation } from "../correlate.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
-import type { Dataset, Finding, Rule } from "../types.js";
 import { keepAliveFix, speaksHoldfast } from "./stack-fixes.js";
 import { between, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";

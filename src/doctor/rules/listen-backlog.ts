@@ -3,8 +3,8 @@
  * SYNs (ListenOverflows in /proc/net/netstat) and the proxy sees connect timeouts or EAGAIN on
  * unix sockets.
  */
-import { claim, type Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 

@@ -2,8 +2,8 @@
  * Memory growth and recycling: workers run out of heap (OOM kill, "JavaScript heap out of
  * memory") or are recycled for RSS again and again; each death drops its in-flight requests.
  */
-import { claim, type Correlation, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { claim, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { max, numbers } from "./app-event-rule.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 

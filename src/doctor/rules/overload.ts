@@ -3,9 +3,9 @@
  * requests ran out of their deadline (the app's own 504). Both are holdfast doing its job; the
  * finding says how many failures they account for and what capacity or latency to fix.
  */
-import { claim, type Correlation } from "../correlate.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
-import type { Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding, appEventRule } from "./app-event-rule.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 

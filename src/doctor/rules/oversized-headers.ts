@@ -2,8 +2,8 @@
  * Oversized upstream headers: the app's response headers (big cookies, long CSP, many Set-Cookie)
  * do not fit the proxy's header buffer; nginx "upstream sent too big header", HAProxy PH.
  */
-import { claim, type Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
 export const oversizedHeaders: Rule = {

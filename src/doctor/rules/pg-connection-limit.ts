@@ -3,8 +3,7 @@
  * already", "remaining connection slots are reserved"), usually because pool.max × workers ×
  * instances is above max_connections. Also judged live from pg_stat_activity.
  */
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { appEventFinding } from "./app-event-rule.js";
 
 export const pgConnectionLimit: Rule = {

@@ -3,9 +3,8 @@
  * (holdfast pool.timeout, knex "Timeout acquiring a connection", pg "timeout exceeded when trying
  * to connect", HikariCP). Also judged live from the admin endpoint's pool status.
  */
-import type { Correlation } from "../correlate.js";
+import type { AppRecord, Correlation, Dataset, Finding, Located, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
-import type { AppRecord, Dataset, Finding, Located, Rule } from "../types.js";
 import { appEventFinding, max, numbers } from "./app-event-rule.js";
 import { poolWaitFix, speaksHoldfast } from "./stack-fixes.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";

@@ -2,8 +2,7 @@
  * Findings from live probes that no log-based rule covers: SQLite journal mode, integrity, busy
  * timeout and freelist; PostgreSQL idle-in-transaction sessions, lock waits, long queries; host load and memory.
  */
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { probeTime } from "./evidence.js";
 
 export const probeHealth: Rule = {

@@ -2,9 +2,9 @@
  * Proxy read timeout: the app did not answer within proxy_read_timeout / HAProxy `timeout
  * server` / ALB idle timeout, so the proxy answered 504 itself while the app kept working for nobody.
  */
-import { claim, type Correlation } from "../correlate.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
-import type { Dataset, Finding, Rule } from "../types.js";
 import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 

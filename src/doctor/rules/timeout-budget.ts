@@ -4,8 +4,7 @@
  * failures seen in the logs says how many it explains.
  */
 import { checkTimeoutBudget } from "../../config/index.js";
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 
 export const timeoutBudget: Rule = {
   id: "timeout-budget",

@@ -5,10 +5,10 @@
  * pairs the lock and pool findings joined: read-timeout failures followed by the app's wait error,
  * usually at a near-constant lag that reveals the app's timeout. Runs after the other rules.
  */
-import { claim, type Correlation } from "../correlate.js";
-import { type MatchPair, requestSpan, spreadOf } from "../match.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Located, MatchPair, ProxyRecord } from "../types.js";
+import { requestSpan, spreadOf } from "../match.js";
 import { detectStack } from "../stack.js";
-import type { Dataset, Finding, Located, ProxyRecord } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import { lockWaitFix, poolWaitFix, speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 

@@ -2,8 +2,8 @@
  * Failures no cause explained, and how well the logs could be read. Runs after the other rules
  * (it reads their findings), so it is not in the ordinary rule list.
  */
-import { claim, type Correlation } from "../correlate.js";
-import type { Dataset, Finding } from "../types.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding } from "../types.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 
 const LOG_FORMAT_FIX =

@@ -2,8 +2,8 @@
  * Upstream down or in a crash loop: the proxy's connections are refused (nginx 111 Connection
  * refused, HAProxy SC, ALB TargetConnectionError), outside the short gap of a worker restart.
  */
-import { claim, type Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import { claim } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 export const upstreamDown: Rule = {

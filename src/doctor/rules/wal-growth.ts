@@ -4,8 +4,7 @@
  * Reads slow down as the WAL grows, and disk fills.
  */
 import { configDefaults, formatDuration, formatSize } from "../../config/index.js";
-import type { Correlation } from "../correlate.js";
-import type { Dataset, Finding, Rule } from "../types.js";
+import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { max, numbers } from "./app-event-rule.js";
 import { between, sample, windowOfTimes } from "./evidence.js";
 

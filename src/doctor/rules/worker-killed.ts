@@ -3,9 +3,9 @@
  * the requests it held fail with 502 (connection closed) and new ones are refused until the
  * replacement listens. Failures inside each death's window are attributed to it.
  */
-import { claim, type Correlation, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
+import { claim, deathPairs, deathWindows, failuresInWindow } from "../correlate.js";
+import type { Correlation, Dataset, Finding, Fix, Rule } from "../types.js";
 import { detectStack, type Stack } from "../stack.js";
-import type { Dataset, Finding, Fix, Rule } from "../types.js";
 import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
 import { between, distinct, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 import { HAPROXY_RETRY, NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";

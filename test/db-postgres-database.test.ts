@@ -1,8 +1,9 @@
+// The PostgreSQL Database on a real server: placeholders, transactions, atomic batches, error codes, an unreachable or full server, and no password in status or errors.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { adminQuery, PG_URL, requirePostgres, uniqueName } from "../../../test/support/postgres.js";
-import type { Database } from "../types.js";
-import { openPostgres } from "./index.js";
+import { adminQuery, PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
+import type { Database } from "../src/db/index.js";
+import { openPostgres } from "../src/db/postgres/index.js";
 
 const schema = uniqueName("hf_pgdb");
 const app = uniqueName("hf_pgdb_app");
