@@ -4,48 +4,25 @@
  * own limit and the current request's remaining deadline.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { availableParallelism } from "node:os";
-import { type Config, configDefaults } from "../../config/index.js";
 import { currentContext, currentDeadline, type Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
 import { toStatement } from "../sql.js";
-import type { Database, DatabaseStatus, PoolStatus, Queryable, RunResult, Row, SqliteStatus, SqlStatement, SqlValue } from "../types.js";
+import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqliteStatus, SqlStatement, SqlValue } from "../types.js";
 import { walBytes } from "./connection.js";
-import { LaneStats } from "./lane-stats.js";
+import { LaneStats, threadPoolStatus } from "./lane-stats.js";
 import type { CheckpointResult, FromThread, JobResult, ThreadConfig } from "./protocol.js";
 import { InlineReader, NOT_INLINE } from "./inline-reader.js";
 import { ReadProfiles } from "./read-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
 import { prepareFile } from "./prepare-file.js";
-import { sqliteClosedError } from "./sqlite-errors.js";
+import { slowReadError, sqliteClosedError } from "./sqlite-errors.js";
+import { resolveSqliteOptions, type SqliteDatabaseOptions, type SqliteSettings } from "./sqlite-options.js";
 import { runTransaction } from "./transaction.js";
 import { WriterLane } from "./writer-lane.js";
 
-/**
- * SQLite settings: config `db.sqlite.*` (durations in ms, sizes in bytes), each key's meaning and
- * default in src/config/schema.ts and docs/configuration.md.
- */
-export type SqliteSettings = Config["db"]["sqlite"];
-
-/** Options of {@link openSqlite}. */
-export interface SqliteDatabaseOptions {
-  /** Absolute file path or ":memory:". */
-  path: string;
-  sqlite?: Partial<SqliteSettings> | undefined;
-  /** Queue wait limit (ms) and queue length, from config `db.pool.*`. */
-  pool?: { acquireTimeout?: number; maxWaiting?: number } | undefined;
-  /** Longest a transaction may hold the writer when no request deadline is shorter, in ms. Default 30000. */
-  transactionTimeout?: number | undefined;
-  /** Most writes per group commit (1 = off). Default 64. */
-  groupCommit?: number | undefined;
-  /** Config db.statementTimeout in ms: caps a read's run time and any lock wait (0 = only busyTimeout and the deadline). */
-  statementTimeout?: number | undefined;
-  /** Runs on a reader thread (p99 under the threshold) before a statement may run inline. Default 32. */
-  inlineAfterRuns?: number | undefined;
-  log?: Logger | undefined;
-}
+export type { SqliteDatabaseOptions, SqliteSettings } from "./sqlite-options.js";
 
 /** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
 const MAX_PROFILED_STATEMENTS = 1000;
@@ -96,32 +73,25 @@ export class SqliteDatabase implements Database {
 
   constructor(options: SqliteDatabaseOptions) {
     this.path = options.path;
-    this.#settings = { ...configDefaults.db.sqlite, ...stripUndefined(options.sqlite ?? {}) };
-    if (this.path === ":memory:") {
-      // Threads cannot share an in-memory database: everything runs on the writer.
-      this.#settings.readers = 0;
-      this.#journalMode = "memory";
-    } else {
-      // More readers than free cores only adds context switches: on 2 cores, 2 readers measured
-      // about half the read throughput of 1 (bench/sqlite.ts). The main thread needs a core too.
-      this.#readersConfigured = this.#settings.readers;
-      this.#settings.readers = Math.max(1, Math.min(this.#settings.readers, availableParallelism() - 1));
-    }
-    this.#acquireTimeout = options.pool?.acquireTimeout ?? configDefaults.db.pool.acquireTimeout;
-    this.#transactionTimeout = options.transactionTimeout ?? 30_000;
-    this.#statementCap = options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY;
+    const o = resolveSqliteOptions(options);
+    this.#settings = o.settings;
+    this.#readersConfigured = o.readersConfigured;
+    this.#journalMode = o.journalMode;
+    this.#acquireTimeout = o.acquireTimeout;
+    this.#transactionTimeout = o.transactionTimeout;
+    this.#statementCap = o.statementCap;
     this.#log = options.log ?? silentLogger();
     this.#profiles = new ReadProfiles({
       thresholdUs: this.path === ":memory:" ? 0 : Math.max(0, this.#settings.inlineReadThresholdUs),
-      proofRuns: Math.max(1, options.inlineAfterRuns ?? 32),
+      proofRuns: o.inlineAfterRuns,
       maxStatements: MAX_PROFILED_STATEMENTS,
     });
-    const maxWaiting = options.pool?.maxWaiting ?? configDefaults.db.pool.maxWaiting;
+    const maxWaiting = o.maxWaiting;
     this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 1, jobsPerMessage: 128, path: this.path }, this.#readStats);
     this.#writer = new WriterLane(
       {
         maxWaiting,
-        groupMax: Math.max(1, options.groupCommit ?? 64),
+        groupMax: o.groupMax,
         lockWaiters: Math.max(1, this.#settings.lockWaiters),
         path: this.path,
         onLocked: (err) => this.#log.warn({ event: "db.locked", ...err.details }, err.message),
@@ -201,19 +171,8 @@ export class SqliteDatabase implements Database {
     for (const t of this.#readers.threads) {
       if (t.inflight === 0) continue;
       this.#readStats.timeouts += t.expireInflight(now, (pj, byStatementTimeout) => {
-        const ran = Math.round(now - pj.sentAt);
         const sqlText = pj.spec.kind === "stmt" ? pj.spec.stmt.text.slice(0, 200) : undefined;
-        if (byStatementTimeout) {
-          // Same code as PostgreSQL's statement timeout, so callers handle both alike.
-          return errors.deadlineExceeded(
-            `A SQLite read on ${this.path} ran past db.statementTimeout (${this.#statementCap} ms) and was abandoned; it finishes in the background on its reader thread. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause) or raise db.statementTimeout.`,
-            { details: { path: this.path, runningMs: ran, limitMs: this.#statementCap, cancelledBy: "statementTimeout", sql: sqlText } },
-          );
-        }
-        return errors.deadlineExceeded(
-          `The request's deadline passed while its SQLite read had been running for ${ran} ms on a reader thread of ${this.path}; the request was answered now and the query finishes in the background. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause).`,
-          { details: { path: this.path, runningMs: ran, sql: sqlText } },
-        );
+        return slowReadError(this.path, Math.round(now - pj.sentAt), byStatementTimeout ? this.#statementCap : undefined, sqlText);
       });
     }
   }
@@ -412,31 +371,15 @@ export class SqliteDatabase implements Database {
   status(): DatabaseStatus {
     const threads = this.#readers.threads.length + 1;
     const busy = this.#readers.busy + ((this.#writer.thread?.inflight ?? 0) > 0 || this.#writer.owned ? 1 : 0);
-    const merged = (a: LaneStats, b: LaneStats, pick: (l: LaneStats) => ReturnType<LaneStats["usage"]["summary"]>) => {
-      const x = pick(a);
-      const y = pick(b);
-      return { p50: Math.max(x.p50, y.p50), p95: Math.max(x.p95, y.p95), p99: Math.max(x.p99, y.p99), max: Math.max(x.max, y.max), count: x.count + y.count };
-    };
-    const r = this.#readStats;
-    const w = this.#writeStats;
-    const pool: PoolStatus = {
-      size: threads,
+    const pool = threadPoolStatus(this.#readStats, this.#writeStats, {
+      threads,
       busy,
-      idle: threads - busy,
       waiting: this.#readers.waiting + this.#writer.waiting,
-      max: threads,
-      utilization: busy / threads,
-      acquireWaitMs: merged(r, w, (l) => l.acquireWait.summary()),
-      usageMs: merged(r, w, (l) => l.usage.summary()),
-      timeouts: r.timeouts + w.timeouts,
-      queueFull: r.queueFull + w.queueFull,
       creates: this.#creates,
       createErrors: this.#createErrors,
       destroys: this.#destroys,
-      validationFailures: 0,
-      errors: r.errors + w.errors,
       leaks: this.#leaks,
-    };
+    });
     const sqlite: SqliteStatus = {
       path: this.path,
       journalMode: this.#journalMode,
@@ -493,6 +436,3 @@ export class SqliteDatabase implements Database {
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

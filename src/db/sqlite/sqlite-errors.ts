@@ -114,3 +114,21 @@ export function expiredInThreadError(path: string, role: string): HoldfastError 
 export function sqliteClosedError(message: string): HoldfastError {
   return errors.poolClosed(message, { retryAfter: retryAfterSeconds("busy") });
 }
+
+/**
+ * DEADLINE_EXCEEDED: a read still running on a reader thread was abandoned (it finishes in the
+ * background) because db.statementTimeout (`statementCapMs` given) or the request's deadline passed.
+ */
+export function slowReadError(path: string, runningMs: number, statementCapMs: number | undefined, sql: string | undefined): HoldfastError {
+  if (statementCapMs !== undefined) {
+    // Same code as PostgreSQL's statement timeout, so callers handle both alike.
+    return errors.deadlineExceeded(
+      `A SQLite read on ${path} ran past db.statementTimeout (${statementCapMs} ms) and was abandoned; it finishes in the background on its reader thread. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause) or raise db.statementTimeout.`,
+      { details: { path, runningMs, limitMs: statementCapMs, cancelledBy: "statementTimeout", sql } },
+    );
+  }
+  return errors.deadlineExceeded(
+    `The request's deadline passed while its SQLite read had been running for ${runningMs} ms on a reader thread of ${path}; the request was answered now and the query finishes in the background. Find the slow query (EXPLAIN QUERY PLAN; a missing index is the usual cause).`,
+    { details: { path, runningMs, sql } },
+  );
+}
