@@ -4,8 +4,11 @@ import { Writable } from "node:stream";
 import { test } from "node:test";
 import pino from "pino";
 import { createCache } from "../cache/index.js";
+import { sqliteUrlProblem } from "../config/index.js";
 import { parseDatabaseUrl } from "../db/index.js";
 import { openPostgres } from "../db/postgres/index.js";
+import { runDoctor } from "../doctor/index.js";
+import { runLoad } from "../load/index.js";
 import { redactUrl } from "./index.js";
 
 const SECRETS = ["pwUser", "pwQuery", "pwKey", "pwFrag"];
@@ -100,4 +103,34 @@ test("every in-process place that prints a URL hides its secrets", async () => {
   } finally {
     await cache.close();
   }
+});
+
+test("the config check, the doctor and the load generator hide every secret of the URLs they are given", async () => {
+  // A SQLite URL carries no password, but one written with a query still must not echo it.
+  for (const url of ["sqlite:?password=pwQuery&api_key=pwKey#access_token=pwFrag", "sqlite::memory:?password=pwQuery&api_key=pwKey#access_token=pwFrag"]) {
+    const problem = sqliteUrlProblem(url, 2);
+    assert.ok(problem, url);
+    clean("the SQLite URL check", problem);
+  }
+
+  // Port 1: nothing listens, so every probe fails with an error that quotes what it tried.
+  const doctor = await runDoctor({
+    db: withSecrets("postgres", "127.0.0.1:1/app"),
+    admin: [withSecrets("http", "127.0.0.1:1")],
+    system: false,
+    progress: false,
+  });
+  const dataset = JSON.stringify(doctor);
+  assert.match(dataset, /postgres:\/\/app:\*\*\*@127\.0\.0\.1:1/);
+  assert.ok(doctor.data.probes.errors.length >= 2, dataset);
+  clean("the doctor's dataset and probe errors", dataset);
+  const badDb = await runDoctor({ db: withSecrets("mysql"), system: false, progress: false });
+  clean("the doctor's error for a URL it cannot open", JSON.stringify(badDb));
+
+  const load = await runLoad({ url: withSecrets("http", "127.0.0.1:1/"), rate: 5, durationMs: 200 }).then(
+    (r) => JSON.stringify(r),
+    (err: Error) => err.message,
+  );
+  assert.match(load, /"url":"http:\/\/app:\*\*\*@127\.0\.0\.1:1\//);
+  clean("the load generator's result", load);
 });
