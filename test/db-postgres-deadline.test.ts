@@ -7,6 +7,7 @@ import { after, test } from "node:test";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
 import { adminQuery, PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
+import { eventually } from "./support/wait.js";
 
 const schema = uniqueName("hf_deadline");
 let schemaMade = false;
@@ -74,7 +75,7 @@ test("waiting for a busy pool is cut by the request deadline (POOL_TIMEOUT, 503)
   const db = openPostgres(PG_URL, { pool: { max: 1, acquireTimeout: 5000 }, applicationName: uniqueName("hf_acq") });
   try {
     const holder = db.query("select pg_sleep(0.8)");
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => db.status().pool.busy === 1, 5_000, "the holder's connection");
     const t0 = performance.now();
     const err = await failure(inRequest(200, () => db.query("select 1")));
     const took = performance.now() - t0;
@@ -135,8 +136,7 @@ test("a statement whose request is aborted (client went away) is cancelled on th
     const ac = new AbortController();
     const ctx = { requestId: "gone", deadline: Deadline.after(30_000), signal: ac.signal };
     const pending = runWithContext(ctx, () => db.query("select pg_sleep(10)"));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await running(app)).length, 1, "the statement is running");
+    await eventually(async () => (await running(app)).length === 1, 5_000, "the statement running on the server");
     const t0 = performance.now();
     ac.abort(new Error("client closed the connection"));
     const err = await failure(pending);

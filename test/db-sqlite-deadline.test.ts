@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { openDatabase } from "../src/db/index.js";
+import { eventually } from "./support/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "holdfast-deadline-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +66,7 @@ test("reads queued behind a busy reader are bounded: POOL_QUEUE_FULL past db.poo
   const db = await openDatabase(`sqlite:${join(dir, "queue.db")}`, { sqlite: { readers: 1 }, pool: { maxWaiting: 5, acquireTimeout: 250 } });
   try {
     const slow = db.get(SLOW).catch(() => undefined); // occupies the only reader thread
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => db.status().pool.busy >= 1, 5_000, "the slow read on the reader thread");
     const t = performance.now();
     const outcomes = await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -16,6 +16,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { pino } from "pino";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { type Database, openDatabase, sql } from "../src/db/index.js";
+import { eventually } from "./support/wait.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
 const dir = mkdtempSync(join(tmpdir(), "holdfast-lock-"));
@@ -250,7 +251,7 @@ test("a transaction whose caller hangs past its deadline is rolled back and rele
       }),
     ).catch((e: { code?: string }) => e.code);
     // Another write queued behind it completes soon after the 300 ms deadline, not after 1.5 s.
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => db.status().pool.busy >= 1, 5_000, "the hung transaction holding the writer");
     await db.run("INSERT INTO t (who) VALUES ('next')");
     const nextMs = performance.now() - started;
     assert.ok(nextMs < 1000, `the next write waited ${nextMs} ms for a hung transaction`);

@@ -60,8 +60,8 @@ test("a request deadline shorter than acquireTimeout cuts the wait (POOL_TIMEOUT
 
 test("an already expired deadline fails at once with DEADLINE_EXCEEDED and queues nothing", async () => {
   const pool = dummyPool({ max: 1 });
-  const c = ctx(1);
-  await new Promise((r) => setTimeout(r, 5));
+  // A deadline that passed 5 ms ago.
+  const c = { requestId: "late", deadline: new Deadline(performance.now() - 5), signal: new AbortController().signal };
   const err = await rejection(runWithContext(c, () => pool.acquire()));
   assert.equal(err.code, "DEADLINE_EXCEEDED");
   assert.equal(pool.waiting, 0);
@@ -166,11 +166,13 @@ test("close() rejects waiters with POOL_CLOSED and later acquires too", async ()
 });
 
 test("status() reports size, busy, waiting, utilization and wait percentiles", async () => {
-  const pool = dummyPool({ max: 2 });
+  // The pool's clock is moved by hand, so the third caller's wait is exactly 30 ms.
+  let clock = 1_000;
+  const pool = dummyPool({ max: 2, now: () => clock });
   const a = await pool.acquire();
   const b = await pool.acquire();
   const c = pool.acquire();
-  await new Promise((r) => setTimeout(r, 30));
+  clock += 30;
   let s = pool.status();
   assert.equal(s.size, 2);
   assert.equal(s.busy, 2);
@@ -182,7 +184,7 @@ test("status() reports size, busy, waiting, utilization and wait percentiles", a
   s = pool.status();
   assert.equal(s.idle, 2);
   assert.equal(s.acquireWaitMs.count, 3);
-  assert.ok(s.acquireWaitMs.max >= 25, `longest wait ${s.acquireWaitMs.max} ms`);
+  assert.equal(s.acquireWaitMs.max, 30, "the longest wait, by the pool's clock");
   assert.equal(s.usageMs.count, 3);
   await pool.close();
 });
@@ -200,8 +202,7 @@ test("a waiter whose request is aborted (client went away) leaves the queue at o
   const ac = new AbortController();
   const c = { requestId: "gone", deadline: Deadline.after(10_000), signal: ac.signal };
   const waiting = runWithContext(c, () => pool.acquire());
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(pool.waiting, 1);
+  assert.equal(pool.waiting, 1, "queued at once: the pool is at max");
   const t0 = performance.now();
   ac.abort(new Error("client closed the connection"));
   const err = await rejection(waiting);
