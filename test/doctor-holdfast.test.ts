@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runDoctor } from "../src/doctor/index.js";
-import { findBinary, freePort, hit, startNginx, tally } from "./fixtures/doctor/harness.js";
+import { findBinary, freePort, hit, readLines, startNginx, tally } from "./fixtures/doctor/harness.js";
 import { eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
 import { missingService } from "./support/require-service.js";
 
@@ -35,7 +35,8 @@ test("holdfast worker stuck in a busy loop behind nginx → worker-killed first,
     for (let i = 0; i < 5; i++) statuses.push(await hit(proxy.port, "/"));
     const failed = tally(statuses)[502] ?? 0;
     assert.ok(failed >= 1, `expected 502s, got ${JSON.stringify(tally(statuses))}`);
-    await new Promise((r) => setTimeout(r, 150));
+    // nginx writes each access line after its response: wait for all of them, not a fixed time.
+    await eventually(() => readLines(proxy.accessLog).length >= statuses.length, 10_000, `${statuses.length} access log lines`);
     const r = await runDoctor({
       logs: [
         { kind: "nginx-access", file: proxy.accessLog },
