@@ -13,14 +13,15 @@ export class JobQueue {
   #items: PendingJob[] = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
-  readonly #onExpire: (pj: PendingJob) => void;
+  readonly #onExpire: (pj: PendingJob, waitedMs: number) => void;
   readonly #expiresEarly: ((pj: PendingJob, now: number) => boolean) | undefined;
 
   /**
-   * `onExpire` is called for each job whose queue limit passed (it must settle the job);
+   * `onExpire` is called, with the job already marked settled and how long it waited, for each job
+   * whose queue limit passed (it must reject the job);
    * `expiresEarly`, when given, may end a job's wait before that limit (the writer: a bound on the whole wait while the lock is held elsewhere).
    */
-  constructor(onExpire: (pj: PendingJob) => void, expiresEarly?: (pj: PendingJob, now: number) => boolean) {
+  constructor(onExpire: (pj: PendingJob, waitedMs: number) => void, expiresEarly?: (pj: PendingJob, now: number) => boolean) {
     this.#onExpire = onExpire;
     this.#expiresEarly = expiresEarly;
   }
@@ -82,7 +83,10 @@ export class JobQueue {
     }
     for (let i = this.#head; i < this.#items.length; i++) {
       const pj = this.#items[i] as PendingJob;
-      if (!pj.settled && (now >= pj.queueLimitAt || this.#expiresEarly?.(pj, now))) this.#onExpire(pj);
+      if (!pj.settled && (now >= pj.queueLimitAt || this.#expiresEarly?.(pj, now))) {
+        pj.settled = true;
+        this.#onExpire(pj, Math.round(now - pj.queuedAt));
+      }
     }
     this.#items = this.#items.slice(this.#head).filter((pj) => !pj.settled);
     this.#head = 0;

@@ -31,10 +31,8 @@ export class ReaderPool {
   constructor(options: ReaderPoolOptions, stats: LaneStats) {
     this.#options = options;
     this.stats = stats;
-    this.#queue = new JobQueue((pj) => {
-      pj.settled = true;
+    this.#queue = new JobQueue((pj, waited) => {
       this.stats.timeouts++;
-      const waited = Math.round(performance.now() - pj.queuedAt);
       pj.reject(readerTimeoutError(options.path, waited, this.#drain()));
     });
   }

@@ -44,10 +44,8 @@ export class WriterLane {
   constructor(options: WriterLaneOptions, stats: LaneStats) {
     this.#options = options;
     this.stats = stats;
-    this.#queue = new JobQueue((pj) => {
-      pj.settled = true;
+    this.#queue = new JobQueue((pj, waited) => {
       this.stats.timeouts++;
-      const waited = Math.round(performance.now() - pj.queuedAt);
       if (this.lockWaiting) {
         const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
         const err = lockedBehindError(options.path, waited, Math.round(performance.now() - this.lockWaitSince), details);
