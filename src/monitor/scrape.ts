@@ -5,6 +5,7 @@
  */
 import { extractRequestHistogram } from "./request-histogram.js";
 import { parsePrometheusText } from "./prometheus-text.js";
+import { redactUrl } from "../telemetry/index.js";
 import { readStatus } from "./status-document.js";
 import type { Scrape } from "./types.js";
 
@@ -18,14 +19,16 @@ export interface ScrapeOptions {
   signal?: AbortSignal | undefined;
 }
 
-function describe(err: unknown, url: string, timeoutMs: number): string {
+/** Why a fetch of `url` failed, quoting the URL as `redactUrl` shows it (fetch's own messages may quote it whole). */
+function describe(err: unknown, rawUrl: string, timeoutMs: number): string {
+  const url = redactUrl(rawUrl);
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer from ${url} within ${timeoutMs} ms`;
   const code = e.cause?.code;
   if (code === "ECONNREFUSED") return `connection refused at ${url} (holdfast not running there, or admin on another port)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve the host of ${url}`;
   if (code === "ECONNRESET") return `connection reset by ${url}`;
-  return `${e.cause?.message ?? e.message} (${url})`;
+  return `${(e.cause?.message ?? e.message).split(rawUrl).join(url)} (${url})`;
 }
 
 async function get(url: string, o: ScrapeOptions): Promise<Response> {
@@ -43,17 +46,19 @@ function join(base: string, path: string): string {
 export async function scrapeInstance(target: string, o: ScrapeOptions): Promise<Scrape> {
   const statusUrl = join(target, "/status");
   const metricsUrl = join(target, "/metrics");
+  // What messages quote: an admin URL may still carry a secret in its query or fragment.
+  const shownStatus = redactUrl(statusUrl);
   const [s, m] = await Promise.allSettled([
     (async () => {
       const r = await get(statusUrl, o);
       const text = await r.text();
-      if (r.status === 401) throw new Error(`${statusUrl} wants a token: pass --token (admin.token of that instance)`);
-      if (!r.ok) throw new Error(`${statusUrl} answered HTTP ${r.status}: ${text.slice(0, 200)}`);
+      if (r.status === 401) throw new Error(`${shownStatus} wants a token: pass --token (admin.token of that instance)`);
+      if (!r.ok) throw new Error(`${shownStatus} answered HTTP ${r.status}: ${text.slice(0, 200)}`);
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new Error(`${statusUrl} did not answer JSON (is this a holdfast admin endpoint?)`);
+        throw new Error(`${shownStatus} did not answer JSON (is this a holdfast admin endpoint?)`);
       }
       return readStatus(body);
     })(),
@@ -67,7 +72,7 @@ export async function scrapeInstance(target: string, o: ScrapeOptions): Promise<
   const at = Date.now();
   if (s.status === "rejected") {
     const err = s.reason as Error;
-    const known = err.message.startsWith(statusUrl);
+    const known = err.message.startsWith(shownStatus);
     return { ok: false, at, error: known ? err.message : describe(err, statusUrl, o.timeoutMs) };
   }
   if (m.status === "rejected") return { ok: true, at, status: s.value, histogram: undefined, metricsError: describe(m.reason, metricsUrl, o.timeoutMs) };

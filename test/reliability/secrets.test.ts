@@ -116,10 +116,12 @@ test("holdfast config, db, doctor, load and monitor print URLs and settings with
   assert.match(doctorDown.stdout, /admin http:\/\/u:\*\*\*@127\.0\.0\.1/);
 
   const closed = await closedPort();
-  const load = cli(["load", `http://127.0.0.1:${closed}/?token=${TOKEN}&page=1`, "--duration", "1s", "--rate", "5"]);
+  // Every position at once: userinfo, a secret query key and the fragment.
+  const load = cli(["load", `http://u:${USERINFO}@127.0.0.1:${closed}/?token=${TOKEN}&page=1#sig=${OTHER_KEY}`, "--duration", "1s", "--rate", "5"]);
   assert.match(load.stdout, /\?token=\*\*\*&page=1/);
   assertClean("holdfast load", load.all);
-  const monitor = cli(["monitor", "--once", "--interval", "1s", "--admin", `http://:${TOKEN}@127.0.0.1:${closed}`]);
+  const monitor = cli(["monitor", "--once", "--interval", "1s", "--admin", `http://:${TOKEN}@127.0.0.1:${closed}/?token=${QUERY}#sig=${OTHER_KEY}`]);
+  assert.match(monitor.stdout, /DOWN/);
   assertClean("holdfast monitor (instance down)", monitor.all);
   const badAdmin = cli(["monitor", "--once", "--admin", `http://u:${TOKEN}@[bad`]);
   assert.equal(badAdmin.status, 2);
