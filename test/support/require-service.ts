@@ -20,11 +20,17 @@ export function missingServiceTest(name: string, why: string): void {
   test(name, (t) => missingService(t, why));
 }
 
-/** The binary's path, or undefined after skipping/failing the test. */
-export function requireBinary(t: TestContext, name: string, candidates: string[] = []): string | undefined {
+/** Where `name` is installed: the first of `candidates` that exists (sbin first: a user's PATH often lacks it), else PATH. */
+export function findBinary(name: string, candidates: string[] = [`/usr/sbin/${name}`, `/usr/bin/${name}`, `/usr/local/sbin/${name}`]): string | undefined {
   for (const c of candidates) if (existsSync(c)) return c;
   const which = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : undefined;
+}
+
+/** The binary's path, or undefined after skipping/failing the test. */
+export function requireBinary(t: TestContext, name: string, candidates?: string[]): string | undefined {
+  const found = findBinary(name, candidates);
+  if (found) return found;
   missingService(t, `${name} is not installed — apt-get install -y ${name} to run this test`);
   return undefined;
 }
