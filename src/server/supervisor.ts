@@ -526,7 +526,12 @@ export class Supervisor extends EventEmitter {
     return [...this.#readyWaiters.keys()].filter((r) => r.phase === "starting" && ![...this.slots.values()].includes(r));
   }
 
+  /** The hard limit of a shutdown: every worker it still waits for is killed (a replacement still starting included). */
   async #killAll(): Promise<void> {
-    for (const rec of [...this.slots.values(), ...this.retiring]) if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
+    for (const rec of new Set([...this.slots.values(), ...this.retiring, ...this.#awaitingExit])) {
+      if (rec.phase === "exited") continue;
+      this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "shutdown-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) had not exited ${this.config.timeouts.graceful / 1000} s + 2 s after shutdown began; killing it`);
+      rec.worker.process.kill("SIGKILL");
+    }
   }
 }

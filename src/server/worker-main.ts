@@ -130,6 +130,9 @@ async function start(): Promise<void> {
     socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
+  // Told to stop while loading the app: exiting is already under way, so never start listening
+  // (connections accepted now would be cut when the process exits a moment later).
+  if (stopAsked) return;
   await new Promise<void>((resolve, reject) => {
     server?.once("error", reject);
     server?.listen({ host: c.host, port: c.port, backlog: c.backlog }, () => resolve());
@@ -208,6 +211,8 @@ async function start(): Promise<void> {
 }
 
 let exitCode = 0;
+/** Set when the supervisor asked this worker to stop before it was serving. */
+let stopAsked = false;
 let drainImpl: ((reason: SupervisorMessage["reason"]) => Promise<void>) | undefined;
 
 process.on("message", (m: unknown) => {
@@ -223,6 +228,8 @@ process.on("SIGINT", () => drainNow("shutdown"));
 function drainNow(reason: SupervisorMessage["reason"]): void {
   if (drainImpl) void drainImpl(reason);
   else {
+    if (stopAsked) return;
+    stopAsked = true;
     log.info({ event: "worker.drain", reason, inflight: 0 }, "asked to stop before serving; exiting");
     log.flush();
     setTimeout(() => process.exit(0), 20);
@@ -230,6 +237,9 @@ function drainNow(reason: SupervisorMessage["reason"]): void {
 }
 
 process.on("uncaughtException", (err) => {
+  // Thrown while exiting (an exit hook failed): process.exit is under way, and a second call
+  // skips the hooks and ends the process instead of leaving it alive half-stopped.
+  if (stopAsked) process.exit(exitCode);
   log.fatal({ event: "worker.uncaught", err }, "uncaught exception: finishing in-flight requests, then this worker is replaced");
   exitCode = 1;
   if (!drainImpl) {
