@@ -268,6 +268,7 @@ export class Controller implements AdmissionController {
     this.#inflight--;
     this.#drain.completed(now);
     if (this.#limit) {
+      this.#limit.overloaded = this.#detector.overloaded(now);
       this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
       this.#limit.inflightChanged(this.#inflight);
     }
