@@ -12,7 +12,7 @@
  *   - while overloaded, any request that waited past target (admitted or shed) renews the state,
  *     so it holds as long as the queue keeps forming and ends one interval after the last one.
  * Outside overload a request is never refused for a long wait in front of the worker, and may
- * wait in the admission queue up to the lenient bound (maxWait).
+ * wait (in front of a saturated worker and in the admission queue) up to the lenient bound (maxWait).
  */
 
 /**
