@@ -44,8 +44,8 @@ interface Outcome {
   title?: string;
 }
 
-/** nginx in the foreground on `dir`, running the generated config; resolves once it answers. */
-async function startNginx(nginx: string, dir: string, snippet: string, listen: number): Promise<ChildProcess> {
+/** nginx in the foreground on `dir`, running the generated config; resolves once `probe` answers 200 through it. */
+export async function startNginx(nginx: string, dir: string, snippet: string, listen: number, probe = "/api/notes?limit=1"): Promise<ChildProcess> {
   mkdirSync(join(dir, "logs"));
   mkdirSync(join(dir, "tmp"));
   writeFileSync(join(dir, "holdfast.conf"), snippet.replaceAll("/var/log/nginx/", `${dir}/logs/`));
@@ -59,7 +59,7 @@ async function startNginx(nginx: string, dir: string, snippet: string, listen: n
   const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
   const until = Date.now() + 10_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${listen}/api/notes?limit=1`)
+    const ok = await fetch(`http://127.0.0.1:${listen}${probe}`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) return child;
