@@ -435,6 +435,7 @@ export class Supervisor extends EventEmitter {
       // Move on once the old worker has nothing in flight: its idle keep-alive sockets may stay open
       // until the proxy closes them (drain-policy.ts), and waiting for that would stretch a reload by minutes.
       const quietOrGone = new Promise<void>((r) => {
+        if (old.phase === "exited") return r();
         old.onQuiet = r;
         old.worker.once("exit", () => r());
       });
