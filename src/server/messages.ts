@@ -26,7 +26,9 @@ export type WorkerMessage =
   | { hf: "heartbeat"; stats: WorkerStats; metrics?: MetricsSnapshot }
   | { hf: "start-failed"; code: string; message: string }
   | { hf: "fatal"; message: string }
-  | { hf: "recycle"; reason: "maxRequests"; requests: number };
+  | { hf: "recycle"; reason: "maxRequests"; requests: number }
+  /** Draining, nothing in flight; `idleSockets` kept-alive sockets still wait for their client to close them. */
+  | { hf: "drained"; idleSockets: number };
 
 /** Supervisor → worker. */
 export type SupervisorMessage = { hf: "drain"; reason: "reload" | "shutdown" | "recycle" | "fatal" | "timeout" };

@@ -16,6 +16,7 @@ import type { Config } from "../config/index.js";
 import { errors } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
+import { idleSocketsBoundMs } from "./drain-policy.js";
 import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
 import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
 import { RestartPolicy } from "./restart-policy.js";
@@ -37,6 +38,8 @@ export interface WorkerRecord {
   drainReason?: SupervisorMessage["reason"] | undefined;
   /** Set when the supervisor itself killed the worker (timeout) so the exit is not a crash. */
   killedBy?: "timeout" | undefined;
+  /** Called once when the draining worker reports nothing in flight (a rolling reload moves on then). */
+  onQuiet?: (() => void) | undefined;
 }
 
 /** A supervisor event, as logged and streamed on /events. */
@@ -238,6 +241,11 @@ export class Supervisor extends EventEmitter {
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
         break;
+      case "drained":
+        this.log.info({ event: "worker.drained", slot: rec.slot, workerPid: rec.pid, idleSockets: m.idleSockets }, `worker ${rec.slot} (pid ${rec.pid}) has nothing in flight; ${m.idleSockets} idle keep-alive sockets left for their clients to close`);
+        rec.onQuiet?.();
+        rec.onQuiet = undefined;
+        break;
     }
   }
 
@@ -246,7 +254,7 @@ export class Supervisor extends EventEmitter {
     this.#askToDrain(rec, reason);
     this.retiring.add(rec);
     // A worker that does not finish draining in time is killed.
-    const limit = this.config.timeouts.graceful + 5000;
+    const limit = idleSocketsBoundMs(this.config, reason) + 5000;
     setTimeout(() => {
       if (rec.phase !== "exited") {
         this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, "worker did not exit after draining; killing it");
@@ -424,8 +432,15 @@ export class Supervisor extends EventEmitter {
       }
       this.slots.set(slot, fresh);
       this.restartsBySlot.set(slot, (this.restartsBySlot.get(slot) ?? 0) + 1);
+      // Move on once the old worker has nothing in flight: its idle keep-alive sockets may stay open
+      // until the proxy closes them (drain-policy.ts), and waiting for that would stretch a reload by minutes.
+      const quietOrGone = new Promise<void>((r) => {
+        if (old.phase === "exited") return r();
+        old.onQuiet = r;
+        old.worker.once("exit", () => r());
+      });
       this.#retire(old, reason);
-      await new Promise<void>((r) => (old.phase === "exited" ? r() : old.worker.once("exit", () => r())));
+      await quietOrGone;
     };
     const p = this.#replacing.then(run, run);
     this.#replacing = p.catch(() => undefined);
@@ -511,6 +526,9 @@ export class Supervisor extends EventEmitter {
     });
     for (const rec of live) {
       if (rec.phase !== "draining") this.#askToDrain(rec, "shutdown");
+      // A worker still draining after a reload waits for its clients to close idle sockets: tell it
+      // the instance is stopping, so it closes them within timeouts.graceful like the others.
+      else if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
     }
     const hard = setTimeout(() => this.#killAll(), this.config.timeouts.graceful + 2000);
     await allExited;

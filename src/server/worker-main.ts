@@ -1,8 +1,8 @@
 /**
  * Entry point of a worker process (forked by the supervisor through node:cluster).
  * Loads the app, serves it with the configured timeouts, heartbeats to the supervisor,
- * and drains on request: stop accepting, finish in-flight requests, close keep-alive
- * sockets cleanly, exit.
+ * and drains on request: stop accepting, finish in-flight requests, let keep-alive sockets
+ * close without racing the client (drain-policy.ts), exit.
  */
 import { createServer, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
@@ -18,6 +18,7 @@ import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
 import { LazyDatabase } from "./lazy-database.js";
 import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.js";
+import { idleSocketsBoundMs, leavesIdleSocketsToClient, SHUTDOWN_IDLE_CLOSE_MS } from "./drain-policy.js";
 import { createRequestHandler, newRequestId } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
 
@@ -57,7 +58,6 @@ if (admission) registerAdmissionGauges(metrics, admission);
 registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
 
 let server: Server | undefined;
-let draining = false;
 const sockets = new Map<Socket, { busy: number; idleSince: number }>();
 
 async function start(): Promise<void> {
@@ -167,24 +167,44 @@ async function start(): Promise<void> {
   const tick = watchdog ? setInterval(() => watchdog.tick(), 100) : undefined;
   tick?.unref();
 
+  // Set when a drain starts; a shutdown that arrives during a reload's drain shortens it (see drainImpl).
+  let drainPlan: { leaveIdle: boolean; socketsUntil: number } | undefined;
   drainImpl = async (reason) => {
-    if (draining) return;
-    draining = true;
+    const drainStart = performance.now();
+    if (drainPlan) {
+      // The instance is stopping now: nothing will replace this worker, so its idle sockets need not wait.
+      if (drainPlan.leaveIdle && !leavesIdleSocketsToClient(reason)) {
+        drainPlan.leaveIdle = false;
+        drainPlan.socketsUntil = Math.min(drainPlan.socketsUntil, drainStart + idleSocketsBoundMs(c, reason));
+      }
+      return;
+    }
     handler.setDraining();
-    log.info({ event: "worker.drain", reason, inflight: handler.inflight.size, sockets: sockets.size }, `worker draining (${reason})`);
+    const plan = { leaveIdle: leavesIdleSocketsToClient(reason), socketsUntil: drainStart + idleSocketsBoundMs(c, reason) };
+    drainPlan = plan;
+    log.info({ event: "worker.drain", reason, inflight: handler.inflight.size, sockets: sockets.size, leaveIdle: plan.leaveIdle }, `worker draining (${reason})`);
     // Stop accepting without http.Server#close(), which also drops idle keep-alive sockets at
-    // once: a client may be writing a request on one of them right now.
+    // once (closeIdleConnections): a client may be writing a request on one of them right now.
     NetServer.prototype.close.call(server);
-    const graceUntil = performance.now() + c.timeouts.graceful;
+    const graceUntil = drainStart + c.timeouts.graceful;
+    let quietSent = false;
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         const now = performance.now();
+        let busy = 0;
         for (const [socket, s] of sockets) {
-          // Responses now carry Connection: close; a socket that stays idle a full second
-          // has no request coming from a client at steady load, so it is safe to close.
-          if (s.busy === 0 && now - s.idleSince > 1000) socket.end();
+          if (s.busy > 0) busy++;
+          // Responses now carry Connection: close. Idle sockets are left to the client while a
+          // replacement serves (drain-policy.ts says why); a stopping instance closes them.
+          else if (!plan.leaveIdle && now - s.idleSince > SHUTDOWN_IDLE_CLOSE_MS) socket.end();
         }
-        if ((handler.inflight.size === 0 && sockets.size === 0) || now >= graceUntil) {
+        const quiet = busy === 0 && handler.inflight.size === 0;
+        if (quiet && !quietSent) {
+          // Nothing in flight: a rolling reload may move on while the idle sockets wait for their client.
+          quietSent = true;
+          send({ hf: "drained", idleSockets: sockets.size });
+        }
+        if ((quiet && sockets.size === 0) || (!quiet && now >= graceUntil) || now >= plan.socketsUntil) {
           clearInterval(poll);
           resolve();
         }
