@@ -14,7 +14,7 @@ import {
 } from "../../db/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
-import { parseFlags, str } from "../parse-args.js";
+import { str } from "../parse-args.js";
 
 const SUBCOMMANDS = ["status", "check", "checkpoint", "optimize", "backup"] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
@@ -73,9 +73,16 @@ async function postgres(sub: Sub, url: string, json: boolean): Promise<number> {
 }
 
 const command: Command = {
-  summary: "Database status, check, checkpoint, optimize and online backup (SQLite and PostgreSQL).",
-  usage: `Usage: holdfast db <status|check|checkpoint|optimize|backup> [url] [dest] [options]
-
+  arguments: "<status|check|checkpoint|optimize|backup> [url] [dest] [options]",
+  description: "Looks at, checks and maintains the app's database: SQLite files (online, while the app runs) and PostgreSQL (status, check).",
+  options: [
+    { flag: "--json", description: "machine-readable output (status, check)" },
+    { flag: "--full", description: "check: run integrity_check (slower, reads every page) instead of quick_check" },
+    { flag: "--mode <mode>", description: "checkpoint: passive | full | restart | truncate (default truncate)" },
+    { flag: "--force", description: "backup: overwrite <dest>" },
+    { flag: "--config <file>", description: "config file to read db.url from" },
+  ],
+  epilog: `Subcommands:
   status <url>            sizes, WAL size, journal mode (PostgreSQL: version, connections in use)
   check <url>             quick_check (--full: integrity_check), foreign keys, journal mode, WAL size;
                           exit code 1 when problems are found
@@ -88,22 +95,8 @@ const command: Command = {
 <url> is "sqlite:./data/app.db", a path to a .db file, or "postgres://user@host/db"; when left
 out, db.url from the config (holdfast.config.*, HOLDFAST_DB_URL) is used.
 
-Options:
-  --json             machine-readable output (status, check)
-  --full             check: run integrity_check (slower, reads every page) instead of quick_check
-  --mode <mode>      checkpoint: passive | full | restart | truncate (default truncate)
-  --force            backup: overwrite <dest>
-  -c, --config <f>   config file to read db.url from
-
 Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
-  async run(argv) {
-    const { values, positionals } = parseFlags("db", argv, {
-      json: { type: "boolean" },
-      full: { type: "boolean" },
-      force: { type: "boolean" },
-      mode: { type: "string" },
-      config: { type: "string", short: "c" },
-    });
+  async run({ values, positionals }) {
     const sub = positionals[0] as Sub | undefined;
     if (!sub || !SUBCOMMANDS.includes(sub)) {
       throw errors.usage(`holdfast db needs one of: ${SUBCOMMANDS.join(", ")}${sub ? ` (got "${sub}")` : ""}. See \`holdfast db --help\`.`);
