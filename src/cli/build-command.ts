@@ -3,7 +3,8 @@
  * help, short flags from the one table, "did you mean" for a mistyped flag, and the parsed
  * flags handed back keyed by their long names, the way the commands read them.
  */
-import { type Command as Commander, Option } from "commander";
+import { type Command as Commander, Command as CommanderCommand, CommanderError, Option } from "commander";
+import { errors } from "../errors/index.js";
 import type { Command, ParsedFlags } from "./command.js";
 import { shortFor } from "./short-flags.js";
 
@@ -44,4 +45,25 @@ export function defineCommand(sub: Commander, name: string, spec: Command, onPar
     }
     onParsed({ values, positionals: [...cmd.args] });
   });
+}
+
+/**
+ * Parses `argv` for `spec` and runs it in this process, the way `holdfast <name>` would; a bad flag
+ * becomes the USAGE error main.ts turns into exit 2. For tests that check many usage errors without
+ * a process each.
+ */
+export async function runInProcess(name: string, spec: Command, argv: string[]): Promise<number> {
+  const cmd = new CommanderCommand(name).exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} });
+  let parsed: ParsedFlags | undefined;
+  defineCommand(cmd, name, spec, (flags) => {
+    parsed = flags;
+  });
+  try {
+    cmd.parse(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) throw errors.usage(`${err.message.replace(/^error: /, "")}. See \`holdfast ${name} --help\`.`);
+    throw err;
+  }
+  if (!parsed) throw errors.usage(`holdfast ${name}: nothing to run`);
+  return spec.run(parsed, argv);
 }
