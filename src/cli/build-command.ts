@@ -6,7 +6,7 @@
 import { type Command as Commander, Command as CommanderCommand, CommanderError, Option } from "commander";
 import { errors } from "../errors/index.js";
 import type { Command, ParsedFlags } from "./command.js";
-import { shortFor } from "./short-flags.js";
+import { SHORT_FLAGS, shortFor } from "./short-flags.js";
 
 /** The long name of an option declaration: "--admin-port <n>" → "admin-port". */
 export function longName(flag: string): string {
@@ -34,6 +34,16 @@ export function defineCommand(sub: Commander, name: string, spec: Command, onPar
     return { long, opt };
   });
   if (spec.epilog) sub.addHelpText("after", `\n${spec.epilog.trimEnd()}`);
+  // A short flag from the table that this command lacks (`holdfast load -c 100`, as autocannon has it) says what it means here.
+  const inherited = sub.configureOutput();
+  sub.configureOutput({
+    outputError: (text, write) => {
+      const letter = /unknown option '-(\w)'/.exec(text)?.[1];
+      const long = letter ? (SHORT_FLAGS as Record<string, string>)[letter] : undefined;
+      const hint = letter && long ? `(-${letter} is --${long} in every holdfast command, and ${name} has no --${long}${spec.shortFlagHint ? `; ${spec.shortFlagHint}` : ""})\n` : "";
+      (inherited.outputError ?? ((t: string, w: (s: string) => void) => w(t)))(`${text}${hint}`, write);
+    },
+  });
   sub.action((_opts: unknown, cmd: Commander) => {
     const raw = cmd.opts<Record<string, unknown>>();
     const values: ParsedFlags["values"] = {};

@@ -25,6 +25,8 @@ export interface Command {
   /** What the command does, shown above the options in its help. */
   description: string;
   options: CliOption[];
+  /** Said when a short flag of the table that this command lacks is used, e.g. load's "connections are -u, --connections". */
+  shortFlagHint?: string;
   /** Shown after the options: notes, exit codes, examples. */
   epilog?: string;
   /** Runs the command; resolves to an exit code from exit-codes.ts. `argv` is the command's own arguments as given. */

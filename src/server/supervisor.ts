@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
-import { ERROR_CODES, type ErrorCode, errors, HoldfastError } from "../errors/index.js";
+import { ERROR_CODES, type ErrorCode, HoldfastError } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
 import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";

@@ -51,6 +51,7 @@ function stageFlag(v: string): Stage {
 
 const command: Command = {
   arguments: "<url> [options]",
+  shortFlagHint: "connections are -u, --connections",
   description: `Sends requests at a constant rate (open loop: the schedule never waits for the server, and
 latency counts from each request's scheduled send time, so a stalling server cannot hide its
 queue), or from N clients back to back (--closed). Reports status counts, connection errors,

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { checkConfig, loadConfig, sqliteUrlPath } from "../../config/index.js";
 import { connectionBudgetFix, connectionBudgetWarning, readServerConnectionLimits } from "../../db/postgres/index.js";
-import { startServer } from "../../server/index.js";
+import { startServer, startTerminalNotices } from "../../server/index.js";
 import { redactUrl } from "../../telemetry/index.js";
 import type { CliOption, Command } from "../command.js";
 import { str } from "../parse-args.js";
@@ -72,15 +72,28 @@ Every setting: holdfast config --docs. Effective values and their origin: holdfa
   async run({ values, positionals }) {
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const load = () => loadConfig({ configFile: str(values.config), flags, flagNames });
-    const { config, warnings: loadWarnings } = await load();
+    const { config, file, warnings: loadWarnings } = await load();
     for (const w of loadWarnings) process.stderr.write(`holdfast: warning: ${w}\n`);
     // SIGHUP re-reads the same sources, so a config edit rolls out with the reload.
     const server = await startServer(config, { reloadConfig: async () => (await load()).config });
     // The log has them too; on the terminal they must not scroll past unseen.
     for (const w of checkConfig(config).warnings) process.stderr.write(`holdfast: warning: ${w.message}\n  fix: ${w.fix}\n`);
-    process.stdout.write(
-      `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}\n  app:   ${server.urls.app}\n  admin: ${server.urls.admin ?? "(disabled)"}${server.urls.admin ? `  (live dashboard: open it in a browser; status: ${server.urls.admin}status, metrics: ${server.urls.admin}metrics)` : ""}\n  db:    ${describeDatabase(config.db.url)}\n  logs:  ${config.log.file === "-" ? "standard output (JSON lines; set log.file or --log-file for a file)" : resolve(config.log.file)}\n`,
-    );
+    const admin = server.urls.admin;
+    const lines = [
+      `holdfast: serving ${config.app} with ${config.workers} worker${config.workers === 1 ? "" : "s"}`,
+      `  pid:    ${process.pid} (the supervisor: kill -HUP ${process.pid} reloads the config and rolls the workers, kill -TERM ${process.pid} stops gracefully)`,
+      `  app:    ${server.urls.app}`,
+      `  admin:  ${admin ?? "(disabled)"}${admin ? `  (live dashboard: open it in a browser; status: ${admin}status, metrics: ${admin}metrics)` : ""}`,
+      `  config: ${file ?? "no config file; defaults + env (HOLDFAST_*) + flags"}`,
+      `  db:     ${describeDatabase(config.db.url)}`,
+      `  logs:   ${config.log.file === "-" ? "standard output (JSON lines; set log.file or --log-file for a file)" : resolve(config.log.file)}`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    // A watchdog kill, a crash or a shedding burst is one line on a terminal; piped, the log has them.
+    if (process.stderr.isTTY) {
+      const stop = startTerminalNotices(server.supervisor, { write: (l) => void process.stderr.write(l), adminUrl: admin });
+      void server.stopped.finally(stop);
+    }
     // Once, off the start-up path: a server that cannot be reached is reported by the pool itself.
     if (/^postgres(ql)?:\/\//i.test(config.db.url)) void warnConnectionBudget(config.db.url, config.workers, config.db.pool.max);
     return server.stopped;
