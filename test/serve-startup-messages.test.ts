@@ -77,7 +77,7 @@ test("an app whose import throws: the app's own error and where it was thrown; t
   const r = await serveUntilExit([app, "--workers", "1", "--port", "0", "--admin-port", "0"], dir);
   assert.equal(r.code, 1, r.err);
   assert.match(r.err, /the app threw while holdfast imported it: Error: settings\.json is missing/);
-  assert.ok(r.err.includes(`at ${app}:2:7`), r.err);
+  assert.ok(r.err.includes(`where: ${app}:2:7`), r.err);
   assert.doesNotMatch(r.err, STACK_LINE);
   const verbose = await serveUntilExit([app, "--workers", "1", "--port", "0", "--admin-port", "0", "--verbose"], dir);
   assert.equal(verbose.code, 1);
@@ -139,9 +139,15 @@ test("on a terminal, a watchdog kill and a shedding burst are one line each on s
     await eventually(() => /app: +http:\/\/\S+/.test(term.screen()), 20_000, "banner on the terminal");
     const appUrl = (/app: +(http:\/\/\S+)/.exec(term.screen())?.[1] ?? "").replace(/\/$/, "");
     // Shedding: one slow request holds the only slot, the next ones are shed at once.
-    const hold = fetch(`${appUrl}/slow?ms=1500`).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 200));
-    for (let i = 0; i < 5; i++) await fetch(`${appUrl}/slow?ms=1`).then((r) => r.text());
+    const hold = fetch(`${appUrl}/slow?ms=3000`).then((r) => r.text());
+    let shed = 0;
+    for (let i = 0; i < 40 && shed < 3; i++) {
+      const r = await fetch(`${appUrl}/slow?ms=1`);
+      await r.text();
+      if (r.status === 503) shed++;
+      else await new Promise((r) => setTimeout(r, 50)); // the held request has not reached the worker yet
+    }
+    assert.ok(shed >= 1, "requests were shed while the only slot was held");
     await hold;
     await eventually(() => /shedding load: \d+ requests answered 503/.test(term.screen()), 10_000, "shedding line");
     // Watchdog: a route that spins the event loop past the 2 s heartbeat timeout.

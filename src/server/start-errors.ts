@@ -92,7 +92,7 @@ export function appImportError(file: string, err: unknown): HoldfastError {
   }
   const where = appFrame(stack) ?? (e.name === "SyntaxError" ? syntaxErrorAt(file) : undefined);
   return errors.appLoadFailed(
-    `the app threw while holdfast imported it: ${e.name}: ${e.message}${where ? `\n  at ${where}` : ""}\n  next: fix that error in the app (add --verbose for the whole stack).`,
+    `the app threw while holdfast imported it: ${e.name}: ${e.message}${where ? `\n  where: ${where}` : ""}\n  next: fix that error in the app (add --verbose for the whole stack).`,
     { cause: err, details: { stack } },
   );
 }

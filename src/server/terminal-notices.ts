@@ -36,12 +36,14 @@ export function startTerminalNotices(sup: Supervisor, o: TerminalNoticeOptions):
     // worker.crashloop: the supervisor prints it itself, terminal or not, as the reason it stops.
   };
   sup.on("event", onEvent);
-  let lastShed: number | undefined;
+  const totals = () => sup.metrics.requestTotals([...sup.slots.values(), ...sup.retiring]);
+  // The baseline is taken now, so requests shed before the first tick still start a burst.
+  let lastShed = totals().shed;
   let lastShedAt = 0;
   const gap = o.burstGapMs ?? 10_000;
   const timer = setInterval(() => {
-    const { shed, requests } = sup.metrics.requestTotals([...sup.slots.values(), ...sup.retiring]);
-    const before = lastShed ?? shed;
+    const { shed, requests } = totals();
+    const before = lastShed;
     lastShed = shed;
     if (shed <= before) return;
     const now = Date.now();

@@ -74,7 +74,7 @@ Durations: a bare number is SECONDS (--duration 10 = 10 s); units ms, s, m are a
     { flag: "--closed", description: "closed loop: --connections clients, each sends when its last answer arrived" },
     { flag: "--method <m>", description: "HTTP method (default GET, or POST with --body)" },
     { flag: "--body <text>", description: "request body (sets content-type: application/json unless --header gives one)" },
-    { flag: "--header <'K: V'>", multiple: true, description: "request header (repeatable)" },
+    { flag: "--header <'name: value'>", multiple: true, description: "request header, e.g. -H 'authorization: Bearer …' (repeatable)" },
     { flag: "--scenario <file>", description: "weighted requests with {{id}} templates, and stages (JSON; see docs/load.md)" },
     { flag: "--timeout <d>", description: "per-request timeout (default 60s); a request past it counts as a timeout" },
     {
