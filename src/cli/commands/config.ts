@@ -1,6 +1,7 @@
 /** `holdfast config`: the effective configuration, where each value came from, and the timeout budget verdict. */
 import { checkConfig, formatDuration, formatSize, formatSource, listSettings, loadConfig, printableValue } from "../../config/index.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { str } from "../parse-args.js";
 import { configFlags, SERVE_OPTIONS } from "./serve.js";
 
@@ -38,7 +39,7 @@ and prints every setting with its value and origin, then checks the timeout budg
   async run({ values, positionals }) {
     if (values.docs) {
       process.stdout.write(settingsMarkdown());
-      return 0;
+      return EXIT.OK;
     }
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const { config, sources, file, warnings: loadWarnings } = await loadConfig({ configFile: str(values.config), flags, flagNames });
@@ -57,7 +58,7 @@ and prints every setting with its value and origin, then checks the timeout budg
       for (const e of errors) process.stdout.write(`ERROR  ${e}\n`);
       for (const v of warnings) process.stdout.write(`${v.severity.toUpperCase().padEnd(7)}${v.message}\n       fix: ${v.fix}\n`);
     }
-    return errors.length || warnings.some((v) => v.severity === "error") ? 1 : 0;
+    return errors.length || warnings.some((v) => v.severity === "error") ? EXIT.PROBLEMS : EXIT.OK;
   },
 };
 export default command;

@@ -14,6 +14,7 @@ import {
 } from "../../db/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { str } from "../parse-args.js";
 
 const SUBCOMMANDS = ["status", "check", "checkpoint", "optimize", "backup"] as const;
@@ -66,7 +67,7 @@ async function postgres(sub: Sub, url: string, json: boolean): Promise<number> {
       for (const p of problems) out(`\nWARNING: ${p}`);
       if (sub === "check" && problems.length === 0) out("\nNo problems found.");
     }
-    return sub === "check" && problems.length > 0 ? 1 : 0;
+    return sub === "check" && problems.length > 0 ? EXIT.PROBLEMS : EXIT.OK;
   } finally {
     await db.close();
   }
@@ -114,13 +115,13 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
         const r = inspectSqlite(path);
         if (json) out(JSON.stringify(r, null, 2));
         else for (const l of sqliteLines(r)) out(l);
-        return 0;
+        return EXIT.OK;
       }
       case "check": {
         const r = checkSqlite(path, { full: values.full === true });
         if (json) out(JSON.stringify(r, null, 2));
         else printCheck(r);
-        return r.ok ? 0 : 1;
+        return r.ok ? EXIT.OK : EXIT.PROBLEMS;
       }
       case "checkpoint": {
         const mode = (str(values.mode) ?? "truncate").toUpperCase() as CheckpointMode;
@@ -131,19 +132,19 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
           out(`${mode} checkpoint of ${path}: ${r.checkpointed} of ${r.log} WAL frames copied into the database; WAL ${formatSize(r.walBytesBefore)} → ${formatSize(r.walBytesAfter)}.`);
           if (r.busy) out(`A reader or writer held the WAL, so the checkpoint could not finish (busy). Look for a long-running read transaction, then retry.`);
         }
-        return r.busy ? 1 : 0;
+        return r.busy ? EXIT.PROBLEMS : EXIT.OK;
       }
       case "optimize": {
         const r = optimizeSqlite(path);
         out(json ? JSON.stringify(r) : `PRAGMA optimize on ${path} took ${r.ms} ms.`);
-        return 0;
+        return EXIT.OK;
       }
       case "backup": {
         const dest = positionals[2];
         if (!dest) throw errors.usage("holdfast db backup needs a destination: holdfast db backup sqlite:./data/app.db ./backups/app-$(date +%F).db");
         const r = await backupSqlite(path, dest, { force: values.force === true });
         out(json ? JSON.stringify(r) : `Backed up ${path} to ${r.dest}: ${formatSize(r.bytes)} (${r.totalPages} pages) in ${r.ms} ms. Check it with \`holdfast db check sqlite:${r.dest}\`.`);
-        return 0;
+        return EXIT.OK;
       }
     }
   },

@@ -4,6 +4,7 @@ import { parseDuration } from "../../config/index.js";
 import { applyFixes, type DoctorOptions, describeOutcomes, describePlan, type LogInput, planFixes, runDoctor, toJson, toMarkdown, toText } from "../../doctor/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 
 
 function parseTime(flag: string, v: string | undefined, now: number): number | undefined {
@@ -105,7 +106,7 @@ Examples:
         fixFailed = applied.outcomes.some((o) => !o.ok);
       } else if (plan.steps.length || plan.patch) out.write("Nothing was changed. Run again with --fix --yes to apply.\n");
     }
-    return result.healthy && !fixFailed ? 0 : 1;
+    return result.healthy && !fixFailed ? EXIT.OK : EXIT.PROBLEMS;
   },
 };
 

@@ -22,6 +22,7 @@ import {
 } from "../../load/index.js";
 import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { shownArguments } from "../hide-secret-arguments.js";
 import { str, strs } from "../parse-args.js";
 
@@ -219,7 +220,7 @@ Examples:
     }
     if (json) process.stdout.write(`${JSON.stringify({ ...result, ...(server ? { server } : {}), slo: verdicts })}\n`);
     else process.stdout.write(formatSummary(result, verdicts, server));
-    return verdicts.every((v) => v.ok) ? 0 : 1;
+    return verdicts.every((v) => v.ok) ? EXIT.OK : EXIT.PROBLEMS;
   },
 };
 

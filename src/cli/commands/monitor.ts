@@ -4,6 +4,7 @@ import { errors } from "../../errors/index.js";
 import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
 import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { str, strs } from "../parse-args.js";
 
 const DEFAULT_ADMIN = "http://127.0.0.1:9464";
@@ -80,11 +81,11 @@ Examples:
     }
     if (values.grafana) {
       process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
-      return 0;
+      return EXIT.OK;
     }
     if (values["alert-rules"]) {
       process.stdout.write(alertingRulesYaml(thresholds));
-      return 0;
+      return EXIT.OK;
     }
     const opts: MonitorOptions = {
       targets,
@@ -99,7 +100,7 @@ Examples:
     if (values.once) {
       const { doc, text } = await snapshot(opts, warn);
       process.stdout.write(values.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
-      return doc.healthy ? 0 : 1;
+      return doc.healthy ? EXIT.OK : EXIT.PROBLEMS;
     }
     const tty = process.stdout.isTTY === true;
     const ac = new AbortController();
@@ -129,7 +130,7 @@ Examples:
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
     }
-    return 0;
+    return EXIT.OK;
   },
 };
 

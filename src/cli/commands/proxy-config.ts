@@ -13,6 +13,7 @@ import {
 } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { str, strs } from "../parse-args.js";
 
 const command: Command = {
@@ -71,7 +72,7 @@ probes, grace period, preStop delay and proxy timeouts agree with the config.`,
       writeFileSync(out, text);
       process.stderr.write(`wrote ${out}\n`);
     } else process.stdout.write(text);
-    return 0;
+    return EXIT.OK;
   },
 };
 export default command;
