@@ -51,6 +51,9 @@ test("a mistyped command or flag gets a suggestion and exit 2", () => {
   assert.equal(cmd.code, EXIT.USAGE);
   assert.match(cmd.err, /unknown command 'serv'/);
   assert.match(cmd.err, /Did you mean serve\?/);
+  const viaHelp = holdfast(["help", "serv"]);
+  assert.equal(viaHelp.code, EXIT.USAGE);
+  assert.match(viaHelp.err, /Did you mean serve\?/);
   const flag = holdfast(["serve", "app.js", "--wokers", "3"]);
   assert.equal(flag.code, EXIT.USAGE);
   assert.match(flag.err, /unknown option '--wokers'/);

@@ -54,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
   // Only the command named on the line is imported; the others are listed for help and suggestions.
   const operands = argv.filter((a) => !a.startsWith("-"));
   const target = operands[0] === "help" ? operands[1] : operands[0];
+  // `holdfast help serv`: the same "unknown command … Did you mean serve?" as `holdfast serv`.
+  if (operands[0] === "help" && target !== undefined && !(target in COMMANDS)) argv = [target];
   let invoked: { name: string; spec: Command; flags: ParsedFlags } | undefined;
   for (const [name, entry] of Object.entries(COMMANDS)) {
     const sub = program.command(name).summary(entry.summary);
