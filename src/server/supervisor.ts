@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
-import { errors } from "../errors/index.js";
+import { ERROR_CODES, type ErrorCode, HoldfastError } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
 import { idleSocketsBoundMs } from "./drain-policy.js";
@@ -117,11 +117,15 @@ export class Supervisor extends EventEmitter {
     // args: [] — by default cluster hands workers the supervisor's own arguments, and `--db postgres://u:pw@…`
     // would then show in every worker's command line (ps, /proc/<pid>/cmdline). Workers read HOLDFAST_CONFIG.
     cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, args: [], silent: false });
-    const first = await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1)).map((r) => this.#waitReady(r)));
-    const failed = first.find((r): r is string => r !== true);
-    if (failed !== undefined) {
+    const recs = Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1));
+    const first = await Promise.all(recs.map((r) => this.#waitReady(r)));
+    const at = first.findIndex((r) => r !== true);
+    if (at >= 0) {
       await this.#killAll();
-      throw errors.appLoadFailed(failed);
+      // The worker's own code (PORT_IN_USE, APP_LOAD_FAILED, ...) and stack, so the CLI can say what to do.
+      const why = this.#startFailures.get(recs[at] as WorkerRecord);
+      const code = why && why.code in ERROR_CODES ? (why.code as ErrorCode) : "APP_LOAD_FAILED";
+      throw new HoldfastError(code, first[at] as string, { details: why?.stack ? { stack: why.stack } : undefined });
     }
     this.phase = "running";
     this.#watch = setInterval(() => this.#checkWorkers(), 250);
@@ -190,6 +194,8 @@ export class Supervisor extends EventEmitter {
   }
 
   #readyWaiters = new Map<WorkerRecord, (v: true | string) => void>();
+  /** Why a worker reported it could not start (read once, by start()). */
+  #startFailures = new WeakMap<WorkerRecord, { code: string; stack: string | undefined }>();
 
   /** Resolves true when the worker is listening, or a message saying why it could not start. */
   #waitReady(rec: WorkerRecord): Promise<true | string> {
@@ -228,6 +234,7 @@ export class Supervisor extends EventEmitter {
         if (m.metrics) rec.metrics = m.metrics;
         break;
       case "start-failed":
+        this.#startFailures.set(rec, { code: m.code, stack: m.stack });
         this.#readyWaiters.get(rec)?.(m.message);
         break;
       case "fatal":

@@ -21,6 +21,7 @@ import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.j
 import { idleSocketsBoundMs, leavesIdleSocketsToClient, SHUTDOWN_IDLE_CLOSE_MS } from "./drain-policy.js";
 import { createRequestHandler, newRequestId } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
+import { portInUse } from "./start-errors.js";
 
 const config = JSON.parse(process.env.HOLDFAST_CONFIG ?? "null") as Config | null;
 if (!config || !process.send) {
@@ -134,7 +135,7 @@ async function start(): Promise<void> {
   // (connections accepted now would be cut when the process exits a moment later).
   if (stopAsked) return;
   await new Promise<void>((resolve, reject) => {
-    server?.once("error", reject);
+    server?.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse("app", c.host, c.port, err) : err));
     server?.listen({ host: c.host, port: c.port, backlog: c.backlog }, () => resolve());
   });
   const address = server.address();
@@ -274,7 +275,10 @@ start().catch((err: unknown) => {
   const code = isHoldfastError(err) ? err.code : "APP_LOAD_FAILED";
   const message = err instanceof Error ? err.message : String(err);
   log.fatal({ event: "worker.start.failed", code, err }, message);
-  send({ hf: "start-failed", code, message });
+  // The app's own stack (kept by start-errors.ts) for `holdfast serve --verbose`.
+  const detail = isHoldfastError(err) ? err.details?.stack : undefined;
+  const stack = typeof detail === "string" ? detail : err instanceof Error ? err.stack : undefined;
+  send({ hf: "start-failed", code, message, stack });
   log.flush();
   setTimeout(() => process.exit(78), 50);
 });

@@ -63,7 +63,7 @@ export async function startHoldfast(
   });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const started = Date.now();
-  while (!/admin: http/.test(out)) {
+  while (!/admin: +http/.test(out)) {
     if (child.exitCode !== null) throw new Error(`holdfast exited early (${child.exitCode}):\n${out}\n${err}`);
     if (Date.now() - started > 20_000) {
       child.kill("SIGKILL");
