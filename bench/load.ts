@@ -14,7 +14,7 @@
  *    next request when the last answered) and has no coordinated-omission correction, so it is
  *    compared where open and closed loop measure the same thing: far below capacity, where no
  *    request queues. wrk runs 2 connections back to back (≈ 190 req/s); `holdfast load` sends a
- *    fixed 190 req/s open loop (and, as a control, `--closed -c 2`, wrk's own model).
+ *    fixed 190 req/s open loop (and, as a control, `--closed --connections 2`, wrk's own model).
  *
  * Prints one JSON line with the figures and ratios. Needs wrk (`apt-get install -y wrk`) and
  * taskset (util-linux); run `npx tsc -p tsconfig.json` first (it runs the built CLI).

@@ -30,6 +30,7 @@ import Database from "better-sqlite3";
 import { parseDuration } from "../src/config/index.js";
 import { type LoadResult, type RequestSpec, runLoad } from "../src/load/index.js";
 import { PROXY, startNginx } from "./overload/nginx.js";
+import { processTreeCpuMs } from "./overload/process-cpu.js";
 import { type ChartPoint, overloadChart } from "./overload/svg-chart.js";
 import { freePort } from "./support.js";
 
@@ -124,6 +125,8 @@ function pinned(cpu: string, cmd: string, args: string[]): [string, string[]] {
 interface Running {
   stop(): Promise<void>;
   port: number;
+  /** CPU ms the stack's processes (all workers and threads) have used so far. */
+  cpuMs(): number;
   /** holdfast only: admission shed counts by reason and limits, summed over workers. */
   admission?: () => Promise<{ shed: Record<string, number>; limits: number[] } | undefined>;
 }
@@ -206,7 +209,8 @@ async function startStack(stack: Stack, dir: string, dbFile: string, label: stri
     await stopChild(child, "SIGKILL");
     throw err;
   }
-  const running: Running = { port, stop: () => stopChild(child) };
+  const pid = child.pid ?? 0;
+  const running: Running = { port, stop: () => stopChild(child), cpuMs: () => processTreeCpuMs(pid) };
   if (adminPort) {
     running.admission = async () => {
       try {
@@ -222,6 +226,11 @@ async function startStack(stack: Stack, dir: string, dbFile: string, label: stri
   return running;
 }
 
+/** CPU ms per answer, two decimals; null when nothing was answered. */
+function perAnswer(cpuMs: number, a: number, b: number): number | null {
+  return a + b > 0 ? Math.round((cpuMs / (a + b)) * 100) / 100 : null;
+}
+
 /** One JSON line of the bench: the load result's headline keys plus what the stage saw around it. */
 interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "errors" | "goodput_rps" | "p50_ms" | "p99_ms" | "sent" | "duration_s" | "client_queued"> {
   stack: Stack;
@@ -235,10 +244,13 @@ interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "error
   nginx_upstream_timeouts: number;
   nginx_upstream_errors: number;
   load_avg_1m: number;
+  /** Server CPU ms (all processes and threads of the stack) per 2xx, and per answer of any status: robust to a busy machine. */
+  server_cpu_ms_per_2xx?: number | null;
+  server_cpu_ms_per_answer?: number | null;
 }
 
 /** One fresh stack + nginx; `body` runs against the nginx URL. */
-async function withStage<T>(stack: Stack, label: string, body: (url: string) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
+async function withStage<T>(stack: Stack, label: string, body: (url: string, cpuMs: () => number) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
   const dir = mkdtempSync(join(work, `${stack}-`));
   const dbFile = join(dir, "app.db");
   copyFileSync(join(work, "template.db"), dbFile);
@@ -257,7 +269,7 @@ async function withStage<T>(stack: Stack, label: string, body: (url: string) => 
   const listen = await freePort();
   const nginx = await startNginx(join(dir, "nginx"), listen, app.port, PIN ? CLIENT_CPU : undefined);
   try {
-    const out = await body(`http://127.0.0.1:${listen}`);
+    const out = await body(`http://127.0.0.1:${listen}`, app.cpuMs);
     // Worker stats reach /status on the heartbeat; give the last one a moment.
     if (app.admission) await new Promise((r) => setTimeout(r, 1500));
     return { out, nginxErrors: nginx.errorLog(), admission: await app.admission?.() };
@@ -275,14 +287,18 @@ async function withStage<T>(stack: Stack, label: string, body: (url: string) => 
  * refused clients, retrying at once, turn into 503 traffic no real client would send).
  */
 async function measureCapacity(stack: Stack): Promise<number> {
-  const { out, admission } = await withStage(stack, "capacity", async (url) => {
+  const { out, admission } = await withStage(stack, "capacity", async (url, cpuMs) => {
     await runLoad({ url, mode: "closed", connections: 16, durationMs: 3000, request: mix() });
-    const runs: LoadResult[] = [];
-    for (const connections of [16, 64]) runs.push(await runLoad({ url, mode: "closed", connections, durationMs: 6000, request: mix() }));
+    const runs: { r: LoadResult; cpuMsPer2xx: number }[] = [];
+    for (const connections of [16, 64]) {
+      const c0 = cpuMs();
+      const r = await runLoad({ url, mode: "closed", connections, durationMs: 6000, request: mix() });
+      runs.push({ r, cpuMsPer2xx: perAnswer(cpuMs() - c0, r.status["200"] ?? 0, r.status["201"] ?? 0) });
+    }
     return runs;
   });
-  const best = out.reduce((a, r) => (r.goodput_rps > a.goodput_rps ? r : a));
-  for (const r of out) log(`${stack} closed loop, ${r.connections} clients: ${r.goodput_rps} 2xx/s, p99 ${r.p99_ms} ms, statuses ${JSON.stringify(r.status)}`);
+  const best = out.map((x) => x.r).reduce((a, r) => (r.goodput_rps > a.goodput_rps ? r : a));
+  for (const { r, cpuMsPer2xx } of out) log(`${stack} closed loop, ${r.connections} clients: ${r.goodput_rps} 2xx/s, p99 ${r.p99_ms} ms, server CPU ${cpuMsPer2xx} ms per 2xx, statuses ${JSON.stringify(r.status)}`);
   log(`${stack} capacity: ${best.goodput_rps} 2xx/s (${best.connections} clients)${admission ? `; shed ${JSON.stringify(admission.shed)}, limits ${admission.limits}` : ""}`);
   return best.goodput_rps;
 }
@@ -298,9 +314,11 @@ function connectionsFor(rate: number): number {
 
 async function runStage(stack: Stack, multiple: number, capacity: number): Promise<StageResult> {
   const rate = Math.round(capacity * multiple);
-  const { out: r, nginxErrors, admission } = await withStage(stack, `${multiple}x`, async (url) => {
+  let cpu = 0;
+  const { out: r, nginxErrors, admission } = await withStage(stack, `${multiple}x`, async (url, cpuMs) => {
     await runLoad({ url, rate: Math.max(50, Math.round(capacity * 0.2)), durationMs: 2000, connections: 256, request: mix() });
-    return runLoad({
+    const c0 = cpuMs();
+    const result = await runLoad({
       url,
       rate,
       durationMs: DURATION_MS,
@@ -311,8 +329,17 @@ async function runStage(stack: Stack, multiple: number, capacity: number): Promi
         if (Math.round(t.elapsedMs / 1000) % 10 === 0) log(`  ${stack} ${multiple}×: ${(t.elapsedMs / 1000).toFixed(0)} s, sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}`);
       },
     });
+    cpu = cpuMs() - c0;
+    return result;
   });
-  return { ...summarize(stack, multiple, r, nginxErrors), ...(admission ? { shed_reasons: admission.shed, final_limits: admission.limits } : {}) };
+  const ok = (r.status["200"] ?? 0) + (r.status["201"] ?? 0);
+  const answered = Object.values(r.status).reduce((a, n) => a + n, 0);
+  return {
+    ...summarize(stack, multiple, r, nginxErrors),
+    server_cpu_ms_per_2xx: perAnswer(cpu, ok, 0),
+    server_cpu_ms_per_answer: perAnswer(cpu, answered, 0),
+    ...(admission ? { shed_reasons: admission.shed, final_limits: admission.limits } : {}),
+  };
 }
 
 function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: string): StageResult {

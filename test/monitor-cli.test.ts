@@ -5,6 +5,7 @@ import { createServer as createHttpServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import monitorCommand from "../src/cli/commands/monitor.js";
+import { runInProcess } from "../src/cli/build-command.js";
 import { loadThresholds, watch } from "../src/monitor/index.js";
 import { CLI, FIXTURES, type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
 import { traffic, untilSettled } from "./support/traffic.js";
@@ -172,7 +173,7 @@ describe("holdfast monitor CLI", () => {
     assert.match(a.stderr, /unknown key "errRate"/);
     // The rest in-process (same parser, same USAGE error the CLI turns into exit 2), to keep the file fast.
     const usage = (argv: string[], re: RegExp) =>
-      assert.rejects(monitorCommand.run(argv), (e: Error & { code?: string }) => e.code === "USAGE" && re.test(e.message));
+      assert.rejects(runInProcess("monitor", monitorCommand, argv), (e: Error & { code?: string }) => e.code === "USAGE" && re.test(e.message));
     await usage(["--once", "--interval", "soon"], /--interval must be a duration/);
     await usage(["--once", "--admin", "ftp://x"], /only http:\/\/ and https:\/\//);
     await usage(["--bogus"], /bogus/);

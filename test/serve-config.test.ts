@@ -28,7 +28,7 @@ test("an invalid value exits 2 naming the key, the value, its origin and what is
   assert.match(flag.stderr, /port = "eighty" \(from flag --port\)/);
   const unknown = run(["serve", APP, "--prot", "1"]);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /Unknown option '--prot'.*holdfast serve --help/);
+  assert.match(unknown.stderr, /unknown option '--prot'\n\(Did you mean --port\?\)\nRun `holdfast serve --help`/);
 });
 
 test("the admin endpoint refuses a non-loopback bind without a token", () => {

@@ -31,5 +31,7 @@ test("the command line as ps shows it: URL secrets, token flags and credential h
     "--header",
     "Accept: text/html",
   ]);
+  // -H is --header in every command (short-flags.ts): its credentials are hidden the same way.
+  assert.deepEqual(shownArguments(["load", "http://h/", "-H", "cookie: sid=tok5"]), ["load", "http://h/", "-H", "cookie: ***"]);
   assert.deepEqual(shownArguments(["monitor", "--thresholds", "errorRate=2%,p99=3s"]), ["monitor", "--thresholds", "errorRate=2%,p99=3s"]);
 });

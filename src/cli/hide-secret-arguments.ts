@@ -15,7 +15,7 @@ const SECRET_HEADER = /^\s*(authorization|proxy-authorization|cookie|x-api-key|x
 export function shownArguments(argv: readonly string[]): string[] {
   return argv.map((a, i) => {
     if (SECRET_FLAGS.has(argv[i - 1] ?? "")) return "***";
-    if (argv[i - 1] === "--header" && SECRET_HEADER.test(a)) return `${a.slice(0, a.indexOf(":"))}: ***`;
+    if ((argv[i - 1] === "--header" || argv[i - 1] === "-H") && SECRET_HEADER.test(a)) return `${a.slice(0, a.indexOf(":"))}: ***`;
     const eq = a.indexOf("=");
     if (a.startsWith("--") && eq > 0 && SECRET_FLAGS.has(a.slice(0, eq))) return `${a.slice(0, eq)}=***`;
     if (!a.includes("://") && !a.includes("=")) return a;

@@ -30,8 +30,12 @@ function distance(a: string, b: string): number {
   return prev[b.length] as number;
 }
 
-/** The known name closest to `name`, or undefined when none is close enough to be a likely typo. */
-export function closestName(name: string, known: readonly string[]): string | undefined {
+/**
+ * The known name closest to `name`, or undefined when none is close enough to be a likely typo.
+ * One code path for every "did you mean" about settings: HOLDFAST_* variables (prefix "HOLDFAST_",
+ * which does not count towards the allowed difference) and config-file keys.
+ */
+export function closestName(name: string, known: readonly string[], prefix = ""): string | undefined {
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
   for (const k of known) {
@@ -41,6 +45,6 @@ export function closestName(name: string, known: readonly string[]): string | un
       bestD = d;
     }
   }
-  // A third of the name may differ (HOLDFAST_TIMEOUT_DEADLINE → HOLDFAST_TIMEOUTS_DEADLINE is 1 edit).
-  return best !== undefined && bestD <= Math.max(2, Math.floor((name.length - "HOLDFAST_".length) / 3)) ? best : undefined;
+  // A third of the name may differ (HOLDFAST_TIMEOUT_DEADLINE → HOLDFAST_TIMEOUTS_DEADLINE is 1 edit; workres → workers is 2).
+  return best !== undefined && bestD <= Math.max(2, Math.floor((name.length - prefix.length) / 3)) ? best : undefined;
 }

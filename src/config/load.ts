@@ -135,6 +135,14 @@ function shortJson(value: unknown): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
+/** The keys a config object may hold at `at` ("" for the top level, "db.pool" for the pool), from the schema's settings. */
+function keysUnder(settings: readonly { path: string }[], at: string): string[] {
+  const prefix = at ? `${at}.` : "";
+  const keys = new Set<string>();
+  for (const s of settings) if (s.path.startsWith(prefix)) keys.add(s.path.slice(prefix.length).split(".")[0] as string);
+  return [...keys];
+}
+
 /** "file", "env HOLDFAST_PORT", "flag --port" or "default". */
 export function formatSource(s: ValueSource | undefined): string {
   return describeSource(s);
@@ -178,7 +186,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     const s = knownEnv.get(name);
     if (!s) {
       if (isInternalVariable(name)) continue;
-      const near = closestName(name, [...knownEnv.keys()]);
+      const near = closestName(name, [...knownEnv.keys()], "HOLDFAST_");
       warnings.push(
         `${name} is not a holdfast setting and was ignored.${near ? ` Did you mean ${near} (${knownEnv.get(near)?.path})?` : ""} Every variable is listed by \`holdfast config --docs\`.`,
       );
@@ -220,7 +228,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     const lines = issues.map((issue) => {
       if (issue.code === "unrecognized_keys") {
         const at = issue.path.join(".");
-        return `  - unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => (at ? `${at}.${k}` : k)).join(", ")} (in ${describeSource(file ? { file } : undefined)}): check the spelling against docs/configuration.md`;
+        const siblings = keysUnder(settings, at);
+        const named = issue.keys.map((k) => {
+          const near = closestName(k, siblings);
+          return `${at ? `${at}.${k}` : k}${near ? ` (did you mean ${at ? `${at}.${near}` : near}?)` : ""}`;
+        });
+        return `  - unknown key${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")} in ${describeSource(file ? { file } : undefined)}: holdfast has no such setting; every key is listed in docs/configuration.md`;
       }
       const path = issue.path.join(".");
       const value = printableValue(path, getPath(merged, path));

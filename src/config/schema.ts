@@ -118,7 +118,7 @@ const timeouts = z
 const proxy = z
   .object({
     idleTimeout: duration("60s").describe(
-      "The proxy's idle timeout for upstream keep-alive connections (nginx keepalive_timeout in upstream, ALB idle timeout).",
+      "The proxy's idle timeout for upstream keep-alive connections (nginx keepalive_timeout in upstream, ALB idle timeout); a worker replaced by a reload keeps its idle connections open this long at most (plus 1 s), for the proxy to close them.",
     ),
     readTimeout: duration("60s").describe("The proxy's read timeout (nginx proxy_read_timeout, HAProxy timeout server)."),
   })

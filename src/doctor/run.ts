@@ -1,6 +1,7 @@
 /** The doctor end to end: configs → logs → probes → rules → ranked findings. The in-process API behind the CLI. */
 import { layersFromConfig, loadConfig, type TimeoutLayers } from "../config/index.js";
 import { parseDatabaseUrl } from "../db/index.js";
+import { type FleetFigures, type FleetSample, fleetFigures } from "../monitor/index.js";
 import { redactUrl } from "../telemetry/index.js";
 import { analyze, isHealthy } from "./analyze.js";
 import { type CollectOptions, collectLogs, emptyDataset, type LogInput } from "./collect.js";
@@ -42,6 +43,8 @@ export interface DoctorResult {
   /** No finding above info. */
   healthy: boolean;
   data: Dataset;
+  /** With --admin: each instance's counts since it started, and their sum (the figures `holdfast monitor --once` prints). */
+  instances?: FleetFigures | undefined;
 }
 
 async function attempt<T>(data: Dataset, probe: string, fn: () => Promise<T> | T): Promise<T | undefined> {
@@ -87,9 +90,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   }
   const token = o.adminToken;
   const admins: AdminProbe[] = [];
+  const samples: FleetSample[] = [];
   for (const url of o.admin ?? []) {
     const a = await attempt(data, `admin ${redactUrl(url)}`, () => probeAdmin(url, token));
     if (a) admins.push(a);
+    samples.push({ instance: redactUrl(url).replace(/\/+$/, ""), status: a?.status, error: data.probes.errors.at(-1)?.message });
   }
   if (admins.length) data.probes.admin = admins;
 
@@ -100,5 +105,5 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
     data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."], 500, pids));
   }
   const findings = analyze(data);
-  return { findings, healthy: isHealthy(findings), data };
+  return { findings, healthy: isHealthy(findings), data, instances: samples.length ? fleetFigures(samples) : undefined };
 }

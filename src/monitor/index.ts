@@ -14,3 +14,4 @@ export { parsePrometheusText, type PromSample } from "./prometheus-text.js";
 export { extractRequestHistogram, quantileMs, countStatus, type RequestDelta, type RequestHistogram } from "./request-histogram.js";
 export { grafanaDashboard, grafanaExpressions } from "./grafana-dashboard.js";
 export { alertingRules, alertingRulesYaml, type AlertingRule } from "./prometheus-rules.js";
+export { fleetFigures, fleetTable, type FleetFigures, type FleetSample, type InstanceFigures } from "./fleet-figures.js";

@@ -3,6 +3,7 @@
  * until its signal aborts; `snapshot` takes two scrapes one interval apart and judges them.
  */
 import { hostname } from "node:os";
+import { fleetFigures, fleetTable, type FleetFigures } from "./fleet-figures.js";
 import { Monitor, type Tick } from "./monitor.js";
 import { applyKey, DEFAULT_VIEW, type MonitorView } from "./monitor-view.js";
 import { renderDashboard, renderLines, shortTarget } from "./render-dashboard.js";
@@ -174,6 +175,8 @@ export interface SnapshotDocument {
   total: Rates | undefined;
   thresholds: Thresholds;
   webhooks?: { delivered: number; failed: number; dropped: number } | undefined;
+  /** Counts since each instance started, per instance and summed (the figures `holdfast doctor --admin` prints too). */
+  figures: FleetFigures;
 }
 
 /**
@@ -189,12 +192,14 @@ export async function snapshot(o: MonitorOptions, warn: (s: string) => void): Pr
   const started = Date.now();
   // Only wait when something answered: a dead endpoint gives nothing to compare.
   if (first.some((s) => s.ok)) await sleep(o.intervalMs);
-  let tick = monitor.tick(await scrapeAll(o), Date.now());
+  let scrapes = await scrapeAll(o);
+  let tick = monitor.tick(scrapes, Date.now());
   // Workers report about once a second; a second scrape that caught no new report has nothing to
   // compare yet. Look again shortly (the tracker gives up waiting after 2.5 s) rather than judge nothing.
   for (let i = 0; i < 12 && tick.model.instances.some((v) => v.up && !v.interval); i++) {
     await sleep(250);
-    tick = monitor.tick(await scrapeAll(o), Date.now());
+    scrapes = await scrapeAll(o);
+    tick = monitor.tick(scrapes, Date.now());
   }
   const { model } = tick;
   const firing = model.alerts.filter((a) => a.state === "firing");
@@ -215,6 +220,10 @@ export async function snapshot(o: MonitorOptions, warn: (s: string) => void): Pr
     total: model.total,
     thresholds: o.thresholds,
     webhooks,
+    figures: fleetFigures(scrapes.map((sc, i) => ({ instance: model.instances[i]?.target ?? String(i + 1), ...(sc.ok ? { status: sc.status } : { error: sc.error }) }))),
   };
-  return { doc, text: renderDashboard(model, { color: false }) };
+  const dashboard = renderDashboard(model, { color: false });
+  // Several instances: the counts since start too, per instance and summed, as the doctor prints them.
+  const text = o.targets.length > 1 ? `${dashboard.trimEnd()}\n\nSince each instance started:\n${fleetTable(doc.figures)}\n` : dashboard;
+  return { doc, text };
 }

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { METRICS_CONTENT_TYPE } from "../telemetry/index.js";
 import { serveDashboard } from "./admin-dashboard.js";
 import { DashboardFeed, type FeedUpdate } from "./dashboard-feed.js";
+import { portInUse } from "./start-errors.js";
 import type { Supervisor, SupervisorEvent } from "./supervisor.js";
 
 /** The /status document. */
@@ -129,11 +130,7 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === "EADDRINUSE"
-          ? new Error(`admin port ${host}:${port} is already in use (another holdfast?). Set admin.port (--admin-port) to a free port, or 0 to pick one.`)
-          : err,
-      ),
+      reject(err.code === "EADDRINUSE" ? portInUse("admin", host, port, err) : err),
     );
     server.listen(port, host, () => resolve());
   });

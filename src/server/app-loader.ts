@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { errors } from "../errors/index.js";
 import type { AppContext } from "./app-context.js";
+import { appImportError } from "./start-errors.js";
 
 const FACTORY = Symbol.for("holdfast.appFactory");
 
@@ -97,10 +98,7 @@ export async function loadApp(file: string, ctx: () => Promise<AppContext>): Pro
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    const e = err as Error & { code?: string };
-    const hint =
-      e.code === "ERR_MODULE_NOT_FOUND" ? " Check the path given to `holdfast serve` (relative to the current directory)." : "";
-    throw errors.appLoadFailed(`Could not load the app module ${file}: ${e.message}.${hint}`, { cause: err });
+    throw appImportError(file, err);
   }
   let exported: unknown = mod.default ?? mod.app ?? mod.handler;
   // CommonJS modules arrive as { default: module.exports }; a factory may sit one level down.

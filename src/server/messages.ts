@@ -24,9 +24,11 @@ export interface WorkerStats {
 export type WorkerMessage =
   | { hf: "ready"; port: number }
   | { hf: "heartbeat"; stats: WorkerStats; metrics?: MetricsSnapshot }
-  | { hf: "start-failed"; code: string; message: string }
+  | { hf: "start-failed"; code: string; message: string; stack?: string | undefined }
   | { hf: "fatal"; message: string }
-  | { hf: "recycle"; reason: "maxRequests"; requests: number };
+  | { hf: "recycle"; reason: "maxRequests"; requests: number }
+  /** Draining, nothing in flight; `idleSockets` kept-alive sockets still wait for their client to close them. */
+  | { hf: "drained"; idleSockets: number };
 
 /** Supervisor → worker. */
 export type SupervisorMessage = { hf: "drain"; reason: "reload" | "shutdown" | "recycle" | "fatal" | "timeout" };

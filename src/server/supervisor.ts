@@ -13,9 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
-import { errors } from "../errors/index.js";
+import { ERROR_CODES, type ErrorCode, HoldfastError } from "../errors/index.js";
 import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
+import { idleSocketsBoundMs } from "./drain-policy.js";
 import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
 import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
 import { RestartPolicy } from "./restart-policy.js";
@@ -37,6 +38,8 @@ export interface WorkerRecord {
   drainReason?: SupervisorMessage["reason"] | undefined;
   /** Set when the supervisor itself killed the worker (timeout) so the exit is not a crash. */
   killedBy?: "timeout" | undefined;
+  /** Called once when the draining worker reports nothing in flight (a rolling reload moves on then). */
+  onQuiet?: (() => void) | undefined;
 }
 
 /** A supervisor event, as logged and streamed on /events. */
@@ -114,11 +117,15 @@ export class Supervisor extends EventEmitter {
     // args: [] — by default cluster hands workers the supervisor's own arguments, and `--db postgres://u:pw@…`
     // would then show in every worker's command line (ps, /proc/<pid>/cmdline). Workers read HOLDFAST_CONFIG.
     cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, args: [], silent: false });
-    const first = await Promise.all(Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1)).map((r) => this.#waitReady(r)));
-    const failed = first.find((r): r is string => r !== true);
-    if (failed !== undefined) {
+    const recs = Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1));
+    const first = await Promise.all(recs.map((r) => this.#waitReady(r)));
+    const at = first.findIndex((r) => r !== true);
+    if (at >= 0) {
       await this.#killAll();
-      throw errors.appLoadFailed(failed);
+      // The worker's own code (PORT_IN_USE, APP_LOAD_FAILED, ...) and stack, so the CLI can say what to do.
+      const why = this.#startFailures.get(recs[at] as WorkerRecord);
+      const code = why && why.code in ERROR_CODES ? (why.code as ErrorCode) : "APP_LOAD_FAILED";
+      throw new HoldfastError(code, first[at] as string, { details: why?.stack ? { stack: why.stack } : undefined });
     }
     this.phase = "running";
     this.#watch = setInterval(() => this.#checkWorkers(), 250);
@@ -187,6 +194,8 @@ export class Supervisor extends EventEmitter {
   }
 
   #readyWaiters = new Map<WorkerRecord, (v: true | string) => void>();
+  /** Why a worker reported it could not start (read once, by start()). */
+  #startFailures = new WeakMap<WorkerRecord, { code: string; stack: string | undefined }>();
 
   /** Resolves true when the worker is listening, or a message saying why it could not start. */
   #waitReady(rec: WorkerRecord): Promise<true | string> {
@@ -225,6 +234,7 @@ export class Supervisor extends EventEmitter {
         if (m.metrics) rec.metrics = m.metrics;
         break;
       case "start-failed":
+        this.#startFailures.set(rec, { code: m.code, stack: m.stack });
         this.#readyWaiters.get(rec)?.(m.message);
         break;
       case "fatal":
@@ -238,6 +248,11 @@ export class Supervisor extends EventEmitter {
       case "recycle":
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
         break;
+      case "drained":
+        this.log.info({ event: "worker.drained", slot: rec.slot, workerPid: rec.pid, idleSockets: m.idleSockets }, `worker ${rec.slot} (pid ${rec.pid}) has nothing in flight; ${m.idleSockets} idle keep-alive sockets left for their clients to close`);
+        rec.onQuiet?.();
+        rec.onQuiet = undefined;
+        break;
     }
   }
 
@@ -246,7 +261,7 @@ export class Supervisor extends EventEmitter {
     this.#askToDrain(rec, reason);
     this.retiring.add(rec);
     // A worker that does not finish draining in time is killed.
-    const limit = this.config.timeouts.graceful + 5000;
+    const limit = idleSocketsBoundMs(this.config, reason) + 5000;
     setTimeout(() => {
       if (rec.phase !== "exited") {
         this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, "worker did not exit after draining; killing it");
@@ -424,8 +439,15 @@ export class Supervisor extends EventEmitter {
       }
       this.slots.set(slot, fresh);
       this.restartsBySlot.set(slot, (this.restartsBySlot.get(slot) ?? 0) + 1);
+      // Move on once the old worker has nothing in flight: its idle keep-alive sockets may stay open
+      // until the proxy closes them (drain-policy.ts), and waiting for that would stretch a reload by minutes.
+      const quietOrGone = new Promise<void>((r) => {
+        if (old.phase === "exited") return r();
+        old.onQuiet = r;
+        old.worker.once("exit", () => r());
+      });
       this.#retire(old, reason);
-      await new Promise<void>((r) => (old.phase === "exited" ? r() : old.worker.once("exit", () => r())));
+      await quietOrGone;
     };
     const p = this.#replacing.then(run, run);
     this.#replacing = p.catch(() => undefined);
@@ -511,6 +533,9 @@ export class Supervisor extends EventEmitter {
     });
     for (const rec of live) {
       if (rec.phase !== "draining") this.#askToDrain(rec, "shutdown");
+      // A worker still draining after a reload waits for its clients to close idle sockets: tell it
+      // the instance is stopping, so it closes them within timeouts.graceful like the others.
+      else if (rec.worker.isConnected()) rec.worker.send({ hf: "drain", reason: "shutdown" } satisfies SupervisorMessage);
     }
     const hard = setTimeout(() => this.#killAll(), this.config.timeouts.graceful + 2000);
     await allExited;
@@ -526,7 +551,12 @@ export class Supervisor extends EventEmitter {
     return [...this.#readyWaiters.keys()].filter((r) => r.phase === "starting" && ![...this.slots.values()].includes(r));
   }
 
+  /** The hard limit of a shutdown: every worker it still waits for is killed (a replacement still starting included). */
   async #killAll(): Promise<void> {
-    for (const rec of [...this.slots.values(), ...this.retiring]) if (rec.phase !== "exited") rec.worker.process.kill("SIGKILL");
+    for (const rec of new Set([...this.slots.values(), ...this.retiring, ...this.#awaitingExit])) {
+      if (rec.phase === "exited") continue;
+      this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "shutdown-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) had not exited ${this.config.timeouts.graceful / 1000} s + 2 s after shutdown began; killing it`);
+      rec.worker.process.kill("SIGKILL");
+    }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Entry point of a worker process (forked by the supervisor through node:cluster).
  * Loads the app, serves it with the configured timeouts, heartbeats to the supervisor,
- * and drains on request: stop accepting, finish in-flight requests, close keep-alive
- * sockets cleanly, exit.
+ * and drains on request: stop accepting, finish in-flight requests, let keep-alive sockets
+ * close without racing the client (drain-policy.ts), exit.
  */
 import { createServer, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
@@ -18,8 +18,10 @@ import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
 import { LazyDatabase } from "./lazy-database.js";
 import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.js";
+import { idleSocketsBoundMs, leavesIdleSocketsToClient, SHUTDOWN_IDLE_CLOSE_MS } from "./drain-policy.js";
 import { createRequestHandler, newRequestId } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
+import { portInUse } from "./start-errors.js";
 
 const config = JSON.parse(process.env.HOLDFAST_CONFIG ?? "null") as Config | null;
 if (!config || !process.send) {
@@ -57,7 +59,6 @@ if (admission) registerAdmissionGauges(metrics, admission);
 registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
 
 let server: Server | undefined;
-let draining = false;
 const sockets = new Map<Socket, { busy: number; idleSince: number }>();
 
 async function start(): Promise<void> {
@@ -130,8 +131,11 @@ async function start(): Promise<void> {
     socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
+  // Told to stop while loading the app: exiting is already under way, so never start listening
+  // (connections accepted now would be cut when the process exits a moment later).
+  if (stopAsked) return;
   await new Promise<void>((resolve, reject) => {
-    server?.once("error", reject);
+    server?.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse("app", c.host, c.port, err) : err));
     server?.listen({ host: c.host, port: c.port, backlog: c.backlog }, () => resolve());
   });
   const address = server.address();
@@ -164,24 +168,44 @@ async function start(): Promise<void> {
   const tick = watchdog ? setInterval(() => watchdog.tick(), 100) : undefined;
   tick?.unref();
 
+  // Set when a drain starts; a shutdown that arrives during a reload's drain shortens it (see drainImpl).
+  let drainPlan: { leaveIdle: boolean; socketsUntil: number } | undefined;
   drainImpl = async (reason) => {
-    if (draining) return;
-    draining = true;
+    const drainStart = performance.now();
+    if (drainPlan) {
+      // The instance is stopping now: nothing will replace this worker, so its idle sockets need not wait.
+      if (drainPlan.leaveIdle && !leavesIdleSocketsToClient(reason)) {
+        drainPlan.leaveIdle = false;
+        drainPlan.socketsUntil = Math.min(drainPlan.socketsUntil, drainStart + idleSocketsBoundMs(c, reason));
+      }
+      return;
+    }
     handler.setDraining();
-    log.info({ event: "worker.drain", reason, inflight: handler.inflight.size, sockets: sockets.size }, `worker draining (${reason})`);
+    const plan = { leaveIdle: leavesIdleSocketsToClient(reason), socketsUntil: drainStart + idleSocketsBoundMs(c, reason) };
+    drainPlan = plan;
+    log.info({ event: "worker.drain", reason, inflight: handler.inflight.size, sockets: sockets.size, leaveIdle: plan.leaveIdle }, `worker draining (${reason})`);
     // Stop accepting without http.Server#close(), which also drops idle keep-alive sockets at
-    // once: a client may be writing a request on one of them right now.
+    // once (closeIdleConnections): a client may be writing a request on one of them right now.
     NetServer.prototype.close.call(server);
-    const graceUntil = performance.now() + c.timeouts.graceful;
+    const graceUntil = drainStart + c.timeouts.graceful;
+    let quietSent = false;
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         const now = performance.now();
+        let busy = 0;
         for (const [socket, s] of sockets) {
-          // Responses now carry Connection: close; a socket that stays idle a full second
-          // has no request coming from a client at steady load, so it is safe to close.
-          if (s.busy === 0 && now - s.idleSince > 1000) socket.end();
+          if (s.busy > 0) busy++;
+          // Responses now carry Connection: close. Idle sockets are left to the client while a
+          // replacement serves (drain-policy.ts says why); a stopping instance closes them.
+          else if (!plan.leaveIdle && now - s.idleSince > SHUTDOWN_IDLE_CLOSE_MS) socket.end();
         }
-        if ((handler.inflight.size === 0 && sockets.size === 0) || now >= graceUntil) {
+        const quiet = busy === 0 && handler.inflight.size === 0;
+        if (quiet && !quietSent) {
+          // Nothing in flight: a rolling reload may move on while the idle sockets wait for their client.
+          quietSent = true;
+          send({ hf: "drained", idleSockets: sockets.size });
+        }
+        if ((quiet && sockets.size === 0) || (!quiet && now >= graceUntil) || now >= plan.socketsUntil) {
           clearInterval(poll);
           resolve();
         }
@@ -208,6 +232,8 @@ async function start(): Promise<void> {
 }
 
 let exitCode = 0;
+/** Set when the supervisor asked this worker to stop before it was serving. */
+let stopAsked = false;
 let drainImpl: ((reason: SupervisorMessage["reason"]) => Promise<void>) | undefined;
 
 process.on("message", (m: unknown) => {
@@ -223,6 +249,8 @@ process.on("SIGINT", () => drainNow("shutdown"));
 function drainNow(reason: SupervisorMessage["reason"]): void {
   if (drainImpl) void drainImpl(reason);
   else {
+    if (stopAsked) return;
+    stopAsked = true;
     log.info({ event: "worker.drain", reason, inflight: 0 }, "asked to stop before serving; exiting");
     log.flush();
     setTimeout(() => process.exit(0), 20);
@@ -230,6 +258,9 @@ function drainNow(reason: SupervisorMessage["reason"]): void {
 }
 
 process.on("uncaughtException", (err) => {
+  // Thrown while exiting (an exit hook failed): process.exit is under way, and a second call
+  // skips the hooks and ends the process instead of leaving it alive half-stopped.
+  if (stopAsked) process.exit(exitCode);
   log.fatal({ event: "worker.uncaught", err }, "uncaught exception: finishing in-flight requests, then this worker is replaced");
   exitCode = 1;
   if (!drainImpl) {
@@ -244,7 +275,10 @@ start().catch((err: unknown) => {
   const code = isHoldfastError(err) ? err.code : "APP_LOAD_FAILED";
   const message = err instanceof Error ? err.message : String(err);
   log.fatal({ event: "worker.start.failed", code, err }, message);
-  send({ hf: "start-failed", code, message });
+  // The app's own stack (kept by start-errors.ts) for `holdfast serve --verbose`.
+  const detail = isHoldfastError(err) ? err.details?.stack : undefined;
+  const stack = typeof detail === "string" ? detail : err instanceof Error ? err.stack : undefined;
+  send({ hf: "start-failed", code, message, stack });
   log.flush();
   setTimeout(() => process.exit(78), 50);
 });

@@ -3,7 +3,7 @@
  * the event's own fields. Every process of a holdfast instance appends to the same file;
  * each line is one write(2) on an O_APPEND descriptor, so lines never interleave.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import pino from "pino";
 import pretty from "pino-pretty";
@@ -84,7 +84,17 @@ class LogFile {
   }
 
   #open(): ReturnType<typeof pino.destination> {
-    const d = pino.destination({ dest: this.#file, append: true, sync: false, mkdir: true });
+    // Opened here, synchronously: given a path, the destination opens the file in the background,
+    // and a process that exits before that finished (a worker told to stop while it was starting)
+    // threw "sonic boom is not ready yet" from pino's exit-time flush and never exited.
+    // If it cannot be opened now, the destination tries again itself and reports through 'error'.
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.#file, "a");
+    } catch {
+      fd = undefined;
+    }
+    const d = pino.destination(fd === undefined ? { dest: this.#file, append: true, sync: false, mkdir: true } : { dest: fd, sync: false });
     d.on("error", (err: NodeJS.ErrnoException) => this.#fail(d, err));
     return d;
   }
@@ -126,7 +136,13 @@ class LogFile {
 
   /** Flushes synchronously (pino at exit). */
   flushSync(): void {
-    if (!this.#broken) this.#dest.flushSync();
+    if (this.#broken) return;
+    try {
+      this.#dest.flushSync();
+    } catch {
+      // At exit nothing can be done about a line that cannot be written, and throwing here
+      // (inside process.exit) would keep the process alive.
+    }
   }
 }
 

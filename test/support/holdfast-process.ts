@@ -63,7 +63,7 @@ export async function startHoldfast(
   });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const started = Date.now();
-  while (!/admin: http/.test(out)) {
+  while (!/admin: +http/.test(out)) {
     if (child.exitCode !== null) throw new Error(`holdfast exited early (${child.exitCode}):\n${out}\n${err}`);
     if (Date.now() - started > 20_000) {
       child.kill("SIGKILL");
@@ -110,7 +110,12 @@ export async function startHoldfast(
     },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
-      const t = setTimeout(() => child.kill("SIGKILL"), 40_000);
+      const t = setTimeout(() => {
+        // Say what it was waiting for: a stop that needs SIGKILL is the failure to explain.
+        const tail = logLines().slice(-25).map((l) => JSON.stringify(l)).join("\n");
+        process.stderr.write(`holdfast (pid ${child.pid}) did not stop within 40 s of ${signal}; killing it. Last log lines:\n${tail}\n`);
+        child.kill("SIGKILL");
+      }, 40_000);
       const code = await exited;
       clearTimeout(t);
       return code;

@@ -1,8 +1,9 @@
 /** `holdfast config`: the effective configuration, where each value came from, and the timeout budget verdict. */
 import { checkConfig, formatDuration, formatSize, formatSource, listSettings, loadConfig, printableValue } from "../../config/index.js";
 import type { Command } from "../command.js";
-import { parseFlags, str } from "../parse-args.js";
-import { configFlags, SERVE_FLAG_PATHS } from "./serve.js";
+import { EXIT } from "../exit-codes.js";
+import { str } from "../parse-args.js";
+import { configFlags, SERVE_OPTIONS } from "./serve.js";
 
 function getPath(o: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((cur, k) => (cur && typeof cur === "object" ? (cur as Record<string, unknown>)[k] : undefined), o);
@@ -26,31 +27,19 @@ export function settingsMarkdown(): string {
 }
 
 const command: Command = {
-  summary: "Print the effective config, where each value came from, and timeout-budget warnings.",
-  usage: `Usage: holdfast config [app] [serve options] [--json | --docs]
-
-Loads the config exactly as \`holdfast serve\` would (file, HOLDFAST_* environment, flags)
-and prints every setting with its value and origin, then checks the timeout budget.
-
-Options:
-  --json   machine-readable output
-  --docs   print the configuration reference (Markdown) generated from the schema
-  (and every \`holdfast serve\` flag: --port, --host, --workers, --admin-port, --config, ...)
-
-Exit code: 0 ok, 1 when the timeout budget has errors, 2 when the config is invalid.`,
-  async run(argv) {
-    const spec = Object.fromEntries(
-      Object.keys(SERVE_FLAG_PATHS).map((f) => [f, { type: "string" as const }]),
-    ) as Record<string, { type: "string" }>;
-    const { values, positionals } = parseFlags("config", argv, {
-      ...spec,
-      config: { type: "string", short: "c" },
-      json: { type: "boolean" },
-      docs: { type: "boolean" },
-    });
+  arguments: "[app] [options]",
+  description: `Loads the config exactly as \`holdfast serve\` would (file, HOLDFAST_* environment, flags)
+and prints every setting with its value and origin, then checks the timeout budget.`,
+  options: [
+    { flag: "--json", description: "machine-readable output" },
+    { flag: "--docs", description: "print the configuration reference (Markdown) generated from the schema" },
+    ...SERVE_OPTIONS,
+  ],
+  epilog: "Exit code: 0 ok, 1 when the timeout budget has errors, 2 when the config is invalid.",
+  async run({ values, positionals }) {
     if (values.docs) {
       process.stdout.write(settingsMarkdown());
-      return 0;
+      return EXIT.OK;
     }
     const { flags, flagNames } = configFlags(values, positionals[0]);
     const { config, sources, file, warnings: loadWarnings } = await loadConfig({ configFile: str(values.config), flags, flagNames });
@@ -69,7 +58,7 @@ Exit code: 0 ok, 1 when the timeout budget has errors, 2 when the config is inva
       for (const e of errors) process.stdout.write(`ERROR  ${e}\n`);
       for (const v of warnings) process.stdout.write(`${v.severity.toUpperCase().padEnd(7)}${v.message}\n       fix: ${v.fix}\n`);
     }
-    return errors.length || warnings.some((v) => v.severity === "error") ? 1 : 0;
+    return errors.length || warnings.some((v) => v.severity === "error") ? EXIT.PROBLEMS : EXIT.OK;
   },
 };
 export default command;

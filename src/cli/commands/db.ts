@@ -14,7 +14,8 @@ import {
 } from "../../db/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
-import { parseFlags, str } from "../parse-args.js";
+import { EXIT } from "../exit-codes.js";
+import { str } from "../parse-args.js";
 
 const SUBCOMMANDS = ["status", "check", "checkpoint", "optimize", "backup"] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
@@ -66,16 +67,23 @@ async function postgres(sub: Sub, url: string, json: boolean): Promise<number> {
       for (const p of problems) out(`\nWARNING: ${p}`);
       if (sub === "check" && problems.length === 0) out("\nNo problems found.");
     }
-    return sub === "check" && problems.length > 0 ? 1 : 0;
+    return sub === "check" && problems.length > 0 ? EXIT.PROBLEMS : EXIT.OK;
   } finally {
     await db.close();
   }
 }
 
 const command: Command = {
-  summary: "Database status, check, checkpoint, optimize and online backup (SQLite and PostgreSQL).",
-  usage: `Usage: holdfast db <status|check|checkpoint|optimize|backup> [url] [dest] [options]
-
+  arguments: "<status|check|checkpoint|optimize|backup> [url] [dest] [options]",
+  description: "Looks at, checks and maintains the app's database: SQLite files (online, while the app runs) and PostgreSQL (status, check).",
+  options: [
+    { flag: "--json", description: "machine-readable output (status, check)" },
+    { flag: "--full", description: "check: run integrity_check (slower, reads every page) instead of quick_check" },
+    { flag: "--mode <mode>", description: "checkpoint: passive | full | restart | truncate (default truncate)" },
+    { flag: "--force", description: "backup: overwrite <dest>" },
+    { flag: "--config <file>", description: "config file to read db.url from" },
+  ],
+  epilog: `Subcommands:
   status <url>            sizes, WAL size, journal mode (PostgreSQL: version, connections in use)
   check <url>             quick_check (--full: integrity_check), foreign keys, journal mode, WAL size;
                           exit code 1 when problems are found
@@ -88,22 +96,8 @@ const command: Command = {
 <url> is "sqlite:./data/app.db", a path to a .db file, or "postgres://user@host/db"; when left
 out, db.url from the config (holdfast.config.*, HOLDFAST_DB_URL) is used.
 
-Options:
-  --json             machine-readable output (status, check)
-  --full             check: run integrity_check (slower, reads every page) instead of quick_check
-  --mode <mode>      checkpoint: passive | full | restart | truncate (default truncate)
-  --force            backup: overwrite <dest>
-  -c, --config <f>   config file to read db.url from
-
 Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
-  async run(argv) {
-    const { values, positionals } = parseFlags("db", argv, {
-      json: { type: "boolean" },
-      full: { type: "boolean" },
-      force: { type: "boolean" },
-      mode: { type: "string" },
-      config: { type: "string", short: "c" },
-    });
+  async run({ values, positionals }) {
     const sub = positionals[0] as Sub | undefined;
     if (!sub || !SUBCOMMANDS.includes(sub)) {
       throw errors.usage(`holdfast db needs one of: ${SUBCOMMANDS.join(", ")}${sub ? ` (got "${sub}")` : ""}. See \`holdfast db --help\`.`);
@@ -121,13 +115,13 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
         const r = inspectSqlite(path);
         if (json) out(JSON.stringify(r, null, 2));
         else for (const l of sqliteLines(r)) out(l);
-        return 0;
+        return EXIT.OK;
       }
       case "check": {
         const r = checkSqlite(path, { full: values.full === true });
         if (json) out(JSON.stringify(r, null, 2));
         else printCheck(r);
-        return r.ok ? 0 : 1;
+        return r.ok ? EXIT.OK : EXIT.PROBLEMS;
       }
       case "checkpoint": {
         const mode = (str(values.mode) ?? "truncate").toUpperCase() as CheckpointMode;
@@ -138,19 +132,19 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
           out(`${mode} checkpoint of ${path}: ${r.checkpointed} of ${r.log} WAL frames copied into the database; WAL ${formatSize(r.walBytesBefore)} → ${formatSize(r.walBytesAfter)}.`);
           if (r.busy) out(`A reader or writer held the WAL, so the checkpoint could not finish (busy). Look for a long-running read transaction, then retry.`);
         }
-        return r.busy ? 1 : 0;
+        return r.busy ? EXIT.PROBLEMS : EXIT.OK;
       }
       case "optimize": {
         const r = optimizeSqlite(path);
         out(json ? JSON.stringify(r) : `PRAGMA optimize on ${path} took ${r.ms} ms.`);
-        return 0;
+        return EXIT.OK;
       }
       case "backup": {
         const dest = positionals[2];
         if (!dest) throw errors.usage("holdfast db backup needs a destination: holdfast db backup sqlite:./data/app.db ./backups/app-$(date +%F).db");
         const r = await backupSqlite(path, dest, { force: values.force === true });
         out(json ? JSON.stringify(r) : `Backed up ${path} to ${r.dest}: ${formatSize(r.bytes)} (${r.totalPages} pages) in ${r.ms} ms. Check it with \`holdfast db check sqlite:${r.dest}\`.`);
-        return 0;
+        return EXIT.OK;
       }
     }
   },

@@ -1,54 +1,11 @@
 /** `holdfast doctor`: which cause produced these 502/504s, with the evidence, and the change that removes it. */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parseDuration } from "../../config/index.js";
 import { applyFixes, type DoctorOptions, describeOutcomes, describePlan, type LogInput, planFixes, runDoctor, toJson, toMarkdown, toText } from "../../doctor/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 
-const usage = `Usage: holdfast doctor [options]
-
-Reads proxy and app logs, probes the database, the host and running instances, and links what it
-finds into causal chains — a configuration cause (timeout inversion) → an app cause (SQLite lock,
-pool, stuck worker) → the proxy's symptom (502/504) — deepest cause with evidence first, each with
-its evidence, the time lag between the links and the exact fix.
-Every input is optional; give what you have. Logs may be plain or .gz, any size.
-
-Inputs:
-  --config <file>            holdfast config (timeouts, pool, database URL)
-  --db <url>                 database to probe: sqlite:./data/app.db or postgres://user@host/db
-  --admin <url>              admin endpoint of a running instance (repeatable), e.g. http://127.0.0.1:9464
-  --admin-token <token>      bearer token for --admin (default: $HOLDFAST_ADMIN_TOKEN)
-  --nginx-access-log <file>  nginx access log (repeatable)
-  --nginx-error-log <file>   nginx error log (repeatable)
-  --nginx-config <file>      nginx config, or the output of \`nginx -T\` (timeouts, keepalive, log_format)
-  --nginx-log-format <fmt>   access log format, e.g. '$remote_addr [$time_local] "$request" $status $upstream_response_time'
-  --haproxy-log <file>       HAProxy HTTP log (repeatable)
-  --haproxy-config <file>    haproxy.cfg
-  --alb-log <file>           AWS ALB access log, plain or .gz (repeatable)
-  --app-log <file>           app log (repeatable): holdfast JSON; pino/winston/bunyan/structlog/python-json-logger/
-                             lograge JSON; gunicorn/uWSGI/Puma/Rails/Flask/Spring/knex/pg/SQLite text, tracebacks included
-  --since <time>             only events at or after: ISO time (2026-11-24T14:00:00Z) or an age (2h, 30m)
-  --until <time>             only events before: same forms
-  --skip-system              do not probe the host (load, memory, disk, fds, listen overflows)
-
-Output:
-  --json                     machine-readable report; findings in chain order, each with id, layer, title,
-                             severity, confidence (0..1), explains, evidence, fix, causes, explainedBy, links
-  --markdown                 Markdown report (for a ticket or post-mortem)
-  --fix                      print the fix plan (safe SQLite maintenance + suggested config changes)
-  --yes                      with --fix: apply the safe fixes (online backup first, then verify each)
-                             and write the suggested config changes to --patch-file; configs are never edited
-  --patch-file <file>        where --fix --yes writes config suggestions (default holdfast-doctor.patch)
-  --no-progress              no progress bar (it only shows when stderr is a terminal)
-
-Exit status: 0 healthy (nothing above info), 1 problems found, 2 bad usage.
-
-Examples:
-  holdfast doctor --nginx-access-log /var/log/nginx/access.log --nginx-error-log /var/log/nginx/error.log \\
-                  --app-log logs/app.log --nginx-config <(nginx -T) --config holdfast.config.ts --since 2h
-  holdfast doctor --alb-log alb-2026-11-24.log.gz --admin http://10.0.0.5:9464 --json
-`;
 
 function parseTime(flag: string, v: string | undefined, now: number): number | undefined {
   if (v === undefined) return undefined;
@@ -65,42 +22,43 @@ function list(v: unknown): string[] {
 }
 
 const command: Command = {
-  summary: "Find which cause produced the 502/504s, with evidence and the exact fix",
-  usage,
-  async run(argv) {
-    let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          config: { type: "string" },
-          db: { type: "string" },
-          admin: { type: "string", multiple: true },
-          "admin-token": { type: "string" },
-          "nginx-access-log": { type: "string", multiple: true },
-          "nginx-error-log": { type: "string", multiple: true },
-          "nginx-config": { type: "string" },
-          "nginx-log-format": { type: "string" },
-          "haproxy-log": { type: "string", multiple: true },
-          "haproxy-config": { type: "string" },
-          "alb-log": { type: "string", multiple: true },
-          "app-log": { type: "string", multiple: true },
-          since: { type: "string" },
-          until: { type: "string" },
-          "skip-system": { type: "boolean" },
-          json: { type: "boolean" },
-          markdown: { type: "boolean" },
-          fix: { type: "boolean" },
-          yes: { type: "boolean" },
-          "patch-file": { type: "string" },
-          "no-progress": { type: "boolean" },
-        },
-      }));
-    } catch (err) {
-      throw errors.usage(`${(err as Error).message}. See \`holdfast doctor --help\`.`);
-    }
+  arguments: "[options]",
+  description: `Reads proxy and app logs, probes the database, the host and running instances, and links what it
+finds into causal chains — a configuration cause (timeout inversion) → an app cause (SQLite lock,
+pool, stuck worker) → the proxy's symptom (502/504) — deepest cause with evidence first, each with
+its evidence, the time lag between the links and the exact fix.
+Every input is optional; give what you have. Logs may be plain or .gz, any size.`,
+  options: [
+    { flag: "--config <file>", description: "holdfast config (timeouts, pool, database URL)" },
+    { flag: "--db <url>", description: "database to probe: sqlite:./data/app.db or postgres://user@host/db" },
+    { flag: "--admin <url>", multiple: true, description: "admin endpoint of a running instance (repeatable), e.g. http://127.0.0.1:9464" },
+    { flag: "--admin-token <token>", description: "bearer token for --admin (default: $HOLDFAST_ADMIN_TOKEN)" },
+    { flag: "--nginx-access-log <file>", multiple: true, description: "nginx access log (repeatable)" },
+    { flag: "--nginx-error-log <file>", multiple: true, description: "nginx error log (repeatable)" },
+    { flag: "--nginx-config <file>", description: "nginx config, or the output of \\`nginx -T\\` (timeouts, keepalive, log_format)" },
+    { flag: "--nginx-log-format <fmt>", description: "access log format, e.g. '$remote_addr [$time_local] \"$request\" $status $upstream_response_time'" },
+    { flag: "--haproxy-log <file>", multiple: true, description: "HAProxy HTTP log (repeatable)" },
+    { flag: "--haproxy-config <file>", description: "haproxy.cfg" },
+    { flag: "--alb-log <file>", multiple: true, description: "AWS ALB access log, plain or .gz (repeatable)" },
+    { flag: "--app-log <file>", multiple: true, description: "app log (repeatable): holdfast JSON; pino/winston/bunyan/structlog/python-json-logger/ lograge JSON; gunicorn/uWSGI/Puma/Rails/Flask/Spring/knex/pg/SQLite text, tracebacks included" },
+    { flag: "--since <time>", description: "only events at or after: ISO time (2026-11-24T14:00:00Z) or an age (2h, 30m)" },
+    { flag: "--until <time>", description: "only events before: same forms" },
+    { flag: "--skip-system", description: "do not probe the host (load, memory, disk, fds, listen overflows)" },
+    { flag: "--json", description: "machine-readable report; findings in chain order, each with id, layer, title, severity, confidence (0..1), explains, evidence, fix, causes, explainedBy, links" },
+    { flag: "--markdown", description: "Markdown report (for a ticket or post-mortem)" },
+    { flag: "--fix", description: "print the fix plan (safe SQLite maintenance + suggested config changes)" },
+    { flag: "--yes", description: "with --fix: apply the safe fixes (online backup first, then verify each) and write the suggested config changes to --patch-file; configs are never edited" },
+    { flag: "--patch-file <file>", description: "where --fix --yes writes config suggestions (default holdfast-doctor.patch)" },
+    { flag: "--no-progress", description: "no progress bar (it only shows when stderr is a terminal)" },
+  ],
+  epilog: `Exit status: 0 healthy (nothing above info), 1 problems found, 2 bad usage.
+
+Examples:
+  holdfast doctor --nginx-access-log /var/log/nginx/access.log --nginx-error-log /var/log/nginx/error.log \\
+                  --app-log logs/app.log --nginx-config <(nginx -T) --config holdfast.config.ts --since 2h
+  holdfast doctor --alb-log alb-2026-11-24.log.gz --admin http://10.0.0.5:9464 --json`,
+  async run({ values, positionals }) {
+    if (positionals.length) throw errors.usage(`unexpected argument "${positionals[0]}": every input is a flag (--nginx-access-log FILE, --app-log FILE, ...). See \`holdfast doctor --help\`.`);
     if (values.json && values.markdown) throw errors.usage("--json and --markdown exclude each other; pick one.");
     if (values.yes && !values.fix) throw errors.usage("--yes only applies with --fix (holdfast doctor --fix --yes).");
     const logs: LogInput[] = [];
@@ -148,7 +106,7 @@ const command: Command = {
         fixFailed = applied.outcomes.some((o) => !o.ok);
       } else if (plan.steps.length || plan.patch) out.write("Nothing was changed. Run again with --fix --yes to apply.\n");
     }
-    return result.healthy && !fixFailed ? 0 : 1;
+    return result.healthy && !fixFailed ? EXIT.OK : EXIT.PROBLEMS;
   },
 };
 

@@ -22,8 +22,9 @@ import {
 } from "../../load/index.js";
 import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
+import { EXIT } from "../exit-codes.js";
 import { shownArguments } from "../hide-secret-arguments.js";
-import { parseFlags, str, strs } from "../parse-args.js";
+import { str, strs } from "../parse-args.js";
 
 function positiveNumber(flag: string, v: string | undefined, fallback: number | undefined): number | undefined {
   if (v === undefined) return fallback;
@@ -50,51 +51,53 @@ function stageFlag(v: string): Stage {
 
 
 const command: Command = {
-  summary: "Load-test a URL (open or closed loop) and judge it against client- and server-side SLOs.",
-  usage: `Usage: holdfast load <url> [options]
-
-Sends requests at a constant rate (open loop: the schedule never waits for the server, and
+  arguments: "<url> [options]",
+  shortFlagHint: "connections are -u, --connections",
+  description: `Sends requests at a constant rate (open loop: the schedule never waits for the server, and
 latency counts from each request's scheduled send time, so a stalling server cannot hide its
 queue), or from N clients back to back (--closed). Reports status counts, connection errors,
 HDR latency percentiles, a per-second timeline and the generator's own schedule lag. With
 --admin it also samples holdfast's admin endpoint once a second and judges server-side SLOs.
 
-Durations: a bare number is SECONDS (--duration 10 = 10 s); units ms, s, m are accepted.
-
-Options:
-  -r, --rate N         requests per second (open loop; default 100)
-  -d, --duration D     how long to send (default 10s)
-      --stage D:RATE   a stage of the schedule, repeatable: --stage 10s:100 --stage 30s:500
-                       (each holds RATE req/s for D; replaces --rate and --duration)
-  -c, --connections N  most connections / requests in flight (default 256 open, 16 closed)
-      --closed         closed loop: --connections clients, each sends when its last answer arrived
-  -X, --method M       HTTP method (default GET, or POST with --body)
-      --body TEXT      request body (sets content-type: application/json unless --header gives one)
-  -H, --header 'K: V'  request header (repeatable)
-      --scenario FILE  weighted requests with {{id}} templates, and stages (JSON; see docs/load.md)
-      --timeout D      per-request timeout (default 60s); a request past it counts as a timeout
-      --slo LIST       comma-separated terms, e.g. "p95<300ms,error-rate<1%,pool.utilization<80%":
-                       client: p50 p90 p95 p99 p999 or any pNN / pNN.N, mean, max (add _2xx for
-                         successful responses only); error-rate (5xx + connection errors and
-                         timeouts, of all requests sent); conn-errors; 5xx; 4xx; non-2xx; a status
-                         code (502<1%); goodput>N (2xx/s); lag-p99<Xms
-                       server (needs --admin): pool.utilization<80%, pool-timeouts==0,
-                         lock-timeouts==0, worker.restarts==0, shed<1%, loop-lag-p99<50ms
-                       seed (alias postmortem): 502<1%, p99<5s, pool.utilization<80%,
-                         lock-timeouts==0, worker.restarts==0
-                       operators < <= > >= ==; latency in ms or s, shares in % (or a fraction)
-      --admin URL      holdfast admin endpoint to sample once a second (repeatable, one per
-                       instance)
-      --token TOKEN    bearer token for --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is
-                       the same
-      --json           print the result as one JSON object (snake_case, with a per-second timeline)
-      --report FILE    write a self-contained HTML report (charts, verdicts, server series)
-      --stamp-request-start
-                       send X-Request-Start with each request's scheduled time, so a server that
-                       reads it (holdfast does) sees time queued before it could read the request;
-                       only when client and server share a clock (same machine)
-
-Progress goes to stderr: one line redrawn in place on a terminal, a line a second otherwise.
+Durations: a bare number is SECONDS (--duration 10 = 10 s); units ms, s, m are accepted.`,
+  options: [
+    { flag: "--rate <n>", description: "requests per second (open loop; default 100)" },
+    { flag: "--duration <d>", description: "how long to send (default 10s)" },
+    {
+      flag: "--stage <d:rate>",
+      multiple: true,
+      description: "a stage of the schedule, repeatable: --stage 10s:100 --stage 30s:500 (each holds RATE req/s for D; replaces --rate and --duration)",
+    },
+    {
+      flag: "--connections <n>",
+      description: "most connections / requests in flight (default 256 open, 16 closed); short -u (k6's --vus), since -c is --config in every command",
+    },
+    { flag: "--closed", description: "closed loop: --connections clients, each sends when its last answer arrived" },
+    { flag: "--method <m>", description: "HTTP method (default GET, or POST with --body)" },
+    { flag: "--body <text>", description: "request body (sets content-type: application/json unless --header gives one)" },
+    { flag: "--header <'name: value'>", multiple: true, description: "request header, e.g. -H 'authorization: Bearer …' (repeatable)" },
+    { flag: "--scenario <file>", description: "weighted requests with {{id}} templates, and stages (JSON; see docs/load.md)" },
+    { flag: "--timeout <d>", description: "per-request timeout (default 60s); a request past it counts as a timeout" },
+    {
+      flag: "--slo <list>",
+      description: `comma-separated terms, e.g. "p95<300ms,error-rate<1%,pool.utilization<80%".
+client: p50 p90 p95 p99 p999 or any pNN / pNN.N, mean, max (add _2xx for successful responses only); error-rate (5xx + connection errors and timeouts, of all requests sent); conn-errors; 5xx; 4xx; non-2xx; a status code (502<1%); goodput>N (2xx/s); lag-p99<Xms.
+server (needs --admin): pool.utilization<80%, pool-timeouts==0, lock-timeouts==0, worker.restarts==0, shed<1%, loop-lag-p99<50ms.
+seed (alias postmortem): 502<1%, p99<5s, pool.utilization<80%, lock-timeouts==0, worker.restarts==0.
+Operators < <= > >= ==; latency in ms or s, shares in % (or a fraction)`,
+    },
+    { flag: "--admin <url>", multiple: true, description: "holdfast admin endpoint to sample once a second (repeatable, one per instance)" },
+    { flag: "--token <token>", description: "bearer token for --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is the same" },
+    { flag: "--admin-token <token>", description: "same as --token", hidden: true },
+    { flag: "--json", description: "print the result as one JSON object (snake_case, with a per-second timeline)" },
+    { flag: "--report <file>", description: "write a self-contained HTML report (charts, verdicts, server series)" },
+    {
+      flag: "--stamp-request-start",
+      description:
+        "send X-Request-Start with each request's scheduled time, so a server that reads it (holdfast does) sees time queued before it could read the request; only when client and server share a clock (same machine)",
+    },
+  ],
+  epilog: `Progress goes to stderr: one line redrawn in place on a terminal, a line a second otherwise.
 
 Exit code: 0 done and every SLO met, 1 an SLO failed, 2 bad usage (or an --admin endpoint that
 cannot be read before the run).
@@ -103,26 +106,7 @@ Examples:
   holdfast load http://127.0.0.1:3000/notes --rate 500 --duration 30 --slo "p95<250ms,error-rate<1%"
   holdfast load http://127.0.0.1:8080/api --rate 1000 --duration 60s --admin http://127.0.0.1:9464 \\
       --slo seed --report load.html`,
-  async run(argv) {
-    const { values, positionals } = parseFlags("load", argv, {
-      rate: { type: "string", short: "r" },
-      duration: { type: "string", short: "d" },
-      stage: { type: "string", multiple: true },
-      connections: { type: "string", short: "c" },
-      closed: { type: "boolean" },
-      method: { type: "string", short: "X" },
-      body: { type: "string" },
-      header: { type: "string", short: "H", multiple: true },
-      scenario: { type: "string" },
-      timeout: { type: "string" },
-      slo: { type: "string" },
-      admin: { type: "string", multiple: true },
-      token: { type: "string" },
-      "admin-token": { type: "string" },
-      json: { type: "boolean" },
-      report: { type: "string" },
-      "stamp-request-start": { type: "boolean" },
-    });
+  async run({ values, positionals }, argv) {
     const url = positionals[0];
     if (!url) throw errors.usage("holdfast load needs a URL, e.g. `holdfast load http://127.0.0.1:3000/ --rate 200 --duration 10s`.");
     let parsed: URL;
@@ -236,7 +220,7 @@ Examples:
     }
     if (json) process.stdout.write(`${JSON.stringify({ ...result, ...(server ? { server } : {}), slo: verdicts })}\n`);
     else process.stdout.write(formatSummary(result, verdicts, server));
-    return verdicts.every((v) => v.ok) ? 0 : 1;
+    return verdicts.every((v) => v.ok) ? EXIT.OK : EXIT.PROBLEMS;
   },
 };
 

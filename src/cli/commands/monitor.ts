@@ -4,50 +4,11 @@ import { errors } from "../../errors/index.js";
 import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
 import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
-import { parseFlags, str, strs } from "../parse-args.js";
+import { EXIT } from "../exit-codes.js";
+import { str, strs } from "../parse-args.js";
 
 const DEFAULT_ADMIN = "http://127.0.0.1:9464";
 
-const usage = `Usage: holdfast monitor [options]
-
-Live view of running holdfast instances, read from their admin endpoints (/status, /metrics):
-request rate, 5xx and 503 rates, p50/p99 latency over the last interval, workers, database
-pool, SQLite WAL and lock timeouts, admission limit and queue. Alerts on the success metrics
-(5xx > 1 %, p99 > 5 s, pool > 80 %, any pool or lock timeout, unstable workers, instance down)
-and POSTs them to webhooks. On a terminal the screen is redrawn in place; piped, it prints
-one line per instance per interval.
-
-Options:
-  --admin <url>              admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL);
-                             http://:TOKEN@host:port gives that instance its own token
-  --token <token>            bearer token (admin.token) for every --admin (default $HOLDFAST_ADMIN_TOKEN);
-                             --admin-token is the same
-  --interval <dur>           time between scrapes (default 1s); with --once, the measuring window
-  --timeout <dur>            per-scrape timeout (default: the interval, between 1s and 5s)
-  --once                     two scrapes one --interval apart, judge, print, exit
-  --json                     with --once: one JSON document; without: one JSON object per interval
-  --alert-webhook [fmt=]<url> POST alert transitions here (repeatable; retried with backoff); fmt is
-                             holdfast (default), alertmanager (webhook v4 shape) or slack
-  --thresholds <file|list>   JSON file or inline key=value list (repeatable, later wins), e.g.
-                             --thresholds errorRate=2%,p99=3s,poolUtilization=90%,for=30s
-                             keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts
-                             instanceDown for resolveFor window minRequests (any rule: off)
-  --no-color                 no ANSI colours (also when NO_COLOR is set)
-  --grafana                  print a Grafana dashboard (JSON, Prometheus data source variable) and exit
-  --alert-rules              print Prometheus alerting rules for the success metrics (YAML; honours
-                             --thresholds) and exit
-
-Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
-
-Examples:
-  holdfast monitor
-  holdfast monitor --admin http://10.0.0.5:9464 --admin http://10.0.0.6:9464 --token "$TOKEN" \\
-                   --alert-webhook https://hooks.example.com/holdfast \\
-                   --alert-webhook alertmanager=http://relay.example.com/am --alert-webhook slack=https://hooks.slack.com/services/T/B/x
-  holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
-  holdfast monitor --grafana > holdfast-grafana.json
-  holdfast monitor --alert-rules --thresholds p99=2s > /etc/prometheus/rules/holdfast.yml
-`;
 
 function webhookTarget(raw: string): WebhookTarget {
   const t = parseWebhookTarget(raw);
@@ -63,23 +24,47 @@ function duration(flag: string, v: string | undefined, fallback: number | undefi
 }
 
 const command: Command = {
-  summary: "Live dashboard and alerts (5xx, p99, pool, locks, workers) for running instances",
-  usage,
-  async run(argv) {
-    const { values, positionals } = parseFlags("monitor", argv, {
-      admin: { type: "string", multiple: true },
-      token: { type: "string" },
-      "admin-token": { type: "string" },
-      interval: { type: "string" },
-      timeout: { type: "string" },
-      once: { type: "boolean" },
-      json: { type: "boolean" },
-      "alert-webhook": { type: "string", multiple: true },
-      thresholds: { type: "string", multiple: true },
-      "no-color": { type: "boolean" },
-      grafana: { type: "boolean" },
-      "alert-rules": { type: "boolean" },
-    });
+  arguments: "[options]",
+  description: `Live view of running holdfast instances, read from their admin endpoints (/status, /metrics):
+request rate, 5xx and 503 rates, p50/p99 latency over the last interval, workers, database
+pool, SQLite WAL and lock timeouts, admission limit and queue. Alerts on the success metrics
+(5xx > 1 %, p99 > 5 s, pool > 80 %, any pool or lock timeout, unstable workers, instance down)
+and POSTs them to webhooks. On a terminal the screen is redrawn in place; piped, it prints
+one line per instance per interval.`,
+  options: [
+    { flag: "--admin <url>", multiple: true, description: `admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL); http://:TOKEN@host:port gives that instance its own token` },
+    { flag: "--token <token>", description: "bearer token (admin.token) for every --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is the same" },
+    { flag: "--interval <dur>", description: "time between scrapes (default 1s); with --once, the measuring window" },
+    { flag: "--timeout <dur>", description: "per-scrape timeout (default: the interval, between 1s and 5s)" },
+    { flag: "--once", description: "two scrapes one --interval apart, judge, print, exit" },
+    { flag: "--json", description: "with --once: one JSON document; without: one JSON object per interval" },
+    { flag: "--admin-token <token>", description: "same as --token", hidden: true },
+    {
+      flag: "--alert-webhook <[fmt=]url>",
+      multiple: true,
+      description: "POST alert transitions here (repeatable; retried with backoff); fmt is holdfast (default), alertmanager (webhook v4 shape) or slack",
+    },
+    {
+      flag: "--thresholds <file|list>",
+      multiple: true,
+      description:
+        "JSON file or inline key=value list (repeatable, later wins), e.g. --thresholds errorRate=2%,p99=3s,poolUtilization=90%,for=30s; keys: errorRate p99 poolUtilization poolTimeouts lockTimeouts workerRestarts instanceDown for resolveFor window minRequests (any rule: off)",
+    },
+    { flag: "--no-color", description: "no ANSI colours (also when NO_COLOR is set)" },
+    { flag: "--grafana", description: "print a Grafana dashboard (JSON, Prometheus data source variable) and exit" },
+    { flag: "--alert-rules", description: "print Prometheus alerting rules for the success metrics (YAML; honours --thresholds) and exit" },
+  ],
+  epilog: `Exit status: 0 no alert firing, 1 an alert fires (--once), 2 bad usage.
+
+Examples:
+  holdfast monitor
+  holdfast monitor --admin http://10.0.0.5:9464 --admin http://10.0.0.6:9464 --token "$TOKEN" \\
+                   --alert-webhook https://hooks.example.com/holdfast \\
+                   --alert-webhook alertmanager=http://relay.example.com/am --alert-webhook slack=https://hooks.slack.com/services/T/B/x
+  holdfast monitor --once --json --interval 10s --thresholds errorRate=0.5% || page-someone
+  holdfast monitor --grafana > holdfast-grafana.json
+  holdfast monitor --alert-rules --thresholds p99=2s > /etc/prometheus/rules/holdfast.yml`,
+  async run({ values, positionals }) {
     if (positionals.length)
       throw errors.usage(`unexpected argument "${positionals[0]}". Admin endpoints go in --admin <url>. See \`holdfast monitor --help\`.`);
     const admins = strs(values.admin);
@@ -96,11 +81,11 @@ const command: Command = {
     }
     if (values.grafana) {
       process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
-      return 0;
+      return EXIT.OK;
     }
     if (values["alert-rules"]) {
       process.stdout.write(alertingRulesYaml(thresholds));
-      return 0;
+      return EXIT.OK;
     }
     const opts: MonitorOptions = {
       targets,
@@ -115,7 +100,7 @@ const command: Command = {
     if (values.once) {
       const { doc, text } = await snapshot(opts, warn);
       process.stdout.write(values.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
-      return doc.healthy ? 0 : 1;
+      return doc.healthy ? EXIT.OK : EXIT.PROBLEMS;
     }
     const tty = process.stdout.isTTY === true;
     const ac = new AbortController();
@@ -145,7 +130,7 @@ const command: Command = {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
     }
-    return 0;
+    return EXIT.OK;
   },
 };
 

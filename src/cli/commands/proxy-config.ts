@@ -13,44 +13,30 @@ import {
 } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
-import { parseFlags, str, strs } from "../parse-args.js";
+import { EXIT } from "../exit-codes.js";
+import { str, strs } from "../parse-args.js";
 
 const command: Command = {
-  summary: "Write an nginx, HAProxy or Kubernetes config whose timeouts agree with holdfast's (no keep-alive race, no proxy 504 first).",
-  usage: `Usage: holdfast proxy-config <nginx|haproxy|kubernetes> [options]
-
-Prints (or writes) a reverse-proxy config matched to the holdfast config in this directory:
+  arguments: "<nginx|haproxy|kubernetes> [options]",
+  description: `Prints (or writes) a reverse-proxy config matched to the holdfast config in this directory:
 upstream keep-alive closing before holdfast's, read timeout above holdfast's deadline,
 passive health checks, retries to the next instance only for idempotent methods and only
 before a response started, X-Request-Id passed through, and an access-log format holdfast
 doctor reads. \`kubernetes\` writes a Deployment + Service + Ingress (ingress-nginx) whose
-probes, grace period, preStop delay and proxy timeouts agree with the config.
-
-Options:
-  --upstream <host:port[,admin=port]>  a holdfast instance, with its admin port when it differs
-                          (repeat for several; default: host:port from the config)
-  --admin-port <port>     admin port of upstreams without ",admin=" (default: admin.port, 9464)
-  --listen <port>         port the proxy listens on (default 80)
-  --server-name <name>    nginx server_name, and the Ingress host (default _: any)
-  --image <ref>           kubernetes: the container image (required)
-  --replicas <n>          kubernetes: pods (default 3)
-  --name <name>           kubernetes: name of the Deployment, Service and Ingress (default holdfast)
-  -c, --config <file>     holdfast config file
-  -o, --out <file>        write to this file instead of standard output (refuses to overwrite without --force)
-  --force                 overwrite --out`,
-  async run(argv) {
-    const { values, positionals } = parseFlags("proxy-config", argv, {
-      upstream: { type: "string", multiple: true },
-      "admin-port": { type: "string" },
-      image: { type: "string" },
-      replicas: { type: "string" },
-      name: { type: "string" },
-      listen: { type: "string" },
-      "server-name": { type: "string" },
-      config: { type: "string", short: "c" },
-      out: { type: "string", short: "o" },
-      force: { type: "boolean" },
-    });
+probes, grace period, preStop delay and proxy timeouts agree with the config.`,
+  options: [
+    { flag: "--upstream <host:port[,admin=port]>", multiple: true, description: "a holdfast instance, with its admin port when it differs (repeat for several; default: host:port from the config)" },
+    { flag: "--admin-port <port>", description: 'admin port of upstreams without ",admin=" (default: admin.port, 9464)' },
+    { flag: "--listen <port>", description: "port the proxy listens on (default 80)" },
+    { flag: "--server-name <name>", description: "nginx server_name, and the Ingress host (default _: any)" },
+    { flag: "--image <ref>", description: "kubernetes: the container image (required)" },
+    { flag: "--replicas <n>", description: "kubernetes: pods (default 3)" },
+    { flag: "--name <name>", description: "kubernetes: name of the Deployment, Service and Ingress (default holdfast)" },
+    { flag: "--config <file>", description: "holdfast config file" },
+    { flag: "--out <file>", description: "write to this file instead of standard output (refuses to overwrite without --force)" },
+    { flag: "--force", description: "overwrite --out" },
+  ],
+  async run({ values, positionals }) {
     const kind = positionals[0];
     if (kind !== "nginx" && kind !== "haproxy" && kind !== "kubernetes") {
       throw errors.usage(`Say which proxy: \`holdfast proxy-config nginx\`, \`holdfast proxy-config haproxy\` or \`holdfast proxy-config kubernetes\` (got ${JSON.stringify(kind ?? "")}).`);
@@ -86,7 +72,7 @@ Options:
       writeFileSync(out, text);
       process.stderr.write(`wrote ${out}\n`);
     } else process.stdout.write(text);
-    return 0;
+    return EXIT.OK;
   },
 };
 export default command;

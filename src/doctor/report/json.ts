@@ -29,6 +29,7 @@ export function toJson(result: DoctorResult): string {
       generatedAt: new Date().toISOString(),
       totals: { proxyRequests: result.data.proxyRequests, failedRequests: result.data.failedTotal, statusCounts: result.data.statusCounts, appRequests: result.data.appRequests },
       files: result.data.files.map((f) => ({ file: f.file, kind: f.kind, bytes: f.bytes, lines: f.lines, records: f.records, garbage: f.garbage, outOfWindow: f.outOfWindow, continued: f.continued ?? 0 })),
+      instances: result.instances,
       findings,
     },
     null,

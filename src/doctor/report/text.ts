@@ -1,4 +1,5 @@
 /** The human reports: plain text for the terminal (default) and Markdown (--markdown). */
+import { fleetTable } from "../../monitor/index.js";
 import { chainOrder } from "../chains.js";
 import type { DoctorResult } from "../run.js";
 import type { CausalLink, Finding } from "../types.js";
@@ -62,6 +63,7 @@ function numbering(r: DoctorResult): { finding: Finding; depth: number; label: s
 /** Plain-text report: each root cause numbered, what it produces indented under it. */
 export function toText(r: DoctorResult): string {
   const out: string[] = [`holdfast doctor — ${headline(r)}`, ""];
+  if (r.instances) out.push("Instances (counts since each started):", indent(fleetTable(r.instances), "  "), "");
   const layers = layersFor(r);
   for (const { finding: f, depth, label } of numbering(r)) {
     const pad = "   ".repeat(depth);

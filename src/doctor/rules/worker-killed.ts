@@ -15,7 +15,8 @@ export const workerKilled: Rule = {
   summary: "Workers killed by the heartbeat watchdog (stuck event loop) or crashing; their in-flight requests fail.",
   run(data: Dataset, corr: Correlation): Finding[] {
     const deaths = deathWindows(data.appEvents).filter((d) => d.cause !== "oom");
-    const restarts = adminRestarts(data);
+    const live = adminRestarts(data);
+    const restarts = live.total;
     if (deaths.length === 0 && restarts === 0) return [];
     const hits = new Set<number>();
     for (const d of deaths) for (const i of failuresInWindow(data, d.from, d.to)) hits.add(i);
@@ -40,7 +41,7 @@ export const workerKilled: Rule = {
         ? `${ofTotal(data, counts)} ${between(w)} follow ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
         : deaths.length > 0
           ? `${what} on pid ${pids.slice(0, 5).join(", ") || "?"} ${between(w)}; no proxy failures were matched to them (give --nginx-access-log to count them).`
-          : `The admin endpoint reports ${restarts} worker restarts.`;
+          : `The admin endpoints report ${restarts} worker restart${restarts === 1 ? "" : "s"} (${live.byInstance.join("; ")}).`;
     return [
       claim(corr, {
         id: "worker-killed",
@@ -65,10 +66,17 @@ export const workerKilled: Rule = {
   },
 };
 
-function adminRestarts(data: Dataset): number {
-  let n = 0;
-  for (const a of data.probes.admin ?? []) for (const w of a.status?.workers ?? []) n += typeof w.restarts === "number" ? w.restarts : 0;
-  return n;
+/** Worker restarts the admin endpoints report, in all and by instance (only those with any). */
+function adminRestarts(data: Dataset): { total: number; byInstance: string[] } {
+  let total = 0;
+  const byInstance: string[] = [];
+  for (const a of data.probes.admin ?? []) {
+    let n = 0;
+    for (const w of a.status?.workers ?? []) n += typeof w.restarts === "number" ? w.restarts : 0;
+    if (n > 0) byInstance.push(`${a.url}: ${n}`);
+    total += n;
+  }
+  return { total, byInstance };
 }
 
 /** How app servers with an arbiter name their kill and its option. */

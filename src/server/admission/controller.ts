@@ -268,6 +268,7 @@ export class Controller implements AdmissionController {
     this.#inflight--;
     this.#drain.completed(now);
     if (this.#limit) {
+      this.#limit.overloaded = this.#detector.overloaded(now);
       this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
       this.#limit.inflightChanged(this.#inflight);
     }
@@ -280,16 +281,18 @@ export class Controller implements AdmissionController {
   }
 
   /**
-   * True when a waiter has waited too long to run: under sustained overload its whole sojourn
-   * (in front of the worker + queued) is past target; otherwise its queue wait is past the
-   * lenient bound. Samples the detector with the waiter's sojourn either way.
+   * True when a waiter has waited too long to run: its whole sojourn (in front of the worker +
+   * queued) is past target under sustained overload, past the lenient bound otherwise. Samples
+   * the detector with the waiter's sojourn either way.
    */
   #waitedTooLong(w: Waiter, now: number): boolean {
     const waited = now - w.enqueuedAt;
     const sojourn = w.hiddenMs + waited;
     this.#noteDelay(waited);
     this.#detector.sample(now, sojourn);
-    return this.#detector.overloaded(now) ? sojourn > this.#detector.target : waited > this.#detector.maxWait(now);
+    // Outside overload the lenient bound also counts the wait in front of the worker (counted only
+    // while it was saturated): a 503 must come back fast, and the client waited both.
+    return this.#detector.overloaded(now) ? sojourn > this.#detector.target : sojourn > this.#detector.maxWait(now);
   }
 
   /** Runs waiters while there is room; sheds those that waited too long or cannot meet their deadline. */
@@ -323,7 +326,7 @@ export class Controller implements AdmissionController {
     for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
       const overloaded = this.#detector.overloaded(now);
       const waited = now - w.enqueuedAt;
-      const tooLong = overloaded ? w.hiddenMs + waited > this.#detector.target : waited > this.#detector.maxWait(now);
+      const tooLong = w.hiddenMs + waited > (overloaded ? this.#detector.target : this.#detector.maxWait(now));
       if (tooLong) {
         this.#detector.sample(now, w.hiddenMs + waited);
         this.#dropWaiter(w, "queue-delay", now);

@@ -40,6 +40,25 @@ describe("GradientLimit", () => {
     });
   }
 
+  it("under sustained overload it drops the headroom: one CPU-bound slot ends within [K, 3K] (latency at most 1.5× baseline plus one headroom step), not at Gradient2's floor of 4 (outside overload it stays near 4)", () => {
+    const run = (overloaded: boolean) => {
+      const clock = { t: 0 };
+      const lim = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0, slackMs: 0 }, 0);
+      for (let i = 0; i < 20; i++) {
+        clock.t += 10;
+        lim.sample(clock.t, 5, 1, true, 0);
+      }
+      lim.overloaded = overloaded;
+      return saturate(lim, 1, 5, 400, clock).slice(-100);
+    };
+    const over = run(true);
+    assert.ok(Math.min(...over) >= 1 && Math.max(...over) <= 3, `overloaded: limit tail ${Math.min(...over)}..${Math.max(...over)}`);
+    const calm = run(false);
+    assert.ok(Math.min(...calm) >= 3 && Math.max(...calm) <= 5, `not overloaded: limit tail ${Math.min(...calm)}..${Math.max(...calm)}`);
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    assert.ok(mean(over) < mean(calm) - 1, `mean limit overloaded ${mean(over)} vs not ${mean(calm)}`);
+  });
+
   it("with an absolute slack S the equilibrium moves to L = 1.5K + S·K/s + sqrt(L): K=16, s=5 ms, S=5 ms → about 47", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 64, min: 4, max: 1000, probeIntervalMs: 0, slackMs: 5 }, 0);

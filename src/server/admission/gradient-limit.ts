@@ -83,6 +83,8 @@ export class GradientLimit {
   /** Bumped when a probe starts measuring, so samples from requests started before it are ignored. */
   epoch = 0;
   phase: LimitPhase = "learning";
+  /** Set by the controller: a standing queue right now (see overload-detector.ts). Changes how the limit shrinks. */
+  overloaded = false;
 
   #winStart = Number.NaN;
   #winSum = 0;
@@ -205,7 +207,16 @@ export class GradientLimit {
     // down (we saw it settle near 20 per worker at half load) and the next burst is shed.
     const appLimited = maxInflight < this.#estimate / 2;
     if (!appLimited) {
-      const target = this.#estimate * gradient + (failures > 0 ? 0 : Math.sqrt(this.#estimate));
+      // Headroom (Envoy's sqrt(limit)) is dropped under sustained overload while latency is above
+      // tolerance. Gradient2 adds it to every estimate, which pins the limit at 4 whenever latency
+      // is far above baseline (L = L/2 + sqrt(L)): on a CPU-bound service those extra requests
+      // only wait inside the worker, where admission cannot see or shed them, and at 4× load they
+      // made run time, not queue wait, the bulk of every admitted request's latency. Without it the
+      // limit settles where latency meets the tolerated level (Vegas' rule). Only under overload:
+      // on a mixed workload the baseline (the fastest window) is below a typical window, so at
+      // light load the same rule ratcheted the limit to its floor (replayed quiet trace: 20 → 4).
+      const headroom = failures > 0 || (this.overloaded && gradient < 1) ? 0 : Math.sqrt(this.#estimate);
+      const target = this.#estimate * gradient + headroom;
       // Smoothed both ways (Gradient2's 0.2). We tried shrinking faster (0.5): on a machine shared with
       // other load, noisy windows then pinned the limit near its floor and cost two thirds of goodput.
       // Growing with latency within tolerance uses the whole headroom (sqrt(limit) a window): a

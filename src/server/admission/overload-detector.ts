@@ -11,8 +11,9 @@
  *     there are no samples to look at);
  *   - while overloaded, any request that waited past target (admitted or shed) renews the state,
  *     so it holds as long as the queue keeps forming and ends one interval after the last one.
- * Outside overload a request is never refused for a long wait in front of the worker, and may
- * wait in the admission queue up to the lenient bound (maxWait).
+ * Outside overload a request is never refused on arrival for a long wait in front of the worker;
+ * once queued, its whole wait (in front of a saturated worker + queued) may reach the lenient
+ * bound (maxWait).
  */
 
 /**

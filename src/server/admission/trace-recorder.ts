@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { AdmissionController, AdmissionRequest, AdmitResult } from "./types.js";
 
 /** The CSV header of a trace file. */
-export const TRACE_HEADER = "arrival_ms,hidden_ms,outcome,queued_ms,service_ms";
+export const TRACE_HEADER = "arrival_ms,hidden_ms,outcome,queued_ms,service_ms,route";
 
 /** Wraps `inner` so every decision is written to `<dir>/admission-<pid>.csv` (buffered, flushed once a second). */
 export function recordAdmissionTrace(inner: AdmissionController, dir: string, now: () => number = () => performance.now()): AdmissionController {
@@ -37,9 +37,11 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
   timer.unref();
   const r1 = (n: number) => Math.round(n * 100) / 100;
 
-  const settle = (arrival: number, hidden: number, v: AdmitResult): AdmitResult => {
+  // Method and path (commas cannot occur in a path without its query), to tell searches from writes.
+  const routeOf = (req: AdmissionRequest) => `${req.method ?? ""} ${req.path.replaceAll(",", "%2C")}`;
+  const settle = (arrival: number, hidden: number, route: string, v: AdmitResult): AdmitResult => {
     if (!v.admitted) {
-      lines.push(`${r1(arrival - origin)},${r1(hidden)},shed:${v.reason},,`);
+      lines.push(`${r1(arrival - origin)},${r1(hidden)},shed:${v.reason},,,${route}`);
       return v;
     }
     const started = now();
@@ -49,7 +51,7 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
       queuedMs: v.queuedMs,
       ticket: {
         release(outcome) {
-          lines.push(`${r1(arrival - origin)},${r1(hidden)},admitted,${r1(v.queuedMs)},${r1(now() - started)}`);
+          lines.push(`${r1(arrival - origin)},${r1(hidden)},admitted,${r1(v.queuedMs)},${r1(now() - started)},${route}`);
           ticket.release(outcome);
         },
       },
@@ -60,8 +62,9 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
     admit(req: AdmissionRequest) {
       const arrival = now();
       const hidden = req.receivedAt === undefined ? 0 : Math.max(0, arrival - req.receivedAt);
+      const route = routeOf(req);
       const v = inner.admit(req);
-      return v instanceof Promise ? v.then((x) => settle(arrival, hidden, x)) : settle(arrival, hidden, v);
+      return v instanceof Promise ? v.then((x) => settle(arrival, hidden, route, x)) : settle(arrival, hidden, route, v);
     },
     status: () => inner.status(),
     ready: () => inner.ready(),

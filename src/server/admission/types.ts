@@ -16,6 +16,8 @@ export type ShedReason = "limit" | "queue-full" | "queue-delay" | "deadline" | "
 export interface AdmissionRequest {
   /** URL path (no query), matched against admission.routes prefixes. */
   path: string;
+  /** HTTP method, when known; only admission traces use it (to tell reads from writes). */
+  readonly method?: string;
   /** The request's deadline. */
   deadline: Deadline;
   /** Aborted when the client goes away; a queued request whose client left is dropped, never run. */
