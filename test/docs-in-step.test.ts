@@ -8,11 +8,15 @@ import { SUPERVISOR_PHASES, WORKER_PHASES } from "../src/server/lifecycle.js";
 
 const doc = (name: string) => readFileSync(new URL(`../docs/${name}`, import.meta.url), "utf8");
 
-test("docs/errors.md lists every error code with its HTTP status", () => {
+test("docs/errors.md lists every error code with its HTTP status, and no code the code does not have", () => {
   const text = doc("errors.md");
   for (const [code, { status }] of Object.entries(ERROR_CODES)) {
     assert.match(text, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} (${status}) missing from docs/errors.md`);
   }
+  // The other way: a row for a code that was renamed or removed sends an operator looking for nothing.
+  const documented = [...text.matchAll(/^\| `([A-Z][A-Z_]+)` \| \d{3} \|/gm)].map((m) => m[1]);
+  assert.ok(documented.length >= 10, `codes read from the table: ${documented}`);
+  for (const code of documented) assert.ok(code in ERROR_CODES, `docs/errors.md documents ${code}, which src/errors does not define`);
 });
 
 test("docs/lifecycle.md draws every supervisor and worker phase as the code lists it", () => {
