@@ -16,7 +16,7 @@ import { after, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { type Database, openDatabase, type SqliteReadCounts, sql } from "../src/db/index.js";
-import { registerDatabaseGauges } from "../src/server/database-gauges.js";
+import { registerDatabaseGauges } from "../src/server/worker/database-gauges.js";
 import { promClient, WorkerMetrics } from "../src/telemetry/index.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");

@@ -7,9 +7,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { errors } from "../errors/index.js";
+import { errors } from "../../errors/index.js";
 import type { AppContext } from "./app-context.js";
-import { appImportError } from "./start-errors.js";
+import { appImportError } from "../start-errors.js";
 
 const FACTORY = Symbol.for("holdfast.appFactory");
 

@@ -1,6 +1,6 @@
 /** Prometheus view of `db.status()`, read at scrape time (nothing on the query path). */
-import type { DatabaseStatus } from "../db/types.js";
-import { promClient, type WorkerMetrics } from "../telemetry/index.js";
+import type { DatabaseStatus } from "../../db/types.js";
+import { promClient, type WorkerMetrics } from "../../telemetry/index.js";
 
 /**
  * Registers the holdfast_db_* and holdfast_sqlite_* metrics: running totals as counters

@@ -1,8 +1,8 @@
 /** What a `defineApp` factory receives. */
-import type { Cache } from "../cache/index.js";
-import type { Config } from "../config/index.js";
-import type { Database } from "../db/types.js";
-import type { Logger } from "../telemetry/index.js";
+import type { Cache } from "../../cache/index.js";
+import type { Config } from "../../config/index.js";
+import type { Database } from "../../db/types.js";
+import type { Logger } from "../../telemetry/index.js";
 
 /** Resources holdfast opens for the app, once per worker process. */
 export interface AppContext {

@@ -5,10 +5,10 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { METRICS_CONTENT_TYPE } from "../telemetry/index.js";
+import { METRICS_CONTENT_TYPE } from "../../telemetry/index.js";
 import { serveDashboard } from "./admin-dashboard.js";
 import { DashboardFeed, type FeedUpdate } from "./dashboard-feed.js";
-import { portInUse } from "./start-errors.js";
+import { portInUse } from "../start-errors.js";
 import type { Supervisor, SupervisorEvent } from "./supervisor.js";
 
 /** The /status document. */

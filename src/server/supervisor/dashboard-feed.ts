@@ -15,7 +15,7 @@ import {
   readStatus,
   type AlertTransition,
   type Alert,
-} from "../monitor/index.js";
+} from "../../monitor/index.js";
 import { bannerFor, type Banner } from "./dashboard-banner.js";
 import type { SupervisorEvent } from "./supervisor.js";
 

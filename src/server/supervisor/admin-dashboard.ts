@@ -18,7 +18,7 @@ interface Asset {
 }
 
 const require = createRequire(import.meta.url);
-const ASSET_DIR = new URL("../../assets/dashboard/", import.meta.url);
+const ASSET_DIR = new URL("../../../assets/dashboard/", import.meta.url);
 
 function load(): Map<string, Asset> {
   const own = (name: string, type: string): [string, Asset] => [name, { type, body: readFileSync(new URL(name, ASSET_DIR)) }];

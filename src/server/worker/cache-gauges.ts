@@ -1,6 +1,6 @@
 /** Prometheus view of `cache.status()`, read at scrape time (nothing on the request path). */
-import type { CacheStatus } from "../cache/index.js";
-import type { WorkerMetrics } from "../telemetry/index.js";
+import type { CacheStatus } from "../../cache/index.js";
+import type { WorkerMetrics } from "../../telemetry/index.js";
 
 /**
  * Registers the holdfast_cache_* metrics: running totals as counters (`_total`, kept by the

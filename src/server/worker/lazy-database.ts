@@ -2,10 +2,10 @@
  * The `ctx.db` handed to apps: opens `db.url` on first use, so an app that never touches
  * the database never creates a file or a connection.
  */
-import type { Config } from "../config/index.js";
-import { openDatabase } from "../db/index.js";
-import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqlStatement, SqlValue } from "../db/types.js";
-import type { Logger } from "../telemetry/index.js";
+import type { Config } from "../../config/index.js";
+import { openDatabase } from "../../db/index.js";
+import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqlStatement, SqlValue } from "../../db/types.js";
+import type { Logger } from "../../telemetry/index.js";
 
 /** A Database that opens itself on first use. */
 export class LazyDatabase implements Database {

@@ -12,15 +12,15 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config/index.js";
-import { ERROR_CODES, type ErrorCode, HoldfastError } from "../errors/index.js";
-import type { Logger, MetricsSnapshot } from "../telemetry/index.js";
+import type { Config } from "../../config/index.js";
+import { ERROR_CODES, type ErrorCode, HoldfastError } from "../../errors/index.js";
+import type { Logger, MetricsSnapshot } from "../../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
-import { idleSocketsBoundMs } from "./drain-policy.js";
-import type { SupervisorPhase, WorkerPhase } from "./lifecycle.js";
-import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "./messages.js";
+import { idleSocketsBoundMs } from "../drain-policy.js";
+import type { SupervisorPhase, WorkerPhase } from "../lifecycle.js";
+import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from "../messages.js";
 import { RestartPolicy } from "./restart-policy.js";
-import type { StallReport } from "./stall-watchdog.js";
+import type { StallReport } from "../worker/stall-watchdog.js";
 import { SupervisorMetrics } from "./supervisor-metrics.js";
 
 /** One worker process as the supervisor sees it. */
@@ -116,7 +116,7 @@ export class Supervisor extends EventEmitter {
     }
     // args: [] — by default cluster hands workers the supervisor's own arguments, and `--db postgres://u:pw@…`
     // would then show in every worker's command line (ps, /proc/<pid>/cmdline). Workers read HOLDFAST_CONFIG.
-    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker-main${ext}`, import.meta.url)), execArgv, args: [], silent: false });
+    cluster.setupPrimary({ exec: fileURLToPath(new URL(`../worker/worker-main${ext}`, import.meta.url)), execArgv, args: [], silent: false });
     const recs = Array.from({ length: this.config.workers }, (_, i) => this.#fork(i + 1));
     const first = await Promise.all(recs.map((r) => this.#waitReady(r)));
     const at = first.findIndex((r) => r !== true);
@@ -249,7 +249,7 @@ export class Supervisor extends EventEmitter {
         void this.replace(rec.slot, "recycle", { reason: m.reason, requests: m.requests });
         break;
       case "drained":
-        this.log.info({ event: "worker.drained", slot: rec.slot, workerPid: rec.pid, idleSockets: m.idleSockets }, `worker ${rec.slot} (pid ${rec.pid}) has nothing in flight; ${m.idleSockets} idle keep-alive sockets left for their clients to close`);
+        this.emitEvent("info", "worker.drained", { slot: rec.slot, workerPid: rec.pid, idleSockets: m.idleSockets }, `worker ${rec.slot} (pid ${rec.pid}) has nothing in flight; ${m.idleSockets} idle keep-alive sockets left for their clients to close`);
         rec.onQuiet?.();
         rec.onQuiet = undefined;
         break;
@@ -264,7 +264,7 @@ export class Supervisor extends EventEmitter {
     const limit = idleSocketsBoundMs(this.config, reason) + 5000;
     setTimeout(() => {
       if (rec.phase !== "exited") {
-        this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, "worker did not exit after draining; killing it");
+        this.emitEvent("warn", "worker.kill", { slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) did not exit after draining; killing it`);
         rec.worker.process.kill("SIGKILL");
       }
     }, limit).unref();
@@ -462,7 +462,7 @@ export class Supervisor extends EventEmitter {
   async reload(): Promise<void> {
     if (this.phase !== "running") return;
     if (this.#reloading) {
-      this.log.warn({ event: "reload", phase: "ignored" }, "SIGHUP during a reload: ignored; send it again when the reload has finished");
+      this.emitEvent("warn", "reload", { phase: "ignored" }, "SIGHUP during a reload: ignored; send it again when the reload has finished");
       return;
     }
     this.#reloading = true;
@@ -478,7 +478,7 @@ export class Supervisor extends EventEmitter {
         const fixed = ["host", "port", "backlog", "admin", "log"] as const;
         const ignored = fixed.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
         if (ignored.length) {
-          this.log.warn({ event: "reload", phase: "restart-needed", keys: ignored }, `changed settings need a restart, not a reload: ${ignored.join(", ")}; they keep their current values`);
+          this.emitEvent("warn", "reload", { phase: "restart-needed", keys: ignored }, `changed settings need a restart, not a reload: ${ignored.join(", ")}; they keep their current values`);
         }
         this.config = { ...next, app: this.config.app, ...Object.fromEntries(fixed.map((k) => [k, this.config[k]])) } as Config;
       }
@@ -555,7 +555,7 @@ export class Supervisor extends EventEmitter {
   async #killAll(): Promise<void> {
     for (const rec of new Set([...this.slots.values(), ...this.retiring, ...this.#awaitingExit])) {
       if (rec.phase === "exited") continue;
-      this.log.warn({ event: "worker.kill", slot: rec.slot, workerPid: rec.pid, reason: "shutdown-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) had not exited ${this.config.timeouts.graceful / 1000} s + 2 s after shutdown began; killing it`);
+      this.emitEvent("warn", "worker.kill", { slot: rec.slot, workerPid: rec.pid, reason: "shutdown-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) had not exited ${this.config.timeouts.graceful / 1000} s + 2 s after shutdown began; killing it`);
       rec.worker.process.kill("SIGKILL");
     }
   }

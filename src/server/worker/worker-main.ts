@@ -7,21 +7,21 @@
 import { createServer, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createCache } from "../cache/index.js";
-import type { Config } from "../config/index.js";
-import { isHoldfastError } from "../errors/index.js";
-import { createLogger, WorkerMetrics } from "../telemetry/index.js";
-import { createAdmissionController, recordAdmissionTrace, registerAdmissionGauges } from "./admission/index.js";
+import { createCache } from "../../cache/index.js";
+import type { Config } from "../../config/index.js";
+import { isHoldfastError } from "../../errors/index.js";
+import { createLogger, WorkerMetrics } from "../../telemetry/index.js";
+import { createAdmissionController, recordAdmissionTrace, registerAdmissionGauges } from "../admission/index.js";
 import { registerCacheGauges } from "./cache-gauges.js";
 import { registerDatabaseGauges } from "./database-gauges.js";
 import type { AppContext } from "./app-context.js";
 import { loadApp } from "./app-loader.js";
 import { LazyDatabase } from "./lazy-database.js";
-import type { SupervisorMessage, WorkerMessage, WorkerStats } from "./messages.js";
-import { idleSocketsBoundMs, leavesIdleSocketsToClient, SHUTDOWN_IDLE_CLOSE_MS } from "./drain-policy.js";
+import type { SupervisorMessage, WorkerMessage, WorkerStats } from "../messages.js";
+import { idleSocketsBoundMs, leavesIdleSocketsToClient, SHUTDOWN_IDLE_CLOSE_MS } from "../drain-policy.js";
 import { createRequestHandler, newRequestId } from "./request-handler.js";
 import { exposeInflight, startStallWatchdog } from "./stall-watchdog.js";
-import { portInUse } from "./start-errors.js";
+import { portInUse } from "../start-errors.js";
 
 const config = JSON.parse(process.env.HOLDFAST_CONFIG ?? "null") as Config | null;
 if (!config || !process.send) {

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { resolve } from "node:path";
-import { type Config, checkConfig } from "../config/index.js";
-import { errors } from "../errors/index.js";
-import { createLogger, type Logger } from "../telemetry/index.js";
+import { type Config, checkConfig } from "../../config/index.js";
+import { errors } from "../../errors/index.js";
+import { createLogger, type Logger } from "../../telemetry/index.js";
 import { startAdminServer } from "./admin-server.js";
 import { Supervisor } from "./supervisor.js";
 
@@ -25,7 +25,7 @@ export interface RunningServer {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   } catch {
     return "unknown";
   }

@@ -4,9 +4,9 @@
  * /metrics and /status is monotonic for the life of the supervisor (reloads and restarts
  * included).
  */
-import { aggregateMetrics, CarriedTotals, type MetricsSnapshot, promClient } from "../telemetry/index.js";
-import type { WorkerPhase } from "./lifecycle.js";
-import type { WorkerStats } from "./messages.js";
+import { aggregateMetrics, CarriedTotals, type MetricsSnapshot, promClient } from "../../telemetry/index.js";
+import type { WorkerPhase } from "../lifecycle.js";
+import type { WorkerStats } from "../messages.js";
 
 /** What the supervisor's totals need from a worker record. */
 export interface CountedWorker {

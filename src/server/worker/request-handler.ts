@@ -10,10 +10,10 @@
  * bench/serve.ts measures the whole against a plain node:cluster server.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { callWithContext, Deadline, type RequestContext } from "../context/index.js";
-import { errors, HoldfastError, isHoldfastError } from "../errors/index.js";
-import { createRequestLog, type Logger, type WorkerMetrics } from "../telemetry/index.js";
-import { type AdmissionController, type AdmissionRequest, type AdmissionTicket, requestStartFromHeader, type ShedReason } from "./admission/index.js";
+import { callWithContext, Deadline, type RequestContext } from "../../context/index.js";
+import { errors, HoldfastError, isHoldfastError } from "../../errors/index.js";
+import { createRequestLog, type Logger, type WorkerMetrics } from "../../telemetry/index.js";
+import { type AdmissionController, type AdmissionRequest, type AdmissionTicket, requestStartFromHeader, type ShedReason } from "../admission/index.js";
 import { badRequestTarget } from "./request-target.js";
 
 /** Options of {@link createRequestHandler}. */

@@ -4,7 +4,7 @@
  * being shed, a firing alert), amber for what needs a look, green otherwise. Pure: the feed
  * passes in what it saw.
  */
-import type { Alert, InstanceStatus } from "../monitor/index.js";
+import type { Alert, InstanceStatus } from "../../monitor/index.js";
 import type { SupervisorEvent } from "./supervisor.js";
 
 /** The banner's colour and words. */
