@@ -2,7 +2,7 @@
 // stops at start with the feature, the package and the command, and works once the package is added.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { eventually, startHoldfast } from "./support/holdfast-process.js";
@@ -17,7 +17,7 @@ let bare: InstalledProject;
 before(() => {
   bare = installedProject({ type: "commonjs" });
   writeFileSync(join(bare.dir, "app.mjs"), LISTENER);
-  writeFileSync(join(bare.dir, "app.ts"), 'const port: number = 1;\nexport default (req: unknown, res: { end(s: string): void }) => res.end(`ok ${port}\\n`);\n');
+  writeFileSync(join(bare.dir, "app.ts"), 'const body: string = "ok";\nexport default (req: unknown, res: { end(s: string): void }) => res.end(body);\n');
 });
 after(() => bare?.remove());
 
@@ -51,7 +51,7 @@ function runCli(project: InstalledProject, args: string[], env: Record<string, s
 function assertMissing(r: Finished, need: RegExp, pkg: string): void {
   assert.ok(r.code !== 0 && r.code !== null, `exit code ${r.code}; stderr:\n${r.stderr}`);
   assert.match(r.stderr, need);
-  assert.ok(r.stderr.includes(`but the '${pkg}' package is not installed (an optional package of holdfast, needed only for `), r.stderr);
+  assert.ok(r.stderr.includes(`but the '${pkg}' package is not installed; it is optional, needed only for `), r.stderr);
   assert.ok(r.stderr.includes(`Run: npm install ${pkg}\n`), r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at |This is a bug|ERR_MODULE_NOT_FOUND/, "no stack, no internal error");
   assert.doesNotMatch(r.stdout, /app: +http/, "nothing was served");
@@ -59,7 +59,9 @@ function assertMissing(r: Finished, need: RegExp, pkg: string): void {
 
 test("a postgres:// db.url without pg: serve refuses to start and names `npm install pg`", async () => {
   const r = await runCli(bare, ["serve", "app.mjs", "--port", "0", "--admin-port", "0"], { HOLDFAST_DB_URL: PG_URL });
-  assertMissing(r, /db\.url is a postgres:\/\/ URL, but the 'pg' package is not installed \(an optional package of holdfast, needed only for PostgreSQL databases/, "pg");
+  assertMissing(r, /db\.url is a postgres:\/\/ URL, but the 'pg' package is not installed; it is optional, needed only for PostgreSQL databases/, "pg");
+  const line = r.stderr.split("\n").find((l) => l.startsWith("holdfast: db.url")) as string;
+  assert.ok(readFileSync(new URL("../docs/getting-started.md", import.meta.url), "utf8").includes(line), `docs/getting-started.md shows the message as printed:\n${line}`);
 });
 
 test("holdfast db status on a postgres:// URL without pg says which package to add", async () => {
@@ -69,7 +71,7 @@ test("holdfast db status on a postgres:// URL without pg says which package to a
 
 test("a redis:// cache.url without ioredis: serve refuses to start and names `npm install ioredis`", async () => {
   const r = await runCli(bare, ["serve", "app.mjs", "--port", "0", "--admin-port", "0"], { HOLDFAST_CACHE_URL: REDIS_URL });
-  assertMissing(r, /cache\.url is a redis:\/\/ URL, but the 'ioredis' package is not installed \(an optional package of holdfast, needed only for the Redis cache/, "ioredis");
+  assertMissing(r, /cache\.url is a redis:\/\/ URL, but the 'ioredis' package is not installed; it is optional, needed only for the Redis cache/, "ioredis");
 });
 
 test("a TypeScript app without tsx: serve refuses to start and names `npm install tsx`", async () => {

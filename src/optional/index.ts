@@ -39,7 +39,7 @@ export function resolveOptional(specifier: string, need: string): string {
     const e = err as NodeJS.ErrnoException;
     if (e.code !== "ERR_MODULE_NOT_FOUND" || !e.message.includes(`'${name}'`)) throw err;
     throw errors.dependencyMissing(
-      `${need}, but the '${name}' package is not installed (an optional package of holdfast, needed only for ${OPTIONAL_PACKAGES[name]}). Run: npm install ${name}`,
+      `${need}, but the '${name}' package is not installed; it is optional, needed only for ${OPTIONAL_PACKAGES[name]}. Run: npm install ${name}`,
       { cause: err, details: { package: name } },
     );
   }
