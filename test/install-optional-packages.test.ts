@@ -120,7 +120,13 @@ test("on a terminal without pino-pretty, logs stay JSON lines with one note, and
     process.kill(status.instance.pid, "SIGTERM");
     await exited;
   } finally {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    // holdfast is script's child (exec'd); a pty that closes under it would send SIGHUP, which reloads.
+    if (child.exitCode === null && child.pid !== undefined) {
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+      for (const pid of kids) process.kill(Number(pid), "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   }
 });
 
@@ -134,6 +140,7 @@ test("with pg, ioredis, tsx and pino-pretty installed, the same features work", 
     return;
   }
   const full = installedProject({ type: "commonjs", optional: ["pg", "ioredis", "tsx", "pino-pretty"] });
+  t.after(() => full.remove());
   const namespace = uniqueName("hf_install");
   writeFileSync(join(full.dir, "holdfast.config.ts"), `const workers: number = 1;\nexport default { workers, cache: { url: ${JSON.stringify(REDIS_URL)}, namespace: ${JSON.stringify(namespace)} } };\n`);
   writeFileSync(
@@ -160,6 +167,5 @@ export default defineApp(async ({ db, cache }) => async (_req: unknown, res: { e
     await eventually(() => /INFO.*worker 1 listening/.test(hf.stdout()), 10_000, "pino-pretty's readable lines on stdout");
   } finally {
     assert.equal(await hf.stop(), 0);
-    full.remove();
   }
 });

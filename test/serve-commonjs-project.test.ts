@@ -22,17 +22,20 @@ for (const type of ["commonjs", undefined] as const) {
     const { file, code, serveArgs } = readmeExample();
     assert.equal(serveArgs[0], file, "the serve command runs the file the example names");
     const project = installedProject({ type });
-    writeFileSync(join(project.dir, file), code);
-    // The README's own flags, except the fixed port 3000: this test takes a free one.
-    const args = serveArgs.slice(1).filter((a, i, all) => a !== "--port" && all[i - 1] !== "--port");
-    const hf = await startHoldfast(file, { cli: project.cli, dir: project.dir, workers: 1, args });
     try {
-      const first = await fetch(`${hf.appUrl}/`);
-      assert.equal(first.status, 200);
-      assert.equal(await first.text(), "hits: 1\n");
-      assert.equal(await (await fetch(`${hf.appUrl}/`)).text(), "hits: 2\n", "the example's table keeps its rows");
+      writeFileSync(join(project.dir, file), code);
+      // The README's own flags, except the fixed port 3000: this test takes a free one.
+      const args = serveArgs.slice(1).filter((a, i, all) => a !== "--port" && all[i - 1] !== "--port");
+      const hf = await startHoldfast(file, { cli: project.cli, dir: project.dir, workers: 1, args });
+      try {
+        const first = await fetch(`${hf.appUrl}/`);
+        assert.equal(first.status, 200);
+        assert.equal(await first.text(), "hits: 1\n");
+        assert.equal(await (await fetch(`${hf.appUrl}/`)).text(), "hits: 2\n", "the example's table keeps its rows");
+      } finally {
+        assert.equal(await hf.stop(), 0);
+      }
     } finally {
-      assert.equal(await hf.stop(), 0);
       project.remove();
     }
   });
