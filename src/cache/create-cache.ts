@@ -1,6 +1,7 @@
 /** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
 import { configDefaults } from "../config/index.js";
 import { errors } from "../errors/index.js";
+import { resolveOptional } from "../optional/index.js";
 import { redactUrl, silentLogger } from "../telemetry/index.js";
 import { MemoryStore } from "./memory-store.js";
 import { ReadThroughCache } from "./read-through-cache.js";
@@ -47,6 +48,8 @@ export function createCache(options: CacheOptions = {}): Cache {
   const settings = { ...o, displayUrl: redactUrl(o.url), log };
   if (o.url === "memory:" || o.url === "memory") return new ReadThroughCache(new MemoryStore(o.maxEntries), settings);
   if (/^rediss?:\/\//.test(o.url)) {
+    // Checked here, synchronously: without ioredis the store would only ever look "down".
+    resolveOptional("ioredis", "cache.url is a redis:// URL");
     let cache: ReadThroughCache | undefined;
     const store = new RedisStore({ url: o.url, commandTimeoutMs: o.commandTimeoutMs, onReady: () => cache?.backendReady() });
     cache = new ReadThroughCache(store, settings);

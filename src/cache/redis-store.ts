@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { currentDeadline } from "../context/index.js";
+import { importOptional } from "../optional/index.js";
 import { BackendFailure, type CacheStore, type StoredEntry } from "./store.js";
 
 /** Settings of {@link RedisStore}. */
@@ -64,7 +65,7 @@ export class RedisStore implements CacheStore {
 
   constructor(o: RedisStoreOptions) {
     this.#timeoutMs = o.commandTimeoutMs;
-    this.#loading = import("ioredis").then(
+    this.#loading = importOptional<typeof import("ioredis")>("ioredis", "cache.url is a redis:// URL").then(
       ({ Redis }) => {
         if (!this.#closed) this.#redis = this.#connect(Redis, o);
       },

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { errors } from "../errors/index.js";
+import { importOptional } from "../optional/index.js";
 import { closestName, isInternalVariable } from "./env-names.js";
 import { listSettings } from "./introspect.js";
 import { issueMessage } from "./issue-message.js";
@@ -73,7 +74,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   try {
     let mod: { default?: unknown };
     if (/\.m?ts$/.test(file)) {
-      const { tsImport } = await import("tsx/esm/api");
+      const { tsImport } = await importOptional<typeof import("tsx/esm/api")>("tsx/esm/api", `The config file ${file} is TypeScript`);
       mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
     } else {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
@@ -89,7 +90,8 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     }
     return resolved as Record<string, unknown>;
   } catch (err) {
-    if ((err as { code?: string }).code === "CONFIG_INVALID") throw err;
+    const code = (err as { code?: string }).code;
+    if (code === "CONFIG_INVALID" || code === "DEPENDENCY_MISSING") throw err;
     throw errors.configInvalid(`Could not load ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

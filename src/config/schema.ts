@@ -179,7 +179,7 @@ const log = z
     pretty: z
       .enum(["auto", "always", "never"])
       .default("auto")
-      .describe("Readable output on the terminal; auto = when standard output is a TTY. The log file is always JSON."),
+      .describe("Readable output on the terminal (needs the optional pino-pretty package: npm install pino-pretty); auto = when standard output is a TTY and pino-pretty is installed, JSON lines otherwise. The log file is always JSON."),
     requests: z
       .preprocess((v) => (v === true || v === "true" ? "all" : v === false || v === "false" ? "off" : v), z.enum(["all", "errors", "off"]))
       .default("errors")

@@ -6,7 +6,8 @@
 import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import pino from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
+import { importOptional } from "../optional/index.js";
 
 /** The logger every part writes events to. */
 export type Logger = pino.Logger;
@@ -21,14 +22,39 @@ export interface LoggerOptions {
   pretty: "auto" | "always" | "never";
   /** Fields on every line (e.g. { role: "worker", workerId: 2 }). */
   base?: Record<string, unknown>;
+  /** Say on stderr when pretty "auto" falls back to JSON because pino-pretty is missing. Default true; workers pass false (the supervisor said it). */
+  explainPrettyFallback?: boolean;
 }
 
 const RAW = Symbol.for("holdfast.rawDestination");
 
+/** pino-pretty's default export: a function returning the stream pretty lines are written to. */
+type PrettyFactory = typeof PinoPretty;
+
+/**
+ * pino-pretty when readable output is wanted, else undefined. It is an optional package: "always"
+ * without it is an error naming the command that adds it; "auto" falls back to JSON lines, which
+ * are complete, and says so once, because a first `holdfast serve` on a terminal must not fail.
+ */
+async function loadPretty(o: LoggerOptions): Promise<PrettyFactory | undefined> {
+  if (o.pretty === "never" || (o.pretty === "auto" && process.stdout.isTTY !== true)) return undefined;
+  if (o.pretty === "always") return (await importOptional<{ default: PrettyFactory }>("pino-pretty", 'log.pretty is "always"')).default;
+  try {
+    return (await importOptional<{ default: PrettyFactory }>("pino-pretty", "Readable logs on this terminal")).default;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "DEPENDENCY_MISSING") throw err;
+    if (o.explainPrettyFallback !== false) {
+      process.stderr.write("holdfast: logs are JSON lines: readable terminal logs need the 'pino-pretty' package. Run: npm install pino-pretty (or set log.pretty to \"never\" to keep JSON and silence this note)\n");
+    }
+    return undefined;
+  }
+}
+
 /** Creates the process's logger; call once per process. */
-export function createLogger(o: LoggerOptions): Logger {
+export async function createLogger(o: LoggerOptions): Promise<Logger> {
   const streams: pino.StreamEntry[] = [];
-  const wantPretty = o.pretty === "always" || (o.pretty === "auto" && process.stdout.isTTY === true);
+  const pretty = await loadPretty(o);
+  const wantPretty = pretty !== undefined;
   let raw: { write(line: string): unknown } | undefined;
   if (o.file !== "-") {
     mkdirSync(dirname(o.file), { recursive: true });
@@ -36,7 +62,7 @@ export function createLogger(o: LoggerOptions): Logger {
     raw = dest;
     streams.push({ level: o.level as pino.Level, stream: dest });
   }
-  if (wantPretty) {
+  if (pretty) {
     streams.push({
       level: o.level as pino.Level,
       stream: pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "hostname", messageKey: "msg", sync: true }),

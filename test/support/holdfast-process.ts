@@ -39,16 +39,26 @@ export interface StatusLike {
   events: Array<Record<string, unknown>>;
 }
 
+/** Options of {@link startHoldfast}. */
+export interface StartOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  workers?: number;
+  /** Files written into the working directory first (name → text). */
+  files?: Record<string, string>;
+  /** The CLI to run (an installed copy's dist/cli/main.js); default this checkout's build. */
+  cli?: string;
+  /** Working directory (a prepared project); default a fresh temp directory. */
+  dir?: string;
+}
+
 /** Starts `holdfast serve <app>` with extra env (HOLDFAST_* settings) and args. */
-export async function startHoldfast(
-  app: string,
-  o: { env?: Record<string, string>; args?: string[]; workers?: number; files?: Record<string, string> } = {},
-): Promise<HoldfastProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "hf-serve-"));
+export async function startHoldfast(app: string, o: StartOptions = {}): Promise<HoldfastProcess> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), "hf-serve-"));
   for (const [name, text] of Object.entries(o.files ?? {})) writeFileSync(join(dir, name), text);
   const logFile = join(dir, "app.log");
   const workersFlag = o.workers === undefined && o.files?.["holdfast.config.json"] ? [] : ["--workers", String(o.workers ?? 2)];
-  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", ...workersFlag, ...(o.args ?? [])], {
+  const child = spawn(process.execPath, [o.cli ?? CLI, "serve", app, "--port", "0", "--admin-port", "0", ...workersFlag, ...(o.args ?? [])], {
     cwd: dir,
     env: { ...process.env, HOLDFAST_LOG_FILE: logFile, HOLDFAST_LOG_PRETTY: "never", HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`, ...o.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,8 @@
  * up. Past what the server allows, connects fail with "too many clients" under load, long after
  * the deploy that caused it; a warning at start names the numbers while someone is watching.
  */
-import pg from "pg";
+import type pg from "pg";
+import { importOptional } from "../../optional/index.js";
 
 /** What the server allows, read from one short-lived connection. */
 export interface ServerConnectionLimits {
@@ -19,9 +20,18 @@ export interface ServerConnectionLimits {
 /** Connections to leave for admin tools, migrations, monitoring and a deploy's overlap. */
 export const CONNECTION_HEADROOM = 5;
 
-/** Reads the server's connection limits; undefined when it cannot be reached within `timeoutMs` (reported elsewhere). */
+/**
+ * Reads the server's connection limits; undefined when it cannot be reached within `timeoutMs`, or
+ * when the pg package is missing (both reported elsewhere: by the pool, and when the database opens).
+ */
 export async function readServerConnectionLimits(url: string, timeoutMs = 3000): Promise<ServerConnectionLimits | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: "holdfast-startup-check" });
+  let pgModule: typeof pg;
+  try {
+    pgModule = (await importOptional<{ default: typeof pg }>("pg", "db.url is a postgres:// URL")).default;
+  } catch {
+    return undefined;
+  }
+  const client = new pgModule.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: "holdfast-startup-check" });
   client.on("error", () => {});
   try {
     await client.connect();

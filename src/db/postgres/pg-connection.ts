@@ -4,7 +4,8 @@
  * stays usable), and if the server does not answer that in time, closing the socket.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import pg from "pg";
+import type pg from "pg";
+import { importOptional } from "../../optional/index.js";
 import type { Logger } from "../../telemetry/index.js";
 
 /** A pooled connection. `broken` is set once it must not be reused. */
@@ -25,14 +26,28 @@ function parseInt8(text: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
-const types = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === 20 && format !== "binary" ? parseInt8 : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
-};
+/** node-postgres, loaded on the first connection (an optional package: SQLite users never install it). */
+let driver: Promise<{ pg: typeof pg; types: pg.CustomTypesConfig }> | undefined;
+
+function loadDriver(): Promise<{ pg: typeof pg; types: pg.CustomTypesConfig }> {
+  driver ??= importOptional<{ default: typeof pg }>("pg", "db.url is a postgres:// URL").then(({ default: pgModule }) => ({
+    pg: pgModule,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20 && format !== "binary" ? parseInt8 : pgModule.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+    },
+  }));
+  // A failed load is not cached: the error is thrown again on the next attempt rather than remembered forever.
+  driver.catch(() => {
+    driver = undefined;
+  });
+  return driver;
+}
 
 /** Opens a connection; errors are the raw pg/socket errors (the caller maps them). */
 export async function openConnection(config: pg.ClientConfig, log: Logger | undefined, poolName: string): Promise<PgConnection> {
-  const client = new pg.Client({ ...config, types });
+  const { pg: pgModule, types } = await loadDriver();
+  const client = new pgModule.Client({ ...config, types });
   const conn: PgConnection = { client, broken: undefined };
   // Without an 'error' listener, a connection killed while idle would crash the process.
   client.on("error", (err) => {

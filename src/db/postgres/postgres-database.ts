@@ -7,6 +7,7 @@ import type pg from "pg";
 import { configDefaults } from "../../config/index.js";
 import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
+import { resolveOptional } from "../../optional/index.js";
 import type { Logger } from "../../telemetry/index.js";
 import { Pool, type Lease, type PoolOptions } from "../pool/index.js";
 import { retryAfterSeconds } from "../retry-after.js";
@@ -59,6 +60,9 @@ class PostgresDatabase implements Database {
         `db.url ${JSON.stringify(this.#url)} is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database.`,
       );
     }
+    // At open, not at the first query: a missing driver is a set-up mistake, said once with its fix,
+    // rather than a DB_UNAVAILABLE on every request.
+    resolveOptional("pg", "db.url is a postgres:// URL");
     this.#statementTimeout = o.statementTimeout ?? 0;
     const poolOptions = o.pool ?? {};
     this.#poolMax = poolOptions.max ?? configDefaults.db.pool.max;

@@ -1,5 +1,6 @@
 /** PostgreSQL probe: connections vs max_connections, idle in transaction, lock waits, long queries. */
-import pg from "pg";
+import type pg from "pg";
+import { importOptional } from "../../optional/index.js";
 import { redactUrl } from "../../telemetry/index.js";
 
 /** What the PostgreSQL probe saw. */
@@ -18,7 +19,8 @@ export interface PostgresProbe {
 
 /** Probes PostgreSQL with one short-lived connection (5 s connect timeout). */
 export async function probePostgres(url: string): Promise<PostgresProbe> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 5000 });
+  const { default: pgModule } = await importOptional<{ default: typeof pg }>("pg", "The database to check is a postgres:// URL");
+  const client = new pgModule.Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 5000 });
   await client.connect();
   try {
     const one = async (sql: string) => (await client.query(sql)).rows[0] as Record<string, unknown>;

@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { type Config, checkConfig } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
+import { resolveOptional } from "../../optional/index.js";
 import { createLogger, type Logger } from "../../telemetry/index.js";
 import { startAdminServer } from "./admin-server.js";
 import { Supervisor } from "./supervisor.js";
@@ -31,6 +32,17 @@ function version(): string {
   }
 }
 
+/**
+ * Fails the start, before any worker is forked, when the config uses a feature whose optional
+ * package is missing: one DEPENDENCY_MISSING naming `npm install <package>`, instead of every
+ * worker failing its first request. (A TypeScript app is checked when the supervisor forks;
+ * log.pretty when the logger is created.)
+ */
+function requireOptionalPackages(config: Config): void {
+  if (/^postgres(ql)?:\/\//i.test(config.db.url)) resolveOptional("pg", "db.url is a postgres:// URL");
+  if (/^rediss?:\/\//.test(config.cache.url)) resolveOptional("ioredis", "cache.url is a redis:// URL");
+}
+
 /** Starts holdfast for `config` (its `app` must be set). Throws CONFIG_INVALID / APP_LOAD_FAILED with a clear message. */
 export async function startServer(
   config: Config,
@@ -41,7 +53,8 @@ export async function startServer(
   const effective: Config = { ...config, app: appPath };
   const { errors: problems, warnings } = checkConfig(effective);
   if (problems.length) throw errors.configInvalid(`Refusing to start:\n  - ${problems.join("\n  - ")}`);
-  const log = createLogger({ ...effective.log, base: { role: "supervisor" } });
+  requireOptionalPackages(effective);
+  const log = await createLogger({ ...effective.log, base: { role: "supervisor" } });
   for (const w of warnings) {
     log.warn({ event: "config.timeout-budget", id: w.id, severity: w.severity, fix: w.fix }, w.message);
   }

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../../config/index.js";
 import { ERROR_CODES, type ErrorCode, HoldfastError } from "../../errors/index.js";
+import { resolveOptional } from "../../optional/index.js";
 import type { Logger, MetricsSnapshot } from "../../telemetry/index.js";
 import { ConnectionRescue } from "./connection-rescue.js";
 import { idleSocketsBoundMs } from "../drain-policy.js";
@@ -112,7 +113,7 @@ export class Supervisor extends EventEmitter {
     const execArgv = [...process.execArgv.filter((a) => !a.startsWith("--inspect"))];
     const appIsTs = /\.(c|m)?tsx?$/.test(this.config.app ?? "");
     if ((ext === ".ts" || appIsTs) && !execArgv.some((a, i) => a === "tsx" || (execArgv[i - 1] === "--import" && a.includes("tsx")))) {
-      execArgv.push("--import", import.meta.resolve("tsx"));
+      execArgv.push("--import", resolveOptional("tsx", appIsTs ? `The app ${this.config.app} is TypeScript` : "holdfast is running from its TypeScript source"));
     }
     // args: [] — by default cluster hands workers the supervisor's own arguments, and `--db postgres://u:pw@…`
     // would then show in every worker's command line (ps, /proc/<pid>/cmdline). Workers read HOLDFAST_CONFIG.

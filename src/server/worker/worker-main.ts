@@ -29,7 +29,7 @@ if (!config || !process.send) {
   process.exit(2);
 }
 const workerId = Number(process.env.HOLDFAST_WORKER_ID ?? 0);
-const log = createLogger({ ...config.log, pretty: config.log.pretty, base: { role: "worker", workerId } });
+const log = await createLogger({ ...config.log, pretty: config.log.pretty, base: { role: "worker", workerId }, explainPrettyFallback: false });
 const metrics = new WorkerMetrics({ workerId });
 const send = (m: WorkerMessage) => {
   if (process.connected) process.send?.(m);
