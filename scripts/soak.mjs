@@ -60,7 +60,7 @@ const admin = /admin: +(http:\/\/\S+?)\/?\s/.exec(out)?.[1];
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 let seq = 0;
-/** One request of the mix (3 reads : 1 write); resolves with [status, ms, shed reason of a 503]. */
+/** One request of the mix (3 reads : 1 write); resolves with [status, ms, error code of a 503]. */
 function one() {
   const n = seq++;
   const write = n % 4 === 3;
@@ -70,11 +70,11 @@ function one() {
     const req = request(
       { host: "127.0.0.1", port, agent, method: write ? "POST" : "GET", path: write ? "/api/notes" : `/api/notes?limit=10`, timeout: 10_000, headers: write ? { "content-type": "application/json" } : {} },
       (res) => {
-        // Only a 503's body is read: its details.reason says which admission rule shed it.
+        // Only a 503's body is read: its error code tells a shed (OVERLOADED) from a database refusal.
         let text = "";
         if (res.statusCode === 503) res.on("data", (d) => (text += d));
         else res.resume();
-        res.on("end", () => resolve([res.statusCode ?? 0, performance.now() - t0, /"reason":"([\w-]+)"/.exec(text)?.[1]]));
+        res.on("end", () => resolve([res.statusCode ?? 0, performance.now() - t0, /"code":"([A-Z_]+)"/.exec(text)?.[1]]));
       },
     );
     req.on("timeout", () => req.destroy());
@@ -145,7 +145,9 @@ console.log(`soak: during the capacity run the machine was ${(capCpu.busy * 100)
 // 2. Steady paced open-loop load; one row per minute.
 const rows = [];
 const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] : 0);
-console.log("minute  requests  non-2xx  p50 ms  p99 ms  RSS MB (all processes)  open fds  worker restarts  CPU ours/others %  load");
+// A row's requests are all sent within its minute; it ends when the last is answered, so under
+// overload a row lasts longer than a minute (the "row s" column says how long).
+console.log("minute  requests  non-2xx  p50 ms  p99 ms  RSS MB (all processes)  open fds  worker restarts  CPU ours/others %  load  row s");
 for (let m = 1; m <= minutes; m++) {
   const t0 = Date.now();
   const lat = [];
@@ -177,7 +179,7 @@ for (let m = 1; m <= minutes; m++) {
   rows.push(row);
   const cpuText = `${(cpu.ours * 100).toFixed(0)}/${(cpu.others * 100).toFixed(0)}`;
   console.log(
-    `${String(m).padStart(6)}  ${String(row.requests).padStart(8)}  ${String(bad).padStart(7)}  ${row.p50.toFixed(1).padStart(6)}  ${row.p99.toFixed(1).padStart(6)}  ${row.rssMb.toFixed(1).padStart(22)}  ${String(row.fds).padStart(8)}  ${String(row.restarts).padStart(15)}  ${cpuText.padStart(17)}  ${loadavg()[0].toFixed(1).padStart(4)}${row.codes ? `  (${row.codes})` : ""}`,
+    `${String(m).padStart(6)}  ${String(row.requests).padStart(8)}  ${String(bad).padStart(7)}  ${row.p50.toFixed(1).padStart(6)}  ${row.p99.toFixed(1).padStart(6)}  ${row.rssMb.toFixed(1).padStart(22)}  ${String(row.fds).padStart(8)}  ${String(row.restarts).padStart(15)}  ${cpuText.padStart(17)}  ${loadavg()[0].toFixed(1).padStart(4)}  ${String(Math.round((Date.now() - t0) / 1000)).padStart(5)}${row.codes ? `  (${row.codes})` : ""}`,
   );
 }
 
