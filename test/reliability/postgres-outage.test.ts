@@ -113,12 +113,22 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     const killRecovery = recoveredAfter(done, killAt, downAt);
     const upRecovery = recoveredAfter(done, upAt, Number.POSITIVE_INFINITY);
     const slowest = done.reduce((m, d) => Math.max(m, d.end - d.start), 0);
+    // The pool's own view, free of this process's and the HTTP path's scheduling: per worker, from the
+    // relay's return to that worker's first connection opened after failures (its pool.recovered line).
+    const logs = hf.logLines();
+    const failedWorkers = new Set(logs.filter((l) => l.event === "pool.create_failed" && Date.parse(String(l.time)) >= downAt).map((l) => Number(l.workerId)));
+    const poolRecovery = new Map<number, number>();
+    for (const l of logs) {
+      const at = Date.parse(String(l.time));
+      if (l.event === "pool.recovered" && at >= upAt - 1000 && !poolRecovery.has(Number(l.workerId))) poolRecovery.set(Number(l.workerId), Math.max(0, at - upAt));
+    }
+    const poolRecoveryText = [...failedWorkers].sort().map((w) => `worker ${w} ${poolRecovery.get(w) ?? "never"} ms`).join(", ");
     const downLatencies = down.map((d) => d.end - d.start).sort((a, b) => a - b);
     console.log(
       `[postgres-outage] ${done.length} requests: before ${tally(before)}; ` +
         `${killed} connections killed: ${tally(afterKill)}, serving again after ${killRecovery} ms; ` +
         `unreachable ${upAt - downAt} ms: ${tally(down)} (answered after p50 ${downLatencies[Math.floor(downLatencies.length / 2)] ?? 0} ms, max ${downLatencies.at(-1) ?? 0} ms); ` +
-        `back: ${tally(afterUp)}, serving again after ${upRecovery} ms; slowest answer ${slowest} ms`,
+        `back: ${tally(afterUp)}, serving again after ${upRecovery} ms (pools connected again after: ${poolRecoveryText || "no create failures logged"}); slowest answer ${slowest} ms`,
     );
     assert.ok(killed > 0, "the app had connections to kill");
     assert.ok(before.filter(ok).length >= before.length * 0.95, `before the faults ≥ 95 % of requests were 2xx (${tally(before)})`);
@@ -139,6 +149,11 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     );
     assert.ok(slowest <= ANSWER_LIMIT_MS, `slowest answer ${slowest} ms, at most ${ANSWER_LIMIT_MS} ms`);
     assert.ok(killRecovery <= RECOVERY_MS, `serving again ${killRecovery} ms after the kill, at most ${RECOVERY_MS} ms`);
+    assert.ok(failedWorkers.size > 0, "the pools logged failed connection attempts while the server was unreachable");
+    for (const w of failedWorkers) {
+      const ms = poolRecovery.get(w);
+      assert.ok(ms !== undefined && ms <= RECOVERY_MS, `worker ${w}'s pool connected again ${ms ?? "never"} ms after the server came back, at most ${RECOVERY_MS} ms`);
+    }
     assert.ok(upRecovery <= RECOVERY_MS, `serving again ${upRecovery} ms after the server came back, at most ${RECOVERY_MS} ms`);
   } finally {
     agent.destroy();

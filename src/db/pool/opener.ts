@@ -7,12 +7,20 @@ import { attempt } from "./settle.js";
 
 /** What the opener tells the pool. */
 export interface OpenerHooks<T> {
-  /** A resource is open; `ms` is how long it took. */
-  opened(resource: T, ms: number): void;
+  /** A resource is open; `ms` is how long it took; `after` is set when it ends a run of failures. */
+  opened(resource: T, ms: number, after?: RecoveredAfter): void;
   /** An attempt failed; `retryInMs` is 0 when a retry was already scheduled by another failure. */
   failed(error: unknown, retryInMs: number): void;
   /** The backoff passed: time to try again if still needed. */
   retry(): void;
+}
+
+/** The run of failed attempts a successful open ended. */
+export interface RecoveredAfter {
+  /** Failed attempts in a row before this success. */
+  failures: number;
+  /** From the first of those failures to this success, in ms. */
+  failingMs: number;
 }
 
 /** Resource creation with backoff. */
@@ -30,6 +38,8 @@ export class Opener<T> {
   readonly #firstDelay: number;
   readonly #maxDelay: number;
   #delay: number;
+  /** performance.now() of the first failure of the current run (undefined while healthy). */
+  #failingSince: number | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(create: () => Promise<T>, firstDelay: number, maxDelay: number, hooks: OpenerHooks<T>) {
@@ -52,15 +62,19 @@ export class Opener<T> {
     attempt(this.#create).then(
       (resource) => {
         this.inFlight--;
+        const now = performance.now();
+        const after = this.consecutiveFailures > 0 && this.#failingSince !== undefined ? { failures: this.consecutiveFailures, failingMs: now - this.#failingSince } : undefined;
         this.consecutiveFailures = 0;
+        this.#failingSince = undefined;
         this.lastError = undefined;
         this.#delay = this.#firstDelay;
-        this.#hooks.opened(resource, performance.now() - started);
+        this.#hooks.opened(resource, now - started, after);
       },
       (error: unknown) => {
         this.inFlight--;
         this.totalFailures++;
         this.consecutiveFailures++;
+        this.#failingSince ??= performance.now();
         this.lastError = error;
         this.#hooks.failed(error, this.#retryTimer === undefined ? this.#scheduleRetry() : 0);
       },

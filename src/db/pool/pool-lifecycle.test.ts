@@ -224,6 +224,44 @@ test("the pool recovers once create starts succeeding again", async () => {
   await pool.close();
 });
 
+test("a database back just after a failed retry is noticed within 1.2 s (retries capped at 1 s by default) and logged once as pool.recovered", async () => {
+  const { log, lines } = capturingLogger();
+  const started = performance.now();
+  let down = true;
+  let upAt = 0;
+  let openedAt = 0;
+  const pool = new Pool<number>({
+    create: async () => {
+      const now = performance.now();
+      if (down) {
+        // The worst moment for it: the database returns right after an attempt failed, 4 s into the
+        // outage (the backoff, 50, 100, … ms, is at its cap by then).
+        if (now - started >= 4000) {
+          down = false;
+          upAt = now;
+        }
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+      }
+      openedAt = now;
+      return 1;
+    },
+    destroy: () => {},
+    min: 1, // keeps the pool retrying with nobody waiting
+    log,
+  });
+  const deadline = started + 10_000;
+  while (openedAt === 0 && performance.now() < deadline) await sleep(20);
+  const noticedMs = openedAt - upAt;
+  const recovered = lines.filter((l) => l.event === "pool.recovered");
+  await pool.close();
+  assert.ok(openedAt > 0, "the pool opened a connection after the database came back");
+  // 1 s cap + 20 % jitter, plus timer slack on a busy machine (the former 2 s cap gave 1.6–2.4 s).
+  assert.ok(noticedMs <= 1500, `noticed ${Math.round(noticedMs)} ms after the return (at most 1.2 s + slack)`);
+  assert.equal(recovered.length, 1, "one pool.recovered line");
+  assert.ok(Number(recovered[0]?.failures) >= 5, `failures in the run: ${String(recovered[0]?.failures)}`);
+  assert.ok(Number(recovered[0]?.failingMs) >= 4000, `failingMs ${String(recovered[0]?.failingMs)}`);
+});
+
 test("min resources are opened in the background", async () => {
   const { pool } = counting({ min: 2 });
   await until(() => pool.size === 2, "min resources opened");

@@ -23,7 +23,7 @@ import {
   unreachableError,
 } from "./pool-errors.js";
 import { dueMaintenance, housekeepingInterval } from "./housekeeping.js";
-import { Opener } from "./opener.js";
+import { Opener, type RecoveredAfter } from "./opener.js";
 import { PoolStats } from "./pool-stats.js";
 import { RingQueue } from "./ring-queue.js";
 import { acquirerStack, attempt, errorText, withTimeout } from "./settle.js";
@@ -62,7 +62,7 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     this.#o = resolvePoolOptions(options);
     this.name = this.#o.name;
     this.#opener = new Opener<T>(this.#o.create, this.#o.createRetryDelay, this.#o.createRetryMaxDelay, {
-      opened: (resource, ms) => this.#opened(resource, ms),
+      opened: (resource, ms, after) => this.#opened(resource, ms, after),
       failed: (error, retryInMs) => this.#openFailed(error, retryInMs),
       retry: () => this.#pump(),
     });
@@ -313,7 +313,14 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
     for (let i = 0; i < want; i++) this.#opener.open();
   }
 
-  #opened(resource: T, ms: number): void {
+  #opened(resource: T, ms: number, after?: RecoveredAfter): void {
+    if (after) {
+      // The pair of pool.create_failed lines: when the database answered again, and after how long.
+      this.#o.log?.info(
+        { event: "pool.recovered", ...this.#facts(), failures: after.failures, failingMs: Math.round(after.failingMs), openMs: Math.round(ms) },
+        `Pool "${this.name}": connected again after ${after.failures} failed attempt(s) over ${(after.failingMs / 1000).toFixed(1)} s.`,
+      );
+    }
     if (this.#closed) {
       this.#destroying++;
       void attempt(() => this.#o.destroy(resource)).finally(() => {
