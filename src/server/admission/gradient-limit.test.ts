@@ -77,10 +77,23 @@ describe("GradientLimit", () => {
     assert.equal(lim.limit, 200);
   });
 
-  it("does not grow while app-limited (in-flight below half the limit)", () => {
-    const lim = new GradientLimit({ initial: 50, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
-    for (let t = 1; t <= 5000; t++) lim.sample(t, 5, 3, true, 0);
-    assert.equal(lim.limit, 50);
+  it("while app-limited it never grows, and decays toward twice the recent peak in-flight plus headroom whatever the latency", () => {
+    const run = (rtt: (t: number) => number) => {
+      const lim = new GradientLimit({ initial: 50, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
+      const seen: number[] = [];
+      for (let t = 1; t <= 5000; t++) {
+        lim.sample(t, rtt(t), 3, true, 0);
+        seen.push(lim.limit);
+      }
+      return { last: lim.limit, max: Math.max(...seen) };
+    };
+    const steady = run(() => 5);
+    assert.equal(steady.max, 50);
+    // L = 2 × 3 + sqrt(L) → about 9.
+    assert.ok(steady.last >= 6 && steady.last <= 10, `limit ${steady.last}`);
+    // Scheduler noise (windows 1–100× slower) must not move it: the decay reads counts, not latency.
+    const noisy = run((t) => (t % 7 === 0 ? 500 : 5));
+    assert.equal(noisy.last, steady.last);
   });
 
   it("never grows on a window with failures", () => {

@@ -90,6 +90,8 @@ export class GradientLimit {
   #winSum = 0;
   #winCount = 0;
   #winMaxInflight = 0;
+  /** Recent peak of in-flight requests (see #closeWindow). */
+  #peakInflight = 0;
   #winFailures = 0;
   #nextProbeAt: number;
   #probeSum = 0;
@@ -228,7 +230,22 @@ export class GradientLimit {
       const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
       this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
+    } else {
+      // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
+      // recently had in flight admits a whole burst at once when an overload begins (bench:overload
+      // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
+      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward twice the
+      // recent peak plus headroom (never below minLimit); a burst above that grows it back by a whole
+      // headroom a window while latency stays within tolerance. Counts, not latency: the scheduler
+      // noise that must not shrink the limit (above) cannot move this.
+      const floor = 2 * this.#peakInflight + Math.sqrt(this.#estimate);
+      if (this.#estimate > floor) {
+        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+        this.limit = Math.floor(this.#estimate);
+      }
     }
+    // Recent peak in-flight: this window's, or the earlier one fading by a fifth a window.
+    this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
   }
