@@ -234,11 +234,11 @@ export class GradientLimit {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward twice the
+      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward three times the
       // recent peak plus headroom (never below minLimit); a burst above that grows it back by a whole
       // headroom a window while latency stays within tolerance. Counts, not latency: the scheduler
       // noise that must not shrink the limit (above) cannot move this.
-      const floor = 2 * this.#peakInflight + Math.sqrt(this.#estimate);
+      const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
       if (this.#estimate > floor) {
         this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
         this.limit = Math.floor(this.#estimate);
