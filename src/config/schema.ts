@@ -247,7 +247,7 @@ const admission = z
       .enum(["adaptive", "fixed", "off"])
       .default("adaptive")
       .describe("adaptive learns the concurrency limit from latency; fixed uses limit; off admits everything."),
-    limit: positiveInt(20).describe("Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline."),
+    limit: positiveInt(20).describe("Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward 3× the recent in-flight peak at light load."),
     minLimit: positiveInt(4).describe("Adaptive limit never goes below this."),
     maxLimit: positiveInt(1000).describe("Adaptive limit never goes above this."),
     queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),
