@@ -14,7 +14,7 @@ test("process.exit right after the logger is created exits 0 and keeps the line 
     // Before: the file opened in the background, and pino's exit-time flush threw
     // "sonic boom is not ready yet" inside process.exit (a starting worker told to stop hung).
     const script = `import { createLogger } from ${JSON.stringify(logger)};
-const log = createLogger({ file: ${JSON.stringify(file)}, level: "info", pretty: "never" });
+const log = await createLogger({ file: ${JSON.stringify(file)}, level: "info", pretty: "never" });
 log.info({ event: "worker.drain" }, "asked to stop before serving; exiting");
 process.exit(0);`;
     const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
