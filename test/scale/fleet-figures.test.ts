@@ -31,12 +31,8 @@ test("monitor --once and doctor --admin show per-instance and total figures of t
   for (let i = 0; i < 3; i++) instances.push(await startHoldfast(join(FIXTURES, "basic.mjs"), { workers: 1 }));
   const sent = [5, 10, 20];
   for (const [i, hf] of instances.entries()) for (let n = 0; n < (sent[i] as number); n++) assert.equal((await fetch(`${hf.appUrl}/`)).status, 200);
-  // The third instance loses its worker (kill -9): one restart, on that instance only.
-  const victim = instances[2] as HoldfastProcess;
-  const pid = (await victim.status()).workers[0]?.pid as number;
-  process.kill(pid, "SIGKILL");
-  await eventually(async () => (await victim.status()).workers.some((w) => w.state === "ready" && w.pid !== pid) || undefined, 20_000, "the killed worker replaced");
-  // Counts reach /status with the workers' heartbeats (about a second).
+  // Counts reach /status with the workers' heartbeats (about a second); a worker killed
+  // before its next heartbeat takes its last counts with it, so the kill waits for them.
   await eventually(
     async () => {
       const s = await Promise.all(instances.map((hf) => hf.status()));
@@ -45,6 +41,11 @@ test("monitor --once and doctor --admin show per-instance and total figures of t
     10_000,
     "requests counted",
   );
+  // The third instance loses its worker (kill -9): one restart, on that instance only.
+  const victim = instances[2] as HoldfastProcess;
+  const pid = (await victim.status()).workers[0]?.pid as number;
+  process.kill(pid, "SIGKILL");
+  await eventually(async () => (await victim.status()).workers.some((w) => w.state === "ready" && w.pid !== pid) || undefined, 20_000, "the killed worker replaced");
   const dead = `http://127.0.0.1:${await closedPort()}`;
   const admins = [...instances.map((hf) => hf.adminUrl), dead].flatMap((u) => ["--admin", u]);
 
