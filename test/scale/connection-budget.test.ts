@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connectionBudgetWarning, readServerConnectionLimits } from "../../src/db/postgres/index.js";
 import { FIXTURES, startHoldfast } from "../support/holdfast-process.js";
+import { eventually } from "../support/wait.js";
 import { PG_URL, requirePostgres } from "../support/postgres.js";
 
 test("the arithmetic against the real server: what fits passes, what cannot fit is named", async (t) => {
@@ -24,8 +25,7 @@ test("holdfast serve warns at start-up when workers × db.pool.max exceeds max_c
   if (!(await requirePostgres(t))) return;
   const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { env: { HOLDFAST_DB_URL: PG_URL, HOLDFAST_DB_POOL_MAX: "1000" }, workers: 2 });
   t.after(() => hf.stop());
-  const until = Date.now() + 15_000;
-  while (!/max_connections/.test(hf.stderr()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  await eventually(() => /max_connections/.test(hf.stderr()), 15_000, "the connection-budget warning").catch(() => undefined);
   assert.match(hf.stderr(), /warning: this instance may open 2 workers × db\.pool\.max 1000 = 2000 PostgreSQL connections, but the server allows \d+ \(max_connections\)/);
   assert.match(hf.stderr(), /fix: lower db\.pool\.max to at most \d+/);
 });

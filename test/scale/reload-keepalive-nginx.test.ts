@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, type HoldfastProcess, startHoldfast } from "../support/holdfast-process.js";
 import { closedPort } from "../support/ports.js";
+import { waitUntil } from "../support/paced.js";
 import { requireBinary } from "../support/require-service.js";
+import { eventually } from "../support/wait.js";
 import { startNginx } from "./scenario.js";
 
 // Reads the whole body, then answers 201 after a few ms, so a burst holds many upstream connections at
@@ -79,29 +81,32 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
   const steady = Array.from({ length: STEADY }, async () => {
     while (!stop && Date.now() - started < MAX_MS) await post();
   });
+  let burstsDone = 0;
   const bursts = (async () => {
     while (!stop && Date.now() - started < MAX_MS) {
+      const burstAt = Date.now();
       // Of changing depth, so some sockets are reached now and then, not on every burst or never.
       await Promise.all(Array.from({ length: 5 + Math.floor(Math.random() * (BURST - 5)) }, post));
-      // Just under to just over a second apart: bursts reach nginx's deeper sockets when they have been idle
-      // about a second, when a draining worker used to close them.
-      await new Promise((r) => setTimeout(r, 950 + Math.random() * 150));
+      burstsDone++;
+      // Just under to just over a second apart (a schedule): bursts reach nginx's deeper sockets when they
+      // have been idle about a second, when a draining worker used to close them.
+      await waitUntil(burstAt + 950 + Math.random() * 150);
     }
   })();
+  const burstsAfter = async (from: number, n: number, what: string) => eventually(() => burstsDone >= from + n, 30_000, what);
 
-  const reloadsDone = () => hf?.logLines().filter((l) => l.event === "reload" && l.phase === "done").length ?? 0;
+  const count = (event: string, phase?: string) => hf?.logLines().filter((l) => l.event === event && (phase === undefined || l.phase === phase)).length ?? 0;
   for (let i = 1; i <= RELOADS; i++) {
-    // Let the new workers' connections fill nginx's pool, so the next drain has idle sockets to deal with.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two bursts on the new workers first, so their connections fill nginx's pool and the next drain
+    // has idle sockets to deal with.
+    await burstsAfter(burstsDone, 2, `two bursts before reload ${i}`);
     hf.child.kill("SIGHUP");
-    const until = Date.now() + 30_000;
-    while (reloadsDone() < i) {
-      assert.ok(Date.now() < until, `reload ${i} did not finish within 30 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => count("reload", "done") >= i, 30_000, `reload ${i} finished`);
   }
-  // The last old workers drain under load too.
-  await new Promise((r) => setTimeout(r, 2500));
+  // The last old workers drain under load too: every replaced worker has had nothing in flight, and
+  // two more bursts ran after that.
+  await eventually(() => count("worker.drained") >= RELOADS * 2, 30_000, "every replaced worker drained");
+  await burstsAfter(burstsDone, 2, "two bursts after the last drain");
   stop = true;
   await Promise.all([...steady, bursts]);
 

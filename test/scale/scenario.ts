@@ -22,6 +22,7 @@ import { closedPort } from "../support/ports.js";
 import { adminQuery, requirePostgres, terminateApp } from "../support/postgres.js";
 import { REDIS_URL } from "../support/redis.js";
 import { requireBinary } from "../support/require-service.js";
+import { eventually } from "../support/wait.js";
 import { Redis } from "ioredis";
 import { dropNamespace, freshSchema, requireRedis, waitReady } from "./services.js";
 
@@ -57,16 +58,19 @@ export async function startNginx(nginx: string, dir: string, snippet: string, li
   const check = spawnSync(nginx, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
   assert.equal(check.status, 0, check.stderr);
   const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${listen}${probe}`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return child;
-    if (child.exitCode !== null || Date.now() > until)
-      throw new Error(`nginx did not answer on ${listen}: ${readFileSync(join(dir, "logs/error.log"), "utf8")}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}${probe}`)))
+    throw new Error(`nginx did not answer on ${listen}: ${readFileSync(join(dir, "logs/error.log"), "utf8")}`);
+  return child;
+}
+
+/** Polls `url` until the proxy answers 2xx (true), or it exits or 10 s pass (false). */
+async function proxyAnswers(child: ChildProcess, url: string): Promise<boolean> {
+  const answered = await eventually(
+    async () => (child.exitCode !== null ? "exited" : (await fetch(url).then((r) => r.ok).catch(() => false)) && "ok"),
+    10_000,
+    `an answer from ${url}`,
+  ).catch(() => "timeout");
+  return answered === "ok";
 }
 
 /** Waits until `hf` has finished a rolling reload (its log says so) and /readyz answers 200. */
@@ -87,19 +91,10 @@ async function startHaproxy(haproxy: string, dir: string, cfg: string, listen: n
   child.stderr?.on("data", (d) => {
     err += d;
   });
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${listen}/api/notes?limit=1`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) {
-      writeFileSync(join(dir, "logs/error.log"), "");
-      child.stderr?.on("data", (d) => writeFileSync(join(dir, "logs/error.log"), String(d), { flag: "a" }));
-      return child;
-    }
-    if (child.exitCode !== null || Date.now() > until) throw new Error(`haproxy did not answer on ${listen}: ${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}/api/notes?limit=1`))) throw new Error(`haproxy did not answer on ${listen}: ${err}`);
+  writeFileSync(join(dir, "logs/error.log"), "");
+  child.stderr?.on("data", (d) => writeFileSync(join(dir, "logs/error.log"), String(d), { flag: "a" }));
+  return child;
 }
 
 /** The whole scenario behind `kind`, as one test (test/scale/scale-nginx.test.ts, scale-haproxy.test.ts). */

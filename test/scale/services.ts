@@ -5,6 +5,7 @@
 import { Redis } from "ioredis";
 import { adminQuery, PG_URL, uniqueName } from "../support/postgres.js";
 import { REDIS_URL } from "../support/redis.js";
+import { eventually } from "../support/wait.js";
 
 export { requireRedis } from "../support/redis.js";
 
@@ -30,11 +31,5 @@ export async function dropNamespace(namespace: string): Promise<void> {
 
 /** Polls `${adminUrl}/readyz` until 200, or throws after `ms`. */
 export async function waitReady(adminUrl: string, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const s = await fetch(`${adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
-    if (s === 200) return;
-    if (Date.now() > until) throw new Error(`${adminUrl}/readyz did not answer 200 within ${ms} ms (last: ${s})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(async () => (await fetch(`${adminUrl}/readyz`)).status === 200, ms, `${adminUrl}/readyz answering 200`);
 }

@@ -12,6 +12,7 @@ import { FIXTURES, type HoldfastProcess, startHoldfast } from "../support/holdfa
 import { adminQuery, requirePostgres } from "../support/postgres.js";
 import { REDIS_URL } from "../support/redis.js";
 import { dropNamespace, freshSchema, requireRedis, waitReady } from "./services.js";
+import { eventually } from "../support/wait.js";
 
 const NOTES = new URL("../../examples/notes/app.js", import.meta.url).pathname;
 // The machine these tests run on is shared and busy: the event-loop guard may shed the first
@@ -75,8 +76,7 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   // Workers report their cache counters to the supervisor's /metrics with each heartbeat: the
   // baseline waits for the two reads above to be counted, the check for all 51 reads below.
   const settle = async (atLeast: number) => {
-    const until = Date.now() + 15_000;
-    while ((await calls()) < atLeast && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    await eventually(async () => (await calls()) >= atLeast, 15_000, `${atLeast} cache calls counted`).catch(() => undefined);
     const n = await calls();
     assert.ok(n >= atLeast, `the instances counted ${atLeast} cache calls (${n})`);
     return n;

@@ -111,6 +111,10 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   get creates(): number {
     return this.#stats.creates;
   }
+  /** True while a failed create waits out its backoff before the next attempt. */
+  get backingOff(): boolean {
+    return this.#opener.backingOff;
+  }
   /** True after close(). */
   get closed(): boolean {
     return this.#closed;
