@@ -141,12 +141,17 @@ test("on a terminal, a watchdog kill and a shedding burst are one line each on s
     // Shedding: one slow request holds the only slot, the next ones are shed at once.
     const hold = fetch(`${appUrl}/slow?ms=3000`).then((r) => r.text());
     let shed = 0;
-    for (let i = 0; i < 40 && shed < 3; i++) {
-      const r = await fetch(`${appUrl}/slow?ms=1`);
-      await r.text();
-      if (r.status === 503) shed++;
-      else await new Promise((r) => setTimeout(r, 50)); // the held request has not reached the worker yet
-    }
+    // Until three are shed (a 200 means the held request has not reached the worker yet), while it is held.
+    await eventually(
+      async () => {
+        const r = await fetch(`${appUrl}/slow?ms=1`);
+        await r.text();
+        if (r.status === 503) shed++;
+        return shed >= 3;
+      },
+      2500,
+      "three requests shed",
+    ).catch(() => undefined);
     assert.ok(shed >= 1, "requests were shed while the only slot was held");
     await hold;
     await eventually(() => /shedding load: \d+ requests answered 503/.test(term.screen()), 10_000, "shedding line");
