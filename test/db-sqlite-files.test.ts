@@ -158,3 +158,22 @@ test("db.run() inside db.transaction() fails fast instead of deadlocking on the 
     await db.close();
   }
 });
+
+test("db.sqlite.mmapSize maps the file on the reader and writer connections, and 0 leaves mapping off", async () => {
+  const path = join(dir, "mapped.db");
+  const mapped = await openDatabase(`sqlite:${path}`, { sqlite: { mmapSize: 64 * 1024 * 1024 } });
+  try {
+    await mapped.run("CREATE TABLE t (x)");
+    // A read goes to a reader thread; inside a transaction the statement runs on the writer.
+    assert.deepEqual(await mapped.get("PRAGMA mmap_size"), { mmap_size: 64 * 1024 * 1024 });
+    assert.deepEqual(await mapped.transaction((tx) => tx.get("PRAGMA mmap_size")), { mmap_size: 64 * 1024 * 1024 });
+  } finally {
+    await mapped.close();
+  }
+  const unmapped = await openDatabase(`sqlite:${path}`, { sqlite: { mmapSize: 0 } });
+  try {
+    assert.deepEqual(await unmapped.get("PRAGMA mmap_size"), { mmap_size: 0 });
+  } finally {
+    await unmapped.close();
+  }
+});

@@ -101,6 +101,8 @@ export interface ThreadConfig {
   busyTimeout: number;
   journalSizeLimit: number;
   walAutocheckpoint: number;
+  /** PRAGMA mmap_size in bytes (0 = off). */
+  mmapSize: number;
   checkpointInterval: number;
   optimizeInterval: number;
   /** Longest wait for a lock held elsewhere, from the statement's start: min(busyTimeout, statementTimeout). */

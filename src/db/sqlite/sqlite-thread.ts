@@ -30,6 +30,7 @@ try {
     role: config.role,
     journalSizeLimit: config.journalSizeLimit,
     walAutocheckpoint: config.walAutocheckpoint,
+    mmapSize: config.mmapSize,
     lockSliceMs: config.lockSliceMs,
     busyTimeout: config.busyTimeout,
   });
