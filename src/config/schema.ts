@@ -211,8 +211,13 @@ const sqlite = z
     walAutocheckpoint: positiveInt(1000).describe("Pages in the WAL before SQLite checkpoints on commit."),
     checkpointInterval: duration("30s").describe("How often the checkpoint manager runs a PASSIVE checkpoint (and TRUNCATE when the WAL is over the limit)."),
     optimizeInterval: duration("1h").describe("How often PRAGMA optimize runs (0 = only on open)."),
+    readerNice: numeric(z.coerce.number().int().min(0).max(19))
+      .default(10)
+      .describe(
+        "Nice value of the reader threads (Linux): above 0 the event loop (accepting, shedding, answering) runs before long scans when they fill the CPU; readers still use every idle cycle. 0 = same priority as the loop.",
+      ),
     mmapSize: size("256MB").describe(
-      "Bytes of the database file read through memory mapping (PRAGMA mmap_size) instead of a read() call per page: a table scan costs about a third as much CPU; the mapped pages are the OS page cache, shared by every worker, and count in each worker's RSS. 0 = off.",
+      "Bytes of the database file read through memory mapping (PRAGMA mmap_size) instead of a read() call per page: a table scan costs about a third as much CPU; the mapped pages are the OS page cache, shared by every worker, and count in each worker's RSS (leave room for them in recycle.maxRss). 0 = off.",
     ),
     inlineReadThresholdUs: nonNegativeInt(200).describe(
       "Microseconds: a read runs on the main thread, skipping the reader-thread round trip, once the p99 of its statement's recent runs on the reader threads is at most this (one slower inline run sends it back); 0 = always use reader threads.",

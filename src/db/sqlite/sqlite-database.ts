@@ -109,6 +109,7 @@ export class SqliteDatabase implements Database {
       journalSizeLimit: s.journalSizeLimit,
       walAutocheckpoint: s.walAutocheckpoint,
       mmapSize: s.mmapSize,
+      readerNice: s.readerNice,
       checkpointInterval: s.checkpointInterval,
       optimizeInterval: s.optimizeInterval,
       lockBudgetMs: Math.min(s.busyTimeout, this.#statementCap),

@@ -8,6 +8,7 @@ import { errors, fromSerialized, type HoldfastError, isHoldfastError, type Seria
 import { CheckpointManager } from "./checkpoint.js";
 import { bindValues, type Connection, type LockWaitObserver, openConnection, StatementCache, type Stmt, withLockRetry } from "./connection.js";
 import { expiredInThreadError, isBusy, lockedTooLongError, mapSqliteError } from "./sqlite-errors.js";
+import { niceThisThread } from "./thread-priority.js";
 import type { SqlValue } from "../types.js";
 import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
 
@@ -39,6 +40,10 @@ try {
   port.close();
   throw err;
 }
+
+// The writer keeps its priority: a niced writer holding the write lock would keep other
+// processes' writers waiting longer.
+if (config.role === "reader") niceThisThread(config.readerNice);
 
 const cache = new StatementCache(db);
 const observer: LockWaitObserver = {
