@@ -28,6 +28,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { parseDuration } from "../src/config/index.js";
+import { openDatabase } from "../src/db/index.js";
+import { migrate } from "../examples/notes/app.js";
 import { type LoadResult, type RequestSpec, runLoad } from "../src/load/index.js";
 import { PROXY, startNginx } from "./overload/nginx.js";
 import { processTreeCpuMs } from "./overload/process-cpu.js";
@@ -67,19 +69,18 @@ const startFailures: Partial<Record<Stack, number>> = {};
 const work = mkdtempSync(join(tmpdir(), "hf-bench-overload-"));
 const log = (m: string) => process.stderr.write(`[bench:overload] ${m}\n`);
 
-/** The notes table exactly as examples/notes/app.js creates it, filled with `ROWS` rows. */
-function seedTemplate(file: string): void {
+/**
+ * The notes table as examples/notes/app.js creates it (its own `migrate`, so the schema has one
+ * source), filled with `ROWS` rows by better-sqlite3 directly (a bulk insert, not a benchmark).
+ */
+async function seedTemplate(file: string): Promise<void> {
+  const holdfastDb = await openDatabase(`sqlite:${file}`);
+  try {
+    await migrate(holdfastDb);
+  } finally {
+    await holdfastDb.close();
+  }
   const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.exec(`CREATE TABLE IF NOT EXISTS notes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL DEFAULT '',
-    done INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-  )`);
-  db.exec("CREATE INDEX IF NOT EXISTS notes_updated ON notes (updated_at)");
   const now = new Date().toISOString();
   const ins = db.prepare("INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
   db.transaction(() => {
@@ -431,7 +432,7 @@ async function main(): Promise<void> {
   if (PIN) spawnSync("taskset", ["-a", "-cp", CLIENT_CPU, String(process.pid)], { stdio: "ignore" });
   log(PIN ? `pinned: servers on CPU ${SERVER_CPU}, nginx and the generator on CPU ${CLIENT_CPU}` : "not pinned: servers, nginx and the generator share every CPU");
   log(`work dir ${work}; seeding ${ROWS} rows`);
-  seedTemplate(join(work, "template.db"));
+  await seedTemplate(join(work, "template.db"));
   const capacities: Partial<Record<Stack, number>> = {};
   if (values.capacity) {
     for (const s of STACKS) capacities[s] = Number(values.capacity);
