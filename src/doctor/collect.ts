@@ -112,6 +112,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
   };
   const counts = new Float64Array(600);
   let grouper: AppLineGrouper | undefined;
+  let flushWaiting: (() => void) | undefined;
   let onLine: (text: string, start: number, end: number, lineNo: number) => void;
 
   if (input.kind === "nginx-access" || input.kind === "haproxy" || input.kind === "alb") {
@@ -194,7 +195,22 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     // One event may span lines (a traceback under the line that logged it): group, then parse.
     // An event written without a time (V8's heap-exhaustion dump, a bare stack) happened after
     // the last timed line of the same file: it takes that time, marked as inferred.
+    // A library's warning written just *before* the app's own line for the same failure (knex's
+    // "Acquire connection error" with tarn's stack) waits here for the next timed event: an app line
+    // of the same kind is that failure (the warning is folded into it); otherwise the warning is an
+    // event of its own at that line's time, marked as inferred.
     let lastTime = Number.NaN;
+    const waiting: { r: AppRecord; text: string; lineNo: number }[] = [];
+    const release = (before: number) => {
+      while (waiting.length && !((waiting[0] as { r: AppRecord }).r.time >= before)) {
+        const w = waiting.shift() as { r: AppRecord; text: string; lineNo: number };
+        if (!Number.isFinite(w.r.time) && Number.isFinite(lastTime)) {
+          w.r.time = lastTime;
+          w.r.fields.timeInferred = true;
+        }
+        keep(w.r, w.text, w.lineNo);
+      }
+    };
     const onEvent = (text: string, lineNo: number, lines: number) => {
       stats.continued = (stats.continued ?? 0) + lines - 1;
       const r = appLogReader.parse(text);
@@ -204,11 +220,32 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         if (Number.isFinite(t)) lastTime = t;
         return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
       }
-      if (Number.isFinite(r.time)) lastTime = r.time;
-      else if (Number.isFinite(lastTime)) {
+      if (!Number.isFinite(r.time) && r.fields.precedesItsLine === true) {
+        waiting.push({ r, text, lineNo });
+        return;
+      }
+      if (Number.isFinite(r.time)) {
+        lastTime = r.time;
+        for (const w of waiting)
+          if (!Number.isFinite(w.r.time)) {
+            w.r.time = r.time;
+            w.r.fields.timeInferred = "next line";
+          }
+        const same = waiting.findIndex((w) => w.r.event === r.event && w.r.origin === r.origin);
+        if (same >= 0) {
+          waiting.splice(same, 1);
+          r.fields.libraryWarnings = 1;
+          stats.continued = (stats.continued ?? 0) + 1;
+        }
+        // Concurrent failures interleave warnings and lines; a warning unclaimed for 5 s is its own event.
+        release(r.time - 5000);
+      } else if (Number.isFinite(lastTime)) {
         r.time = lastTime;
         r.fields.timeInferred = true;
       }
+      keep(r, text, lineNo);
+    };
+    const keep = (r: AppRecord, text: string, lineNo: number) => {
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;
         return;
@@ -220,8 +257,9 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         const kept = appLogReader.parse(own) ?? r;
         if (!Number.isFinite(kept.time)) {
           kept.time = r.time;
-          if (r.fields.timeInferred) kept.fields.timeInferred = true;
+          if (r.fields.timeInferred) kept.fields.timeInferred = r.fields.timeInferred;
         }
+        if (r.fields.libraryWarnings) kept.fields.libraryWarnings = r.fields.libraryWarnings;
         data.appEvents.push({
           record: kept,
           file: input.file,
@@ -230,6 +268,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         });
       }
     };
+    flushWaiting = () => release(Number.POSITIVE_INFINITY);
     grouper = new AppLineGrouper(onEvent);
     const g = grouper;
     onLine = (text, start, end, lineNo) => {
@@ -252,6 +291,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
 
   const finish = (bytes: number, lines: number): FileStats => {
     grouper?.flush();
+    flushWaiting?.();
     stats.bytes = bytes;
     stats.lines = lines;
     for (let s = 0; s < counts.length; s++) {

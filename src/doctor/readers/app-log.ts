@@ -29,6 +29,8 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/SQLITE_BUSY\b(?![\s\S]*locked)/, "db.busy", "sqlite"],
   [/SQLITE_BUSY|SQLITE_LOCKED/, "db.locked", "sqlite"],
   [/Timeout acquiring a connection/, "pool.timeout", "knex"],
+  // knex's warning with tarn's stack when an acquire times out; written just before the app's own line for it.
+  [/^Acquire connection error: [\s\S]*(?:timed out|TimeoutError)/, "pool.timeout", "knex"],
   [/timeout exceeded when trying to connect/, "pool.timeout", "pg"],
   [/Connection is not available, request timed out/, "pool.timeout", "hikari"],
   [/QueuePool limit of size \d+ overflow \d+ reached/, "pool.timeout", "sqlalchemy"],
@@ -176,11 +178,31 @@ function requestOf(text: string): { method?: string; path?: string } {
   return m ? { method: m[1], path: m[2] } : {};
 }
 
+/** Python's socketserver reporting an exception that escaped a request handler (no time of its own). */
+const HANDLER_ERROR = /^Exception occurred during processing of request from /;
+/** Writes to a connection the other side had closed: the proxy or client gave up before the app answered. */
+const PEER_GONE = /^(?:ConnectionResetError|BrokenPipeError|ConnectionAbortedError)$/;
+
 function parseText(text: string): AppRecord | null {
   const lines = text.split("\n");
   const head = lines[0] as string;
   const { time, zoneless } = textTime(head);
   const trace: Trace = lines.length > 1 || /Error|Exception/.test(head) ? readTrace(lines) : {};
+  // The escaped exception is what the handler died of; an error chained before it (a lock error
+  // the app answered 500 for) was already logged by the app on its own line.
+  if (HANDLER_ERROR.test(head) && trace.exception !== undefined && PEER_GONE.test(trace.exception)) {
+    const during = /\n([A-Za-z_][\w.]*(?:Error|Exception))(?::[^\n]*)?\n+During handling of the above exception/.exec(text)?.[1];
+    return {
+      source: "app",
+      time,
+      event: "peer.closed",
+      level: "error",
+      reqId: undefined,
+      origin: "python",
+      fields: { msg: head, language: "python", exception: trace.exception, message: trace.message, lines: lines.length, ...(during ? { during } : {}) },
+      zoneless,
+    };
+  }
   const fields: Record<string, unknown> = { msg: head.length > 500 ? head.slice(0, 500) : head };
   if (trace.language) fields.language = trace.language;
   if (trace.exception) fields.exception = trace.exception;
@@ -206,6 +228,8 @@ function parseText(text: string): AppRecord | null {
       else fields.code = Number(m[2]);
     }
     if (event === "worker.timeout") fields.reason = "timeout";
+    // No time of its own, and the app's line for the same failure comes next: collect.ts times it by that line.
+    if (origin === "knex" && Number.isNaN(time) && head.startsWith("Acquire connection error:")) fields.precedesItsLine = true;
     const stated = statedTimeoutMs(text);
     if (stated !== undefined) fields.timeoutMs = stated;
     // A Java pool error names HikariCP; a Python one raised through SQLAlchemy keeps its origin for the fix's words.
