@@ -25,8 +25,8 @@ export interface AppEventRuleSpec {
   perRequest?: boolean;
   /** Extra sentence after the numbers. */
   detail?: (events: Located<AppRecord>[], match: MatchResult) => string;
-  /** The fix, or a function of the data and the events (to name the stack's own options). */
-  fix: Fix | ((data: Dataset, events: Located<AppRecord>[]) => Fix);
+  /** The fix, or a function of the data, the events (to name the stack's own options) and the failures they explain with their kinds. */
+  fix: Fix | ((data: Dataset, events: Located<AppRecord>[], explained: { hits: ReadonlySet<number>; kinds: readonly FailureKind[] }) => Fix);
 }
 
 const DEFAULT_KINDS: FailureKind[] = ["app-5xx", "read-timeout", "unknown"];
@@ -47,7 +47,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
   const w = failureWindow(data, hits) ?? windowOfTimes(events.map((e) => e.record.time));
   const head =
     hits.size > 0
-      ? `${ofTotal(data, counts)} ${between(w)} follow ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"}.`
+      ? `${ofTotal(data, counts)} ${between(w)} match ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} (same request by id, or by time and path).`
       : `${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} ${between(w)}${data.proxyRequests > 0 ? "; no proxy failure matched them by time or request id" : " (no proxy log given, so failed requests were not counted)"}.`;
   return [
     claim(corr, {
@@ -62,7 +62,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
         window: w,
         samples: samples(data, hits, events.slice(0, 2)),
       },
-      fix: typeof spec.fix === "function" ? spec.fix(data, events) : spec.fix,
+      fix: typeof spec.fix === "function" ? spec.fix(data, events, { hits, kinds: corr.kinds }) : spec.fix,
     }, hits, match.pairs),
   ];
 }

@@ -3,7 +3,8 @@
  * (holdfast pool.timeout, knex "Timeout acquiring a connection", pg "timeout exceeded when trying
  * to connect", HikariCP). Also judged live from the admin endpoint's pool status.
  */
-import type { AppRecord, Correlation, Dataset, Finding, Located, Rule } from "../types.js";
+import { requestSpan } from "../match.js";
+import type { AppRecord, Correlation, Dataset, FailureKind, Finding, Located, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
 import { appEventFinding, max, numbers } from "./app-event-rule.js";
 import { poolWaitFix, speaksHoldfast } from "./stack-fixes.js";
@@ -26,7 +27,7 @@ export const poolExhaustion: Rule = {
         const leaks = ev.filter((e) => e.record.event === "pool.leak").length;
         return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}`;
       },
-      fix: (d, ev) => fix(d, ev),
+      fix: (d, ev, explained) => fix(d, ev, explained),
     });
     if (fromLogs.length) return fromLogs;
     const live = livePool(data);
@@ -59,11 +60,25 @@ function livePool(data: Dataset): string | undefined {
   return notes.length ? `Pool utilisation ≥ 80 % or callers waiting: ${notes.slice(0, 4).join("; ")}.` : undefined;
 }
 
-function fix(data: Dataset, events: Located<AppRecord>[] = []): Finding["fix"] {
+/**
+ * The fix. When the app answered the explained failures itself (503s, not read timeouts), its
+ * acquire timeout already sheds before the proxy gives up: the advice keeps it (at the wait the
+ * logs show) and points at the pool's size and the slow queries instead of moving the timeout.
+ */
+function fix(data: Dataset, events: Located<AppRecord>[] = [], explained?: { hits: ReadonlySet<number>; kinds: readonly FailureKind[] }): Finding["fix"] {
   const pg = data.dbUrl?.startsWith("postgres");
   const stack = detectStack(data, events);
   const rt = data.timeouts?.proxyReadTimeout;
   const acquire = rt !== undefined ? Math.max(500, Math.min(2000, rt - Math.max(1000, Math.round(rt * 0.2)))) : 2000;
+  const current = sheddingWait(data, events, explained);
+  if (current !== undefined) {
+    const s = Math.round(current / 100) / 10;
+    return {
+      summary: `The app already gives up on the pool before the proxy does (it answered these requests itself after ≈ ${s} s${rt !== undefined ? `, below the proxy's ${rt / 1000} s` : ""}): keep that acquire timeout. The pool has fewer connections than the requests that want one at once: make the slow queries faster, hold a connection only for its query (no slow work or outbound calls inside a transaction), and size the pool to what the database sustains (PostgreSQL: pool max × processes × instances < max_connections).`,
+      holdfast: speaksHoldfast(stack) ? `db: { pool: { acquireTimeout: "${s}s", leakDetectionThreshold: "10s" } }   // keep the wait; raise max only while max × workers × instances < max_connections` : undefined,
+      stack: poolWaitFix(stack, Math.round(current / 100) * 100, `keep: ≈ ${s} s measured, already below the proxy's timeout`),
+    };
+  }
   return {
     summary: `Hold connections for less time (no slow work or outbound calls inside a transaction), size the pool to what the database sustains, and shed fast: a short acquire timeout (${acquire / 1000} s${rt !== undefined ? `, below the proxy's ${rt / 1000} s` : ""}) turns a slow 502/504 into a quick 503 with Retry-After.`,
     holdfast: speaksHoldfast(stack)
@@ -72,4 +87,30 @@ function fix(data: Dataset, events: Located<AppRecord>[] = []): Finding["fix"] {
     stack: poolWaitFix(stack, acquire),
     nginx: NGINX_NEXT_UPSTREAM,
   };
+}
+
+/**
+ * How long the app waited before it answered the explained failures itself, when it did for most
+ * of them (503s it sent, not read timeouts at the proxy): the events' stated wait, else the
+ * median time the proxy saw those requests take.
+ */
+function sheddingWait(data: Dataset, events: Located<AppRecord>[], explained?: { hits: ReadonlySet<number>; kinds: readonly FailureKind[] }): number | undefined {
+  if (!explained || explained.hits.size === 0) return undefined;
+  const took: number[] = [];
+  let timedOut = 0;
+  for (const i of explained.hits) {
+    const k = explained.kinds[i];
+    if (k === "read-timeout") timedOut++;
+    if (k !== "app-5xx") continue;
+    const f = data.failures[i]?.record;
+    if (!f) continue;
+    const sp = requestSpan(f);
+    if (sp.start !== undefined) took.push(sp.end - sp.start);
+  }
+  if (took.length === 0 || took.length < 2 * timedOut) return undefined;
+  const stated = numbers(events, "waitedMs").concat(numbers(events, "timeoutMs"), numbers(events, "acquireTimeoutMs"));
+  const pick = stated.length ? stated : took;
+  const s = [...pick].sort((a, b) => a - b);
+  const m = s[s.length >> 1] as number;
+  return m > 0 ? m : undefined;
 }
