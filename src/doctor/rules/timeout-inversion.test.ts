@@ -117,3 +117,29 @@ test("unrelated lock errors far from the 504s do not make a chain", () => {
   const lock = findings.find((f) => f.id === "sqlite-lock");
   assert.deepEqual(lock?.causes, []);
 });
+
+test("dense 504s cut to the second: the join is by time and path only, so no link states a lag it did not measure", () => {
+  const access: string[] = [];
+  const app: string[] = [];
+  // A write every 0.4 s; each times out at 3 s. The first five log their lock error 2 s after their
+  // 504, right when later requests time out: the nearest 504 to each error is a neighbour's.
+  for (let k = 0; k < 10; k++) {
+    const start = t0 + k * 400;
+    access.push(nginxAccessLine({ t: start + 3000, status: 504, method: "POST", path: "/api/orders" }, true));
+    if (k < 5) app.push(pyLine(start + 5000, "sqlite3.OperationalError: database is locked"));
+  }
+  const findings = analyze(
+    datasetFromLines({
+      access,
+      app,
+      accessFormat: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
+      timeouts: { proxyReadTimeout: 3000 },
+    }),
+  );
+  const links = findings.flatMap((f) => f.links ?? []).filter((l) => l.to === "sqlite-lock" || l.to === "proxy-read-timeout");
+  assert.ok(links.length > 0, findings.map((f) => f.id).join());
+  for (const l of links) {
+    if (l.lagMs === undefined) assert.doesNotMatch(l.evidence, /within|logged [\d.]+ s/, l.evidence);
+    else assert.ok(l.lagMs > 1000, `a stated lag must be the real one (≈ 2 s): ${JSON.stringify(l)}`);
+  }
+});

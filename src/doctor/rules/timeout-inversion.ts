@@ -7,7 +7,7 @@
  */
 import { claim } from "../correlate.js";
 import type { Correlation, Dataset, Finding, Located, MatchPair, ProxyRecord } from "../types.js";
-import { requestSpan, spreadOf } from "../match.js";
+import { requestSpan, spreadOf, wholeSeconds } from "../match.js";
 import { detectStack } from "../stack.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import { lockWaitFix, poolWaitFix, speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
@@ -94,13 +94,13 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         ? "measured from each request's start to the app's error"
         : appMs !== undefined
           ? "the proxy's timeout plus the lag"
-          : "not measurable from these logs; the 504s came first, so it is longer";
+          : "longer than the proxy's timeout (each error belongs to a request the proxy had already answered 504) but by how much these logs cannot tell";
   const when = measured
     ? `each followed by the app's ${main.cause.id} error for the same request ${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"})`
-    : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path; no steady lag to measure)`;
+    : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path: with ${wholeSeconds(data) ? "the proxy's times cut to the second and " : ""}no request id, the failures are too close together to tell which error belongs to which, so no steady lag shows the app's timeout)`;
   const summary =
     `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy, ${when}. ` +
-    `The app waits ${appSays} for ${wait.what} (${how}), ${proxyName} waits ${proxySays}: every such request ends as a 504 at the proxy before the app can answer ${wait.answer}.`;
+    `The app waits ${appSays} for ${wait.what}, ${how}; ${proxyName} waits ${proxySays}: every such request ends as a 504 at the proxy before the app can answer ${wait.answer}.`;
 
   const target = proxyMs !== undefined ? Math.max(500, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2))) : 2000;
   const raise = appMs !== undefined ? Math.ceil(appMs / 1000) + 5 : undefined;
@@ -146,15 +146,19 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
       haproxy: raise !== undefined ? `timeout server ${raise}s   # only instead of lowering the app's wait` : undefined,
     },
     links: parts.map((p) => {
-      const l = p.pairs.map((x) => x.lagMs);
-      const m = median(l) ?? 0;
+      // Lifetime joins pick the nearest failure in time, not the error's own request: no lag from them.
+      const l = p.pairs.filter((x) => x.by !== "lifetime").map((x) => x.lagMs);
+      const m = median(l);
       return {
         from: "timeout-inversion",
         to: p.cause.id,
         shared: p.pairs.length,
-        lagMs: Math.round(m),
-        lagSpreadMs: l.length > 1 ? Math.round(spreadOf(l)) : 0,
-        evidence: `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`,
+        lagMs: m !== undefined ? Math.round(m) : undefined,
+        lagSpreadMs: l.length > 1 ? Math.round(spreadOf(l)) : undefined,
+        evidence:
+          m !== undefined
+            ? `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`
+            : `${p.pairs.length} requests the proxy had already timed out match ${new Set(p.pairs.map((x) => x.event)).size} ${p.cause.id} errors (joined by time and path; the delay is not measured): the app was still waiting when the proxy gave up.`,
       };
     }),
   };
