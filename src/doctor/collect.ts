@@ -251,6 +251,8 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         return;
       }
       stats.records++;
+      const origins = (data.appOrigins ??= {});
+      origins[r.origin] = (origins[r.origin] ?? 0) + 1;
       if (r.event === "request") data.appRequests++;
       if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) {
         const own = detach(text);
@@ -282,6 +284,8 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
           g.flush();
           stats.records++;
           data.appRequests++;
+          const origins = (data.appOrigins ??= {});
+          origins.holdfast = (origins.holdfast ?? 0) + 1;
           return;
         }
       }

@@ -244,6 +244,8 @@ export interface Dataset {
   /** App events except successful `request` events (those are only counted). */
   appEvents: Located<AppRecord>[];
   appRequests: number;
+  /** App records read (kept or only counted) by origin ("holdfast", "json", "gunicorn", …): which stack wrote the app log. */
+  appOrigins?: Record<string, number> | undefined;
   /** How far the nginx error log's local-time clock was shifted to match the access log (ms; 0 or undefined: none). */
   errorLogShiftMs?: number | undefined;
   /** How far zoneless app-log times were shifted to match the proxy's clock (ms; 0 or undefined: none). */
