@@ -41,6 +41,8 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/code=killed, status=(\d+)/, "worker.exit", "supervisor"],
   [/JavaScript heap out of memory|Reached heap limit|Out of memory: Killed process|MemoryError|java\.lang\.OutOfMemoryError/, "memory.oom", "node"],
   [/EMFILE|Too many open files/, "fd.limit", "os"],
+  // Python's http.server closing a connection it waited on for a request (its handler timeout): an idle keep-alive close.
+  [/Request timed out: (?:TimeoutError|timeout)\b/, "conn.idle-close", "python"],
   // The app (re)started and listens again: ends a restart gap.
   [/\b[Ll]istening (?:on|at)\b/, "worker.start", "text"],
   [/ENOSPC|No space left on device|database or disk is full|SQLITE_FULL/, "disk.full", "os"],
