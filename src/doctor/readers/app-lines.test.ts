@@ -253,3 +253,19 @@ test("V8's heap-exhaustion banners and native frames belong to the dump, not to 
   assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
   assert.equal(d.appEvents.filter((e) => e.record.event === "memory.oom").length, 1);
 });
+
+test("a socketserver handler error cut short by another thread's line is still an app error, not an unreadable line", () => {
+  const d = emptyDataset();
+  const lines = [
+    '127.0.0.1 - - [29/Nov/2026 16:55:29] "GET /api/report HTTP/1.1" 200 -',
+    "----------------------------------------",
+    "Exception occurred during processing of request from ('127.0.0.1', 42218)",
+    "Traceback (most recent call last):",
+    '127.0.0.1 - - [29/Nov/2026 16:55:29] "GET /healthz HTTP/1.1" 200 -',
+    '  File "/usr/lib/python3.11/socketserver.py", line 834, in write',
+    "BrokenPipeError: [Errno 32] Broken pipe",
+  ];
+  const stats = collectLines(d, "app", lines, "app.log");
+  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  assert.equal(d.appEvents.filter((e) => e.record.level === "error").length, 1);
+});
