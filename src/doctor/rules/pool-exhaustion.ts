@@ -3,10 +3,9 @@
  * (holdfast pool.timeout, knex "Timeout acquiring a connection", pg "timeout exceeded when trying
  * to connect", HikariCP). Also judged live from the admin endpoint's pool status.
  */
-import { requestSpan } from "../match.js";
-import type { AppRecord, Correlation, Dataset, FailureKind, Finding, Located, Rule } from "../types.js";
+import type { AppRecord, Correlation, Dataset, Finding, Located, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
-import { appEventFinding, max, numbers } from "./app-event-rule.js";
+import { appEventFinding, type Explained, max, numbers, sheddingWait } from "./app-event-rule.js";
 import { poolWaitFix, speaksHoldfast } from "./stack-fixes.js";
 import { NGINX_NEXT_UPSTREAM } from "./proxy-advice.js";
 
@@ -65,7 +64,7 @@ function livePool(data: Dataset): string | undefined {
  * acquire timeout already sheds before the proxy gives up: the advice keeps it (at the wait the
  * logs show) and points at the pool's size and the slow queries instead of moving the timeout.
  */
-function fix(data: Dataset, events: Located<AppRecord>[] = [], explained?: { hits: ReadonlySet<number>; kinds: readonly FailureKind[] }): Finding["fix"] {
+function fix(data: Dataset, events: Located<AppRecord>[] = [], explained?: Explained): Finding["fix"] {
   const pg = data.dbUrl?.startsWith("postgres");
   const stack = detectStack(data, events);
   const rt = data.timeouts?.proxyReadTimeout;
@@ -87,30 +86,4 @@ function fix(data: Dataset, events: Located<AppRecord>[] = [], explained?: { hit
     stack: poolWaitFix(stack, acquire),
     nginx: NGINX_NEXT_UPSTREAM,
   };
-}
-
-/**
- * How long the app waited before it answered the explained failures itself, when it did for most
- * of them (503s it sent, not read timeouts at the proxy): the events' stated wait, else the
- * median time the proxy saw those requests take.
- */
-function sheddingWait(data: Dataset, events: Located<AppRecord>[], explained?: { hits: ReadonlySet<number>; kinds: readonly FailureKind[] }): number | undefined {
-  if (!explained || explained.hits.size === 0) return undefined;
-  const took: number[] = [];
-  let timedOut = 0;
-  for (const i of explained.hits) {
-    const k = explained.kinds[i];
-    if (k === "read-timeout") timedOut++;
-    if (k !== "app-5xx") continue;
-    const f = data.failures[i]?.record;
-    if (!f) continue;
-    const sp = requestSpan(f);
-    if (sp.start !== undefined) took.push(sp.end - sp.start);
-  }
-  if (took.length === 0 || took.length < 2 * timedOut) return undefined;
-  const stated = numbers(events, "waitedMs").concat(numbers(events, "timeoutMs"), numbers(events, "acquireTimeoutMs"));
-  const pick = stated.length ? stated : took;
-  const s = [...pick].sort((a, b) => a - b);
-  const m = s[s.length >> 1] as number;
-  return m > 0 ? m : undefined;
 }
