@@ -47,3 +47,11 @@ test("json: findings in chain order with layer, causes, explainedBy and links (l
   assert.equal(link?.shared, 8);
   assert.ok(link?.lagMs !== undefined && link.lagMs > 1500 && link.lagMs < 2500, JSON.stringify(link));
 });
+
+test("text: a line the chain's links share is quoted once, where it first appears, and pointed to after", () => {
+  const text = toText(result());
+  const quotes = text.split("\n").filter((l) => /^\s+app\.log:\d+ {2}/.test(l) || /^\s+access\.log:\d+ {2}/.test(l));
+  const keys = quotes.map((l) => l.trim().split(/\s+/)[0]);
+  assert.equal(new Set(keys).size, keys.length, quotes.join("\n"));
+  assert.match(text, /also (?:app|access)\.log:\d+ \(quoted under 1(?:\.1)?\)/);
+});

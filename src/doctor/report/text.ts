@@ -65,6 +65,8 @@ export function toText(r: DoctorResult): string {
   const out: string[] = [`holdfast doctor — ${headline(r)}`, ""];
   if (r.instances) out.push("Instances (counts since each started):", indent(fleetTable(r.instances), "  "), "");
   const layers = layersFor(r);
+  // A chain's links often rest on the same lines: each line is quoted once, where it first appears.
+  const quoted = new Map<string, string>();
   for (const { finding: f, depth, label } of numbering(r)) {
     const pad = "   ".repeat(depth);
     const body = `${pad}   `;
@@ -72,7 +74,17 @@ export function toText(r: DoctorResult): string {
     const by = (f.explainedBy ?? []).length ? ` · produced by ${(f.explainedBy ?? []).join(", ")}` : "";
     out.push(`${body}id ${f.id} · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}${by}`);
     out.push(indent(f.evidence.summary, body));
-    for (const s of f.evidence.samples) out.push(`${body}  ${s.file}:${s.line}  ${s.text}`);
+    const again: string[] = [];
+    for (const s of f.evidence.samples) {
+      const key = `${s.file}:${s.line}`;
+      const first = quoted.get(key);
+      if (first !== undefined) again.push(`${key} (quoted under ${first})`);
+      else {
+        quoted.set(key, label);
+        out.push(`${body}  ${key}  ${s.text}`);
+      }
+    }
+    if (again.length) out.push(`${body}  also ${again.join(", ")}`);
     out.push(`${body}Fix: ${f.fix.summary}`);
     if (f.fix.stack) out.push(`${body}${f.fix.stack.name}:`, indent(f.fix.stack.lines, `${body}    `));
     for (const layer of layers) {

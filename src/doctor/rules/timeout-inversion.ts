@@ -69,7 +69,8 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const lag = median(lags) ?? 0;
   const spread = lags.length > 1 ? spreadOf(lags) : 0;
   // The app's own request line timed the wait on the app's clock (no skew): best after a stated value.
-  const stated = statedWait(main.pairs) ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
+  const said = statedWait(main.pairs);
+  const stated = said ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
   // Only pairs joined by id, start or lag pattern measure the wait; a lifetime join says the request, not when.
   const measured = main.pairs.every((p) => p.by !== "lifetime");
   const sinceStart = measured ? median(main.pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined)) : undefined;
@@ -88,13 +89,15 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const counts = statusCounts(data, failures);
   const w = failureWindow(data, failures);
   const how =
-    stated !== undefined
+    said !== undefined
       ? "as the app's own lines state"
-      : sinceStart !== undefined
-        ? "measured from each request's start to the app's error"
-        : appMs !== undefined
-          ? "the proxy's timeout plus the lag"
-          : "longer than the proxy's timeout (each error belongs to a request the proxy had already answered 504) but by how much these logs cannot tell";
+      : stated !== undefined
+        ? "on the app's own clock, from each request's start in its request lines to its error"
+        : sinceStart !== undefined
+          ? "measured from each request's start to the app's error"
+          : appMs !== undefined
+            ? "the proxy's timeout plus the lag"
+            : "longer than the proxy's timeout (each error belongs to a request the proxy had already answered 504) but by how much these logs cannot tell";
   const when = measured
     ? `each followed by the app's ${main.cause.id} error for the same request ${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"})`
     : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path: with ${wholeSeconds(data) ? "the proxy's times cut to the second and " : ""}no request id, the failures are too close together to tell which error belongs to which, so no steady lag shows the app's timeout)`;
