@@ -67,7 +67,7 @@ export function totalWithStatus(data: Dataset, statuses: string[]): number {
 }
 
 /** One frame of a stack trace (Node, Java, Python, Ruby): where, not what. */
-const STACK_FRAME = /^\s+(?:at |File "|from \/|\.\.\. \d+ more)|^\s+.*\.rb:\d+:in /;
+const STACK_FRAME = /^\s+(?:at |File "|from \/|\.\.\. \d+ more)|^\s+.*\.rb:\d+:in |^\s*\d+: 0x[0-9a-f]+ /;
 
 /** A sample from a located record; an event of several lines (a traceback) is quoted as its first and last line. */
 export function sample(l: Located<unknown>): Sample {
