@@ -38,7 +38,7 @@ export const workerKilled: Rule = {
     if (fromFailures) paths.push(...topPaths(data, hits));
     const summary =
       hits.size > 0
-        ? `${ofTotal(data, counts)} ${between(w)} follow ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
+        ? `${ofTotal(data, counts)} ${between(w)} fall in the kill windows (from the stuck request to the replacement listening) of ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
         : deaths.length > 0
           ? `${what} on pid ${pids.slice(0, 5).join(", ") || "?"} ${between(w)}; no proxy failures were matched to them (give --nginx-access-log to count them).`
           : `The admin endpoints report ${restarts} worker restart${restarts === 1 ? "" : "s"} (${live.byInstance.join("; ")}).`;
