@@ -79,6 +79,9 @@ function keepApp(r: AppRecord): boolean {
   return true;
 }
 
+/** HAProxy's alerts about its servers and backends (with or without a syslog prefix): evidence, not unreadable lines. */
+const HAPROXY_NOTICE = /(?:^|\]: |\s)(?:Server \S+ is (?:DOWN|UP|going DOWN)|[Bb]ackend '?\S+?'? has no server available!|Health check for (?:backup )?server \S+ (?:failed|succeeded))/;
+
 /** A per-file line consumer: feed it lines, then call finish() once. */
 export interface LineSink {
   onLine: (text: string, start: number, end: number, lineNo: number) => void;
@@ -121,6 +124,12 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     const fmt = access?.format;
     const full = (line: string, lineNo: number) => {
       const r = reader.parse(line);
+      if (!r && input.kind === "haproxy" && HAPROXY_NOTICE.test(line)) {
+        stats.notices = (stats.notices ?? 0) + 1;
+        const kept = (data.proxyNotices ??= []);
+        if (kept.length < 50) kept.push({ record: detach(line), file: input.file, line: lineNo, text: detach(line) });
+        return;
+      }
       if (!r) return garbage(line, lineNo);
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;

@@ -227,6 +227,8 @@ export interface FileStats {
   garbage: number;
   /** Records outside --since/--until. */
   outOfWindow: number;
+  /** Proxy alert lines (HAProxy's server state changes): read, but not requests. */
+  notices?: number | undefined;
   /** App-log lines that continued the event above them (traceback lines): part of one record, not records themselves. */
   continued?: number | undefined;
   garbageSamples: Sample[];
@@ -241,6 +243,8 @@ export interface Dataset {
   proxyRequests: number;
   failedTotal: number;
   proxyErrors: Located<ProxyErrorRecord>[];
+  /** HAProxy's own alert lines in its log ("Server app/app1 is DOWN, reason: …", "backend app has no server available!"): not requests, kept to quote (first 50). */
+  proxyNotices?: Located<string>[] | undefined;
   /** App events except successful `request` events (those are only counted). */
   appEvents: Located<AppRecord>[];
   appRequests: number;

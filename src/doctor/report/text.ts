@@ -40,6 +40,12 @@ function indent(s: string, by: string): string {
     .join("\n");
 }
 
+/** "412 requests · lag 2.0 s" for a link; a link that shares no request (servers marked down by earlier failures) shows its lag alone. */
+function linkFacts(l: CausalLink): string {
+  const lag = lagText(l);
+  return l.shared > 0 ? `${l.shared} request${l.shared === 1 ? "" : "s"}${lag}` : lag.replace(/^ · /, "") || "no request in common";
+}
+
 /** "2.0 s after" for a link's lag. */
 function lagText(l: CausalLink): string {
   if (l.lagMs === undefined) return "";
@@ -91,7 +97,7 @@ export function toText(r: DoctorResult): string {
       const lines = f.fix[layer];
       if (lines) out.push(`${body}${layer}:`, indent(lines, `${body}    `));
     }
-    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`${body}→ produces ${l.to} (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`);
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`${body}→ produces ${l.to} (${linkFacts(l)}): ${l.evidence}`);
     out.push("");
   }
   // Findings quote log lines verbatim: their control characters must not reach the terminal.
@@ -122,7 +128,7 @@ export function toMarkdown(r: DoctorResult): string {
       const lines = f.fix[layer];
       if (lines) out.push(`${layer}:`, "", "```", lines, "```", "");
     }
-    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`→ produces \`${l.to}\` (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`, "");
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`→ produces \`${l.to}\` (${linkFacts(l)}): ${l.evidence}`, "");
   }
   return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }

@@ -161,7 +161,7 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         evidence:
           m !== undefined
             ? `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`
-            : `${p.pairs.length} requests the proxy had already timed out match ${new Set(p.pairs.map((x) => x.event)).size} ${p.cause.id} errors (joined by time and path; the delay is not measured): the app was still waiting when the proxy gave up.`,
+            : `${p.pairs.length} requests the proxy had already timed out match the ${p.cause.evidence.counts.events ?? new Set(p.pairs.map((x) => x.event)).size} ${p.cause.id} errors (joined by time and path; the delay is not measured): the app was still waiting when the proxy gave up.`,
       };
     }),
   };
