@@ -28,6 +28,8 @@ export const proxyReadTimeout: Rule = {
     const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
     // holdfast's deadline already below the proxy's: raising it to "just below" would make things worse.
     const deadlineBelow = holdfastApp && deadline !== undefined && rt !== undefined && deadline < rt;
+    // The value as the config says it (1500ms stays 1500ms: "2s" would be a change, not "as now").
+    const rtText = rt === undefined ? "30s" : rt % 1000 ? `${rt}ms` : `${rt / 1000}s`;
     const support = firstErrorLine(data, corr, hits);
     return [
       claim(corr, {
@@ -52,9 +54,9 @@ export const proxyReadTimeout: Rule = {
           // No app-server line: gunicorn's --timeout (uWSGI harakiri, Puma worker_timeout) kills the
           // worker, a 502 instead of a 504, not the clean answer a deadline gives.
           nginx: holdfastApp
-            ? `proxy_read_timeout ${Math.ceil((rt ?? 30_000) / 1000)}s;   # keep above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)`
-            : `proxy_read_timeout ${Math.ceil((rt ?? 30_000) / 1000)}s;   # as now: raise it only in a location for the paths that must run longer`,
-          haproxy: `timeout server ${Math.ceil((rt ?? 30_000) / 1000)}s   # ${holdfastApp ? `above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)` : "as now: raise it only in a backend for the paths that must run longer"}`,
+            ? `proxy_read_timeout ${rtText};   # keep above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)`
+            : `proxy_read_timeout ${rtText};   # ${rt !== undefined ? "as now" : "assumed"}: raise it only in a location for the paths that must run longer`,
+          haproxy: `timeout server ${rtText}   # ${holdfastApp ? `above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)` : `${rt !== undefined ? "as now" : "assumed"}: raise it only in a backend for the paths that must run longer`}`,
           alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
         },
       }, hits),

@@ -150,3 +150,10 @@ test("holdfast's deadline already below the proxy's read timeout is never 'fixed
   assert.match(f.fix.summary, /deadline \(1\.5 s\) is already below the proxy's 10 s/);
   assert.match(f.fix.nginx ?? "", /keep above the app deadline \(1\.5s\)/);
 });
+
+test("a proxy_read_timeout of 1500ms is quoted as 1500ms, never rounded to a '2s' that claims to be 'as now'", () => {
+  const access = [0, 1].map((k) => nginxAccessLine({ t: t0 + k * 5000, status: 504, urt: 1.5, rt: 1.5, path: "/api/search" }));
+  const app = ["2026-11-24T14:01:00.000Z INFO catalog: listening on 127.0.0.1:34333"];
+  const f = analyze(datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 1500 } })).find((x) => x.id === "proxy-read-timeout");
+  assert.match(f?.fix.nginx ?? "", /^proxy_read_timeout 1500ms;/);
+});
