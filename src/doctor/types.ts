@@ -193,8 +193,8 @@ export interface ProbeResults {
   postgres?: import("./probes/postgres.js").PostgresProbe | undefined;
   system?: import("./probes/system.js").SystemProbe | undefined;
   admin?: import("./probes/admin.js").AdminProbe[] | undefined;
-  /** Probe failures, reported as info findings. */
-  errors: { probe: string; message: string }[];
+  /** Probe failures, reported as info findings; `at` is when the probe ran (epoch ms): about now, not the logs. */
+  errors: { probe: string; message: string; at?: number | undefined }[];
 }
 
 /** Facts read from a proxy config (nginx or HAProxy). */

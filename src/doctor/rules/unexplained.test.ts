@@ -43,3 +43,12 @@ test("error-log-clock states the measured offset and never a zone unrelated to t
   if (own === 0) assert.match(f.fix.summary, /TZ=Etc\/GMT\+3 /);
   assert.equal(f.evidence.counts.serverUtcOffsetMinutes, own - 180);
 });
+
+test("a probe that failed now, after logs from days ago, says it is about this host now and nothing about the incident", () => {
+  const data = datasetFromLines({ access: [nginxAccessLine({ t: t0, status: 502 })] });
+  data.probes.errors.push({ probe: "sqlite", message: "There is no SQLite database at ./data/app.db.", at: t0 + 3 * 86_400_000 });
+  const f = analyze(data).find((x) => x.id === "probe-failed/sqlite");
+  assert.match(f?.title ?? "", /could not run now \(probed at/);
+  assert.match(f?.evidence.summary ?? "", /not evidence about the incident/);
+  assert.match(f?.fix.summary ?? "", /Nothing to do for this report/);
+});

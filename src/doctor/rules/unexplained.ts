@@ -4,7 +4,7 @@
  */
 import { claim } from "../correlate.js";
 import type { Correlation, Dataset, Finding } from "../types.js";
-import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, failureWindow, ofTotal, probeTime, samples, statusCounts } from "./evidence.js";
 
 const LOG_FORMAT_FIX =
   'log_format holdfast \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id\';\naccess_log /var/log/nginx/access.log holdfast;\nproxy_set_header X-Request-Id $request_id;';
@@ -182,14 +182,20 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
     });
   }
   for (const e of data.probes.errors) {
+    // A probe looks at this host now; in a post-mortem of copied logs its failure says nothing about the incident.
+    const when = probeTime(data, e.at);
     out.push({
       id: `probe-failed/${e.probe}`,
-      title: `Probe ${e.probe} could not run`,
+      title: `Probe ${e.probe} could not run ${when.now}`,
       severity: "info",
       confidence: 1,
       explains: 0,
-      evidence: { summary: e.message, counts: {}, samples: [] },
-      fix: { summary: "Check the address and credentials given to the doctor." },
+      evidence: { summary: `${e.message}${when.note}`, counts: {}, samples: [] },
+      fix: {
+        summary: when.stale
+          ? "Nothing to do for this report. To probe the live system, run the doctor on the host it describes with the address and credentials it uses (--db, --config, --admin)."
+          : "Check the address and credentials given to the doctor (--db, --config, --admin).",
+      },
     });
   }
   return out;
