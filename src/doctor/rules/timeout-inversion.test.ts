@@ -143,3 +143,25 @@ test("dense 504s cut to the second: the join is by time and path only, so no lin
     else assert.ok(l.lagMs > 1000, `a stated lag must be the real one (≈ 2 s): ${JSON.stringify(l)}`);
   }
 });
+
+test("gunicorn kills stuck workers after the proxy's 504s: the measured kill time says it is ± 1 s when both logs write whole seconds", () => {
+  const access: string[] = [];
+  const app: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const start = t0 + k * 20_000;
+    access.push(nginxAccessLine({ t: start + 2000, status: 504, rt: 2.0, urt: 2.0, us: "504", path: "/api/export" }, false));
+    const kill = new Date(start + 5000);
+    app.push(`[${kill.toISOString().slice(0, 19).replace("T", " ")} +0000] [4100] [CRITICAL] WORKER TIMEOUT (pid:${4121 + k})`);
+  }
+  const findings = analyze(
+    datasetFromLines({
+      access,
+      app,
+      accessFormat: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id',
+      timeouts: { proxyReadTimeout: 2000 },
+    }),
+  );
+  const inv = findings.find((f) => f.id === "timeout-inversion");
+  assert.ok(inv, findings.map((f) => f.id).join());
+  assert.match(inv.evidence.summary, /gunicorn waits ≈ [\d.]+ s \(median time from a timed-out request's start to the kill; ± 1 s/);
+});

@@ -193,6 +193,8 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
   const since = pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined);
   // Requests queued behind the stuck one started earlier or later than it; the median is the stuck worker's time.
   const appMs = heartbeat ?? (since.length ? median(since) : undefined);
+  // Whole-second times on both sides (gunicorn's arbiter, $time_local) leave the measured wait a second wide.
+  const coarse = wholeSeconds(data) && pairs.every((p) => p.event.record.time % 1000 === 0);
   if (appMs === undefined || proxyMs === undefined || appMs <= proxyMs + 500) return [];
   const stack = detectStack(data, pairs.map((p) => p.event));
   const killer = KILLER[stack.server] ?? { name: "the app server", option: "its worker timeout" };
@@ -212,7 +214,7 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
     evidence: {
       summary:
         `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy ${sec(Math.abs(lag))} before ${killer.name} killed the worker that held them (median; ${pairs.length} pairs). ` +
-        `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : "median time from a timed-out request's start to the kill"}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
+        `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : `median time from a timed-out request's start to the kill${coarse ? "; ± 1 s, as the logs write whole seconds" : ""}`}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
       counts: { ...counts, pairs: pairs.length, appWaitMs: Math.round(appMs), proxyReadTimeoutMs: proxyMs, lagMs: Math.round(lag) },
       window: w,
       samples: samples(data, failures, pairs.slice(0, 1).map((p) => p.event), 2),
