@@ -223,6 +223,12 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     const onEvent = (text: string, lineNo: number, lines: number) => {
       stats.continued = (stats.continued ?? 0) + lines - 1;
       const r = appLogReader.parse(text);
+      // holdfast's own start-up lines on stderr ("holdfast: serving … with 2 workers", "holdfast: warning: …"):
+      // the timeout-budget rules already read the same facts from the config; they are notices, not unreadable.
+      if (!r && text.startsWith("holdfast: ")) {
+        stats.notices = (stats.notices ?? 0) + 1;
+        return;
+      }
       if (!r) {
         // An unreadable line may still carry a time that the next untimed event inherits.
         const t = textTime(text.length > 200 ? text.slice(0, 200) : text).time;

@@ -269,3 +269,19 @@ test("a socketserver handler error cut short by another thread's line is still a
   assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
   assert.equal(d.appEvents.filter((e) => e.record.level === "error").length, 1);
 });
+
+test("holdfast's own start-up lines and http.server's refused-request lines are read, not unreadable", () => {
+  const d = emptyDataset();
+  const lines = [
+    "holdfast: warning: SQLite busy timeout 5s is not below the request deadline 1500ms: a locked write can use the whole request budget.",
+    '  fix: db: { sqlite: { busyTimeout: "250ms" } }',
+    "holdfast: serving app/export.mjs with 2 workers",
+    "  app:   http://127.0.0.1:36981/",
+    "127.0.0.1 - - [29/Nov/2026 16:56:29] code 400, message Bad request syntax ('{\"qty\":1}')",
+    '127.0.0.1 - - [29/Nov/2026 16:56:29] "{"qty":1}" 400 -',
+  ];
+  const stats = collectLines(d, "app", lines, "app.log");
+  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  assert.equal(stats.notices, 2);
+  assert.equal(d.appRequests, 1);
+});

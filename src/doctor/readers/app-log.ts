@@ -64,6 +64,10 @@ const FLASK_EXCEPTION = /Exception on (\/\S*) \[([A-Z]+)\]/;
 /** An access line an app server wrote: `"POST /api/orders HTTP/1.1" 500` (gunicorn, werkzeug) or uWSGI's `POST /x => … (HTTP/1.1 500)`. */
 /** A duration the line states about its request: "failed after 20 ms", "took 5.01 s", "in 5003ms". */
 const TOOK = /\b(?:after|took|in) (\d+(?:\.\d+)?) ?(ms|s)\b/;
+/** A CLF access line whose quoted request is not "METHOD path HTTP/x": `"{"qty":1}" 400 -`. */
+const BAD_REQUEST_ACCESS = /\] "[^\n]*" (\d{3}) (?:-|\d+)\s*$/;
+/** Python http.server's log_error line for a refused request. */
+const HTTP_SERVER_ERROR = /\] code \d{3}, message /;
 const ACCESS_STATUS = /"[A-Z]+ \S+ HTTP\/[\d.]+" (\d{3}) |\(HTTP\/[\d.]+ (\d{3})\)|Completed (\d{3}) /;
 
 const SIGNALS: Record<string, string> = { "1": "SIGHUP", "2": "SIGINT", "6": "SIGABRT", "9": "SIGKILL", "11": "SIGSEGV", "15": "SIGTERM" };
@@ -261,6 +265,14 @@ function parseText(text: string): AppRecord | null {
     fields.path = req.path;
     return { source: "app", time, event: "request", level: "info", reqId: undefined, origin: "text", fields, zoneless, ...req };
   }
+  // An access line whose request line was not HTTP (a client that sent garbage): still a request with its status.
+  const bad = BAD_REQUEST_ACCESS.exec(head);
+  if (bad) {
+    fields.status = Number(bad[1]);
+    return { source: "app", time, event: "request", level: "info", reqId: undefined, origin: "text", fields, zoneless };
+  }
+  // Python http.server's log_error for a request it refused ("code 400, message Bad request syntax").
+  if (HTTP_SERVER_ERROR.test(head)) return { source: "app", time, event: "log", level: "warn", reqId: undefined, origin: "python", fields, zoneless };
   const level = levelOf(head) ?? (trace.exception ? "error" : undefined);
   if (level === undefined) return null;
   return { source: "app", time, event: "log", level, reqId: undefined, origin: "text", fields, zoneless, ...req };
