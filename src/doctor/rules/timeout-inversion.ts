@@ -129,7 +129,8 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         pairs: main.pairs.length,
         ...(appMs !== undefined ? { appWaitMs: Math.round(appMs) } : {}),
         ...(proxyMs !== undefined ? { proxyReadTimeoutMs: proxyMs } : {}),
-        lagMs: Math.round(lag),
+        // Only a measured lag: a lifetime join's is to the nearest failure, not the error's own request.
+        ...(measured ? { lagMs: Math.round(lag) } : {}),
       },
       window: w,
       samples: samples(
