@@ -180,6 +180,14 @@ test("supervisor exits, gunicorn's signal line, a stated request time, and an un
   assert.equal(r?.startedAt, Date.parse("2026-11-29T16:51:33.479Z"));
 });
 
+/** Reads app-log lines as collect.ts does and asserts none was unreadable. */
+function readAll(lines: string[]): { d: ReturnType<typeof emptyDataset>; stats: ReturnType<typeof collectLines> } {
+  const d = emptyDataset();
+  const stats = collectLines(d, "app", lines, "app.log");
+  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  return { d, stats };
+}
+
 /** knex warns with tarn's stack when an acquire times out, then throws; the app logs its own line for the same failure. */
 const KNEX = `2026-11-29T17:20:35.272Z INFO catalog: listening on 127.0.0.1:34333, pool max 2
 Acquire connection error: Error: operation timed out for an unknown reason
@@ -193,9 +201,7 @@ Acquire connection error: Error: operation timed out for an unknown reason
 2026-11-29T17:20:50.000Z INFO catalog: still serving`;
 
 test("knex's untimed 'Acquire connection error' (tarn's stack) is a pool timeout timed by the next line, never unreadable", () => {
-  const d = emptyDataset();
-  const stats = collectLines(d, "app", KNEX.split("\n"), "app.log");
-  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  const { d } = readAll(KNEX.split("\n"));
   const pool = d.appEvents.filter((e) => e.record.event === "pool.timeout");
   // The first warning is the app's next line's failure: folded into it, not counted twice.
   assert.equal(pool.length, 2);
@@ -225,9 +231,7 @@ ConnectionResetError: [Errno 104] Connection reset by peer
 ----------------------------------------`;
 
 test("socketserver's handler error is the closed connection it died of, not a second lock error; its dashes are not unreadable", () => {
-  const d = emptyDataset();
-  const stats = collectLines(d, "app", SOCKETSERVER.split("\n"), "app.log");
-  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  const { d } = readAll(SOCKETSERVER.split("\n"));
   assert.deepEqual(
     d.appEvents.map((e) => e.record.event),
     ["db.locked", "request", "peer.closed"],
@@ -236,7 +240,6 @@ test("socketserver's handler error is the closed connection it died of, not a se
 });
 
 test("V8's heap-exhaustion banners and native frames belong to the dump, not to unreadable lines", () => {
-  const d = emptyDataset();
   const lines = [
     "2026-11-29T16:57:09.592Z info sessions[2937]: 50 sessions, heap used 30 MB",
     "",
@@ -249,13 +252,11 @@ test("V8's heap-exhaustion banners and native frames belong to the dump, not to 
     "10: 0x10b9821 v8::internal::FactoryBase<v8::internal::Factory>::NewFixedDoubleArray(int) [/usr/bin/node]",
     "Aborted",
   ];
-  const stats = collectLines(d, "app", lines, "app.log");
-  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  const { d } = readAll(lines);
   assert.equal(d.appEvents.filter((e) => e.record.event === "memory.oom").length, 1);
 });
 
 test("a socketserver handler error cut short by another thread's line is still an app error, not an unreadable line", () => {
-  const d = emptyDataset();
   const lines = [
     '127.0.0.1 - - [29/Nov/2026 16:55:29] "GET /api/report HTTP/1.1" 200 -',
     "----------------------------------------",
@@ -265,13 +266,11 @@ test("a socketserver handler error cut short by another thread's line is still a
     '  File "/usr/lib/python3.11/socketserver.py", line 834, in write',
     "BrokenPipeError: [Errno 32] Broken pipe",
   ];
-  const stats = collectLines(d, "app", lines, "app.log");
-  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  const { d } = readAll(lines);
   assert.equal(d.appEvents.filter((e) => e.record.level === "error").length, 1);
 });
 
 test("holdfast's own start-up lines and http.server's refused-request lines are read, not unreadable", () => {
-  const d = emptyDataset();
   const lines = [
     "holdfast: warning: SQLite busy timeout 5s is not below the request deadline 1500ms: a locked write can use the whole request budget.",
     '  fix: db: { sqlite: { busyTimeout: "250ms" } }',
@@ -280,8 +279,7 @@ test("holdfast's own start-up lines and http.server's refused-request lines are 
     "127.0.0.1 - - [29/Nov/2026 16:56:29] code 400, message Bad request syntax ('{\"qty\":1}')",
     '127.0.0.1 - - [29/Nov/2026 16:56:29] "{"qty":1}" 400 -',
   ];
-  const stats = collectLines(d, "app", lines, "app.log");
-  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  const { d, stats } = readAll(lines);
   assert.equal(stats.notices, 2);
   assert.equal(d.appRequests, 1);
 });
