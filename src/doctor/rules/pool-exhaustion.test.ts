@@ -49,3 +49,15 @@ test("when the app sheds on its own (503s it answered after 1.5 s, HAProxy waits
   assert.match(f?.fix.stack?.lines ?? "", /acquireConnectionTimeout: 1500 .*keep/);
   assert.doesNotMatch(f?.fix.stack?.lines ?? "", /max: \d/);
 });
+
+test("knex's untimed tarn warnings are said to be read with the app's own pool errors", () => {
+  const app = [
+    "Acquire connection error: Error: operation timed out for an unknown reason",
+    "    at /srv/app/node_modules/tarn/dist/PendingOperation.js:18:27",
+    "2026-11-24T14:02:00.500Z ERROR catalog: GET /api/search failed: Knex: Timeout acquiring a connection. The pool is probably full.",
+  ];
+  const access = [nginxAccessLine({ t: t0 + 1000, status: 503, urt: 1.5, rt: 1.5, path: "/api/search" })];
+  const [f] = runRule(poolExhaustion, datasetFromLines({ access, app }));
+  assert.equal(f?.evidence.counts.events, 1, "one failure, not two");
+  assert.match(f?.evidence.summary ?? "", /"Acquire connection error" warnings .* 1 folded into the app's line/);
+});

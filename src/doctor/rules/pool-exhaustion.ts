@@ -24,7 +24,12 @@ export const poolExhaustion: Rule = {
         const w = max(numbers(ev, "waiting"));
         const origins = [...new Set(ev.map((e) => e.record.origin))].join(", ");
         const leaks = ev.filter((e) => e.record.event === "pool.leak").length;
-        return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}`;
+        const warned = ev.filter((e) => e.record.fields.libraryWarnings !== undefined).length;
+        const alone = ev.filter((e) => e.record.fields.timeInferred === "next line").length;
+        const tarn = warned + alone
+          ? ` knex's own "Acquire connection error" warnings (tarn's stack, no time of their own) were read with them: ${warned} folded into the app's line for the same failure${alone ? `, ${alone} on their own, timed by the next timed line` : ""}.`
+          : "";
+        return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}${tarn}`;
       },
       fix: (d, ev, explained) => fix(d, ev, explained),
     });
