@@ -25,6 +25,10 @@ test("a gunicorn WORKER TIMEOUT gets gunicorn's flags, not Node event-loop advic
   for (const flag of ["--timeout 30", "--graceful-timeout 30", "--keep-alive", "--worker-class gthread"]) assert.ok(f?.fix.stack?.lines.includes(flag), `${flag} in ${f?.fix.stack?.lines}`);
   assert.equal(f?.fix.holdfast, undefined, "holdfast keys are not gunicorn's words");
   assert.match(f?.evidence.summary ?? "", /\/report/);
+  // The text report prints the evidence (with the paths) above the fix.
+  assert.doesNotMatch(f?.fix.summary ?? "", /paths below/);
+  // gunicorn's line names no path in flight: the failed path still gets the no-retry location.
+  assert.match(f?.fix.nginx ?? "", /location \/report \{[\s\S]*proxy_next_upstream off;/);
 });
 
 test("holdfast's own watchdog keeps holdfast's keys and the event-loop advice", () => {
