@@ -68,8 +68,12 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       if (!best) continue;
       const p = pairOf.get(best)?.get(i);
       // Without event pairs (a worker death claims a window), the lag is from the failure to the cause's first record.
+      // A lifetime join names the nearest failure in time, not the event's own request: among
+      // dense failures its "lag" is to a neighbour (0 s where the truth is 2 s), so none is stated.
       const lag = p
-        ? p.lagMs
+        ? p.by === "lifetime"
+          ? undefined
+          : p.lagMs
         : best.evidence.window
           ? best.evidence.window.from - requestSpan((data.failures[i] as Located<ProxyRecord>).record).end
           : undefined;
@@ -86,7 +90,7 @@ export function sharedFailureLinks(findings: Finding[], corr: Correlation, data:
       const when = deaths
         ? ` They fall in the windows of ${c.id}'s deaths (from the stuck request to the replacement listening)${lag !== undefined ? `; the deaths were logged ${seconds(lag)} ${lag >= 0 ? "after" : "before"} them (median)` : ""}.`
         : lag === undefined
-          ? ""
+          ? " They were joined by time and path only (no request id, no steady lag): the delay between the two logs is not measured."
           : Math.abs(lag) < 1000
             ? ` The app logged it within ${seconds(Math.max(1000, Math.abs(lag)))} of the proxy's answer.`
             : lag > 0

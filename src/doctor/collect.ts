@@ -79,6 +79,9 @@ function keepApp(r: AppRecord): boolean {
   return true;
 }
 
+/** HAProxy's alerts about its servers and backends (with or without a syslog prefix): evidence, not unreadable lines. */
+const HAPROXY_NOTICE = /(?:^|\]: |\s)(?:Server \S+ is (?:DOWN|UP|going DOWN)|[Bb]ackend '?\S+?'? has no server available!|Health check for (?:backup )?server \S+ (?:failed|succeeded))/;
+
 /** A per-file line consumer: feed it lines, then call finish() once. */
 export interface LineSink {
   onLine: (text: string, start: number, end: number, lineNo: number) => void;
@@ -112,6 +115,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
   };
   const counts = new Float64Array(600);
   let grouper: AppLineGrouper | undefined;
+  let flushWaiting: (() => void) | undefined;
   let onLine: (text: string, start: number, end: number, lineNo: number) => void;
 
   if (input.kind === "nginx-access" || input.kind === "haproxy" || input.kind === "alb") {
@@ -120,6 +124,12 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     const fmt = access?.format;
     const full = (line: string, lineNo: number) => {
       const r = reader.parse(line);
+      if (!r && input.kind === "haproxy" && HAPROXY_NOTICE.test(line)) {
+        stats.notices = (stats.notices ?? 0) + 1;
+        const kept = (data.proxyNotices ??= []);
+        if (kept.length < 50) kept.push({ record: detach(line), file: input.file, line: lineNo, text: detach(line) });
+        return;
+      }
       if (!r) return garbage(line, lineNo);
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;
@@ -194,34 +204,79 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
     // One event may span lines (a traceback under the line that logged it): group, then parse.
     // An event written without a time (V8's heap-exhaustion dump, a bare stack) happened after
     // the last timed line of the same file: it takes that time, marked as inferred.
+    // A library's warning written just *before* the app's own line for the same failure (knex's
+    // "Acquire connection error" with tarn's stack) waits here for the next timed event: an app line
+    // of the same kind is that failure (the warning is folded into it); otherwise the warning is an
+    // event of its own at that line's time, marked as inferred.
     let lastTime = Number.NaN;
+    const waiting: { r: AppRecord; text: string; lineNo: number }[] = [];
+    const release = (before: number) => {
+      while (waiting.length && !((waiting[0] as { r: AppRecord }).r.time >= before)) {
+        const w = waiting.shift() as { r: AppRecord; text: string; lineNo: number };
+        if (!Number.isFinite(w.r.time) && Number.isFinite(lastTime)) {
+          w.r.time = lastTime;
+          w.r.fields.timeInferred = true;
+        }
+        keep(w.r, w.text, w.lineNo);
+      }
+    };
     const onEvent = (text: string, lineNo: number, lines: number) => {
       stats.continued = (stats.continued ?? 0) + lines - 1;
       const r = appLogReader.parse(text);
+      // holdfast's own start-up lines on stderr ("holdfast: serving … with 2 workers", "holdfast: warning: …"):
+      // the timeout-budget rules already read the same facts from the config; they are notices, not unreadable.
+      if (!r && text.startsWith("holdfast: ")) {
+        stats.notices = (stats.notices ?? 0) + 1;
+        return;
+      }
       if (!r) {
         // An unreadable line may still carry a time that the next untimed event inherits.
         const t = textTime(text.length > 200 ? text.slice(0, 200) : text).time;
         if (Number.isFinite(t)) lastTime = t;
         return garbage(text.length > 300 ? text.slice(0, 300) : text, lineNo);
       }
-      if (Number.isFinite(r.time)) lastTime = r.time;
-      else if (Number.isFinite(lastTime)) {
+      if (!Number.isFinite(r.time) && r.fields.precedesItsLine === true) {
+        waiting.push({ r, text, lineNo });
+        return;
+      }
+      if (Number.isFinite(r.time)) {
+        lastTime = r.time;
+        for (const w of waiting)
+          if (!Number.isFinite(w.r.time)) {
+            w.r.time = r.time;
+            w.r.fields.timeInferred = "next line";
+          }
+        const same = waiting.findIndex((w) => w.r.event === r.event && w.r.origin === r.origin);
+        if (same >= 0) {
+          waiting.splice(same, 1);
+          r.fields.libraryWarnings = 1;
+          stats.continued = (stats.continued ?? 0) + 1;
+        }
+        // Concurrent failures interleave warnings and lines; a warning unclaimed for 5 s is its own event.
+        release(r.time - 5000);
+      } else if (Number.isFinite(lastTime)) {
         r.time = lastTime;
         r.fields.timeInferred = true;
       }
+      keep(r, text, lineNo);
+    };
+    const keep = (r: AppRecord, text: string, lineNo: number) => {
       if (timed && !inWindow(r.time)) {
         stats.outOfWindow++;
         return;
       }
       stats.records++;
+      const origins = (data.appOrigins ??= {});
+      origins[r.origin] = (origins[r.origin] ?? 0) + 1;
       if (r.event === "request") data.appRequests++;
       if (keepApp(r) && data.appEvents.length < KEEP_LIMIT) {
         const own = detach(text);
         const kept = appLogReader.parse(own) ?? r;
         if (!Number.isFinite(kept.time)) {
           kept.time = r.time;
-          if (r.fields.timeInferred) kept.fields.timeInferred = true;
+          if (r.fields.timeInferred) kept.fields.timeInferred = r.fields.timeInferred;
         }
+        if (r.fields.libraryWarnings) kept.fields.libraryWarnings = r.fields.libraryWarnings;
         data.appEvents.push({
           record: kept,
           file: input.file,
@@ -230,6 +285,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
         });
       }
     };
+    flushWaiting = () => release(Number.POSITIVE_INFINITY);
     grouper = new AppLineGrouper(onEvent);
     const g = grouper;
     onLine = (text, start, end, lineNo) => {
@@ -243,6 +299,8 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
           g.flush();
           stats.records++;
           data.appRequests++;
+          const origins = (data.appOrigins ??= {});
+          origins.holdfast = (origins.holdfast ?? 0) + 1;
           return;
         }
       }
@@ -252,6 +310,7 @@ export function lineSink(data: Dataset, input: LogInput, opts: CollectOptions = 
 
   const finish = (bytes: number, lines: number): FileStats => {
     grouper?.flush();
+    flushWaiting?.();
     stats.bytes = bytes;
     stats.lines = lines;
     for (let s = 0; s < counts.length; s++) {

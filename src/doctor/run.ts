@@ -51,7 +51,7 @@ async function attempt<T>(data: Dataset, probe: string, fn: () => Promise<T> | T
   try {
     return await fn();
   } catch (err) {
-    data.probes.errors.push({ probe, message: (err as Error).message });
+    data.probes.errors.push({ probe, message: (err as Error).message, at: Date.now() });
     return undefined;
   }
 }

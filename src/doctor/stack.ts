@@ -16,6 +16,8 @@ export interface Stack {
   language: "python" | "node" | "java" | "ruby" | "unknown";
   /** Libraries seen, most events first. */
   libraries: DbLibrary[];
+  /** True when the app log was read and none of its events is holdfast's: another stack wrote it, even if the doctor cannot name it. */
+  foreign?: boolean | undefined;
 }
 
 const SERVER_BY_ORIGIN: Record<string, AppServer> = {
@@ -34,8 +36,10 @@ export function detectStack(data: Dataset, events: Located<AppRecord>[] = data.a
   const libs = new Map<DbLibrary, number>();
   const langs = new Map<Stack["language"], number>();
   const bump = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
+  let holdfastEvents = 0;
   // The server is read from every event (gunicorn's arbiter lines are not the lock errors).
   for (const e of data.appEvents) {
+    if (e.record.origin === "holdfast") holdfastEvents++;
     const s = SERVER_BY_ORIGIN[e.record.origin];
     if (s) bump(servers, s);
     const lang = e.record.fields.language;
@@ -69,10 +73,13 @@ export function detectStack(data: Dataset, events: Located<AppRecord>[] = data.a
             : "unknown");
   const libraries = [...libs].sort((a, b) => b[1] - a[1]).map(([k]) => k);
   if (libraries.length === 0 && language === "python" && events.some((e) => e.record.event === "db.locked")) libraries.push("python-sqlite3");
-  return { server, language, libraries };
+  // Every record read counts (successful requests are counted, not kept): a log of another stack's request lines is foreign too.
+  const read = Object.entries(data.appOrigins ?? {});
+  const foreign = read.length > 0 ? !read.some(([o, n]) => o === "holdfast" && n > 0) : data.appEvents.length > 0 && holdfastEvents === 0;
+  return { server, language, libraries, foreign };
 }
 
-/** True when the app is holdfast itself (or the logs do not say), so holdfast's config keys apply. */
+/** True when the app is holdfast itself (or no app log says otherwise), so holdfast's config keys apply. */
 export function isHoldfast(s: Stack): boolean {
-  return s.server === "holdfast" || (s.server === "unknown" && (s.libraries.length === 0 || s.libraries[0] === "holdfast"));
+  return s.server === "holdfast" || (s.server === "unknown" && !s.foreign && s.language === "unknown" && (s.libraries.length === 0 || s.libraries[0] === "holdfast"));
 }

@@ -193,8 +193,8 @@ export interface ProbeResults {
   postgres?: import("./probes/postgres.js").PostgresProbe | undefined;
   system?: import("./probes/system.js").SystemProbe | undefined;
   admin?: import("./probes/admin.js").AdminProbe[] | undefined;
-  /** Probe failures, reported as info findings. */
-  errors: { probe: string; message: string }[];
+  /** Probe failures, reported as info findings; `at` is when the probe ran (epoch ms): about now, not the logs. */
+  errors: { probe: string; message: string; at?: number | undefined }[];
 }
 
 /** Facts read from a proxy config (nginx or HAProxy). */
@@ -227,6 +227,8 @@ export interface FileStats {
   garbage: number;
   /** Records outside --since/--until. */
   outOfWindow: number;
+  /** Proxy alert lines (HAProxy's server state changes): read, but not requests. */
+  notices?: number | undefined;
   /** App-log lines that continued the event above them (traceback lines): part of one record, not records themselves. */
   continued?: number | undefined;
   garbageSamples: Sample[];
@@ -241,9 +243,13 @@ export interface Dataset {
   proxyRequests: number;
   failedTotal: number;
   proxyErrors: Located<ProxyErrorRecord>[];
+  /** HAProxy's own alert lines in its log ("Server app/app1 is DOWN, reason: …", "backend app has no server available!"): not requests, kept to quote (first 50). */
+  proxyNotices?: Located<string>[] | undefined;
   /** App events except successful `request` events (those are only counted). */
   appEvents: Located<AppRecord>[];
   appRequests: number;
+  /** App records read (kept or only counted) by origin ("holdfast", "json", "gunicorn", …): which stack wrote the app log. */
+  appOrigins?: Record<string, number> | undefined;
   /** How far the nginx error log's local-time clock was shifted to match the access log (ms; 0 or undefined: none). */
   errorLogShiftMs?: number | undefined;
   /** How far zoneless app-log times were shifted to match the proxy's clock (ms; 0 or undefined: none). */

@@ -179,3 +179,107 @@ test("supervisor exits, gunicorn's signal line, a stated request time, and an un
   assert.equal(r?.fields.requestMs, 20);
   assert.equal(r?.startedAt, Date.parse("2026-11-29T16:51:33.479Z"));
 });
+
+/** Reads app-log lines as collect.ts does and asserts none was unreadable. */
+function readAll(lines: string[]): { d: ReturnType<typeof emptyDataset>; stats: ReturnType<typeof collectLines> } {
+  const d = emptyDataset();
+  const stats = collectLines(d, "app", lines, "app.log");
+  assert.equal(stats.garbage, 0, JSON.stringify(stats.garbageSamples));
+  return { d, stats };
+}
+
+/** knex warns with tarn's stack when an acquire times out, then throws; the app logs its own line for the same failure. */
+const KNEX = `2026-11-29T17:20:35.272Z INFO catalog: listening on 127.0.0.1:34333, pool max 2
+Acquire connection error: Error: operation timed out for an unknown reason
+    at /srv/app/node_modules/tarn/dist/PendingOperation.js:18:27
+    at async Client_PG.acquireConnection (/srv/app/node_modules/knex/lib/client.js:465:26)
+2026-11-29T17:20:44.908Z ERROR catalog: GET /api/products failed: Knex: Timeout acquiring a connection. The pool is probably full.
+KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full.
+    at Client_PG.acquireConnection (/srv/app/node_modules/knex/lib/client.js:493:26)
+Acquire connection error: Error: operation timed out for an unknown reason
+    at /srv/app/node_modules/tarn/dist/PendingOperation.js:18:27
+2026-11-29T17:20:50.000Z INFO catalog: still serving`;
+
+test("knex's untimed 'Acquire connection error' (tarn's stack) is a pool timeout timed by the next line, never unreadable", () => {
+  const { d } = readAll(KNEX.split("\n"));
+  const pool = d.appEvents.filter((e) => e.record.event === "pool.timeout");
+  // The first warning is the app's next line's failure: folded into it, not counted twice.
+  assert.equal(pool.length, 2);
+  assert.equal(pool[0]?.record.fields.libraryWarnings, 1);
+  // The second has no app line of its own: an event at the next timed line's time, marked inferred.
+  assert.equal(pool[1]?.record.time, Date.parse("2026-11-29T17:20:50.000Z"));
+  assert.equal(pool[1]?.record.fields.timeInferred, "next line");
+});
+
+/** Python's socketserver: dashes around a handler error that escaped while answering a closed connection. */
+const SOCKETSERVER = `2026-11-29 11:55:14,561 ERROR [Thread-11] items: POST /api/items failed
+Traceback (most recent call last):
+  File "/srv/app/items.py", line 140, in do_POST
+sqlite3.OperationalError: database is locked
+127.0.0.1 - - [29/Nov/2026 11:55:14] "POST /api/items HTTP/1.1" 500 -
+----------------------------------------
+Exception occurred during processing of request from ('127.0.0.1', 32986)
+Traceback (most recent call last):
+  File "/srv/app/items.py", line 140, in do_POST
+sqlite3.OperationalError: database is locked
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/usr/lib/python3.11/socketserver.py", line 834, in write
+ConnectionResetError: [Errno 104] Connection reset by peer
+----------------------------------------`;
+
+test("socketserver's handler error is the closed connection it died of, not a second lock error; its dashes are not unreadable", () => {
+  const { d } = readAll(SOCKETSERVER.split("\n"));
+  assert.deepEqual(
+    d.appEvents.map((e) => e.record.event),
+    ["db.locked", "request", "peer.closed"],
+  );
+  assert.equal(d.appEvents[2]?.record.fields.during, "sqlite3.OperationalError");
+});
+
+test("V8's heap-exhaustion banners and native frames belong to the dump, not to unreadable lines", () => {
+  const lines = [
+    "2026-11-29T16:57:09.592Z info sessions[2937]: 50 sessions, heap used 30 MB",
+    "",
+    "<--- Last few GCs --->",
+    "[2937:0x34136d40]     6269 ms: Mark-Compact (reduce) 31.4 (33.3) -> 31.3 (33.3) MB, 0.99 / 0.00 ms",
+    "<--- JS stacktrace --->",
+    "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    "----- Native stack trace -----",
+    " 1: 0xb78db3 node::OOMErrorHandler(char const*, v8::OOMDetails const&) [/usr/bin/node]",
+    "10: 0x10b9821 v8::internal::FactoryBase<v8::internal::Factory>::NewFixedDoubleArray(int) [/usr/bin/node]",
+    "Aborted",
+  ];
+  const { d } = readAll(lines);
+  assert.equal(d.appEvents.filter((e) => e.record.event === "memory.oom").length, 1);
+});
+
+test("a socketserver handler error cut short by another thread's line is still an app error, not an unreadable line", () => {
+  const lines = [
+    '127.0.0.1 - - [29/Nov/2026 16:55:29] "GET /api/report HTTP/1.1" 200 -',
+    "----------------------------------------",
+    "Exception occurred during processing of request from ('127.0.0.1', 42218)",
+    "Traceback (most recent call last):",
+    '127.0.0.1 - - [29/Nov/2026 16:55:29] "GET /healthz HTTP/1.1" 200 -',
+    '  File "/usr/lib/python3.11/socketserver.py", line 834, in write',
+    "BrokenPipeError: [Errno 32] Broken pipe",
+  ];
+  const { d } = readAll(lines);
+  assert.equal(d.appEvents.filter((e) => e.record.level === "error").length, 1);
+});
+
+test("holdfast's own start-up lines and http.server's refused-request lines are read, not unreadable", () => {
+  const lines = [
+    "holdfast: warning: SQLite busy timeout 5s is not below the request deadline 1500ms: a locked write can use the whole request budget.",
+    '  fix: db: { sqlite: { busyTimeout: "250ms" } }',
+    "holdfast: serving app/export.mjs with 2 workers",
+    "  app:   http://127.0.0.1:36981/",
+    "127.0.0.1 - - [29/Nov/2026 16:56:29] code 400, message Bad request syntax ('{\"qty\":1}')",
+    '127.0.0.1 - - [29/Nov/2026 16:56:29] "{"qty":1}" 400 -',
+  ];
+  const { d, stats } = readAll(lines);
+  assert.equal(stats.notices, 2);
+  assert.equal(d.appRequests, 1);
+});

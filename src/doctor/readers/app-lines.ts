@@ -12,9 +12,21 @@ const MAX_LINES = 200;
 const HEAD_TIME =
   /^.{0,40}?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|\[\d\d\/[A-Z][a-z]{2}\/\d{4}[: ]\d\d:\d\d:\d\d|\[?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}|^[DIWEF], \[\d{4}-)/;
 
-/** Lines that continue a trace without being indented. */
+/** Lines that continue a trace without being indented (socketserver's handler-error header opens its own event). */
 const CONTINUATION =
-  /^(?:Traceback \(most recent call last\):|Caused by: |Suppressed: |During handling of the above exception|The above exception was the direct cause|\.\.\. \d+ (?:more|common frames omitted)|(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Exit|Interrupt|Timeout|Warning|Throwable)\b|[A-Z]\w*(?:::[A-Z]\w*)+|[\^~ ]+$|.*\.rb:\d+:in [`'])/;
+  /^(?!Exception occurred during processing of request)(?:Traceback \(most recent call last\):|Caused by: |Suppressed: |During handling of the above exception|The above exception was the direct cause|\.\.\. \d+ (?:more|common frames omitted)|(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Exit|Interrupt|Timeout|Warning|Throwable)\b|[A-Z]\w*(?:::[A-Z]\w*)+|[\^~ ]+$|.*\.rb:\d+:in [`']|\d+: 0x[0-9a-f]+ |Aborted(?: \(core dumped\))?$)/;
+
+/**
+ * Lines that only decorate a dump and say nothing of their own: Python socketserver's dashes
+ * around each handler error, V8's banners and GC trace lines before a heap-exhaustion abort. They
+ * neither start nor end an event (like empty lines), so they are not reported as unreadable.
+ */
+const DECORATION = /^(?:-{20,}|<--- [A-Za-z ]+ --->|-{3,} [A-Za-z ]+ -{3,}|\s*\S?\[\d+:0x[0-9a-f]+\]\s+[\d.]+ ms: .*)$/;
+
+/** True when a line is a banner or separator of a dump (see {@link DECORATION}). */
+export function decorates(line: string): boolean {
+  return DECORATION.test(line);
+}
 
 /** True when a line opens a new event (JSON, or a time near its start). */
 export function startsEvent(line: string): boolean {
@@ -38,9 +50,9 @@ export class AppLineGrouper {
 
   constructor(private readonly emit: (text: string, lineNo: number, lines: number) => void) {}
 
-  /** One line (without its newline); empty lines neither start nor end an event. */
+  /** One line (without its newline); empty lines and decorations neither start nor end an event. */
   push(line: string, lineNo: number): void {
-    if (line.length === 0) return;
+    if (line.length === 0 || DECORATION.test(line)) return;
     if (this.count > 0 && continues(line)) {
       this.count++;
       if (this.lines.length < MAX_LINES) this.lines.push(line);

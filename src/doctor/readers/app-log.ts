@@ -29,6 +29,8 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/SQLITE_BUSY\b(?![\s\S]*locked)/, "db.busy", "sqlite"],
   [/SQLITE_BUSY|SQLITE_LOCKED/, "db.locked", "sqlite"],
   [/Timeout acquiring a connection/, "pool.timeout", "knex"],
+  // knex's warning with tarn's stack when an acquire times out; written just before the app's own line for it.
+  [/^Acquire connection error: [\s\S]*(?:timed out|TimeoutError)/, "pool.timeout", "knex"],
   [/timeout exceeded when trying to connect/, "pool.timeout", "pg"],
   [/Connection is not available, request timed out/, "pool.timeout", "hikari"],
   [/QueuePool limit of size \d+ overflow \d+ reached/, "pool.timeout", "sqlalchemy"],
@@ -39,6 +41,8 @@ const TEXT_RULES: [RegExp, string, string][] = [
   [/code=killed, status=(\d+)/, "worker.exit", "supervisor"],
   [/JavaScript heap out of memory|Reached heap limit|Out of memory: Killed process|MemoryError|java\.lang\.OutOfMemoryError/, "memory.oom", "node"],
   [/EMFILE|Too many open files/, "fd.limit", "os"],
+  // Python's http.server closing a connection it waited on for a request (its handler timeout): an idle keep-alive close.
+  [/Request timed out: (?:TimeoutError|timeout)\b/, "conn.idle-close", "python"],
   // The app (re)started and listens again: ends a restart gap.
   [/\b[Ll]istening (?:on|at)\b/, "worker.start", "text"],
   [/ENOSPC|No space left on device|database or disk is full|SQLITE_FULL/, "disk.full", "os"],
@@ -60,6 +64,10 @@ const FLASK_EXCEPTION = /Exception on (\/\S*) \[([A-Z]+)\]/;
 /** An access line an app server wrote: `"POST /api/orders HTTP/1.1" 500` (gunicorn, werkzeug) or uWSGI's `POST /x => … (HTTP/1.1 500)`. */
 /** A duration the line states about its request: "failed after 20 ms", "took 5.01 s", "in 5003ms". */
 const TOOK = /\b(?:after|took|in) (\d+(?:\.\d+)?) ?(ms|s)\b/;
+/** A CLF access line whose quoted request is not "METHOD path HTTP/x": `"{"qty":1}" 400 -`. */
+const BAD_REQUEST_ACCESS = /\] "[^\n]*" (\d{3}) (?:-|\d+)\s*$/;
+/** Python http.server's log_error line for a refused request. */
+const HTTP_SERVER_ERROR = /\] code \d{3}, message /;
 const ACCESS_STATUS = /"[A-Z]+ \S+ HTTP\/[\d.]+" (\d{3}) |\(HTTP\/[\d.]+ (\d{3})\)|Completed (\d{3}) /;
 
 const SIGNALS: Record<string, string> = { "1": "SIGHUP", "2": "SIGINT", "6": "SIGABRT", "9": "SIGKILL", "11": "SIGSEGV", "15": "SIGTERM" };
@@ -176,11 +184,31 @@ function requestOf(text: string): { method?: string; path?: string } {
   return m ? { method: m[1], path: m[2] } : {};
 }
 
+/** Python's socketserver reporting an exception that escaped a request handler (no time of its own). */
+const HANDLER_ERROR = /^Exception occurred during processing of request from /;
+/** Writes to a connection the other side had closed: the proxy or client gave up before the app answered. */
+const PEER_GONE = /^(?:ConnectionResetError|BrokenPipeError|ConnectionAbortedError)$/;
+
 function parseText(text: string): AppRecord | null {
   const lines = text.split("\n");
   const head = lines[0] as string;
   const { time, zoneless } = textTime(head);
   const trace: Trace = lines.length > 1 || /Error|Exception/.test(head) ? readTrace(lines) : {};
+  // The escaped exception is what the handler died of; an error chained before it (a lock error
+  // the app answered 500 for) was already logged by the app on its own line.
+  if (HANDLER_ERROR.test(head) && trace.exception !== undefined && PEER_GONE.test(trace.exception)) {
+    const during = /\n([A-Za-z_][\w.]*(?:Error|Exception))(?::[^\n]*)?\n+During handling of the above exception/.exec(text)?.[1];
+    return {
+      source: "app",
+      time,
+      event: "peer.closed",
+      level: "error",
+      reqId: undefined,
+      origin: "python",
+      fields: { msg: head, language: "python", exception: trace.exception, message: trace.message, lines: lines.length, ...(during ? { during } : {}) },
+      zoneless,
+    };
+  }
   const fields: Record<string, unknown> = { msg: head.length > 500 ? head.slice(0, 500) : head };
   if (trace.language) fields.language = trace.language;
   if (trace.exception) fields.exception = trace.exception;
@@ -206,6 +234,8 @@ function parseText(text: string): AppRecord | null {
       else fields.code = Number(m[2]);
     }
     if (event === "worker.timeout") fields.reason = "timeout";
+    // No time of its own, and the app's line for the same failure comes next: collect.ts times it by that line.
+    if (origin === "knex" && Number.isNaN(time) && head.startsWith("Acquire connection error:")) fields.precedesItsLine = true;
     const stated = statedTimeoutMs(text);
     if (stated !== undefined) fields.timeoutMs = stated;
     // A Java pool error names HikariCP; a Python one raised through SQLAlchemy keeps its origin for the fix's words.
@@ -224,6 +254,8 @@ function parseText(text: string): AppRecord | null {
       ...req,
     };
   }
+  // A handler error whose trace another thread's line cut short: still an error the app reported, timed by the line above.
+  if (HANDLER_ERROR.test(head)) return { source: "app", time, event: "log", level: "error", reqId: undefined, origin: "python", fields: { ...fields, language: "python" }, zoneless };
   if (Number.isNaN(time)) return null;
   // A timed line no signature matches: an app access line (its status), or a generic log event.
   const access = ACCESS_STATUS.exec(head);
@@ -233,6 +265,14 @@ function parseText(text: string): AppRecord | null {
     fields.path = req.path;
     return { source: "app", time, event: "request", level: "info", reqId: undefined, origin: "text", fields, zoneless, ...req };
   }
+  // An access line whose request line was not HTTP (a client that sent garbage): still a request with its status.
+  const bad = BAD_REQUEST_ACCESS.exec(head);
+  if (bad) {
+    fields.status = Number(bad[1]);
+    return { source: "app", time, event: "request", level: "info", reqId: undefined, origin: "text", fields, zoneless };
+  }
+  // Python http.server's log_error for a request it refused ("code 400, message Bad request syntax").
+  if (HTTP_SERVER_ERROR.test(head)) return { source: "app", time, event: "log", level: "warn", reqId: undefined, origin: "python", fields, zoneless };
   const level = levelOf(head) ?? (trace.exception ? "error" : undefined);
   if (level === undefined) return null;
   return { source: "app", time, event: "log", level, reqId: undefined, origin: "text", fields, zoneless, ...req };

@@ -47,3 +47,24 @@ test("json: findings in chain order with layer, causes, explainedBy and links (l
   assert.equal(link?.shared, 8);
   assert.ok(link?.lagMs !== undefined && link.lagMs > 1500 && link.lagMs < 2500, JSON.stringify(link));
 });
+
+test("text: a line the chain's links share is quoted once, where it first appears, and pointed to after", () => {
+  const text = toText(result());
+  const quotes = text.split("\n").filter((l) => /^\s+app\.log:\d+ {2}/.test(l) || /^\s+access\.log:\d+ {2}/.test(l));
+  const keys = quotes.map((l) => l.trim().split(/\s+/)[0]);
+  assert.equal(new Set(keys).size, keys.length, quotes.join("\n"));
+  assert.match(text, /also (?:app|access)\.log:\d+ \(quoted under 1(?:\.1)?\)/);
+});
+
+test("text: a link that shares no failed request (servers marked down by earlier failures) says its lag, not '0 requests'", () => {
+  const data = datasetFromLines({});
+  const base = { severity: "critical" as const, confidence: 0.9, evidence: { summary: "s", counts: {}, samples: [] }, fix: { summary: "f" } };
+  const link = { from: "upstream-down", to: "all-upstreams-down", shared: 0, lagMs: 100, evidence: "they marked the servers down." };
+  const findings = [
+    { ...base, id: "upstream-down", title: "Upstream down", explains: 5, causes: ["all-upstreams-down"], explainedBy: [], links: [link] },
+    { ...base, id: "all-upstreams-down", title: "All down", explains: 31, causes: [], explainedBy: ["upstream-down"], links: [link] },
+  ];
+  const text = toText({ findings, healthy: false, data });
+  assert.match(text, /→ produces all-upstreams-down \(lag < 0\.5 s\): they marked/);
+  assert.doesNotMatch(text, /0 requests/);
+});

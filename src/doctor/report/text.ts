@@ -40,6 +40,12 @@ function indent(s: string, by: string): string {
     .join("\n");
 }
 
+/** "412 requests · lag 2.0 s" for a link; a link that shares no request (servers marked down by earlier failures) shows its lag alone. */
+function linkFacts(l: CausalLink): string {
+  const lag = lagText(l);
+  return l.shared > 0 ? `${l.shared} request${l.shared === 1 ? "" : "s"}${lag}` : lag.replace(/^ · /, "") || "no request in common";
+}
+
 /** "2.0 s after" for a link's lag. */
 function lagText(l: CausalLink): string {
   if (l.lagMs === undefined) return "";
@@ -65,6 +71,8 @@ export function toText(r: DoctorResult): string {
   const out: string[] = [`holdfast doctor — ${headline(r)}`, ""];
   if (r.instances) out.push("Instances (counts since each started):", indent(fleetTable(r.instances), "  "), "");
   const layers = layersFor(r);
+  // A chain's links often rest on the same lines: each line is quoted once, where it first appears.
+  const quoted = new Map<string, string>();
   for (const { finding: f, depth, label } of numbering(r)) {
     const pad = "   ".repeat(depth);
     const body = `${pad}   `;
@@ -72,14 +80,24 @@ export function toText(r: DoctorResult): string {
     const by = (f.explainedBy ?? []).length ? ` · produced by ${(f.explainedBy ?? []).join(", ")}` : "";
     out.push(`${body}id ${f.id} · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}${by}`);
     out.push(indent(f.evidence.summary, body));
-    for (const s of f.evidence.samples) out.push(`${body}  ${s.file}:${s.line}  ${s.text}`);
+    const again: string[] = [];
+    for (const s of f.evidence.samples) {
+      const key = `${s.file}:${s.line}`;
+      const first = quoted.get(key);
+      if (first !== undefined) again.push(`${key} (quoted under ${first})`);
+      else {
+        quoted.set(key, label);
+        out.push(`${body}  ${key}  ${s.text}`);
+      }
+    }
+    if (again.length) out.push(`${body}  also ${again.join(", ")}`);
     out.push(`${body}Fix: ${f.fix.summary}`);
     if (f.fix.stack) out.push(`${body}${f.fix.stack.name}:`, indent(f.fix.stack.lines, `${body}    `));
     for (const layer of layers) {
       const lines = f.fix[layer];
       if (lines) out.push(`${body}${layer}:`, indent(lines, `${body}    `));
     }
-    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`${body}→ produces ${l.to} (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`);
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`${body}→ produces ${l.to} (${linkFacts(l)}): ${l.evidence}`);
     out.push("");
   }
   // Findings quote log lines verbatim: their control characters must not reach the terminal.
@@ -110,7 +128,7 @@ export function toMarkdown(r: DoctorResult): string {
       const lines = f.fix[layer];
       if (lines) out.push(`${layer}:`, "", "```", lines, "```", "");
     }
-    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`→ produces \`${l.to}\` (${l.shared} request${l.shared === 1 ? "" : "s"}${lagText(l)}): ${l.evidence}`, "");
+    for (const l of (f.links ?? []).filter((x) => x.from === f.id)) out.push(`→ produces \`${l.to}\` (${linkFacts(l)}): ${l.evidence}`, "");
   }
   return `${escapeControl(out.join("\n").trimEnd())}\n`;
 }

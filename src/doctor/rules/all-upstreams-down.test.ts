@@ -38,3 +38,17 @@ test("the failures that marked the servers down come first, 'no live upstreams' 
   );
   assert.match(findings[0]?.links?.[0]?.evidence ?? "", /marked the servers down/);
 });
+
+test("HAProxy's 'Server app/app1 is DOWN' alert is quoted as what marked the server, not reported as unreadable", () => {
+  const haproxy = [
+    'Server app/app1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 0 active and 0 backup servers left.',
+    "backend app has no server available!",
+    'Nov 24 14:03:11 lb1 haproxy[2201]: 10.0.3.22:51410 [24/Nov/2026:14:03:11.000] www~ app/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 9/9/0/0/0 0/0 "GET /api/orders HTTP/1.1"',
+  ];
+  const data = datasetFromLines({ haproxy });
+  assert.equal(data.files[0]?.garbage, 0);
+  assert.equal(data.files[0]?.notices, 2);
+  const [f] = runRule(allUpstreamsDown, data);
+  assert.match(f?.evidence.samples.map((s) => s.text).join("\n") ?? "", /is DOWN, reason: Layer4 connection problem/);
+  assert.doesNotMatch(f?.evidence.summary ?? "", /causes below/);
+});

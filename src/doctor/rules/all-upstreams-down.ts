@@ -28,10 +28,11 @@ export const allUpstreamsDown: Rule = {
         confidence: 0.9,
         explains: data.proxyRequests > 0 ? hits.length : lines.length,
         evidence: {
-          summary: `${hits.length ? ofTotal(data, counts) : `${lines.length} request${lines.length === 1 ? "" : "s"}`} ${between(w)} were answered by the proxy without trying any server, because every server was marked failed. Look at the causes below for what marked them (timeouts, refused connections).`,
+          summary: `${hits.length ? ofTotal(data, counts) : `${lines.length} request${lines.length === 1 ? "" : "s"}`} ${between(w)} were answered by the proxy without trying any server, because every server was marked failed. What marked them (timeouts, refused connections) is the finding this one is listed under, or the others in this report when it stands alone.`,
           counts: { ...counts, errorLines: lines.length },
           window: w,
-          samples: samples(data, hits, lines.slice(0, 1)),
+          // HAProxy's own "Server app/app1 is DOWN, reason: …" says what marked it.
+          samples: samples(data, hits, [...lines.slice(0, 1), ...(data.proxyNotices ?? []).filter((n) => /is DOWN/.test(n.record)).slice(0, 1)]),
         },
         fix: {
           summary: "Fix what makes the servers fail (see the other findings), and stop one slow request from ejecting a whole server: count only connection errors as failures, and have more than one upstream.",

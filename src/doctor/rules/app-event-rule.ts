@@ -4,7 +4,7 @@
  */
 import { claim } from "../correlate.js";
 import type { AppRecord, Correlation, Dataset, FailureKind, Finding, Fix, Located, Rule, Severity } from "../types.js";
-import { type LagPattern, type MatchResult, matchEvents } from "../match.js";
+import { type LagPattern, type MatchResult, matchEvents, requestSpan } from "../match.js";
 import { between, failureWindow, ofTotal, samples, statusCounts, windowOfTimes } from "./evidence.js";
 
 /** What an app-event rule needs to say. */
@@ -25,8 +25,14 @@ export interface AppEventRuleSpec {
   perRequest?: boolean;
   /** Extra sentence after the numbers. */
   detail?: (events: Located<AppRecord>[], match: MatchResult) => string;
-  /** The fix, or a function of the data and the events (to name the stack's own options). */
-  fix: Fix | ((data: Dataset, events: Located<AppRecord>[]) => Fix);
+  /** The fix, or a function of the data, the events (to name the stack's own options) and the failures they explain with their kinds. */
+  fix: Fix | ((data: Dataset, events: Located<AppRecord>[], explained: Explained) => Fix);
+}
+
+/** The failures an app-event finding explains, with how the proxy saw each (for its fix). */
+export interface Explained {
+  hits: ReadonlySet<number>;
+  kinds: readonly FailureKind[];
 }
 
 const DEFAULT_KINDS: FailureKind[] = ["app-5xx", "read-timeout", "unknown"];
@@ -47,7 +53,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
   const w = failureWindow(data, hits) ?? windowOfTimes(events.map((e) => e.record.time));
   const head =
     hits.size > 0
-      ? `${ofTotal(data, counts)} ${between(w)} follow ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"}.`
+      ? `${ofTotal(data, counts)} ${between(w)} match ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} (same request by id, or by time and path).`
       : `${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} ${between(w)}${data.proxyRequests > 0 ? "; no proxy failure matched them by time or request id" : " (no proxy log given, so failed requests were not counted)"}.`;
   return [
     claim(corr, {
@@ -62,7 +68,7 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
         window: w,
         samples: samples(data, hits, events.slice(0, 2)),
       },
-      fix: typeof spec.fix === "function" ? spec.fix(data, events) : spec.fix,
+      fix: typeof spec.fix === "function" ? spec.fix(data, events, { hits, kinds: corr.kinds }) : spec.fix,
     }, hits, match.pairs),
   ];
 }
@@ -92,4 +98,30 @@ export function numbers(events: Located<AppRecord>[], field: string): number[] {
 /** Largest value, or undefined. */
 export function max(values: number[]): number | undefined {
   return values.length ? values.reduce((a, b) => Math.max(a, b)) : undefined;
+}
+
+/**
+ * How long the app waited before it answered the explained failures itself, when it did for most
+ * of them (503s it sent, not read timeouts at the proxy): the events' stated wait, else the
+ * median time the proxy saw those requests take.
+ */
+export function sheddingWait(data: Dataset, events: Located<AppRecord>[], explained?: Explained): number | undefined {
+  if (!explained || explained.hits.size === 0) return undefined;
+  const took: number[] = [];
+  let timedOut = 0;
+  for (const i of explained.hits) {
+    const k = explained.kinds[i];
+    if (k === "read-timeout") timedOut++;
+    if (k !== "app-5xx") continue;
+    const f = data.failures[i]?.record;
+    if (!f) continue;
+    const sp = requestSpan(f);
+    if (sp.start !== undefined) took.push(sp.end - sp.start);
+  }
+  if (took.length === 0 || took.length < 2 * timedOut) return undefined;
+  const stated = numbers(events, "waitedMs").concat(numbers(events, "timeoutMs"), numbers(events, "acquireTimeoutMs"));
+  const pick = stated.length ? stated : took;
+  const s = [...pick].sort((a, b) => a - b);
+  const m = s[s.length >> 1] as number;
+  return m > 0 ? m : undefined;
 }

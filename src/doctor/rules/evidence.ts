@@ -66,12 +66,16 @@ export function totalWithStatus(data: Dataset, statuses: string[]): number {
   return statuses.reduce((n, s) => n + (data.statusCounts[s] ?? 0), 0);
 }
 
+/** One frame of a stack trace (Node, Java, Python, Ruby): where, not what. */
+const STACK_FRAME = /^\s+(?:at |File "|from \/|\.\.\. \d+ more)|^\s+.*\.rb:\d+:in |^\s*\d+: 0x[0-9a-f]+ /;
+
 /** A sample from a located record; an event of several lines (a traceback) is quoted as its first and last line. */
 export function sample(l: Located<unknown>): Sample {
   let text = l.text;
   if (text.includes("\n")) {
-    // First and last lines that say something (a banner of dashes says nothing).
-    const lines = text.split("\n").filter((x) => /[A-Za-z]/.test(x));
+    // First and last lines that say something: a banner of dashes says nothing, and a stack
+    // frame ("at …", "File …") hides the exception a Node or Java trace names above it.
+    const lines = text.split("\n").filter((x, i) => /[A-Za-z]/.test(x) && (i === 0 || !STACK_FRAME.test(x)));
     const first = lines[0] ?? "";
     const last = (lines[lines.length - 1] ?? "").trim();
     text = lines.length > 1 ? `${first} … ${last}` : first;

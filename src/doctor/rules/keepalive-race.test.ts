@@ -52,3 +52,22 @@ test("an app slow to close: closes within a second count with the race when most
   assert.equal(run(6, 3), 9);
   assert.equal(run(1, 4), 1, "one instant close does not make the slow ones a race");
 });
+
+test("POSTs closed 0.2 s in, while the app logs closing idle connections: the same race; no retry advice that cannot apply to POSTs", () => {
+  const access: string[] = [];
+  const error: string[] = [];
+  const app: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = t0 + i * 9000;
+    access.push(nginxAccessLine({ t, status: 502, method: "POST", path: "/api/events", urt: 0.18, rt: 0.18 }));
+    error.push(nginxErrorLine(t, "upstream-closed", "POST", "/api/events"));
+    // Python's http.server, its handler timeout closing a keep-alive connection it waited on.
+    const d = new Date(t - 300);
+    app.push(`127.0.0.1 - - [24/Nov/2026 ${d.toISOString().slice(11, 19)}] Request timed out: TimeoutError('timed out')`);
+  }
+  const [f] = runRule(keepaliveRace, datasetFromLines({ access, error, app }));
+  assert.equal(f?.explains, 4, f?.evidence.summary);
+  assert.match(f?.evidence.summary ?? "", /logged closing idle connections/);
+  assert.doesNotMatch(f?.fix.nginx ?? "", /^proxy_next_upstream /m);
+  assert.match(f?.fix.nginx ?? "", /server 127\.0\.0\.1:3000;\n/, "the address the error log names");
+});

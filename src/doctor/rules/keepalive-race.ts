@@ -34,9 +34,17 @@ export const keepaliveRace: Rule = {
       hits.push(i);
     });
     // An app slow to close (a busy event loop, a GIL-holding thread) closes the reused socket a
-    // little after nginx wrote on it: when most closes are instant, the ones within a second are the same race.
-    const slowCloses = hits.length >= 3 && hits.length >= late.length ? late.length : 0;
-    if (slowCloses) hits.push(...late);
+    // little after nginx wrote on it: when most closes are instant, or the app itself logged closing
+    // idle connections at that moment, the ones within a second are the same race.
+    const closes = data.appEvents.filter((e) => e.record.event === "conn.idle-close").map((e) => e.record.time);
+    const nearClose = (i: number) => {
+      const end = data.failures[i]?.record.time ?? Number.NaN;
+      // The proxy's and the app's times may both be cut to the second.
+      return closes.some((c) => Math.abs(c - end) <= 1500);
+    };
+    const slowCloses = hits.length >= 3 && hits.length >= late.length ? late.length : late.filter(nearClose).length;
+    if (slowCloses) hits.push(...(slowCloses === late.length ? late : late.filter(nearClose)));
+    const appCloses = closes.length > 0 && hits.some(nearClose);
     if (hits.length === 0 && !budgetSaysRace(data)) return [];
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits);
@@ -53,6 +61,11 @@ export const keepaliveRace: Rule = {
     const proxyIdle = t?.proxyIdleTimeout ?? 60_000;
     const appKeepAlive = Math.max(proxyIdle + 5000, 65_000);
     const stack = detectStack(data);
+    // The upstream the races hit, as the error log names it ("http://127.0.0.1:44319/api/events").
+    const upstream = hits
+      .map((i) => (corr.errorLine[i] !== undefined && corr.errorLine[i] !== -1 ? data.proxyErrors[corr.errorLine[i] as number]?.record.upstream : undefined))
+      .map((u) => /^(?:[a-z]+:\/\/)?([^/\s]+:\d+)/.exec(u ?? "")?.[1])
+      .find((a) => a !== undefined);
     return [
       claim(corr, {
         id: "keepalive-race",
@@ -63,7 +76,7 @@ export const keepaliveRace: Rule = {
         evidence: {
           summary:
             hits.length > 0
-              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms${slowCloses ? `; ${slowCloses} within ${SLOW_CLOSE_S} s, an app slow to close` : ""})` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} were non-idempotent (the proxy does not retry those)` : ""}.${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
+              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms${slowCloses ? `, or within ${SLOW_CLOSE_S} s for ${slowCloses} of them: an app slow to close` : ""})` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} ${posts === 1 ? "was" : "were"} non-idempotent (the proxy does not retry those)` : ""}.${appCloses ? ` The app logged closing idle connections (${closes.length} "Request timed out" lines) in the same seconds.` : ""}${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
               : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
           counts: { ...counts, nonIdempotent: posts },
           window: w,
@@ -73,7 +86,11 @@ export const keepaliveRace: Rule = {
           summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,
           holdfast: speaksHoldfast(stack) ? `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }` : undefined,
           stack: keepAliveFix(stack, appKeepAlive / 1000),
-          nginx: `upstream app {\n    server 127.0.0.1:3000;\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n# retry a request that failed on a reused idle connection:\n${NGINX_NEXT_UPSTREAM}`,
+          nginx: `upstream app {\n    server ${upstream ?? "127.0.0.1:3000;   # your app's address"}${upstream ? ";" : ""}\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n${
+            posts === hits.length && hits.length > 0
+              ? "# no retry setting helps here: nginx retries a request that failed on a reused connection only when it is idempotent,\n# and these were not (POST); only the keep-alive order above prevents them."
+              : `# retry an idempotent request that failed on a reused idle connection:\n${NGINX_NEXT_UPSTREAM}`
+          }`,
           haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
           alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
         },

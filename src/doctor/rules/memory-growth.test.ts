@@ -21,3 +21,19 @@ test("three RSS recycles are a warning", () => {
   assert.equal(f?.severity, "warning");
   assert.match(f?.evidence.summary ?? "", /600 MB/);
 });
+
+test("a bare Node app (no holdfast supervisor) that runs out of heap: the process, not 'workers', and no holdfast keys", () => {
+  const app = [
+    "2026-11-24T14:01:50.000Z info sessions[2937]: listening on 127.0.0.1:35441",
+    "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    " 1: 0xb78db3 node::OOMErrorHandler(char const*, v8::OOMDetails const&) [/usr/bin/node]",
+    "2026-11-24T14:02:00Z supervisor: sessions exited with status 134, restarting in 2 s",
+    "2026-11-24T14:02:02.500Z info sessions[3646]: listening on 127.0.0.1:35441",
+  ];
+  const access = [nginxAccessLine({ t: Date.UTC(2026, 10, 24, 14, 2, 1), status: 502, urt: null })];
+  const [f] = runRule(memoryGrowth, datasetFromLines({ access, app }));
+  assert.match(f?.title ?? "", /^The app process killed for running out of memory/);
+  assert.equal(f?.fix.holdfast, undefined);
+  assert.doesNotMatch(f?.evidence.summary ?? "", /RSS recycle/);
+  assert.match(f?.fix.stack?.lines ?? "", /--heapsnapshot-near-heap-limit/);
+});

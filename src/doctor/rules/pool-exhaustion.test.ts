@@ -32,3 +32,32 @@ test("live pool status from the admin endpoint: warning without logs", () => {
   assert.equal(f?.severity, "warning");
   assert.match(f?.evidence.summary ?? "", /10\/10 busy, 3 waiting/);
 });
+
+test("when the app sheds on its own (503s it answered after 1.5 s, HAProxy waits 10 s) the fix keeps its acquire timeout and invents no pool size", () => {
+  const haproxy: string[] = [];
+  const app: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const accept = t0 + i * 700;
+    const d = new Date(accept);
+    const stamp = `${String(d.getUTCDate()).padStart(2, "0")}/Nov/2026:${d.toISOString().slice(11, 23)}`;
+    haproxy.push(`127.0.0.1:4512${i} [${stamp}] www app/app1 0/0/0/1523/1523 503 170 - - ---- 17/17/16/16/0 0/0 "GET /api/search HTTP/1.1"`);
+    app.push(`${new Date(accept + 1510).toISOString()} ERROR catalog: GET /api/search failed: Knex: Timeout acquiring a connection. The pool is probably full.`);
+  }
+  const [f] = runRule(poolExhaustion, datasetFromLines({ haproxy, app, timeouts: { proxyReadTimeout: 10_000 } }));
+  assert.equal(f?.explains, 6);
+  assert.match(f?.fix.summary ?? "", /already gives up on the pool before the proxy does .* ≈ 1\.5 s/);
+  assert.match(f?.fix.stack?.lines ?? "", /acquireConnectionTimeout: 1500 .*keep/);
+  assert.doesNotMatch(f?.fix.stack?.lines ?? "", /max: \d/);
+});
+
+test("knex's untimed tarn warnings are said to be read with the app's own pool errors", () => {
+  const app = [
+    "Acquire connection error: Error: operation timed out for an unknown reason",
+    "    at /srv/app/node_modules/tarn/dist/PendingOperation.js:18:27",
+    "2026-11-24T14:02:00.500Z ERROR catalog: GET /api/search failed: Knex: Timeout acquiring a connection. The pool is probably full.",
+  ];
+  const access = [nginxAccessLine({ t: t0 + 1000, status: 503, urt: 1.5, rt: 1.5, path: "/api/search" })];
+  const [f] = runRule(poolExhaustion, datasetFromLines({ access, app }));
+  assert.equal(f?.evidence.counts.events, 1, "one failure, not two");
+  assert.match(f?.evidence.summary ?? "", /"Acquire connection error" warnings .* 1 folded into the app's line/);
+});

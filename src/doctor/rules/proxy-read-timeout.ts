@@ -5,7 +5,7 @@
 import { claim } from "../correlate.js";
 import type { Correlation, Dataset, Finding, Rule } from "../types.js";
 import { detectStack } from "../stack.js";
-import { speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
+import { speaksHoldfast } from "./stack-fixes.js";
 import { between, distinct, failureWindow, firstErrorLine, ofTotal, samples, statusCounts } from "./evidence.js";
 
 export const proxyReadTimeout: Rule = {
@@ -23,9 +23,13 @@ export const proxyReadTimeout: Rule = {
     const paths = topPaths(hits.map((i) => data.failures[i]?.record.path));
     // The proxy's read timeout: its config, else what the timed-out requests waited (nginx $upstream_response_time, HAProxy Tr).
     const rt = data.timeouts?.proxyReadTimeout ?? observedWait(data, hits);
-    const stack = detectStack(data);
+    const holdfastApp = speaksHoldfast(detectStack(data));
     const deadline = data.timeouts?.deadline;
     const newDeadline = rt !== undefined ? Math.max(1000, rt - Math.max(1000, Math.round(rt * 0.1))) : 25_000;
+    // holdfast's deadline already below the proxy's: raising it to "just below" would make things worse.
+    const deadlineBelow = holdfastApp && deadline !== undefined && rt !== undefined && deadline < rt;
+    // The value as the config says it (1500ms stays 1500ms: "2s" would be a change, not "as now").
+    const rtText = rt === undefined ? "30s" : rt % 1000 ? `${rt}ms` : `${rt / 1000}s`;
     const support = firstErrorLine(data, corr, hits);
     return [
       claim(corr, {
@@ -41,13 +45,18 @@ export const proxyReadTimeout: Rule = {
           samples: samples(data, hits, support),
         },
         fix: {
-          summary: `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
-          holdfast: speaksHoldfast(stack)
+          summary: deadlineBelow
+            ? `The app's deadline (${(deadline as number) / 1000} s) is already below the proxy's ${(rt as number) / 1000} s, yet these requests got no answer in time: the app could not run them at all (a stuck or blocked worker, a full queue). Fix the cause the findings name, then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`
+            : `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
+          holdfast: holdfastApp && !deadlineBelow
             ? `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : "(assumed 30s; give --nginx-config or --haproxy-config for the real value)"}`
             : undefined,
-          stack: workerTimeoutFix(stack, Math.max(1, Math.floor(newDeadline / 1000)), rt !== undefined ? rt / 1000 : undefined, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined),
-          nginx: `proxy_read_timeout ${Math.ceil(((rt ?? 30_000) / 1000))}s;   # keep above the app deadline (${newDeadline / 1000}s)`,
-          haproxy: `timeout server ${Math.ceil(((rt ?? 30_000) / 1000))}s`,
+          // No app-server line: gunicorn's --timeout (uWSGI harakiri, Puma worker_timeout) kills the
+          // worker, a 502 instead of a 504, not the clean answer a deadline gives.
+          nginx: holdfastApp
+            ? `proxy_read_timeout ${rtText};   # keep above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)`
+            : `proxy_read_timeout ${rtText};   # ${rt !== undefined ? "as now" : "assumed"}: raise it only in a location for the paths that must run longer`,
+          haproxy: `timeout server ${rtText}   # ${holdfastApp ? `above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)` : `${rt !== undefined ? "as now" : "assumed"}: raise it only in a backend for the paths that must run longer`}`,
           alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
         },
       }, hits),

@@ -23,3 +23,18 @@ test("'database is locked' from a Python stack", () => {
 test("an instant lock error is not contention (see sqlite-deferred-busy)", () => {
   assert.deepEqual(runRule(sqliteLock, datasetFromLines({ app: [holdfastLine(t0, "db.locked", { waitedMs: 0 })] })), []);
 });
+
+test("the app answering 503 after its 1 s busy timeout (nginx waits 10 s): the fix keeps 1 s instead of raising it to 5 s", () => {
+  const access: string[] = [];
+  const app: string[] = [];
+  for (let k = 0; k < 5; k++) {
+    const start = t0 + k * 4000;
+    access.push(nginxAccessLine({ t: start + 1016, status: 503, rt: 1.016, urt: 1.016, us: "503", method: "POST", path: "/api/items" }));
+    app.push(`${new Date(start + 1010).toISOString().replace("T", " ").replace("Z", "").replace(".", ",")} ERROR items: POST /api/items failed\nTraceback (most recent call last):\n  File "/srv/app.py", line 140, in do_POST\nsqlite3.OperationalError: database is locked`);
+  }
+  const [f] = runRule(sqliteLock, datasetFromLines({ access, app: app.flatMap((a) => a.split("\n")), timeouts: { proxyReadTimeout: 10_000 } }));
+  assert.equal(f?.explains, 5);
+  assert.match(f?.fix.summary ?? "", /already gives up on the lock before the proxy does .*≈ 1 s/);
+  assert.match(f?.fix.stack?.lines ?? "", /timeout=1\)/);
+  assert.doesNotMatch(f?.fix.stack?.lines ?? "", /timeout=5\)/);
+});

@@ -25,6 +25,10 @@ test("a gunicorn WORKER TIMEOUT gets gunicorn's flags, not Node event-loop advic
   for (const flag of ["--timeout 30", "--graceful-timeout 30", "--keep-alive", "--worker-class gthread"]) assert.ok(f?.fix.stack?.lines.includes(flag), `${flag} in ${f?.fix.stack?.lines}`);
   assert.equal(f?.fix.holdfast, undefined, "holdfast keys are not gunicorn's words");
   assert.match(f?.evidence.summary ?? "", /\/report/);
+  // The text report prints the evidence (with the paths) above the fix.
+  assert.doesNotMatch(f?.fix.summary ?? "", /paths below/);
+  // gunicorn's line names no path in flight: the failed path still gets the no-retry location.
+  assert.match(f?.fix.nginx ?? "", /location \/report \{[\s\S]*proxy_next_upstream off;/);
 });
 
 test("holdfast's own watchdog keeps holdfast's keys and the event-loop advice", () => {
@@ -107,4 +111,53 @@ test("a live probe is about now: host load after old logs is info and says so", 
   const fresh = runRule(probeHealth, datasetFromLines({ access: [nginxAccessLine({ t: t0 + 5 * 86_400_000 - 60_000, status: 502 })], probes }));
   assert.equal(fresh[0]?.severity, "warning");
   assert.match(fresh[0]?.title ?? "", /now/);
+});
+
+test("a worker killed while holding /api/export: no retry of that path, and a heartbeat below the proxy's read timeout", () => {
+  const app = [
+    holdfastLine(t0 + 5000, "worker.timeout", { workerPid: 4121, heartbeatAgeMs: 2200, heartbeatTimeoutMs: 2000, inflight: [{ method: "GET", path: "/api/export", ageMs: 1500 }] }, "error"),
+  ];
+  const access = [nginxAccessLine({ t: t0 + 5050, status: 502, urt: 4, rt: 4, path: "/api/export" })];
+  const [f] = runRule(workerKilled, datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 10_000 } }));
+  assert.match(f?.fix.nginx ?? "", /location \/api\/export \{[\s\S]*proxy_next_upstream off;/);
+  assert.doesNotMatch(f?.fix.nginx ?? "", /^proxy_next_upstream error/m, "no retry advice for the path that kills workers");
+  assert.match(f?.fix.summary ?? "", /Do not let the proxy retry \/api\/export/);
+  const hb = Number(/heartbeat: "(\d+)s"/.exec(f?.fix.holdfast ?? "")?.[1]);
+  assert.ok(hb > 0 && hb < 10, f?.fix.holdfast);
+});
+
+test("an app log another stack wrote (pino without holdfast's events) gets no holdfast config keys", () => {
+  const app = [JSON.stringify({ level: 30, time: t0 + 2100, pid: 7, hostname: "h", req: { method: "GET", url: "/api/report" }, res: { statusCode: 200 }, responseTime: 3100, msg: "request completed" })];
+  const error = [nginxErrorLine(t0 + 2000, "read-timeout", "GET", "/api/report"), nginxErrorLine(t0 + 60_000, "connect-refused", "GET", "/api/report"), nginxErrorLine(t0 + 61_000, "connect-refused", "GET", "/api/report")];
+  const access = [
+    nginxAccessLine({ t: t0 + 2000, status: 504, urt: 2, rt: 2, path: "/api/report" }),
+    nginxAccessLine({ t: t0 + 60_000, status: 502, urt: null, path: "/api/report" }),
+    nginxAccessLine({ t: t0 + 61_000, status: 502, urt: null, path: "/api/report" }),
+  ];
+  const findings = analyze(datasetFromLines({ access, error, app, timeouts: { proxyReadTimeout: 2000 } }));
+  const read = findings.find((f) => f.id === "proxy-read-timeout");
+  const down = findings.find((f) => f.id === "upstream-down");
+  assert.ok(read && down, findings.map((f) => f.id).join());
+  assert.equal(read.fix.holdfast, undefined);
+  assert.equal(down.fix.holdfast, undefined);
+  // The address the proxy was refused at, not a made-up port.
+  assert.match(down.fix.nginx ?? "", /server 127\.0\.0\.1:3000 max_fails/);
+  assert.doesNotMatch(down.fix.nginx ?? "", /your app's address/);
+});
+
+test("holdfast's deadline already below the proxy's read timeout is never 'fixed' upwards", () => {
+  const access = [0, 1, 2].map((k) => nginxAccessLine({ t: t0 + k * 5000, status: 504, urt: 10, rt: 10, path: "/api/orders" }));
+  const app = [holdfastLine(t0 - 60_000, "worker.start", { workerPid: 1 }, "info")];
+  const [f] = analyze(datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 10_000, deadline: 1500 } })).filter((x) => x.id === "proxy-read-timeout");
+  assert.ok(f);
+  assert.equal(f.fix.holdfast, undefined, f.fix.holdfast);
+  assert.match(f.fix.summary, /deadline \(1\.5 s\) is already below the proxy's 10 s/);
+  assert.match(f.fix.nginx ?? "", /keep above the app deadline \(1\.5s\)/);
+});
+
+test("a proxy_read_timeout of 1500ms is quoted as 1500ms, never rounded to a '2s' that claims to be 'as now'", () => {
+  const access = [0, 1].map((k) => nginxAccessLine({ t: t0 + k * 5000, status: 504, urt: 1.5, rt: 1.5, path: "/api/search" }));
+  const app = ["2026-11-24T14:01:00.000Z INFO catalog: listening on 127.0.0.1:34333"];
+  const f = analyze(datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 1500 } })).find((x) => x.id === "proxy-read-timeout");
+  assert.match(f?.fix.nginx ?? "", /^proxy_read_timeout 1500ms;/);
 });

@@ -36,23 +36,28 @@ export function lockWaitFix(stack: Stack, ms: number): StackFix | undefined {
   }
 }
 
-/** The pool's acquire timeout (how long a request waits for a connection), set to `ms`. */
-export function poolWaitFix(stack: Stack, ms: number): StackFix | undefined {
+/**
+ * The pool's acquire timeout (how long a request waits for a connection), set to `ms`; `note`
+ * replaces the default comment (e.g. "keep: already below the proxy's 10 s"). The pool's size is
+ * left out: the logs do not say what the database can give this app, and a made-up number reads
+ * as advice.
+ */
+export function poolWaitFix(stack: Stack, ms: number, note?: string): StackFix | undefined {
   const lib = firstOf(stack, ["knex", "pg-pool", "hikari", "sqlalchemy", "activerecord"]);
   switch (lib) {
     case "knex":
-      return { name: "knex", lines: `knex({ client: "pg", connection, pool: { min: 0, max: 10 }, acquireConnectionTimeout: ${ms} })   // ms (default 60000)` };
+      return { name: "knex", lines: `knex({ client: "pg", connection, acquireConnectionTimeout: ${ms} })   // ${note ?? "ms (default 60000)"}` };
     case "pg-pool":
-      return { name: "pg-pool", lines: `new Pool({ max: 10, connectionTimeoutMillis: ${ms} })   // ms to wait for a client (default 0 = forever)` };
+      return { name: "pg-pool", lines: `new Pool({ connectionTimeoutMillis: ${ms} })   // ${note ?? "ms to wait for a client (default 0 = forever)"}` };
     case "hikari":
       return {
         name: "HikariCP",
-        lines: `spring.datasource.hikari.connection-timeout=${ms}   # HikariConfig.setConnectionTimeout(${ms}); ms (default 30000)\nspring.datasource.hikari.maximum-pool-size=10`,
+        lines: `spring.datasource.hikari.connection-timeout=${ms}   # HikariConfig.setConnectionTimeout(${ms}); ${note ?? "ms (default 30000)"}`,
       };
     case "sqlalchemy":
-      return { name: "SQLAlchemy", lines: `create_engine(url, pool_size=5, max_overflow=10, pool_timeout=${secs(ms)})   # seconds (default 30)` };
+      return { name: "SQLAlchemy", lines: `create_engine(url, pool_timeout=${secs(ms)})   # ${note ?? "seconds (default 30)"}` };
     case "activerecord":
-      return { name: "Rails (ActiveRecord)", lines: `# config/database.yml\nproduction:\n  pool: 10\n  checkout_timeout: ${secs(ms)}   # seconds (default 5)` };
+      return { name: "Rails (ActiveRecord)", lines: `# config/database.yml\nproduction:\n  checkout_timeout: ${secs(ms)}   # ${note ?? "seconds (default 5)"}` };
     default:
       return undefined;
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { analyze } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
+import { COMBINED_FORMAT } from "../readers/nginx-access.js";
 import { nginxAccessLine } from "../recorded-lines.js";
 
 const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
@@ -116,4 +117,40 @@ test("unrelated lock errors far from the 504s do not make a chain", () => {
   assert.ok(!findings.some((f) => f.id === "timeout-inversion"));
   const lock = findings.find((f) => f.id === "sqlite-lock");
   assert.deepEqual(lock?.causes, []);
+});
+
+test("dense 504s cut to the second: the join is by time and path only, so no link states a lag it did not measure", () => {
+  const access: string[] = [];
+  const app: string[] = [];
+  // A write every 0.4 s; each times out at 3 s. The first five log their lock error 2 s after their
+  // 504, right when later requests time out: the nearest 504 to each error is a neighbour's.
+  for (let k = 0; k < 10; k++) {
+    const start = t0 + k * 400;
+    access.push(nginxAccessLine({ t: start + 3000, status: 504, method: "POST", path: "/api/orders" }, true));
+    if (k < 5) app.push(pyLine(start + 5000, "sqlite3.OperationalError: database is locked"));
+  }
+  const findings = analyze(datasetFromLines({ access, app, accessFormat: COMBINED_FORMAT, timeouts: { proxyReadTimeout: 3000 } }));
+  const inv = findings.find((f) => f.id === "timeout-inversion");
+  if (inv && inv.evidence.counts.lagMs !== undefined) assert.ok(inv.evidence.counts.lagMs > 1000, `counts.lagMs must be measured: ${inv.evidence.counts.lagMs}`);
+  const links = findings.flatMap((f) => f.links ?? []).filter((l) => l.to === "sqlite-lock" || l.to === "proxy-read-timeout");
+  assert.ok(links.length > 0, findings.map((f) => f.id).join());
+  for (const l of links) {
+    if (l.lagMs === undefined) assert.doesNotMatch(l.evidence, /within|logged [\d.]+ s/, l.evidence);
+    else assert.ok(l.lagMs > 1000, `a stated lag must be the real one (≈ 2 s): ${JSON.stringify(l)}`);
+  }
+});
+
+test("gunicorn kills stuck workers after the proxy's 504s: the measured kill time says it is ± 1 s when both logs write whole seconds", () => {
+  const access: string[] = [];
+  const app: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const start = t0 + k * 20_000;
+    access.push(nginxAccessLine({ t: start + 2000, status: 504, rt: 2.0, urt: 2.0, us: "504", path: "/api/export" }));
+    const kill = new Date(start + 5000);
+    app.push(`[${kill.toISOString().slice(0, 19).replace("T", " ")} +0000] [4100] [CRITICAL] WORKER TIMEOUT (pid:${4121 + k})`);
+  }
+  const findings = analyze(datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 2000 } }));
+  const inv = findings.find((f) => f.id === "timeout-inversion");
+  assert.ok(inv, findings.map((f) => f.id).join());
+  assert.match(inv.evidence.summary, /gunicorn waits ≈ [\d.]+ s \(median time from a timed-out request's start to the kill; ± 1 s/);
 });

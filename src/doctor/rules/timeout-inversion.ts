@@ -7,7 +7,7 @@
  */
 import { claim } from "../correlate.js";
 import type { Correlation, Dataset, Finding, Located, MatchPair, ProxyRecord } from "../types.js";
-import { requestSpan, spreadOf } from "../match.js";
+import { requestSpan, spreadOf, wholeSeconds } from "../match.js";
 import { detectStack } from "../stack.js";
 import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
 import { lockWaitFix, poolWaitFix, speaksHoldfast, workerTimeoutFix } from "./stack-fixes.js";
@@ -69,7 +69,8 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const lag = median(lags) ?? 0;
   const spread = lags.length > 1 ? spreadOf(lags) : 0;
   // The app's own request line timed the wait on the app's clock (no skew): best after a stated value.
-  const stated = statedWait(main.pairs) ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
+  const said = statedWait(main.pairs);
+  const stated = said ?? median(main.pairs.map((p) => p.event.record.time - (p.event.record.startedAt ?? Number.NaN)).filter((v) => Number.isFinite(v)));
   // Only pairs joined by id, start or lag pattern measure the wait; a lifetime join says the request, not when.
   const measured = main.pairs.every((p) => p.by !== "lifetime");
   const sinceStart = measured ? median(main.pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined)) : undefined;
@@ -88,19 +89,21 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
   const counts = statusCounts(data, failures);
   const w = failureWindow(data, failures);
   const how =
-    stated !== undefined
+    said !== undefined
       ? "as the app's own lines state"
-      : sinceStart !== undefined
-        ? "measured from each request's start to the app's error"
-        : appMs !== undefined
-          ? "the proxy's timeout plus the lag"
-          : "not measurable from these logs; the 504s came first, so it is longer";
+      : stated !== undefined
+        ? "on the app's own clock, from each request's start in its request lines to its error"
+        : sinceStart !== undefined
+          ? "measured from each request's start to the app's error"
+          : appMs !== undefined
+            ? "the proxy's timeout plus the lag"
+            : "longer than the proxy's timeout (each error belongs to a request the proxy had already answered 504) but by how much these logs cannot tell";
   const when = measured
     ? `each followed by the app's ${main.cause.id} error for the same request ${Math.abs(lag) >= 500 ? `${sec(Math.abs(lag))} ${lag > 0 ? "later" : "earlier"}` : "at about the same time"} (spread ${sec(spread)} over ${main.pairs.length} pair${main.pairs.length === 1 ? "" : "s"})`
-    : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path; no steady lag to measure)`;
+    : `while the app logged ${main.cause.evidence.counts.events ?? new Set(main.pairs.map((p) => p.event)).size} ${main.cause.id} errors for the same requests (joined by time and path: with ${wholeSeconds(data) ? "the proxy's times cut to the second and " : ""}no request id, the failures are too close together to tell which error belongs to which, so no steady lag shows the app's timeout)`;
   const summary =
     `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy, ${when}. ` +
-    `The app waits ${appSays} for ${wait.what} (${how}), ${proxyName} waits ${proxySays}: every such request ends as a 504 at the proxy before the app can answer ${wait.answer}.`;
+    `The app waits ${appSays} for ${wait.what}, ${how}; ${proxyName} waits ${proxySays}: every such request ends as a 504 at the proxy before the app can answer ${wait.answer}.`;
 
   const target = proxyMs !== undefined ? Math.max(500, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2))) : 2000;
   const raise = appMs !== undefined ? Math.ceil(appMs / 1000) + 5 : undefined;
@@ -126,7 +129,8 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
         pairs: main.pairs.length,
         ...(appMs !== undefined ? { appWaitMs: Math.round(appMs) } : {}),
         ...(proxyMs !== undefined ? { proxyReadTimeoutMs: proxyMs } : {}),
-        lagMs: Math.round(lag),
+        // Only a measured lag: a lifetime join's is to the nearest failure, not the error's own request.
+        ...(measured ? { lagMs: Math.round(lag) } : {}),
       },
       window: w,
       samples: samples(
@@ -146,15 +150,19 @@ export function timeoutInversion(data: Dataset, corr: Correlation, findings: Fin
       haproxy: raise !== undefined ? `timeout server ${raise}s   # only instead of lowering the app's wait` : undefined,
     },
     links: parts.map((p) => {
-      const l = p.pairs.map((x) => x.lagMs);
-      const m = median(l) ?? 0;
+      // Lifetime joins pick the nearest failure in time, not the error's own request: no lag from them.
+      const l = p.pairs.filter((x) => x.by !== "lifetime").map((x) => x.lagMs);
+      const m = median(l);
       return {
         from: "timeout-inversion",
         to: p.cause.id,
         shared: p.pairs.length,
-        lagMs: Math.round(m),
-        lagSpreadMs: l.length > 1 ? Math.round(spreadOf(l)) : 0,
-        evidence: `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`,
+        lagMs: m !== undefined ? Math.round(m) : undefined,
+        lagSpreadMs: l.length > 1 ? Math.round(spreadOf(l)) : undefined,
+        evidence:
+          m !== undefined
+            ? `${p.pairs.length} ${p.cause.id} errors belong to requests the proxy had already timed out (logged ${Math.abs(m) < 500 ? "within 0.5 s of" : `${sec(Math.abs(m))} ${m > 0 ? "after" : "before"}`} its 504): the app's wait outlasted the proxy's.`
+            : `${p.pairs.length} requests the proxy had already timed out match the ${p.cause.evidence.counts.events ?? new Set(p.pairs.map((x) => x.event)).size} ${p.cause.id} errors (joined by time and path; the delay is not measured): the app was still waiting when the proxy gave up.`,
       };
     }),
   };
@@ -186,6 +194,8 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
   const since = pairs.map((p) => p.sinceStartMs).filter((v): v is number => v !== undefined);
   // Requests queued behind the stuck one started earlier or later than it; the median is the stuck worker's time.
   const appMs = heartbeat ?? (since.length ? median(since) : undefined);
+  // Whole-second times on both sides (gunicorn's arbiter, $time_local) leave the measured wait a second wide.
+  const coarse = wholeSeconds(data) && pairs.every((p) => p.event.record.time % 1000 === 0);
   if (appMs === undefined || proxyMs === undefined || appMs <= proxyMs + 500) return [];
   const stack = detectStack(data, pairs.map((p) => p.event));
   const killer = KILLER[stack.server] ?? { name: "the app server", option: "its worker timeout" };
@@ -205,7 +215,7 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
     evidence: {
       summary:
         `${ofTotal(data, counts)} ${between(w)} were read timeouts at the proxy ${sec(Math.abs(lag))} before ${killer.name} killed the worker that held them (median; ${pairs.length} pairs). ` +
-        `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : "median time from a timed-out request's start to the kill"}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
+        `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : `median time from a timed-out request's start to the kill${coarse ? "; ± 1 s, as the logs write whole seconds" : ""}`}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
       counts: { ...counts, pairs: pairs.length, appWaitMs: Math.round(appMs), proxyReadTimeoutMs: proxyMs, lagMs: Math.round(lag) },
       window: w,
       samples: samples(data, failures, pairs.slice(0, 1).map((p) => p.event), 2),

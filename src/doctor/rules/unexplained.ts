@@ -4,10 +4,38 @@
  */
 import { claim } from "../correlate.js";
 import type { Correlation, Dataset, Finding } from "../types.js";
-import { between, failureWindow, ofTotal, samples, statusCounts } from "./evidence.js";
+import { between, failureWindow, ofTotal, probeTime, samples, statusCounts } from "./evidence.js";
 
 const LOG_FORMAT_FIX =
   'log_format holdfast \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id\';\naccess_log /var/log/nginx/access.log holdfast;\nproxy_set_header X-Request-Id $request_id;';
+
+/** The first failure's time, for the doctor's own UTC offset at the time of the logs (DST). */
+function firstTime(data: Dataset): number {
+  const t = data.failures[0]?.record.time;
+  return t !== undefined && Number.isFinite(t) ? t : Date.now();
+}
+
+/**
+ * The zone a log without an offset was written in, from the shift that aligned it: the doctor
+ * read it in its own zone, so the writer's UTC offset is the doctor's minus the shift. Advises a
+ * POSIX `Etc/GMT±N` zone for whole hours (its sign is inverted: Etc/GMT+3 is UTC−3) and the
+ * server's own zone name otherwise, and in any case when the server follows daylight saving.
+ */
+export function serverZone(shiftMs: number, at: number): { offsetMinutes: number; utc: string; advice: string } {
+  const doctorOffset = -new Date(at).getTimezoneOffset();
+  const offsetMinutes = Math.round(doctorOffset - shiftMs / 60_000);
+  const abs = Math.abs(offsetMinutes);
+  const sign = offsetMinutes < 0 ? "−" : "+";
+  const utc = offsetMinutes === 0 ? "UTC" : `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  const own = "better, the server's own zone name (timedatectl or /etc/timezone on the server names it), which also follows its daylight-saving changes";
+  if (abs % 60 !== 0)
+    return { offsetMinutes, utc, advice: `no Etc/ zone has a ${utc} offset, so use the server's own zone name (TZ=<the server's zone> holdfast doctor …; timedatectl or /etc/timezone on the server names it)` };
+  const hours = abs / 60;
+  // POSIX: "Etc/GMT+3" means 3 h *behind* UTC.
+  const etc = offsetMinutes === 0 ? "UTC" : `Etc/GMT${offsetMinutes < 0 ? "+" : "-"}${hours}`;
+  const note = offsetMinutes === 0 ? "" : ` (POSIX inverts the sign: ${etc} is ${utc})`;
+  return { offsetMinutes, utc, advice: `TZ=${etc} holdfast doctor …${note}, or ${own}` };
+}
 
 /**
  * What the causes left over: failures the app answered with a 5xx itself (`app-errors`), failures
@@ -119,6 +147,7 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
   }
   if (data.errorLogShiftMs) {
     const h = data.errorLogShiftMs / 3_600_000;
+    const zone = serverZone(data.errorLogShiftMs, firstTime(data));
     out.push({
       id: "error-log-clock",
       title: "nginx error log written in another time zone",
@@ -126,15 +155,16 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
       confidence: 0.9,
       explains: 0,
       evidence: {
-        summary: `The nginx error log's times were ${h > 0 ? "behind" : "ahead of"} the access log by ${Math.abs(h)} h (nginx writes it in the server's local time); they were shifted to match before joining.`,
-        counts: { shiftMinutes: data.errorLogShiftMs / 60_000 },
+        summary: `The nginx error log's times were ${h > 0 ? "behind" : "ahead of"} the access log by ${Math.abs(h)} h: nginx writes it in the server's local time, which was ${zone.utc} when these lines were written. They were shifted to match before joining.`,
+        counts: { shiftMinutes: data.errorLogShiftMs / 60_000, serverUtcOffsetMinutes: zone.offsetMinutes },
         samples: [],
       },
-      fix: { summary: "Run the doctor with the server's zone (TZ=Europe/Berlin holdfast doctor …) to read the error log as written." },
+      fix: { summary: `Nothing to change on the server. To read the error log as written, run the doctor in the server's zone: ${zone.advice}.` },
     });
   }
   if (data.appLogShiftMs) {
     const h = data.appLogShiftMs / 3_600_000;
+    const zone = serverZone(data.appLogShiftMs, firstTime(data));
     out.push({
       id: "app-log-clock",
       title: "App log written in another time zone",
@@ -142,22 +172,30 @@ export function leftovers(data: Dataset, findings: Finding[], corr?: Correlation
       confidence: 0.8,
       explains: 0,
       evidence: {
-        summary: `The app log's times carry no zone and were ${h > 0 ? "behind" : "ahead of"} the proxy's by ${Math.abs(h)} h; they were shifted to match before joining.`,
-        counts: { shiftMinutes: data.appLogShiftMs / 60_000 },
+        summary: `The app log's times carry no zone and were ${h > 0 ? "behind" : "ahead of"} the proxy's by ${Math.abs(h)} h: the app wrote them in ${zone.utc}. They were shifted to match before joining.`,
+        counts: { shiftMinutes: data.appLogShiftMs / 60_000, serverUtcOffsetMinutes: zone.offsetMinutes },
         samples: [],
       },
-      fix: { summary: "Log times with their zone (Python: logging.Formatter with %z or a UTC converter; Rails: config.time_zone) or run the doctor with the app server's TZ." },
+      fix: {
+        summary: `Log times with their zone (Python: logging.Formatter with %z or a UTC converter; Rails: config.time_zone), or run the doctor in the app server's zone: ${zone.advice}.`,
+      },
     });
   }
   for (const e of data.probes.errors) {
+    // A probe looks at this host now; in a post-mortem of copied logs its failure says nothing about the incident.
+    const when = probeTime(data, e.at);
     out.push({
       id: `probe-failed/${e.probe}`,
-      title: `Probe ${e.probe} could not run`,
+      title: `Probe ${e.probe} could not run ${when.now}`,
       severity: "info",
       confidence: 1,
       explains: 0,
-      evidence: { summary: e.message, counts: {}, samples: [] },
-      fix: { summary: "Check the address and credentials given to the doctor." },
+      evidence: { summary: `${e.message}${when.note}`, counts: {}, samples: [] },
+      fix: {
+        summary: when.stale
+          ? "Nothing to do for this report. To probe the live system, run the doctor on the host it describes with the address and credentials it uses (--db, --config, --admin)."
+          : "Check the address and credentials given to the doctor (--db, --config, --admin).",
+      },
     });
   }
   return out;

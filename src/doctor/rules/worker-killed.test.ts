@@ -20,7 +20,7 @@ test("502s inside a watchdog kill's window are pinned on it, with pid and in-fli
   const [f] = runRule(workerKilled, datasetFromLines({ access, app }));
   assert.equal(f?.id, "worker-killed");
   assert.equal(f?.explains, 2);
-  assert.match(f?.evidence.summary ?? "", /2 of 3 502s .* follow 1 worker\.timeout event on pid 4121/);
+  assert.match(f?.evidence.summary ?? "", /2 of 3 502s .* fall in the kill windows .* of 1 worker\.timeout event on pid 4121/);
   assert.match(f?.evidence.summary ?? "", /\/slow/);
   assert.equal(f?.severity, "critical");
 });

@@ -38,7 +38,7 @@ export const workerKilled: Rule = {
     if (fromFailures) paths.push(...topPaths(data, hits));
     const summary =
       hits.size > 0
-        ? `${ofTotal(data, counts)} ${between(w)} follow ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
+        ? `${ofTotal(data, counts)} ${between(w)} fall in the kill windows (from the stuck request to the replacement listening) of ${what} on pid ${pids.slice(0, 5).join(", ") || "?"}.`
         : deaths.length > 0
           ? `${what} on pid ${pids.slice(0, 5).join(", ") || "?"} ${between(w)}; no proxy failures were matched to them (give --nginx-access-log to count them).`
           : `The admin endpoints report ${restarts} worker restart${restarts === 1 ? "" : "s"} (${live.byInstance.join("; ")}).`;
@@ -60,7 +60,7 @@ export const workerKilled: Rule = {
           window: w,
           samples: samples(data, hits, deaths.slice(0, 2).map((d) => d.event)),
         },
-        fix: killFix(data, stack, watchdog.length > 0),
+        fix: killFix(data, stack, watchdog.length > 0, paths.map((p) => p.replace(/ \(\d+\)$/, "").split("?")[0] as string)),
       }, hits, deathPairs(data, deaths)),
     ];
   },
@@ -98,8 +98,13 @@ function topPaths(data: Dataset, hits: Iterable<number>): string[] {
     .map(([p, n]) => `${p} (${n})`);
 }
 
-/** The fix in the server's own words: an arbiter's timeout and worker class for gunicorn/uWSGI/Puma, the event loop for holdfast. */
-function killFix(data: Dataset, stack: Stack, watchdog: boolean): Fix {
+/**
+ * The fix in the server's own words: an arbiter's timeout and worker class for gunicorn/uWSGI/Puma,
+ * the event loop for holdfast. The proxy must not retry the request that held the worker: a retry
+ * (nginx retries an idempotent request whose connection closed, and a timed-out one) sends it to
+ * the next worker, which it blocks and gets killed too — the kills come in a series.
+ */
+function killFix(data: Dataset, stack: Stack, watchdog: boolean, paths: string[]): Fix {
   const rt = data.timeouts?.proxyReadTimeout;
   const idle = data.timeouts?.proxyIdleTimeout;
   const arbiter = ARBITER[stack.server];
@@ -109,13 +114,22 @@ function killFix(data: Dataset, stack: Stack, watchdog: boolean): Fix {
   const summary = !watchdog
     ? "Read the stack of the worker.exit events and fix the crash; until then the server restarts the worker."
     : arbiter
-      ? `A request kept each worker busy past ${arbiter.option} and ${arbiter.name} killed it, dropping its requests (they fail at the proxy). Find the slow request (the paths below; ${arbiter.name} logs where the worker was stuck) and make it fast or move it to a job queue. A worker that serves one request at a time cannot answer its arbiter while it waits: use threads or an async worker class for I/O-bound work, and keep ${arbiter.option} below the proxy's read timeout so the worker is replaced before the proxy gives up.`
+      ? `A request kept each worker busy past ${arbiter.option} and ${arbiter.name} killed it, dropping its requests (they fail at the proxy). Find the slow request (the paths named above; ${arbiter.name} logs where the worker was stuck) and make it fast or move it to a job queue. A worker that serves one request at a time cannot answer its arbiter while it waits: use threads or an async worker class for I/O-bound work, and keep ${arbiter.option} below the proxy's read timeout so the worker is replaced before the proxy gives up.`
       : "Find what blocks the event loop (the worker.timeout event carries the stack and the in-flight paths) and move it off the loop (worker thread, streaming, smaller batches). Keep the heartbeat timeout well above normal pauses, and below the proxy read timeout.";
+  const noRetry = watchdog && paths.length > 0;
+  const retrySummary = noRetry ? ` Do not let the proxy retry ${paths.join(", ")} on another server or worker: the retry gets that worker killed too.` : "";
   return {
-    summary,
-    holdfast: speaksHoldfast(stack) ? `timeouts: { heartbeat: "30s", deadline: "25s" }   // deadline < heartbeat < proxy read timeout` : undefined,
+    summary: `${summary}${retrySummary}`,
+    holdfast: speaksHoldfast(stack)
+      ? `timeouts: { heartbeat: "${timeoutS}s" }   // above the app's normal pauses${rt !== undefined ? `, below proxy_read_timeout ${rt / 1000}s` : ", below the proxy's read timeout"}; the deadline stays below it`
+      : undefined,
     stack: own,
-    nginx: NGINX_NEXT_UPSTREAM,
-    haproxy: HAPROXY_RETRY,
+    nginx: noRetry
+      ? paths
+          .slice(0, 3)
+          .map((p) => `location ${p} {\n    proxy_pass http://app;\n    proxy_next_upstream off;   # a retry sends the request that stalled a worker to the next one\n}`)
+          .join("\n")
+      : NGINX_NEXT_UPSTREAM,
+    haproxy: noRetry ? "retry-on conn-failure   # only a failed connect: never a request the app already held (empty-response, response-timeout)\nretries 2" : HAPROXY_RETRY,
   };
 }
