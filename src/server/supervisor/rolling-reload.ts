@@ -31,9 +31,19 @@ export async function reload(s: SupervisorState): Promise<void> {
         if (slot <= s.config.workers) await replace(s, slot, "reload");
       }
       await resize(s);
-      s.emitEvent("info", "reload", { phase: "done", durationMs: Date.now() - started, workers: s.config.workers }, `rolling reload finished in ${Date.now() - started} ms`);
+      s.emitEvent(
+        "info",
+        "reload",
+        { phase: "done", durationMs: Date.now() - started, workers: s.config.workers },
+        `rolling reload finished in ${Date.now() - started} ms`,
+      );
     } catch (err) {
-      s.emitEvent("error", "reload", { phase: "failed", error: (err as Error).message }, `rolling reload stopped: ${(err as Error).message}; the remaining old workers keep serving`);
+      s.emitEvent(
+        "error",
+        "reload",
+        { phase: "failed", error: (err as Error).message },
+        `rolling reload stopped: ${(err as Error).message}; the remaining old workers keep serving`,
+      );
     }
   } finally {
     s.reloading = false;
@@ -56,7 +66,12 @@ async function takeNewConfig(s: SupervisorState, reloadConfig: () => Promise<Con
   }
   const ignored = FIXED_UNTIL_RESTART.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(s.config[k]));
   if (ignored.length) {
-    s.emitEvent("warn", "reload", { phase: "restart-needed", keys: ignored }, `changed settings need a restart, not a reload: ${ignored.join(", ")}; they keep their current values`);
+    s.emitEvent(
+      "warn",
+      "reload",
+      { phase: "restart-needed", keys: ignored },
+      `changed settings need a restart, not a reload: ${ignored.join(", ")}; they keep their current values`,
+    );
   }
   s.config = { ...next, app: s.config.app, ...Object.fromEntries(FIXED_UNTIL_RESTART.map((k) => [k, s.config[k]])) } as Config;
   return true;

@@ -4,7 +4,8 @@
  * waiters, the replacement queue, the shutdown's wait list), and emitEvent, the one path by
  * which every supervisor event is recorded for /status, logged and streamed on /events.
  * The steps (worker-spawn, worker-drain, worker-restart, heartbeat-watch, worker-replace,
- * rolling-reload) are functions of this state, so none of them imports another's caller.
+ * rolling-reload) are functions of this state, so none of them imports its caller; what a
+ * lower step must hand up (a worker's messages and exit, each event) goes through `hooks`.
  */
 import type { Worker } from "node:cluster";
 import { tmpdir } from "node:os";

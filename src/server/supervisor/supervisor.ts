@@ -1,14 +1,8 @@
 /**
- * The pre-fork supervisor (gunicorn's arbiter, for Node): its public face and the routing of
- * what workers say to the step that handles it. Each step has its own file:
- *   supervisor-state.ts  the worker table, counters and emitEvent (the one event path)
- *   worker-spawn.ts      forking a worker through node:cluster (shared listen socket)
- *   heartbeat-watch.ts   stuck workers killed and replaced, recycling on maxRss
- *   worker-restart.ts    an exit: replaced at once, after the slot's backoff, or a crash loop
- *   worker-replace.ts    one worker replaced with none dropped (recycle, and each reload step)
- *   rolling-reload.ts    SIGHUP: re-read the config, roll every worker
- *   worker-drain.ts      draining, retiring and the graceful shutdown
- * Its phases are listed in lifecycle.ts and drawn in docs/lifecycle.md.
+ * The pre-fork supervisor (gunicorn's arbiter, for Node): its public face (start, reload,
+ * replace, shutdown, a read-only view for the admin endpoint) and which step each worker
+ * message sets off. The steps are functions of the state in supervisor-state.ts, one file
+ * each, listed in ../index.ts. Its phases are in lifecycle.ts and drawn in docs/lifecycle.md.
  */
 import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
@@ -167,7 +161,12 @@ export class Supervisor extends EventEmitter {
         break;
       case "fatal":
         // The worker hit an uncaught exception and is draining itself: start its replacement now.
-        s.emitEvent("error", "worker.fatal", { slot: rec.slot, workerPid: rec.pid, error: m.message }, `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`);
+        s.emitEvent(
+          "error",
+          "worker.fatal",
+          { slot: rec.slot, workerPid: rec.pid, error: m.message },
+          `worker ${rec.slot} (pid ${rec.pid}) crashed on an uncaught exception; replacing it`,
+        );
         countCrash(s);
         retire(s, rec, "fatal");
         if (s.phase === "running") restartSlot(s, rec, null);

@@ -26,7 +26,12 @@ export function retire(s: SupervisorState, rec: WorkerRecord, reason: Supervisor
   const limit = idleSocketsBoundMs(s.config, reason) + 5000;
   setTimeout(() => {
     if (rec.phase !== "exited") {
-      s.emitEvent("warn", "worker.kill", { slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" }, `worker ${rec.slot} (pid ${rec.pid}) did not exit after draining; killing it`);
+      s.emitEvent(
+        "warn",
+        "worker.kill",
+        { slot: rec.slot, workerPid: rec.pid, reason: "drain-timeout" },
+        `worker ${rec.slot} (pid ${rec.pid}) did not exit after draining; killing it`,
+      );
       rec.worker.process.kill("SIGKILL");
     }
   }, limit).unref();
@@ -40,7 +45,12 @@ export async function shutdown(s: SupervisorState, reason: string, exitCode = 0)
   if (s.watch) clearInterval(s.watch);
   const live = [...new Set([...s.slots.values(), ...s.retiring, ...s.starting()])].filter((r) => r.phase !== "exited");
   for (const r of live) s.awaitingExit.add(r);
-  s.emitEvent("info", "shutdown", { phase: "start", reason, workers: live.length, gracefulMs: s.config.timeouts.graceful }, `shutting down (${reason}): draining ${live.length} workers`);
+  s.emitEvent(
+    "info",
+    "shutdown",
+    { phase: "start", reason, workers: live.length, gracefulMs: s.config.timeouts.graceful },
+    `shutting down (${reason}): draining ${live.length} workers`,
+  );
   const allExited = new Promise<void>((resolve) => {
     s.allExited = resolve;
     if (live.length === 0) resolve();

@@ -25,7 +25,12 @@ async function replaceNow(s: SupervisorState, slot: number, reason: ReplaceReaso
   if (reason === "recycle") {
     s.counters.recycles++;
     s.metrics.recycles.inc();
-    s.emitEvent("info", "worker.recycle", { slot, workerPid: old.pid, ...fields }, `recycling worker ${slot} (pid ${old.pid}): ${String(fields.reason ?? reason)}`);
+    s.emitEvent(
+      "info",
+      "worker.recycle",
+      { slot, workerPid: old.pid, ...fields },
+      `recycling worker ${slot} (pid ${old.pid}): ${String(fields.reason ?? reason)}`,
+    );
   }
   const fresh = forkWorker(s, slot);
   const ok = await s.waitReady(fresh);
