@@ -67,7 +67,11 @@ class RequestPipeline implements RequestHandler {
   readonly counts = { requests: 0, status: {} as Record<string, number> };
   /** The Node request listener: context, then admission, then the app. */
   readonly listener: RequestListener;
-  readonly #o: RequestHandlerOptions;
+  // The options the steps read, copied to fields once (one load per use on the hot path).
+  readonly #app: RequestListener;
+  readonly #deadlineMs: number;
+  readonly #requestStart: boolean;
+  readonly #onDone: ((req: IncomingMessage) => void) | undefined;
   readonly #log: Logger;
   readonly #metrics: WorkerMetrics;
   readonly #admission: AdmissionController | undefined;
@@ -86,7 +90,10 @@ class RequestPipeline implements RequestHandler {
   #lastShedClose = Number.NEGATIVE_INFINITY;
 
   constructor(o: RequestHandlerOptions) {
-    this.#o = o;
+    this.#app = o.app;
+    this.#deadlineMs = o.deadlineMs;
+    this.#requestStart = o.requestStart === true;
+    this.#onDone = o.onDone;
     this.#log = o.log;
     this.#metrics = o.metrics;
     this.#admission = o.admission;
@@ -111,7 +118,7 @@ class RequestPipeline implements RequestHandler {
 
   /** Step 1: the request's context and id; a target the app could not parse gets 400 here (undefined). */
   #openContext(req: IncomingMessage, res: ServerResponse): InflightRequest | undefined {
-    const entry = new InflightRequest(requestIdFor(req), req.method ?? "GET", pathOf(req.url), performance.now(), this.#o.deadlineMs);
+    const entry = new InflightRequest(requestIdFor(req), req.method ?? "GET", pathOf(req.url), performance.now(), this.#deadlineMs);
     res.setHeader("x-request-id", entry.requestId);
     if (this.#draining) res.setHeader("connection", "close");
     const badTarget = badRequestTarget(req.url, req.method);
@@ -130,7 +137,7 @@ class RequestPipeline implements RequestHandler {
       this.#runApp(req, res, entry);
       return;
     }
-    if (this.#o.requestStart) {
+    if (this.#requestStart) {
       const h = req.headers["x-request-start"];
       if (h !== undefined) entry.receivedAt = requestStartFromHeader(h);
     }
@@ -160,7 +167,7 @@ class RequestPipeline implements RequestHandler {
         res.off("close", onGone);
         this.inflight.delete(entry);
         this.#onAppError(req, res, entry, err);
-        this.#o.onDone?.(req);
+        this.#onDone?.(req);
       },
     );
   }
@@ -175,11 +182,11 @@ class RequestPipeline implements RequestHandler {
 
   /** Step 4: the app runs in the request's context; a throw or a rejection becomes a JSON error. */
   #runApp(req: IncomingMessage, res: TrackedResponse, entry: InflightRequest): void {
-    if (this.#o.deadlineMs > 0) this.#watchDeadline(req, res, entry);
+    if (this.#deadlineMs > 0) this.#watchDeadline(req, res, entry);
     res[kEntry] = entry;
     res.on("close", this.#onClose);
     try {
-      const r = callWithContext(entry, this.#o.app, req, res) as unknown;
+      const r = callWithContext(entry, this.#app, req, res) as unknown;
       if (r && typeof (r as Promise<unknown>).then === "function") {
         (r as Promise<unknown>).then(undefined, (err: unknown) => this.#onAppError(req, res, entry, err));
       }
@@ -203,7 +210,7 @@ class RequestPipeline implements RequestHandler {
     if (this.#logRequests && (this.#logAll || status >= 499)) {
       this.#events.request({ reqId: entry.requestId, method: entry.method, path: entry.path, status, durationMs: Math.round(latencyMs * 10) / 10 });
     }
-    this.#o.onDone?.(res.req);
+    this.#onDone?.(res.req);
   }
 
   #count(status: number): void {
@@ -218,7 +225,7 @@ class RequestPipeline implements RequestHandler {
     const req = entry.req as IncomingMessage;
     const res = entry.res as ServerResponse;
     if (res.writableEnded) return;
-    const deadlineMs = this.#o.deadlineMs;
+    const deadlineMs = this.#deadlineMs;
     const err = new HoldfastError(
       "DEADLINE_EXCEEDED",
       `The request did not finish within its ${deadlineMs} ms deadline (timeouts.deadline); holdfast answered for it.`,
@@ -263,7 +270,7 @@ class RequestPipeline implements RequestHandler {
     this.#count(503);
     this.#metrics.duration.observe(entry.method, 503, (performance.now() - entry.start) / 1000);
     if (!res.writableEnded && !res.destroyed) sendError(res, error, entry.requestId);
-    this.#o.onDone?.(req);
+    this.#onDone?.(req);
   }
 
   /** A target the app could not parse gets 400 here, before admission and the app. */
@@ -272,6 +279,6 @@ class RequestPipeline implements RequestHandler {
     this.#metrics.duration.observe(entry.method, 400, (performance.now() - entry.start) / 1000);
     if (this.#logAll) this.#events.request({ reqId: entry.requestId, method: entry.method, path: entry.path, status: 400, durationMs: 0 });
     sendError(res, errors.badRequest(problem), entry.requestId);
-    this.#o.onDone?.(req);
+    this.#onDone?.(req);
   }
 }
