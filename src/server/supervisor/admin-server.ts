@@ -9,7 +9,8 @@ import { METRICS_CONTENT_TYPE } from "../../telemetry/index.js";
 import { serveDashboard } from "./admin-dashboard.js";
 import { DashboardFeed, type FeedUpdate } from "./dashboard-feed.js";
 import { portInUse } from "../start-errors.js";
-import type { Supervisor, SupervisorEvent } from "./supervisor.js";
+import type { Supervisor } from "./supervisor.js";
+import type { SupervisorEvent } from "./supervisor-state.js";
 
 /** The /status document. */
 export interface StatusDocument {

@@ -5,7 +5,7 @@
  * passes in what it saw.
  */
 import type { Alert, InstanceStatus } from "../../monitor/index.js";
-import type { SupervisorEvent } from "./supervisor.js";
+import type { SupervisorEvent } from "./supervisor-state.js";
 
 /** The banner's colour and words. */
 export interface Banner {

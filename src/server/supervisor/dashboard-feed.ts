@@ -17,7 +17,7 @@ import {
   type Alert,
 } from "../../monitor/index.js";
 import { bannerFor, type Banner } from "./dashboard-banner.js";
-import type { SupervisorEvent } from "./supervisor.js";
+import type { SupervisorEvent } from "./supervisor-state.js";
 
 /** One second of the instance, as the charts draw it. Rates are per second; undefined = no data. */
 export interface DashboardSample {

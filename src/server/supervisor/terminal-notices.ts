@@ -4,7 +4,8 @@
  * details (stack, in-flight requests); these lines only say that it happened and where to look.
  * Only for a terminal: piped stderr goes to a journal that already has the log.
  */
-import type { Supervisor, SupervisorEvent } from "./supervisor.js";
+import type { Supervisor } from "./supervisor.js";
+import type { SupervisorEvent } from "./supervisor-state.js";
 
 /** Where the notices go and how often shedding is looked at. */
 export interface TerminalNoticeOptions {
