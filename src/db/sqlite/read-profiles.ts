@@ -38,6 +38,8 @@ const FIRST_PAUSE_MS = 1000;
 const MAX_PAUSE_MS = 8000;
 /** Threaded runs the p99 is taken over. */
 const WINDOW = 100;
+/** A statement whose recent threaded runs average over this many µs is a long read (see {@link ReadProfile.long}). */
+export const LONG_READ_US = 1000;
 
 /** What is known about one SQL text. */
 export class ReadProfile {
@@ -58,10 +60,20 @@ export class ReadProfile {
   inlineRuns = 0;
   /** The statement prepared on the main thread's connection, once promoted. */
   prepared: unknown;
+  /** Moving average of its threaded run times in µs (0 before the first run). */
+  averageUs = 0;
 
   constructor(text: string, proofRuns: number) {
     this.text = text;
     this.proofNeeded = proofRuns;
+  }
+
+  /**
+   * Its runs take milliseconds (a scan, a report): the reader pool sends it alone so the short
+   * reads queued behind it do not wait for it and for every other long read queued with it.
+   */
+  get long(): boolean {
+    return this.averageUs > LONG_READ_US;
   }
 }
 
@@ -117,6 +129,8 @@ export class ReadProfiles {
 
   /** Records a run on a reader thread (its time measured on that thread). */
   threadedRun(p: ReadProfile, micros: number): void {
+    // A quarter per run: two or three runs tell a scan from a point read, one preempted run does not.
+    p.averageUs = p.averageUs === 0 ? micros : p.averageUs + (micros - p.averageUs) * 0.25;
     if (p.inline || p.never) return;
     const slot = p.runs % WINDOW;
     const slow = micros > this.#options.thresholdUs ? 1 : 0;
