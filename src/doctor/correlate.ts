@@ -81,6 +81,17 @@ export function alignErrorLogClock(data: Dataset): number {
       if (Math.abs(raw - gap) <= 5000 && Math.abs(gap) <= 14 * 3_600_000) votes.set(gap, (votes.get(gap) ?? 0) + 1);
     }
   }
+  const shift = winningShift(votes);
+  if (shift !== 0) for (const e of data.proxyErrors) e.record.time += shift;
+  data.errorLogShiftMs = shift;
+  return shift;
+}
+
+/**
+ * The clock shift the votes (gap in ms → how many pairs of lines had it) agree on: a non-zero gap
+ * with at least two votes and more than twice the votes of no shift at all; otherwise 0.
+ */
+function winningShift(votes: Map<number, number>): number {
   let best = 0;
   let bestVotes = votes.get(0) ?? 0;
   for (const [gap, n] of votes) {
@@ -89,10 +100,7 @@ export function alignErrorLogClock(data: Dataset): number {
       bestVotes = n;
     }
   }
-  const shift = best !== 0 && bestVotes >= 2 && bestVotes > 2 * (votes.get(0) ?? 0) ? best : 0;
-  if (shift !== 0) for (const e of data.proxyErrors) e.record.time += shift;
-  data.errorLogShiftMs = shift;
-  return shift;
+  return best !== 0 && bestVotes >= 2 && bestVotes > 2 * (votes.get(0) ?? 0) ? best : 0;
 }
 
 /**
@@ -119,15 +127,7 @@ export function alignAppLogClock(data: Dataset): number {
       if (Math.abs(raw - gap) <= 90_000 && Math.abs(gap) <= 14 * 3_600_000) votes.set(gap, (votes.get(gap) ?? 0) + 1);
     }
   }
-  let best = 0;
-  let bestVotes = votes.get(0) ?? 0;
-  for (const [gap, n] of votes) {
-    if (n > bestVotes) {
-      best = gap;
-      bestVotes = n;
-    }
-  }
-  const shift = best !== 0 && bestVotes >= 2 && bestVotes > 2 * (votes.get(0) ?? 0) ? best : 0;
+  const shift = winningShift(votes);
   if (shift !== 0) {
     for (const e of zoneless) e.record.time += shift;
     data.appEvents.sort((x, y) => (x.record.time || 0) - (y.record.time || 0));
