@@ -159,21 +159,24 @@ test("db.run() inside db.transaction() fails fast instead of deadlocking on the 
   }
 });
 
-test("db.sqlite.mmapSize maps the file on the reader and writer connections, and 0 leaves mapping off", async () => {
-  const path = join(dir, "mapped.db");
-  const mapped = await openDatabase(`sqlite:${path}`, { sqlite: { mmapSize: 64 * 1024 * 1024 } });
+test("reader connections get db.sqlite.readerCacheSize and db.sqlite.mmapSize; the writer keeps SQLite's defaults", async () => {
+  const path = join(dir, "tuned.db");
+  const tuned = await openDatabase(`sqlite:${path}`, { sqlite: { mmapSize: 64 * 1024 * 1024, readerCacheSize: 32 * 1024 * 1024 } });
   try {
-    await mapped.run("CREATE TABLE t (x)");
+    await tuned.run("CREATE TABLE t (x)");
     // A read goes to a reader thread; inside a transaction the statement runs on the writer.
-    assert.deepEqual(await mapped.get("PRAGMA mmap_size"), { mmap_size: 64 * 1024 * 1024 });
-    assert.deepEqual(await mapped.transaction((tx) => tx.get("PRAGMA mmap_size")), { mmap_size: 64 * 1024 * 1024 });
+    assert.deepEqual(await tuned.get("PRAGMA mmap_size"), { mmap_size: 64 * 1024 * 1024 });
+    assert.deepEqual(await tuned.get("PRAGMA cache_size"), { cache_size: -32 * 1024 });
+    assert.deepEqual(await tuned.transaction((tx) => tx.get("PRAGMA mmap_size")), { mmap_size: 0 });
+    assert.notDeepEqual(await tuned.transaction((tx) => tx.get("PRAGMA cache_size")), { cache_size: -32 * 1024 }, "the writer keeps the build's default cache");
   } finally {
-    await mapped.close();
+    await tuned.close();
   }
-  const unmapped = await openDatabase(`sqlite:${path}`, { sqlite: { mmapSize: 0 } });
+  const defaults = await openDatabase(`sqlite:${path}`);
   try {
-    assert.deepEqual(await unmapped.get("PRAGMA mmap_size"), { mmap_size: 0 });
+    assert.deepEqual(await defaults.get("PRAGMA mmap_size"), { mmap_size: 0 }, "mapping is off by default");
+    assert.deepEqual(await defaults.get("PRAGMA cache_size"), { cache_size: -64 * 1024 }, "64 MB reader cache by default");
   } finally {
-    await unmapped.close();
+    await defaults.close();
   }
 });

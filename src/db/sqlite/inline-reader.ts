@@ -6,7 +6,7 @@
  * it within the request's deadline. WAL files only: there a read never waits for the writer.
  */
 import BetterSqlite3 from "better-sqlite3";
-import { bindValues, type Connection, setMmapSize, type Stmt } from "./connection.js";
+import { bindValues, type Connection, type Stmt } from "./connection.js";
 import { isBusy } from "./sqlite-errors.js";
 import type { ReadProfile, ReadProfiles } from "./read-profiles.js";
 
@@ -19,11 +19,10 @@ export class InlineReader {
   readonly #profiles: ReadProfiles;
 
   /** Opens `path` read-only; throws what better-sqlite3 throws (the caller then keeps every read on the threads). */
-  constructor(path: string, profiles: ReadProfiles, mmapSize: number) {
+  constructor(path: string, profiles: ReadProfiles) {
     this.#db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
     // Never wait on the event loop: a lock means "use a thread", not "sleep here".
     this.#db.pragma("busy_timeout = 0");
-    setMmapSize(this.#db, path, mmapSize);
     this.#profiles = profiles;
   }
 

@@ -103,6 +103,8 @@ export interface ThreadConfig {
   walAutocheckpoint: number;
   /** PRAGMA mmap_size in bytes (0 = off). */
   mmapSize: number;
+  /** Reader page cache in bytes (0 = SQLite's default). */
+  readerCacheSize: number;
   /** Nice value a reader thread gives itself (0 = unchanged); the writer keeps its priority. */
   readerNice: number;
   checkpointInterval: number;

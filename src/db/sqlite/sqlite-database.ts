@@ -109,6 +109,7 @@ export class SqliteDatabase implements Database {
       journalSizeLimit: s.journalSizeLimit,
       walAutocheckpoint: s.walAutocheckpoint,
       mmapSize: s.mmapSize,
+      readerCacheSize: s.readerCacheSize,
       readerNice: s.readerNice,
       checkpointInterval: s.checkpointInterval,
       optimizeInterval: s.optimizeInterval,
@@ -146,7 +147,7 @@ export class SqliteDatabase implements Database {
     await Promise.all(readers.map((r) => r.ready));
     if (this.#profiles.enabled) {
       try {
-        this.#inline = new InlineReader(this.path, this.#profiles, this.#settings.mmapSize);
+        this.#inline = new InlineReader(this.path, this.#profiles);
       } catch (err) {
         // Not fatal: every read keeps going to the reader threads, as with db.sqlite.inlineReadThresholdUs = 0.
         this.#log.warn({ event: "db.inline.unavailable", path: this.path, err: (err as Error).message }, `SQLite ${this.path}: the main thread could not open its read-only connection (${(err as Error).message}); all reads use the reader threads.`);

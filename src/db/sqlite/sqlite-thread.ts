@@ -32,6 +32,7 @@ try {
     journalSizeLimit: config.journalSizeLimit,
     walAutocheckpoint: config.walAutocheckpoint,
     mmapSize: config.mmapSize,
+    cacheSize: config.readerCacheSize,
     lockSliceMs: config.lockSliceMs,
     busyTimeout: config.busyTimeout,
   });
