@@ -50,7 +50,8 @@ test("a read still running when the request deadline passes answers DEADLINE_EXC
 });
 
 test("db.statementTimeout caps a read's run time outside any request", async () => {
-  const db = await openDatabase(`sqlite:${join(dir, "cap.db")}`, { statementTimeout: 150 });
+  // The fast read below waits for the slow one to finish on the one reader thread: seconds on a busy machine.
+  const db = await openDatabase(`sqlite:${join(dir, "cap.db")}`, { statementTimeout: 150, pool: { acquireTimeout: 60_000 } });
   try {
     const t = performance.now();
     await assert.rejects(db.get(SLOW), (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === "DEADLINE_EXCEEDED" && e.details?.cancelledBy === "statementTimeout" && /db\.statementTimeout/.test(e.message));

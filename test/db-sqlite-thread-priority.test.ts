@@ -22,7 +22,7 @@ function threadNices(): number[] {
 
 const linuxOnly = process.platform === "linux" ? false : "per-thread nice values exist on Linux only";
 
-test("the reader thread runs at db.sqlite.readerNice and the writer at the loop's priority; 0 changes nothing", { skip: linuxOnly }, async () => {
+test("the reader thread runs at db.sqlite.readerNice and the writer at the loop's priority; 0 (the default) changes nothing", { skip: linuxOnly }, async () => {
   const base = threadNices().filter((n) => n !== 0).length;
   const db = await openDatabase(`sqlite:${join(dir, "a.db")}`, { sqlite: { readers: 1, readerNice: 7 } });
   try {
@@ -33,7 +33,7 @@ test("the reader thread runs at db.sqlite.readerNice and the writer at the loop'
   } finally {
     await db.close();
   }
-  const plain = await openDatabase(`sqlite:${join(dir, "b.db")}`, { sqlite: { readers: 1, readerNice: 0 } });
+  const plain = await openDatabase(`sqlite:${join(dir, "b.db")}`, { sqlite: { readers: 1 } });
   try {
     await plain.run("CREATE TABLE t (x)");
     await plain.get("SELECT count(*) AS n FROM t");
