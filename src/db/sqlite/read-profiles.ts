@@ -39,7 +39,7 @@ const MAX_PAUSE_MS = 8000;
 /** Threaded runs the p99 is taken over. */
 const WINDOW = 100;
 /** A statement whose recent threaded runs average over this many µs is a long read (see {@link ReadProfile.long}). */
-export const LONG_READ_US = 1000;
+const LONG_READ_US = 1000;
 
 /** What is known about one SQL text. */
 export class ReadProfile {

@@ -2,7 +2,8 @@
  * Lowers the CPU priority of the calling thread only (Linux). Why: a reader thread scanning a table
  * is CPU-bound, and at equal priority the kernel shares a core evenly between it and the worker's
  * event loop; the loop then waits behind scans before it can accept, shed (503) or answer the cheap
- * requests. Niced readers still get every cycle the loop leaves idle, so throughput is unchanged.
+ * requests. Niced readers still get every cycle the loop leaves idle. Opt-in (db.sqlite.readerNice):
+ * nice is machine-wide, so on a shared machine niced readers also wait behind other processes.
  */
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
