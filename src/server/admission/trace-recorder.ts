@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { AdmissionController, AdmissionRequest, AdmitResult } from "./types.js";
 
 /** The CSV header of a trace file. */
-export const TRACE_HEADER = "arrival_ms,hidden_ms,outcome,queued_ms,service_ms,route";
+export const TRACE_HEADER = "arrival_ms,hidden_ms,outcome,queued_ms,service_ms,route,limit,inflight";
 
 /** Wraps `inner` so every decision is written to `<dir>/admission-<pid>.csv` (buffered, flushed once a second). */
 export function recordAdmissionTrace(inner: AdmissionController, dir: string, now: () => number = () => performance.now()): AdmissionController {
@@ -62,7 +62,9 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
     admit(req: AdmissionRequest) {
       const arrival = now();
       const hidden = req.receivedAt === undefined ? 0 : Math.max(0, arrival - req.receivedAt);
-      const route = routeOf(req);
+      const seen = inner.status();
+      // The limit and in-flight count as admission saw them on arrival: how the adaptive limit moved.
+      const route = `${routeOf(req)},${seen.limit},${seen.inflight}`;
       const v = inner.admit(req);
       return v instanceof Promise ? v.then((x) => settle(arrival, hidden, route, x)) : settle(arrival, hidden, route, v);
     },
