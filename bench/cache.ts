@@ -160,7 +160,11 @@ async function main(): Promise<void> {
   for (const n of burstNames) {
     const rs = bursts.get(n) ?? [];
     burstMs.set(n, median(rs.map((r) => r.ms)));
-    console.log(`  ${n.padEnd(26)} ${median(rs.map((r) => r.ms)).toFixed(1).padStart(8)} ms until all answered, ${median(rs.map((r) => r.queries))} queries`);
+    console.log(
+      `  ${n.padEnd(26)} ${median(rs.map((r) => r.ms))
+        .toFixed(1)
+        .padStart(8)} ms until all answered, ${median(rs.map((r) => r.queries))} queries`,
+    );
   }
 
   const hitNames = ["holdfast", "toad-cache LruMap", "Map + JSON.parse"];

@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   }
   const treeCpu = () => cpuSeconds(supervisorPid) + workerPids.reduce((a, p) => a + cpuSeconds(p), 0);
   type Row = { rps: number[]; cpu: number[]; tree: number[]; usPerReq: number[]; bytes: number[] };
-  const rows: Record<"none" | "tabs", Row> = { none: { rps: [], cpu: [], tree: [], usPerReq: [], bytes: [] }, tabs: { rps: [], cpu: [], tree: [], usPerReq: [], bytes: [] } };
+  const rows: Record<"none" | "tabs", Row> = {
+    none: { rps: [], cpu: [], tree: [], usPerReq: [], bytes: [] },
+    tabs: { rps: [], cpu: [], tree: [], usPerReq: [], bytes: [] },
+  };
   try {
     wrk(port); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
@@ -119,7 +122,9 @@ async function main(): Promise<void> {
         rows[mode].tree.push(tree);
         rows[mode].usPerReq.push((tree * seconds * 1e6) / (rps * DURATION));
         rows[mode].bytes.push(bytes);
-        console.error(`round ${round + 1} ${mode.padEnd(5)} ${rps.toFixed(0).padStart(7)} req/s  supervisor CPU ${(cpu * 100).toFixed(2)} %  tree CPU ${(tree * 100).toFixed(0)} %  ${((tree * seconds * 1e6) / (rps * DURATION)).toFixed(1)} µs/request  tab bytes ${bytes}`);
+        console.error(
+          `round ${round + 1} ${mode.padEnd(5)} ${rps.toFixed(0).padStart(7)} req/s  supervisor CPU ${(cpu * 100).toFixed(2)} %  tree CPU ${(tree * 100).toFixed(0)} %  ${((tree * seconds * 1e6) / (rps * DURATION)).toFixed(1)} µs/request  tab bytes ${bytes}`,
+        );
       }
     }
   } finally {

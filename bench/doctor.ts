@@ -80,7 +80,9 @@ async function main(): Promise<void> {
   try {
     process.stderr.write(`generating ${(target / 1e6).toFixed(0)} MB nginx access log at ${file} …\n`);
     const gen = JSON.parse(
-      execFileSync(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, "--generate", file, "--size", String(target)], { encoding: "utf8" }),
+      execFileSync(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, "--generate", file, "--size", String(target)], {
+        encoding: "utf8",
+      }),
     ) as { lines: number; f502: number };
     const bytes = statSync(file).size;
     const mb = bytes / 1e6;
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
     spawnSync("cat", [file], { stdio: ["ignore", "ignore", "ignore"] });
 
     const grep = timed(() => Number(execFileSync("grep", ["-c", '" 502 ', file], { encoding: "utf8" }).trim()));
-    const awk = timed(() => Number(execFileSync("awk", ['$9 == 502 {n++} END {print n+0}', file], { encoding: "utf8", maxBuffer: 1 << 20 }).trim()));
+    const awk = timed(() => Number(execFileSync("awk", ["$9 == 502 {n++} END {print n+0}", file], { encoding: "utf8", maxBuffer: 1 << 20 }).trim()));
     const t0 = process.hrtime.bigint();
     const data = await collectLogs([{ kind: "nginx-access", file }], { nginxLogFormat: UPSTREAM_TIMING_FORMAT, progress: false });
     const findings = analyze(data);
@@ -98,7 +100,19 @@ async function main(): Promise<void> {
     const cli = timed(() =>
       spawnSync(
         process.execPath,
-        ["--import", "tsx", join(root, "src/cli/main.ts"), "doctor", "--nginx-access-log", file, "--nginx-log-format", UPSTREAM_TIMING_FORMAT, "--json", "--skip-system", "--no-progress"],
+        [
+          "--import",
+          "tsx",
+          join(root, "src/cli/main.ts"),
+          "doctor",
+          "--nginx-access-log",
+          file,
+          "--nginx-log-format",
+          UPSTREAM_TIMING_FORMAT,
+          "--json",
+          "--skip-system",
+          "--no-progress",
+        ],
         { encoding: "utf8", maxBuffer: 64 << 20 },
       ),
     );

@@ -54,7 +54,12 @@ for (let i = 0; i < rounds; i++) {
   const lock = JSON.parse(readFileSync(join(project, "node_modules", ".package-lock.json"), "utf8"));
   const packages = Object.keys(lock.packages).filter((k) => k !== "");
   const present = WATCH.filter((name) => existsSync(join(project, "node_modules", name)));
-  results.push({ seconds: Math.round(seconds * 10) / 10, mb: Math.round(diskBytes(join(project, "node_modules")) / 1e5) / 10, packages: packages.length, present });
+  results.push({
+    seconds: Math.round(seconds * 10) / 10,
+    mb: Math.round(diskBytes(join(project, "node_modules")) / 1e5) / 10,
+    packages: packages.length,
+    present,
+  });
   process.stderr.write(`round ${i + 1}/${rounds}: ${JSON.stringify(results.at(-1))}\n`);
   rmSync(join(work, `cache-${i}`), { recursive: true, force: true });
 }

@@ -97,7 +97,12 @@ async function seedTemplate(file: string): Promise<void> {
  * core, a load the generator can offer at 4× on the other core. Deterministic for a given index.
  */
 function mix(): (i: number) => RequestSpec {
-  const post: RequestSpec = { method: "POST", path: "/api/notes", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "load", body: "written by bench:overload" }) };
+  const post: RequestSpec = {
+    method: "POST",
+    path: "/api/notes",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ title: "load", body: "written by bench:overload" }),
+  };
   return (i) => {
     // A cheap integer hash so ids and the read/write pattern do not correlate with the schedule.
     let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
@@ -215,7 +220,9 @@ async function startStack(stack: Stack, dir: string, dbFile: string, label: stri
   if (adminPort) {
     running.admission = async () => {
       try {
-        const s = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as { workers: { admission?: { shed: Record<string, number>; limit: number } }[] };
+        const s = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as {
+          workers: { admission?: { shed: Record<string, number>; limit: number } }[];
+        };
         const shed: Record<string, number> = {};
         for (const w of s.workers) for (const [k, v] of Object.entries(w.admission?.shed ?? {})) shed[k] = (shed[k] ?? 0) + v;
         return { shed, limits: s.workers.map((w) => w.admission?.limit ?? 0) };
@@ -233,7 +240,8 @@ function perAnswer(cpuMs: number, a: number, b: number): number | null {
 }
 
 /** One JSON line of the bench: the load result's headline keys plus what the stage saw around it. */
-interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "errors" | "goodput_rps" | "p50_ms" | "p99_ms" | "sent" | "duration_s" | "client_queued"> {
+interface StageResult
+  extends Pick<LoadResult, "offered_rps" | "status" | "errors" | "goodput_rps" | "p50_ms" | "p99_ms" | "sent" | "duration_s" | "client_queued"> {
   stack: Stack;
   multiple: number;
   generator_lag_p99_ms: number;
@@ -251,7 +259,11 @@ interface StageResult extends Pick<LoadResult, "offered_rps" | "status" | "error
 }
 
 /** One fresh stack + nginx; `body` runs against the nginx URL. */
-async function withStage<T>(stack: Stack, label: string, body: (url: string, cpuMs: () => number) => Promise<T>): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
+async function withStage<T>(
+  stack: Stack,
+  label: string,
+  body: (url: string, cpuMs: () => number) => Promise<T>,
+): Promise<{ out: T; nginxErrors: string; admission?: { shed: Record<string, number>; limits: number[] } }> {
   const dir = mkdtempSync(join(work, `${stack}-`));
   const dbFile = join(dir, "app.db");
   copyFileSync(join(work, "template.db"), dbFile);
@@ -299,8 +311,13 @@ async function measureCapacity(stack: Stack): Promise<number> {
     return runs;
   });
   const best = out.map((x) => x.r).reduce((a, r) => (r.goodput_rps > a.goodput_rps ? r : a));
-  for (const { r, cpuMsPer2xx } of out) log(`${stack} closed loop, ${r.connections} clients: ${r.goodput_rps} 2xx/s, p99 ${r.p99_ms} ms, server CPU ${cpuMsPer2xx} ms per 2xx, statuses ${JSON.stringify(r.status)}`);
-  log(`${stack} capacity: ${best.goodput_rps} 2xx/s (${best.connections} clients)${admission ? `; shed ${JSON.stringify(admission.shed)}, limits ${admission.limits}` : ""}`);
+  for (const { r, cpuMsPer2xx } of out)
+    log(
+      `${stack} closed loop, ${r.connections} clients: ${r.goodput_rps} 2xx/s, p99 ${r.p99_ms} ms, server CPU ${cpuMsPer2xx} ms per 2xx, statuses ${JSON.stringify(r.status)}`,
+    );
+  log(
+    `${stack} capacity: ${best.goodput_rps} 2xx/s (${best.connections} clients)${admission ? `; shed ${JSON.stringify(admission.shed)}, limits ${admission.limits}` : ""}`,
+  );
   return best.goodput_rps;
 }
 
@@ -316,7 +333,11 @@ function connectionsFor(rate: number): number {
 async function runStage(stack: Stack, multiple: number, capacity: number): Promise<StageResult> {
   const rate = Math.round(capacity * multiple);
   let cpu = 0;
-  const { out: r, nginxErrors, admission } = await withStage(stack, `${multiple}x`, async (url, cpuMs) => {
+  const {
+    out: r,
+    nginxErrors,
+    admission,
+  } = await withStage(stack, `${multiple}x`, async (url, cpuMs) => {
     await runLoad({ url, rate: Math.max(50, Math.round(capacity * 0.2)), durationMs: 2000, connections: 256, request: mix() });
     const c0 = cpuMs();
     const result = await runLoad({
@@ -327,7 +348,8 @@ async function runStage(stack: Stack, multiple: number, capacity: number): Promi
       timeoutMs: 60_000,
       request: mix(),
       onTick: (t) => {
-        if (Math.round(t.elapsedMs / 1000) % 10 === 0) log(`  ${stack} ${multiple}×: ${(t.elapsedMs / 1000).toFixed(0)} s, sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}`);
+        if (Math.round(t.elapsedMs / 1000) % 10 === 0)
+          log(`  ${stack} ${multiple}×: ${(t.elapsedMs / 1000).toFixed(0)} s, sent ${t.sent}, answered ${t.completed}, in flight ${t.inflight}`);
       },
     });
     cpu = cpuMs() - c0;
@@ -369,7 +391,8 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
 
 /** The stages as the Markdown table docs/benchmarks.md quotes (printed to stderr at the end). */
 function markdownTable(rs: StageResult[]): string {
-  const head = "| stack | load | offered req/s | valid | 2xx | 503 | 502 | 504 | conn. errors | goodput 2xx/s | p50 2xx ms | p99 2xx ms | 503 p99 ms | generator lag p99 ms | client-queued | load avg |";
+  const head =
+    "| stack | load | offered req/s | valid | 2xx | 503 | 502 | 504 | conn. errors | goodput 2xx/s | p50 2xx ms | p99 2xx ms | 503 p99 ms | generator lag p99 ms | client-queued | load avg |";
   const rows = rs.map((r) => {
     const ok = Object.entries(r.status).reduce((a, [k, n]) => a + (k.startsWith("2") ? n : 0), 0);
     const cells = [
@@ -430,7 +453,9 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   // The generator (this process) and, through inheritance, nginx run on CLIENT_CPU.
   if (PIN) spawnSync("taskset", ["-a", "-cp", CLIENT_CPU, String(process.pid)], { stdio: "ignore" });
-  log(PIN ? `pinned: servers on CPU ${SERVER_CPU}, nginx and the generator on CPU ${CLIENT_CPU}` : "not pinned: servers, nginx and the generator share every CPU");
+  log(
+    PIN ? `pinned: servers on CPU ${SERVER_CPU}, nginx and the generator on CPU ${CLIENT_CPU}` : "not pinned: servers, nginx and the generator share every CPU",
+  );
   log(`work dir ${work}; seeding ${ROWS} rows`);
   await seedTemplate(join(work, "template.db"));
   const capacities: Partial<Record<Stack, number>> = {};
@@ -480,7 +505,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ summary })}\n`);
   process.stderr.write(`\n${markdownTable(results)}\n`);
   if (!values["no-chart"]) {
-    const points: ChartPoint[] = results.filter((r) => r.valid).map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
+    const points: ChartPoint[] = results
+      .filter((r) => r.valid)
+      .map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
     mkdirSync(join(ROOT, "docs/img"), { recursive: true });
     writeFileSync(join(ROOT, "docs/img/overload.svg"), overloadChart(points, `bench:overload, ${DURATION_MS / 1000} s per load, 2 cores, nginx 1.22 in front`));
     log("chart written to docs/img/overload.svg");

@@ -70,11 +70,15 @@ const logDir = mkdtempSync(join(tmpdir(), "hf-bench-serve-"));
 const holdfast = (name: string, env: Record<string, string>): Stack => ({
   name,
   async start(port) {
-    const child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "bench/apps/hello.mjs"), "--port", String(port), "--admin-port", "0", "--workers", String(WORKERS)], {
-      stdio: "ignore",
-      cwd: logDir,
-      env: { ...process.env, HOLDFAST_LOG_FILE: join(logDir, `${name}.log`), ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "bench/apps/hello.mjs"), "--port", String(port), "--admin-port", "0", "--workers", String(WORKERS)],
+      {
+        stdio: "ignore",
+        cwd: logDir,
+        env: { ...process.env, HOLDFAST_LOG_FILE: join(logDir, `${name}.log`), ...env },
+      },
+    );
     await waitHttp(port);
     return () => stopChild(child);
   },
@@ -83,7 +87,10 @@ const holdfast = (name: string, env: Record<string, string>): Stack => ({
 const plain: Stack = {
   name: "node-cluster",
   async start(port) {
-    const child = spawn(process.execPath, [join(ROOT, "bench/apps/plain-cluster.mjs")], { stdio: "ignore", env: { ...process.env, PORT: String(port), WORKERS: String(WORKERS) } });
+    const child = spawn(process.execPath, [join(ROOT, "bench/apps/plain-cluster.mjs")], {
+      stdio: "ignore",
+      env: { ...process.env, PORT: String(port), WORKERS: String(WORKERS) },
+    });
     await waitHttp(port);
     return () => stopChild(child);
   },
@@ -107,7 +114,10 @@ function pm2Stack(bin: string): Stack {
   return {
     name: "pm2-cluster",
     async start(port) {
-      execFileSync(bin, ["start", join(ROOT, "bench/apps/hello-pm2.cjs"), "-i", String(WORKERS), "--name", "hfbench"], { env: { ...env, PORT: String(port) }, stdio: "ignore" });
+      execFileSync(bin, ["start", join(ROOT, "bench/apps/hello-pm2.cjs"), "-i", String(WORKERS), "--name", "hfbench"], {
+        env: { ...env, PORT: String(port) },
+        stdio: "ignore",
+      });
       await waitHttp(port);
       return async () => {
         execFileSync(bin, ["delete", "all"], { env, stdio: "ignore" });
@@ -116,7 +126,6 @@ function pm2Stack(bin: string): Stack {
     },
   };
 }
-
 
 async function main() {
   if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install -y wrk");

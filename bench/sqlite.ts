@@ -72,7 +72,10 @@ async function holdfast(path: string, groupCommit?: number): Promise<Contender> 
     close: async () => {
       // Where reads ran: inline on the main thread once measured fast, or on a reader thread.
       const r = db.status().sqlite?.reads;
-      if (r) console.error(`  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.pauses} pauses, ${r.busyFallbacks} busy fallbacks`);
+      if (r)
+        console.error(
+          `  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.pauses} pauses, ${r.busyFallbacks} busy fallbacks`,
+        );
       await db.close();
     },
   };
@@ -233,9 +236,13 @@ async function phase(path: string, contended: boolean): Promise<Result[]> {
 
 function table(title: string, rows: Result[]): void {
   console.log(`\n${title}`);
-  console.log(`${"contender".padEnd(38)}${"ops/s".padStart(10)}${"p99 ms".padStart(10)}${"lag p99".padStart(10)}${"lag max".padStart(10)}${"busy".padStart(7)}${"other".padStart(7)}`);
+  console.log(
+    `${"contender".padEnd(38)}${"ops/s".padStart(10)}${"p99 ms".padStart(10)}${"lag p99".padStart(10)}${"lag max".padStart(10)}${"busy".padStart(7)}${"other".padStart(7)}`,
+  );
   for (const r of rows) {
-    console.log(`${r.name.padEnd(38)}${String(r.opsPerSec).padStart(10)}${String(r.p99Ms).padStart(10)}${String(r.lagP99Ms).padStart(10)}${String(r.lagMaxMs).padStart(10)}${String(r.busyErrors).padStart(7)}${String(r.otherErrors).padStart(7)}`);
+    console.log(
+      `${r.name.padEnd(38)}${String(r.opsPerSec).padStart(10)}${String(r.p99Ms).padStart(10)}${String(r.lagP99Ms).padStart(10)}${String(r.lagMaxMs).padStart(10)}${String(r.busyErrors).padStart(7)}${String(r.otherErrors).padStart(7)}`,
+    );
   }
 }
 
@@ -277,7 +284,9 @@ function summarize(rows: Result[]): WorkloadSummary {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:sqlite — ${CLIENTS} clients, 90 % reads / 10 % writes, ${ROWS} rows, ${SECONDS} s per contender, ${RUNS} run(s), workloads ${WORKLOADS.join(", ")}; ${cpus().length} cores, Node ${process.version}`);
+  console.log(
+    `bench:sqlite — ${CLIENTS} clients, 90 % reads / 10 % writes, ${ROWS} rows, ${SECONDS} s per contender, ${RUNS} run(s), workloads ${WORKLOADS.join(", ")}; ${cpus().length} cores, Node ${process.version}`,
+  );
   const summary: Record<string, unknown> = { bench: "sqlite", runs: RUNS, seconds: SECONDS, clients: CLIENTS };
   const targets: Record<string, boolean> = {};
   const path = join(dir, "bench.db");
@@ -317,7 +326,13 @@ async function main(): Promise<void> {
   const group = medianResults(groupRuns);
   table("group commit (100 % writes, holdfast only)", group);
   const [gOn, gOff] = group as [Result, Result];
-  summary.groupCommit = { onOps: gOn.opsPerSec, offOps: gOff.opsPerSec, ratio: round(gOn.opsPerSec / gOff.opsPerSec), onP99Ms: gOn.p99Ms, offP99Ms: gOff.p99Ms };
+  summary.groupCommit = {
+    onOps: gOn.opsPerSec,
+    offOps: gOff.opsPerSec,
+    ratio: round(gOn.opsPerSec / gOff.opsPerSec),
+    onP99Ms: gOn.p99Ms,
+    offP99Ms: gOff.p99Ms,
+  };
   summary.targets = targets;
   console.log(`\n${JSON.stringify(summary)}`);
 }

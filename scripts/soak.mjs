@@ -25,11 +25,21 @@ if (!(minutes > 0 && minutes <= 24 * 60) || !(workers >= 1 && workers <= 64) || 
 }
 
 const dir = mkdtempSync(join(tmpdir(), "hf-soak-"));
-const child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "examples/notes/app.js"), "--port", "0", "--admin-port", "0", "--workers", String(workers)], {
-  cwd: dir,
-  env: { ...process.env, HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`, HOLDFAST_LOG_FILE: join(dir, "app.log"), HOLDFAST_LOG_PRETTY: "never", HOLDFAST_LOG_REQUESTS: "errors" },
-  stdio: ["ignore", "pipe", "pipe"],
-});
+const child = spawn(
+  process.execPath,
+  [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "examples/notes/app.js"), "--port", "0", "--admin-port", "0", "--workers", String(workers)],
+  {
+    cwd: dir,
+    env: {
+      ...process.env,
+      HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`,
+      HOLDFAST_LOG_FILE: join(dir, "app.log"),
+      HOLDFAST_LOG_PRETTY: "never",
+      HOLDFAST_LOG_REQUESTS: "errors",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  },
+);
 let out = "";
 child.stdout.on("data", (d) => {
   out += d;
@@ -68,7 +78,15 @@ function one() {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = request(
-      { host: "127.0.0.1", port, agent, method: write ? "POST" : "GET", path: write ? "/api/notes" : `/api/notes?limit=10`, timeout: 10_000, headers: write ? { "content-type": "application/json" } : {} },
+      {
+        host: "127.0.0.1",
+        port,
+        agent,
+        method: write ? "POST" : "GET",
+        path: write ? "/api/notes" : `/api/notes?limit=10`,
+        timeout: 10_000,
+        headers: write ? { "content-type": "application/json" } : {},
+      },
       (res) => {
         // Only a 503's body is read: its error code tells a shed (OVERLOADED) from a database refusal.
         let text = "";
@@ -101,7 +119,9 @@ const machineBusy = () => {
 };
 const procCpu = (pid) => {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
     return Number(f[11]) + Number(f[12]); // utime + stime
   } catch {
     return 0;
@@ -112,7 +132,13 @@ const sample = async () => {
   const pids = [child.pid, ...st.workers.map((w) => w.pid)];
   const stats = pids.map(procStat);
   const cpu = new Map([...pids, process.pid].map((pid) => [pid, procCpu(pid)]));
-  return { rss: stats.reduce((a, s) => a + s.rss, 0), fds: stats.reduce((a, s) => a + s.fds, 0), restarts: st.workers.reduce((a, w) => a + (w.restarts ?? 0), 0), cpu, machine: machineBusy() };
+  return {
+    rss: stats.reduce((a, s) => a + s.rss, 0),
+    fds: stats.reduce((a, s) => a + s.fds, 0),
+    restarts: st.workers.reduce((a, w) => a + (w.restarts ?? 0), 0),
+    cpu,
+    machine: machineBusy(),
+  };
 };
 /** Shares of the machine's CPU time between two samples: all busy, ours (server + generator), the rest. */
 const cpuShares = (a, b) => {
@@ -139,8 +165,12 @@ const capacity = capDone / 10;
 const rate = Math.max(1, Math.round(capacity * share));
 let prev = await sample();
 const capCpu = cpuShares(capStart, prev);
-console.log(`soak: capacity ≈ ${capacity.toFixed(0)} req/s (32 clients, 10 s, 3 reads : 1 write); steady load ${rate} req/s (${Math.round(share * 100)} %) for ${minutes} min, ${workers} workers`);
-console.log(`soak: during the capacity run the machine was ${(capCpu.busy * 100).toFixed(0)} % busy: ${(capCpu.ours * 100).toFixed(0)} % holdfast + generator, ${(capCpu.others * 100).toFixed(0)} % other processes (load average ${loadavg()[0].toFixed(1)})`);
+console.log(
+  `soak: capacity ≈ ${capacity.toFixed(0)} req/s (32 clients, 10 s, 3 reads : 1 write); steady load ${rate} req/s (${Math.round(share * 100)} %) for ${minutes} min, ${workers} workers`,
+);
+console.log(
+  `soak: during the capacity run the machine was ${(capCpu.busy * 100).toFixed(0)} % busy: ${(capCpu.ours * 100).toFixed(0)} % holdfast + generator, ${(capCpu.others * 100).toFixed(0)} % other processes (load average ${loadavg()[0].toFixed(1)})`,
+);
 
 // 2. Steady paced open-loop load; one row per minute.
 const rows = [];
@@ -175,7 +205,18 @@ for (let m = 1; m <= minutes; m++) {
   const s = await sample();
   const cpu = cpuShares(prev, s);
   prev = s;
-  const row = { minute: m, requests: lat.length, bad, codes: [...codes].map(([c, n]) => `${c || "conn"}×${n}`).join(" "), p50: pct(lat, 50), p99: pct(lat, 99), rssMb: s.rss / 1048576, fds: s.fds, restarts: s.restarts, cpu };
+  const row = {
+    minute: m,
+    requests: lat.length,
+    bad,
+    codes: [...codes].map(([c, n]) => `${c || "conn"}×${n}`).join(" "),
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    rssMb: s.rss / 1048576,
+    fds: s.fds,
+    restarts: s.restarts,
+    cpu,
+  };
   rows.push(row);
   const cpuText = `${(cpu.ours * 100).toFixed(0)}/${(cpu.others * 100).toFixed(0)}`;
   console.log(
@@ -191,7 +232,10 @@ const rssGrowth = growth(base.rssMb, last.rssMb);
 const fdGrowth = last.fds - base.fds;
 const p99Growth = growth(base.p99, last.p99);
 const verdicts = [];
-if (rssGrowth > 0.25) verdicts.push(`RSS grew ${(rssGrowth * 100).toFixed(0)} % (${base.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB): look for a leak (heap snapshot of a worker)`);
+if (rssGrowth > 0.25)
+  verdicts.push(
+    `RSS grew ${(rssGrowth * 100).toFixed(0)} % (${base.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB): look for a leak (heap snapshot of a worker)`,
+  );
 if (fdGrowth > 20) verdicts.push(`open file descriptors grew by ${fdGrowth} (${base.fds} → ${last.fds}): sockets or files are not closed`);
 if (p99Growth > 1) verdicts.push(`p99 more than doubled (${base.p99.toFixed(0)} → ${last.p99.toFixed(0)} ms)`);
 if (last.restarts > 0) verdicts.push(`${last.restarts} worker restarts during the run`);

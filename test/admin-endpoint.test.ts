@@ -12,13 +12,17 @@ test("/metrics aggregates every worker's requests; /status, /healthz, /readyz, /
     for (let i = 0; i < 40; i++) await (await fetch(`${hf.appUrl}/`, { headers: { connection: "close" } })).text();
     for (let i = 0; i < 3; i++) await (await fetch(`${hf.appUrl}/throw`)).text();
     // Worker snapshots ride on the heartbeat (every second).
-    const text = await eventually(async () => {
-      const t = await (await fetch(`${hf.adminUrl}/metrics`)).text();
-      const ok = Number(/http_server_request_duration_seconds_count\{http_request_method="GET",http_response_status_code="200"\} (\d+)/.exec(t)?.[1]);
-      const failed = Number(/http_server_request_duration_seconds_count\{http_request_method="GET",http_response_status_code="500"\} (\d+)/.exec(t)?.[1]);
-      // Each worker reports with its own heartbeat: wait for both workers' counts, not just the first.
-      return ok === 40 && failed === 3 ? t : undefined;
-    }, 5_000, "40 + 3 requests in /metrics");
+    const text = await eventually(
+      async () => {
+        const t = await (await fetch(`${hf.adminUrl}/metrics`)).text();
+        const ok = Number(/http_server_request_duration_seconds_count\{http_request_method="GET",http_response_status_code="200"\} (\d+)/.exec(t)?.[1]);
+        const failed = Number(/http_server_request_duration_seconds_count\{http_request_method="GET",http_response_status_code="500"\} (\d+)/.exec(t)?.[1]);
+        // Each worker reports with its own heartbeat: wait for both workers' counts, not just the first.
+        return ok === 40 && failed === 3 ? t : undefined;
+      },
+      5_000,
+      "40 + 3 requests in /metrics",
+    );
     assert.match(text, /http_server_request_duration_seconds_count\{http_request_method="GET",http_response_status_code="500"\} 3/);
     assert.match(text, /# TYPE http_server_request_duration_seconds histogram/);
     assert.match(text, /http_server_request_duration_seconds_bucket\{[^}]*le="\+Inf"[^}]*\} 40/);

@@ -62,10 +62,14 @@ test("/metrics has process and Node.js metrics per worker, counters typed as cou
   const hf = await startHoldfast(APP, { workers: 2 });
   try {
     await hit(`${hf.appUrl}/`, 5);
-    const text = await eventually(async () => {
-      const s = await metricsText(hf.adminUrl);
-      return /process_resident_memory_bytes\{worker="2"\}/.test(s) && count200(s) === 5 ? s : undefined;
-    }, 5_000, "both workers' default metrics");
+    const text = await eventually(
+      async () => {
+        const s = await metricsText(hf.adminUrl);
+        return /process_resident_memory_bytes\{worker="2"\}/.test(s) && count200(s) === 5 ? s : undefined;
+      },
+      5_000,
+      "both workers' default metrics",
+    );
     assert.match(text, /process_resident_memory_bytes\{worker="1"\} \d+/);
     assert.match(text, /# TYPE process_cpu_seconds_total counter/);
     assert.match(text, /nodejs_eventloop_lag_p99_seconds\{worker="1"\}/);
@@ -73,7 +77,8 @@ test("/metrics has process and Node.js metrics per worker, counters typed as cou
     assert.doesNotMatch(text, /^holdfast_cache_hits /m, "cumulative figures are not gauges any more");
     // docs/monitor.md lists every metric holdfast itself defines.
     const doc = readFileSync(new URL("../docs/monitor.md", import.meta.url), "utf8");
-    for (const [, name] of text.matchAll(/^# TYPE ((?:holdfast|http_server)_\S+) /gm)) assert.ok(doc.includes(`\`${name}\``), `${name} is not in docs/monitor.md's metric table`);
+    for (const [, name] of text.matchAll(/^# TYPE ((?:holdfast|http_server)_\S+) /gm))
+      assert.ok(doc.includes(`\`${name}\``), `${name} is not in docs/monitor.md's metric table`);
     const check = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
     assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
     assert.equal(`${check.stdout}${check.stderr}`.trim(), "", "promtool has no lint warnings");

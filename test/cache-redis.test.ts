@@ -151,10 +151,12 @@ if (why !== undefined) {
   test("Redis: when the lock holder's loader fails, a waiting instance loads instead of waiting it out", async () => {
     const a = await open();
     const b = await open({ lockWaitMs: 3000 });
-    const pa = a.wrap("holder-fails", async () => {
-      await sleep(80);
-      throw new Error("holder failed");
-    }).catch((err: unknown) => err);
+    const pa = a
+      .wrap("holder-fails", async () => {
+        await sleep(80);
+        throw new Error("holder failed");
+      })
+      .catch((err: unknown) => err);
     await sleep(20);
     const t0 = performance.now();
     assert.equal(await b.wrap("holder-fails", async () => "b-loaded"), "b-loaded");

@@ -81,7 +81,11 @@ test("-c means --config in every command that reads a config, doctor included; l
     for (const m of help.matchAll(/^\s+-(\w), --([\w-]+)/gm)) {
       const [, letter, long] = m as unknown as [string, string, string];
       if (letter === "h") continue;
-      assert.equal((SHORT_FLAGS as Record<string, string>)[letter], long, `${name}: -${letter} is --${long}, the table says --${(SHORT_FLAGS as Record<string, string>)[letter]}`);
+      assert.equal(
+        (SHORT_FLAGS as Record<string, string>)[letter],
+        long,
+        `${name}: -${letter} is --${long}, the table says --${(SHORT_FLAGS as Record<string, string>)[letter]}`,
+      );
     }
   }
   const doctor = holdfast(["doctor", "-c", "no-such.json", "--skip-system"]);

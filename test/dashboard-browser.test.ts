@@ -15,7 +15,15 @@ import { traffic } from "./support/traffic.js";
 const APP = join(FIXTURES, "basic.mjs");
 /** Screenshots land here (kept after the run so a person can look at them). */
 const OUT = process.env.HOLDFAST_TEST_OUTPUT ? join(process.env.HOLDFAST_TEST_OUTPUT, "dashboard") : join(tmpdir(), "holdfast-test-output", "dashboard");
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 async function chartState(page: Page, id: string): Promise<{ points: number; last: number | undefined }> {
   return page.evaluate((sel) => {
@@ -50,22 +58,30 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
     assert.ok(firstChartMs <= 2000, `the first chart point took ${firstChartMs.toFixed(0)} ms (at most 2000)`);
 
     // The request chart has points and a non-zero rate; then its numbers move.
-    await eventually(async () => {
-      const s = await chartState(page, "chart-requests");
-      return s.points >= 3 && (s.last ?? 0) > 0;
-    }, 20_000, "request chart with traffic");
+    await eventually(
+      async () => {
+        const s = await chartState(page, "chart-requests");
+        return s.points >= 3 && (s.last ?? 0) > 0;
+      },
+      20_000,
+      "request chart with traffic",
+    );
     const before = await chartState(page, "chart-requests");
     const rpsBefore = await page.locator("#stat-rps").textContent();
-    const moved = await eventually(async () => {
-      const s = await chartState(page, "chart-requests");
-      return s.points >= before.points + 3 && s.last !== before.last ? s : undefined;
-    }, 15_000, "request chart moving");
+    const moved = await eventually(
+      async () => {
+        const s = await chartState(page, "chart-requests");
+        return s.points >= before.points + 3 && s.last !== before.last ? s : undefined;
+      },
+      15_000,
+      "request chart moving",
+    );
     assert.ok((moved.last ?? 0) > 0);
     assert.notEqual(await page.locator("#stat-rps").textContent(), "–", `rps tile was ${rpsBefore}`);
     assert.ok(((await chartState(page, "chart-latency")).last ?? 0) > 0, "latency p50 drawn");
     assert.ok(((await chartState(page, "chart-rss")).last ?? 0) > 10_000_000, "RSS per worker drawn");
     assert.equal(await page.locator("#chart-requests canvas").count(), 1);
-    assert.match(await page.locator("#banner").getAttribute("class") ?? "", /\b(ok|warn)\b/);
+    assert.match((await page.locator("#banner").getAttribute("class")) ?? "", /\b(ok|warn)\b/);
     await page.screenshot({ path: join(OUT, "healthy.png"), fullPage: true });
 
     // A stuck route: the watchdog kills the worker and the banner turns red with the reason.
@@ -81,12 +97,16 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
     // History survives a reload: the charts are full as soon as /history is read.
     const pointsBeforeReload = (await chartState(page, "chart-requests")).points;
     await page.reload();
-    const afterReload = await eventually(async () => {
-      const s = await chartState(page, "chart-requests");
-      return s.points > 0 ? s : undefined;
-    }, 5_000, "charts after a reload");
+    const afterReload = await eventually(
+      async () => {
+        const s = await chartState(page, "chart-requests");
+        return s.points > 0 ? s : undefined;
+      },
+      5_000,
+      "charts after a reload",
+    );
     assert.ok(afterReload.points >= pointsBeforeReload - 1, `points after reload ${afterReload.points}, before ${pointsBeforeReload}`);
-    assert.match(await page.locator("#banner").getAttribute("class") ?? "", /\bbad\b/, "still red after the reload");
+    assert.match((await page.locator("#banner").getAttribute("class")) ?? "", /\bbad\b/, "still red after the reload");
     assert.deepEqual(problems, [], "no script error and no CSP violation");
     console.log(`screenshots: ${OUT}`);
   } finally {

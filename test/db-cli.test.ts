@@ -44,7 +44,9 @@ test("status and check --json describe a healthy file; check exits 0", () => {
 test("check exits 1 with advice when foreign keys are violated; a non-database exits 1 with DB_CORRUPT advice", () => {
   const path = join(dir, "fk.db");
   const db = new BetterSqlite3(path);
-  db.exec("PRAGMA foreign_keys = OFF; CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id)); INSERT INTO c VALUES (1, 42);");
+  db.exec(
+    "PRAGMA foreign_keys = OFF; CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id)); INSERT INTO c VALUES (1, 42);",
+  );
   db.close();
   const c = holdfast("check", `sqlite:${path}`);
   assert.equal(c.code, 1);

@@ -133,10 +133,7 @@ test("too many connections (SQLSTATE 53300) is DB_UNAVAILABLE naming pool.max ×
   const d = openPostgres(url.toString(), { pool: { max: 3, acquireTimeout: 500 } });
   try {
     // The first connection fits the role's limit of 1; the second is refused with 53300.
-    const results = await Promise.allSettled([
-      d.query("select pg_sleep(1)"),
-      new Promise((r) => setTimeout(r, 50)).then(() => d.query("select 1")),
-    ]);
+    const results = await Promise.allSettled([d.query("select pg_sleep(1)"), new Promise((r) => setTimeout(r, 50)).then(() => d.query("select 1"))]);
     assert.equal(results[0].status, "fulfilled");
     const second = results[1];
     assert.equal(second.status, "rejected");

@@ -10,7 +10,6 @@ import { openPostgres } from "../src/db/postgres/index.js";
 import { adminQuery, PG_URL, requirePostgres, terminateApp, uniqueName } from "./support/postgres.js";
 import { sleep } from "./support/wait.js";
 
-
 /** Marks a call that has not settled after `ms`: the "no caller hangs" check. */
 function orHang<T>(p: Promise<T>, ms: number): Promise<T | "HANG"> {
   let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,6 @@ import { PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
 import { TcpRelay } from "./support/tcp-relay.js";
 import { sleep } from "./support/wait.js";
 
-
 function inRequest<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   return runWithContext({ requestId: "req", deadline: Deadline.after(ms), signal: new AbortController().signal }, fn);
 }

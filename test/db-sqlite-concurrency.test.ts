@@ -94,9 +94,15 @@ test("4 processes × 50 concurrent writers: zero SQLITE_BUSY reach callers, ever
   const acked = results.flatMap((r) => r.acked);
   const missing = acked.filter((k) => !inFile.has(k));
   const errors = results.map((r) => r.errors);
-  console.log(`acknowledged ${acked.length} writes in ${RUN_MS} ms from ${PROCESSES}×${WRITERS} writers (${Math.round(acked.length / (RUN_MS / 1000))}/s); rows in file ${inFile.size}; lock waits ${results.map((r) => r.lockWaits).join("/")}; errors ${JSON.stringify(errors)}`);
+  console.log(
+    `acknowledged ${acked.length} writes in ${RUN_MS} ms from ${PROCESSES}×${WRITERS} writers (${Math.round(acked.length / (RUN_MS / 1000))}/s); rows in file ${inFile.size}; lock waits ${results.map((r) => r.lockWaits).join("/")}; errors ${JSON.stringify(errors)}`,
+  );
   assert.deepEqual(missing, [], `${missing.length} acknowledged writes are missing from the file`);
-  assert.deepEqual(errors, results.map(() => ({})), "no error of any kind (SQLITE_BUSY, DB_LOCKED, POOL_TIMEOUT) may reach a caller");
+  assert.deepEqual(
+    errors,
+    results.map(() => ({})),
+    "no error of any kind (SQLITE_BUSY, DB_LOCKED, POOL_TIMEOUT) may reach a caller",
+  );
   assert.ok(acked.length > 1000, `only ${acked.length} writes in ${RUN_MS} ms`);
   assert.equal(inFile.size, acked.length, "nothing that was not acknowledged was written");
   for (const r of results) assert.ok(r.acked.length > 100, "every process made progress (no writer starved)");

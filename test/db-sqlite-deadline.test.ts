@@ -40,7 +40,9 @@ test("a read still running when the request deadline passes answers DEADLINE_EXC
     );
     const ms = performance.now() - t;
     clearInterval(tick);
-    console.log(`slow query alone ${fullMs.toFixed(0)} ms; with a 200 ms deadline: ${outcome} after ${ms.toFixed(0)} ms; largest timer gap ${maxGap.toFixed(1)} ms`);
+    console.log(
+      `slow query alone ${fullMs.toFixed(0)} ms; with a 200 ms deadline: ${outcome} after ${ms.toFixed(0)} ms; largest timer gap ${maxGap.toFixed(1)} ms`,
+    );
     assert.equal(outcome, "DEADLINE_EXCEEDED");
     assert.ok(ms < Math.min(fullMs, 400), `answered after ${ms} ms, the deadline was 200 ms`);
     assert.ok(maxGap < 100, `the event loop stalled for ${maxGap} ms`);
@@ -54,7 +56,11 @@ test("db.statementTimeout caps a read's run time outside any request", async () 
   const db = await openDatabase(`sqlite:${join(dir, "cap.db")}`, { statementTimeout: 150, pool: { acquireTimeout: 60_000 } });
   try {
     const t = performance.now();
-    await assert.rejects(db.get(SLOW), (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === "DEADLINE_EXCEEDED" && e.details?.cancelledBy === "statementTimeout" && /db\.statementTimeout/.test(e.message));
+    await assert.rejects(
+      db.get(SLOW),
+      (e: Error & { code?: string; details?: Record<string, unknown> }) =>
+        e.code === "DEADLINE_EXCEEDED" && e.details?.cancelledBy === "statementTimeout" && /db\.statementTimeout/.test(e.message),
+    );
     const ms = performance.now() - t;
     assert.ok(ms < 400, `answered after ${ms} ms with a 150 ms statement timeout`);
     assert.equal((await db.get<{ one: number }>("SELECT 1 AS one"))?.one, 1, "fast reads still work (after the slow one finishes on its thread)");
@@ -80,9 +86,15 @@ test("reads queued behind a busy reader are bounded: POOL_QUEUE_FULL past db.poo
     const full = outcomes.filter((o) => o.code === "POOL_QUEUE_FULL");
     const timedOut = outcomes.filter((o) => o.code === "POOL_TIMEOUT");
     assert.equal(full.length, 5, JSON.stringify(outcomes));
-    assert.ok(full.every((o) => o.ms < 50), "a full queue fails at once");
+    assert.ok(
+      full.every((o) => o.ms < 50),
+      "a full queue fails at once",
+    );
     assert.equal(timedOut.length, 5, JSON.stringify(outcomes));
-    assert.ok(timedOut.every((o) => o.ms >= 200 && o.ms < 600), `queued reads time out at about 250 ms: ${JSON.stringify(timedOut)}`);
+    assert.ok(
+      timedOut.every((o) => o.ms >= 200 && o.ms < 600),
+      `queued reads time out at about 250 ms: ${JSON.stringify(timedOut)}`,
+    );
     const s = db.status();
     assert.ok(s.pool.queueFull >= 5 && s.pool.timeouts >= 5, JSON.stringify(s.pool));
     await slow;

@@ -24,7 +24,10 @@ test("a file that is not a SQLite database fails with DB_CORRUPT naming the path
   const path = join(dir, "notes.db");
   const content = `${"this is a text file, not a database\n".repeat(200)}`;
   writeFileSync(path, content);
-  await assert.rejects(openDatabase(`sqlite:${path}`), (e: Error) => codeOf(e) === "DB_CORRUPT" && e.message.includes(path) && /did not modify/.test(e.message));
+  await assert.rejects(
+    openDatabase(`sqlite:${path}`),
+    (e: Error) => codeOf(e) === "DB_CORRUPT" && e.message.includes(path) && /did not modify/.test(e.message),
+  );
   assert.equal(readFileSync(path, "utf8"), content);
   assert.ok(!existsSync(`${path}-wal`), "no WAL was created beside it");
 });
@@ -71,7 +74,7 @@ test("the checkpoint manager keeps the WAL under journalSizeLimit even with auto
     assert.ok(s?.lastCheckpoint, "status() reports the last checkpoint");
     const manual = await db.checkpoint("TRUNCATE");
     assert.equal(manual?.walBytes, 0);
-    assert.equal(((await db.get<{ n: number }>("SELECT count(*) AS n FROM blobs"))?.n), 60);
+    assert.equal((await db.get<{ n: number }>("SELECT count(*) AS n FROM blobs"))?.n, 60);
   } finally {
     await db.close();
   }
@@ -82,7 +85,10 @@ test("a reader holding an old snapshot starves checkpoints: holdfast says so, th
   const limit = 256 * 1024;
   const logged: Record<string, unknown>[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-  const db = (await openDatabase(`sqlite:${path}`, { sqlite: { journalSizeLimit: limit, walAutocheckpoint: 1_000_000, checkpointInterval: 100 }, log })) as SqliteDatabase;
+  const db = (await openDatabase(`sqlite:${path}`, {
+    sqlite: { journalSizeLimit: limit, walAutocheckpoint: 1_000_000, checkpointInterval: 100 },
+    log,
+  })) as SqliteDatabase;
   const reader = new BetterSqlite3(path);
   try {
     await db.run("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
@@ -95,7 +101,10 @@ test("a reader holding an old snapshot starves checkpoints: holdfast says so, th
     const starved = logged.find((l) => l.event === "db.checkpoint.starved");
     assert.ok(starved, "a db.checkpoint.starved warning names the problem");
     assert.ok((starved.walBytes as number) > limit);
-    assert.ok(logged.some((l) => l.event === "wal.size"), "wal.size events report the WAL each round");
+    assert.ok(
+      logged.some((l) => l.event === "wal.size"),
+      "wal.size events report the WAL each round",
+    );
     reader.exec("COMMIT");
     const until2 = performance.now() + 3000;
     while (performance.now() < until2 && (db.status().sqlite?.walBytes ?? 0) > limit) await new Promise((r) => setTimeout(r, 50));
@@ -136,7 +145,10 @@ test("a write sent through query() (INSERT … RETURNING) is routed to the write
   try {
     await db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
     const rows = await db.query<{ id: number }>("INSERT INTO t (v) VALUES ('a'), ('b') RETURNING id");
-    assert.deepEqual(rows.map((r) => r.id), [1, 2]);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [1, 2],
+    );
     assert.equal((await db.get<{ n: number }>("SELECT count(*) AS n FROM t"))?.n, 2);
   } finally {
     await db.close();

@@ -111,7 +111,10 @@ test("a read taking 80+ ms runs 10 times and its 10 calls together hold the even
     assert.equal(after.inlineStatements, 0);
     assert.equal(after.threaded - before.threaded, 10);
     // One run inline would hold the loop for tookMs on its own; the sum also absorbs a preemption or two.
-    assert.ok(total(times) < tookMs, `the calls held the event loop ${total(times).toFixed(1)} ms in all (longest ${longest(times).toFixed(1)} ms); one run takes ${tookMs.toFixed(1)} ms`);
+    assert.ok(
+      total(times) < tookMs,
+      `the calls held the event loop ${total(times).toFixed(1)} ms in all (longest ${longest(times).toFixed(1)} ms); one run takes ${tookMs.toFixed(1)} ms`,
+    );
   } finally {
     await db.close();
   }
@@ -139,7 +142,10 @@ test("a statement fast for some parameters and slow for others is demoted after 
     const later = reads(db);
     assert.equal(later.inline, demoted.inline, "a slow run went inline after the demotion");
     assert.equal(later.threaded - demoted.threaded, 5);
-    assert.ok(total(times) < tookMs, `after the demotion the calls held the event loop ${total(times).toFixed(1)} ms in all (longest ${longest(times).toFixed(1)} ms); one run takes ${tookMs.toFixed(1)} ms`);
+    assert.ok(
+      total(times) < tookMs,
+      `after the demotion the calls held the event loop ${total(times).toFixed(1)} ms in all (longest ${longest(times).toFixed(1)} ms); one run takes ${tookMs.toFixed(1)} ms`,
+    );
     // Fast again on the threads, over twice the proof (16 runs): inline again.
     assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 16, "re-promoted before 16 fast runs");
   } finally {

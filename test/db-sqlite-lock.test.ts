@@ -53,7 +53,10 @@ interface Other {
 }
 
 function startOther(path: string): Promise<Other> {
-  const child = spawn(process.execPath, ["-e", OTHER_PROCESS], { env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path }, stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", OTHER_PROCESS], {
+    env: { ...process.env, BS3: BETTER_SQLITE3, DB_PATH: path },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let out = "";
   const waiters: { word: string; resolve: () => void }[] = [];
   child.stdout?.on("data", (d: Buffer) => {
@@ -174,7 +177,9 @@ test("another process holds the write lock for 3 s: event-loop lag stays under 2
 
     const p99 = h.percentile(99) / 1e6;
     const max = h.max / 1e6;
-    console.log(`lock held 3 s: ${reads} reads (slowest ${slowestRead.toFixed(1)} ms), event-loop delay p99 ${p99.toFixed(1)} ms max ${max.toFixed(1)} ms, interval drift max ${maxDrift.toFixed(1)} ms; deadlined write ${JSON.stringify(d)}; queued ${q.join(",")}; patient write after ${patientMs.toFixed(0)} ms`);
+    console.log(
+      `lock held 3 s: ${reads} reads (slowest ${slowestRead.toFixed(1)} ms), event-loop delay p99 ${p99.toFixed(1)} ms max ${max.toFixed(1)} ms, interval drift max ${maxDrift.toFixed(1)} ms; deadlined write ${JSON.stringify(d)}; queued ${q.join(",")}; patient write after ${patientMs.toFixed(0)} ms`,
+    );
     assert.ok(p99 < 20, `event-loop delay p99 ${p99} ms`);
     // The max is at the mercy of the OS scheduler: with the suite running two files at once on 2
     // cores (one of them 4 processes × 3 threads of writers), a runnable thread can wait 100–200 ms
@@ -194,8 +199,14 @@ test("another process holds the write lock for 3 s: event-loop lag stays under 2
     assert.ok(!who.includes("deadlined") && !who.includes("queued"), "a write that reported DB_LOCKED must not have been applied");
     const lockedEvents = logged.filter((l) => l.event === "db.locked" && l.path === path);
     assert.ok(lockedEvents.length >= 6, `expected a db.locked log event per DB_LOCKED, got ${lockedEvents.length}`);
-    assert.ok(lockedEvents.every((l) => typeof l.waitedMs === "number"), "db.locked events carry waitedMs for the doctor");
-    assert.ok(lockedEvents.some((l) => (l.waitedMs as number) >= 900), "the deadlined write's event shows it waited about 1 s");
+    assert.ok(
+      lockedEvents.every((l) => typeof l.waitedMs === "number"),
+      "db.locked events carry waitedMs for the doctor",
+    );
+    assert.ok(
+      lockedEvents.some((l) => (l.waitedMs as number) >= 900),
+      "the deadlined write's event shows it waited about 1 s",
+    );
     const s = db.status();
     assert.ok((s.sqlite?.lockWaits ?? 0) >= 1 && (s.sqlite?.lockTimeouts ?? 0) >= 1, JSON.stringify(s.sqlite));
   } finally {
@@ -216,7 +227,10 @@ test("a deferred read-then-write transaction gets SQLITE_BUSY at once on a raw c
     other.send("write");
     await other.waitFor("wrote");
     const t = performance.now();
-    assert.throws(() => raw.prepare("INSERT INTO t (who) VALUES ('raw')").run(), (e: { code?: string }) => String(e.code).startsWith("SQLITE_BUSY"));
+    assert.throws(
+      () => raw.prepare("INSERT INTO t (who) VALUES ('raw')").run(),
+      (e: { code?: string }) => String(e.code).startsWith("SQLITE_BUSY"),
+    );
     assert.ok(performance.now() - t < 1000, "the deferred transaction failed at once, busy_timeout did not help");
     raw.exec("ROLLBACK");
     raw.close();

@@ -33,7 +33,10 @@ test("a point read queued behind five table scans waits for at most one of them"
     const read = point().then(() => done.push("point"));
     await Promise.all([...scans, read]);
     const at = done.indexOf("point");
-    assert.ok(at <= 1, `the point read finished after ${at} scans (order: ${done.join(", ")}); it may wait for the one scan already running, not for the queue`);
+    assert.ok(
+      at <= 1,
+      `the point read finished after ${at} scans (order: ${done.join(", ")}); it may wait for the one scan already running, not for the queue`,
+    );
   } finally {
     await db.close();
   }

@@ -63,7 +63,8 @@ test("problems found: exit 1; --json findings are in chain order and carry the d
   const firstEmpty = roots.indexOf(0);
   assert.ok(firstEmpty === -1 || roots.slice(firstEmpty).every((n) => n === 0), `roots with failures first: ${roots}`);
   for (const f of report.findings) {
-    for (const k of ["id", "title", "severity", "confidence", "explains", "evidence", "fix", "causes", "explainedBy", "links"]) assert.ok(k in f, `finding lacks ${k}`);
+    for (const k of ["id", "title", "severity", "confidence", "explains", "evidence", "fix", "causes", "explainedBy", "links"])
+      assert.ok(k in f, `finding lacks ${k}`);
     assert.ok(typeof f.confidence === "number" && f.confidence >= 0 && f.confidence <= 1);
     assert.ok(["critical", "error", "warning", "info"].includes(f.severity as string));
     const ev = f.evidence as { summary: string; samples: { file: string; line: number; text: string }[]; window?: { from: string } };
@@ -98,11 +99,19 @@ test("a healthy access log exits 0; a gzip ALB log is read; --since/--until filt
 
   const gz = join(dir, "alb.log.gz");
   writeFileSync(gz, gzipSync(readFileSync(join(F, "alb.log"))));
-  const alb = JSON.parse(doctor("--alb-log", gz, "--skip-system", "--json").stdout) as { totals: { proxyRequests: number; failedRequests: number }; findings: { id: string }[] };
+  const alb = JSON.parse(doctor("--alb-log", gz, "--skip-system", "--json").stdout) as {
+    totals: { proxyRequests: number; failedRequests: number };
+    findings: { id: string }[];
+  };
   assert.deepEqual(alb.totals, { ...alb.totals, proxyRequests: 4, failedRequests: 3 });
-  assert.ok(alb.findings.some((f) => f.id === "upstream-down"), "TargetConnectionError is a refused connection");
+  assert.ok(
+    alb.findings.some((f) => f.id === "upstream-down"),
+    "TargetConnectionError is a refused connection",
+  );
 
-  const windowed = JSON.parse(doctor("--nginx-access-log", ok, "--skip-system", "--json", "--since", "2026-11-24T14:00:10Z", "--until", "2026-11-24T14:00:20Z").stdout) as {
+  const windowed = JSON.parse(
+    doctor("--nginx-access-log", ok, "--skip-system", "--json", "--since", "2026-11-24T14:00:10Z", "--until", "2026-11-24T14:00:20Z").stdout,
+  ) as {
     totals: { proxyRequests: number };
     files: { outOfWindow: number }[];
   };
@@ -119,7 +128,18 @@ test("--fix prints the plan and changes nothing; --fix --yes backs up, switches 
   db.close();
   const patchFile = join(dir, "suggested.patch");
   const access = join(F, "nginx-access-upstream.log");
-  const plan = doctor("--db", `sqlite:${dbPath}`, "--nginx-access-log", access, "--nginx-error-log", join(F, "nginx-error.log"), "--skip-system", "--fix", "--patch-file", patchFile);
+  const plan = doctor(
+    "--db",
+    `sqlite:${dbPath}`,
+    "--nginx-access-log",
+    access,
+    "--nginx-error-log",
+    join(F, "nginx-error.log"),
+    "--skip-system",
+    "--fix",
+    "--patch-file",
+    patchFile,
+  );
   assert.equal(plan.code, 1);
   assert.match(plan.stdout, /Online backup of .*app\.db/);
   assert.match(plan.stdout, /journal_mode=WAL/);
@@ -129,7 +149,19 @@ test("--fix prints the plan and changes nothing; --fix --yes backs up, switches 
   assert.equal(check.pragma("journal_mode", { simple: true }), "delete");
   check.close();
 
-  const yes = doctor("--db", `sqlite:${dbPath}`, "--nginx-access-log", access, "--nginx-error-log", join(F, "nginx-error.log"), "--skip-system", "--fix", "--yes", "--patch-file", patchFile);
+  const yes = doctor(
+    "--db",
+    `sqlite:${dbPath}`,
+    "--nginx-access-log",
+    access,
+    "--nginx-error-log",
+    join(F, "nginx-error.log"),
+    "--skip-system",
+    "--fix",
+    "--yes",
+    "--patch-file",
+    patchFile,
+  );
   assert.match(yes.stdout, /done {2}Online backup of/);
   assert.match(yes.stdout, /journal_mode is now wal/);
   assert.ok(existsSync(patchFile), "config suggestions written for review");
@@ -203,6 +235,8 @@ test("terminal escape sequences in log lines are printed escaped in the text and
     assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
   }
   // JSON keeps the line exactly (JSON escapes control characters itself).
-  const json = JSON.parse(doctor("--nginx-error-log", log, "--skip-system", "--json").stdout) as { findings: Array<{ evidence: { samples: Array<{ text: string }> } }> };
+  const json = JSON.parse(doctor("--nginx-error-log", log, "--skip-system", "--json").stdout) as {
+    findings: Array<{ evidence: { samples: Array<{ text: string }> } }>;
+  };
   assert.ok(json.findings.some((f) => f.evidence.samples.some((s) => s.text.includes(evil))));
 });

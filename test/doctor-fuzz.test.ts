@@ -29,11 +29,16 @@ function mutate(line: string, r: () => number): string {
   for (let k = 0; k < ops; k++) {
     const i = Math.floor(r() * (s.length + 1));
     const op = Math.floor(r() * 6);
-    if (op === 0) s = s.slice(0, i); // truncate
-    else if (op === 1) s = s.slice(i); // lose the head
-    else if (op === 2) s = s.slice(0, i) + (ALPHABET[Math.floor(r() * ALPHABET.length)] as string) + s.slice(i + 1); // flip a char
-    else if (op === 3) s = s.slice(0, i) + s.slice(i, i + 20) + s.slice(i); // duplicate a run
-    else if (op === 4) s = s.slice(0, i) + s.slice(i + Math.floor(r() * 10)); // delete a run
+    if (op === 0)
+      s = s.slice(0, i); // truncate
+    else if (op === 1)
+      s = s.slice(i); // lose the head
+    else if (op === 2)
+      s = s.slice(0, i) + (ALPHABET[Math.floor(r() * ALPHABET.length)] as string) + s.slice(i + 1); // flip a char
+    else if (op === 3)
+      s = s.slice(0, i) + s.slice(i, i + 20) + s.slice(i); // duplicate a run
+    else if (op === 4)
+      s = s.slice(0, i) + s.slice(i + Math.floor(r() * 10)); // delete a run
     else s = s.replace(/\d/g, (d) => (r() < 0.3 ? String.fromCharCode(48 + Math.floor(r() * 10)) : d)); // scramble digits
   }
   return s;
@@ -46,7 +51,13 @@ function random(r: () => number): string {
   return s;
 }
 
-const KIND: Record<string, LogKind> = { "nginx-access (combined)": "nginx-access", "nginx-error": "nginx-error", haproxy: "haproxy", alb: "alb", "app-log": "app" };
+const KIND: Record<string, LogKind> = {
+  "nginx-access (combined)": "nginx-access",
+  "nginx-error": "nginx-error",
+  haproxy: "haproxy",
+  alb: "alb",
+  "app-log": "app",
+};
 
 for (const [n, c] of READER_CASES.entries()) {
   test(`fuzz ${c.name}: ${N} random and mutated lines, no throw, every line counted`, () => {

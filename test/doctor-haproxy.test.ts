@@ -6,7 +6,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor } from "../src/doctor/index.js";
 import { findBinary, freePort, hit, type RunningProxy, readLines, startHaproxy, tally, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
-import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
+import {
+  healthyUpstream,
+  lockedSqliteUpstream,
+  poolExhaustedUpstream,
+  resettingUpstream,
+  slowUpstream,
+  stallingSupervisor,
+  type Upstream,
+} from "./fixtures/doctor/upstreams.js";
 import { missingService } from "./support/require-service.js";
 import { eventually, sleep } from "./support/wait.js";
 
@@ -31,7 +39,11 @@ async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: strin
 }
 
 /** Starts an upstream and HAProxy in front of it, runs `body`, and always stops both. */
-function withHaproxy(upstream: Promise<Upstream>, o: { timeoutServer: string; backend?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
+function withHaproxy(
+  upstream: Promise<Upstream>,
+  o: { timeoutServer: string; backend?: string },
+  body: (proxy: RunningProxy, up: Upstream) => Promise<void>,
+): Promise<void> {
   return withProxy(upstream, (upstreamPort) => startHaproxy(HAPROXY as string, { upstreamPort, ...o }), body);
 }
 

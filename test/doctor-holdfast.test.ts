@@ -28,10 +28,14 @@ test("holdfast worker stuck in a busy loop behind nginx → worker-killed first,
     const queued = [hit(proxy.port, "/"), hit(proxy.port, "/")];
     const statuses = await Promise.all([stuck, ...queued]);
     await hf.waitForLog((l) => l.event === "worker.timeout", 10_000);
-    await eventually(async () => {
-      const s = await hf.status();
-      return s.workers[0]?.pid !== before.workers[0]?.pid && s.workers[0]?.state === "ready";
-    }, 10_000, "replacement worker ready");
+    await eventually(
+      async () => {
+        const s = await hf.status();
+        return s.workers[0]?.pid !== before.workers[0]?.pid && s.workers[0]?.state === "ready";
+      },
+      10_000,
+      "replacement worker ready",
+    );
     for (let i = 0; i < 5; i++) statuses.push(await hit(proxy.port, "/"));
     const failed = tally(statuses)[502] ?? 0;
     assert.ok(failed >= 1, `expected 502s, got ${JSON.stringify(tally(statuses))}`);

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type DoctorResult, runDoctor, toText } from "../src/doctor/index.js";
 import { findBinary, freePort, hit, type RunningProxy, readLines, startNginx, tally, tempDir, waitForPort, withProxy } from "./fixtures/doctor/harness.js";
-import { healthyUpstream, lockedSqliteUpstream, poolExhaustedUpstream, resettingUpstream, slowUpstream, stallingSupervisor, type Upstream } from "./fixtures/doctor/upstreams.js";
+import {
+  healthyUpstream,
+  lockedSqliteUpstream,
+  poolExhaustedUpstream,
+  resettingUpstream,
+  slowUpstream,
+  stallingSupervisor,
+  type Upstream,
+} from "./fixtures/doctor/upstreams.js";
 import { missingService } from "./support/require-service.js";
 import { eventually, sleep } from "./support/wait.js";
 
@@ -49,7 +57,11 @@ function top(r: DoctorResult): string {
 }
 
 /** Starts an upstream and nginx in front of it, runs `body`, and always stops both. */
-function withNginx(upstream: Promise<Upstream>, nginx: { upstream?: string; location?: string }, body: (proxy: RunningProxy, up: Upstream) => Promise<void>): Promise<void> {
+function withNginx(
+  upstream: Promise<Upstream>,
+  nginx: { upstream?: string; location?: string },
+  body: (proxy: RunningProxy, up: Upstream) => Promise<void>,
+): Promise<void> {
   return withProxy(upstream, (upstreamPort) => startNginx(NGINX as string, { upstreamPort, ...nginx }), body);
 }
 

@@ -29,7 +29,11 @@ interface Finished {
 
 /** Runs the project's CLI until it exits (at most 20 s; a start that hangs fails the test). */
 function runCli(project: InstalledProject, args: string[], env: Record<string, string> = {}, cwd = project.dir): Promise<Finished> {
-  const child = spawn(process.execPath, [project.cli, ...args], { cwd, env: { ...process.env, HOLDFAST_LOG_PRETTY: "never", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [project.cli, ...args], {
+    cwd,
+    env: { ...process.env, HOLDFAST_LOG_PRETTY: "never", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {
@@ -61,7 +65,10 @@ test("a postgres:// db.url without pg: serve refuses to start and names `npm ins
   const r = await runCli(bare, ["serve", "app.mjs", "--port", "0", "--admin-port", "0"], { HOLDFAST_DB_URL: PG_URL });
   assertMissing(r, /db\.url is a postgres:\/\/ URL, but the 'pg' package is not installed; it is optional, needed only for PostgreSQL databases/, "pg");
   const line = r.stderr.split("\n").find((l) => l.startsWith("holdfast: db.url")) as string;
-  assert.ok(readFileSync(new URL("../docs/getting-started.md", import.meta.url), "utf8").includes(line), `docs/getting-started.md shows the message as printed:\n${line}`);
+  assert.ok(
+    readFileSync(new URL("../docs/getting-started.md", import.meta.url), "utf8").includes(line),
+    `docs/getting-started.md shows the message as printed:\n${line}`,
+  );
 });
 
 test("holdfast db status on a postgres:// URL without pg says which package to add", async () => {
@@ -101,7 +108,11 @@ test("on a terminal without pino-pretty, logs stay JSON lines with one note, and
   const script = requireBinary(t, "script");
   if (!script) return;
   const cmd = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bare.cli)} serve app.mjs --port 0 --admin-port 0 --workers 2`;
-  const child = spawn(script, ["-qefc", cmd, "/dev/null"], { cwd: bare.dir, env: { ...process.env, HOLDFAST_LOG_PRETTY: "auto" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(script, ["-qefc", cmd, "/dev/null"], {
+    cwd: bare.dir,
+    env: { ...process.env, HOLDFAST_LOG_PRETTY: "auto" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d) => {
     out += d;
@@ -142,7 +153,10 @@ test("with pg, ioredis, tsx and pino-pretty installed, the same features work", 
   const full = installedProject({ type: "commonjs", optional: ["pg", "ioredis", "tsx", "pino-pretty"] });
   t.after(() => full.remove());
   const namespace = uniqueName("hf_install");
-  writeFileSync(join(full.dir, "holdfast.config.ts"), `const workers: number = 1;\nexport default { workers, cache: { url: ${JSON.stringify(REDIS_URL)}, namespace: ${JSON.stringify(namespace)} } };\n`);
+  writeFileSync(
+    join(full.dir, "holdfast.config.ts"),
+    `const workers: number = 1;\nexport default { workers, cache: { url: ${JSON.stringify(REDIS_URL)}, namespace: ${JSON.stringify(namespace)} } };\n`,
+  );
   writeFileSync(
     join(full.dir, "app.ts"),
     `import { defineApp } from "holdfast";
@@ -157,12 +171,16 @@ export default defineApp(async ({ db, cache }) => async (_req: unknown, res: { e
   const hf = await startHoldfast("app.ts", { cli: full.cli, dir: full.dir, workers: 1, env: { HOLDFAST_DB_URL: PG_URL, HOLDFAST_LOG_PRETTY: "always" } });
   try {
     // The Redis connection opens in the background; poll until the worker has it.
-    const body = await eventually(async () => {
-      const r = await fetch(`${hf.appUrl}/`);
-      assert.equal(r.status, 200, await r.clone().text());
-      const b = (await r.json()) as { available: boolean };
-      return b.available ? b : undefined;
-    }, 10_000, "a response served with Redis available");
+    const body = await eventually(
+      async () => {
+        const r = await fetch(`${hf.appUrl}/`);
+        assert.equal(r.status, 200, await r.clone().text());
+        const b = (await r.json()) as { available: boolean };
+        return b.available ? b : undefined;
+      },
+      10_000,
+      "a response served with Redis available",
+    );
     assert.deepEqual(body, { pg: 42, cached: { n: 42 }, backend: "redis", available: true });
     await eventually(() => /INFO.*worker 1 listening/.test(hf.stdout()), 10_000, "pino-pretty's readable lines on stdout");
   } finally {

@@ -28,7 +28,9 @@ const LISTEN = `s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.add
 
 describe("holdfast load (generator)", () => {
   it("sends the scheduled number of requests at the rate and counts statuses", async () => {
-    const url = await serverProcess(`const s = require("http").createServer((q, r) => { r.statusCode = q.url === "/bad" ? 500 : 200; r.end("x"); }); ${LISTEN}`);
+    const url = await serverProcess(
+      `const s = require("http").createServer((q, r) => { r.statusCode = q.url === "/bad" ? 500 : 200; r.end("x"); }); ${LISTEN}`,
+    );
     const r = await runLoad({ url: `${url}/ok`, rate: 400, durationMs: 1500, connections: 32, request: (i) => ({ path: i % 4 === 0 ? "/bad" : "/ok" }) });
     assert.equal(r.sent, 600);
     assert.equal(r.completed, 600);
@@ -62,7 +64,9 @@ describe("holdfast load (generator)", () => {
   });
 
   it("CLI: exit code 1 and a FAIL line when an SLO is violated, 0 when met, JSON with --json", async () => {
-    const url = await serverProcess(`let n = 0; const s = require("http").createServer((q, r) => { r.statusCode = ++n % 5 === 0 ? 503 : 200; r.end("x"); }); ${LISTEN}`);
+    const url = await serverProcess(
+      `let n = 0; const s = require("http").createServer((q, r) => { r.statusCode = ++n % 5 === 0 ? 503 : 200; r.end("x"); }); ${LISTEN}`,
+    );
     const cli = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const c = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "load", url, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });

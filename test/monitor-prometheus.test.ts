@@ -70,7 +70,11 @@ test("--grafana prints an importable dashboard with the web page's panels, valid
   // Same panels as the web dashboard: every chart title on the page has a Grafana panel.
   const pageTitles = [...readFileSync(PAGE, "utf8").matchAll(/<div class="chart" id="[^"]+"><h2>([^<]+?)\s*(?:<span|<\/h2>)/g)].map((m) => m[1]);
   assert.ok(pageTitles.length >= 7, `chart titles read from the page: ${pageTitles}`);
-  for (const title of pageTitles) assert.ok(dash.panels.some((p) => p.title === title), `no Grafana panel "${title}"`);
+  for (const title of pageTitles)
+    assert.ok(
+      dash.panels.some((p) => p.title === title),
+      `no Grafana panel "${title}"`,
+    );
 
   // Valid PromQL: promtool checks the queries as recording rules (Grafana's variables filled in).
   const exprs = dash.panels.flatMap((p) => p.targets.map((x) => x.expr));
@@ -79,7 +83,10 @@ test("--grafana prints an importable dashboard with the web page's panels, valid
   try {
     const lines = ["groups:", "  - name: grafana-queries", "    rules:"];
     for (const [i, e] of exprs.entries()) {
-      lines.push(`      - record: holdfast:grafana_query_${i}`, `        expr: ${JSON.stringify(e.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`);
+      lines.push(
+        `      - record: holdfast:grafana_query_${i}`,
+        `        expr: ${JSON.stringify(e.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*"))}`,
+      );
     }
     writeFileSync(join(dir, "queries.yml"), `${lines.join("\n")}\n`);
     const check = spawnSync(promtool, ["check", "rules", "queries.yml"], { cwd: dir, encoding: "utf8" });
@@ -88,11 +95,19 @@ test("--grafana prints an importable dashboard with the web page's panels, valid
     // Every metric the dashboard and the alert rules read is one holdfast exposes (or Prometheus's own `up`).
     await (await fetch(`${hf.appUrl}/`)).text();
     // The request histogram appears once a heartbeat has carried the first request.
-    const text = await eventually(async () => {
-      const s = await (await fetch(`${hf.adminUrl}/metrics`)).text();
-      return s.includes("# TYPE http_server_request_duration_seconds histogram") ? s : undefined;
-    }, 5_000, "the request histogram on /metrics");
-    const exposed = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap((m) => (m[2] === "histogram" ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1] as string])));
+    const text = await eventually(
+      async () => {
+        const s = await (await fetch(`${hf.adminUrl}/metrics`)).text();
+        return s.includes("# TYPE http_server_request_duration_seconds histogram") ? s : undefined;
+      },
+      5_000,
+      "the request histogram on /metrics",
+    );
+    const exposed = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap((m) =>
+        m[2] === "histogram" ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1] as string],
+      ),
+    );
     const rules = holdfast("monitor", "--alert-rules");
     const used = new Set([...exprs, ...[...rules.matchAll(/expr: "(.*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string)].flatMap(metricNames));
     assert.ok(used.size >= 15, `metric names found in the queries: ${[...used]}`);

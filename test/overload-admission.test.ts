@@ -92,7 +92,11 @@ async function startServer(admission: Record<string, unknown>): Promise<string> 
   const dir = mkdtempSync(path.join(tmpdir(), "hf-overload-"));
   const file = path.join(dir, "server.mts");
   writeFileSync(file, SERVER);
-  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ADMISSION: JSON.stringify(admission) } });
+  const child = spawn(process.execPath, ["--import", "tsx", file], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ADMISSION: JSON.stringify(admission) },
+  });
   children.push(child);
   const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
   return `http://127.0.0.1:${chunk.toString().trim()}`;
@@ -143,18 +147,25 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     // schedule, its latencies include its own stalls, so the client-side bounds are judged only when it kept up.
     const generatorKeptUp = loaded.schedule_lag_ms.p99 < 10 && unloaded.schedule_lag_ms.p99 < 10;
     if (!generatorKeptUp) {
-      t.diagnostic(`load generator fell behind (schedule lag p99 ${loaded.schedule_lag_ms.p99} ms): client-side latency bounds not judged; server-side 503 p99 ${s.shedP99} ms`);
+      t.diagnostic(
+        `load generator fell behind (schedule lag p99 ${loaded.schedule_lag_ms.p99} ms): client-side latency bounds not judged; server-side 503 p99 ${s.shedP99} ms`,
+      );
     }
 
     const shed = loaded.latency_ms.by_status["503"];
-    t.diagnostic(`4×: sent ${loaded.sent}, status ${JSON.stringify(loaded.status)}, 503 p99 ${shed?.p99} ms (server-side ${s.shedP99?.toFixed(1)} ms), 2xx p99 ${loaded.latency_ms.ok.p99} ms vs unloaded ${unloaded.latency_ms.ok.p99} ms, goodput ${loaded.goodput_rps}/s, limit ${Math.min(...s.limits.slice(-50))}..${Math.max(...s.limits.slice(-50))}, generator lag p99 ${loaded.schedule_lag_ms.p99} ms`);
+    t.diagnostic(
+      `4×: sent ${loaded.sent}, status ${JSON.stringify(loaded.status)}, 503 p99 ${shed?.p99} ms (server-side ${s.shedP99?.toFixed(1)} ms), 2xx p99 ${loaded.latency_ms.ok.p99} ms vs unloaded ${unloaded.latency_ms.ok.p99} ms, goodput ${loaded.goodput_rps}/s, limit ${Math.min(...s.limits.slice(-50))}..${Math.max(...s.limits.slice(-50))}, generator lag p99 ${loaded.schedule_lag_ms.p99} ms`,
+    );
     assert.ok(shed && shed.count > loaded.sent * 0.5, `most of 4× must be shed (503s: ${shed?.count} of ${loaded.sent})`);
     if (s.timerLateP99 < 10) assert.ok(s.shedP99 < 50, `server-side 503 p99 ${s.shedP99} ms (must be < 50 ms)`);
     else t.diagnostic(`server process was starved of CPU (timer lateness p99 ${s.timerLateP99} ms): server-side 503 p99 ${s.shedP99} ms not judged`);
     if (generatorKeptUp) {
       assert.ok(shed.p99 < 50, `503 p99 ${shed.p99} ms at the client (must be < 50 ms)`);
       const bound = unloaded.latency_ms.ok.p99 + 150;
-      assert.ok(loaded.latency_ms.ok.p99 <= bound, `admitted p99 ${loaded.latency_ms.ok.p99} ms > bound ${bound} ms (unloaded p99 ${unloaded.latency_ms.ok.p99} + 150)`);
+      assert.ok(
+        loaded.latency_ms.ok.p99 <= bound,
+        `admitted p99 ${loaded.latency_ms.ok.p99} ms > bound ${bound} ms (unloaded p99 ${unloaded.latency_ms.ok.p99} + 150)`,
+      );
       assert.ok(loaded.goodput_rps > CAPACITY * 0.7, `goodput ${loaded.goodput_rps}/s at 4× (capacity ${CAPACITY}/s)`);
     }
     // The limit, sampled every 100 ms over the measured 5 s of sustained overload.
@@ -162,7 +173,10 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     assert.ok(tail.length >= 20, `limit samples ${tail.length}`);
     // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget / 4 = 5 ms and
     // s = 20 ms: L ≈ 10 for K = 4. Stated bound, with room for window noise: [K, 5K].
-    assert.ok(Math.min(...tail) >= SLOTS && Math.max(...tail) <= 5 * SLOTS, `limit ${Math.min(...tail)}..${Math.max(...tail)} not within [${SLOTS}, ${5 * SLOTS}]`);
+    assert.ok(
+      Math.min(...tail) >= SLOTS && Math.max(...tail) <= 5 * SLOTS,
+      `limit ${Math.min(...tail)}..${Math.max(...tail)} not within [${SLOTS}, ${5 * SLOTS}]`,
+    );
     assert.equal(h.status["200"], h.sent, `/healthz: ${JSON.stringify(h.status)}`);
     assert.equal(loaded.status.error ?? 0, 0, "no connection errors");
   });
@@ -175,8 +189,21 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     for (const stamp of [false, true]) {
       const url = await startServer({ mode: "adaptive" });
       if (cap === 0) cap = (await runLoad({ url: `${url}/spin?ms=2`, mode: "closed", connections: 4, durationMs: 1500 })).throughput_rps;
-      const r = await runLoad({ url: `${url}/spin?ms=2`, rate: Math.round(cap * 3), durationMs: 4000, connections: 512, timeoutMs: 20_000, stampRequestStart: stamp });
-      results[stamp ? "stamped" : "plain"] = { p99: r.p99_ms, shedP99: r.latency_ms.by_status["503"]?.p99, goodput: r.goodput_rps, status: r.status, lag: r.schedule_lag_ms.p99 };
+      const r = await runLoad({
+        url: `${url}/spin?ms=2`,
+        rate: Math.round(cap * 3),
+        durationMs: 4000,
+        connections: 512,
+        timeoutMs: 20_000,
+        stampRequestStart: stamp,
+      });
+      results[stamp ? "stamped" : "plain"] = {
+        p99: r.p99_ms,
+        shedP99: r.latency_ms.by_status["503"]?.p99,
+        goodput: r.goodput_rps,
+        status: r.status,
+        lag: r.schedule_lag_ms.p99,
+      };
     }
     t.diagnostic(`capacity ${cap}/s; ${JSON.stringify(results)}`);
     const { plain, stamped } = results as Record<"plain" | "stamped", { p99: number; goodput: number; status: Record<string, number> }>;

@@ -85,11 +85,18 @@ test("HAProxy accepts the generated config as it is, with no warning", (t) => {
 
 test("--admin-port sets the health-check port of every upstream that does not name its own", () => {
   const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
-  const r = spawnSync(process.execPath, [CLI, "proxy-config", "haproxy", "--upstream", "10.0.0.1:3000", "--upstream", "10.0.0.2:3000,admin=7001", "--admin-port", "9500"], { cwd, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "proxy-config", "haproxy", "--upstream", "10.0.0.1:3000", "--upstream", "10.0.0.2:3000,admin=7001", "--admin-port", "9500"],
+    { cwd, encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /server app1 10\.0\.0\.1:3000 check port 9500 /);
   assert.match(r.stdout, /server app2 10\.0\.0\.2:3000 check port 7001 /);
-  const bad = spawnSync(process.execPath, [CLI, "proxy-config", "haproxy", "--upstream", "10.0.0.1:3000,admin=0", "--admin-port", "x"], { cwd, encoding: "utf8" });
+  const bad = spawnSync(process.execPath, [CLI, "proxy-config", "haproxy", "--upstream", "10.0.0.1:3000,admin=0", "--admin-port", "x"], {
+    cwd,
+    encoding: "utf8",
+  });
   assert.equal(bad.status, 2);
   assert.equal(bad.stdout, "");
   assert.match(bad.stderr, /--upstream "10\.0\.0\.1:3000,admin=0": after the comma, expected admin=<port>/);
@@ -99,7 +106,11 @@ test("--admin-port sets the health-check port of every upstream that does not na
 test("kubernetes: Deployment, Service and Ingress pass the Kubernetes schemas and agree with holdfast's timeouts", () => {
   const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
   const env = { ...process.env, HOLDFAST_TIMEOUTS_DEADLINE: "20s", HOLDFAST_TIMEOUTS_GRACEFUL: "25s", HOLDFAST_ADMIN_PORT: "9470" };
-  const r = spawnSync(process.execPath, [CLI, "proxy-config", "kubernetes", "--image", "registry.example.com/notes:1.0", "--replicas", "3", "--server-name", "notes.example.com"], { cwd, env, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "proxy-config", "kubernetes", "--image", "registry.example.com/notes:1.0", "--replicas", "3", "--server-name", "notes.example.com"],
+    { cwd, env, encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   const docs = parseAllDocuments(r.stdout);
   assert.ok(Array.isArray(docs));
@@ -107,7 +118,10 @@ test("kubernetes: Deployment, Service and Ingress pass the Kubernetes schemas an
     assert.deepEqual(d.errors, []);
     return d.toJS();
   });
-  assert.deepEqual(objs.map((o) => o.kind), ["Deployment", "Service", "Ingress"]);
+  assert.deepEqual(
+    objs.map((o) => o.kind),
+    ["Deployment", "Service", "Ingress"],
+  );
   // The schema validators of kubernetes-models (generated from the Kubernetes OpenAPI spec) throw on any invalid field.
   const deployment = new Deployment(objs[0] as ConstructorParameters<typeof Deployment>[0]);
   deployment.validate();
@@ -126,7 +140,10 @@ test("kubernetes: Deployment, Service and Ingress pass the Kubernetes schemas an
   assert.equal(c.livenessProbe?.httpGet?.port, "admin");
   const preStop = Number(c.lifecycle?.preStop?.exec?.command?.[1]);
   assert.ok(preStop > 0, "a preStop delay, so the pod leaves the Service before it stops accepting");
-  assert.ok((pod.terminationGracePeriodSeconds ?? 0) > 25 + preStop, `grace ${pod.terminationGracePeriodSeconds}s > timeouts.graceful 25s + preStop ${preStop}s`);
+  assert.ok(
+    (pod.terminationGracePeriodSeconds ?? 0) > 25 + preStop,
+    `grace ${pod.terminationGracePeriodSeconds}s > timeouts.graceful 25s + preStop ${preStop}s`,
+  );
   const ann = ingress.metadata?.annotations ?? {};
   assert.ok(Number(ann["nginx.ingress.kubernetes.io/proxy-read-timeout"]) > 20, "ingress read timeout above the 20 s deadline");
   assert.equal(ann["nginx.ingress.kubernetes.io/proxy-next-upstream"], "error timeout http_502");

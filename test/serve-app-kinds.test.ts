@@ -36,5 +36,8 @@ test("a TypeScript defineApp factory gets its context (config, log, cache) and i
 });
 
 test("a module that exports something else stops start-up with a message naming what is supported", async () => {
-  await assert.rejects(startHoldfast(join(FIXTURES, "bad-export.mjs"), { workers: 1 }), /exported an object with keys \[hello\], which holdfast cannot serve\. Export one of: a \(req, res\) request listener, an Express\/Koa\/Fastify\/Hono app/);
+  await assert.rejects(
+    startHoldfast(join(FIXTURES, "bad-export.mjs"), { workers: 1 }),
+    /exported an object with keys \[hello\], which holdfast cannot serve\. Export one of: a \(req, res\) request listener, an Express\/Koa\/Fastify\/Hono app/,
+  );
 });

@@ -12,7 +12,12 @@ const APP = join(FIXTURES, "basic.mjs");
 function run(args: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), "hf-cfgcli-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, HOLDFAST_LOG_FILE: join(cwd, "app.log"), ...env }, encoding: "utf8", timeout: 20_000 });
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, HOLDFAST_LOG_FILE: join(cwd, "app.log"), ...env },
+    encoding: "utf8",
+    timeout: 20_000,
+  });
 }
 
 test("an invalid value exits 2 naming the key, the value, its origin and what is allowed", () => {
@@ -38,7 +43,11 @@ test("the admin endpoint refuses a non-loopback bind without a token", () => {
 });
 
 test("holdfast config prints each value's origin and flags a timeout budget that contradicts the proxy", () => {
-  const r = run(["config", "--port", "8080"], { HOLDFAST_PROXY_IDLE_TIMEOUT: "75s" }, { "holdfast.config.json": JSON.stringify({ timeouts: { deadline: "90s" } }) });
+  const r = run(
+    ["config", "--port", "8080"],
+    { HOLDFAST_PROXY_IDLE_TIMEOUT: "75s" },
+    { "holdfast.config.json": JSON.stringify({ timeouts: { deadline: "90s" } }) },
+  );
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /port\s+8080\s+flag --port/);
   assert.match(r.stdout, /proxy\.idleTimeout\s+75s\s+env HOLDFAST_PROXY_IDLE_TIMEOUT/);
@@ -50,7 +59,7 @@ test("holdfast config prints each value's origin and flags a timeout budget that
   assert.match(ok.stdout, /Timeout budget: the layers agree/);
 });
 
-test('an empty SQLite path and an in-memory SQLite with several workers are refused by serve and by holdfast config', () => {
+test("an empty SQLite path and an in-memory SQLite with several workers are refused by serve and by holdfast config", () => {
   const empty = run(["serve", APP, "--port", "0", "--admin-port", "0", "--workers", "1", "--db", "sqlite:"]);
   assert.equal(empty.status, 2, empty.stderr);
   assert.match(empty.stderr, /db\.url = "sqlite:" names no database file/);

@@ -17,7 +17,11 @@ function defaultsOnly(): NodeJS.ProcessEnv {
 
 async function serveWithDefaults(app: string, body: (o: { cwd: string; out: () => string; appUrl: string }) => Promise<void>): Promise<void> {
   const cwd = realpathSync(mkdtempSync(join(tmpdir(), "hf-defaults-")));
-  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", "--workers", "1"], { cwd, env: defaultsOnly(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", "--workers", "1"], {
+    cwd,
+    env: defaultsOnly(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => {
@@ -42,9 +46,20 @@ test("the demo prints its database path, logs JSON lines to standard output and 
   await serveWithDefaults(DEMO, async ({ cwd, out, appUrl }) => {
     assert.match(out(), new RegExp(`db: +sqlite:${cwd.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/data/app\\.db`));
     assert.match(out(), /logs: +standard output \(JSON lines; set log\.file or --log-file for a file\)/);
-    const created = await fetch(`${appUrl}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "defaults" }) });
+    const created = await fetch(`${appUrl}/api/notes`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ title: "defaults" }),
+    });
     assert.equal(created.status, 201);
-    await eventually(() => out().split("\n").some((l) => l.startsWith("{") && (JSON.parse(l) as { event?: string }).event === "worker.start"), 10_000, "a JSON log line on stdout");
+    await eventually(
+      () =>
+        out()
+          .split("\n")
+          .some((l) => l.startsWith("{") && (JSON.parse(l) as { event?: string }).event === "worker.start"),
+      10_000,
+      "a JSON log line on stdout",
+    );
     assert.ok(existsSync(join(cwd, "data", "app.db")), "the printed database exists");
     assert.deepEqual(readdirSync(cwd).sort(), ["data"]);
   });

@@ -45,8 +45,14 @@ test("SIGHUP reload during steady load completes with zero failed requests", asy
     assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
     assert.ok(ok > 200, `only ${ok} requests`);
     const after = (await hf.status()).workers.map((w) => w.pid);
-    assert.ok(after.every((p) => !before.includes(p)), "every worker was replaced");
-    assert.ok(after.some((p) => pidsSeen.has(p)), "new workers served traffic");
+    assert.ok(
+      after.every((p) => !before.includes(p)),
+      "every worker was replaced",
+    );
+    assert.ok(
+      after.some((p) => pidsSeen.has(p)),
+      "new workers served traffic",
+    );
   } finally {
     assert.equal(await hf.stop(), 0);
   }
@@ -55,25 +61,39 @@ test("SIGHUP reload during steady load completes with zero failed requests", asy
 test("SIGTERM with slow requests in flight lets them finish, then exits 0", async () => {
   const hf = await startHoldfast(APP, { workers: 2 });
   const pool = new Pool(hf.appUrl, { connections: 4 });
-  const slow = Array.from({ length: 4 }, () => pool.request({ path: "/slow?ms=1500", method: "GET" }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() })));
+  const slow = Array.from({ length: 4 }, () =>
+    pool.request({ path: "/slow?ms=1500", method: "GET" }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() })),
+  );
   await eventually(async () => (await hf.status()).workers.reduce((n, w) => n + w.inflight, 0) === 4, 5_000, "4 requests in flight");
   const sentAt = Date.now();
   hf.child.kill("SIGTERM");
   // Readiness goes false at once so a balancer stops sending.
   // The signal is delivered asynchronously: readiness must turn false within a moment, long before the 1.5 s requests end.
-  const ready = await eventually(async () => {
-    const s = await fetch(`${hf.adminUrl}/readyz`).then((r) => r.status).catch(() => 0);
-    return s === 503 || s === 0 ? { status: s } : undefined;
-  }, 1_000, "readyz false after SIGTERM");
+  const ready = await eventually(
+    async () => {
+      const s = await fetch(`${hf.adminUrl}/readyz`)
+        .then((r) => r.status)
+        .catch(() => 0);
+      return s === 503 || s === 0 ? { status: s } : undefined;
+    },
+    1_000,
+    "readyz false after SIGTERM",
+  );
   assert.ok(ready.status === 503 || ready.status === 0, `readyz answered ${ready.status}`);
   const results = await Promise.all(slow);
-  assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200],
+  );
   const code = await hf.exited;
   assert.equal(code, 0);
   assert.ok(Date.now() - sentAt < 10_000);
   await pool.close();
   const shutdown = hf.logLines().filter((l) => l.event === "shutdown");
-  assert.deepEqual(shutdown.map((l) => l.phase), ["start", "done"]);
+  assert.deepEqual(
+    shutdown.map((l) => l.phase),
+    ["start", "done"],
+  );
 });
 
 test("requests past maxRequests recycle workers one at a time", async () => {
@@ -111,7 +131,10 @@ test("SIGHUP re-reads the config: new values roll out with the workers; an inval
     hf.child.kill("SIGHUP");
     await hf.waitForLog((l) => l.event === "reload" && l.phase === "done", 15_000);
     const s = await hf.status();
-    assert.deepEqual(s.workers.map((w) => w.state), ["ready", "ready"]);
+    assert.deepEqual(
+      s.workers.map((w) => w.state),
+      ["ready", "ready"],
+    );
     // On a new connection: one kept alive from before the reload may still reach the draining old
     // worker once (answered with Connection: close), as the drain leaves idle sockets to the client.
     const fresh = new Client(hf.appUrl);
@@ -125,7 +148,11 @@ test("SIGHUP re-reads the config: new values roll out with the workers; an inval
     hf.child.kill("SIGHUP");
     const failed = await hf.waitForLog((l) => l.event === "reload" && l.phase === "failed", 10_000);
     assert.match(String(failed.error), /timeouts\.deadline = "never"/);
-    assert.deepEqual((await hf.status()).workers.map((w) => w.pid), pids, "old workers keep serving");
+    assert.deepEqual(
+      (await hf.status()).workers.map((w) => w.pid),
+      pids,
+      "old workers keep serving",
+    );
     assert.equal((await fetch(`${hf.appUrl}/`)).status, 200);
   } finally {
     assert.equal(await hf.stop(), 0);

@@ -9,7 +9,10 @@ import { FIXTURES, startHoldfast } from "./support/holdfast-process.js";
 const APP = join(FIXTURES, "basic.mjs");
 
 test("a request past its deadline gets a 504 JSON body; a throwing handler a JSON 500; the worker keeps serving", async () => {
-  const hf = await startHoldfast(APP, { workers: 1, env: { HOLDFAST_TIMEOUTS_DEADLINE: "500ms", HOLDFAST_TIMEOUTS_HEADERS: "1500ms", HOLDFAST_TIMEOUTS_KEEP_ALIVE: "1s" } });
+  const hf = await startHoldfast(APP, {
+    workers: 1,
+    env: { HOLDFAST_TIMEOUTS_DEADLINE: "500ms", HOLDFAST_TIMEOUTS_HEADERS: "1500ms", HOLDFAST_TIMEOUTS_KEEP_ALIVE: "1s" },
+  });
   try {
     const t0 = Date.now();
     const r = await request(`${hf.appUrl}/never`, { headers: { "x-request-id": "req-deadline-1" } });

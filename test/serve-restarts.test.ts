@@ -75,11 +75,15 @@ test("kill -9 of workers that had been serving replaces each at once and is neve
     const replacedAfter: number[] = [];
     for (let i = 0; i < kills; i++) {
       // A worker that has served: ready (as far as this test saw) for longer than restart.minUptime.
-      const victim = await eventually(async () => {
-        const ready = await readyWorkers();
-        const served = ready.filter((w) => Date.now() - (readySince.get(w.pid) ?? Date.now()) > 1300);
-        return ready.length === 2 && served.length ? served[i % served.length] : undefined;
-      }, 15_000, "a worker that has served");
+      const victim = await eventually(
+        async () => {
+          const ready = await readyWorkers();
+          const served = ready.filter((w) => Date.now() - (readySince.get(w.pid) ?? Date.now()) > 1300);
+          return ready.length === 2 && served.length ? served[i % served.length] : undefined;
+        },
+        15_000,
+        "a worker that has served",
+      );
       const killedAt = Date.now();
       process.kill(victim.pid, "SIGKILL");
       await eventually(async () => (await readyWorkers()).some((w) => w.id === victim.id && w.pid !== victim.pid), 15_000, `slot ${victim.id} replaced`);
@@ -88,7 +92,11 @@ test("kill -9 of workers that had been serving replaces each at once and is neve
     }
     const exits = hf.logLines().filter((l) => l.event === "worker.exit" && l.reason === "crash");
     assert.equal(exits.length, kills);
-    assert.deepEqual(exits.map((l) => l.restartInMs), Array(kills).fill(0), "each replacement is forked at once");
+    assert.deepEqual(
+      exits.map((l) => l.restartInMs),
+      Array(kills).fill(0),
+      "each replacement is forked at once",
+    );
     assert.ok(!hf.logLines().some((l) => l.event === "worker.crashloop"), "no crash-loop verdict");
     assert.ok(Math.max(...replacedAfter) < 5000, `replacements ready after ${replacedAfter.join(", ")} ms`);
   } finally {

@@ -14,7 +14,9 @@ test("two workers opening a 50k-row rollback-journal database at the same moment
   for (let round = 0; round < 3; round++) {
     const file = join(mkdtempSync(join(tmpdir(), "hf-race-")), "app.db");
     const d = new Database(file);
-    d.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)");
+    d.exec(
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    );
     const ins = d.prepare("INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
     d.transaction(() => {
       for (let i = 0; i < 50_000; i++) ins.run(`n${i}`, `b${i}`, i % 2, "x", "x");

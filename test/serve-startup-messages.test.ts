@@ -120,7 +120,22 @@ test("the banner shows the supervisor pid, the app and admin URLs, and the confi
 /** `holdfast serve` under a pseudo-terminal (util-linux `script`), so stderr is a TTY as on an operator's screen. */
 function serveOnTerminal(dir: string, env: Record<string, string>) {
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  const cmd = [process.execPath, CLI, "serve", join(FIXTURES, "basic.mjs"), "--workers", "1", "--port", "0", "--admin-port", "0", "--config", join(dir, "hf.json")].map(quote).join(" ");
+  const cmd = [
+    process.execPath,
+    CLI,
+    "serve",
+    join(FIXTURES, "basic.mjs"),
+    "--workers",
+    "1",
+    "--port",
+    "0",
+    "--admin-port",
+    "0",
+    "--config",
+    join(dir, "hf.json"),
+  ]
+    .map(quote)
+    .join(" ");
   const child = spawn("script", ["-qfec", cmd, "/dev/null"], {
     cwd: dir,
     env: { ...process.env, HOLDFAST_LOG_FILE: join(dir, "app.log"), HOLDFAST_DB_URL: `sqlite:${join(dir, "app.db")}`, ...env },

@@ -29,12 +29,19 @@ test("a worker killed with SIGKILL is replaced, and the other worker's requests 
     const fromSurvivor = results.filter((r) => r.ok && r.pid === survivor.pid).length;
     assert.ok(fromSurvivor >= 1, `survivor answered ${fromSurvivor}`);
     assert.equal(failed + fromSurvivor, 6, `unexpected answers: ${JSON.stringify(results)}`);
-    assert.ok(results.every((r) => !r.ok || r.pid === survivor.pid), "no answer can come from the killed worker");
-    const after = await eventually(async () => {
-      const s = await hf.status();
-      const slot = s.workers.find((w) => w.id === victim.id);
-      return slot && slot.pid !== victim.pid && slot.state === "ready" ? s : undefined;
-    }, 10_000, "replacement worker ready");
+    assert.ok(
+      results.every((r) => !r.ok || r.pid === survivor.pid),
+      "no answer can come from the killed worker",
+    );
+    const after = await eventually(
+      async () => {
+        const s = await hf.status();
+        const slot = s.workers.find((w) => w.id === victim.id);
+        return slot && slot.pid !== victim.pid && slot.state === "ready" ? s : undefined;
+      },
+      10_000,
+      "replacement worker ready",
+    );
     assert.equal(after.workers.find((w) => w.id === victim.id)?.restarts, 1);
     assert.equal(after.workers.find((w) => w.id === survivor.id)?.pid, survivor.pid, "the other worker was left alone");
     await hf.waitForLog((l) => l.event === "worker.exit" && l.workerPid === victim.pid && l.reason === "crash");
@@ -58,13 +65,20 @@ test("a route that busy-loops is detected within heartbeat timeout + 1 s, logged
     assert.ok(detectedAfter <= 2000 + 1000 + 250, `detected after ${detectedAfter} ms`);
     assert.equal(line.workerPid, w?.pid);
     const inflight = line.inflight as Array<{ reqId: string; path: string }>;
-    assert.ok(inflight.some((r) => r.reqId === "stuck-req-1" && r.path === "/spin"), JSON.stringify(inflight));
+    assert.ok(
+      inflight.some((r) => r.reqId === "stuck-req-1" && r.path === "/spin"),
+      JSON.stringify(inflight),
+    );
     assert.match(String(line.stack), /spinForever/, "the stuck code's stack is in the log");
     await stuck;
-    const s = await eventually(async () => {
-      const st = await hf.status();
-      return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready" ? st : undefined;
-    }, 10_000, "replacement ready");
+    const s = await eventually(
+      async () => {
+        const st = await hf.status();
+        return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready" ? st : undefined;
+      },
+      10_000,
+      "replacement ready",
+    );
     assert.equal(s.counters.timeouts, 1);
     const r = await request(`${hf.appUrl}/`);
     assert.equal(r.statusCode, 200);
@@ -87,10 +101,14 @@ test("an uncaught exception lets the worker finish its in-flight requests, then 
     assert.equal(s.statusCode, 200, "the other in-flight request finished");
     await s.body.dump();
     await hf.waitForLog((l) => l.event === "worker.uncaught");
-    await eventually(async () => {
-      const st = await hf.status();
-      return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready";
-    }, 10_000, "replacement ready");
+    await eventually(
+      async () => {
+        const st = await hf.status();
+        return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready";
+      },
+      10_000,
+      "replacement ready",
+    );
   } finally {
     assert.equal(await hf.stop(), 0);
   }
@@ -110,10 +128,14 @@ test("with --port 0, a replacement for the only worker listens on the same port"
   try {
     const [w] = (await hf.status()).workers;
     process.kill(w?.pid as number, "SIGKILL");
-    await eventually(async () => {
-      const st = await hf.status();
-      return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready";
-    }, 10_000, "replacement ready");
+    await eventually(
+      async () => {
+        const st = await hf.status();
+        return st.workers[0]?.pid !== w?.pid && st.workers[0]?.state === "ready";
+      },
+      10_000,
+      "replacement ready",
+    );
     const r = await request(`${hf.appUrl}/`);
     assert.equal(r.statusCode, 200);
     await r.body.dump();

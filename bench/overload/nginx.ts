@@ -56,7 +56,10 @@ export async function startNginx(dir: string, listen: number, upstream: number, 
   const conf = join(dir, "nginx.conf");
   writeFileSync(conf, nginxConf(dir, listen, upstream));
   const args = ["-p", dir, "-c", conf, "-g", "daemon off; user root;"];
-  const child: ChildProcess = cpu === undefined ? spawn("nginx", args, { stdio: ["ignore", "ignore", "pipe"] }) : spawn("taskset", ["-c", cpu, "nginx", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess =
+    cpu === undefined
+      ? spawn("nginx", args, { stdio: ["ignore", "ignore", "pipe"] })
+      : spawn("taskset", ["-c", cpu, "nginx", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr += d;

@@ -47,11 +47,15 @@ function panel(points: ChartPoint[], x0: number, title: string, yOf: (p: ChartPo
     out.push(`<line x1="${x0 + M.l - 4}" y1="${py(v)}" x2="${x0 + W - M.r}" y2="${py(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${x0 + M.l - 6}" y="${py(v) + 3}" text-anchor="end" font-size="10">${v}</text>`);
   }
-  out.push(`<text x="${x0 + 14}" y="${M.t + (H - M.t - M.b) / 2}" transform="rotate(-90 ${x0 + 14} ${M.t + (H - M.t - M.b) / 2})" text-anchor="middle" font-size="11">${esc(yLabel)}</text>`);
+  out.push(
+    `<text x="${x0 + 14}" y="${M.t + (H - M.t - M.b) / 2}" transform="rotate(-90 ${x0 + 14} ${M.t + (H - M.t - M.b) / 2})" text-anchor="middle" font-size="11">${esc(yLabel)}</text>`,
+  );
   for (const stack of [...new Set(points.map((p) => p.stack))]) {
     const ps = points.filter((p) => p.stack === stack).sort((a, b) => a.offered_rps - b.offered_rps);
     const color = COLORS[stack] ?? "#555";
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${ps.map((p) => `${px(p.offered_rps).toFixed(1)},${py(yOf(p)).toFixed(1)}`).join(" ")}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${ps.map((p) => `${px(p.offered_rps).toFixed(1)},${py(yOf(p)).toFixed(1)}`).join(" ")}"/>`,
+    );
     for (const p of ps) out.push(`<circle cx="${px(p.offered_rps).toFixed(1)}" cy="${py(yOf(p)).toFixed(1)}" r="3" fill="${color}"/>`);
   }
   return out.join("\n");
@@ -61,7 +65,10 @@ function panel(points: ChartPoint[], x0: number, title: string, yOf: (p: ChartPo
 export function overloadChart(points: ChartPoint[], caption: string): string {
   const stacks = [...new Set(points.map((p) => p.stack))];
   const legend = stacks
-    .map((s, i) => `<rect x="${20 + i * 110}" y="${H + 8}" width="12" height="12" fill="${COLORS[s] ?? "#555"}"/><text x="${36 + i * 110}" y="${H + 18}" font-size="12">${esc(s)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${20 + i * 110}" y="${H + 8}" width="12" height="12" fill="${COLORS[s] ?? "#555"}"/><text x="${36 + i * 110}" y="${H + 18}" font-size="12">${esc(s)}</text>`,
+    )
     .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 48}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>

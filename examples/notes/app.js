@@ -41,14 +41,17 @@ async function readJson(req) {
 }
 
 function validNote(input, partial) {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new HttpError(400, "INVALID_NOTE", "A note is a JSON object: { \"title\": string, \"body\"?: string, \"done\"?: boolean }.");
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    throw new HttpError(400, "INVALID_NOTE", 'A note is a JSON object: { "title": string, "body"?: string, "done"?: boolean }.');
   const out = {};
   if (input.title !== undefined || !partial) {
-    if (typeof input.title !== "string" || input.title.trim() === "" || input.title.length > 200) throw new HttpError(400, "INVALID_NOTE", "title must be a non-empty string of at most 200 characters.");
+    if (typeof input.title !== "string" || input.title.trim() === "" || input.title.length > 200)
+      throw new HttpError(400, "INVALID_NOTE", "title must be a non-empty string of at most 200 characters.");
     out.title = input.title.trim();
   }
   if (input.body !== undefined) {
-    if (typeof input.body !== "string" || input.body.length > 10_000) throw new HttpError(400, "INVALID_NOTE", "body must be a string of at most 10000 characters.");
+    if (typeof input.body !== "string" || input.body.length > 10_000)
+      throw new HttpError(400, "INVALID_NOTE", "body must be a string of at most 10000 characters.");
     out.body = input.body;
   }
   if (input.done !== undefined) {
@@ -95,7 +98,10 @@ export default defineApp(async ({ db, cache, log, config }) => {
       const now = new Date().toISOString();
       for (let i = 0; i < seed; i += 1000) {
         const batch = [];
-        for (let j = i; j < Math.min(seed, i + 1000); j++) batch.push(sql`INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (${`note ${j}`}, ${`body of note ${j}`}, ${j % 3 === 0 ? 1 : 0}, ${now}, ${now})`);
+        for (let j = i; j < Math.min(seed, i + 1000); j++)
+          batch.push(
+            sql`INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (${`note ${j}`}, ${`body of note ${j}`}, ${j % 3 === 0 ? 1 : 0}, ${now}, ${now})`,
+          );
         await db.batch(batch);
       }
       log.info({ event: "demo.seeded", rows: seed }, `seeded ${seed} notes`);
@@ -109,7 +115,8 @@ export default defineApp(async ({ db, cache, log, config }) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       return res.end(PAGE);
     }
-    if (parts[0] !== "api" || parts[1] !== "notes" || parts.length > 3) throw new HttpError(404, "NOT_FOUND", `No route ${req.method} ${url.pathname}. Try GET /api/notes.`);
+    if (parts[0] !== "api" || parts[1] !== "notes" || parts.length > 3)
+      throw new HttpError(404, "NOT_FOUND", `No route ${req.method} ${url.pathname}. Try GET /api/notes.`);
     const id = parts[2] === undefined ? undefined : Number(parts[2]);
     if (parts[2] !== undefined && !(Number.isInteger(id) && id > 0)) throw new HttpError(400, "INVALID_ID", "A note id is a positive integer.");
 
@@ -124,7 +131,9 @@ export default defineApp(async ({ db, cache, log, config }) => {
     if (id === undefined && req.method === "POST") {
       const note = validNote(await readJson(req), false);
       const now = new Date().toISOString();
-      const row = await db.get(sql`INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (${note.title}, ${note.body ?? ""}, ${note.done ? 1 : 0}, ${now}, ${now}) RETURNING *`);
+      const row = await db.get(
+        sql`INSERT INTO notes (title, body, done, created_at, updated_at) VALUES (${note.title}, ${note.body ?? ""}, ${note.done ? 1 : 0}, ${now}, ${now}) RETURNING *`,
+      );
       return send(res, 201, { note: toNote(row) });
     }
     if (id !== undefined && req.method === "GET") {
@@ -141,7 +150,9 @@ export default defineApp(async ({ db, cache, log, config }) => {
         const cur = await tx.get(sql`SELECT * FROM notes WHERE id = ${id}`);
         if (!cur) return undefined;
         const next = { title: patch.title ?? cur.title, body: patch.body ?? cur.body, done: patch.done ?? Boolean(cur.done) };
-        return tx.get(sql`UPDATE notes SET title = ${next.title}, body = ${next.body}, done = ${next.done ? 1 : 0}, updated_at = ${new Date().toISOString()} WHERE id = ${id} RETURNING *`);
+        return tx.get(
+          sql`UPDATE notes SET title = ${next.title}, body = ${next.body}, done = ${next.done ? 1 : 0}, updated_at = ${new Date().toISOString()} WHERE id = ${id} RETURNING *`,
+        );
       });
       await cache.delete(`note:${id}`);
       if (!row) throw new HttpError(404, "NOT_FOUND", `Note ${id} does not exist.`);

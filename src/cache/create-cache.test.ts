@@ -10,13 +10,16 @@ test("unknown options are rejected by name", () => {
 });
 
 test("an unsupported URL names the two supported forms and hides the password", () => {
-  assert.throws(() => createCache({ url: "memcached://u:secret@h:11211" }), (err: Error & { code?: string }) => {
-    assert.equal(err.code, "CONFIG_INVALID");
-    assert.match(err.message, /memory:/);
-    assert.match(err.message, /redis:\/\//);
-    assert.doesNotMatch(err.message, /secret/);
-    return true;
-  });
+  assert.throws(
+    () => createCache({ url: "memcached://u:secret@h:11211" }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, "CONFIG_INVALID");
+      assert.match(err.message, /memory:/);
+      assert.match(err.message, /redis:\/\//);
+      assert.doesNotMatch(err.message, /secret/);
+      return true;
+    },
+  );
 });
 
 test("out-of-range numbers are rejected", () => {

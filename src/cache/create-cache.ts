@@ -34,7 +34,9 @@ const KNOWN = new Set<string>([...Object.keys(CACHE_DEFAULTS), "log"]);
 export function createCache(options: CacheOptions = {}): Cache {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
   if (unknown.length > 0) {
-    throw errors.configInvalid(`Unknown cache option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...KNOWN].join(", ")}.`);
+    throw errors.configInvalid(
+      `Unknown cache option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...KNOWN].join(", ")}.`,
+    );
   }
   const o = { ...CACHE_DEFAULTS, ...withoutUndefined(options) };
   for (const name of ["maxEntries", "defaultTtlMs", "commandTimeoutMs", "lockTtlMs", "refreshTimeoutMs"] as const) {

@@ -12,12 +12,15 @@ test("plain data round-trips and every decode is a new copy", () => {
 });
 
 test("undefined at the top is rejected with a hint to return null", () => {
-  assert.throws(() => encodeValue(undefined, "notes:1"), (err: Error & { code?: string }) => {
-    assert.equal(err.code, "INTERNAL");
-    assert.match(err.message, /notes:1/);
-    assert.match(err.message, /Return null/);
-    return true;
-  });
+  assert.throws(
+    () => encodeValue(undefined, "notes:1"),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, "INTERNAL");
+      assert.match(err.message, /notes:1/);
+      assert.match(err.message, /Return null/);
+      return true;
+    },
+  );
 });
 
 test("functions, symbols and bigints are rejected naming the property", () => {

@@ -9,8 +9,7 @@ import { errors } from "../errors/index.js";
 export function encodeValue(value: unknown, key: string): string {
   if (value === undefined) {
     throw errors.internal(
-      `Cache key "${key}": the value is undefined, which the cache cannot store (a miss also reads as undefined). ` +
-        `Return null for "nothing found".`,
+      `Cache key "${key}": the value is undefined, which the cache cannot store (a miss also reads as undefined). ` + `Return null for "nothing found".`,
       { details: { key } },
     );
   }

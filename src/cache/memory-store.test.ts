@@ -13,7 +13,10 @@ test("the LRU bound holds and the least recently used entry goes first", async (
   await s.write("d", entry("4"));
   assert.equal(s.size(), 3);
   assert.equal(s.peek("b"), undefined, "b was least recently used and must be evicted");
-  assert.deepEqual(["a", "c", "d"].map((k) => s.peek(k)?.json), ["1", "3", "4"]);
+  assert.deepEqual(
+    ["a", "c", "d"].map((k) => s.peek(k)?.json),
+    ["1", "3", "4"],
+  );
   for (let i = 0; i < 1000; i++) await s.write(`k${i}`, entry(String(i)));
   assert.equal(s.size(), 3);
 });

@@ -108,7 +108,10 @@ test("a loader error reaches every joined caller and is not cached", async () =>
 
 test("a loader that returns undefined fails with a message that says to return null", async () => {
   const cache = createCache();
-  await assert.rejects(cache.wrap("user:7", async () => undefined), /user:7.*Return null/s);
+  await assert.rejects(
+    cache.wrap("user:7", async () => undefined),
+    /user:7.*Return null/s,
+  );
   assert.equal(await cache.wrap("user:7", async () => null), null);
   assert.equal(await cache.wrap("user:7", async () => "not called"), null, "null is a cached value");
 });
@@ -143,7 +146,10 @@ test("get/set/delete, namespaced keys, and bad TTLs rejected before the loader r
   assert.deepEqual(await a.get("x"), { v: 1 });
   assert.equal(await a.delete("x"), true);
   assert.equal(await a.get("x"), undefined);
-  await assert.rejects(a.set("f", () => 1), /is a function/);
+  await assert.rejects(
+    a.set("f", () => 1),
+    /is a function/,
+  );
   let ran = false;
   await assert.rejects(
     a.wrap(

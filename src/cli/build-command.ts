@@ -40,7 +40,10 @@ export function defineCommand(sub: Commander, name: string, spec: Command, onPar
     outputError: (text, write) => {
       const letter = /unknown option '-(\w)'/.exec(text)?.[1];
       const long = letter ? (SHORT_FLAGS as Record<string, string>)[letter] : undefined;
-      const hint = letter && long ? `(-${letter} is --${long} in every holdfast command, and ${name} has no --${long}${spec.shortFlagHint ? `; ${spec.shortFlagHint}` : ""})\n` : "";
+      const hint =
+        letter && long
+          ? `(-${letter} is --${long} in every holdfast command, and ${name} has no --${long}${spec.shortFlagHint ? `; ${spec.shortFlagHint}` : ""})\n`
+          : "";
       (inherited.outputError ?? ((t: string, w: (s: string) => void) => w(t)))(`${text}${hint}`, write);
     },
   });

@@ -4,15 +4,7 @@ import { shownArguments } from "./hide-secret-arguments.js";
 
 test("the command line as ps shows it: URL secrets, token flags and credential headers hidden, the rest as typed", () => {
   assert.deepEqual(
-    shownArguments([
-      "serve",
-      "app.js",
-      "--db",
-      "postgres://app:pw1@db/x?password=pw2&sslmode=disable",
-      "--db=postgres://app:pw3@db/x",
-      "--port",
-      "8080",
-    ]),
+    shownArguments(["serve", "app.js", "--db", "postgres://app:pw1@db/x?password=pw2&sslmode=disable", "--db=postgres://app:pw3@db/x", "--port", "8080"]),
     ["serve", "app.js", "--db", "postgres://app:***@db/x?password=***&sslmode=disable", "--db=postgres://app:***@db/x", "--port", "8080"],
   );
   assert.deepEqual(shownArguments(["monitor", "--token", "tok1", "--admin-token=tok2", "--admin", "http://:tok3@h:9464"]), [

@@ -88,7 +88,10 @@ test("every setting has a doc line and an env name", () => {
 
 test("timeout budget warns when a Redis cache miss can wait more than half the deadline", () => {
   const v = checkTimeoutBudget({ deadline: 2_000, cacheWait: 1_250 });
-  assert.deepEqual(v.map((x) => x.id), ["cache-wait-near-deadline"]);
+  assert.deepEqual(
+    v.map((x) => x.id),
+    ["cache-wait-near-deadline"],
+  );
   assert.deepEqual(checkTimeoutBudget({ deadline: 30_000, cacheWait: 1_250 }), []);
 });
 
@@ -116,7 +119,10 @@ test('db.url "sqlite:" (no path) is refused, and so is an in-memory SQLite share
 
 test('an empty HOLDFAST_* variable is refused (HOLDFAST_PORT="" used to mean a random port), as are booleans and blanks for numbers', async () => {
   const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
-  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_PORT: "" } }), /port: HOLDFAST_PORT is set but empty\. Unset it to use its default \(3000\), or give it a value/);
+  await assert.rejects(
+    loadConfig({ cwd, env: { HOLDFAST_PORT: "" } }),
+    /port: HOLDFAST_PORT is set but empty\. Unset it to use its default \(3000\), or give it a value/,
+  );
   await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_ADMIN_PORT: " " } }), /HOLDFAST_ADMIN_PORT is set but empty/);
   await assert.rejects(loadConfig({ cwd, env: {}, flags: { port: "" } }), /port = "" \(from flag --port\): expected a port number from 0 to 65535/);
   await assert.rejects(loadConfig({ cwd, env: {}, flags: { "recycle.maxRequests": true } }), /recycle\.maxRequests = true .*: expected a number/);
@@ -141,10 +147,16 @@ test("an unknown HOLDFAST_* variable is reported with the closest setting; holdf
     env: { HOLDFAST_TIMEOUT_DEADLINE: "5s", HOLDFAST_WORKER_ID: "1", HOLDFAST_CONFIG: "{}", HOLDFAST_TEST_PG_URL: "x", HOLDFAST_ZZZ: "1" },
   });
   assert.equal(warnings.length, 2, warnings.join("\n"));
-  assert.match(warnings[0] as string, /HOLDFAST_TIMEOUT_DEADLINE is not a holdfast setting and was ignored\. Did you mean HOLDFAST_TIMEOUTS_DEADLINE \(timeouts\.deadline\)\?/);
+  assert.match(
+    warnings[0] as string,
+    /HOLDFAST_TIMEOUT_DEADLINE is not a holdfast setting and was ignored\. Did you mean HOLDFAST_TIMEOUTS_DEADLINE \(timeouts\.deadline\)\?/,
+  );
   assert.match(warnings[1] as string, /HOLDFAST_ZZZ is not a holdfast setting and was ignored\. Every variable/);
   // When the config is refused anyway, the message says which variable was ignored.
-  await assert.rejects(loadConfig({ cwd, env: { HOLDFAST_POTR: "1", HOLDFAST_WORKERS: "0" } }), /Also:\n {2}- HOLDFAST_POTR .*Did you mean HOLDFAST_PORT \(port\)\?/);
+  await assert.rejects(
+    loadConfig({ cwd, env: { HOLDFAST_POTR: "1", HOLDFAST_WORKERS: "0" } }),
+    /Also:\n {2}- HOLDFAST_POTR .*Did you mean HOLDFAST_PORT \(port\)\?/,
+  );
 });
 
 test("a config nested 10 000 levels deep is refused with a message, not a stack overflow", async () => {

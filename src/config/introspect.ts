@@ -51,7 +51,10 @@ function describeType(s: AnySchema): string {
     }
     return describeType(s.def.out as AnySchema);
   }
-  if (t === "enum") return `one of ${Object.keys(s.def.entries as object).map((k) => JSON.stringify(k)).join(", ")}`;
+  if (t === "enum")
+    return `one of ${Object.keys(s.def.entries as object)
+      .map((k) => JSON.stringify(k))
+      .join(", ")}`;
   if (t === "array") return "list";
   return t;
 }

@@ -36,9 +36,14 @@ export function terminationGraceSeconds(c: Config): number {
 export function kubernetesOptionProblems(o: KubernetesOptions): string[] {
   const problems: string[] = [];
   // DNS-1035 label: what a Service name must be.
-  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(o.name)) problems.push(`--name ${JSON.stringify(o.name)}: expected lower-case letters, digits and "-", starting with a letter, at most 63 characters (a Kubernetes Service name).`);
-  if (o.image.trim() === "" || /\s/.test(o.image)) problems.push(`--image ${JSON.stringify(o.image)}: expected a container image reference such as "registry.example.com/app:1.4.2".`);
-  if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 1000) problems.push(`--replicas ${JSON.stringify(String(o.replicas))}: expected a whole number from 1 to 1000.`);
+  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(o.name))
+    problems.push(
+      `--name ${JSON.stringify(o.name)}: expected lower-case letters, digits and "-", starting with a letter, at most 63 characters (a Kubernetes Service name).`,
+    );
+  if (o.image.trim() === "" || /\s/.test(o.image))
+    problems.push(`--image ${JSON.stringify(o.image)}: expected a container image reference such as "registry.example.com/app:1.4.2".`);
+  if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 1000)
+    problems.push(`--replicas ${JSON.stringify(String(o.replicas))}: expected a whole number from 1 to 1000.`);
   return problems;
 }
 

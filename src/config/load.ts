@@ -56,10 +56,14 @@ const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   const st = statSync(file);
   if (!st.isFile()) {
-    throw errors.configInvalid(`Config file ${file} is ${st.isDirectory() ? "a directory" : "not a regular file"}. Give the path of holdfast.config.{ts,mjs,js,json} itself.`);
+    throw errors.configInvalid(
+      `Config file ${file} is ${st.isDirectory() ? "a directory" : "not a regular file"}. Give the path of holdfast.config.{ts,mjs,js,json} itself.`,
+    );
   }
   if (st.size > MAX_CONFIG_FILE_BYTES) {
-    throw errors.configInvalid(`Config file ${file} is ${st.size} bytes; a holdfast config is a few KB (at most ${MAX_CONFIG_FILE_BYTES}). Check that the path names the config file.`);
+    throw errors.configInvalid(
+      `Config file ${file} is ${st.size} bytes; a holdfast config is a few KB (at most ${MAX_CONFIG_FILE_BYTES}). Check that the path names the config file.`,
+    );
   }
   if (file.endsWith(".json")) {
     const text = readFileSync(file, "utf8");
@@ -205,11 +209,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       try {
         value = JSON.parse(raw);
       } catch {
-        envProblems.push(`  - ${s.path}: ${name} must be a JSON array, e.g. [{"path":"/healthz","priority":"critical"}]; got ${JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)}.`);
+        envProblems.push(
+          `  - ${s.path}: ${name} must be a JSON array, e.g. [{"path":"/healthz","priority":"critical"}]; got ${JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)}.`,
+        );
         continue;
       }
       if (tooDeepAt(value) !== undefined) {
-        envProblems.push(`  - ${s.path}: ${name} nests lists or objects more than ${MAX_CONFIG_DEPTH} levels deep; a route is {"path":"/healthz","priority":"critical"}.`);
+        envProblems.push(
+          `  - ${s.path}: ${name} nests lists or objects more than ${MAX_CONFIG_DEPTH} levels deep; a route is {"path":"/healthz","priority":"critical"}.`,
+        );
         continue;
       }
     }
@@ -241,7 +249,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       const value = printableValue(path, getPath(merged, path));
       return `  - ${path || "(root)"} = ${shortJson(value)} (from ${describeSource(sourceOf(sources, path))}): ${issueMessage(issue, types.get(path))}`;
     });
-    throw errors.configInvalid(`Invalid holdfast configuration:\n${[...envProblems, ...lines].join("\n")}\n${warnings.length ? `Also:\n${warnings.map((w) => `  - ${w}`).join("\n")}\n` : ""}Nothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`);
+    throw errors.configInvalid(
+      `Invalid holdfast configuration:\n${[...envProblems, ...lines].join("\n")}\n${warnings.length ? `Also:\n${warnings.map((w) => `  - ${w}`).join("\n")}\n` : ""}Nothing was started. Fix the values above; every key is listed in docs/configuration.md and by \`holdfast config --docs\`.`,
+    );
   }
   for (const s of settings) if (!sources.has(s.path)) sources.set(s.path, "default");
   return { config: result.data, sources, file, warnings };

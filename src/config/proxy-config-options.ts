@@ -31,10 +31,13 @@ export function proxyOptionProblems(o: { upstreams: readonly string[]; listen: n
     const p = upstreamProblem(address);
     if (p) problems.push(`--upstream ${JSON.stringify(u)}: ${p}`);
     else if (adminPort !== undefined && !validPort(adminPort)) {
-      problems.push(`--upstream ${JSON.stringify(u)}: after the comma, expected admin=<port> with a port from 1 to 65535, such as "127.0.0.1:3001,admin=9465".`);
+      problems.push(
+        `--upstream ${JSON.stringify(u)}: after the comma, expected admin=<port> with a port from 1 to 65535, such as "127.0.0.1:3001,admin=9465".`,
+      );
     }
   }
-  if (o.adminPort !== undefined && !validPort(o.adminPort)) problems.push(`--admin-port ${JSON.stringify(String(o.adminPort))}: expected a port number from 1 to 65535.`);
+  if (o.adminPort !== undefined && !validPort(o.adminPort))
+    problems.push(`--admin-port ${JSON.stringify(String(o.adminPort))}: expected a port number from 1 to 65535.`);
   if (!Number.isInteger(o.listen) || o.listen < 1 || o.listen > 65535) {
     problems.push(`--listen ${JSON.stringify(String(o.listen))}: expected a port number from 1 to 65535.`);
   }

@@ -97,16 +97,10 @@ const workers = z
 
 const timeouts = z
   .object({
-    keepAlive: duration("65s").describe(
-      "How long an idle keep-alive connection stays open; must be above the proxy's upstream idle timeout.",
-    ),
+    keepAlive: duration("65s").describe("How long an idle keep-alive connection stays open; must be above the proxy's upstream idle timeout."),
     headers: duration("66s").describe("How long a client may take to send request headers (Node headersTimeout); above keepAlive."),
-    request: duration("0").describe(
-      "Hard cap on receiving a whole request, body included (Node requestTimeout); 0 lets the deadline govern.",
-    ),
-    deadline: duration("30s").describe(
-      "Time budget of one request: past it holdfast answers 504 and every database wait gives up.",
-    ),
+    request: duration("0").describe("Hard cap on receiving a whole request, body included (Node requestTimeout); 0 lets the deadline govern."),
+    deadline: duration("30s").describe("Time budget of one request: past it holdfast answers 504 and every database wait gives up."),
     heartbeat: durationOrOff("30s", "the stuck-worker watchdog").describe(
       'A worker whose event loop does not answer a heartbeat for this long is stuck: logged, killed and replaced ("off" disables the watchdog).',
     ),
@@ -129,9 +123,7 @@ const proxy = z
 const recycle = z
   .object({
     maxRequests: nonNegativeInt(0).describe("Replace a worker after this many requests (0 = never), like gunicorn max_requests."),
-    maxRequestsJitter: nonNegativeInt(0).describe(
-      "Add up to this many requests at random to maxRequests so workers do not all recycle together.",
-    ),
+    maxRequestsJitter: nonNegativeInt(0).describe("Add up to this many requests at random to maxRequests so workers do not all recycle together."),
     maxRss: size("0").describe("Replace a worker whose resident memory stays above this size (0 = never)."),
   })
   .strict()
@@ -179,7 +171,9 @@ const log = z
     pretty: z
       .enum(["auto", "always", "never"])
       .default("auto")
-      .describe("Readable output on the terminal (needs the optional pino-pretty package: npm install pino-pretty); auto = when standard output is a TTY and pino-pretty is installed, JSON lines otherwise. The log file is always JSON."),
+      .describe(
+        "Readable output on the terminal (needs the optional pino-pretty package: npm install pino-pretty); auto = when standard output is a TTY and pino-pretty is installed, JSON lines otherwise. The log file is always JSON.",
+      ),
     requests: z
       .preprocess((v) => (v === true || v === "true" ? "all" : v === false || v === "false" ? "off" : v), z.enum(["all", "errors", "off"]))
       .default("errors")
@@ -237,7 +231,9 @@ const db = z
     url: z
       .string()
       .default("sqlite:./data/app.db")
-      .describe('Database to open for the app: "sqlite:./path.db", "sqlite::memory:" (workers = 1 only: each process would get its own) or "postgres://user@host/db".'),
+      .describe(
+        'Database to open for the app: "sqlite:./path.db", "sqlite::memory:" (workers = 1 only: each process would get its own) or "postgres://user@host/db".',
+      ),
     statementTimeout: duration("0").describe("Cap on a single statement; 0 = only the request deadline and acquire timeout apply."),
     pool,
     sqlite,
@@ -258,7 +254,9 @@ const admission = z
       .enum(["adaptive", "fixed", "off"])
       .default("adaptive")
       .describe("adaptive learns the concurrency limit from latency; fixed uses limit; off admits everything."),
-    limit: positiveInt(20).describe("Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward 3× the recent in-flight peak at light load."),
+    limit: positiveInt(20).describe(
+      "Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward 3× the recent in-flight peak at light load.",
+    ),
     minLimit: positiveInt(4).describe("Adaptive limit never goes below this."),
     maxLimit: positiveInt(1000).describe("Adaptive limit never goes above this."),
     queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),
@@ -338,4 +336,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-

@@ -28,7 +28,10 @@ test("sql tag rejects undefined, arrays and objects with a message saying what t
 test("toStatement accepts text with params or a statement, not both", () => {
   assert.deepEqual(toStatement("SELECT ?", [1]).values, [1]);
   assert.equal(toStatement(sql`SELECT ${1}`).text, "SELECT ?");
-  assert.throws(() => toStatement(sql`SELECT ${1}`, [2]), (e: { code?: string }) => e.code === "DB_QUERY_FAILED");
+  assert.throws(
+    () => toStatement(sql`SELECT ${1}`, [2]),
+    (e: { code?: string }) => e.code === "DB_QUERY_FAILED",
+  );
 });
 
 test("? placeholders become $n for PostgreSQL, except inside strings, identifiers and comments", () => {
@@ -36,13 +39,20 @@ test("? placeholders become $n for PostgreSQL, except inside strings, identifier
 });
 
 test("database URLs: sqlite paths resolve against cwd, postgres passes through, passwords are redacted", () => {
-  assert.deepEqual(parseDatabaseUrl("sqlite:./data/app.db", "/srv/app"), { dialect: "sqlite", path: "/srv/app/data/app.db", url: "sqlite:/srv/app/data/app.db" });
+  assert.deepEqual(parseDatabaseUrl("sqlite:./data/app.db", "/srv/app"), {
+    dialect: "sqlite",
+    path: "/srv/app/data/app.db",
+    url: "sqlite:/srv/app/data/app.db",
+  });
   assert.equal(parseDatabaseUrl("sqlite:///var/db/x.db").dialect, "sqlite");
   assert.equal((parseDatabaseUrl("sqlite:///var/db/x.db") as { path: string }).path, "/var/db/x.db");
   assert.equal((parseDatabaseUrl("sqlite::memory:") as { path: string }).path, ":memory:");
   assert.equal((parseDatabaseUrl("./app.db", "/w") as { path: string }).path, "/w/app.db");
   assert.equal(parseDatabaseUrl("postgresql://u:p@h/db").dialect, "postgres");
-  assert.throws(() => parseDatabaseUrl("mysql://u:secret@h/db"), (e: Error & { code?: string }) => e.code === "CONFIG_INVALID" && !e.message.includes("secret"));
+  assert.throws(
+    () => parseDatabaseUrl("mysql://u:secret@h/db"),
+    (e: Error & { code?: string }) => e.code === "CONFIG_INVALID" && !e.message.includes("secret"),
+  );
   assert.equal(redactUrl("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
 });
 

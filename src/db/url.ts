@@ -5,9 +5,7 @@ import { errors } from "../errors/index.js";
 import { redactUrl } from "../telemetry/index.js";
 
 /** A parsed database URL. */
-export type DatabaseTarget =
-  | { dialect: "sqlite"; /** Absolute file path, or ":memory:". */ path: string; url: string }
-  | { dialect: "postgres"; url: string };
+export type DatabaseTarget = { dialect: "sqlite" /** Absolute file path, or ":memory:". */; path: string; url: string } | { dialect: "postgres"; url: string };
 
 /** Parses a database URL; relative SQLite paths resolve against `cwd`. */
 export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseTarget {

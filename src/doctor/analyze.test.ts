@@ -12,7 +12,13 @@ function finding(id: string, explains: number, severity: Finding["severity"], co
 }
 
 test("ranked by failed requests explained, then severity, then confidence", () => {
-  const ranked = rankFindings([finding("a", 0, "critical"), finding("b", 12, "warning"), finding("c", 12, "error"), finding("d", 400, "info"), finding("e", 12, "error", 0.9)]);
+  const ranked = rankFindings([
+    finding("a", 0, "critical"),
+    finding("b", 12, "warning"),
+    finding("c", 12, "error"),
+    finding("d", 400, "info"),
+    finding("e", 12, "error", 0.9),
+  ]);
   assert.deepEqual(
     ranked.map((f) => f.id),
     ["d", "e", "c", "b", "a"],
@@ -104,7 +110,11 @@ test("a failed request two causes could explain is counted once, under the cause
   assert.equal(lock?.explains, 0);
   assert.equal(lock?.evidence.counts.countedUnderOtherCauses, 1);
   assert.match(lock?.evidence.summary ?? "", /counted under a cause ranked above/);
-  assert.equal(findings.reduce((n, f) => n + f.explains, 0), 2, "never more than the failures there were");
+  assert.equal(
+    findings.reduce((n, f) => n + f.explains, 0),
+    2,
+    "never more than the failures there were",
+  );
 });
 
 test("an error log written two hours off (server in another zone) is shifted until it joins the access log", () => {

@@ -19,7 +19,16 @@ export function rankFindings(findings: Finding[]): Finding[] {
   );
 }
 
-const FAILING_KINDS = new Set(["upstream-closed", "upstream-reset", "connect-refused", "connect-timeout", "connect-eagain", "read-timeout", "no-live-upstreams", "header-too-big"]);
+const FAILING_KINDS = new Set([
+  "upstream-closed",
+  "upstream-reset",
+  "connect-refused",
+  "connect-timeout",
+  "connect-eagain",
+  "read-timeout",
+  "no-live-upstreams",
+  "header-too-big",
+]);
 
 /**
  * Without an access log, each upstream error in the nginx error log stands for one failed request
@@ -32,7 +41,12 @@ export function inferFailuresFromErrors(data: Dataset): void {
     if (!FAILING_KINDS.has(r.kind)) continue;
     const status = r.kind === "read-timeout" || r.kind === "connect-timeout" ? 504 : 502;
     const { method, path } = splitRequest(r.request);
-    data.failures.push({ record: { source: "nginx-access", time: r.time, status, method, path, upstream: r.upstream }, file: e.file, line: e.line, text: e.text });
+    data.failures.push({
+      record: { source: "nginx-access", time: r.time, status, method, path, upstream: r.upstream },
+      file: e.file,
+      line: e.line,
+      text: e.text,
+    });
     data.statusCounts[String(status)] = (data.statusCounts[String(status)] ?? 0) + 1;
     data.failedTotal++;
     data.inferredFailures = true;
@@ -58,7 +72,11 @@ export function analyze(data: Dataset, rules: readonly Rule[] = DOCTOR_RULES): F
   }
   applyLinks(found, [...sharedFailureLinks(found, corr, data), ...markedDownLinks(found, corr, data)]);
   const taken = new Set<number>();
-  const counted = countOnce(chainOrder(found).map((p) => p.finding), corr, taken);
+  const counted = countOnce(
+    chainOrder(found).map((p) => p.finding),
+    corr,
+    taken,
+  );
   const all = [...counted, ...leftovers(data, counted, corr, taken)];
   applyLinks(all, []);
   return chainOrder(all).map((p) => p.finding);

@@ -80,7 +80,8 @@ function keepApp(r: AppRecord): boolean {
 }
 
 /** HAProxy's alerts about its servers and backends (with or without a syslog prefix): evidence, not unreadable lines. */
-const HAPROXY_NOTICE = /(?:^|\]: |\s)(?:Server \S+ is (?:DOWN|UP|going DOWN)|[Bb]ackend '?\S+?'? has no server available!|Health check for (?:backup )?server \S+ (?:failed|succeeded))/;
+const HAPROXY_NOTICE =
+  /(?:^|\]: |\s)(?:Server \S+ is (?:DOWN|UP|going DOWN)|[Bb]ackend '?\S+?'? has no server available!|Health check for (?:backup )?server \S+ (?:failed|succeeded))/;
 
 /** A per-file line consumer: feed it lines, then call finish() once. */
 export interface LineSink {

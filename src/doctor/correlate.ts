@@ -43,7 +43,10 @@ export function kindFromRecord(r: ProxyRecord, readTimeoutMs?: number): FailureK
     return "unknown";
   }
   // nginx without an error-log line: infer from the timings when the format has them.
-  const last = r.upstreamStatus?.split(/[,:]\s*/).pop()?.trim();
+  const last = r.upstreamStatus
+    ?.split(/[,:]\s*/)
+    .pop()
+    ?.trim();
   if (last && /^5\d\d$/.test(last) && last !== "502" && last !== "504") return "app-5xx";
   if (last === String(r.status) && r.status !== 502 && r.status !== 504) return "app-5xx";
   // A 504 without the upstream's time (combined format) is the proxy's read timeout unless timings say it was short.
@@ -169,7 +172,8 @@ export function enrichFromRequests(data: Dataset): void {
     for (let j = from; j < requests.length && (requests[j] as AppRecord).time <= r.time + 100; j++) {
       const q = requests[j] as AppRecord;
       if (used.has(q) || (q.pid !== undefined && r.pid !== undefined && q.pid !== r.pid)) continue;
-      if ((r.path !== undefined && q.path !== undefined && r.path !== q.path) || (r.method !== undefined && q.method !== undefined && r.method !== q.method)) continue;
+      if ((r.path !== undefined && q.path !== undefined && r.path !== q.path) || (r.method !== undefined && q.method !== undefined && r.method !== q.method))
+        continue;
       used.add(q);
       r.method ??= q.method;
       r.path ??= q.path;
@@ -311,7 +315,13 @@ export function deathPairs(data: Dataset, deaths: DeathWindow[]): MatchPair[] {
       if (seen.has(i)) continue;
       seen.add(i);
       const s = requestSpan((data.failures[i] as Located<ProxyRecord>).record);
-      out.push({ failure: i, event: d.event, lagMs: d.event.record.time - s.end, sinceStartMs: s.start !== undefined ? d.event.record.time - s.start : undefined, by: "death-window" });
+      out.push({
+        failure: i,
+        event: d.event,
+        lagMs: d.event.record.time - s.end,
+        sinceStartMs: s.start !== undefined ? d.event.record.time - s.start : undefined,
+        by: "death-window",
+      });
     }
   }
   return out;

@@ -35,7 +35,19 @@ test("dense 504s: app errors join one to one by the app's own request start, and
     // Only every third /api/orders request waits out the pool; the rest got a connection late.
     if (k % 3 === 1) {
       const end = start + 5001;
-      app.push(JSON.stringify({ level: 50, time: end, pid: 7, err: { type: "Error", message: "timeout exceeded when trying to connect", stack: "Error: timeout exceeded when trying to connect\n    at /srv/node_modules/pg-pool/index.js:45:11" }, msg: "request failed" }));
+      app.push(
+        JSON.stringify({
+          level: 50,
+          time: end,
+          pid: 7,
+          err: {
+            type: "Error",
+            message: "timeout exceeded when trying to connect",
+            stack: "Error: timeout exceeded when trying to connect\n    at /srv/node_modules/pg-pool/index.js:45:11",
+          },
+          msg: "request failed",
+        }),
+      );
       app.push(JSON.stringify({ level: 30, time: end + 1, pid: 7, method: "GET", url: "/api/orders", status: 500, ms: 5001, msg: "request" }));
     }
   }

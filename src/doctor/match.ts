@@ -33,7 +33,6 @@ export function requestSpan(r: ProxyRecord): Span {
   return { start: dur !== undefined ? r.time - dur * 1000 : undefined, end: r.time };
 }
 
-
 /** The near-constant delay between failures and the app's later errors, when there is one. */
 export interface LagPattern {
   /** Median of event time − failure end over the pairs in the peak, ms. */
@@ -295,7 +294,14 @@ const START_SKEW_MS = 10_000;
  * one, closest first. Without a clear peak (few events), a pair within 1.5 s is joined. Returns the
  * events left unpaired.
  */
-function joinByStart(data: Dataset, sorted: Sorted, events: Located<AppRecord>[], resolution: number, hits: Set<number>, pairs: MatchPair[]): Located<AppRecord>[] {
+function joinByStart(
+  data: Dataset,
+  sorted: Sorted,
+  events: Located<AppRecord>[],
+  resolution: number,
+  hits: Set<number>,
+  pairs: MatchPair[],
+): Located<AppRecord>[] {
   const withStart = events.filter((e) => e.record.startedAt !== undefined && Number.isFinite(e.record.startedAt));
   if (withStart.length === 0) return events;
   const byStart: { k: number; start: number }[] = [];

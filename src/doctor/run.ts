@@ -99,7 +99,9 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult> {
   if (admins.length) data.probes.admin = admins;
 
   // The processes of the instances the admin endpoints describe, when they run on this host.
-  const pids = admins.flatMap((a) => [a.status?.instance?.pid, ...(a.status?.workers ?? []).map((w) => w.pid)]).filter((p): p is number => typeof p === "number");
+  const pids = admins
+    .flatMap((a) => [a.status?.instance?.pid, ...(a.status?.workers ?? []).map((w) => w.pid)])
+    .filter((p): p is number => typeof p === "number");
   if (o.system !== false) {
     const paths = [...(o.logs ?? []).map((l) => l.file), ...(sqliteFile ? [sqliteFile] : [])];
     data.probes.system = await attempt(data, "system", () => probeSystem(paths.length ? paths : ["."], 500, pids));

@@ -81,5 +81,7 @@ export function detectStack(data: Dataset, events: Located<AppRecord>[] = data.a
 
 /** True when the app is holdfast itself (or no app log says otherwise), so holdfast's config keys apply. */
 export function isHoldfast(s: Stack): boolean {
-  return s.server === "holdfast" || (s.server === "unknown" && !s.foreign && s.language === "unknown" && (s.libraries.length === 0 || s.libraries[0] === "holdfast"));
+  return (
+    s.server === "holdfast" || (s.server === "unknown" && !s.foreign && s.language === "unknown" && (s.libraries.length === 0 || s.libraries[0] === "holdfast"))
+  );
 }

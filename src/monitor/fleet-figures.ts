@@ -41,7 +41,20 @@ export interface FleetSample {
   error?: string | undefined;
 }
 
-const ZERO = { workers: 0, requests: 0, errors5xx: 0, shed: 0, inflight: 0, restarts: 0, crashes: 0, timeouts: 0, poolBusy: 0, poolMax: 0, poolWaiting: 0, poolTimeouts: 0 };
+const ZERO = {
+  workers: 0,
+  requests: 0,
+  errors5xx: 0,
+  shed: 0,
+  inflight: 0,
+  restarts: 0,
+  crashes: 0,
+  timeouts: 0,
+  poolBusy: 0,
+  poolMax: 0,
+  poolWaiting: 0,
+  poolTimeouts: 0,
+};
 type Counts = typeof ZERO;
 const KEYS = Object.keys(ZERO) as (keyof Counts)[];
 
@@ -99,7 +112,12 @@ export function fleetTable(f: FleetFigures): string {
   ];
   const rows = [head, ...f.instances.map(row), row(f.total)];
   const widths = head.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join("  ").trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number)))
+      .join("  ")
+      .trimEnd(),
+  );
   const down = f.instances.filter((i) => !i.up).map((i) => `  ${i.instance} is DOWN: ${i.error}`);
   return [...lines, ...down].join("\n");
 }

@@ -124,7 +124,15 @@ export function grafanaDashboard(): Record<string, unknown> {
       overrides: [
         // Waiters and timeouts are counts, not shares, on the pool panel.
         ...(p.unit === "percentunit"
-          ? [{ matcher: { id: "byRegexp", options: "waiting|timeouts/s" }, properties: [{ id: "unit", value: "short" }, { id: "custom.axisPlacement", value: "right" }] }]
+          ? [
+              {
+                matcher: { id: "byRegexp", options: "waiting|timeouts/s" },
+                properties: [
+                  { id: "unit", value: "short" },
+                  { id: "custom.axisPlacement", value: "right" },
+                ],
+              },
+            ]
           : []),
       ],
     },

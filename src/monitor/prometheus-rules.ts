@@ -33,7 +33,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "critical" },
       annotations: {
         summary: "holdfast admin endpoint {{ $labels.instance }} is not answering scrapes",
-        description: "Prometheus could not scrape {{ $labels.instance }} for 1 minute: holdfast is down, or its admin endpoint (admin.host/admin.port) is unreachable. Rename job=\"holdfast\" to your scrape job.",
+        description:
+          'Prometheus could not scrape {{ $labels.instance }} for 1 minute: holdfast is down, or its admin endpoint (admin.host/admin.port) is unreachable. Rename job="holdfast" to your scrape job.',
       },
     },
   ];
@@ -45,7 +46,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "critical" },
       annotations: {
         summary: `{{ $labels.instance }}: {{ $value | humanizePercentage }} of requests answered 5xx (threshold ${pct(t.errorRate)})`,
-        description: "Read holdfast_request_errors_total by code: POOL_TIMEOUT or DB_LOCKED point at the database, OVERLOADED at load shedding, DEADLINE_EXCEEDED at slow handlers. `holdfast doctor` names the cause.",
+        description:
+          "Read holdfast_request_errors_total by code: POOL_TIMEOUT or DB_LOCKED point at the database, OVERLOADED at load shedding, DEADLINE_EXCEEDED at slow handlers. `holdfast doctor` names the cause.",
       },
     });
   }
@@ -58,7 +60,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "critical" },
       annotations: {
         summary: `{{ $labels.instance }}: p99 latency {{ $value | humanizeDuration }} (threshold ${seconds}s)`,
-        description: "Requests are slow: check the pool waiters, SQLite lock waits and event-loop lag panels; a proxy will time out before holdfast's deadline if its timeouts are shorter (`holdfast doctor`).",
+        description:
+          "Requests are slow: check the pool waiters, SQLite lock waits and event-loop lag panels; a proxy will time out before holdfast's deadline if its timeouts are shorter (`holdfast doctor`).",
       },
     });
   }
@@ -70,7 +73,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "warning" },
       annotations: {
         summary: `{{ $labels.instance }}: database pool {{ $value | humanizePercentage }} busy for 1 minute (threshold ${pct(t.poolUtilization)})`,
-        description: "Connections are nearly all lent out (all workers together): callers will soon wait and then time out with 503 POOL_TIMEOUT. Look for slow queries or held transactions before raising db.pool.max.",
+        description:
+          "Connections are nearly all lent out (all workers together): callers will soon wait and then time out with 503 POOL_TIMEOUT. Look for slow queries or held transactions before raising db.pool.max.",
       },
     });
   }
@@ -94,7 +98,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "critical" },
       annotations: {
         summary: "{{ $labels.instance }}: {{ $value | humanize }} SQLite lock timeouts in 5 minutes",
-        description: "Writes gave up waiting for the database lock (503 DB_LOCKED): another process or a long transaction holds it. `holdfast doctor` shows who.",
+        description:
+          "Writes gave up waiting for the database lock (503 DB_LOCKED): another process or a long transaction holds it. `holdfast doctor` shows who.",
       },
     });
   }
@@ -106,7 +111,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
       labels: { severity: "critical" },
       annotations: {
         summary: "{{ $labels.instance }}: workers replaced after a crash or a watchdog kill in 5 minutes: {{ $value | humanize }}",
-        description: "holdfast_worker_timeouts_total counts watchdog kills (a stuck event loop; the stack is in the worker.timeout log event and on the dashboard), holdfast_worker_crashes_total the crashes.",
+        description:
+          "holdfast_worker_timeouts_total counts watchdog kills (a stuck event loop; the stack is in the worker.timeout log event and on the dashboard), holdfast_worker_crashes_total the crashes.",
       },
     });
   }
@@ -117,7 +123,8 @@ export function alertingRules(t: Thresholds): AlertingRule[] {
     labels: { severity: "warning" },
     annotations: {
       summary: "{{ $labels.instance }} worker {{ $labels.worker }}: RSS {{ $value | humanize1024 }}B, grown by more than half in an hour",
-      description: "A worker's memory keeps growing: a leak, or a cache without bounds. recycle.maxRss replaces a worker past a size; a heap snapshot finds the cause.",
+      description:
+        "A worker's memory keeps growing: a leak, or a cache without bounds. recycle.maxRss replaces a worker past a size; a heap snapshot finds the cause.",
     },
   });
   return rules;
@@ -130,7 +137,14 @@ const q = (s: string) => JSON.stringify(s);
 export function alertingRulesYaml(t: Thresholds): string {
   const lines = ["# Prometheus alerting rules for holdfast (holdfast monitor --alert-rules).", "groups:", "  - name: holdfast", "    rules:"];
   for (const r of alertingRules(t)) {
-    lines.push(`      - alert: ${r.alert}`, `        expr: ${q(r.expr)}`, `        for: ${r.for}`, "        labels:", `          severity: ${r.labels.severity}`, "        annotations:");
+    lines.push(
+      `      - alert: ${r.alert}`,
+      `        expr: ${q(r.expr)}`,
+      `        for: ${r.for}`,
+      "        labels:",
+      `          severity: ${r.labels.severity}`,
+      "        annotations:",
+    );
     lines.push(`          summary: ${q(r.annotations.summary)}`, `          description: ${q(r.annotations.description)}`);
   }
   return `${lines.join("\n")}\n`;

@@ -220,7 +220,9 @@ export async function snapshot(o: MonitorOptions, warn: (s: string) => void): Pr
     total: model.total,
     thresholds: o.thresholds,
     webhooks,
-    figures: fleetFigures(scrapes.map((sc, i) => ({ instance: model.instances[i]?.target ?? String(i + 1), ...(sc.ok ? { status: sc.status } : { error: sc.error }) }))),
+    figures: fleetFigures(
+      scrapes.map((sc, i) => ({ instance: model.instances[i]?.target ?? String(i + 1), ...(sc.ok ? { status: sc.status } : { error: sc.error }) })),
+    ),
   };
   const dashboard = renderDashboard(model, { color: false });
   // Several instances: the counts since start too, per instance and summed, as the doctor prints them.

@@ -46,7 +46,8 @@ export function parseWebhookTarget(raw: string): WebhookTarget | { error: string
   const m = /^([a-z]+)=(.+)$/i.exec(raw);
   const format = (m ? m[1]?.toLowerCase() : "holdfast") as WebhookFormat;
   const url = m ? (m[2] as string) : raw;
-  if (!WEBHOOK_FORMATS.includes(format)) return { error: `unknown webhook format "${m?.[1]}"; use one of ${WEBHOOK_FORMATS.join(", ")} (e.g. slack=https://hooks.slack.com/services/…)` };
+  if (!WEBHOOK_FORMATS.includes(format))
+    return { error: `unknown webhook format "${m?.[1]}"; use one of ${WEBHOOK_FORMATS.join(", ")} (e.g. slack=https://hooks.slack.com/services/…)` };
   try {
     const u = new URL(url);
     if (u.protocol === "http:" || u.protocol === "https:") return { url, format };

@@ -114,10 +114,7 @@ describe("webhook payload formats", () => {
     const am = await receiver();
     const slack = await receiver();
     servers.push(own.server, am.server, slack.server);
-    const w = new WebhookSender(
-      [own.url, { url: am.url, format: "alertmanager" }, { url: slack.url, format: "slack" }],
-      { attempts: 1, monitorHost: "ops-1" },
-    );
+    const w = new WebhookSender([own.url, { url: am.url, format: "alertmanager" }, { url: slack.url, format: "slack" }], { attempts: 1, monitorHost: "ops-1" });
     const firing = transition("firing");
     firing.alert.firedAt = "2026-01-01T00:00:10.000Z";
     w.send([firing]);
@@ -130,7 +127,21 @@ describe("webhook payload formats", () => {
 
     assert.equal((own.bodies[0] as { version: number }).version, 1);
 
-    type Am = { version: string; status: string; receiver: string; groupKey: string; commonLabels: Record<string, string>; alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string; fingerprint: string }> };
+    type Am = {
+      version: string;
+      status: string;
+      receiver: string;
+      groupKey: string;
+      commonLabels: Record<string, string>;
+      alerts: Array<{
+        status: string;
+        labels: Record<string, string>;
+        annotations: Record<string, string>;
+        startsAt: string;
+        endsAt: string;
+        fingerprint: string;
+      }>;
+    };
     const [amFiring, amResolved] = am.bodies as Am[];
     assert.equal(amFiring?.version, "4");
     assert.equal(amFiring?.status, "firing");
@@ -157,7 +168,10 @@ describe("webhook payload formats", () => {
     assert.deepEqual(parseWebhookTarget("https://h/x"), { url: "https://h/x", format: "holdfast" });
     assert.deepEqual(parseWebhookTarget("slack=https://hooks.slack.com/services/T/B/x"), { url: "https://hooks.slack.com/services/T/B/x", format: "slack" });
     assert.deepEqual(parseWebhookTarget("Alertmanager=http://am:9093/hook"), { url: "http://am:9093/hook", format: "alertmanager" });
-    assert.match((parseWebhookTarget("pagerduty=https://x") as { error: string }).error, /unknown webhook format "pagerduty"; use one of holdfast, alertmanager, slack/);
+    assert.match(
+      (parseWebhookTarget("pagerduty=https://x") as { error: string }).error,
+      /unknown webhook format "pagerduty"; use one of holdfast, alertmanager, slack/,
+    );
     assert.match((parseWebhookTarget("slack=not a url") as { error: string }).error, /is not an http\(s\) URL/);
   });
 });

@@ -16,7 +16,10 @@ export const SUPERVISOR_PHASES = [
 export const WORKER_PHASES = [
   { phase: "starting", does: "Forked; loads the app (running a defineApp factory), starts listening on the shared socket." },
   { phase: "ready", does: "Serving; heartbeats every second with its numbers; the watchdog thread watches the event loop." },
-  { phase: "draining", does: "Stopped accepting; later responses carry Connection: close; in-flight requests finish up to timeouts.graceful; idle keep-alive sockets are left for the proxy to close after a reload or recycle (bounded by proxy.idleTimeout), closed after 1 s idle on shutdown." },
+  {
+    phase: "draining",
+    does: "Stopped accepting; later responses carry Connection: close; in-flight requests finish up to timeouts.graceful; idle keep-alive sockets are left for the proxy to close after a reload or recycle (bounded by proxy.idleTimeout), closed after 1 s idle on shutdown.",
+  },
   { phase: "exited", does: "Gone; the supervisor replaces it if it did not mean it to go." },
 ] as const;
 

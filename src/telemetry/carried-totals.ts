@@ -44,7 +44,14 @@ export class CarriedTotals {
   /** The carried sums as one more snapshot to aggregate with the live workers' (sum aggregator). */
   snapshot(): MetricsSnapshot {
     return [...this.#metrics.values()].map(
-      ({ meta, values }) => ({ name: meta.name, help: meta.help, type: meta.type, aggregator: "sum", values: [...values.values()].map((v) => ({ ...v, labels: { ...v.labels } })) }) as Metric,
+      ({ meta, values }) =>
+        ({
+          name: meta.name,
+          help: meta.help,
+          type: meta.type,
+          aggregator: "sum",
+          values: [...values.values()].map((v) => ({ ...v, labels: { ...v.labels } })),
+        }) as Metric,
     );
   }
 }

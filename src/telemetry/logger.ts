@@ -44,7 +44,9 @@ async function loadPretty(o: LoggerOptions): Promise<PrettyFactory | undefined> 
   } catch (err) {
     if ((err as { code?: string }).code !== "DEPENDENCY_MISSING") throw err;
     if (o.explainPrettyFallback !== false) {
-      process.stderr.write("holdfast: logs are JSON lines: readable terminal logs need the 'pino-pretty' package. Run: npm install pino-pretty (or set log.pretty to \"never\" to keep JSON and silence this note)\n");
+      process.stderr.write(
+        "holdfast: logs are JSON lines: readable terminal logs need the 'pino-pretty' package. Run: npm install pino-pretty (or set log.pretty to \"never\" to keep JSON and silence this note)\n",
+      );
     }
     return undefined;
   }

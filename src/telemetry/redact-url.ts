@@ -54,7 +54,5 @@ function redactUnparsed(text: string): string {
     const at = out.lastIndexOf("@");
     if (at > scheme[0].length) out = `${scheme[0]}${MASK}${out.slice(at)}`;
   }
-  return out.replace(/(^|[?&;#\s])([^=&;#\s]+)=([^&;#\s]*)/g, (whole, sep: string, key: string) =>
-    SECRET_KEY.test(key) ? `${sep}${key}=${MASK}` : whole,
-  );
+  return out.replace(/(^|[?&;#\s])([^=&;#\s]+)=([^&;#\s]*)/g, (whole, sep: string, key: string) => (SECRET_KEY.test(key) ? `${sep}${key}=${MASK}` : whole));
 }

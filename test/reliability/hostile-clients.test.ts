@@ -71,7 +71,10 @@ const MALFORMED: Array<[string, string]> = [
   ["header without a colon", "GET /api/notes HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n"],
   ["space before the colon", "GET /api/notes HTTP/1.1\r\nHost : x\r\n\r\n"],
   ["obsolete line folding", "GET /api/notes HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n"],
-  ["Content-Length and Transfer-Encoding", "POST /api/notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n"],
+  [
+    "Content-Length and Transfer-Encoding",
+    "POST /api/notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n",
+  ],
   ["two Content-Lengths", "POST /api/notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 12\r\n\r\n{}"],
   ["negative Content-Length", "POST /api/notes HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"],
   ["Transfer-Encoding: chunked, identity", "POST /api/notes HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"],
@@ -83,7 +86,10 @@ const MALFORMED: Array<[string, string]> = [
 ];
 
 test("slowloris, a 100 KB header, a 50 MB body and malformed requests while normal traffic is served: normal requests 2xx, hostile ones 4xx or closed, slowloris cut within timeouts.headers + 2 s and released, no worker lost", async () => {
-  const hf = await startHoldfast(NOTES, { workers: 2, env: { HOLDFAST_LOG_REQUESTS: "errors", HOLDFAST_TIMEOUTS_HEADERS: `${HEADERS_TIMEOUT_MS}ms`, HOLDFAST_TIMEOUTS_KEEP_ALIVE: "2s" } });
+  const hf = await startHoldfast(NOTES, {
+    workers: 2,
+    env: { HOLDFAST_LOG_REQUESTS: "errors", HOLDFAST_TIMEOUTS_HEADERS: `${HEADERS_TIMEOUT_MS}ms`, HOLDFAST_TIMEOUTS_KEEP_ALIVE: "2s" },
+  });
   const port = Number(new URL(hf.appUrl).port);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const slow: Socket[] = [];
@@ -149,7 +155,14 @@ test("slowloris, a 100 KB header, a 50 MB body and malformed requests while norm
       const t0 = Date.now();
       const size = 50 * 1024 * 1024;
       const req = httpRequest(
-        { host: "127.0.0.1", port, path: "/api/notes", method: "POST", headers: { "content-type": "application/json", "content-length": size }, timeout: 20_000 },
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/api/notes",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": size },
+          timeout: 20_000,
+        },
         (res) => {
           res.resume();
           res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - t0 }));
@@ -217,9 +230,18 @@ test("slowloris, a 100 KB header, a 50 MB body and malformed requests while norm
     assert.ok(body.status === 413 || body.status === 0, `50 MB body answered ${body.status}`);
     assert.equal(slowOpen, 0, `${slowOpen} of ${SLOWLORIS} slowloris connections were never cut`);
     const lateCut = slowClosedSorted.at(-1) ?? 0;
-    assert.ok(lateCut <= HEADERS_TIMEOUT_MS + CUT_SLACK_MS, `the last slowloris connection was cut after ${lateCut} ms; the bound is timeouts.headers ${HEADERS_TIMEOUT_MS} ms + ${CUT_SLACK_MS} ms`);
-    assert.ok(slowClosedSorted[0] >= HEADERS_TIMEOUT_MS - 100, `a slowloris connection was cut after ${slowClosedSorted[0]} ms, before timeouts.headers ${HEADERS_TIMEOUT_MS} ms`);
-    assert.ok(fdsAfter <= fdsBefore + 40, `the workers still hold ${fdsAfter} descriptors (${fdsBefore} before the slowloris connections): cut sockets were not released`);
+    assert.ok(
+      lateCut <= HEADERS_TIMEOUT_MS + CUT_SLACK_MS,
+      `the last slowloris connection was cut after ${lateCut} ms; the bound is timeouts.headers ${HEADERS_TIMEOUT_MS} ms + ${CUT_SLACK_MS} ms`,
+    );
+    assert.ok(
+      slowClosedSorted[0] >= HEADERS_TIMEOUT_MS - 100,
+      `a slowloris connection was cut after ${slowClosedSorted[0]} ms, before timeouts.headers ${HEADERS_TIMEOUT_MS} ms`,
+    );
+    assert.ok(
+      fdsAfter <= fdsBefore + 40,
+      `the workers still hold ${fdsAfter} descriptors (${fdsBefore} before the slowloris connections): cut sockets were not released`,
+    );
     assert.deepEqual(after.workers.map((w) => w.pid).sort(), pids, "no worker died or was replaced");
   } finally {
     for (const s of slow) s.destroy();

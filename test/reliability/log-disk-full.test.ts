@@ -57,7 +57,15 @@ test("the disk under the log file is full: requests keep being served, and holdf
       inflight.push(
         new Promise<void>((resolve) => {
           const req = httpRequest(
-            { host: "127.0.0.1", port, path: body ? "/api/notes" : "/api/notes?limit=5", method: body ? "POST" : "GET", agent, timeout: 10_000, headers: body ? { "content-type": "application/json" } : {} },
+            {
+              host: "127.0.0.1",
+              port,
+              path: body ? "/api/notes" : "/api/notes?limit=5",
+              method: body ? "POST" : "GET",
+              agent,
+              timeout: 10_000,
+              headers: body ? { "content-type": "application/json" } : {},
+            },
             (res) => {
               res.resume();
               res.on("end", () => {

@@ -120,9 +120,13 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     const poolRecovery = new Map<number, number>();
     for (const l of logs) {
       const at = Date.parse(String(l.time));
-      if (l.event === "pool.recovered" && at >= upAt - 1000 && !poolRecovery.has(Number(l.workerId))) poolRecovery.set(Number(l.workerId), Math.max(0, at - upAt));
+      if (l.event === "pool.recovered" && at >= upAt - 1000 && !poolRecovery.has(Number(l.workerId)))
+        poolRecovery.set(Number(l.workerId), Math.max(0, at - upAt));
     }
-    const poolRecoveryText = [...failedWorkers].sort().map((w) => `worker ${w} ${poolRecovery.get(w) ?? "never"} ms`).join(", ");
+    const poolRecoveryText = [...failedWorkers]
+      .sort()
+      .map((w) => `worker ${w} ${poolRecovery.get(w) ?? "never"} ms`)
+      .join(", ");
     const downLatencies = down.map((d) => d.end - d.start).sort((a, b) => a - b);
     console.log(
       `[postgres-outage] ${done.length} requests: before ${tally(before)}; ` +
@@ -152,7 +156,10 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     assert.ok(failedWorkers.size > 0, "the pools logged failed connection attempts while the server was unreachable");
     for (const w of failedWorkers) {
       const ms = poolRecovery.get(w);
-      assert.ok(ms !== undefined && ms <= RECOVERY_MS, `worker ${w}'s pool connected again ${ms ?? "never"} ms after the server came back, at most ${RECOVERY_MS} ms`);
+      assert.ok(
+        ms !== undefined && ms <= RECOVERY_MS,
+        `worker ${w}'s pool connected again ${ms ?? "never"} ms after the server came back, at most ${RECOVERY_MS} ms`,
+      );
     }
     assert.ok(upRecovery <= RECOVERY_MS, `serving again ${upRecovery} ms after the server came back, at most ${RECOVERY_MS} ms`);
   } finally {

@@ -56,10 +56,14 @@ test("no secret reaches /status, /metrics, /events, the logs, the terminal or a 
     assert.equal((await fetch(`${hf.appUrl}/fail`)).status, 500);
 
     // Workers report their pool with the next heartbeat: wait until /status carries the (redacted) URL.
-    const status = await eventually(async () => {
-      const text = await (await fetch(`${hf.adminUrl}/status`, { headers: auth })).text();
-      return /postgres:\/\/[^"]*:\*\*\*@/.test(text) && text;
-    }, 15_000, "the database URL in /status");
+    const status = await eventually(
+      async () => {
+        const text = await (await fetch(`${hf.adminUrl}/status`, { headers: auth })).text();
+        return /postgres:\/\/[^"]*:\*\*\*@/.test(text) && text;
+      },
+      15_000,
+      "the database URL in /status",
+    );
     assertClean("/status", status);
     const metrics = await fetch(`${hf.adminUrl}/metrics`, { headers: auth });
     assert.equal(metrics.status, 200);
@@ -128,7 +132,11 @@ test("holdfast config, db, doctor, load and monitor print URLs and settings with
   assertClean("holdfast monitor (unparseable --admin)", badAdmin.all);
 
   if (!(await requirePostgres(t))) return;
-  for (const args of [["db", "status", secretDbUrl()], ["db", "status", "--json", secretDbUrl()], ["doctor", "--skip-system", "--db", secretDbUrl()]]) {
+  for (const args of [
+    ["db", "status", secretDbUrl()],
+    ["db", "status", "--json", secretDbUrl()],
+    ["doctor", "--skip-system", "--db", secretDbUrl()],
+  ]) {
     const r = cli(args);
     assert.equal(r.status, 0, r.all);
     if (args[0] === "db") assert.match(r.stdout, /postgres:\/\/\S*:\*\*\*@/);

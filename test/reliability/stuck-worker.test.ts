@@ -49,22 +49,32 @@ test("a stuck worker is replaced within heartbeat + 1 s and no connection opened
     const timeout = await hf.waitForLog((l) => l.event === "worker.timeout", HEARTBEAT_MS + 8000);
     const victimPid = timeout.workerPid as number;
     const slot = timeout.slot as number;
-    const replaced = await eventually(async () => {
-      const s = await hf.status();
-      const w = s.workers.find((x) => x.id === slot);
-      return w && w.pid !== victimPid && w.state === "ready" ? Date.now() : undefined;
-    }, 15_000, "replacement ready");
+    const replaced = await eventually(
+      async () => {
+        const s = await hf.status();
+        const w = s.workers.find((x) => x.id === slot);
+        return w && w.pid !== victimPid && w.state === "ready" ? Date.now() : undefined;
+      },
+      15_000,
+      "replacement ready",
+    );
     const detectedMs = Date.parse(String(timeout.time)) - sent;
     const outcomes = await Promise.all(others);
     const stuckOutcome = await stuck;
     const hung = outcomes.filter((o) => o.kind === "hung");
-    const rescued = hf.logLines().filter((l) => l.event === "worker.connections.rescued").reduce((n, l) => n + Number(l.rescued), 0);
+    const rescued = hf
+      .logLines()
+      .filter((l) => l.event === "worker.connections.rescued")
+      .reduce((n, l) => n + Number(l.rescued), 0);
     const slowest = Math.max(...outcomes.map((o) => o.ms));
     console.log(
       `stuck worker: detected, killed and replaced after ${detectedMs} ms (heartbeat ${HEARTBEAT_MS} ms), replacement ready after ${replaced - sent} ms; ` +
         `${outcomes.filter((o) => o.kind === "answered").length} of ${outcomes.length} new connections answered, ${outcomes.filter((o) => o.kind === "closed").length} closed, ${hung.length} unanswered; slowest ended after ${slowest} ms; ${rescued} handed over from the stuck worker; the stuck request ${stuckOutcome.kind}`,
     );
-    assert.ok(before.workers.some((w) => w.pid === victimPid), "the timed-out worker was one of the first two");
+    assert.ok(
+      before.workers.some((w) => w.pid === victimPid),
+      "the timed-out worker was one of the first two",
+    );
     assert.ok(detectedMs <= HEARTBEAT_MS + 1000 + 250, `detected after ${detectedMs} ms`);
     assert.equal(hung.length, 0, `connections left unanswered: ${JSON.stringify(outcomes)}`);
     assert.notEqual(stuckOutcome.kind, "hung", "the stuck request's own connection ends when its worker is killed");
@@ -84,10 +94,14 @@ test("with a single worker stuck, connections wait for its replacement instead o
     const stuck = probe(hf.appUrl, "/spin?ms=120000");
     // Only once the loop is stuck (heartbeats stop): a connection the worker took just before
     // would be lost with it, which is not what this test is about.
-    await eventually(async () => {
-      const s = (await hf.status()) as unknown as { workers: Array<{ lastHeartbeatMsAgo: number }> };
-      return (s.workers[0]?.lastHeartbeatMsAgo ?? 0) > 700;
-    }, 10_000, "the worker stuck");
+    await eventually(
+      async () => {
+        const s = (await hf.status()) as unknown as { workers: Array<{ lastHeartbeatMsAgo: number }> };
+        return (s.workers[0]?.lastHeartbeatMsAgo ?? 0) > 700;
+      },
+      10_000,
+      "the worker stuck",
+    );
     const others: Promise<Outcome>[] = [];
     const spread = Date.now();
     for (let i = 0; i < 12; i++) {

@@ -18,7 +18,11 @@ test("the arithmetic against the real server: what fits passes, what cannot fit 
   assert.ok(w);
   assert.match(w, new RegExp(`4 workers × db.pool.max ${limits.maxConnections} = ${4 * limits.maxConnections} PostgreSQL connections`));
   assert.match(w, new RegExp(`allows ${limits.maxConnections} \\(max_connections\\)`));
-  assert.equal(await readServerConnectionLimits("postgres://postgres@127.0.0.1:1/test", 500), undefined, "an unreachable server gives no figures (the pool reports it)");
+  assert.equal(
+    await readServerConnectionLimits("postgres://postgres@127.0.0.1:1/test", 500),
+    undefined,
+    "an unreachable server gives no figures (the pool reports it)",
+  );
 });
 
 test("holdfast serve warns at start-up when workers × db.pool.max exceeds max_connections", async (t) => {
@@ -26,6 +30,9 @@ test("holdfast serve warns at start-up when workers × db.pool.max exceeds max_c
   const hf = await startHoldfast(join(FIXTURES, "basic.mjs"), { env: { HOLDFAST_DB_URL: PG_URL, HOLDFAST_DB_POOL_MAX: "1000" }, workers: 2 });
   t.after(() => hf.stop());
   await eventually(() => /max_connections/.test(hf.stderr()), 15_000, "the connection-budget warning").catch(() => undefined);
-  assert.match(hf.stderr(), /warning: this instance may open 2 workers × db\.pool\.max 1000 = 2000 PostgreSQL connections, but the server allows \d+ \(max_connections\)/);
+  assert.match(
+    hf.stderr(),
+    /warning: this instance may open 2 workers × db\.pool\.max 1000 = 2000 PostgreSQL connections, but the server allows \d+ \(max_connections\)/,
+  );
   assert.match(hf.stderr(), /fix: lower db\.pool\.max to at most \d+/);
 });

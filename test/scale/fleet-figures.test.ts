@@ -45,7 +45,11 @@ test("monitor --once and doctor --admin show per-instance and total figures of t
   const victim = instances[2] as HoldfastProcess;
   const pid = (await victim.status()).workers[0]?.pid as number;
   process.kill(pid, "SIGKILL");
-  await eventually(async () => (await victim.status()).workers.some((w) => w.state === "ready" && w.pid !== pid) || undefined, 20_000, "the killed worker replaced");
+  await eventually(
+    async () => (await victim.status()).workers.some((w) => w.state === "ready" && w.pid !== pid) || undefined,
+    20_000,
+    "the killed worker replaced",
+  );
   const dead = `http://127.0.0.1:${await closedPort()}`;
   const admins = [...instances.map((hf) => hf.adminUrl), dead].flatMap((u) => ["--admin", u]);
 

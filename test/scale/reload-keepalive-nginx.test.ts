@@ -59,7 +59,10 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
     // Shedding (a 503 by design) would be counted as a failure here; this test is about the drain.
     env: { HOLDFAST_ADMISSION_MODE: "off", HOLDFAST_LOG_REQUESTS: "false" },
   });
-  const gen = spawnSync(process.execPath, [CLI, "proxy-config", "nginx", "--upstream", `127.0.0.1:${port}`, "--listen", String(listen)], { cwd: dir, encoding: "utf8" });
+  const gen = spawnSync(process.execPath, [CLI, "proxy-config", "nginx", "--upstream", `127.0.0.1:${port}`, "--listen", String(listen)], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   assert.equal(gen.status, 0, gen.stderr);
   nginx = await startNginx(nginxBin, dir, gen.stdout, listen, "/");
   const url = `http://127.0.0.1:${listen}/items`;
@@ -69,7 +72,12 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
   let stop = false;
   const post = async (): Promise<void> => {
     try {
-      const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"title":"x"}', signal: AbortSignal.timeout(15_000) });
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"title":"x"}',
+        signal: AbortSignal.timeout(15_000),
+      });
       const body = await r.text();
       if (r.status === 201) answered++;
       else failures.push(`${r.status} ${body.slice(0, 80)}`);
@@ -110,8 +118,17 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
   stop = true;
   await Promise.all([...steady, bursts]);
 
-  const errors = [...new Set(readFileSync(join(dir, "logs/error.log"), "utf8").split("\n").filter(Boolean).map((l) => l.replace(/^.*?\[(\w+)\] \d+#\d+: \*?\d* ?/, "[$1] ").replace(/, client:.*$/, "")))];
-  console.log(`\n${RELOADS} reloads in ${((Date.now() - started) / 1000).toFixed(1)} s: ${answered} POSTs answered 201, ${failures.length} failed; nginx error log: ${errors.slice(0, 5).join(" | ") || "empty"}\n`);
+  const errors = [
+    ...new Set(
+      readFileSync(join(dir, "logs/error.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(/^.*?\[(\w+)\] \d+#\d+: \*?\d* ?/, "[$1] ").replace(/, client:.*$/, "")),
+    ),
+  ];
+  console.log(
+    `\n${RELOADS} reloads in ${((Date.now() - started) / 1000).toFixed(1)} s: ${answered} POSTs answered 201, ${failures.length} failed; nginx error log: ${errors.slice(0, 5).join(" | ") || "empty"}\n`,
+  );
   assert.ok(answered > RELOADS * BURST * 2, `the load ran (${answered} POSTs answered)`);
   assert.deepEqual(failures, [], "every POST sent through nginx during the reloads was answered 201");
 });

@@ -66,7 +66,12 @@ export async function startNginx(nginx: string, dir: string, snippet: string, li
 /** Polls `url` until the proxy answers 2xx (true), or it exits or 10 s pass (false). */
 async function proxyAnswers(child: ChildProcess, url: string): Promise<boolean> {
   const answered = await eventually(
-    async () => (child.exitCode !== null ? "exited" : (await fetch(url).then((r) => r.ok).catch(() => false)) && "ok"),
+    async () =>
+      child.exitCode !== null
+        ? "exited"
+        : (await fetch(url)
+            .then((r) => r.ok)
+            .catch(() => false)) && "ok",
     10_000,
     `an answer from ${url}`,
   ).catch(() => "timeout");

@@ -24,7 +24,11 @@ const errorLines = (hf: HoldfastProcess) => hf.logLines().filter((l) => l.level 
 /** Asserts the status, showing the body and the instance's last log lines when it differs. */
 async function expectStatus(r: Response, status: number, hf: HoldfastProcess, what: string): Promise<void> {
   if (r.status === status) return;
-  const tail = hf.logLines().slice(-6).map((l) => JSON.stringify(l)).join("\n");
+  const tail = hf
+    .logLines()
+    .slice(-6)
+    .map((l) => JSON.stringify(l))
+    .join("\n");
   assert.fail(`${what}: expected ${status}, got ${r.status} ${await r.text()}\nlast log lines:\n${tail}`);
 }
 
@@ -33,7 +37,14 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   const db = await freshSchema("hf_scale_migrate");
   const ns = `hf-scale-${randomBytes(4).toString("hex")}`;
   // A long lock wait, so a busy machine cannot turn a wait for another instance's load into a second load.
-  const env = { ...CALM, HOLDFAST_DB_URL: db.url, HOLDFAST_CACHE_URL: REDIS_URL, HOLDFAST_CACHE_NAMESPACE: ns, HOLDFAST_DB_POOL_MAX: "2", HOLDFAST_CACHE_LOCK_WAIT: "5s" };
+  const env = {
+    ...CALM,
+    HOLDFAST_DB_URL: db.url,
+    HOLDFAST_CACHE_URL: REDIS_URL,
+    HOLDFAST_CACHE_NAMESPACE: ns,
+    HOLDFAST_DB_POOL_MAX: "2",
+    HOLDFAST_CACHE_LOCK_WAIT: "5s",
+  };
   const started = await Promise.allSettled([0, 1, 2].map(() => startHoldfast(NOTES, { env, workers: 2 })));
   const all = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   t.after(async () => {
@@ -49,7 +60,11 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   const tables = await adminQuery<{ n: string }>("select count(*) as n from pg_tables where schemaname = $1 and tablename = 'notes'", [db.schema]);
   assert.equal(Number(tables[0]?.n), 1, "the notes table exists once, in the test's schema");
 
-  const created = await fetch(`${a.appUrl}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "shared" }) });
+  const created = await fetch(`${a.appUrl}/api/notes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ title: "shared" }),
+  });
   assert.equal(created.status, 201);
   const { note } = (await created.json()) as { note: { id: number; title: string } };
   for (const hf of [b, c]) {
@@ -60,7 +75,10 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   const redis = new Redis(REDIS_URL);
   try {
     const keys = await redis.keys(`${ns}:*`);
-    assert.ok(keys.some((k) => k.includes(`note:${note.id}`)), `the note is cached in Redis under ${ns}: (keys: ${keys.join(", ")})`);
+    assert.ok(
+      keys.some((k) => k.includes(`note:${note.id}`)),
+      `the note is cached in Redis under ${ns}: (keys: ${keys.join(", ")})`,
+    );
   } finally {
     redis.disconnect();
   }
@@ -68,7 +86,11 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   assert.equal(rows[0]?.title, "shared", "the write landed in PostgreSQL");
 
   // Single-flight across instances: 51 concurrent first reads of one note, 17 on each instance, load it once.
-  const second = await fetch(`${a.appUrl}/api/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "once" }) });
+  const second = await fetch(`${a.appUrl}/api/notes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ title: "once" }),
+  });
   assert.equal(second.status, 201);
   const id = ((await second.json()) as { note: { id: number } }).note.id;
   const total = async (name: string) => (await Promise.all(all.map((hf) => metric(hf.adminUrl, name)))).reduce((x, y) => x + y, 0);
@@ -83,7 +105,11 @@ test("three notes instances started at once on a fresh PostgreSQL schema migrate
   };
   const callsBefore = await settle(2);
   const runsBefore = await total("holdfast_cache_loader_runs_total");
-  const answers = await Promise.all(Array.from({ length: 51 }, (_, i) => fetch(`${all[i % 3]?.appUrl}/api/notes/${id}`).then(async (r) => `${r.status} ${((await r.json()) as { note?: { title: string } }).note?.title}`)));
+  const answers = await Promise.all(
+    Array.from({ length: 51 }, (_, i) =>
+      fetch(`${all[i % 3]?.appUrl}/api/notes/${id}`).then(async (r) => `${r.status} ${((await r.json()) as { note?: { title: string } }).note?.title}`),
+    ),
+  );
   assert.deepEqual([...new Set(answers)], ["200 once"]);
   await settle(callsBefore + 51);
   assert.equal((await total("holdfast_cache_loader_runs_total")) - runsBefore, 1, "the loader ran once for 51 concurrent misses over three instances");

@@ -21,7 +21,11 @@ function codeOf(err: unknown): string | undefined {
 }
 
 /** Opens a database, creates a uniquely named table, runs `fn`, drops the table and closes. */
-async function withTable(open: () => Promise<Database>, columns: (t: ReturnType<typeof types>) => string, fn: (db: Database, table: string) => Promise<void>): Promise<void> {
+async function withTable(
+  open: () => Promise<Database>,
+  columns: (t: ReturnType<typeof types>) => string,
+  fn: (db: Database, table: string) => Promise<void>,
+): Promise<void> {
   const db = await open();
   const table = `hf_contract_${randomBytes(4).toString("hex")}`;
   try {
@@ -37,17 +41,27 @@ async function withTable(open: () => Promise<Database>, columns: (t: ReturnType<
 export function databaseContract(name: string, open: () => Promise<Database>): void {
   describe(`Database contract: ${name}`, () => {
     test("run reports changes; query returns every row in order; get returns the first row or undefined", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY, name ${t.text} NOT NULL`, async (db, table) => {
-        const r = await db.run(`INSERT INTO ${table} (id, name) VALUES (?, ?), (?, ?)`, [1, "a", 2, "b"]);
-        assert.equal(r.changes, 2);
-        const rows = await db.query<{ id: number; name: string }>(`SELECT id, name FROM ${table} ORDER BY id`);
-        assert.deepEqual(rows.map((x) => [Number(x.id), x.name]), [[1, "a"], [2, "b"]]);
-        const one = await db.get<{ name: string }>(sql`SELECT name FROM ${sql.raw(table)} WHERE id = ${2}`);
-        assert.equal(one?.name, "b");
-        assert.equal(await db.get(sql`SELECT name FROM ${sql.raw(table)} WHERE id = ${99}`), undefined);
-        const upd = await db.run(sql`UPDATE ${sql.raw(table)} SET name = ${"z"} WHERE id >= ${1}`);
-        assert.equal(upd.changes, 2);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY, name ${t.text} NOT NULL`,
+        async (db, table) => {
+          const r = await db.run(`INSERT INTO ${table} (id, name) VALUES (?, ?), (?, ?)`, [1, "a", 2, "b"]);
+          assert.equal(r.changes, 2);
+          const rows = await db.query<{ id: number; name: string }>(`SELECT id, name FROM ${table} ORDER BY id`);
+          assert.deepEqual(
+            rows.map((x) => [Number(x.id), x.name]),
+            [
+              [1, "a"],
+              [2, "b"],
+            ],
+          );
+          const one = await db.get<{ name: string }>(sql`SELECT name FROM ${sql.raw(table)} WHERE id = ${2}`);
+          assert.equal(one?.name, "b");
+          assert.equal(await db.get(sql`SELECT name FROM ${sql.raw(table)} WHERE id = ${99}`), undefined);
+          const upd = await db.run(sql`UPDATE ${sql.raw(table)} SET name = ${"z"} WHERE id >= ${1}`);
+          assert.equal(upd.changes, 2);
+        },
+      );
     });
 
     test("sql tag binds null, bigint, bytes, Date, boolean and quote-laden text as parameters, never as SQL", async () => {
@@ -58,7 +72,9 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
           const at = new Date("2026-11-24T03:00:00.123Z");
           const bytes = new Uint8Array([0, 1, 2, 253, 254, 255]);
           const evil = "Robert'); DROP TABLE students;--";
-          await db.run(sql`INSERT INTO ${sql.raw(table)} (id, s, big, bytes, at, flag, r) VALUES (${1}, ${evil}, ${2n ** 40n}, ${bytes}, ${at}, ${db.dialect === "postgres" ? 1 : true}, ${1.5})`);
+          await db.run(
+            sql`INSERT INTO ${sql.raw(table)} (id, s, big, bytes, at, flag, r) VALUES (${1}, ${evil}, ${2n ** 40n}, ${bytes}, ${at}, ${db.dialect === "postgres" ? 1 : true}, ${1.5})`,
+          );
           await db.run(sql`INSERT INTO ${sql.raw(table)} (id, s, big, bytes, at) VALUES (${2}, ${null}, ${null}, ${null}, ${null})`);
           const row = await db.get<Record<string, unknown>>(sql`SELECT * FROM ${sql.raw(table)} WHERE id = ${1}`);
           assert.ok(row);
@@ -78,62 +94,93 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
     });
 
     test("sql tag refuses undefined instead of binding it", () => {
-      assert.throws(() => sql`SELECT ${undefined as unknown as null}`, (e) => codeOf(e) === "DB_QUERY_FAILED");
+      assert.throws(
+        () => sql`SELECT ${undefined as unknown as null}`,
+        (e) => codeOf(e) === "DB_QUERY_FAILED",
+      );
     });
 
     test("batch is atomic: when one statement fails, none is applied", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY, name ${t.text}`, async (db, table) => {
-        const ok = await db.batch([sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${1}, ${"a"})`, sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${2}, ${"b"})`]);
-        assert.deepEqual(ok.map((r) => r.changes), [1, 1]);
-        await assert.rejects(
-          db.batch([sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${3}, ${"c"})`, sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${1}, ${"duplicate"})`]),
-          (e) => codeOf(e) === "DB_QUERY_FAILED",
-        );
-        const rows = await db.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`);
-        assert.deepEqual(rows.map((r) => Number(r.id)), [1, 2]);
-        assert.deepEqual(await db.batch([]), []);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY, name ${t.text}`,
+        async (db, table) => {
+          const ok = await db.batch([
+            sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${1}, ${"a"})`,
+            sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${2}, ${"b"})`,
+          ]);
+          assert.deepEqual(
+            ok.map((r) => r.changes),
+            [1, 1],
+          );
+          await assert.rejects(
+            db.batch([
+              sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${3}, ${"c"})`,
+              sql`INSERT INTO ${sql.raw(table)} (id, name) VALUES (${1}, ${"duplicate"})`,
+            ]),
+            (e) => codeOf(e) === "DB_QUERY_FAILED",
+          );
+          const rows = await db.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`);
+          assert.deepEqual(
+            rows.map((r) => Number(r.id)),
+            [1, 2],
+          );
+          assert.deepEqual(await db.batch([]), []);
+        },
+      );
     });
 
     test("transaction commits what fn wrote and returns its value; reads inside see the writes", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY, n ${t.int}`, async (db, table) => {
-        await db.run(`INSERT INTO ${table} (id, n) VALUES (1, 10)`);
-        const v = await db.transaction(async (tx) => {
-          const row = await tx.get<{ n: number }>(sql`SELECT n FROM ${sql.raw(table)} WHERE id = ${1}`);
-          await tx.run(sql`UPDATE ${sql.raw(table)} SET n = ${Number(row?.n) + 1} WHERE id = ${1}`);
-          const after = await tx.get<{ n: number }>(sql`SELECT n FROM ${sql.raw(table)} WHERE id = ${1}`);
-          return Number(after?.n);
-        });
-        assert.equal(v, 11);
-        assert.equal(Number((await db.get<{ n: number }>(`SELECT n FROM ${table} WHERE id = 1`))?.n), 11);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY, n ${t.int}`,
+        async (db, table) => {
+          await db.run(`INSERT INTO ${table} (id, n) VALUES (1, 10)`);
+          const v = await db.transaction(async (tx) => {
+            const row = await tx.get<{ n: number }>(sql`SELECT n FROM ${sql.raw(table)} WHERE id = ${1}`);
+            await tx.run(sql`UPDATE ${sql.raw(table)} SET n = ${Number(row?.n) + 1} WHERE id = ${1}`);
+            const after = await tx.get<{ n: number }>(sql`SELECT n FROM ${sql.raw(table)} WHERE id = ${1}`);
+            return Number(after?.n);
+          });
+          assert.equal(v, 11);
+          assert.equal(Number((await db.get<{ n: number }>(`SELECT n FROM ${table} WHERE id = 1`))?.n), 11);
+        },
+      );
     });
 
     test("transaction rolls back when fn throws, and rethrows the same error", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY`, async (db, table) => {
-        const boom = new Error("boom");
-        await assert.rejects(
-          db.transaction(async (tx) => {
-            await tx.run(`INSERT INTO ${table} (id) VALUES (1)`);
-            throw boom;
-          }),
-          (e) => e === boom,
-        );
-        assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 0);
-        // The database is usable afterwards: the rollback released the write lock.
-        await db.run(`INSERT INTO ${table} (id) VALUES (2)`);
-        assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 1);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY`,
+        async (db, table) => {
+          const boom = new Error("boom");
+          await assert.rejects(
+            db.transaction(async (tx) => {
+              await tx.run(`INSERT INTO ${table} (id) VALUES (1)`);
+              throw boom;
+            }),
+            (e) => e === boom,
+          );
+          assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 0);
+          // The database is usable afterwards: the rollback released the write lock.
+          await db.run(`INSERT INTO ${table} (id) VALUES (2)`);
+          assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 1);
+        },
+      );
     });
 
     test("concurrent writes and reads all complete and are all visible", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY, v ${t.text}`, async (db, table) => {
-        const n = 200;
-        const writes = Array.from({ length: n }, (_, i) => db.run(sql`INSERT INTO ${sql.raw(table)} (id, v) VALUES (${i}, ${`v${i}`})`));
-        const reads = Array.from({ length: 50 }, () => db.query(`SELECT count(*) AS c FROM ${table}`));
-        await Promise.all([...writes, ...reads]);
-        assert.equal(Number((await db.get<{ c: number }>(`SELECT count(*) AS c FROM ${table}`))?.c), n);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY, v ${t.text}`,
+        async (db, table) => {
+          const n = 200;
+          const writes = Array.from({ length: n }, (_, i) => db.run(sql`INSERT INTO ${sql.raw(table)} (id, v) VALUES (${i}, ${`v${i}`})`));
+          const reads = Array.from({ length: 50 }, () => db.query(`SELECT count(*) AS c FROM ${table}`));
+          await Promise.all([...writes, ...reads]);
+          assert.equal(Number((await db.get<{ c: number }>(`SELECT count(*) AS c FROM ${table}`))?.c), n);
+        },
+      );
     });
 
     test("a statement the database rejects fails with DB_QUERY_FAILED, not a raw driver error", async () => {
@@ -147,12 +194,22 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
     });
 
     test("a call made after the request deadline passed fails with DEADLINE_EXCEEDED without running", async () => {
-      await withTable(open, (t) => `id ${t.int} PRIMARY KEY`, async (db, table) => {
-        const ctx = { requestId: "r1", deadline: new Deadline(performance.now() - 1), signal: AbortSignal.abort() };
-        await assert.rejects(runWithContext(ctx, () => db.run(`INSERT INTO ${table} (id) VALUES (1)`)), (e) => codeOf(e) === "DEADLINE_EXCEEDED");
-        await assert.rejects(runWithContext(ctx, () => db.query(`SELECT * FROM ${table}`)), (e) => codeOf(e) === "DEADLINE_EXCEEDED");
-        assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 0);
-      });
+      await withTable(
+        open,
+        (t) => `id ${t.int} PRIMARY KEY`,
+        async (db, table) => {
+          const ctx = { requestId: "r1", deadline: new Deadline(performance.now() - 1), signal: AbortSignal.abort() };
+          await assert.rejects(
+            runWithContext(ctx, () => db.run(`INSERT INTO ${table} (id) VALUES (1)`)),
+            (e) => codeOf(e) === "DEADLINE_EXCEEDED",
+          );
+          await assert.rejects(
+            runWithContext(ctx, () => db.query(`SELECT * FROM ${table}`)),
+            (e) => codeOf(e) === "DEADLINE_EXCEEDED",
+          );
+          assert.equal((await db.query(`SELECT id FROM ${table}`)).length, 0);
+        },
+      );
     });
 
     test("status() reports the dialect, a password-free URL and pool figures", async () => {

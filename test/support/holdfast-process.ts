@@ -110,7 +110,13 @@ export async function startHoldfast(app: string, o: StartOptions = {}): Promise<
       for (;;) {
         const hit = logLines().find(pred);
         if (hit) return hit;
-        if (Date.now() > until) throw new Error(`no matching log line within ${ms} ms; last lines:\n${logLines().slice(-10).map((l) => JSON.stringify(l)).join("\n")}`);
+        if (Date.now() > until)
+          throw new Error(
+            `no matching log line within ${ms} ms; last lines:\n${logLines()
+              .slice(-10)
+              .map((l) => JSON.stringify(l))
+              .join("\n")}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -122,7 +128,10 @@ export async function startHoldfast(app: string, o: StartOptions = {}): Promise<
       if (child.exitCode === null) child.kill(signal);
       const t = setTimeout(() => {
         // Say what it was waiting for: a stop that needs SIGKILL is the failure to explain.
-        const tail = logLines().slice(-25).map((l) => JSON.stringify(l)).join("\n");
+        const tail = logLines()
+          .slice(-25)
+          .map((l) => JSON.stringify(l))
+          .join("\n");
         process.stderr.write(`holdfast (pid ${child.pid}) did not stop within 40 s of ${signal}; killing it. Last log lines:\n${tail}\n`);
         child.kill("SIGKILL");
       }, 40_000);

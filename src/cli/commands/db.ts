@@ -48,7 +48,9 @@ function printCheck(r: SqliteCheckReport): void {
 
 async function postgres(sub: Sub, url: string, json: boolean): Promise<number> {
   if (sub !== "status" && sub !== "check") {
-    throw errors.usage(`holdfast db ${sub} is for SQLite files. For PostgreSQL use ${sub === "backup" ? "pg_dump" : sub === "optimize" ? "VACUUM (ANALYZE)" : "the server's own CHECKPOINT"}.`);
+    throw errors.usage(
+      `holdfast db ${sub} is for SQLite files. For PostgreSQL use ${sub === "backup" ? "pg_dump" : sub === "optimize" ? "VACUUM (ANALYZE)" : "the server's own CHECKPOINT"}.`,
+    );
   }
   const db = await openDatabase(url, { pool: { max: 1, acquireTimeout: 5000 } });
   try {
@@ -57,8 +59,28 @@ async function postgres(sub: Sub, url: string, json: boolean): Promise<number> {
     );
     const max = Number(row?.max_connections);
     const used = Number(row?.connections);
-    const problems = max > 0 && used / max > 0.8 ? [`${used} of ${max} connections are in use (over 80 %): new connections will soon be refused. Lower db.pool.max × workers × instances, or add PgBouncer.`] : [];
-    if (json) out(JSON.stringify({ url: redactUrl(url), version: row?.version, maxConnections: max, connections: used, inRecovery: row?.in_recovery, problems, ok: problems.length === 0 }, null, 2));
+    const problems =
+      max > 0 && used / max > 0.8
+        ? [
+            `${used} of ${max} connections are in use (over 80 %): new connections will soon be refused. Lower db.pool.max × workers × instances, or add PgBouncer.`,
+          ]
+        : [];
+    if (json)
+      out(
+        JSON.stringify(
+          {
+            url: redactUrl(url),
+            version: row?.version,
+            maxConnections: max,
+            connections: used,
+            inRecovery: row?.in_recovery,
+            problems,
+            ok: problems.length === 0,
+          },
+          null,
+          2,
+        ),
+      );
     else {
       out(`database      ${redactUrl(url)}`);
       out(`server        ${row?.version}`);
@@ -129,7 +151,9 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
         const r = checkpointSqlite(path, mode);
         if (json) out(JSON.stringify(r, null, 2));
         else {
-          out(`${mode} checkpoint of ${path}: ${r.checkpointed} of ${r.log} WAL frames copied into the database; WAL ${formatSize(r.walBytesBefore)} → ${formatSize(r.walBytesAfter)}.`);
+          out(
+            `${mode} checkpoint of ${path}: ${r.checkpointed} of ${r.log} WAL frames copied into the database; WAL ${formatSize(r.walBytesBefore)} → ${formatSize(r.walBytesAfter)}.`,
+          );
           if (r.busy) out(`A reader or writer held the WAL, so the checkpoint could not finish (busy). Look for a long-running read transaction, then retry.`);
         }
         return r.busy ? EXIT.PROBLEMS : EXIT.OK;
@@ -143,7 +167,11 @@ Exit code: 0 ok, 1 problems found or the command failed, 2 bad usage.`,
         const dest = positionals[2];
         if (!dest) throw errors.usage("holdfast db backup needs a destination: holdfast db backup sqlite:./data/app.db ./backups/app-$(date +%F).db");
         const r = await backupSqlite(path, dest, { force: values.force === true });
-        out(json ? JSON.stringify(r) : `Backed up ${path} to ${r.dest}: ${formatSize(r.bytes)} (${r.totalPages} pages) in ${r.ms} ms. Check it with \`holdfast db check sqlite:${r.dest}\`.`);
+        out(
+          json
+            ? JSON.stringify(r)
+            : `Backed up ${path} to ${r.dest}: ${formatSize(r.bytes)} (${r.totalPages} pages) in ${r.ms} ms. Check it with \`holdfast db check sqlite:${r.dest}\`.`,
+        );
         return EXIT.OK;
       }
     }

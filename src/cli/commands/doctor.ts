@@ -1,11 +1,21 @@
 /** `holdfast doctor`: which cause produced these 502/504s, with the evidence, and the change that removes it. */
 import { existsSync } from "node:fs";
 import { parseDuration } from "../../config/index.js";
-import { applyFixes, type DoctorOptions, describeOutcomes, describePlan, type LogInput, planFixes, runDoctor, toJson, toMarkdown, toText } from "../../doctor/index.js";
+import {
+  applyFixes,
+  type DoctorOptions,
+  describeOutcomes,
+  describePlan,
+  type LogInput,
+  planFixes,
+  runDoctor,
+  toJson,
+  toMarkdown,
+  toText,
+} from "../../doctor/index.js";
 import { errors } from "../../errors/index.js";
 import type { Command } from "../command.js";
 import { EXIT } from "../exit-codes.js";
-
 
 function parseTime(flag: string, v: string | undefined, now: number): number | undefined {
   if (v === undefined) return undefined;
@@ -40,14 +50,27 @@ Every input is optional; give what you have. Logs may be plain or .gz, any size.
     { flag: "--haproxy-log <file>", multiple: true, description: "HAProxy HTTP log (repeatable)" },
     { flag: "--haproxy-config <file>", description: "haproxy.cfg" },
     { flag: "--alb-log <file>", multiple: true, description: "AWS ALB access log, plain or .gz (repeatable)" },
-    { flag: "--app-log <file>", multiple: true, description: "app log (repeatable): holdfast JSON; pino/winston/bunyan/structlog/python-json-logger/ lograge JSON; gunicorn/uWSGI/Puma/Rails/Flask/Spring/knex/pg/SQLite text, tracebacks included" },
+    {
+      flag: "--app-log <file>",
+      multiple: true,
+      description:
+        "app log (repeatable): holdfast JSON; pino/winston/bunyan/structlog/python-json-logger/ lograge JSON; gunicorn/uWSGI/Puma/Rails/Flask/Spring/knex/pg/SQLite text, tracebacks included",
+    },
     { flag: "--since <time>", description: "only events at or after: ISO time (2026-11-24T14:00:00Z) or an age (2h, 30m)" },
     { flag: "--until <time>", description: "only events before: same forms" },
     { flag: "--skip-system", description: "do not probe the host (load, memory, disk, fds, listen overflows)" },
-    { flag: "--json", description: "machine-readable report; findings in chain order, each with id, layer, title, severity, confidence (0..1), explains, evidence, fix, causes, explainedBy, links" },
+    {
+      flag: "--json",
+      description:
+        "machine-readable report; findings in chain order, each with id, layer, title, severity, confidence (0..1), explains, evidence, fix, causes, explainedBy, links",
+    },
     { flag: "--markdown", description: "Markdown report (for a ticket or post-mortem)" },
     { flag: "--fix", description: "print the fix plan (safe SQLite maintenance + suggested config changes)" },
-    { flag: "--yes", description: "with --fix: apply the safe fixes (online backup first, then verify each) and write the suggested config changes to --patch-file; configs are never edited" },
+    {
+      flag: "--yes",
+      description:
+        "with --fix: apply the safe fixes (online backup first, then verify each) and write the suggested config changes to --patch-file; configs are never edited",
+    },
     { flag: "--patch-file <file>", description: "where --fix --yes writes config suggestions (default holdfast-doctor.patch)" },
     { flag: "--no-progress", description: "no progress bar (it only shows when stderr is a terminal)" },
   ],
@@ -58,7 +81,10 @@ Examples:
                   --app-log logs/app.log --nginx-config <(nginx -T) --config holdfast.config.ts --since 2h
   holdfast doctor --alb-log alb-2026-11-24.log.gz --admin http://10.0.0.5:9464 --json`,
   async run({ values, positionals }) {
-    if (positionals.length) throw errors.usage(`unexpected argument "${positionals[0]}": every input is a flag (--nginx-access-log FILE, --app-log FILE, ...). See \`holdfast doctor --help\`.`);
+    if (positionals.length)
+      throw errors.usage(
+        `unexpected argument "${positionals[0]}": every input is a flag (--nginx-access-log FILE, --app-log FILE, ...). See \`holdfast doctor --help\`.`,
+      );
     if (values.json && values.markdown) throw errors.usage("--json and --markdown exclude each other; pick one.");
     if (values.yes && !values.fix) throw errors.usage("--yes only applies with --fix (holdfast doctor --fix --yes).");
     const logs: LogInput[] = [];

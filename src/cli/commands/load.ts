@@ -49,7 +49,6 @@ function stageFlag(v: string): Stage {
   return { durationMs, rate: Number(m[2]) };
 }
 
-
 const command: Command = {
   arguments: "<url> [options]",
   shortFlagHint: "connections are -u, --connections",

@@ -1,14 +1,24 @@
 /** `holdfast monitor`: live dashboard and alerts for one or several running holdfast instances. */
 import { parseDuration } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
-import { alertingRulesYaml, grafanaDashboard, loadThresholds, type MonitorOptions, parseWebhookTarget, snapshot, type Thresholds, ThresholdsError, type WebhookTarget, watch } from "../../monitor/index.js";
+import {
+  alertingRulesYaml,
+  grafanaDashboard,
+  loadThresholds,
+  type MonitorOptions,
+  parseWebhookTarget,
+  snapshot,
+  type Thresholds,
+  ThresholdsError,
+  type WebhookTarget,
+  watch,
+} from "../../monitor/index.js";
 import { parseAdminUrl } from "../admin-url.js";
 import type { Command } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { str, strs } from "../parse-args.js";
 
 const DEFAULT_ADMIN = "http://127.0.0.1:9464";
-
 
 function webhookTarget(raw: string): WebhookTarget {
   const t = parseWebhookTarget(raw);
@@ -32,7 +42,11 @@ pool, SQLite WAL and lock timeouts, admission limit and queue. Alerts on the suc
 and POSTs them to webhooks. On a terminal the screen is redrawn in place; piped, it prints
 one line per instance per interval.`,
   options: [
-    { flag: "--admin <url>", multiple: true, description: `admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL); http://:TOKEN@host:port gives that instance its own token` },
+    {
+      flag: "--admin <url>",
+      multiple: true,
+      description: `admin endpoint (repeatable; default ${DEFAULT_ADMIN} or $HOLDFAST_ADMIN_URL); http://:TOKEN@host:port gives that instance its own token`,
+    },
     { flag: "--token <token>", description: "bearer token (admin.token) for every --admin (default $HOLDFAST_ADMIN_TOKEN); --admin-token is the same" },
     { flag: "--interval <dur>", description: "time between scrapes (default 1s); with --once, the measuring window" },
     { flag: "--timeout <dur>", description: "per-scrape timeout (default: the interval, between 1s and 5s)" },

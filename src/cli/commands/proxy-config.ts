@@ -25,7 +25,11 @@ before a response started, X-Request-Id passed through, and an access-log format
 doctor reads. \`kubernetes\` writes a Deployment + Service + Ingress (ingress-nginx) whose
 probes, grace period, preStop delay and proxy timeouts agree with the config.`,
   options: [
-    { flag: "--upstream <host:port[,admin=port]>", multiple: true, description: "a holdfast instance, with its admin port when it differs (repeat for several; default: host:port from the config)" },
+    {
+      flag: "--upstream <host:port[,admin=port]>",
+      multiple: true,
+      description: "a holdfast instance, with its admin port when it differs (repeat for several; default: host:port from the config)",
+    },
     { flag: "--admin-port <port>", description: 'admin port of upstreams without ",admin=" (default: admin.port, 9464)' },
     { flag: "--listen <port>", description: "port the proxy listens on (default 80)" },
     { flag: "--server-name <name>", description: "nginx server_name, and the Ingress host (default _: any)" },
@@ -39,7 +43,9 @@ probes, grace period, preStop delay and proxy timeouts agree with the config.`,
   async run({ values, positionals }) {
     const kind = positionals[0];
     if (kind !== "nginx" && kind !== "haproxy" && kind !== "kubernetes") {
-      throw errors.usage(`Say which proxy: \`holdfast proxy-config nginx\`, \`holdfast proxy-config haproxy\` or \`holdfast proxy-config kubernetes\` (got ${JSON.stringify(kind ?? "")}).`);
+      throw errors.usage(
+        `Say which proxy: \`holdfast proxy-config nginx\`, \`holdfast proxy-config haproxy\` or \`holdfast proxy-config kubernetes\` (got ${JSON.stringify(kind ?? "")}).`,
+      );
     }
     const { config } = await loadConfig({ configFile: str(values.config) });
     const listenFlag = str(values.listen);
@@ -52,19 +58,34 @@ probes, grace period, preStop delay and proxy timeouts agree with the config.`,
     const opts = { upstreams: upstreams.length ? upstreams : [`${host}:${config.port}`], listen, serverName: str(values["server-name"]) ?? "_", adminPort };
     const problems = proxyOptionProblems({ ...opts, adminPort: Number.isNaN(adminPort) ? undefined : adminPort });
     if (Number.isNaN(adminPort)) problems.push(`--admin-port ${JSON.stringify(adminPortFlag)}: expected a port number from 1 to 65535.`);
-    const k8s = { name: str(values.name) ?? "holdfast", image: str(values.image) ?? "", replicas: asInt(str(values.replicas)) ?? 3, host: opts.serverName === "_" ? undefined : opts.serverName.split(" ")[0] };
+    const k8s = {
+      name: str(values.name) ?? "holdfast",
+      image: str(values.image) ?? "",
+      replicas: asInt(str(values.replicas)) ?? 3,
+      host: opts.serverName === "_" ? undefined : opts.serverName.split(" ")[0],
+    };
     if (kind === "kubernetes") {
-      if (values.image === undefined) problems.push("--image is required for kubernetes: the container image that runs `holdfast serve`, such as registry.example.com/app:1.4.2.");
-      else problems.push(...kubernetesOptionProblems(k8s).map((m) => (m.startsWith("--replicas") ? `--replicas ${JSON.stringify(str(values.replicas))}: expected a whole number from 1 to 1000.` : m)));
+      if (values.image === undefined)
+        problems.push("--image is required for kubernetes: the container image that runs `holdfast serve`, such as registry.example.com/app:1.4.2.");
+      else
+        problems.push(
+          ...kubernetesOptionProblems(k8s).map((m) =>
+            m.startsWith("--replicas") ? `--replicas ${JSON.stringify(str(values.replicas))}: expected a whole number from 1 to 1000.` : m,
+          ),
+        );
       if (k8s.host?.startsWith(".")) problems.push(`--server-name ${JSON.stringify(k8s.host)}: an Ingress host cannot start with "."; use "*.example.com".`);
     }
     if (problems.length) {
-      throw errors.usage(`Nothing was written; these values would break the proxy config or inject into it:\n  - ${problems.join("\n  - ")}\nSee \`holdfast proxy-config --help\`.`);
+      throw errors.usage(
+        `Nothing was written; these values would break the proxy config or inject into it:\n  - ${problems.join("\n  - ")}\nSee \`holdfast proxy-config --help\`.`,
+      );
     }
     const text = kind === "nginx" ? nginxConfig(config, opts) : kind === "haproxy" ? haproxyConfig(config, opts) : kubernetesConfig(config, k8s);
     // The generated proxy timeouts must pass the same budget holdfast checks at start-up.
     const t = matchedProxyTimeouts(config);
-    const violations = checkTimeoutBudget({ ...layersFromConfig(config), proxyIdleTimeout: t.idleS * 1000, proxyReadTimeout: t.readS * 1000 }).filter((v) => v.severity === "error");
+    const violations = checkTimeoutBudget({ ...layersFromConfig(config), proxyIdleTimeout: t.idleS * 1000, proxyReadTimeout: t.readS * 1000 }).filter(
+      (v) => v.severity === "error",
+    );
     for (const v of violations) process.stderr.write(`warning: ${v.message}\n  fix: ${v.fix}\n`);
     const out = str(values.out);
     if (out) {

@@ -17,7 +17,8 @@ export const SERVE_OPTIONS: CliOption[] = [
   { flag: "--config <file>", description: "config file (default: holdfast.config.{ts,mjs,js,json} in the current directory)" },
   {
     flag: "--db <url>",
-    description: "database URL for ctx.db (default sqlite:./data/app.db, created on first use; put a password in HOLDFAST_DB_URL rather than on the command line)",
+    description:
+      "database URL for ctx.db (default sqlite:./data/app.db, created on first use; put a password in HOLDFAST_DB_URL rather than on the command line)",
   },
   { flag: "--log-file <path>", description: 'JSON log file (default "-": standard output)' },
   { flag: "--log-level <level>", description: "trace, debug, info, warn, error (default info)" },

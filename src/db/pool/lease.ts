@@ -61,9 +61,7 @@ export class Lease<T> {
   #take(): LeaseOwner<T> {
     const owner = this.#owner;
     if (owner === undefined) {
-      throw new Error(
-        `Connection #${this.#slot.id} was released twice. Release each lease exactly once (use pool.use(fn) to have it done for you).`,
-      );
+      throw new Error(`Connection #${this.#slot.id} was released twice. Release each lease exactly once (use pool.use(fn) to have it done for you).`);
     }
     this.#owner = undefined;
     return owner;

@@ -63,7 +63,10 @@ export class Opener<T> {
       (resource) => {
         this.inFlight--;
         const now = performance.now();
-        const after = this.consecutiveFailures > 0 && this.#failingSince !== undefined ? { failures: this.consecutiveFailures, failingMs: now - this.#failingSince } : undefined;
+        const after =
+          this.consecutiveFailures > 0 && this.#failingSince !== undefined
+            ? { failures: this.consecutiveFailures, failingMs: now - this.#failingSince }
+            : undefined;
         this.consecutiveFailures = 0;
         this.#failingSince = undefined;
         this.lastError = undefined;

@@ -17,7 +17,6 @@ function rng(seed: number): () => number {
   };
 }
 
-
 // Seeds 1-2 overload the pool (hand-offs, timeouts, full queue); seed 3 leaves it idle between borrows (checks on borrow).
 for (const [seed, holdMs] of [
   [1, 25],

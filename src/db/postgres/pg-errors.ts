@@ -95,8 +95,11 @@ export function mapPgError(err: unknown, ctx: PgErrorContext): HoldfastError {
       { cause: err, retryAfter: retryAfterSeconds("connection-lost"), details },
     );
   }
-  return errors.dbQueryFailed(`PostgreSQL rejected the statement: ${msg}${code ? ` (SQLSTATE ${code})` : ""}${e.detail ? ` — ${e.detail}` : ""}. Statement: ${ctx.statement ?? "(statement)"}`, {
-    cause: err,
-    details,
-  });
+  return errors.dbQueryFailed(
+    `PostgreSQL rejected the statement: ${msg}${code ? ` (SQLSTATE ${code})` : ""}${e.detail ? ` — ${e.detail}` : ""}. Statement: ${ctx.statement ?? "(statement)"}`,
+    {
+      cause: err,
+      details,
+    },
+  );
 }

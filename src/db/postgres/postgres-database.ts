@@ -56,9 +56,7 @@ class PostgresDatabase implements Database {
   constructor(url: string, o: PostgresOptions) {
     this.#url = redactUrl(url);
     if (!URL.canParse(url) || !/^postgres(ql)?:$/.test(new URL(url).protocol)) {
-      throw errors.configInvalid(
-        `db.url ${JSON.stringify(this.#url)} is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database.`,
-      );
+      throw errors.configInvalid(`db.url ${JSON.stringify(this.#url)} is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database.`);
     }
     // At open, not at the first query: a missing driver is a set-up mistake, said once with its fix,
     // rather than a DB_UNAVAILABLE on every request.
@@ -89,7 +87,10 @@ class PostgresDatabase implements Database {
           const mapped = mapPgError(err, { poolMax: this.#poolMax, url: this.#url });
           // Whatever stops a connection from opening makes the database unavailable to this caller.
           if (mapped.code !== "DB_QUERY_FAILED") throw mapped;
-          throw errors.dbUnavailable(`Could not open a PostgreSQL connection to ${this.#url}: ${errorMessage(err)}`, { cause: err, retryAfter: retryAfterSeconds("unreachable") });
+          throw errors.dbUnavailable(`Could not open a PostgreSQL connection to ${this.#url}: ${errorMessage(err)}`, {
+            cause: err,
+            retryAfter: retryAfterSeconds("unreachable"),
+          });
         }
       },
       destroy: (conn) => closeConnection(conn),

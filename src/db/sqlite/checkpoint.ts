@@ -55,7 +55,12 @@ export class CheckpointManager {
       if ((limit > 0 && r.walBytes > limit) || this.#starved >= STARVED_ROUNDS) {
         const t = this.run("TRUNCATE", TRUNCATE_WAIT_MS);
         if (t.busy) {
-          this.#log("warn", "db.checkpoint.starved", `The WAL of ${this.#config.path} is ${t.walBytes} bytes and could not be truncated: a reader kept an old snapshot open past ${TRUNCATE_WAIT_MS} ms. Look for long-running reads or a process holding a read transaction.`, { path: this.#config.path, walBytes: t.walBytes, log: t.log, checkpointed: t.checkpointed });
+          this.#log(
+            "warn",
+            "db.checkpoint.starved",
+            `The WAL of ${this.#config.path} is ${t.walBytes} bytes and could not be truncated: a reader kept an old snapshot open past ${TRUNCATE_WAIT_MS} ms. Look for long-running reads or a process holding a read transaction.`,
+            { path: this.#config.path, walBytes: t.walBytes, log: t.log, checkpointed: t.checkpointed },
+          );
         } else this.#starved = 0;
       }
     } catch (err) {
@@ -73,7 +78,14 @@ export class CheckpointManager {
     } finally {
       if (waits) this.#db.pragma(`busy_timeout = ${this.#config.lockSliceMs}`);
     }
-    const result: CheckpointResult = { at: new Date().toISOString(), mode, busy: row.busy, log: row.log, checkpointed: row.checkpointed, walBytes: walBytes(this.#config.path) };
+    const result: CheckpointResult = {
+      at: new Date().toISOString(),
+      mode,
+      busy: row.busy,
+      log: row.log,
+      checkpointed: row.checkpointed,
+      walBytes: walBytes(this.#config.path),
+    };
     this.#report(result);
     return result;
   }

@@ -54,7 +54,10 @@ export interface SqliteCheckReport extends SqliteInspection {
 
 function open(path: string, readonly: boolean): Connection {
   if (!existsSync(path)) {
-    throw errors.dbUnavailable(`There is no SQLite database at ${path}. Check the path (relative paths are resolved from ${process.cwd()}); holdfast db never creates one.`, { details: { path } });
+    throw errors.dbUnavailable(
+      `There is no SQLite database at ${path}. Check the path (relative paths are resolved from ${process.cwd()}); holdfast db never creates one.`,
+      { details: { path } },
+    );
   }
   return openConnection(path, { role: "admin", readonly, lockSliceMs: 2000, busyTimeout: configDefaults.db.sqlite.busyTimeout });
 }
@@ -100,20 +103,35 @@ export function checkSqlite(path: string, options: { full?: boolean; walLimit?: 
     const foreignKeyViolations = (db.pragma("foreign_key_check") as unknown[]).length;
     const problems: SqliteProblem[] = [];
     if (!(checkResult.length === 1 && checkResult[0] === "ok")) {
-      problems.push({ severity: "error", message: `${check} found ${checkResult.length} problem(s), first: ${checkResult[0]}. Stop writers, take a copy (\`holdfast db backup\`), and restore from a known-good backup; \`sqlite3 ${path} .recover\` can salvage rows.` });
+      problems.push({
+        severity: "error",
+        message: `${check} found ${checkResult.length} problem(s), first: ${checkResult[0]}. Stop writers, take a copy (\`holdfast db backup\`), and restore from a known-good backup; \`sqlite3 ${path} .recover\` can salvage rows.`,
+      });
     }
     if (foreignKeyViolations > 0) {
-      problems.push({ severity: "error", message: `${foreignKeyViolations} row(s) violate foreign keys (PRAGMA foreign_key_check). They were written with foreign_keys off; fix or delete them.` });
+      problems.push({
+        severity: "error",
+        message: `${foreignKeyViolations} row(s) violate foreign keys (PRAGMA foreign_key_check). They were written with foreign_keys off; fix or delete them.`,
+      });
     }
     if (info.journalMode !== "wal") {
-      problems.push({ severity: "warning", message: `journal_mode is "${info.journalMode}", not "wal": readers and the writer block each other. holdfast switches it to WAL when it opens the database.` });
+      problems.push({
+        severity: "warning",
+        message: `journal_mode is "${info.journalMode}", not "wal": readers and the writer block each other. holdfast switches it to WAL when it opens the database.`,
+      });
     }
     const limit = options.walLimit ?? configDefaults.db.sqlite.journalSizeLimit;
     if (limit > 0 && info.walBytes > limit * 2) {
-      problems.push({ severity: "warning", message: `The WAL is ${info.walBytes} bytes, over twice db.sqlite.journalSizeLimit (${limit}): checkpoints are not keeping up (a long-lived reader, or no process checkpointing). Run \`holdfast db checkpoint sqlite:${path}\`.` });
+      problems.push({
+        severity: "warning",
+        message: `The WAL is ${info.walBytes} bytes, over twice db.sqlite.journalSizeLimit (${limit}): checkpoints are not keeping up (a long-lived reader, or no process checkpointing). Run \`holdfast db checkpoint sqlite:${path}\`.`,
+      });
     }
     if (info.pageCount > 0 && info.freelistCount / info.pageCount > 0.5) {
-      problems.push({ severity: "warning", message: `${info.freelistCount} of ${info.pageCount} pages are free: the file is mostly empty space. VACUUM (with writers stopped) would shrink it.` });
+      problems.push({
+        severity: "warning",
+        message: `${info.freelistCount} of ${info.pageCount} pages are free: the file is mostly empty space. VACUUM (with writers stopped) would shrink it.`,
+      });
     }
     return { ...info, check, checkResult, foreignKeyViolations, problems, ok: !problems.some((p) => p.severity === "error") };
   } catch (err) {
@@ -124,7 +142,10 @@ export function checkSqlite(path: string, options: { full?: boolean; walLimit?: 
 }
 
 /** Runs a checkpoint now (TRUNCATE by default: the WAL shrinks to zero when no reader holds it). */
-export function checkpointSqlite(path: string, mode: CheckpointMode = "TRUNCATE"): { mode: CheckpointMode; busy: number; log: number; checkpointed: number; walBytesBefore: number; walBytesAfter: number } {
+export function checkpointSqlite(
+  path: string,
+  mode: CheckpointMode = "TRUNCATE",
+): { mode: CheckpointMode; busy: number; log: number; checkpointed: number; walBytesBefore: number; walBytesAfter: number } {
   const db = open(path, false);
   try {
     const before = walBytes(path);
@@ -152,7 +173,11 @@ export function optimizeSqlite(path: string): { ms: number } {
 }
 
 /** Copies the database with SQLite's online backup API (safe while the app keeps writing). */
-export async function backupSqlite(path: string, dest: string, options: { force?: boolean } = {}): Promise<{ dest: string; totalPages: number; bytes: number; ms: number }> {
+export async function backupSqlite(
+  path: string,
+  dest: string,
+  options: { force?: boolean } = {},
+): Promise<{ dest: string; totalPages: number; bytes: number; ms: number }> {
   if (existsSync(dest) && !options.force) {
     throw errors.usage(`${dest} already exists; holdfast db backup never overwrites a file. Choose another destination or pass --force.`);
   }

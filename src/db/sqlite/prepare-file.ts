@@ -24,7 +24,9 @@ export function prepareFile(path: string): void {
   try {
     accessSync(dir, constants.W_OK);
   } catch {
-    throw errors.dbUnavailable(`The directory ${dir} is not writable by this process; SQLite must create ${path}-wal and ${path}-shm there. Fix its owner or mode, or move the database.`, { details: { path } });
+    throw errors.dbUnavailable(
+      `The directory ${dir} is not writable by this process; SQLite must create ${path}-wal and ${path}-shm there. Fix its owner or mode, or move the database.`,
+      { details: { path } },
+    );
   }
 }
-

@@ -65,9 +65,7 @@ export interface PackedStatements {
 export type ToThread = { type: "jobs"; jobs: Job[]; group: boolean; inTransaction: boolean } | PackedStatements | { type: "close" };
 
 /** The outcome of one job. */
-export type JobResult =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: SerializedError };
+export type JobResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
 
 /** Figures from one checkpoint. */
 export interface CheckpointResult {

@@ -150,12 +150,23 @@ export class SqliteDatabase implements Database {
         this.#inline = new InlineReader(this.path, this.#profiles);
       } catch (err) {
         // Not fatal: every read keeps going to the reader threads, as with db.sqlite.inlineReadThresholdUs = 0.
-        this.#log.warn({ event: "db.inline.unavailable", path: this.path, err: (err as Error).message }, `SQLite ${this.path}: the main thread could not open its read-only connection (${(err as Error).message}); all reads use the reader threads.`);
+        this.#log.warn(
+          { event: "db.inline.unavailable", path: this.path, err: (err as Error).message },
+          `SQLite ${this.path}: the main thread could not open its read-only connection (${(err as Error).message}); all reads use the reader threads.`,
+        );
       }
     }
     const s = this.#settings;
     this.#log.info(
-      { event: "db.open", dialect: "sqlite", path: this.path, readers: s.readers, readersConfigured: this.#readersConfigured, busyTimeout: s.busyTimeout, journalMode: this.#journalMode },
+      {
+        event: "db.open",
+        dialect: "sqlite",
+        path: this.path,
+        readers: s.readers,
+        readersConfigured: this.#readersConfigured,
+        busyTimeout: s.busyTimeout,
+        journalMode: this.#journalMode,
+      },
       `SQLite ${this.path} open: 1 writer thread, ${s.readers} reader thread(s)${s.readers < this.#readersConfigured ? ` (db.sqlite.readers = ${this.#readersConfigured}, capped at CPU cores − 1)` : ""}, WAL, busy timeout ${s.busyTimeout} ms`,
     );
   }
@@ -236,9 +247,11 @@ export class SqliteDatabase implements Database {
       this.#lastCheckpoint = m.result;
       // The doctor's wal-growth rule reads these; one line per checkpoint round (30 s by default).
       const r = m.result;
-      this.#log.info({ event: "wal.size", path: this.path, walBytes: r.walBytes, mode: r.mode, log: r.log, checkpointed: r.checkpointed, busy: r.busy }, `WAL of ${this.path} is ${r.walBytes} bytes after a ${r.mode} checkpoint`);
-    }
-    else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
+      this.#log.info(
+        { event: "wal.size", path: this.path, walBytes: r.walBytes, mode: r.mode, log: r.log, checkpointed: r.checkpointed, busy: r.busy },
+        `WAL of ${this.path} is ${r.walBytes} bytes after a ${r.mode} checkpoint`,
+      );
+    } else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
   }
 
   #pending(spec: JobSpec, deadline: Deadline, limitMs: number, bounded = false): { pj: PendingJob; promise: Promise<unknown> } {
@@ -306,9 +319,11 @@ export class SqliteDatabase implements Database {
       return Promise.reject(err);
     }
     if (this.#writer.isOwner(this.#txScope.getStore())) {
-      return Promise.reject(errors.dbQueryFailed(
-        "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
-      ));
+      return Promise.reject(
+        errors.dbQueryFailed(
+          "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
+        ),
+      );
     }
     const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout, spec.kind === "stmt" || spec.kind === "batch");
     pj.ctx = currentContext();
@@ -350,7 +365,9 @@ export class SqliteDatabase implements Database {
     begin.pj.owner = owner;
     begin.pj.ctx = currentContext();
     if (this.#writer.isOwner(this.#txScope.getStore())) {
-      throw errors.dbQueryFailed("db.transaction() was called inside another db.transaction() on the same database; use the outer `tx` (SQLite has one writer).");
+      throw errors.dbQueryFailed(
+        "db.transaction() was called inside another db.transaction() on the same database; use the outer `tx` (SQLite has one writer).",
+      );
     }
     this.#writer.submit(begin.pj);
     await begin.promise;
@@ -438,4 +455,3 @@ export class SqliteDatabase implements Database {
     return this.#readers.threads.reduce((n, t) => n + t.inflight, this.#writer.thread?.inflight ?? 0);
   }
 }
-

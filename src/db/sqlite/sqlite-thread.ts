@@ -54,7 +54,13 @@ const observer: LockWaitObserver = {
 let txOpen = false;
 const checkpoints =
   config.role === "writer" && config.path !== ":memory:"
-    ? new CheckpointManager(db, config, () => txOpen, (result) => post({ type: "checkpoint", result }), (level, event, msg, fields) => post({ type: "log", level, event, msg, fields }))
+    ? new CheckpointManager(
+        db,
+        config,
+        () => txOpen,
+        (result) => post({ type: "checkpoint", result }),
+        (level, event, msg, fields) => post({ type: "log", level, event, msg, fields }),
+      )
     : undefined;
 
 /** Transaction-control statements, prepared once (exec re-parses the text on every call). */
@@ -206,17 +212,21 @@ function runGroup(jobs: Job[]): JobResult[] {
   for (const j of pending) j.deadline = lockLimit(j.deadline, j.bound);
   const maxDeadline = () => pending.reduce((m, j) => Math.max(m, j.deadline || Number.POSITIVE_INFINITY), 0);
   try {
-    locked(() => control("BEGIN IMMEDIATE"), maxDeadline(), (now, since) => {
-      const gaveUp = pending.filter((j) => j.deadline && now >= j.deadline);
-      if (gaveUp.length > 0 && gaveUp.length < pending.length) {
-        const err = lockedError(now - since);
-        const early = gaveUp.map((j) => ({ id: j.id, ok: false as const, error: err }));
-        for (const r of early) results.set(r.id, r);
-        postResults(early, false);
-        pending = pending.filter((j) => !gaveUp.includes(j));
-      }
-      return maxDeadline();
-    });
+    locked(
+      () => control("BEGIN IMMEDIATE"),
+      maxDeadline(),
+      (now, since) => {
+        const gaveUp = pending.filter((j) => j.deadline && now >= j.deadline);
+        if (gaveUp.length > 0 && gaveUp.length < pending.length) {
+          const err = lockedError(now - since);
+          const early = gaveUp.map((j) => ({ id: j.id, ok: false as const, error: err }));
+          for (const r of early) results.set(r.id, r);
+          postResults(early, false);
+          pending = pending.filter((j) => !gaveUp.includes(j));
+        }
+        return maxDeadline();
+      },
+    );
   } catch (err) {
     const e = serialize(err);
     for (const j of pending) results.set(j.id, { id: j.id, ok: false, error: e });
@@ -315,7 +325,14 @@ function unpack(m: PackedStatements): Job[] {
     if (text != null) {
       if (sid > 0) texts.set(sid, text);
     } else text = texts.get(sid) as string;
-    jobs[i] = { id: m.ids[i] as number, kind: "stmt", mode: MODES[m.modes[i] as "a" | "g" | "r"], stmt: { text, values: m.values[i] as SqlValue[] }, deadline: m.deadlines[i] as number, bound: m.bounds?.[i] ?? 0 };
+    jobs[i] = {
+      id: m.ids[i] as number,
+      kind: "stmt",
+      mode: MODES[m.modes[i] as "a" | "g" | "r"],
+      stmt: { text, values: m.values[i] as SqlValue[] },
+      deadline: m.deadlines[i] as number,
+      bound: m.bounds?.[i] ?? 0,
+    };
   }
   return jobs;
 }

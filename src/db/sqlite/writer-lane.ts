@@ -44,17 +44,19 @@ export class WriterLane {
   constructor(options: WriterLaneOptions, stats: LaneStats) {
     this.#options = options;
     this.stats = stats;
-    this.#queue = new JobQueue((pj, waited) => {
-      this.stats.timeouts++;
-      if (this.lockWaiting) {
-        const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
-        const err = lockedBehindError(options.path, waited, Math.round(performance.now() - this.lockWaitSince), details);
-        options.onLocked?.(err);
-        pj.reject(err);
-      } else pj.reject(writerTimeoutError(options.path, waited, this.#owner !== undefined, this.#drain()));
-    },
-    // While the lock is held elsewhere, a write's whole wait (queue + lock) ends at its bound.
-    (pj, now) => this.lockWaiting && pj.waitBoundAt !== undefined && now >= pj.waitBoundAt);
+    this.#queue = new JobQueue(
+      (pj, waited) => {
+        this.stats.timeouts++;
+        if (this.lockWaiting) {
+          const details = { path: options.path, waitedMs: waited, queued: this.#queue.length };
+          const err = lockedBehindError(options.path, waited, Math.round(performance.now() - this.lockWaitSince), details);
+          options.onLocked?.(err);
+          pj.reject(err);
+        } else pj.reject(writerTimeoutError(options.path, waited, this.#owner !== undefined, this.#drain()));
+      },
+      // While the lock is held elsewhere, a write's whole wait (queue + lock) ends at its bound.
+      (pj, now) => this.lockWaiting && pj.waitBoundAt !== undefined && now >= pj.waitBoundAt,
+    );
   }
 
   /** The queue ahead of a retry and a write's typical run time on the one writer: for Retry-After. */
@@ -152,7 +154,9 @@ export class WriterLane {
     const t = this.thread;
     if (this.#owner !== owner || !t) {
       pj.settled = true;
-      pj.reject(errors.dbQueryFailed("This transaction has already ended (committed, rolled back, or past its deadline); statements on its `tx` can no longer run."));
+      pj.reject(
+        errors.dbQueryFailed("This transaction has already ended (committed, rolled back, or past its deadline); statements on its `tx` can no longer run."),
+      );
       return;
     }
     t.send([pj], false, true);

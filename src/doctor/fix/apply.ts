@@ -35,7 +35,8 @@ async function runStep(step: FixStep, backups: Map<string, string>): Promise<str
   if (!backups.has(step.path)) throw new Error("no verified backup of this database; not touching it");
   if (step.kind === "sqlite-checkpoint") {
     const r = checkpointSqlite(step.path, "TRUNCATE");
-    if (r.busy !== 0) throw new Error(`checkpoint blocked by a reader (busy=${r.busy}; ${r.checkpointed}/${r.log} frames); end long read transactions and run again`);
+    if (r.busy !== 0)
+      throw new Error(`checkpoint blocked by a reader (busy=${r.busy}; ${r.checkpointed}/${r.log} frames); end long read transactions and run again`);
     return `WAL ${r.walBytesBefore} → ${r.walBytesAfter} bytes`;
   }
   if (step.kind === "sqlite-wal") {

@@ -12,7 +12,12 @@ export interface AdminWorker {
   rssBytes?: number;
   eventLoopLagMs?: number;
   restarts?: number;
-  db?: { dialect?: string; url?: string; pool?: { size: number; busy: number; idle?: number; waiting?: number; max: number; utilization?: number; timeouts?: number }; sqlite?: { path?: string; walBytes?: number; journalMode?: string; lockTimeouts?: number } };
+  db?: {
+    dialect?: string;
+    url?: string;
+    pool?: { size: number; busy: number; idle?: number; waiting?: number; max: number; utilization?: number; timeouts?: number };
+    sqlite?: { path?: string; walBytes?: number; journalMode?: string; lockTimeouts?: number };
+  };
   admission?: { limit?: number; inflight?: number; queued?: number; shed?: number };
 }
 
@@ -33,10 +38,12 @@ export interface AdminProbe {
 export async function probeAdmin(url: string, token?: string): Promise<AdminProbe> {
   const base = url.replace(/\/+$/, "").replace(/\/status$/, "");
   const shown = redactUrl(base).replace(/\/+$/, "");
-  const res = await fetch(`${base}/status`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) }).catch((err: Error) => {
-    // fetch's own messages quote the URL it was given, credentials included.
-    throw new Error(`${shown}/status could not be fetched: ${err.message.split(base).join(shown)}`, { cause: err });
-  });
+  const res = await fetch(`${base}/status`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) }).catch(
+    (err: Error) => {
+      // fetch's own messages quote the URL it was given, credentials included.
+      throw new Error(`${shown}/status could not be fetched: ${err.message.split(base).join(shown)}`, { cause: err });
+    },
+  );
   if (res.status === 401 || res.status === 403) throw new Error(`${shown}/status answered ${res.status}: pass --admin-token or set HOLDFAST_ADMIN_TOKEN`);
   if (!res.ok) throw new Error(`${shown}/status answered ${res.status}`);
   const body = (await res.json()) as unknown;

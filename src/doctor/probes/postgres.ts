@@ -16,7 +16,6 @@ export interface PostgresProbe {
   longQueries?: { pid: number; seconds: number; query: string }[] | undefined;
 }
 
-
 /** Probes PostgreSQL with one short-lived connection (5 s connect timeout). */
 export async function probePostgres(url: string): Promise<PostgresProbe> {
   const { default: pgModule } = await importOptional<{ default: typeof pg }>("pg", "The database to check is a postgres:// URL");

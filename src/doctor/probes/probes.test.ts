@@ -38,7 +38,11 @@ test("system probe: disks where the files live, load, memory; netstat parsing", 
 });
 
 test("admin probe: /status with a bearer token; 401 becomes a readable error", async () => {
-  const status = { instance: { pid: 1 }, workers: [{ id: 1, pid: 2, restarts: 3, db: { pool: { size: 10, busy: 9, max: 10, waiting: 2 } } }], counters: { requests: 5 } };
+  const status = {
+    instance: { pid: 1 },
+    workers: [{ id: 1, pid: 2, restarts: 3, db: { pool: { size: 10, busy: 9, max: 10, waiting: 2 } } }],
+    counters: { requests: 5 },
+  };
   const server = createServer((req, res) => {
     if (req.headers.authorization !== "Bearer 0123456789abcdef") {
       res.writeHead(401).end();

@@ -15,12 +15,17 @@ export function readProxyConfigFile(path: string, flag: string, maxBytes = MAX_P
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    throw errors.usage(`${flag} ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give the proxy's config file, e.g. the output of \`nginx -T\` saved to a file.`, { cause: err });
+    throw errors.usage(
+      `${flag} ${path}: cannot open it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give the proxy's config file, e.g. the output of \`nginx -T\` saved to a file.`,
+      { cause: err },
+    );
   }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) {
-      throw errors.usage(`${flag} ${path} is a directory. Give one file: for nginx, \`nginx -T > nginx-full.conf\` writes every included file into one; for HAProxy, haproxy.cfg.`);
+      throw errors.usage(
+        `${flag} ${path} is a directory. Give one file: for nginx, \`nginx -T > nginx-full.conf\` writes every included file into one; for HAProxy, haproxy.cfg.`,
+      );
     }
     if (st.isFile() && st.size > maxBytes) throw tooBig(flag, path, `${st.size} bytes`, maxBytes);
     // Read in chunks up to the cap, so a pipe or device (no size in stat) is capped too.

@@ -174,7 +174,9 @@ test("supervisor exits, gunicorn's signal line, a stated request time, and an un
     ],
   );
   assert.equal(by("worker.start").length, 1);
-  const r = parseAppLine("2026-11-29 16:51:33,499+0000 ERROR [Thread-8] items: POST /api/items/1/reserve failed after 20 ms\nsqlite3.OperationalError: database is locked");
+  const r = parseAppLine(
+    "2026-11-29 16:51:33,499+0000 ERROR [Thread-8] items: POST /api/items/1/reserve failed after 20 ms\nsqlite3.OperationalError: database is locked",
+  );
   assert.equal(r?.event, "db.locked");
   assert.equal(r?.fields.requestMs, 20);
   assert.equal(r?.startedAt, Date.parse("2026-11-29T16:51:33.479Z"));

@@ -255,7 +255,8 @@ function parseText(text: string): AppRecord | null {
     };
   }
   // A handler error whose trace another thread's line cut short: still an error the app reported, timed by the line above.
-  if (HANDLER_ERROR.test(head)) return { source: "app", time, event: "log", level: "error", reqId: undefined, origin: "python", fields: { ...fields, language: "python" }, zoneless };
+  if (HANDLER_ERROR.test(head))
+    return { source: "app", time, event: "log", level: "error", reqId: undefined, origin: "python", fields: { ...fields, language: "python" }, zoneless };
   if (Number.isNaN(time)) return null;
   // A timed line no signature matches: an app access line (its status), or a generic log event.
   const access = ACCESS_STATUS.exec(head);

@@ -77,7 +77,9 @@ export const READER_CASES: ReaderCase[] = [
   {
     name: "haproxy",
     reader: haproxyReader,
-    good: ['Nov 24 14:02:03 lb1 haproxy[2201]: 10.0.3.17:51234 [24/Nov/2026:14:02:03.481] www~ app/app1 0/0/0/-1/2 502 209 - - SH-- 12/12/3/1/0 0/0 "POST /api/checkout HTTP/1.1"'],
+    good: [
+      'Nov 24 14:02:03 lb1 haproxy[2201]: 10.0.3.17:51234 [24/Nov/2026:14:02:03.481] www~ app/app1 0/0/0/-1/2 502 209 - - SH-- 12/12/3/1/0 0/0 "POST /api/checkout HTTP/1.1"',
+    ],
   },
   {
     name: "alb",

@@ -9,7 +9,10 @@ import { COMBINED_FORMAT, compileFormat, nginxAccessReader } from "./nginx-acces
 import { parseNginxErrorLine } from "./nginx-error.js";
 import { parseClfTime } from "./reader.js";
 
-const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/doctor/${name}`, import.meta.url), "utf8").split("\n").filter((l) => l.length > 0);
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../test/fixtures/doctor/${name}`, import.meta.url), "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0);
 const UPSTREAM_FORMAT =
   '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct=$upstream_connect_time urt=$upstream_response_time us=$upstream_status rid=$request_id';
 
@@ -59,7 +62,18 @@ test("the status fast path agrees with the full parse and reads nothing past the
 
 test("nginx error lines are classified by what failed", () => {
   const kinds = fixture("nginx-error.log").map((l) => parseNginxErrorLine(l)?.kind);
-  assert.deepEqual(kinds, ["upstream-closed", "read-timeout", "connect-refused", "upstream-reset", "no-live-upstreams", "header-too-big", "fd-limit", "disk-full", "connect-eagain", "other"]);
+  assert.deepEqual(kinds, [
+    "upstream-closed",
+    "read-timeout",
+    "connect-refused",
+    "upstream-reset",
+    "no-live-upstreams",
+    "header-too-big",
+    "fd-limit",
+    "disk-full",
+    "connect-eagain",
+    "other",
+  ]);
   const r = parseNginxErrorLine(fixture("nginx-error.log")[0] as string);
   assert.equal(r?.request, "POST /api/checkout HTTP/1.1");
   assert.equal(r?.upstream, "http://127.0.0.1:3000/api/checkout");
@@ -106,7 +120,19 @@ test("plain-text lines from gunicorn, SQLite, knex, pg, PostgreSQL and Node map 
   const recs = fixture("app-text.log").map((l) => parseAppLine(l));
   assert.deepEqual(
     recs.map((r) => r?.event ?? null),
-    ["worker.timeout", "worker.exit", "worker.start", "db.locked", "pool.timeout", "pool.timeout", "db.too-many-clients", "memory.oom", "fd.limit", "disk.full", "log"],
+    [
+      "worker.timeout",
+      "worker.exit",
+      "worker.start",
+      "db.locked",
+      "pool.timeout",
+      "pool.timeout",
+      "db.too-many-clients",
+      "memory.oom",
+      "fd.limit",
+      "disk.full",
+      "log",
+    ],
   );
   assert.equal(recs[0]?.fields.workerPid, 4121);
   assert.equal(recs[0]?.pid, 4100);

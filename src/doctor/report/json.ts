@@ -21,14 +21,31 @@ export function toJson(result: DoctorResult): string {
     explainedBy: f.explainedBy ?? [],
     links: f.links ?? [],
     confidence: Math.round(f.confidence * 100) / 100,
-    evidence: { ...f.evidence, window: f.evidence.window ? ({ from: iso(f.evidence.window.from), to: iso(f.evidence.window.to) } as { from: string; to: string }) : undefined },
+    evidence: {
+      ...f.evidence,
+      window: f.evidence.window ? ({ from: iso(f.evidence.window.from), to: iso(f.evidence.window.to) } as { from: string; to: string }) : undefined,
+    },
   }));
   return `${JSON.stringify(
     {
       healthy: result.healthy,
       generatedAt: new Date().toISOString(),
-      totals: { proxyRequests: result.data.proxyRequests, failedRequests: result.data.failedTotal, statusCounts: result.data.statusCounts, appRequests: result.data.appRequests },
-      files: result.data.files.map((f) => ({ file: f.file, kind: f.kind, bytes: f.bytes, lines: f.lines, records: f.records, garbage: f.garbage, outOfWindow: f.outOfWindow, continued: f.continued ?? 0 })),
+      totals: {
+        proxyRequests: result.data.proxyRequests,
+        failedRequests: result.data.failedTotal,
+        statusCounts: result.data.statusCounts,
+        appRequests: result.data.appRequests,
+      },
+      files: result.data.files.map((f) => ({
+        file: f.file,
+        kind: f.kind,
+        bytes: f.bytes,
+        lines: f.lines,
+        records: f.records,
+        garbage: f.garbage,
+        outOfWindow: f.outOfWindow,
+        continued: f.continued ?? 0,
+      })),
       instances: result.instances,
       findings,
     },

@@ -34,7 +34,9 @@ test("text: the root cause is numbered 1, what it produces indented under it as 
 });
 
 test("json: findings in chain order with layer, causes, explainedBy and links (lag in ms)", () => {
-  const report = JSON.parse(toJson(result())) as { findings: { id: string; layer: string; causes: string[]; explainedBy: string[]; links: { from: string; to: string; shared: number; lagMs?: number }[] }[] };
+  const report = JSON.parse(toJson(result())) as {
+    findings: { id: string; layer: string; causes: string[]; explainedBy: string[]; links: { from: string; to: string; shared: number; lagMs?: number }[] }[];
+  };
   assert.deepEqual(
     report.findings.slice(0, 3).map((f) => [f.id, f.layer, f.causes, f.explainedBy]),
     [

@@ -23,13 +23,18 @@ function pct(c: number): string {
 function headline(r: DoctorResult): string {
   const d = r.data;
   const problems = r.findings.filter((f) => f.severity !== "info");
-  const scanned = d.files.length ? `Read ${d.files.length} log file${d.files.length === 1 ? "" : "s"} (${d.files.reduce((n, f) => n + f.lines, 0).toLocaleString("en")} lines)` : "No logs given";
+  const scanned = d.files.length
+    ? `Read ${d.files.length} log file${d.files.length === 1 ? "" : "s"} (${d.files.reduce((n, f) => n + f.lines, 0).toLocaleString("en")} lines)`
+    : "No logs given";
   const reqs = d.proxyRequests
     ? `; ${d.failedTotal.toLocaleString("en")} of ${d.proxyRequests.toLocaleString("en")} proxied requests failed (5xx)`
     : d.inferredFailures
       ? `; ${d.failedTotal.toLocaleString("en")} failed requests inferred from the proxy's error log (no access log given)`
       : "";
-  const verdict = problems.length === 0 ? "No problem found." : `${problems.length} problem${problems.length === 1 ? "" : "s"} found, deepest cause first, what it produces under it.`;
+  const verdict =
+    problems.length === 0
+      ? "No problem found."
+      : `${problems.length} problem${problems.length === 1 ? "" : "s"} found, deepest cause first, what it produces under it.`;
   return `${scanned}${reqs}. ${verdict}`;
 }
 
@@ -112,11 +117,20 @@ export function toMarkdown(r: DoctorResult): string {
   if (rows.length) {
     out.push("| # | severity | cause | confidence | explains | produced by |", "|---|---|---|---|---|---|");
     for (const { finding: f, label } of rows)
-      out.push(`| ${label} | ${f.severity} | ${f.title.replace(/\|/g, "\\|")} (\`${f.id}\`) | ${pct(f.confidence)} | ${f.explains} | ${(f.explainedBy ?? []).join(", ")} |`);
+      out.push(
+        `| ${label} | ${f.severity} | ${f.title.replace(/\|/g, "\\|")} (\`${f.id}\`) | ${pct(f.confidence)} | ${f.explains} | ${(f.explainedBy ?? []).join(", ")} |`,
+      );
     out.push("");
   }
   for (const { finding: f, label, depth } of rows) {
-    out.push(`${"#".repeat(Math.min(6, 2 + depth))} ${label}. ${f.title}`, "", `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`, "", f.evidence.summary, "");
+    out.push(
+      `${"#".repeat(Math.min(6, 2 + depth))} ${label}. ${f.title}`,
+      "",
+      `**${f.severity}** · \`${f.id}\` · confidence ${pct(f.confidence)} · explains ${f.explains} failed request${f.explains === 1 ? "" : "s"}`,
+      "",
+      f.evidence.summary,
+      "",
+    );
     if (f.evidence.samples.length) {
       out.push("Evidence:", "", "```");
       for (const s of f.evidence.samples) out.push(`${s.file}:${s.line}  ${s.text}`);

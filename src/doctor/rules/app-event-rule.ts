@@ -56,20 +56,25 @@ export function appEventFinding(data: Dataset, corr: Correlation, spec: AppEvent
       ? `${ofTotal(data, counts)} ${between(w)} match ${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} (same request by id, or by time and path).`
       : `${events.length} ${spec.eventLabel} event${events.length === 1 ? "" : "s"} ${between(w)}${data.proxyRequests > 0 ? "; no proxy failure matched them by time or request id" : " (no proxy log given, so failed requests were not counted)"}.`;
   return [
-    claim(corr, {
-      id: spec.id,
-      title: spec.title,
-      severity: spec.severity,
-      confidence: hits.size > 0 ? 0.85 : 0.6,
-      explains: hits.size,
-      evidence: {
-        summary: `${head}${lagSentence(match.lag, spec.eventLabel)}${spec.detail ? ` ${spec.detail(events, match)}` : ""}`,
-        counts: { ...counts, events: events.length },
-        window: w,
-        samples: samples(data, hits, events.slice(0, 2)),
+    claim(
+      corr,
+      {
+        id: spec.id,
+        title: spec.title,
+        severity: spec.severity,
+        confidence: hits.size > 0 ? 0.85 : 0.6,
+        explains: hits.size,
+        evidence: {
+          summary: `${head}${lagSentence(match.lag, spec.eventLabel)}${spec.detail ? ` ${spec.detail(events, match)}` : ""}`,
+          counts: { ...counts, events: events.length },
+          window: w,
+          samples: samples(data, hits, events.slice(0, 2)),
+        },
+        fix: typeof spec.fix === "function" ? spec.fix(data, events, { hits, kinds: corr.kinds }) : spec.fix,
       },
-      fix: typeof spec.fix === "function" ? spec.fix(data, events, { hits, kinds: corr.kinds }) : spec.fix,
-    }, hits, match.pairs),
+      hits,
+      match.pairs,
+    ),
   ];
 }
 

@@ -9,13 +9,26 @@ const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
 
 test("EMFILE in the app log and a nearly full disk", () => {
   const app = ["2026-11-24T14:02:09Z Error: EMFILE: too many open files, open '/srv/app/tmp/upload-1'"];
-  const system = { load: [0, 0, 0], cpus: 2, memTotal: 1, memAvailable: 1, disks: [{ path: "/srv", freeBytes: 10 * 1024 * 1024, totalBytes: 100 * 1024 ** 3 }] };
+  const system = {
+    load: [0, 0, 0],
+    cpus: 2,
+    memTotal: 1,
+    memAvailable: 1,
+    disks: [{ path: "/srv", freeBytes: 10 * 1024 * 1024, totalBytes: 100 * 1024 ** 3 }],
+  };
   const ids = runRule(diskFdLimit, datasetFromLines({ app, error: [nginxErrorLine(t0, "disk-full")], probes: { system } })).map((f) => f.id);
   assert.deepEqual(ids, ["fd-limit", "disk-full"]);
 });
 
 test("a healthy host gives nothing", () => {
-  const system = { load: [0, 0, 0], cpus: 2, memTotal: 1, memAvailable: 1, disks: [{ path: "/", freeBytes: 50e9, totalBytes: 100e9 }], fds: { open: 100, limit: 100_000 } };
+  const system = {
+    load: [0, 0, 0],
+    cpus: 2,
+    memTotal: 1,
+    memAvailable: 1,
+    disks: [{ path: "/", freeBytes: 50e9, totalBytes: 100e9 }],
+    fds: { open: 100, limit: 100_000 },
+  };
   assert.deepEqual(runRule(diskFdLimit, datasetFromLines({ probes: { system } })), []);
 });
 

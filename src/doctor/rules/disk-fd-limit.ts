@@ -14,7 +14,10 @@ export const diskFdLimit: Rule = {
     const diskLines = [...data.proxyErrors.filter((e) => e.record.kind === "disk-full"), ...data.appEvents.filter((e) => e.record.event === "disk.full")];
     const sys = data.probes.system;
     const fullDisks = (sys?.disks ?? []).filter((d) => d.totalBytes > 0 && d.freeBytes / d.totalBytes < 0.05);
-    const fdHigh = sys?.fds && sys.fds.limit > 0 && sys.fds.open / sys.fds.limit > 0.9 ? sys.fds : (sys?.processFds ?? []).find((p) => p.limit > 0 && p.open / p.limit > 0.9);
+    const fdHigh =
+      sys?.fds && sys.fds.limit > 0 && sys.fds.open / sys.fds.limit > 0.9
+        ? sys.fds
+        : (sys?.processFds ?? []).find((p) => p.limit > 0 && p.open / p.limit > 0.9);
     const out: Finding[] = [];
     const t = probeTime(data, sys?.at);
     if (fdLines.length || fdHigh) {
@@ -50,7 +53,8 @@ export const diskFdLimit: Rule = {
           samples: diskLines.slice(0, 2).map(sample),
         },
         fix: {
-          summary: "Free space (rotate and compress logs, remove old backups), truncate the SQLite WAL once readers are gone (holdfast doctor --fix --yes), and alert at 80 % disk use.",
+          summary:
+            "Free space (rotate and compress logs, remove old backups), truncate the SQLite WAL once readers are gone (holdfast doctor --fix --yes), and alert at 80 % disk use.",
           holdfast: `log: { file: "logs/app.log" }   // rotate with logrotate: daily, compress, rotate 7\ndb: { sqlite: { journalSizeLimit: "${formatSize(configDefaults.db.sqlite.journalSizeLimit)}" } }`,
           nginx: "proxy_max_temp_file_size 0;   # do not spool big responses to disk",
         },

@@ -67,34 +67,38 @@ export const keepaliveRace: Rule = {
       .map((u) => /^(?:[a-z]+:\/\/)?([^/\s]+:\d+)/.exec(u ?? "")?.[1])
       .find((a) => a !== undefined);
     return [
-      claim(corr, {
-        id: "keepalive-race",
-        title: "Keep-alive race: the app closes idle connections the proxy still reuses",
-        severity: hits.length > 0 ? "error" : "warning",
-        confidence,
-        explains: hits.length,
-        evidence: {
-          summary:
-            hits.length > 0
-              ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms${slowCloses ? `, or within ${SLOW_CLOSE_S} s for ${slowCloses} of them: an app slow to close` : ""})` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} ${posts === 1 ? "was" : "were"} non-idempotent (the proxy does not retry those)` : ""}.${appCloses ? ` The app logged closing idle connections (${closes.length} "Request timed out" lines) in the same seconds.` : ""}${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
-              : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
-          counts: { ...counts, nonIdempotent: posts },
-          window: w,
-          samples: samples(data, hits, firstErrorLine(data, corr, hits)),
+      claim(
+        corr,
+        {
+          id: "keepalive-race",
+          title: "Keep-alive race: the app closes idle connections the proxy still reuses",
+          severity: hits.length > 0 ? "error" : "warning",
+          confidence,
+          explains: hits.length,
+          evidence: {
+            summary:
+              hits.length > 0
+                ? `${ofTotal(data, counts)} ${between(w)} ${timed ? `failed at once (upstream time ≤ ${INSTANT_S * 1000} ms${slowCloses ? `, or within ${SLOW_CLOSE_S} s for ${slowCloses} of them: an app slow to close` : ""})` : "failed (upstream time not logged)"} because the upstream closed or reset the connection, with no worker death nearby${posts ? `; ${posts} ${posts === 1 ? "was" : "were"} non-idempotent (the proxy does not retry those)` : ""}.${appCloses ? ` The app logged closing idle connections (${closes.length} "Request timed out" lines) in the same seconds.` : ""}${budget ? ` The app's keep-alive (${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s) is not above the proxy's idle timeout (${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s).` : ""}${keepaliveKnownOff ? " The nginx config shows no upstream keepalive, so a crash of the app is also possible." : ""}`
+                : `No instant 502s seen, but the app's keep-alive ${((t?.keepAlive ?? 0) / 1000).toFixed(0)} s is not above the proxy's idle timeout ${((t?.proxyIdleTimeout ?? 0) / 1000).toFixed(0)} s: the race will happen under load.`,
+            counts: { ...counts, nonIdempotent: posts },
+            window: w,
+            samples: samples(data, hits, firstErrorLine(data, corr, hits)),
+          },
+          fix: {
+            summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,
+            holdfast: speaksHoldfast(stack) ? `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }` : undefined,
+            stack: keepAliveFix(stack, appKeepAlive / 1000),
+            nginx: `upstream app {\n    server ${upstream ?? "127.0.0.1:3000;   # your app's address"}${upstream ? ";" : ""}\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n${
+              posts === hits.length && hits.length > 0
+                ? "# no retry setting helps here: nginx retries a request that failed on a reused connection only when it is idempotent,\n# and these were not (POST); only the keep-alive order above prevents them."
+                : `# retry an idempotent request that failed on a reused idle connection:\n${NGINX_NEXT_UPSTREAM}`
+            }`,
+            haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
+            alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
+          },
         },
-        fix: {
-          summary: `Make the app keep idle connections open longer than the proxy does, so the proxy always closes first (app keep-alive ${appKeepAlive / 1000} s > proxy idle ${proxyIdle / 1000} s).`,
-          holdfast: speaksHoldfast(stack) ? `timeouts: { keepAlive: "${appKeepAlive / 1000}s", headers: "${appKeepAlive / 1000 + 1}s" }` : undefined,
-          stack: keepAliveFix(stack, appKeepAlive / 1000),
-          nginx: `upstream app {\n    server ${upstream ?? "127.0.0.1:3000;   # your app's address"}${upstream ? ";" : ""}\n    keepalive 32;\n    keepalive_timeout ${Math.floor(proxyIdle / 1000)}s;   # must stay below the app's keep-alive (${appKeepAlive / 1000}s)\n}\n${
-            posts === hits.length && hits.length > 0
-              ? "# no retry setting helps here: nginx retries a request that failed on a reused connection only when it is idempotent,\n# and these were not (POST); only the keep-alive order above prevents them."
-              : `# retry an idempotent request that failed on a reused idle connection:\n${NGINX_NEXT_UPSTREAM}`
-          }`,
-          haproxy: `defaults\n    timeout http-keep-alive ${Math.floor(proxyIdle / 1000)}s   # below the app's keep-alive (${appKeepAlive / 1000}s)\n    http-reuse safe\n    retry-on conn-failure empty-response`,
-          alb: `Keep the ALB idle timeout below the app's keep-alive: aws elbv2 modify-load-balancer-attributes --load-balancer-arn <arn> --attributes Key=idle_timeout.timeout_seconds,Value=${Math.floor(proxyIdle / 1000)}`,
-        },
-      }, hits),
+        hits,
+      ),
     ];
   },
 };

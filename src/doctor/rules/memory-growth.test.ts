@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, } from "../recorded-lines.js";
+import { holdfastLine, nginxAccessLine } from "../recorded-lines.js";
 import { memoryGrowth } from "./memory-growth.js";
 
 const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
 
 test("failures around a heap-out-of-memory death", () => {
-  const app = ["2026-11-24T14:02:00Z FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", holdfastLine(t0 + 50, "worker.exit", { workerPid: 4121, code: 134, signal: null })];
+  const app = [
+    "2026-11-24T14:02:00Z FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    holdfastLine(t0 + 50, "worker.exit", { workerPid: 4121, code: 134, signal: null }),
+  ];
   const access = [nginxAccessLine({ t: t0 + 100, status: 502, urt: 0.3 })];
   const [f] = runRule(memoryGrowth, datasetFromLines({ access, app }));
   assert.equal(f?.severity, "critical");

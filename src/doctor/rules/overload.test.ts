@@ -24,8 +24,14 @@ test("deadline events explain the app's own 504s and name the slow paths", () =>
 });
 
 test("db.unavailable is its own cause unless it says the server is out of slots", () => {
-  assert.equal(runRule(databaseUnavailable, datasetFromLines({ app: [holdfastLine(t0, "db.unavailable", { error: "ECONNREFUSED 127.0.0.1:5432" })] }))[0]?.severity, "critical");
-  assert.deepEqual(runRule(databaseUnavailable, datasetFromLines({ app: [holdfastLine(t0, "db.unavailable", { error: "sorry, too many clients already" })] })), []);
+  assert.equal(
+    runRule(databaseUnavailable, datasetFromLines({ app: [holdfastLine(t0, "db.unavailable", { error: "ECONNREFUSED 127.0.0.1:5432" })] }))[0]?.severity,
+    "critical",
+  );
+  assert.deepEqual(
+    runRule(databaseUnavailable, datasetFromLines({ app: [holdfastLine(t0, "db.unavailable", { error: "sorry, too many clients already" })] })),
+    [],
+  );
 });
 
 test("the app's own 504 (joined by request id) is not counted as a proxy read timeout", async () => {
@@ -36,14 +42,18 @@ test("the app's own 504 (joined by request id) is not counted as a proxy read ti
 });
 
 test("live admission stats alone: a warning that names the instance", () => {
-  const admin = [{ url: "http://10.0.0.5:9464", status: { counters: { shed: 120 }, workers: [{ id: 1, admission: { limit: 20, inflight: 20, queued: 7, shed: 120 } }] } }];
+  const admin = [
+    { url: "http://10.0.0.5:9464", status: { counters: { shed: 120 }, workers: [{ id: 1, admission: { limit: 20, inflight: 20, queued: 7, shed: 120 } }] } },
+  ];
   const [f] = runRule(loadShed, datasetFromLines({ probes: { admin } }));
   assert.match(f?.evidence.summary ?? "", /10\.0\.0\.5:9464: 120 shed since start, 7 queued now/);
 });
 
 test("HAProxy sQ: timed out in the proxy's queue", async () => {
   const { proxyQueue } = await import("./overload.js");
-  const haproxy = ['Nov 24 14:03:20 lb1 haproxy[2201]: 10.0.3.26:51420 [24/Nov/2026:14:03:10.000] www~ app/app1 0/10000/-1/-1/10000 503 217 - - sQ-- 200/200/199/99/0 0/120 "GET /api/orders HTTP/1.1"'];
+  const haproxy = [
+    'Nov 24 14:03:20 lb1 haproxy[2201]: 10.0.3.26:51420 [24/Nov/2026:14:03:10.000] www~ app/app1 0/10000/-1/-1/10000 503 217 - - sQ-- 200/200/199/99/0 0/120 "GET /api/orders HTTP/1.1"',
+  ];
   const [f] = runRule(proxyQueue, datasetFromLines({ haproxy }));
   assert.equal(f?.explains, 1);
 });

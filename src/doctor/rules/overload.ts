@@ -65,7 +65,8 @@ export const appDeadline: Rule = appEventRule("Requests ran past the app's own d
     return `Paths: ${top.map(([p, n]) => `${p} (${n})`).join(", ")}. The deadline did its job (a clean 504, work cancelled); the slowness is the cause to chase.`;
   },
   fix: {
-    summary: "Find what the slow paths wait for (database, outbound calls) in their request events; add indexes, caching or timeouts on outbound calls. Raise the deadline only if the proxy's read timeout stays above it.",
+    summary:
+      "Find what the slow paths wait for (database, outbound calls) in their request events; add indexes, caching or timeouts on outbound calls. Raise the deadline only if the proxy's read timeout stays above it.",
     holdfast: `timeouts: { deadline: "30s" }   // keep below the proxy read timeout`,
   },
 });
@@ -93,24 +94,29 @@ export const proxyQueue: Rule = {
     if (!hits.length) return [];
     const counts = statusCounts(data, hits);
     return [
-      claim(corr, {
-        id: "proxy-queue",
-        title: "Server slots full: requests timed out in the proxy's queue",
-        severity: "error",
-        confidence: 0.9,
-        explains: hits.length,
-        evidence: {
-          summary: `${ofTotal(data, counts)} ${between(failureWindow(data, hits))} waited in HAProxy's queue for a free server connection (every server at its maxconn) until timeout queue.`,
-          counts,
-          window: failureWindow(data, hits),
-          samples: samples(data, hits),
+      claim(
+        corr,
+        {
+          id: "proxy-queue",
+          title: "Server slots full: requests timed out in the proxy's queue",
+          severity: "error",
+          confidence: 0.9,
+          explains: hits.length,
+          evidence: {
+            summary: `${ofTotal(data, counts)} ${between(failureWindow(data, hits))} waited in HAProxy's queue for a free server connection (every server at its maxconn) until timeout queue.`,
+            counts,
+            window: failureWindow(data, hits),
+            samples: samples(data, hits),
+          },
+          fix: {
+            summary:
+              "The app is saturated at the maxconn HAProxy allows: add instances, make requests cheaper, or raise maxconn if the app has headroom; keep timeout queue short so clients fail fast.",
+            haproxy: "backend app\n    timeout queue 5s\n    server app1 127.0.0.1:3000 maxconn 100\n    server app2 127.0.0.1:3001 maxconn 100",
+            holdfast: `admission: { mode: "adaptive" }   // holdfast answers 503 + Retry-After itself before queues build up`,
+          },
         },
-        fix: {
-          summary: "The app is saturated at the maxconn HAProxy allows: add instances, make requests cheaper, or raise maxconn if the app has headroom; keep timeout queue short so clients fail fast.",
-          haproxy: "backend app\n    timeout queue 5s\n    server app1 127.0.0.1:3000 maxconn 100\n    server app2 127.0.0.1:3001 maxconn 100",
-          holdfast: `admission: { mode: "adaptive" }   // holdfast answers 503 + Retry-After itself before queues build up`,
-        },
-      }, hits),
+        hits,
+      ),
     ];
   },
 };

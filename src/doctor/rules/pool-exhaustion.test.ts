@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, } from "../recorded-lines.js";
+import { holdfastLine, nginxAccessLine } from "../recorded-lines.js";
 import { poolExhaustion } from "./pool-exhaustion.js";
 
 const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
@@ -41,7 +41,9 @@ test("when the app sheds on its own (503s it answered after 1.5 s, HAProxy waits
     const d = new Date(accept);
     const stamp = `${String(d.getUTCDate()).padStart(2, "0")}/Nov/2026:${d.toISOString().slice(11, 23)}`;
     haproxy.push(`127.0.0.1:4512${i} [${stamp}] www app/app1 0/0/0/1523/1523 503 170 - - ---- 17/17/16/16/0 0/0 "GET /api/search HTTP/1.1"`);
-    app.push(`${new Date(accept + 1510).toISOString()} ERROR catalog: GET /api/search failed: Knex: Timeout acquiring a connection. The pool is probably full.`);
+    app.push(
+      `${new Date(accept + 1510).toISOString()} ERROR catalog: GET /api/search failed: Knex: Timeout acquiring a connection. The pool is probably full.`,
+    );
   }
   const [f] = runRule(poolExhaustion, datasetFromLines({ haproxy, app, timeouts: { proxyReadTimeout: 10_000 } }));
   assert.equal(f?.explains, 6);

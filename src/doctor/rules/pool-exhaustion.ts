@@ -26,9 +26,10 @@ export const poolExhaustion: Rule = {
         const leaks = ev.filter((e) => e.record.event === "pool.leak").length;
         const warned = ev.filter((e) => e.record.fields.libraryWarnings !== undefined).length;
         const alone = ev.filter((e) => e.record.fields.timeInferred === "next line").length;
-        const tarn = warned + alone
-          ? ` knex's own "Acquire connection error" warnings (tarn's stack, no time of their own) were read with them: ${warned} folded into the app's line for the same failure${alone ? `, ${alone} on their own, timed by the next timed line` : ""}.`
-          : "";
+        const tarn =
+          warned + alone
+            ? ` knex's own "Acquire connection error" warnings (tarn's stack, no time of their own) were read with them: ${warned} folded into the app's line for the same failure${alone ? `, ${alone} on their own, timed by the next timed line` : ""}.`
+            : "";
         return `${m !== undefined ? `Pool max ${m}, up to ${w ?? "?"} callers waiting. ` : ""}Source: ${origins}.${leaks ? ` ${leaks} pool.leak events: connections held too long.` : ""}${tarn}`;
       },
       fix: (d, ev, explained) => fix(d, ev, explained),
@@ -79,7 +80,9 @@ function fix(data: Dataset, events: Located<AppRecord>[] = [], explained?: Expla
     const s = Math.round(current / 100) / 10;
     return {
       summary: `The app already gives up on the pool before the proxy does (it answered these requests itself after ≈ ${s} s${rt !== undefined ? `, below the proxy's ${rt / 1000} s` : ""}): keep that acquire timeout. The pool has fewer connections than the requests that want one at once: make the slow queries faster, hold a connection only for its query (no slow work or outbound calls inside a transaction), and size the pool to what the database sustains (PostgreSQL: pool max × processes × instances < max_connections).`,
-      holdfast: speaksHoldfast(stack) ? `db: { pool: { acquireTimeout: "${s}s", leakDetectionThreshold: "10s" } }   // keep the wait; raise max only while max × workers × instances < max_connections` : undefined,
+      holdfast: speaksHoldfast(stack)
+        ? `db: { pool: { acquireTimeout: "${s}s", leakDetectionThreshold: "10s" } }   // keep the wait; raise max only while max × workers × instances < max_connections`
+        : undefined,
       stack: poolWaitFix(stack, Math.round(current / 100) * 100, `keep: ≈ ${s} s measured, already below the proxy's timeout`),
     };
   }

@@ -32,34 +32,39 @@ export const proxyReadTimeout: Rule = {
     const rtText = rt === undefined ? "30s" : rt % 1000 ? `${rt}ms` : `${rt / 1000}s`;
     const support = firstErrorLine(data, corr, hits);
     return [
-      claim(corr, {
-        id: "proxy-read-timeout",
-        title: "Proxy read timeout: the app answers slower than the proxy waits",
-        severity: "error",
-        confidence: 0.85,
-        explains: hits.length,
-        evidence: {
-          summary: `${ofTotal(data, counts)} ${between(w)} hit the proxy's read timeout${rt !== undefined ? ` (${rt / 1000} s)` : ""}. Slowest paths: ${paths.join(", ") || "?"}.${deadline !== undefined && rt !== undefined && deadline >= rt ? ` The app's deadline (${deadline / 1000} s) is not below it, so the app never answers first.` : ""}`,
-          counts: { ...counts },
-          window: w,
-          samples: samples(data, hits, support),
+      claim(
+        corr,
+        {
+          id: "proxy-read-timeout",
+          title: "Proxy read timeout: the app answers slower than the proxy waits",
+          severity: "error",
+          confidence: 0.85,
+          explains: hits.length,
+          evidence: {
+            summary: `${ofTotal(data, counts)} ${between(w)} hit the proxy's read timeout${rt !== undefined ? ` (${rt / 1000} s)` : ""}. Slowest paths: ${paths.join(", ") || "?"}.${deadline !== undefined && rt !== undefined && deadline >= rt ? ` The app's deadline (${deadline / 1000} s) is not below it, so the app never answers first.` : ""}`,
+            counts: { ...counts },
+            window: w,
+            samples: samples(data, hits, support),
+          },
+          fix: {
+            summary: deadlineBelow
+              ? `The app's deadline (${(deadline as number) / 1000} s) is already below the proxy's ${(rt as number) / 1000} s, yet these requests got no answer in time: the app could not run them at all (a stuck or blocked worker, a full queue). Fix the cause the findings name, then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`
+              : `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
+            holdfast:
+              holdfastApp && !deadlineBelow
+                ? `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : "(assumed 30s; give --nginx-config or --haproxy-config for the real value)"}`
+                : undefined,
+            // No app-server line: gunicorn's --timeout (uWSGI harakiri, Puma worker_timeout) kills the
+            // worker, a 502 instead of a 504, not the clean answer a deadline gives.
+            nginx: holdfastApp
+              ? `proxy_read_timeout ${rtText};   # keep above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)`
+              : `proxy_read_timeout ${rtText};   # ${rt !== undefined ? "as now" : "assumed"}: raise it only in a location for the paths that must run longer`,
+            haproxy: `timeout server ${rtText}   # ${holdfastApp ? `above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)` : `${rt !== undefined ? "as now" : "assumed"}: raise it only in a backend for the paths that must run longer`}`,
+            alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
+          },
         },
-        fix: {
-          summary: deadlineBelow
-            ? `The app's deadline (${(deadline as number) / 1000} s) is already below the proxy's ${(rt as number) / 1000} s, yet these requests got no answer in time: the app could not run them at all (a stuck or blocked worker, a full queue). Fix the cause the findings name, then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`
-            : `Give every request a deadline below the proxy's read timeout, so the app answers a clean 504/503 first and stops the work; then make the slow paths (${paths.slice(0, 2).join(", ") || "see samples"}) fast or asynchronous.`,
-          holdfast: holdfastApp && !deadlineBelow
-            ? `timeouts: { deadline: "${newDeadline / 1000}s" }   // below proxy_read_timeout ${rt !== undefined ? `${rt / 1000}s` : "(assumed 30s; give --nginx-config or --haproxy-config for the real value)"}`
-            : undefined,
-          // No app-server line: gunicorn's --timeout (uWSGI harakiri, Puma worker_timeout) kills the
-          // worker, a 502 instead of a 504, not the clean answer a deadline gives.
-          nginx: holdfastApp
-            ? `proxy_read_timeout ${rtText};   # keep above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)`
-            : `proxy_read_timeout ${rtText};   # ${rt !== undefined ? "as now" : "assumed"}: raise it only in a location for the paths that must run longer`,
-          haproxy: `timeout server ${rtText}   # ${holdfastApp ? `above the app deadline (${(deadlineBelow ? (deadline as number) : newDeadline) / 1000}s)` : `${rt !== undefined ? "as now" : "assumed"}: raise it only in a backend for the paths that must run longer`}`,
-          alb: "Idle timeout above the app deadline: Key=idle_timeout.timeout_seconds,Value=60",
-        },
-      }, hits),
+        hits,
+      ),
     ];
   },
 };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, } from "../recorded-lines.js";
+import { holdfastLine, nginxAccessLine } from "../recorded-lines.js";
 import { sqliteDeferredBusy } from "./sqlite-deferred-busy.js";
 
 const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);

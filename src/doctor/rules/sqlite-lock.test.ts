@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runRule } from "../analyze.js";
 import { datasetFromLines } from "../dataset-from-lines.js";
-import { holdfastLine, nginxAccessLine, } from "../recorded-lines.js";
+import { holdfastLine, nginxAccessLine } from "../recorded-lines.js";
 import { sqliteLock } from "./sqlite-lock.js";
 
 const t0 = Date.UTC(2026, 10, 24, 14, 2, 0);
@@ -30,7 +30,9 @@ test("the app answering 503 after its 1 s busy timeout (nginx waits 10 s): the f
   for (let k = 0; k < 5; k++) {
     const start = t0 + k * 4000;
     access.push(nginxAccessLine({ t: start + 1016, status: 503, rt: 1.016, urt: 1.016, us: "503", method: "POST", path: "/api/items" }));
-    app.push(`${new Date(start + 1010).toISOString().replace("T", " ").replace("Z", "").replace(".", ",")} ERROR items: POST /api/items failed\nTraceback (most recent call last):\n  File "/srv/app.py", line 140, in do_POST\nsqlite3.OperationalError: database is locked`);
+    app.push(
+      `${new Date(start + 1010).toISOString().replace("T", " ").replace("Z", "").replace(".", ",")} ERROR items: POST /api/items failed\nTraceback (most recent call last):\n  File "/srv/app.py", line 140, in do_POST\nsqlite3.OperationalError: database is locked`,
+    );
   }
   const [f] = runRule(sqliteLock, datasetFromLines({ access, app: app.flatMap((a) => a.split("\n")), timeouts: { proxyReadTimeout: 10_000 } }));
   assert.equal(f?.explains, 5);

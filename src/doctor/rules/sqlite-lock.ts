@@ -14,7 +14,10 @@ export const INSTANT_REQUEST_MS = 250;
 
 /** True for a lock error that came back at once: the wait was measured short, or the whole request was. */
 export function instantLock(fields: Record<string, unknown>): boolean {
-  return (typeof fields.waitedMs === "number" && fields.waitedMs < INSTANT_LOCK_MS) || (typeof fields.requestMs === "number" && fields.requestMs < INSTANT_REQUEST_MS);
+  return (
+    (typeof fields.waitedMs === "number" && fields.waitedMs < INSTANT_LOCK_MS) ||
+    (typeof fields.requestMs === "number" && fields.requestMs < INSTANT_REQUEST_MS)
+  );
 }
 
 export const sqliteLock: Rule = appEventRule("SQLite writers lock each other out past the busy timeout (database is locked).", {

@@ -22,7 +22,8 @@ test("a gunicorn WORKER TIMEOUT gets gunicorn's flags, not Node event-loop advic
   assert.match(f?.title ?? "", /gunicorn killed workers .*WORKER TIMEOUT/);
   assert.doesNotMatch(`${f?.title} ${f?.fix.summary}`, /event loop/i);
   assert.equal(f?.fix.stack?.name, "gunicorn");
-  for (const flag of ["--timeout 30", "--graceful-timeout 30", "--keep-alive", "--worker-class gthread"]) assert.ok(f?.fix.stack?.lines.includes(flag), `${flag} in ${f?.fix.stack?.lines}`);
+  for (const flag of ["--timeout 30", "--graceful-timeout 30", "--keep-alive", "--worker-class gthread"])
+    assert.ok(f?.fix.stack?.lines.includes(flag), `${flag} in ${f?.fix.stack?.lines}`);
   assert.equal(f?.fix.holdfast, undefined, "holdfast keys are not gunicorn's words");
   assert.match(f?.evidence.summary ?? "", /\/report/);
   // The text report prints the evidence (with the paths) above the fix.
@@ -57,8 +58,14 @@ test("pool timeouts name knex, pg-pool, HikariCP or SQLAlchemy options by what l
   const cases: [string, RegExp][] = [
     ["2026-11-24T14:02:06.000Z error: KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full.", /acquireConnectionTimeout: 2000/],
     ["2026-11-24T14:02:06.000Z Error: timeout exceeded when trying to connect", /connectionTimeoutMillis: 2000/],
-    ["2026-11-24T14:02:06.118Z ERROR 4242 --- [exec-7] c.z.h.p.HikariPool : HikariPool-1 - Connection is not available, request timed out after 30005ms.", /spring\.datasource\.hikari\.connection-timeout=2000/],
-    ["2026-11-24 14:02:06,000+0000 ERROR app: sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00", /pool_timeout=2\b/],
+    [
+      "2026-11-24T14:02:06.118Z ERROR 4242 --- [exec-7] c.z.h.p.HikariPool : HikariPool-1 - Connection is not available, request timed out after 30005ms.",
+      /spring\.datasource\.hikari\.connection-timeout=2000/,
+    ],
+    [
+      "2026-11-24 14:02:06,000+0000 ERROR app: sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00",
+      /pool_timeout=2\b/,
+    ],
   ];
   for (const [line, want] of cases) {
     const [f] = runRule(poolExhaustion, datasetFromLines({ app: [line], timeouts: { proxyReadTimeout: 10_000 } }));
@@ -115,7 +122,12 @@ test("a live probe is about now: host load after old logs is info and says so", 
 
 test("a worker killed while holding /api/export: no retry of that path, and a heartbeat below the proxy's read timeout", () => {
   const app = [
-    holdfastLine(t0 + 5000, "worker.timeout", { workerPid: 4121, heartbeatAgeMs: 2200, heartbeatTimeoutMs: 2000, inflight: [{ method: "GET", path: "/api/export", ageMs: 1500 }] }, "error"),
+    holdfastLine(
+      t0 + 5000,
+      "worker.timeout",
+      { workerPid: 4121, heartbeatAgeMs: 2200, heartbeatTimeoutMs: 2000, inflight: [{ method: "GET", path: "/api/export", ageMs: 1500 }] },
+      "error",
+    ),
   ];
   const access = [nginxAccessLine({ t: t0 + 5050, status: 502, urt: 4, rt: 4, path: "/api/export" })];
   const [f] = runRule(workerKilled, datasetFromLines({ access, app, timeouts: { proxyReadTimeout: 10_000 } }));
@@ -127,8 +139,23 @@ test("a worker killed while holding /api/export: no retry of that path, and a he
 });
 
 test("an app log another stack wrote (pino without holdfast's events) gets no holdfast config keys", () => {
-  const app = [JSON.stringify({ level: 30, time: t0 + 2100, pid: 7, hostname: "h", req: { method: "GET", url: "/api/report" }, res: { statusCode: 200 }, responseTime: 3100, msg: "request completed" })];
-  const error = [nginxErrorLine(t0 + 2000, "read-timeout", "GET", "/api/report"), nginxErrorLine(t0 + 60_000, "connect-refused", "GET", "/api/report"), nginxErrorLine(t0 + 61_000, "connect-refused", "GET", "/api/report")];
+  const app = [
+    JSON.stringify({
+      level: 30,
+      time: t0 + 2100,
+      pid: 7,
+      hostname: "h",
+      req: { method: "GET", url: "/api/report" },
+      res: { statusCode: 200 },
+      responseTime: 3100,
+      msg: "request completed",
+    }),
+  ];
+  const error = [
+    nginxErrorLine(t0 + 2000, "read-timeout", "GET", "/api/report"),
+    nginxErrorLine(t0 + 60_000, "connect-refused", "GET", "/api/report"),
+    nginxErrorLine(t0 + 61_000, "connect-refused", "GET", "/api/report"),
+  ];
   const access = [
     nginxAccessLine({ t: t0 + 2000, status: 504, urt: 2, rt: 2, path: "/api/report" }),
     nginxAccessLine({ t: t0 + 60_000, status: 502, urt: null, path: "/api/report" }),

@@ -57,7 +57,10 @@ export function poolWaitFix(stack: Stack, ms: number, note?: string): StackFix |
     case "sqlalchemy":
       return { name: "SQLAlchemy", lines: `create_engine(url, pool_timeout=${secs(ms)})   # ${note ?? "seconds (default 30)"}` };
     case "activerecord":
-      return { name: "Rails (ActiveRecord)", lines: `# config/database.yml\nproduction:\n  checkout_timeout: ${secs(ms)}   # ${note ?? "seconds (default 5)"}` };
+      return {
+        name: "Rails (ActiveRecord)",
+        lines: `# config/database.yml\nproduction:\n  checkout_timeout: ${secs(ms)}   # ${note ?? "seconds (default 5)"}`,
+      };
     default:
       return undefined;
   }

@@ -22,7 +22,11 @@ export const timeoutBudget: Rule = {
         severity: v.severity === "error" ? "warning" : "info",
         confidence: data.proxyConfig ? 0.9 : 0.6,
         explains: 0,
-        evidence: { summary: `${v.message} (from ${source})${linked ? ` ${linked} proxy read timeouts were seen in the logs.` : ""}`, counts: { related: linked }, samples: [] },
+        evidence: {
+          summary: `${v.message} (from ${source})${linked ? ` ${linked} proxy read timeouts were seen in the logs.` : ""}`,
+          counts: { related: linked },
+          samples: [],
+        },
         fix: { summary: "Make the layers nest: proxy idle < app keep-alive; pool/db waits ≤ deadline < proxy read timeout.", holdfast: v.fix },
       } satisfies Finding;
     });

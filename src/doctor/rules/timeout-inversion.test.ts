@@ -131,7 +131,8 @@ test("dense 504s cut to the second: the join is by time and path only, so no lin
   }
   const findings = analyze(datasetFromLines({ access, app, accessFormat: COMBINED_FORMAT, timeouts: { proxyReadTimeout: 3000 } }));
   const inv = findings.find((f) => f.id === "timeout-inversion");
-  if (inv && inv.evidence.counts.lagMs !== undefined) assert.ok(inv.evidence.counts.lagMs > 1000, `counts.lagMs must be measured: ${inv.evidence.counts.lagMs}`);
+  if (inv && inv.evidence.counts.lagMs !== undefined)
+    assert.ok(inv.evidence.counts.lagMs > 1000, `counts.lagMs must be measured: ${inv.evidence.counts.lagMs}`);
   const links = findings.flatMap((f) => f.links ?? []).filter((l) => l.to === "sqlite-lock" || l.to === "proxy-read-timeout");
   assert.ok(links.length > 0, findings.map((f) => f.id).join());
   for (const l of links) {

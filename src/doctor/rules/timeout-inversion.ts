@@ -197,7 +197,10 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
   // Whole-second times on both sides (gunicorn's arbiter, $time_local) leave the measured wait a second wide.
   const coarse = wholeSeconds(data) && pairs.every((p) => p.event.record.time % 1000 === 0);
   if (appMs === undefined || proxyMs === undefined || appMs <= proxyMs + 500) return [];
-  const stack = detectStack(data, pairs.map((p) => p.event));
+  const stack = detectStack(
+    data,
+    pairs.map((p) => p.event),
+  );
   const killer = KILLER[stack.server] ?? { name: "the app server", option: "its worker timeout" };
   const lags = pairs.map((p) => p.lagMs);
   const lag = median(lags) ?? 0;
@@ -205,7 +208,12 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
   const w = failureWindow(data, failures);
   const proxyName = data.failures[failures[0] as number]?.record.source === "haproxy" ? "HAProxy" : "nginx";
   const target = Math.max(1000, proxyMs - Math.max(1000, Math.round(proxyMs * 0.2)));
-  const own = workerTimeoutFix(stack, Math.max(1, Math.floor(target / 1000)), proxyMs / 1000, data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined);
+  const own = workerTimeoutFix(
+    stack,
+    Math.max(1, Math.floor(target / 1000)),
+    proxyMs / 1000,
+    data.timeouts?.proxyIdleTimeout !== undefined ? data.timeouts.proxyIdleTimeout / 1000 : undefined,
+  );
   const finding: Finding = {
     id: "timeout-inversion",
     title: `Timeout inversion: ${killer.name} kills a stuck worker only after ≈ ${sec(appMs)}, ${proxyName} gives up after ${sec(proxyMs)}`,
@@ -218,11 +226,19 @@ function workerInversion(data: Dataset, corr: Correlation, findings: Finding[]):
         `${killer.name} waits ≈ ${sec(appMs)} (${heartbeat !== undefined ? "the heartbeat age it logged" : `median time from a timed-out request's start to the kill${coarse ? "; ± 1 s, as the logs write whole seconds" : ""}`}) before it kills a stuck worker, ${proxyName} waits ${sec(proxyMs)}: the proxy answers 504 while the worker stays stuck, and the requests queued behind it time out too.`,
       counts: { ...counts, pairs: pairs.length, appWaitMs: Math.round(appMs), proxyReadTimeoutMs: proxyMs, lagMs: Math.round(lag) },
       window: w,
-      samples: samples(data, failures, pairs.slice(0, 1).map((p) => p.event), 2),
+      samples: samples(
+        data,
+        failures,
+        pairs.slice(0, 1).map((p) => p.event),
+        2,
+      ),
     },
     fix: {
       summary: `Let the app server reclaim a stuck worker before the proxy gives up: ${killer.option} below the proxy's read timeout (${sec(target)} against ${sec(proxyMs)}), and take the slow work off the request path so nothing gets stuck.`,
-      holdfast: stack.server === "holdfast" ? `timeouts: { heartbeat: "${sec(target).replace(" ", "")}" }   // below proxy_read_timeout ${sec(proxyMs).replace(" ", "")}` : undefined,
+      holdfast:
+        stack.server === "holdfast"
+          ? `timeouts: { heartbeat: "${sec(target).replace(" ", "")}" }   // below proxy_read_timeout ${sec(proxyMs).replace(" ", "")}`
+          : undefined,
       stack: own,
     },
     links: [

@@ -29,7 +29,11 @@ export function serverZone(shiftMs: number, at: number): { offsetMinutes: number
   const utc = offsetMinutes === 0 ? "UTC" : `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
   const own = "better, the server's own zone name (timedatectl or /etc/timezone on the server names it), which also follows its daylight-saving changes";
   if (abs % 60 !== 0)
-    return { offsetMinutes, utc, advice: `no Etc/ zone has a ${utc} offset, so use the server's own zone name (TZ=<the server's zone> holdfast doctor …; timedatectl or /etc/timezone on the server names it)` };
+    return {
+      offsetMinutes,
+      utc,
+      advice: `no Etc/ zone has a ${utc} offset, so use the server's own zone name (TZ=<the server's zone> holdfast doctor …; timedatectl or /etc/timezone on the server names it)`,
+    };
   const hours = abs / 60;
   // POSIX: "Etc/GMT+3" means 3 h *behind* UTC.
   const etc = offsetMinutes === 0 ? "UTC" : `Etc/GMT${offsetMinutes < 0 ? "+" : "-"}${hours}`;

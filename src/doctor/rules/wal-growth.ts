@@ -42,7 +42,8 @@ export const walGrowth: Rule = {
           samples: events.slice(-2).map(sample),
         },
         fix: {
-          summary: "Find and end long-lived read transactions (open cursors, iterators left open), then checkpoint with TRUNCATE. `holdfast doctor --fix --yes` backs the database up and runs wal_checkpoint(TRUNCATE).",
+          summary:
+            "Find and end long-lived read transactions (open cursors, iterators left open), then checkpoint with TRUNCATE. `holdfast doctor --fix --yes` backs the database up and runs wal_checkpoint(TRUNCATE).",
           holdfast: `db: { sqlite: { journalSizeLimit: "${formatSize(sqliteDefaults.journalSizeLimit)}", walAutocheckpoint: ${sqliteDefaults.walAutocheckpoint}, checkpointInterval: "${formatDuration(sqliteDefaults.checkpointInterval)}" } }`,
           action: path ? { kind: "sqlite-checkpoint", path } : undefined,
         },

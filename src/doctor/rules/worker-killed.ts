@@ -24,14 +24,19 @@ export const workerKilled: Rule = {
     const pids = distinct(deaths.map((d) => d.event.record.fields.workerPid ?? d.event.record.pid));
     const counts = statusCounts(data, hits);
     const w = failureWindow(data, hits) ?? windowOfTimes(deaths.map((d) => d.event.record.time));
-    const stack = detectStack(data, deaths.map((d) => d.event));
+    const stack = detectStack(
+      data,
+      deaths.map((d) => d.event),
+    );
     const arbiter = ARBITER[stack.server];
     const what =
       watchdog.length > 0
         ? `${watchdog.length} ${arbiter ? arbiter.event : "worker.timeout"} event${watchdog.length === 1 ? "" : "s"}`
         : `${deaths.length} worker crash${deaths.length === 1 ? "" : "es"}`;
     const paths = distinct(
-      watchdog.flatMap((d) => (Array.isArray(d.event.record.fields.inflight) ? (d.event.record.fields.inflight as { path?: string }[]).map((x) => x.path) : [])),
+      watchdog.flatMap((d) =>
+        Array.isArray(d.event.record.fields.inflight) ? (d.event.record.fields.inflight as { path?: string }[]).map((x) => x.path) : [],
+      ),
     ).slice(0, 5);
     // Servers that log no in-flight list: the paths that failed in the kill windows.
     const fromFailures = paths.length === 0 && arbiter !== undefined;
@@ -43,25 +48,39 @@ export const workerKilled: Rule = {
           ? `${what} on pid ${pids.slice(0, 5).join(", ") || "?"} ${between(w)}; no proxy failures were matched to them (give --nginx-access-log to count them).`
           : `The admin endpoints report ${restarts} worker restart${restarts === 1 ? "" : "s"} (${live.byInstance.join("; ")}).`;
     return [
-      claim(corr, {
-        id: "worker-killed",
-        title:
-          watchdog.length > 0
-            ? arbiter
-              ? `${arbiter.name} killed workers that stopped answering it (${arbiter.event}): a request held each one past ${arbiter.option}`
-              : "Workers killed by the watchdog: something blocks the event loop for longer than the heartbeat timeout"
-            : "Workers crashing and being restarted",
-        severity: hits.size > 0 || deaths.length > 2 ? "critical" : "error",
-        confidence: deaths.length > 0 ? (hits.size > 0 ? 0.9 : 0.7) : 0.5,
-        explains: hits.size,
-        evidence: {
-          summary: `${summary}${paths.length ? ` ${fromFailures ? "Paths that failed in the kill windows" : "In flight when killed"}: ${paths.join(", ")}.` : ""}`,
-          counts: { ...counts, watchdogKills: watchdog.length, crashes: deaths.length - watchdog.length, adminRestarts: restarts },
-          window: w,
-          samples: samples(data, hits, deaths.slice(0, 2).map((d) => d.event)),
+      claim(
+        corr,
+        {
+          id: "worker-killed",
+          title:
+            watchdog.length > 0
+              ? arbiter
+                ? `${arbiter.name} killed workers that stopped answering it (${arbiter.event}): a request held each one past ${arbiter.option}`
+                : "Workers killed by the watchdog: something blocks the event loop for longer than the heartbeat timeout"
+              : "Workers crashing and being restarted",
+          severity: hits.size > 0 || deaths.length > 2 ? "critical" : "error",
+          confidence: deaths.length > 0 ? (hits.size > 0 ? 0.9 : 0.7) : 0.5,
+          explains: hits.size,
+          evidence: {
+            summary: `${summary}${paths.length ? ` ${fromFailures ? "Paths that failed in the kill windows" : "In flight when killed"}: ${paths.join(", ")}.` : ""}`,
+            counts: { ...counts, watchdogKills: watchdog.length, crashes: deaths.length - watchdog.length, adminRestarts: restarts },
+            window: w,
+            samples: samples(
+              data,
+              hits,
+              deaths.slice(0, 2).map((d) => d.event),
+            ),
+          },
+          fix: killFix(
+            data,
+            stack,
+            watchdog.length > 0,
+            paths.map((p) => p.replace(/ \(\d+\)$/, "").split("?")[0] as string),
+          ),
         },
-        fix: killFix(data, stack, watchdog.length > 0, paths.map((p) => p.replace(/ \(\d+\)$/, "").split("?")[0] as string)),
-      }, hits, deathPairs(data, deaths)),
+        hits,
+        deathPairs(data, deaths),
+      ),
     ];
   },
 };
@@ -127,9 +146,14 @@ function killFix(data: Dataset, stack: Stack, watchdog: boolean, paths: string[]
     nginx: noRetry
       ? paths
           .slice(0, 3)
-          .map((p) => `location ${p} {\n    proxy_pass http://app;\n    proxy_next_upstream off;   # a retry sends the request that stalled a worker to the next one\n}`)
+          .map(
+            (p) =>
+              `location ${p} {\n    proxy_pass http://app;\n    proxy_next_upstream off;   # a retry sends the request that stalled a worker to the next one\n}`,
+          )
           .join("\n")
       : NGINX_NEXT_UPSTREAM,
-    haproxy: noRetry ? "retry-on conn-failure   # only a failed connect: never a request the app already held (empty-response, response-timeout)\nretries 2" : HAPROXY_RETRY,
+    haproxy: noRetry
+      ? "retry-on conn-failure   # only a failed connect: never a request the app already held (empty-response, response-timeout)\nretries 2"
+      : HAPROXY_RETRY,
   };
 }

@@ -49,8 +49,16 @@ test("the progress bar shows only on a TTY, only for big files, and ends exactly
   writeFileSync(big, "");
   truncateSync(big, 100 * 1024 * 1024); // sparse: no disk used
   const out: string[] = [];
-  assert.equal(progressBar(big, false, (s) => out.push(s)), undefined, "not a TTY");
-  assert.equal(progressBar(small, true, (s) => out.push(s)), undefined, "too small to bother");
+  assert.equal(
+    progressBar(big, false, (s) => out.push(s)),
+    undefined,
+    "not a TTY",
+  );
+  assert.equal(
+    progressBar(small, true, (s) => out.push(s)),
+    undefined,
+    "too small to bother",
+  );
   const bar = progressBar(big, true, (s) => out.push(s));
   bar?.(50, 100);
   bar?.(100, 100);

@@ -76,7 +76,11 @@ export async function scanFile(file: string, onLine: LineHandler, opts: ScanOpti
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 
 /** A one-line progress bar on stderr for a long scan; undefined unless stderr is a TTY and the file is big. */
-export function progressBar(file: string, isTTY = process.stderr.isTTY, write: (s: string) => unknown = (s) => process.stderr.write(s)): ((done: number, total: number) => void) | undefined {
+export function progressBar(
+  file: string,
+  isTTY = process.stderr.isTTY,
+  write: (s: string) => unknown = (s) => process.stderr.write(s),
+): ((done: number, total: number) => void) | undefined {
   if (!isTTY) return undefined;
   let size = 0;
   try {

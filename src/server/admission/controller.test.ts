@@ -246,7 +246,10 @@ describe("admission controller", () => {
       p = nextDropProbability(p, 150, 150, 1, o);
       trace.push(p);
     }
-    assert.ok(trace.every((v, i) => i === 0 || v >= (trace[i - 1] ?? 0)), "monotone while above");
+    assert.ok(
+      trace.every((v, i) => i === 0 || v >= (trace[i - 1] ?? 0)),
+      "monotone while above",
+    );
     assert.equal(p, 1, "far above the threshold for 1 s sheds every non-critical request");
     for (let i = 0; i < 200; i++) p = nextDropProbability(p, 5, 5, 0.3, o);
     assert.equal(p, 0, "recovers once the loop is quiet");

@@ -17,15 +17,7 @@ import { EventLoopGuard } from "./event-loop-guard.js";
 import { GradientLimit, type GradientLimitOptions } from "./gradient-limit.js";
 import { OverloadDetector } from "./overload-detector.js";
 import { RoutePriorities } from "./route-priorities.js";
-import type {
-  AdmissionController,
-  AdmissionRequest,
-  AdmissionStatus,
-  AdmissionTicket,
-  AdmitResult,
-  Priority,
-  ShedReason,
-} from "./types.js";
+import type { AdmissionController, AdmissionRequest, AdmissionStatus, AdmissionTicket, AdmitResult, Priority, ShedReason } from "./types.js";
 
 /** admission.* as parsed by the config schema (durations in ms). */
 export type AdmissionOptions = Config["admission"];
@@ -159,8 +151,7 @@ export class Controller implements AdmissionController {
     // idle worker reads its sockets at once, so a late request was held up before it — a busy
     // proxy, a stalled machine — and refusing it frees nothing here. A clock a minute off is not a queue.
     const receivedAt = req.receivedAt;
-    const hiddenMs =
-      receivedAt !== undefined && now - receivedAt > 0 && now - receivedAt < 60_000 && this.#saturated() ? now - receivedAt : 0;
+    const hiddenMs = receivedAt !== undefined && now - receivedAt > 0 && now - receivedAt < 60_000 && this.#saturated() ? now - receivedAt : 0;
     const overloaded = this.#detector.overloaded(now);
     if (overloaded && hiddenMs > this.#detector.target) {
       this.#detector.sample(now, hiddenMs);

@@ -75,5 +75,4 @@ export class OverloadDetector {
   maxWait(now: number): number {
     return this.overloaded(now) ? this.target : Math.min(this.interval, 2 * this.target);
   }
-
 }

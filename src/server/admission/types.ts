@@ -40,9 +40,7 @@ export interface AdmissionTicket {
 }
 
 /** Result of {@link AdmissionController.admit}. */
-export type AdmitResult =
-  | { admitted: true; ticket: AdmissionTicket; queuedMs: number }
-  | { admitted: false; reason: ShedReason; error: HoldfastError };
+export type AdmitResult = { admitted: true; ticket: AdmissionTicket; queuedMs: number } | { admitted: false; reason: ShedReason; error: HoldfastError };
 
 /** Live numbers for /status, /metrics and logs. */
 export interface AdmissionStatus {

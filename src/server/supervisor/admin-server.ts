@@ -32,7 +32,16 @@ export interface StatusDocument {
     admission?: unknown;
     cache?: unknown;
   }>;
-  counters: { requests: number; status: Record<string, number>; timeouts: number; crashes: number; restarts: number; recycles: number; reloads: number; shed: number };
+  counters: {
+    requests: number;
+    status: Record<string, number>;
+    timeouts: number;
+    crashes: number;
+    restarts: number;
+    recycles: number;
+    reloads: number;
+    shed: number;
+  };
   events: SupervisorEvent[];
 }
 
@@ -98,7 +107,11 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     status: () => buildStatus(sup, version),
     metrics: () => sup.metrics.text(sup.slots.values(), sup.retiring),
     events: () => sup.recent,
-    onError: (err) => sup.log.warn({ event: "dashboard.sample.failed", err: err.message }, `the web dashboard could not take a sample (${err.message}); /status, /metrics and serving are not affected`),
+    onError: (err) =>
+      sup.log.warn(
+        { event: "dashboard.sample.failed", err: err.message },
+        `the web dashboard could not take a sample (${err.message}); /status, /metrics and serving are not affected`,
+      ),
   });
   const streams = new EventStreams(sup, version, feed);
   const server = createServer(async (req, res) => {
@@ -130,9 +143,7 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? portInUse("admin", host, port, err) : err),
-    );
+    server.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse("admin", host, port, err) : err));
     server.listen(port, host, () => resolve());
   });
   feed.start();

@@ -214,7 +214,15 @@ export class DashboardFeed {
       this.#alerts.push(...fresh);
       if (this.#alerts.length > 100) this.#alerts.splice(0, this.#alerts.length - 100);
       this.#firing = tick.model.alerts.filter((a) => a.state === "firing" || a.state === "resolving");
-      this.#banner = bannerFor({ now, phase: status.instance.phase, ready: status.ready, workers, events: this.#source.events(), firing: this.#firing, recent: this.#samples.slice(-10) });
+      this.#banner = bannerFor({
+        now,
+        phase: status.instance.phase,
+        ready: status.ready,
+        workers,
+        events: this.#source.events(),
+        firing: this.#firing,
+        recent: this.#samples.slice(-10),
+      });
       for (const fn of this.#listeners) fn({ sample, banner: this.#banner, alerts: fresh, status: raw });
       return sample;
     } finally {

@@ -24,7 +24,10 @@ test("deaths before ready back off per slot: one slot's streak does not delay an
   assert.ok(delays.every((d) => d.counted));
   // Backoff is capped at backoffMax.
   const capped = [1, 1, 1].map((_, i) => p.onDeath({ slot: 1, at: 2000 + i, readyAt: undefined }));
-  assert.deepEqual(capped.map((d) => (d.action === "restart" ? d.delayMs : -1)), [1000, 1000, 1000]);
+  assert.deepEqual(
+    capped.map((d) => (d.action === "restart" ? d.delayMs : -1)),
+    [1000, 1000, 1000],
+  );
 });
 
 test("a worker that got ready is replaced at once, and clears its slot's backoff, even if it died young", () => {
@@ -41,7 +44,10 @@ test("more early deaths than crashLoopMax inside the window is a crash loop; ser
   for (let i = 0; i < 20; i++) assert.equal(p.onDeath({ slot: 1, at: 1000 + i, readyAt: 0 }).action, "restart");
   // Died 400 ms after it was ready (below minUptime): the shape of a bad deploy.
   const verdicts = [0, 1, 2, 3].map((i) => p.onDeath({ slot: 1 + (i % 2), at: 5000 + i * 500, readyAt: 4600 + i * 500 }));
-  assert.deepEqual(verdicts.map((d) => d.action), ["restart", "restart", "restart", "give-up"]);
+  assert.deepEqual(
+    verdicts.map((d) => d.action),
+    ["restart", "restart", "restart", "give-up"],
+  );
   assert.equal(verdicts[3]?.recentEarlyDeaths, 4);
 });
 
@@ -58,10 +64,20 @@ test("SIGKILL of a worker that got ready is an operator or the OOM killer: repla
   const p = new RestartPolicy({ ...opts, crashLoopMax: 2 });
   // Killed 200 ms after it got ready, 20 times: still not the app's fault.
   for (let i = 0; i < 20; i++) {
-    assert.deepEqual(p.onDeath({ slot: 1, at: 1000 * i + 200, readyAt: 1000 * i, signal: "SIGKILL" }), { action: "restart", delayMs: 0, counted: false, recentEarlyDeaths: 0 });
+    assert.deepEqual(p.onDeath({ slot: 1, at: 1000 * i + 200, readyAt: 1000 * i, signal: "SIGKILL" }), {
+      action: "restart",
+      delayMs: 0,
+      counted: false,
+      recentEarlyDeaths: 0,
+    });
   }
   // SIGKILL before ready still backs off and counts: the app could not start on this machine.
-  assert.deepEqual(p.onDeath({ slot: 1, at: 30_000, readyAt: undefined, signal: "SIGKILL" }), { action: "restart", delayMs: 100, counted: true, recentEarlyDeaths: 1 });
+  assert.deepEqual(p.onDeath({ slot: 1, at: 30_000, readyAt: undefined, signal: "SIGKILL" }), {
+    action: "restart",
+    delayMs: 100,
+    counted: true,
+    recentEarlyDeaths: 1,
+  });
   // A native crash right after start counts.
   assert.equal(p.onDeath({ slot: 2, at: 30_100, readyAt: 30_000, signal: "SIGSEGV" }).counted, true);
 });

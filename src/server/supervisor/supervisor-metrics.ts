@@ -37,10 +37,26 @@ function addTotals(into: RequestTotals, stats: WorkerStats | undefined): void {
 /** Supervisor counters and gauges, in their own registry, and the counts of exited workers. */
 export class SupervisorMetrics {
   readonly registry = new promClient.Registry();
-  readonly restarts = new promClient.Counter({ name: "holdfast_worker_restarts_total", help: "Workers started to replace one that crashed or was killed by the watchdog.", registers: [this.registry] });
-  readonly crashes = new promClient.Counter({ name: "holdfast_worker_crashes_total", help: "Workers that exited without being asked to, or hit an uncaught exception.", registers: [this.registry] });
-  readonly timeouts = new promClient.Counter({ name: "holdfast_worker_timeouts_total", help: "Workers killed by the heartbeat watchdog (event loop stuck).", registers: [this.registry] });
-  readonly recycles = new promClient.Counter({ name: "holdfast_worker_recycles_total", help: "Workers replaced after maxRequests or maxRss.", registers: [this.registry] });
+  readonly restarts = new promClient.Counter({
+    name: "holdfast_worker_restarts_total",
+    help: "Workers started to replace one that crashed or was killed by the watchdog.",
+    registers: [this.registry],
+  });
+  readonly crashes = new promClient.Counter({
+    name: "holdfast_worker_crashes_total",
+    help: "Workers that exited without being asked to, or hit an uncaught exception.",
+    registers: [this.registry],
+  });
+  readonly timeouts = new promClient.Counter({
+    name: "holdfast_worker_timeouts_total",
+    help: "Workers killed by the heartbeat watchdog (event loop stuck).",
+    registers: [this.registry],
+  });
+  readonly recycles = new promClient.Counter({
+    name: "holdfast_worker_recycles_total",
+    help: "Workers replaced after maxRequests or maxRss.",
+    registers: [this.registry],
+  });
   readonly reloads = new promClient.Counter({ name: "holdfast_reloads_total", help: "Rolling reloads started (SIGHUP).", registers: [this.registry] });
   readonly workers = new promClient.Gauge({ name: "holdfast_workers", help: "Worker processes by phase.", labelNames: ["phase"], registers: [this.registry] });
   readonly #carried = new CarriedTotals();
@@ -76,7 +92,8 @@ export class SupervisorMetrics {
       if (r.metrics && !this.#retired.has(r)) snaps.push(r.metrics);
     }
     for (const r of retiring) {
-      if (r.metrics && !this.#retired.has(r)) snaps.push(r.metrics.filter((m) => String(m.type) !== "gauge" || !m.values.some((v) => v.labels?.worker !== undefined)));
+      if (r.metrics && !this.#retired.has(r))
+        snaps.push(r.metrics.filter((m) => String(m.type) !== "gauge" || !m.values.some((v) => v.labels?.worker !== undefined)));
     }
     return aggregateMetrics(snaps, this.registry);
   }

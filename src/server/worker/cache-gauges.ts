@@ -18,7 +18,11 @@ export function registerCacheGauges(metrics: WorkerMetrics, read: () => CacheSta
     ["holdfast_cache_degraded_total", "wrap() calls answered by the loader alone because the backend failed.", (s) => s.degraded],
   ]);
   metrics.addStatusGauges<CacheStatus>(read, [
-    ["holdfast_cache_available", "Workers whose cache backend is reachable (1 per worker, summed; below the worker count = calls bypassing the cache).", (s) => (s.available ? 1 : 0)],
+    [
+      "holdfast_cache_available",
+      "Workers whose cache backend is reachable (1 per worker, summed; below the worker count = calls bypassing the cache).",
+      (s) => (s.available ? 1 : 0),
+    ],
     ["holdfast_cache_entries", "Entries held by the memory cache.", (s) => s.size],
   ]);
 }

@@ -30,7 +30,11 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => Datab
     ["holdfast_db_pool_errors_total", "Connection errors.", (s) => s.pool.errors],
     ["holdfast_sqlite_lock_waits_total", "SQLite writes that had to wait for a lock held by another connection or process.", (s) => s.sqlite?.lockWaits],
     ["holdfast_sqlite_lock_timeouts_total", "SQLite writes that gave up on a lock (answered 503 DB_LOCKED).", (s) => s.sqlite?.lockTimeouts],
-    ["holdfast_sqlite_lock_shed_total", "SQLite writes failed at once (503 DB_LOCKED) because db.sqlite.lockWaiters writes already waited for a lock held elsewhere.", (s) => s.sqlite?.lockShed],
+    [
+      "holdfast_sqlite_lock_shed_total",
+      "SQLite writes failed at once (503 DB_LOCKED) because db.sqlite.lockWaiters writes already waited for a lock held elsewhere.",
+      (s) => s.sqlite?.lockShed,
+    ],
     [
       "holdfast_sqlite_inline_demotions_total",
       "Times a SQLite statement ran over db.sqlite.inlineReadThresholdUs on the main thread and went back to the reader threads.",
