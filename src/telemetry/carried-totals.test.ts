@@ -36,3 +36,26 @@ test("status counters grow by the increase and never go down when their source r
   hits = 2; // the source was reopened: 2 new hits
   assert.equal(await read(), 11);
 });
+
+test("one status read serves every gauge and counter of a scrape; the next scrape reads afresh", async () => {
+  const m = new WorkerMetrics({ registry: new promClient.Registry() });
+  let reads = 0;
+  let size = 3;
+  const status = () => {
+    reads++;
+    return { size, hits: size * 2 };
+  };
+  m.addStatusGauges(status, [
+    ["test_size", "Size.", (s) => s.size],
+    ["test_size_twice", "Size again.", (s) => s.size * 2],
+  ]);
+  m.addStatusCounters(status, [["test_hits_total", "Hits.", (s) => s.hits]]);
+  const first = await m.registry.metrics();
+  assert.equal(reads, 1, "three metrics, one read");
+  assert.match(first, /test_size 3/);
+  size = 5;
+  const json = await m.registry.getMetricsAsJSON();
+  assert.equal(reads, 2);
+  assert.equal(json.find((x) => x.name === "test_size")?.values[0]?.value, 5);
+  assert.match(await m.registry.metrics(), /test_hits_total 10/);
+});

@@ -7,7 +7,8 @@ import { promClient, type WorkerMetrics } from "../../telemetry/index.js";
  * (`_total`), the current state as gauges. `read` returns undefined until the app first uses
  * the database.
  */
-export function registerDatabaseGauges(metrics: WorkerMetrics, read: () => DatabaseStatus | undefined): void {
+export function registerDatabaseGauges(metrics: WorkerMetrics, readStatus: () => DatabaseStatus | undefined): void {
+  const read = metrics.perScrape(readStatus);
   metrics.addStatusGauges<DatabaseStatus>(read, [
     ["holdfast_db_pool_size", "Database connections (or SQLite threads) open.", (s) => s.pool.size],
     ["holdfast_db_pool_busy", "Connections lent out right now.", (s) => s.pool.busy],
