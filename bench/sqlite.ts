@@ -133,6 +133,7 @@ async function measure(c: Contender, writeShare: number, seconds: number): Promi
   let busy = 0;
   let other = 0;
   let firstOther = "";
+  let firstBusy = "";
   // Lag = how late a 2 ms interval fires. A loop starved for the whole run (never yielding to
   // timers) still shows: the last gap is recorded when the run ends.
   const lags: number[] = [];
@@ -153,8 +154,10 @@ async function measure(c: Contender, writeShare: number, seconds: number): Promi
         await (Math.random() < writeShare ? c.write(id) : c.read(id));
         lat.push(performance.now() - t);
       } catch (e) {
-        if (isBusy(e)) busy++;
-        else {
+        if (isBusy(e)) {
+          busy++;
+          firstBusy ||= (e as Error).message;
+        } else {
           other++;
           firstOther ||= (e as Error).message;
         }
@@ -169,6 +172,8 @@ async function measure(c: Contender, writeShare: number, seconds: number): Promi
   lags.sort((a, b) => a - b);
   lat.sort((a, b) => a - b);
   if (firstOther) console.error(`  ${c.name}: first non-busy error: ${firstOther}`);
+  // Which guarantee broke: a lock held past busyTimeout, or db.sqlite.lockWaiters writes already waiting.
+  if (firstBusy) console.error(`  ${c.name}: ${busy} busy errors, the first: ${firstBusy}`);
   return {
     name: c.name,
     opsPerSec: Math.round(lat.length / elapsed),

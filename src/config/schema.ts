@@ -219,8 +219,8 @@ const sqlite = z
     inlineReadThresholdUs: nonNegativeInt(200).describe(
       "Microseconds: a read runs on the main thread, skipping the reader-thread round trip, once the p99 of its statement's recent runs on the reader threads is at most this (one slower inline run sends it back); 0 = always use reader threads.",
     ),
-    lockWaiters: positiveInt(8).describe(
-      "Most writes per process that may wait while another process holds the SQLite write lock (their requests give their admission slots back meanwhile); further writes answer 503 DB_LOCKED at once.",
+    lockWaiters: positiveInt(256).describe(
+      "Most writes per process that may wait while another process holds the SQLite write lock (their requests give their admission slots back meanwhile); further writes answer 503 DB_LOCKED at once. It counts every write queued for the writer, so keep it well above the usual write queue (64 concurrent clients queue ~50).",
     ),
   })
   .strict()
