@@ -19,7 +19,8 @@
  * with capacities and the targets; writes the chart to docs/img/overload.svg.
  *
  *   npm run bench:overload [-- --duration 30s --multiples 0.5,0.8,1,2,4 --stacks naive,holdfast
- *                              --connections auto --capacity N --no-pin --no-chart]
+ *                              --connections auto --capacity N --no-pin --no-chart
+ *                              --admission '{…}' --trace DIR --cpu-prof DIR]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -52,6 +53,8 @@ const { values } = parseArgs({
     "no-chart": { type: "boolean", default: false },
     /** Directory for holdfast's admission traces (HOLDFAST_ADMISSION_TRACE), one sub-directory per stage. */
     trace: { type: "string" },
+    /** Directory for V8 CPU profiles of holdfast's processes and threads (node --cpu-prof), one sub-directory per stage. */
+    "cpu-prof": { type: "string" },
     /** JSON merged into holdfast's admission config, e.g. '{"mode":"fixed","limit":64}'. */
     admission: { type: "string", default: "{}" },
   },
@@ -188,6 +191,8 @@ async function startStack(stack: Stack, dir: string, dbFile: string, label: stri
     );
     adminPort = await freePort();
     const [cmd, args] = pinned(SERVER_CPU, process.execPath, [
+      // Workers inherit the supervisor's flags, so every process of the stack writes a V8 profile per thread on exit.
+      ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(values["cpu-prof"] as string, label)}`] : []),
       join(ROOT, "dist/cli/main.js"),
       "serve",
       join(ROOT, "examples/notes/app.js"),
