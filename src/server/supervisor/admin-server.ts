@@ -107,9 +107,12 @@ export async function startAdminServer(sup: Supervisor, version: string): Promis
     status: () => buildStatus(sup, version),
     metrics: () => sup.metrics.text(sup.slots.values(), sup.retiring),
     events: () => sup.recent,
+    // Through the supervisor's one event path, so the failure also shows on /status and /events.
     onError: (err) =>
-      sup.log.warn(
-        { event: "dashboard.sample.failed", err: err.message },
+      sup.emitEvent(
+        "warn",
+        "dashboard.sample.failed",
+        { err: err.message },
         `the web dashboard could not take a sample (${err.message}); /status, /metrics and serving are not affected`,
       ),
   });
