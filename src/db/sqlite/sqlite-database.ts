@@ -11,14 +11,14 @@ import { toStatement } from "../sql.js";
 import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqliteStatus, SqlStatement, SqlValue } from "../types.js";
 import { walBytes } from "./connection.js";
 import { LaneStats, threadPoolStatus } from "./lane-stats.js";
-import type { CheckpointResult, FromThread, JobResult, ThreadConfig } from "./protocol.js";
+import type { CheckpointResult, FromThread, JobResult } from "./protocol.js";
 import { InlineReader, NOT_INLINE } from "./inline-reader.js";
 import { ReadProfiles } from "./read-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
 import { prepareFile } from "./prepare-file.js";
 import { slowReadError, sqliteClosedError } from "./sqlite-errors.js";
-import { resolveSqliteOptions, type SqliteDatabaseOptions, type SqliteSettings } from "./sqlite-options.js";
+import { resolveSqliteOptions, type SqliteDatabaseOptions, type SqliteSettings, threadConfig } from "./sqlite-options.js";
 import { runTransaction } from "./transaction.js";
 import { WriterLane } from "./writer-lane.js";
 
@@ -26,9 +26,6 @@ export type { SqliteDatabaseOptions, SqliteSettings } from "./sqlite-options.js"
 
 /** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
 const MAX_PROFILED_STATEMENTS = 1000;
-
-/** busy_timeout slice: how often a waiting thread re-checks deadlines. */
-const LOCK_SLICE_MS = 50;
 
 /** Opens a SQLite database on worker threads. */
 export async function openSqlite(options: SqliteDatabaseOptions): Promise<SqliteDatabase> {
@@ -100,24 +97,6 @@ export class SqliteDatabase implements Database {
     );
   }
 
-  #threadConfig(role: "writer" | "reader"): ThreadConfig {
-    const s = this.#settings;
-    return {
-      role,
-      path: this.path,
-      busyTimeout: s.busyTimeout,
-      journalSizeLimit: s.journalSizeLimit,
-      walAutocheckpoint: s.walAutocheckpoint,
-      mmapSize: s.mmapSize,
-      readerCacheSize: s.readerCacheSize,
-      readerNice: s.readerNice,
-      checkpointInterval: s.checkpointInterval,
-      optimizeInterval: s.optimizeInterval,
-      lockBudgetMs: Math.min(s.busyTimeout, this.#statementCap),
-      lockSliceMs: LOCK_SLICE_MS,
-    };
-  }
-
   #spawn(role: "writer" | "reader"): SqliteThread {
     this.#creates++;
     const lane = role === "writer" ? this.#writeStats : this.#readStats;
@@ -129,7 +108,7 @@ export class SqliteDatabase implements Database {
       onEvent: (m) => this.#onEvent(m),
       onExit: (err) => this.#respawn(role, thread, err),
     };
-    thread = new SqliteThread(this.#threadConfig(role), hooks);
+    thread = new SqliteThread(threadConfig(role, this.path, this.#settings, this.#statementCap), hooks);
     return thread;
   }
 

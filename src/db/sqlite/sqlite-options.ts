@@ -5,6 +5,7 @@
 import { availableParallelism } from "node:os";
 import { type Config, configDefaults } from "../../config/index.js";
 import type { Logger } from "../../telemetry/index.js";
+import type { ThreadConfig } from "./protocol.js";
 
 /**
  * SQLite settings: config `db.sqlite.*` (durations in ms, sizes in bytes), each key's meaning and
@@ -75,6 +76,27 @@ export function resolveSqliteOptions(options: SqliteDatabaseOptions): ResolvedSq
     statementCap: options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY,
     groupMax: Math.max(1, options.groupCommit ?? GROUP_COMMIT),
     inlineAfterRuns: Math.max(1, options.inlineAfterRuns ?? INLINE_AFTER_RUNS),
+  };
+}
+
+/** busy_timeout slice: how often a waiting thread re-checks deadlines. */
+const LOCK_SLICE_MS = 50;
+
+/** What a reader or writer thread is started with: the settings it applies, and its lock-wait budget. */
+export function threadConfig(role: "writer" | "reader", path: string, s: SqliteSettings, statementCap: number): ThreadConfig {
+  return {
+    role,
+    path,
+    busyTimeout: s.busyTimeout,
+    journalSizeLimit: s.journalSizeLimit,
+    walAutocheckpoint: s.walAutocheckpoint,
+    mmapSize: s.mmapSize,
+    readerCacheSize: s.readerCacheSize,
+    readerNice: s.readerNice,
+    checkpointInterval: s.checkpointInterval,
+    optimizeInterval: s.optimizeInterval,
+    lockBudgetMs: Math.min(s.busyTimeout, statementCap),
+    lockSliceMs: LOCK_SLICE_MS,
   };
 }
 
