@@ -126,16 +126,24 @@ test("a statement fast for some parameters and slow for others is demoted after 
     const { count, tookMs } = calibrate(path, 80);
     // Proven fast on the threads (a count to 10 takes a few µs), then inline.
     assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 8, "promoted before 8 fast runs");
-    await db.get(SLOW, [10]);
-    const warm = reads(db);
-    assert.ok(warm.inline > 0);
     // The first slow run happens inline (it cannot be known in advance) and demotes the statement:
     // that one call holds the loop for the whole run, which shows the measure below would see it.
-    const first: number[] = [];
-    await held(first, () => db.get(SLOW, [count]));
+    // On a busy machine a fast run can measure slow by itself (the OS preempted it) and demote the
+    // statement first, so the slow run went to a thread: then promote it again and retry.
+    let first: number[] = [];
+    let demotionsBefore = 0;
+    for (let attempt = 1; ; attempt++) {
+      const warm = reads(db);
+      demotionsBefore = warm.demotions;
+      first = [];
+      await held(first, () => db.get(SLOW, [count]));
+      if (reads(db).inline > warm.inline) break;
+      assert.ok(attempt < 5, `the slow run went to a thread ${attempt} times: the statement was demoted before it each time`);
+      await warmUntilInline(db, () => db.get(SLOW, [10]));
+    }
     assert.ok(longest(first) >= tookMs / 2, `the slow inline run held the loop only ${longest(first).toFixed(1)} ms of ${tookMs.toFixed(1)} ms`);
     const demoted = reads(db);
-    assert.equal(demoted.demotions, 1);
+    assert.equal(demoted.demotions - demotionsBefore, 1, "the slow inline run demoted the statement");
     assert.equal(demoted.inlineStatements, 0);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) await held(times, () => db.get(SLOW, [count]));

@@ -129,9 +129,11 @@ describe("holdfast load (command line)", () => {
     assert.deepEqual([j.timeline[0]?.sent, j.timeline[1]?.sent], [100, 100]);
     const sum = (k: string) => j.timeline.reduce((a, p) => a + (p.status[k] ?? 0), 0);
     assert.deepEqual([sum("200"), sum("503"), sum("error")], [176, 16, 8]);
+    // 19, not 20: the server's setTimeout runs on libuv's cached loop time and can fire up to 1 ms
+    // before 20 ms have passed by the client's clock (the --slo test above allows the same).
     assert.ok(
-      j.timeline.every((p) => p.completed === 0 || p.p50_ms >= 20),
-      "each second's p50 reflects the 20 ms server",
+      j.timeline.every((p) => p.completed === 0 || p.p50_ms >= 19),
+      `each second's p50 reflects the 20 ms server: ${JSON.stringify(j.timeline.map((p) => p.p50_ms))}`,
     );
   });
 
