@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
 import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
 import { missingServiceTest } from "./support/require-service.js";
+import { eventually } from "./support/wait.js";
 import { slowLoader } from "../src/cache/slow-loader.test-support.js";
 
 const NS = process.env.HF_CACHE_CHILD_NS ?? `hf-test-cache-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -151,17 +152,30 @@ if (why !== undefined) {
   test("Redis: when the lock holder's loader fails, a waiting instance loads instead of waiting it out", async () => {
     const a = await open();
     const b = await open({ lockWaitMs: 3000 });
-    const pa = a
-      .wrap("holder-fails", async () => {
-        await sleep(80);
-        throw new Error("holder failed");
-      })
-      .catch((err: unknown) => err);
-    await sleep(20);
-    const t0 = performance.now();
-    assert.equal(await b.wrap("holder-fails", async () => "b-loaded"), "b-loaded");
-    assert.ok(performance.now() - t0 < 1000);
-    assert.match(String(await pa), /holder failed/);
+    // Conditions, not pauses: a's loader runs (so a holds the lock), b asks Redis for the lock and
+    // is refused (seen on MONITOR: the second SET NX of the lock key), and only then a's loader fails.
+    const monitor = await admin!.monitor();
+    let lockAttempts = 0;
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === "set" && String(args[1]).endsWith("~lock:holder-fails") && args.includes("NX")) lockAttempts++;
+    });
+    try {
+      let aLoading = false;
+      const pa = a
+        .wrap("holder-fails", async () => {
+          aLoading = true;
+          await eventually(() => lockAttempts >= 2, 5_000, "b asking for the lock a holds");
+          throw new Error("holder failed");
+        })
+        .catch((err: unknown) => err);
+      await eventually(() => aLoading, 5_000, "a holding the lock and loading");
+      const t0 = performance.now();
+      assert.equal(await b.wrap("holder-fails", async () => "b-loaded"), "b-loaded");
+      assert.ok(performance.now() - t0 < 1000);
+      assert.match(String(await pa), /holder failed/);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   test("Redis TTL: a value expires after ttlMs and Redis drops the key after ttl + stale window", async () => {

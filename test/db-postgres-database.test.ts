@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { adminQuery, PG_URL, requirePostgres, uniqueName } from "./support/postgres.js";
+import { eventually } from "./support/wait.js";
 import type { Database } from "../src/db/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
 
@@ -133,7 +134,11 @@ test("too many connections (SQLSTATE 53300) is DB_UNAVAILABLE naming pool.max ×
   const d = openPostgres(url.toString(), { pool: { max: 3, acquireTimeout: 500 } });
   try {
     // The first connection fits the role's limit of 1; the second is refused with 53300.
-    const results = await Promise.allSettled([d.query("select pg_sleep(1)"), new Promise((r) => setTimeout(r, 50)).then(() => d.query("select 1"))]);
+    // The second query starts once the first holds its connection, so it needs a second one.
+    const results = await Promise.allSettled([
+      d.query("select pg_sleep(1)"),
+      eventually(() => d.status().pool.busy >= 1, 5_000, "the first query holding a connection").then(() => d.query("select 1")),
+    ]);
     assert.equal(results[0].status, "fulfilled");
     const second = results[1];
     assert.equal(second.status, "rejected");
