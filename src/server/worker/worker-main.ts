@@ -45,6 +45,9 @@ const metrics = new WorkerMetrics({ workerId });
 const hbTimeout = config.timeouts.heartbeat;
 const watchdog = startWatchdogThread();
 const { db, cache, admission } = openEngines();
+// One read of the database's status per heartbeat: the report and the gauges take the same one.
+const dbStatus = metrics.perScrape(() => (db.isOpen ? db.status() : undefined));
+registerDatabaseGauges(metrics, dbStatus);
 const sockets: SocketTable = new Map();
 
 let exitCode = 0;
@@ -130,7 +133,6 @@ function openEngines() {
   const traceDir = process.env.HOLDFAST_ADMISSION_TRACE;
   const admission = controller && traceDir ? recordAdmissionTrace(controller, traceDir) : controller;
   if (admission) registerAdmissionGauges(metrics, admission);
-  registerDatabaseGauges(metrics, () => (db.isOpen ? db.status() : undefined));
   return { db, cache, admission };
 }
 
@@ -188,7 +190,7 @@ function startHeartbeat(handler: RequestHandler): Heartbeat {
       // The histogram measures whole timer periods; what is above the 10 ms resolution is lag.
       eventLoopLagMs: Math.max(0, Math.round((lag.percentile(99) / 1e6 - 10) * 10) / 10),
       oldest,
-      db: db.isOpen ? db.status() : undefined,
+      db: dbStatus(),
       cache: cache.status(),
       admission: admission?.status(),
     };
