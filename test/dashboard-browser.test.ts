@@ -81,7 +81,8 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
     assert.ok(((await chartState(page, "chart-latency")).last ?? 0) > 0, "latency p50 drawn");
     assert.ok(((await chartState(page, "chart-rss")).last ?? 0) > 10_000_000, "RSS per worker drawn");
     assert.equal(await page.locator("#chart-requests canvas").count(), 1);
-    assert.match((await page.locator("#banner").getAttribute("class")) ?? "", /\b(ok|warn)\b/);
+    const bannerClass = (await page.locator("#banner").getAttribute("class")) ?? "";
+    assert.match(bannerClass, /\b(ok|warn)\b/, `banner "${bannerClass}" under light load: ${await page.locator("#banner").textContent()}`);
     await page.screenshot({ path: join(OUT, "healthy.png"), fullPage: true });
 
     // A stuck route: the watchdog kills the worker and the banner turns red with the reason.

@@ -106,7 +106,7 @@ export class SqliteThread {
           opened = true;
           // An idle database must not keep the process alive (a script that forgot close() still
           // exits); the thread is ref'd again while it has work.
-          if (this.#inflight.size === 0) this.#worker.unref();
+          if (this.#inflight.size === 0 && !this.#closing) this.#worker.unref();
           readyResolve();
           return;
         case "open-failed":
@@ -115,7 +115,10 @@ export class SqliteThread {
         case "results":
           this.#lastAnswerAt = performance.now();
           this.#settleAll(m);
-          if (this.#inflight.size === 0 && opened) this.#worker.unref();
+          // Not while closing: close() holds the process until the thread has exited, and a read
+          // still running when close() began answers before the thread exits (the loop emptied
+          // in that gap on a busy machine and close() never resolved).
+          if (this.#inflight.size === 0 && opened && !this.#closing) this.#worker.unref();
           if (m.done) {
             this.#batches--;
             this.#hooks.onIdle();
