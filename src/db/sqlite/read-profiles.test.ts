@@ -108,3 +108,33 @@ test("10 demotions within a second pause inline reads for every statement for 1 
   }
   assert.equal(profiles.counts.pauses, 2);
 });
+
+test("demotions that are rare per run (preemption noise at a high read rate) never pause, however close together in time", () => {
+  let now = 0;
+  const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
+  const promote = (text: string) => {
+    const p = profiles.profile(text);
+    assert.ok(p);
+    while (!p.inline) profiles.threadedRun(p, 5);
+    return p;
+  };
+  // 30 demotions in 300 ms, each after 1 500 fast inline runs: one slow run in 1 500.
+  for (let i = 0; i < 30; i++) {
+    const p = promote(`SELECT ${i % 10}`);
+    for (let r = 0; r < 1_500; r++) profiles.inlineRun(p, 5);
+    now += 10;
+    profiles.inlineRun(p, 3_000);
+  }
+  assert.equal(profiles.counts.demotions, 30);
+  assert.equal(profiles.counts.pauses, 0);
+  assert.equal(profiles.inlineAllowed, true);
+  // The same demotions with a slow run in every 50: the machine is short of cores, pause.
+  for (let i = 0; i < 10; i++) {
+    const p = promote(`SELECT ${i}`);
+    for (let r = 0; r < 50; r++) profiles.inlineRun(p, 5);
+    now += 10;
+    profiles.inlineRun(p, 3_000);
+  }
+  assert.equal(profiles.counts.pauses, 1);
+  assert.equal(profiles.inlineAllowed, false);
+});
