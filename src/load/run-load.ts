@@ -104,7 +104,10 @@ async function runOpen(o: LoadOptions): Promise<LoadResult> {
     }
     inflight++;
     let spec = s.specFor(i);
-    if (stamp) spec = { ...spec, headers: { ...spec.headers, "x-request-start": `t=${Math.round(performance.timeOrigin + scheduled)}` } };
+    // The time it is sent, as a proxy stamps the time it received a request: the generator's own lag
+    // (a busy machine) is not time the server kept it waiting, and counting it made a server shed
+    // requests for lateness it could not cause.
+    if (stamp) spec = { ...spec, headers: { ...spec.headers, "x-request-start": `t=${Math.round(performance.timeOrigin + performance.now())}` } };
     dispatch(client, spec, (status, err) => {
       s.conns.release(client);
       onDone(scheduled, status, err);

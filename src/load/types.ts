@@ -31,9 +31,10 @@ export interface LoadOptions {
   /** Request i (0-based); default: GET of the URL's path. */
   request?: (i: number) => RequestSpec;
   /**
-   * Send `X-Request-Start: t=<ms since epoch>` with each request's *scheduled* time (open loop), so a
-   * server that reads it (holdfast's admission does) sees the time a request spent queued before it
-   * could read it. Only meaningful when client and server share a clock (the same machine).
+   * Send `X-Request-Start: t=<ms since epoch>` with the time each request is sent (as a proxy stamps
+   * the time it received it), so a server that reads it (holdfast's admission does) sees the time a
+   * request spent queued before it could read it; the generator's own lag is not counted. Only
+   * meaningful when client and server share a clock (the same machine).
    */
   stampRequestStart?: boolean;
   /** Called once a second with the running counts (for progress output). */

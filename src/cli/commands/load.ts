@@ -93,7 +93,7 @@ Operators < <= > >= ==; latency in ms or s, shares in % (or a fraction)`,
     {
       flag: "--stamp-request-start",
       description:
-        "send X-Request-Start with each request's scheduled time, so a server that reads it (holdfast does) sees time queued before it could read the request; only when client and server share a clock (same machine)",
+        "send X-Request-Start with the time each request is sent (as a proxy stamps its arrival), so a server that reads it (holdfast does) sees time queued before it could read the request; only when client and server share a clock (same machine)",
     },
   ],
   epilog: `Progress goes to stderr: one line redrawn in place on a terminal, a line a second otherwise.

@@ -1,9 +1,17 @@
 // The inline-read policy on its own: run times in, promotion and demotion out.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ReadProfiles } from "./read-profiles.js";
+import { type ReadProfile, ReadProfiles } from "./read-profiles.js";
 
 const options = { thresholdUs: 200, proofRuns: 32, maxStatements: 3 };
+
+/** The profile of `text`, run fast on the threads until it is promoted to inline. */
+function promoted(profiles: ReadProfiles, text: string): ReadProfile {
+  const p = profiles.profile(text);
+  assert.ok(p);
+  while (!p.inline) profiles.threadedRun(p, 5);
+  return p;
+}
 
 test("a statement runs inline after proofRuns fast threaded runs, not before", () => {
   const profiles = new ReadProfiles(options);
@@ -72,12 +80,7 @@ test("threshold 0 turns inline reads off, and past maxStatements new texts get n
 test("10 demotions within a second pause inline reads for every statement for 1 s, longer when it trips again right after", () => {
   let now = 0;
   const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
-  const promote = (text: string) => {
-    const p = profiles.profile(text);
-    assert.ok(p);
-    while (!p.inline) profiles.threadedRun(p, 5);
-    return p;
-  };
+  const promote = (text: string) => promoted(profiles, text);
   for (let i = 0; i < 9; i++) {
     now += 50;
     profiles.inlineRun(promote(`SELECT ${i}`), 5_000);
@@ -112,12 +115,7 @@ test("10 demotions within a second pause inline reads for every statement for 1 
 test("demotions that are rare per run (preemption noise at a high read rate) never pause, however close together in time", () => {
   let now = 0;
   const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
-  const promote = (text: string) => {
-    const p = profiles.profile(text);
-    assert.ok(p);
-    while (!p.inline) profiles.threadedRun(p, 5);
-    return p;
-  };
+  const promote = (text: string) => promoted(profiles, text);
   // 30 demotions in 300 ms, each after 1 500 fast inline runs: one slow run in 1 500.
   for (let i = 0; i < 30; i++) {
     const p = promote(`SELECT ${i % 10}`);
