@@ -28,6 +28,8 @@ function describe(err: unknown, rawUrl: string, timeoutMs: number): string {
   if (code === "ECONNREFUSED") return `connection refused at ${url} (holdfast not running there, or admin on another port)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve the host of ${url}`;
   if (code === "ECONNRESET") return `connection reset by ${url}`;
+  // undici's "other side closed": the server closed the socket with the request out (holdfast stopping).
+  if (code === "UND_ERR_SOCKET") return `connection closed by ${url} before it answered`;
   return `${(e.cause?.message ?? e.message).split(rawUrl).join(url)} (${url})`;
 }
 
