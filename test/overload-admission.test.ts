@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runLoad } from "../src/load/index.js";
+import { eventually } from "./support/wait.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SLOTS = 4;
@@ -216,20 +217,22 @@ describe("admission control under overload (real http server, I/O-bound work)", 
 
   it("a queued request whose client disconnects is dropped and never run", async () => {
     const hold = fetch(`${fixedBase}/work?ms=1000`).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 100));
+    // In flight: the held request and this /status request itself (critical, never queued).
+    await eventually(async () => (await status(fixedBase)).inflight === 2, 5_000, "the first request holding the slot");
     const ac = new AbortController();
     const gone = fetch(`${fixedBase}/mark?id=gone-1`, { signal: ac.signal }).then(
       (r) => r.status,
       () => "aborted",
     );
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await status(fixedBase)).queued, 1, "the second request is queued behind the first");
+    await eventually(async () => (await status(fixedBase)).queued === 1, 5_000, "the second request queued behind the first");
     ac.abort();
     assert.equal(await gone, "aborted");
     assert.equal(await hold, "done");
-    // The slot is free now; had the gone request stayed queued, it would run now.
-    await new Promise((r) => setTimeout(r, 200));
+    // The slot is free now. A later request runs once it is its turn; the queue is first in, first out
+    // here (no overload), so had the gone request stayed queued it would have run before this one.
+    assert.equal((await fetch(`${fixedBase}/mark?id=after-1`)).status, 200);
     const s = await status(fixedBase);
+    assert.ok(s.ran.includes("after-1"), "the later request ran");
     assert.ok(!s.ran.includes("gone-1"), "the abandoned request ran");
     assert.equal(s.shed["client-gone"], 1);
     assert.equal(s.inflight, 1, "only the /status request itself is in flight");
