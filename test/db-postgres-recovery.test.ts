@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { openPostgres } from "../src/db/postgres/index.js";
-import { adminQuery, PG_URL, requirePostgres, terminateApp, uniqueName } from "./support/postgres.js";
+import { backendCount, PG_URL, requirePostgres, terminateApp, uniqueName } from "./support/postgres.js";
 import { eventually, sleep } from "./support/wait.js";
 
 /** Marks a call that has not settled after `ms`: the "no caller hangs" check. */
@@ -97,26 +97,18 @@ test("connections killed while idle are replaced without the next callers seeing
     await Promise.all([1, 2, 3].map(() => db.query("select pg_sleep(0.05)")));
     assert.equal(db.status().pool.idle, 3);
     // Seen by the server first: a backend's pg_stat_activity row can trail its connection on a busy machine.
-    await eventually(
-      async () => (await adminQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = $1", [app]))[0].n === 3,
-      10_000,
-      "the pool's three backends in pg_stat_activity",
-    );
+    await eventually(async () => (await backendCount(app)) === 3, 10_000, "the pool's three backends in pg_stat_activity");
     const killed = await terminateApp(app);
     assert.equal(killed, 3);
     // The backends have exited (their sockets are dead); the pool finds out when it hands them out.
-    await eventually(
-      async () => (await adminQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = $1", [app]))[0].n === 0,
-      10_000,
-      "the three terminated backends gone from pg_stat_activity",
-    );
+    await eventually(async () => (await backendCount(app)) === 0, 10_000, "the three terminated backends gone from pg_stat_activity");
     const rows = await Promise.all([1, 2, 3].map(() => db.get<{ one: number }>("select 1 as one")));
     assert.deepEqual(
       rows.map((r) => r?.one),
       [1, 1, 1],
     );
-    const live = await adminQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = $1", [app]);
-    assert.ok(live[0].n >= 1 && live[0].n <= 3, `${live[0].n} live backends`);
+    const live = await backendCount(app);
+    assert.ok(live >= 1 && live <= 3, `${live} live backends`);
   } finally {
     await db.close();
   }

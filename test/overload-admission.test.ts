@@ -228,8 +228,8 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     ac.abort();
     assert.equal(await gone, "aborted");
     assert.equal(await hold, "done");
-    // The slot is free now. A later request runs once it is its turn; the queue is first in, first out
-    // here (no overload), so had the gone request stayed queued it would have run before this one.
+    // The slot is free now. Had the gone request stayed queued, admission would have started it the
+    // moment the first request released its slot, before this later request was even sent.
     assert.equal((await fetch(`${fixedBase}/mark?id=after-1`)).status, 200);
     const s = await status(fixedBase);
     assert.ok(s.ran.includes("after-1"), "the later request ran");

@@ -61,6 +61,11 @@ export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow
   }
 }
 
+/** How many backends the server lists for application_name `app`. */
+export async function backendCount(app: string): Promise<number> {
+  return (await adminQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = $1", [app]))[0]?.n ?? 0;
+}
+
 /** Terminates every backend whose application_name is `app`; returns how many. */
 export async function terminateApp(app: string): Promise<number> {
   const rows = await adminQuery<{ ok: boolean }>(

@@ -80,14 +80,13 @@ test("threshold 0 turns inline reads off, and past maxStatements new texts get n
 test("10 demotions within a second pause inline reads for every statement for 1 s, longer when it trips again right after", () => {
   let now = 0;
   const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
-  const promote = (text: string) => promoted(profiles, text);
   for (let i = 0; i < 9; i++) {
     now += 50;
-    profiles.inlineRun(promote(`SELECT ${i}`), 5_000);
+    profiles.inlineRun(promoted(profiles, `SELECT ${i}`), 5_000);
   }
   assert.equal(profiles.inlineAllowed, true, "9 demotions in 450 ms do not pause");
   now += 50;
-  profiles.inlineRun(promote("SELECT 9"), 5_000);
+  profiles.inlineRun(promoted(profiles, "SELECT 9"), 5_000);
   assert.equal(profiles.counts.pauses, 1);
   assert.equal(profiles.inlineAllowed, false);
   now += 999;
@@ -97,7 +96,7 @@ test("10 demotions within a second pause inline reads for every statement for 1 
   // Trips again at once: 2 s.
   for (let i = 0; i < 10; i++) {
     now += 10;
-    profiles.inlineRun(promote(`SELECT ${i}`), 5_000);
+    profiles.inlineRun(promoted(profiles, `SELECT ${i}`), 5_000);
   }
   assert.equal(profiles.counts.pauses, 2);
   now += 1_500;
@@ -107,7 +106,7 @@ test("10 demotions within a second pause inline reads for every statement for 1 
   // Demotions spread out (one every 200 ms) never pause.
   for (let i = 0; i < 30; i++) {
     now += 200;
-    profiles.inlineRun(promote(`SELECT ${i % 10}`), 5_000);
+    profiles.inlineRun(promoted(profiles, `SELECT ${i % 10}`), 5_000);
   }
   assert.equal(profiles.counts.pauses, 2);
 });
@@ -115,10 +114,9 @@ test("10 demotions within a second pause inline reads for every statement for 1 
 test("demotions that are rare per run (preemption noise at a high read rate) never pause, however close together in time", () => {
   let now = 0;
   const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
-  const promote = (text: string) => promoted(profiles, text);
   // 30 demotions in 300 ms, each after 1 500 fast inline runs: one slow run in 1 500.
   for (let i = 0; i < 30; i++) {
-    const p = promote(`SELECT ${i % 10}`);
+    const p = promoted(profiles, `SELECT ${i % 10}`);
     for (let r = 0; r < 1_500; r++) profiles.inlineRun(p, 5);
     now += 10;
     profiles.inlineRun(p, 3_000);
@@ -128,7 +126,7 @@ test("demotions that are rare per run (preemption noise at a high read rate) nev
   assert.equal(profiles.inlineAllowed, true);
   // The same demotions with a slow run in every 50: the machine is short of cores, pause.
   for (let i = 0; i < 10; i++) {
-    const p = promote(`SELECT ${i}`);
+    const p = promoted(profiles, `SELECT ${i}`);
     for (let r = 0; r < 50; r++) profiles.inlineRun(p, 5);
     now += 10;
     profiles.inlineRun(p, 3_000);

@@ -287,8 +287,9 @@ export class SqliteDatabase implements Database {
    * A read on a reader thread. Kept out of #read on purpose: once reads run inline this path goes
    * cold, and its stale type feedback (maps of PendingJob objects deprecated while warming up) made
    * V8 abort every optimization of #read (--trace-opt: "Maps became deprecated during optimization",
-   * 56 times in 4 s), leaving the inline path unoptimized (11.7 µs of CPU per point read against
-   * direct better-sqlite3's 4.8 µs in a read-only loop).
+   * 30–56 times per 100 000 reads), leaving the inline path unoptimized (a fixed-count read-only loop
+   * of 64 clients, 3 interleaved rounds: 8.2–14.2 µs of process CPU per point read before the split,
+   * 5.7–7.9 µs after, better-sqlite3 called directly 5.1–9.3 µs).
    */
   #readThreaded(mode: "all" | "get", s: SqlStatement, deadline: Deadline, profile: ReadProfile | undefined): Promise<unknown> {
     this.#profiles.counts.threaded++;
