@@ -257,7 +257,9 @@ const admission = z
     limit: positiveInt(20).describe(
       "Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward 3× the recent in-flight peak at light load.",
     ),
-    minLimit: positiveInt(4).describe("Adaptive limit never goes below this."),
+    minLimit: positiveInt(1).describe(
+      "Adaptive limit never goes below this. 1 lets a CPU-bound worker under overload run one request at a time (lowest latency); raise it if handlers mostly wait on I/O.",
+    ),
     maxLimit: positiveInt(1000).describe("Adaptive limit never goes above this."),
     queueSize: nonNegativeInt(128).describe("Requests that may wait for a slot; beyond this they are shed at once."),
     queueTarget: duration("20ms").describe("CoDel target: acceptable standing queue delay."),

@@ -143,6 +143,8 @@ export class Controller implements AdmissionController {
   admit(req: AdmissionRequest): AdmitResult | Promise<AdmitResult> {
     const now = this.#now();
     if (this.mode === "off") return this.#grant(now, 0);
+    // Windows close on finished requests; after a quiet spell the limit catches up here (one comparison).
+    if (this.#limit !== undefined && now >= this.#limit.dueAt) this.#limit.catchUp(now, this.#inflight);
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
@@ -153,7 +155,7 @@ export class Controller implements AdmissionController {
     const receivedAt = req.receivedAt;
     const hiddenMs = receivedAt !== undefined && now - receivedAt > 0 && now - receivedAt < 60_000 && this.#saturated() ? now - receivedAt : 0;
     const overloaded = this.#detector.overloaded(now);
-    if (overloaded && hiddenMs > this.#detector.target) {
+    if (overloaded && hiddenMs > this.#detector.maxWait(now)) {
       this.#detector.sample(now, hiddenMs);
       return this.#reject("queue-delay", now);
     }
@@ -176,7 +178,7 @@ export class Controller implements AdmissionController {
     // waiter out after its wait; a fast 503 for the newcomer costs nobody anything.) Outside
     // overload a queue is a burst that drains, so it may stay.
     const rate = this.#drain.perSecond;
-    if (overloaded && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#detector.target - hiddenMs) {
+    if (overloaded && rate > 0 && ((this.#queue.length + 1) * 1000) / rate > this.#detector.maxWait(now) - hiddenMs) {
       this.#detector.sample(now, hiddenMs + this.#detector.target);
       return this.#reject("queue-delay", now);
     }
@@ -273,7 +275,8 @@ export class Controller implements AdmissionController {
 
   /**
    * True when a waiter has waited too long to run: its whole sojourn (in front of the worker +
-   * queued) is past target under sustained overload, past the lenient bound otherwise. Samples
+   * queued) is past the detector's bound (half the target under sustained overload, the lenient
+   * bound otherwise). Samples
    * the detector with the waiter's sojourn either way.
    */
   #waitedTooLong(w: Waiter, now: number): boolean {
@@ -281,9 +284,9 @@ export class Controller implements AdmissionController {
     const sojourn = w.hiddenMs + waited;
     this.#noteDelay(waited);
     this.#detector.sample(now, sojourn);
-    // Outside overload the lenient bound also counts the wait in front of the worker (counted only
-    // while it was saturated): a 503 must come back fast, and the client waited both.
-    return this.#detector.overloaded(now) ? sojourn > this.#detector.target : sojourn > this.#detector.maxWait(now);
+    // The bound counts the wait in front of the worker too (counted only while it was saturated):
+    // a 503 must come back fast, and the client waited both.
+    return sojourn > this.#detector.maxWait(now);
   }
 
   /** Runs waiters while there is room; sheds those that waited too long or cannot meet their deadline. */
@@ -315,9 +318,8 @@ export class Controller implements AdmissionController {
     const expected = this.#expectedServiceMs();
     // Oldest first: once the oldest is within bounds, everyone behind it is younger.
     for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
-      const overloaded = this.#detector.overloaded(now);
       const waited = now - w.enqueuedAt;
-      const tooLong = w.hiddenMs + waited > (overloaded ? this.#detector.target : this.#detector.maxWait(now));
+      const tooLong = w.hiddenMs + waited > this.#detector.maxWait(now);
       if (tooLong) {
         this.#detector.sample(now, w.hiddenMs + waited);
         this.#dropWaiter(w, "queue-delay", now);

@@ -12,6 +12,13 @@
  * finished. Headroom is Envoy's `sqrt(limit)`. See docs/overload.md for the sources.
  */
 
+/**
+ * Concurrency a baseline probe runs at, unless minLimit is higher: low enough to show the service's
+ * own latency, high enough that a probe at light load does not queue a burst (Envoy's default
+ * min_concurrency is 3). It was minLimit itself while that defaulted to 4.
+ */
+const DEFAULT_PROBE_LIMIT = 4;
+
 /** Tuning of {@link GradientLimit}; defaults suit HTTP handlers of 1–100 ms. */
 export interface GradientLimitOptions {
   /** Starting limit (admission.limit). */
@@ -38,7 +45,7 @@ export interface GradientLimitOptions {
   probeIntervalMs?: number;
   /** Random spread of the probe interval, as a fraction. Default 0.15. */
   probeJitter?: number;
-  /** Concurrency while probing. Default = min. */
+  /** Concurrency while probing (never above the limit learned so far). Default max(min, 4). */
   probeLimit?: number;
   /** Samples that make a probe. Default 20. */
   probeSamples?: number;
@@ -87,6 +94,8 @@ export class GradientLimit {
   overloaded = false;
 
   #winStart = Number.NaN;
+  /** See dueAt. */
+  #dueAt: number;
   #winSum = 0;
   #winCount = 0;
   #winMaxInflight = 0;
@@ -114,12 +123,13 @@ export class GradientLimit {
     this.#growSmoothing = o.growSmoothing ?? 1;
     this.#probeIntervalMs = o.probeIntervalMs ?? 30_000;
     this.#probeJitter = o.probeJitter ?? 0.15;
-    this.#probeLimit = Math.max(1, o.probeLimit ?? this.#min);
+    this.#probeLimit = Math.max(1, o.probeLimit ?? Math.max(this.#min, DEFAULT_PROBE_LIMIT));
     this.#probeSamples = o.probeSamples ?? 20;
     this.#random = o.random ?? Math.random;
     this.#estimate = clamp(o.initial, this.#min, this.#max);
     this.limit = Math.floor(this.#estimate);
     this.#nextProbeAt = this.#scheduleProbe(now);
+    this.#dueAt = now + this.#maxWindowMs;
   }
 
   #scheduleProbe(now: number): number {
@@ -137,7 +147,10 @@ export class GradientLimit {
       this.#probeSample(now, rttMs, inflight, epoch);
       return;
     }
-    if (Number.isNaN(this.#winStart)) this.#winStart = now;
+    if (Number.isNaN(this.#winStart)) {
+      this.#winStart = now;
+      this.#dueAt = now + this.#maxWindowMs;
+    }
     this.#winSum += rttMs;
     this.#winCount++;
     if (inflight > this.#winMaxInflight) this.#winMaxInflight = inflight;
@@ -148,7 +161,7 @@ export class GradientLimit {
 
   /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
   inflightChanged(inflight: number): void {
-    if (this.phase === "probe-drain" && inflight <= this.#probeLimit) {
+    if (this.phase === "probe-drain" && inflight <= this.limit) {
       this.phase = "probe";
       this.epoch++;
       this.#probeSum = 0;
@@ -186,6 +199,7 @@ export class GradientLimit {
 
   #resetWindow(now: number): void {
     this.#winStart = now;
+    this.#dueAt = now + this.#maxWindowMs;
     this.#winSum = 0;
     this.#winCount = 0;
     this.#winMaxInflight = 0;
@@ -234,20 +248,59 @@ export class GradientLimit {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward three times the
-      // recent peak plus headroom (never below minLimit); a burst above that grows it back by a whole
-      // headroom a window while latency stays within tolerance. Counts, not latency: the scheduler
-      // noise that must not shrink the limit (above) cannot move this.
-      const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
-      if (this.#estimate > floor) {
-        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
-        this.limit = Math.floor(this.#estimate);
-      }
+      // 300–490 ms run times were the stage's p99). It decays toward the recent peak (see
+      // #decayTowardPeak); a burst above that grows it back by a whole headroom a window while
+      // latency stays within tolerance. Counts, not latency: the scheduler noise that must not
+      // shrink the limit (above) cannot move this.
+      this.#decayTowardPeak();
     }
     // Recent peak in-flight: this window's, or the earlier one fading by a fifth a window.
     this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
+  }
+
+  /** Halfway toward three times the recent peak in-flight plus headroom, never below minLimit. */
+  #decayTowardPeak(): void {
+    const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
+    if (this.#estimate > floor) {
+      this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+      this.limit = Math.floor(this.#estimate);
+    }
+  }
+
+  /**
+   * When the open window is due to close (maxWindowMs old, or no request since the last one),
+   * checked by the controller on every arrival: one comparison.
+   */
+  get dueAt(): number {
+    return this.#dueAt;
+  }
+
+  /**
+   * Time passed with too few finished requests to close a window. Windows close on samples, so
+   * without this a worker that saw almost none (nginx sends a light load's requests down one
+   * keep-alive connection, to one worker) kept the limit it started with, and the first second
+   * of an overload admitted all 20 at once on that worker (bench:overload trace at 4×: 46 of the
+   * stage's 48 admitted requests above its p99 started in that second). Closes the late window
+   * and counts every further windowMs without a finished request as an app-limited window with
+   * `inflight` (the requests running now) as its peak: the limit decays toward the recent peak,
+   * which fades.
+   */
+  catchUp(now: number, inflight: number): void {
+    if (this.phase !== "learning" || now < this.#dueAt) return;
+    const from = Number.isNaN(this.#winStart) ? this.#dueAt - this.#maxWindowMs : this.#winStart;
+    if (this.#winCount > 0) this.#closeWindow(now);
+    if (this.phase !== "learning") return;
+    const idleWindows = Math.min(20, Math.floor((now - from - this.#maxWindowMs) / this.#windowMs));
+    for (let i = 0; i < idleWindows; i++) {
+      // Requests still running count as in flight: long ones that have not finished are not idleness.
+      this.#peakInflight = Math.max(inflight, this.#peakInflight * 0.8);
+      this.#decayTowardPeak();
+    }
+    this.#resetWindow(now);
+    this.#winStart = Number.NaN;
+    this.#dueAt = now + this.#maxWindowMs;
   }
 
   #startProbe(now: number): void {
@@ -256,7 +309,9 @@ export class GradientLimit {
     this.#probeCount = 0;
     this.#savedEstimate = this.#estimate;
     this.phase = "probe-drain";
-    this.limit = this.#probeLimit;
+    // Never above the limit learned so far: a probe measures latency at low concurrency, and under
+    // overload the learned limit may already be lower than probeLimit.
+    this.limit = Math.min(this.#probeLimit, this.limit);
   }
 }
 
