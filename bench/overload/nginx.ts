@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Proxy settings the bench states (and holdfast's timeout budget is told about). */
-export const PROXY = { readTimeoutS: 5, keepalive: 512, keepaliveTimeoutS: 60 } as const;
+export const PROXY = { readTimeoutS: 5, connectTimeoutS: 5, keepalive: 512, keepaliveTimeoutS: 60 } as const;
 
 /** nginx.conf for a reverse proxy on `listen` to 127.0.0.1:`upstream`, upstream keep-alive on. */
 export function nginxConf(dir: string, listen: number, upstream: number): string {
@@ -36,7 +36,7 @@ http {
       proxy_set_header Connection "";
       proxy_set_header X-Request-Start "t=\${msec}";
       proxy_read_timeout ${PROXY.readTimeoutS}s;
-      proxy_connect_timeout 5s;
+      proxy_connect_timeout ${PROXY.connectTimeoutS}s;
       proxy_next_upstream off;
     }
   }

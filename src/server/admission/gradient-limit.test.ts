@@ -164,4 +164,15 @@ describe("GradientLimit", () => {
     assert.notEqual(lim.phase, "learning", "a probe started");
     assert.ok(lim.limit <= learned, `probe limit ${lim.limit}, learned ${learned}`);
   });
+
+  it("under sustained overload an I/O-bound service still grows from limit 1 to its 16 slots within 5 s", () => {
+    const clock = { t: 0 };
+    const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+    // 16 parallel slots of 50 ms (calls to a database with room): latency flat until 16 in flight.
+    lim.sample(0, 50, 1, true, 0);
+    lim.overloaded = true;
+    const trace: number[] = [];
+    while (lim.limit < 16 && clock.t < 10_000) trace.push(...saturate(lim, 16, 50, 1, clock));
+    assert.ok(lim.limit >= 16 && clock.t <= 5000, `limit ${lim.limit} after ${Math.round(clock.t)} ms: ${trace.join(" ")}`);
+  });
 });
