@@ -143,8 +143,6 @@ export class Controller implements AdmissionController {
   admit(req: AdmissionRequest): AdmitResult | Promise<AdmitResult> {
     const now = this.#now();
     if (this.mode === "off") return this.#grant(now, 0);
-    // Windows close on finished requests; after a quiet spell the limit catches up here (one comparison).
-    if (this.#limit !== undefined && now >= this.#limit.dueAt) this.#limit.catchUp(now, this.#inflight);
     const priority: Priority = this.#routes.of(req.path);
     if (priority === "critical") return this.#grant(now, 0);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);

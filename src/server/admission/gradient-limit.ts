@@ -94,8 +94,6 @@ export class GradientLimit {
   overloaded = false;
 
   #winStart = Number.NaN;
-  /** See dueAt. */
-  #dueAt: number;
   #winSum = 0;
   #winCount = 0;
   #winMaxInflight = 0;
@@ -129,7 +127,6 @@ export class GradientLimit {
     this.#estimate = clamp(o.initial, this.#min, this.#max);
     this.limit = Math.floor(this.#estimate);
     this.#nextProbeAt = this.#scheduleProbe(now);
-    this.#dueAt = now + this.#maxWindowMs;
   }
 
   #scheduleProbe(now: number): number {
@@ -147,10 +144,7 @@ export class GradientLimit {
       this.#probeSample(now, rttMs, inflight, epoch);
       return;
     }
-    if (Number.isNaN(this.#winStart)) {
-      this.#winStart = now;
-      this.#dueAt = now + this.#maxWindowMs;
-    }
+    if (Number.isNaN(this.#winStart)) this.#winStart = now;
     this.#winSum += rttMs;
     this.#winCount++;
     if (inflight > this.#winMaxInflight) this.#winMaxInflight = inflight;
@@ -199,7 +193,6 @@ export class GradientLimit {
 
   #resetWindow(now: number): void {
     this.#winStart = now;
-    this.#dueAt = now + this.#maxWindowMs;
     this.#winSum = 0;
     this.#winCount = 0;
     this.#winMaxInflight = 0;
@@ -248,59 +241,20 @@ export class GradientLimit {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays toward the recent peak (see
-      // #decayTowardPeak); a burst above that grows it back by a whole headroom a window while
-      // latency stays within tolerance. Counts, not latency: the scheduler noise that must not
-      // shrink the limit (above) cannot move this.
-      this.#decayTowardPeak();
+      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward three times the
+      // recent peak plus headroom (never below minLimit); a burst above that grows it back by a whole
+      // headroom a window while latency stays within tolerance. Counts, not latency: the scheduler
+      // noise that must not shrink the limit (above) cannot move this.
+      const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
+      if (this.#estimate > floor) {
+        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+        this.limit = Math.floor(this.#estimate);
+      }
     }
     // Recent peak in-flight: this window's, or the earlier one fading by a fifth a window.
     this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
-  }
-
-  /** Halfway toward three times the recent peak in-flight plus headroom, never below minLimit. */
-  #decayTowardPeak(): void {
-    const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
-    if (this.#estimate > floor) {
-      this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
-      this.limit = Math.floor(this.#estimate);
-    }
-  }
-
-  /**
-   * When the open window is due to close (maxWindowMs old, or no request since the last one),
-   * checked by the controller on every arrival: one comparison.
-   */
-  get dueAt(): number {
-    return this.#dueAt;
-  }
-
-  /**
-   * Time passed with too few finished requests to close a window. Windows close on samples, so
-   * without this a worker that saw almost none (nginx sends a light load's requests down one
-   * keep-alive connection, to one worker) kept the limit it started with, and the first second
-   * of an overload admitted all 20 at once on that worker (bench:overload trace at 4×: 46 of the
-   * stage's 48 admitted requests above its p99 started in that second). Closes the late window
-   * and counts every further windowMs without a finished request as an app-limited window with
-   * `inflight` (the requests running now) as its peak: the limit decays toward the recent peak,
-   * which fades.
-   */
-  catchUp(now: number, inflight: number): void {
-    if (this.phase !== "learning" || now < this.#dueAt) return;
-    const from = Number.isNaN(this.#winStart) ? this.#dueAt - this.#maxWindowMs : this.#winStart;
-    if (this.#winCount > 0) this.#closeWindow(now);
-    if (this.phase !== "learning") return;
-    const idleWindows = Math.min(20, Math.floor((now - from - this.#maxWindowMs) / this.#windowMs));
-    for (let i = 0; i < idleWindows; i++) {
-      // Requests still running count as in flight: long ones that have not finished are not idleness.
-      this.#peakInflight = Math.max(inflight, this.#peakInflight * 0.8);
-      this.#decayTowardPeak();
-    }
-    this.#resetWindow(now);
-    this.#winStart = Number.NaN;
-    this.#dueAt = now + this.#maxWindowMs;
   }
 
   #startProbe(now: number): void {
