@@ -59,7 +59,7 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
       assert.deepEqual(tally(statuses), { 503: 4 });
       const r = await diagnose(proxy, 4);
       assert.equal(r.findings[0]?.id, "upstream-down", top(r));
-      assert.equal(r.findings[0]?.explains, 4);
+      assert.equal(r.findings[0]?.explains, 4, `HAProxy's log:\n${readLines(proxy.accessLog).join("\n")}`);
     } finally {
       await proxy.stop();
     }
