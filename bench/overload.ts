@@ -306,8 +306,8 @@ async function measureCapacity(stack: Stack): Promise<number> {
  * Client connections for an open-loop stage at `rate`: one per request that can be outstanding.
  * nginx answers every request within its connect plus read timeouts (a 504 at worst), so
  * rate × (both + 2 s) is enough for the client never to be the bottleneck. (The read timeout alone
- * was not: at 4× the naive stack's full accept queue held connects for seconds, its p99 reached
- * 8.6 s and 2 037 requests waited for a client connection, which made the stage invalid.)
+ * was not: at 4× the naive stack's p99 reached 8.6 s, past the 7 s the pool was sized for, and
+ * 2 037 requests waited for a client connection, which made the stage invalid.)
  */
 function connectionsFor(rate: number): number {
   return CONNECTIONS > 0 ? CONNECTIONS : Math.max(256, Math.ceil(rate * (PROXY.connectTimeoutS + PROXY.readTimeoutS + 2)));

@@ -60,6 +60,13 @@ export function markdownTable(rs: StageResult[]): string {
   return [head, `|${"---|".repeat(16)}`, ...rows].join("\n");
 }
 
+/** The stages at the highest and the lowest multiple. */
+function extremes(rs: StageResult[]): { top: StageResult | undefined; low: StageResult | undefined } {
+  const top = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple > a.multiple ? r : a), undefined);
+  const low = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple < a.multiple ? r : a), undefined);
+  return { top, low };
+}
+
 /** Share of a stage's answers that were 503. */
 function shedShare(r: StageResult): number {
   const total = Object.values(r.status).reduce((a, n) => a + n, 0);
@@ -74,8 +81,7 @@ function shedShare(r: StageResult): number {
  */
 function targets(rs: StageResult[]): Record<string, boolean | null> {
   const at = (m: number) => rs.find((r) => r.multiple === m);
-  const top = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple > a.multiple ? r : a), undefined);
-  const low = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple < a.multiple ? r : a), undefined);
+  const { top, low } = extremes(rs);
   const best = Math.max(...rs.map((r) => r.goodput_rps));
   const half = at(0.5);
   const eight = at(0.8);
@@ -94,8 +100,7 @@ function targets(rs: StageResult[]): Record<string, boolean | null> {
 /** One stack's summary: totals, ratios against its own stages, valid stages and the targets. */
 export function stackSummary(rs: StageResult[]): Record<string, unknown> {
   const peak = Math.max(...rs.map((r) => r.goodput_rps));
-  const top = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple > a.multiple ? r : a), undefined);
-  const low = rs.reduce<StageResult | undefined>((a, r) => (!a || r.multiple < a.multiple ? r : a), undefined);
+  const { top, low } = extremes(rs);
   return {
     "502": rs.reduce((a, r) => a + (r.status["502"] ?? 0), 0),
     "504": rs.reduce((a, r) => a + (r.status["504"] ?? 0), 0),

@@ -274,8 +274,7 @@ export class Controller implements AdmissionController {
   /**
    * True when a waiter has waited too long to run: its whole sojourn (in front of the worker +
    * queued) is past the detector's bound (half the target under sustained overload, the lenient
-   * bound otherwise). Samples
-   * the detector with the waiter's sojourn either way.
+   * bound otherwise). Samples the detector with the waiter's sojourn either way.
    */
   #waitedTooLong(w: Waiter, now: number): boolean {
     const waited = now - w.enqueuedAt;

@@ -22,6 +22,14 @@ function saturate(lim: GradientLimit, slots: number, s: number, rounds: number, 
   return trace;
 }
 
+/** 20 requests of 5 ms, one every 10 ms at `inflight` concurrency: a baseline learned at light load. */
+function teachBaseline(lim: GradientLimit, clock: { t: number }, inflight: number): void {
+  for (let i = 0; i < 20; i++) {
+    clock.t += 10;
+    lim.sample(clock.t, 5, inflight, true, 0);
+  }
+}
+
 describe("GradientLimit", () => {
   // The bound proven here: with saturated demand on K slots, the limit settles where
   // L = 1.5·K + sqrt(L) (gradient × L + headroom = L), i.e. between K and 2.5·K, from any start.
@@ -30,10 +38,7 @@ describe("GradientLimit", () => {
       const clock = { t: 0 };
       const lim = new GradientLimit({ initial, min: 4, max: 1000, probeIntervalMs: 0, slackMs: 0 }, 0);
       // Teach the baseline first at low load (as a real worker sees before traffic peaks).
-      for (let i = 0; i < 20; i++) {
-        clock.t += 10;
-        lim.sample(clock.t, 5, 1, true, 0);
-      }
+      teachBaseline(lim, clock, 1);
       const trace = saturate(lim, 16, 5, 600, clock);
       const tail = trace.slice(-100);
       assert.ok(Math.min(...tail) >= 16 && Math.max(...tail) <= 40, `limit tail ${Math.min(...tail)}..${Math.max(...tail)}`);
@@ -44,10 +49,7 @@ describe("GradientLimit", () => {
     const run = (overloaded: boolean) => {
       const clock = { t: 0 };
       const lim = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0, slackMs: 0 }, 0);
-      for (let i = 0; i < 20; i++) {
-        clock.t += 10;
-        lim.sample(clock.t, 5, 1, true, 0);
-      }
+      teachBaseline(lim, clock, 1);
       lim.overloaded = overloaded;
       return saturate(lim, 1, 5, 400, clock).slice(-100);
     };
@@ -62,10 +64,7 @@ describe("GradientLimit", () => {
   it("with an absolute slack S the equilibrium moves to L = 1.5K + S·K/s + sqrt(L): K=16, s=5 ms, S=5 ms → about 47", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 64, min: 4, max: 1000, probeIntervalMs: 0, slackMs: 5 }, 0);
-    for (let i = 0; i < 20; i++) {
-      clock.t += 10;
-      lim.sample(clock.t, 5, 1, true, 0);
-    }
+    teachBaseline(lim, clock, 1);
     const tail = saturate(lim, 16, 5, 600, clock).slice(-100);
     assert.ok(Math.min(...tail) >= 40 && Math.max(...tail) <= 55, `limit tail ${Math.min(...tail)}..${Math.max(...tail)}`);
   });
@@ -128,10 +127,7 @@ describe("GradientLimit", () => {
   it("a baseline probe never raises the limit above what it learned", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 10_000, probeJitter: 0 }, 0);
-    for (let i = 0; i < 20; i++) {
-      clock.t += 10;
-      lim.sample(clock.t, 5, 10, true, 0);
-    }
+    teachBaseline(lim, clock, 10);
     // Overloaded on one slot: latency grows with concurrency until the limit reaches the floor.
     lim.overloaded = true;
     while (lim.phase === "learning" && lim.limit >= 4 && clock.t < 9000) saturate(lim, 1, 5, 1, clock);

@@ -71,8 +71,8 @@ export class OverloadDetector {
    * the target when overloaded, as Facebook's adaptive LIFO + CoDel cuts its queue timeout from N
    * to a short M once the queue stands — everything an admitted request waited adds to its
    * latency, and at 4× the queue is never short of fresher requests (bench:overload, 20 s at 4×,
-   * two runs each: admitted p99 58–59 ms at half the target against 65–68 ms at the target,
-   * goodput the same, 503 p99 17–22 against 28 ms). Otherwise twice target (capped at the
+   * two runs each, minLimit 1 and a since withdrawn catch-up of the limit: admitted p99 58–59 ms at
+   * half the target against 65–68 ms at the target, goodput the same, 503 p99 17–22 against 28 ms). Otherwise twice target (capped at the
    * interval), so a burst may queue but a 503 stays fast.
    * (The queue only forms when every slot is taken, and the adaptive limit does not shrink at
    * light load, so this bound is reached by a burst at the limit, not by a slow moment.)
