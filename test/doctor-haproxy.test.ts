@@ -1,5 +1,5 @@
 /**
- * End to end with a real HAProxy (logs over UDP syslog to this process): refused connections
+ * End to end with a real HAProxy (its log piped to a file by the harness): refused connections
  * (SC), a server slower than `timeout server` (sH), and a healthy run.
  */
 import assert from "node:assert/strict";
@@ -27,8 +27,8 @@ function skipUnlessHaproxy(t: { skip: (m: string) => void }): boolean {
 }
 
 async function diagnose(proxy: RunningProxy, expectLines: number, appLog?: string): Promise<DoctorResult> {
-  // Log lines arrive over UDP after the response; wait until all are in.
-  // Under a loaded suite they can take seconds: wait up to 10 s (bounded), not 2.
+  // HAProxy writes a request's line when it closes the stream, which can be just after the client
+  // has its response; under a loaded suite that can take seconds: wait up to 10 s (bounded).
   await eventually(() => readLines(proxy.accessLog).length >= expectLines, 10_000, `${expectLines} access log lines`).catch(() => {});
   return runDoctor({
     logs: [{ kind: "haproxy", file: proxy.accessLog }, ...(appLog ? [{ kind: "app" as const, file: appLog }] : [])],
