@@ -7,7 +7,7 @@ import type { ServerSummary } from "./server-summary.js";
 import type { SloVerdict } from "./slo.js";
 import { formatInUnit } from "./summary.js";
 import { type ChartSeries, esc, lineChart } from "./svg-chart.js";
-import type { LoadResult } from "./types.js";
+import type { LoadResult, TimelinePoint } from "./types.js";
 
 /** What the report shows. */
 export interface ReportInput {
@@ -39,6 +39,14 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}t
 .pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:700}code{font-size:12px}
 figure{margin:12px 0}figcaption span{margin-right:14px;font-size:12px}figcaption i{display:inline-block;width:10px;height:10px;margin-right:4px}
 svg .t{font-size:13px;font-weight:600}svg .a{font-size:11px;fill:#555}svg .g{stroke:#e4e4e4}svg .th{stroke:#c62828;stroke-dasharray:5 4}`;
+
+/**
+ * Responses that arrived in a second: its completions less its connection errors. A second with
+ * none has no latency (its p50/p99 read 0, see TimelinePoint) and is a gap in the chart, not a 0 ms point.
+ */
+function answered(p: TimelinePoint): number {
+  return p.completed - (p.status.error ?? 0);
+}
 
 /** The tightest client latency SLO, drawn on the latency chart. */
 function latencyThreshold(verdicts: readonly SloVerdict[]): { value: number; label: string } | undefined {
@@ -93,8 +101,8 @@ export function renderReport(i: ReportInput): string {
       title: "Latency of the responses that arrived each second",
       unit: "ms",
       series: [
-        { name: "p50", color: "#1f77b4", points: tl.map((p) => [p.t_s, p.completed ? p.p50_ms : null]) },
-        { name: "p99", color: "#d62728", points: tl.map((p) => [p.t_s, p.completed ? p.p99_ms : null]) },
+        { name: "p50", color: "#1f77b4", points: tl.map((p) => [p.t_s, answered(p) ? p.p50_ms : null]) },
+        { name: "p99", color: "#d62728", points: tl.map((p) => [p.t_s, answered(p) ? p.p99_ms : null]) },
       ],
       threshold: latencyThreshold(i.verdicts),
     }),
