@@ -19,6 +19,25 @@
  */
 const DEFAULT_PROBE_LIMIT = 4;
 
+/** The gradient's floor (Gradient2's): one window lowers the limit to no less than half. */
+const GRADIENT_FLOOR = 0.5;
+
+/**
+ * A window closes early, after this many samples, when their average is already past twice the
+ * tolerated latency (the gradient is at its floor whatever the rest brings). At the onset of an
+ * overload a window of 10 samples took 400 ms to fill: 12 searches in flight on a shared core
+ * finished one every 40 ms, and the limit stayed up meanwhile.
+ */
+const EARLY_CLOSE_SAMPLES = 3;
+
+/**
+ * While app-limited the limit decays toward this many times the recent in-flight peak (plus
+ * headroom). 3 left a worker that idled at one or two requests in flight at 10–12 when 4× load
+ * began, and its first second admitted that many searches at once (bench:overload 4×, 20 s runs on
+ * a 2-core machine: admitted p99 108–113 ms at 1.5 against 275–336 ms at 3, all else equal).
+ */
+const DECAY_PEAK_FACTOR = 1.5;
+
 /** Tuning of {@link GradientLimit}; defaults suit HTTP handlers of 1–100 ms. */
 export interface GradientLimitOptions {
   /** Starting limit (admission.limit). */
@@ -150,7 +169,24 @@ export class GradientLimit {
     if (inflight > this.#winMaxInflight) this.#winMaxInflight = inflight;
     if (!ok) this.#winFailures++;
     const age = now - this.#winStart;
-    if ((this.#winCount >= this.#windowSamples && age >= this.#windowMs) || age >= this.#maxWindowMs) this.#closeWindow(now);
+    if ((this.#winCount >= this.#windowSamples && age >= this.#windowMs) || age >= this.#maxWindowMs || this.#plainlyTooSlow()) this.#closeWindow(now);
+  }
+
+  /** Latency that still counts as "no queueing": (1 + tolerance) × baseline + slack, ms. */
+  #toleratedMs(): number {
+    return (1 + this.#tolerance) * this.baselineMs + this.#slackMs;
+  }
+
+  /**
+   * The open window already says "far too many in flight": EARLY_CLOSE_SAMPLES samples averaging
+   * past twice the tolerated latency while the limit binds (not app-limited; see #closeWindow).
+   */
+  #plainlyTooSlow(): boolean {
+    return (
+      this.#winCount >= EARLY_CLOSE_SAMPLES &&
+      this.#winMaxInflight >= this.#estimate / 2 &&
+      this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
+    );
   }
 
   /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
@@ -207,7 +243,7 @@ export class GradientLimit {
     this.#resetWindow(now);
     if (rtt < this.baselineMs) this.baselineMs = rtt;
     // Envoy's gradient adds a buffer to minRTT; ours is relative (tolerance) plus absolute (slack).
-    let gradient = clamp(((1 + this.#tolerance) * this.baselineMs + this.#slackMs) / rtt, 0.5, 1);
+    let gradient = clamp(this.#toleratedMs() / rtt, GRADIENT_FLOOR, 1);
     // Failed (5xx) requests are an overload signal of their own: shrink, with no headroom.
     if (failures > 0 && gradient > 0.9) gradient = 0.9;
     // App-limited (in-flight below half the limit): our concurrency is not what made this window
@@ -226,35 +262,45 @@ export class GradientLimit {
       // light load the same rule ratcheted the limit to its floor (replayed quiet trace: 20 → 4).
       const headroom = failures > 0 || (this.overloaded && gradient < 1) ? 0 : Math.sqrt(this.#estimate);
       const target = this.#estimate * gradient + headroom;
-      // Smoothed both ways (Gradient2's 0.2). We tried shrinking faster (0.5): on a machine shared with
-      // other load, noisy windows then pinned the limit near its floor and cost two thirds of goodput.
       // Growing with latency within tolerance uses the whole headroom (sqrt(limit) a window): a
-      // limit that binds while latency stays near baseline is simply too low, and a service that needs 200 slots must not wait
-      // a minute for them. Shrinking stays smoothed, so one slow window does not halve it.
-      // Shrinking stays smoothed even from the gradient's floor: we tried halving at once there,
-      // and one scheduler stall at half load (a burst of in-flight requests, all slow) collapsed
-      // the limit to its floor, so the next burst queued and was shed.
-      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
+      // limit that binds while latency stays near baseline is simply too low, and a service that
+      // needs 200 slots must not wait a minute for them.
+      // Shrinking is smoothed (Gradient2's 0.2) while latency is within twice the tolerated level:
+      // we tried shrinking faster there (0.5), and on a machine shared with other load noisy windows
+      // pinned the limit near its floor and cost two thirds of goodput. Past twice the tolerated
+      // level (the gradient at its floor) the limit halves at once: smoothed, a worker meeting 4×
+      // load with 12 in flight took a second to come down while every request it admitted ran
+      // 300–500 ms (bench:overload 4×, 20 s runs: admitted p99 108–113 ms halving against
+      // 160–513 ms smoothed). What once argued against halving (a scheduler stall at half load
+      // collapsed the limit and the next burst was shed) is answered elsewhere now: an app-limited
+      // window never shrinks it, and a burst that queues while the CPU is idle is admitted
+      // (controller.ts, cpu-meter.ts).
+      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : gradient <= GRADIENT_FLOOR ? 1 : this.#smoothing;
       this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward three times the
-      // recent peak plus headroom (never below minLimit); a burst above that grows it back by a whole
-      // headroom a window while latency stays within tolerance. Counts, not latency: the scheduler
-      // noise that must not shrink the limit (above) cannot move this.
-      const floor = 3 * this.#peakInflight + Math.sqrt(this.#estimate);
-      if (this.#estimate > floor) {
-        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
-        this.limit = Math.floor(this.#estimate);
-      }
+      // 300–490 ms run times were the stage's p99). It decays toward the recent peak (see
+      // #decayTowardPeak); a burst above that grows it back by a whole headroom a window while
+      // latency stays within tolerance. Counts, not latency: the scheduler noise that must not
+      // shrink the limit (above) cannot move this.
+      this.#decayTowardPeak();
     }
     // Recent peak in-flight: this window's, or the earlier one fading by a fifth a window.
     this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
+  }
+
+  /** Halfway toward DECAY_PEAK_FACTOR × the recent peak in-flight plus headroom, never below minLimit. */
+  #decayTowardPeak(): void {
+    const floor = DECAY_PEAK_FACTOR * this.#peakInflight + Math.sqrt(this.#estimate);
+    if (this.#estimate > floor) {
+      this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+      this.limit = Math.floor(this.#estimate);
+    }
   }
 
   #startProbe(now: number): void {
