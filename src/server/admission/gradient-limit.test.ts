@@ -95,7 +95,7 @@ describe("GradientLimit", () => {
     assert.equal(noisy.last, steady.last);
   });
 
-  it("at the onset of overload a limit far too high halves after three slow samples, and is down to 3 within 30 completions", () => {
+  it("under overload a limit far too high halves after three slow samples, and is down to 3 within 30 completions; outside overload the same samples only lower it smoothly", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 12, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
     // One window of 5 ms samples with the limit binding (it grows, as it should); the next starts empty.
@@ -105,6 +105,11 @@ describe("GradientLimit", () => {
     }
     const before = lim.limit;
     assert.ok(before >= 12, `limit ${before}`);
+    const calm = new GradientLimit({ initial: 12, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+    for (let i = 0; i < 11; i++) calm.sample(10 * (i + 1), 5, 12, true, 0);
+    for (let i = 0; i < 10; i++) calm.sample(115 + 5 * i, 5 * before, before, true, 0);
+    assert.ok(calm.limit >= before * 0.8, `not overloaded: a tenth at most a window (${calm.limit} from ${before})`);
+    lim.overloaded = true;
     // One CPU slot: 12 requests in flight take 12 × 5 ms each.
     const lat = () => 5 * lim.limit;
     let completions = 0;
@@ -114,9 +119,8 @@ describe("GradientLimit", () => {
       lim.sample(clock.t, lat(), lim.limit, true, 0);
       completions++;
     }
-    // Not overloaded yet, so the headroom stays: L × 0.5 + sqrt(L), after 3 samples rather than 10.
-    assert.equal(lim.limit, Math.floor(before * 0.5 + Math.sqrt(before)));
-    lim.overloaded = true;
+    // Overloaded and far above tolerance: no headroom, half the limit, after 3 samples rather than 10.
+    assert.equal(lim.limit, Math.floor(before * 0.5));
     while (lim.limit > 3 && completions < 100) {
       clock.t += 5;
       lim.sample(clock.t, lat(), lim.limit, true, 0);

@@ -178,11 +178,13 @@ export class GradientLimit {
   }
 
   /**
-   * The open window already says "far too many in flight": EARLY_CLOSE_SAMPLES samples averaging
-   * past twice the tolerated latency while the limit binds (not app-limited; see #closeWindow).
+   * Under sustained overload, the open window already says "far too many in flight":
+   * EARLY_CLOSE_SAMPLES samples averaging past twice the tolerated latency while the limit binds
+   * (not app-limited; see #closeWindow).
    */
   #plainlyTooSlow(): boolean {
     return (
+      this.overloaded &&
       this.#winCount >= EARLY_CLOSE_SAMPLES &&
       this.#winMaxInflight >= this.#estimate / 2 &&
       this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
@@ -267,15 +269,15 @@ export class GradientLimit {
       // needs 200 slots must not wait a minute for them.
       // Shrinking is smoothed (Gradient2's 0.2) while latency is within twice the tolerated level:
       // we tried shrinking faster there (0.5), and on a machine shared with other load noisy windows
-      // pinned the limit near its floor and cost two thirds of goodput. Past twice the tolerated
-      // level (the gradient at its floor) the limit halves at once: smoothed, a worker meeting 4×
+      // pinned the limit near its floor and cost two thirds of goodput. Under sustained overload
+      // (the standing-queue rule, overload-detector.ts), past twice the tolerated level (the
+      // gradient at its floor) the limit halves at once: smoothed, a worker meeting 4×
       // load with 12 in flight took a second to come down while every request it admitted ran
       // 300–500 ms (bench:overload 4×, 20 s runs: admitted p99 108–113 ms halving against
-      // 160–513 ms smoothed). What once argued against halving (a scheduler stall at half load
-      // collapsed the limit and the next burst was shed) is answered elsewhere now: an app-limited
-      // window never shrinks it, and a burst that queues while the CPU is idle is admitted
-      // (controller.ts, cpu-meter.ts).
-      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : gradient <= GRADIENT_FLOOR ? 1 : this.#smoothing;
+      // 160–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
+      // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
+      // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
+      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.overloaded && gradient <= GRADIENT_FLOOR ? 1 : this.#smoothing;
       this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {

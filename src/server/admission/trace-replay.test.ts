@@ -203,7 +203,7 @@ describe("admission replayed on recorded traces", () => {
     // 85 %, not the 90 % bench:overload asks of the real servers: the model is this one worker alone
     // on its half core, so every moment it has nothing admitted to run is lost capacity, where on the
     // bench's core the other worker runs then. Halving a limit that latency shows far too high (and
-    // closing such a window after three samples) costs this model 4 points (0.862 against 0.90) and
+    // closing such a window after three samples) under overload costs this model 3 points (0.869 against 0.90) and
     // cost the real servers nothing: bench:overload at 4x, same machine, same hour, goodput 126–137
     // 2xx/s with it against 96–127 without (docs/benchmarks.md, 2026-11-30 noon). Below 85 % the
     // controller idles the core: the limit pinned at 1 with too short a queue.
