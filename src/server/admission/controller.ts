@@ -340,17 +340,18 @@ export class Controller implements AdmissionController {
     for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
       const waited = now - w.enqueuedAt;
       const tooLong = w.hiddenMs + waited > this.#detector.maxWait(now);
-      if (tooLong && this.#idleQueue(now)) {
+      const idle = tooLong && this.#idleQueue(now);
+      if (tooLong && !idle) {
+        this.#detector.sample(now, w.hiddenMs + waited);
+        this.#dropWaiter(w, "queue-delay", now);
+      } else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
+      else if (idle) {
         // Past the limit: the CPU is idle, so one more request in flight costs nobody anything.
         this.#detector.sample(now, w.hiddenMs + waited);
         this.#queue.remove(w);
         w.req.signal.removeEventListener("abort", w.onAbort);
         w.resolve(this.#grant(now, waited));
-      } else if (tooLong) {
-        this.#detector.sample(now, w.hiddenMs + waited);
-        this.#dropWaiter(w, "queue-delay", now);
-      } else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
-      else break;
+      } else break;
     }
     if (this.#queue.length > 0) this.#pump(now);
   }
