@@ -255,7 +255,7 @@ const admission = z
       .default("adaptive")
       .describe("adaptive learns the concurrency limit from latency; fixed uses limit; off admits everything."),
     limit: positiveInt(20).describe(
-      "Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward 1.5× the recent in-flight peak at light load.",
+      "Initial concurrency limit per worker (the fixed limit in fixed mode); adaptive mode grows it while latency stays near baseline and lowers it toward twice the recent in-flight peak at light load.",
     ),
     minLimit: positiveInt(1).describe(
       "Adaptive limit never goes below this. 1 lets a CPU-bound worker under overload run one request at a time (lowest latency); raise it if handlers mostly wait on I/O.",

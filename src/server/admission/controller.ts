@@ -13,7 +13,6 @@ import { errors, type HoldfastError } from "../../errors/index.js";
 import { silentLogger, type Logger } from "../../telemetry/index.js";
 import { AdmissionQueue, type QueueEntry } from "./admission-queue.js";
 import { DrainRate } from "./drain-rate.js";
-import { type CpuClock, CpuMeter, processCpuMs } from "./cpu-meter.js";
 import { EventLoopGuard } from "./event-loop-guard.js";
 import { GradientLimit, type GradientLimitOptions } from "./gradient-limit.js";
 import { OverloadDetector } from "./overload-detector.js";
@@ -35,8 +34,6 @@ export interface AdmissionDeps {
   eventLoopGuard?: boolean;
   /** Sweep the queue on a timer while anyone waits. Default true; simulations call sweep() on their own clock. */
   sweepTimer?: boolean;
-  /** Process CPU time so far, ms (see cpu-meter.ts); default process.cpuUsage() with the real clock, none (always busy) with an injected one. */
-  cpuClock?: CpuClock;
   /** Tuning passed to the adaptive limit (windows, probe interval). */
   limit?: Partial<Omit<GradientLimitOptions, "initial" | "min" | "max">>;
 }
@@ -52,13 +49,6 @@ const REASON_TEXT: Record<ShedReason, string> = {
 
 /** Event-loop utilisation (smoothed over ~250 ms) above which the loop has no idle time to spare. */
 const SATURATED_UTILIZATION = 0.9;
-
-/**
- * Outside overload, a waiter past the lenient bound is admitted instead of shed while the process
- * used less than this share of one core over the last reading (cpu-meter.ts): its queue is made by
- * the limit, not by a busy CPU.
- */
-const CPU_IDLE_SHARE = 0.25;
 
 interface Waiter extends QueueEntry {
   readonly req: AdmissionRequest;
@@ -103,7 +93,6 @@ export class Controller implements AdmissionController {
   readonly #detector: OverloadDetector;
   readonly #guard: EventLoopGuard;
   readonly #drain: DrainRate;
-  readonly #cpu: CpuMeter;
   readonly #lifo: boolean;
   readonly #sweepMs: number;
   readonly #sweepTimerOn: boolean;
@@ -136,8 +125,6 @@ export class Controller implements AdmissionController {
     this.#lifo = deps.adaptiveLifo ?? true;
     this.#sweepTimerOn = deps.sweepTimer ?? true;
     this.#drain = new DrainRate(now);
-    // The process's CPU time only pairs with the real clock: a caller on its own clock passes its own CPU.
-    this.#cpu = new CpuMeter(deps.cpuClock ?? (deps.now ? undefined : processCpuMs));
     this.#guard = new EventLoopGuard({ delayMs: o.eventLoopDelay, utilization: o.eventLoopUtilization });
     if (o.mode !== "off" && (deps.eventLoopGuard ?? true)) this.#guard.start();
   }
@@ -296,16 +283,7 @@ export class Controller implements AdmissionController {
     this.#detector.sample(now, sojourn);
     // The bound counts the wait in front of the worker too (counted only while it was saturated):
     // a 503 must come back fast, and the client waited both.
-    return sojourn > this.#detector.maxWait(now) && !this.#idleQueue(now);
-  }
-
-  /**
-   * The queue is the limit's doing, not the CPU's: no sustained overload and the process nearly idle
-   * (a burst waiting on I/O meets a limit that decayed while the worker was quiet). Such a waiter
-   * runs rather than being answered 503 with the machine idle.
-   */
-  #idleQueue(now: number): boolean {
-    return !this.#detector.overloaded(now) && this.#cpu.idleBelow(now, CPU_IDLE_SHARE);
+    return sojourn > this.#detector.maxWait(now);
   }
 
   /** Runs waiters while there is room; sheds those that waited too long or cannot meet their deadline. */
@@ -334,24 +312,16 @@ export class Controller implements AdmissionController {
     const head = this.#queue.peekOldest();
     if (head) this.#detector.headAge(now, now - head.enqueuedAt);
     this.#noteOverload(now);
-    this.#cpu.sample(now);
     const expected = this.#expectedServiceMs();
     // Oldest first: once the oldest is within bounds, everyone behind it is younger.
     for (let w = this.#queue.peekOldest(); w; w = this.#queue.peekOldest()) {
       const waited = now - w.enqueuedAt;
       const tooLong = w.hiddenMs + waited > this.#detector.maxWait(now);
-      const idle = tooLong && this.#idleQueue(now);
-      if (tooLong && !idle) {
+      if (tooLong) {
         this.#detector.sample(now, w.hiddenMs + waited);
         this.#dropWaiter(w, "queue-delay", now);
       } else if (w.req.deadline.remaining() < expected) this.#dropWaiter(w, "deadline", now);
-      else if (idle) {
-        // Past the limit: the CPU is idle, so one more request in flight costs nobody anything.
-        this.#detector.sample(now, w.hiddenMs + waited);
-        this.#queue.remove(w);
-        w.req.signal.removeEventListener("abort", w.onAbort);
-        w.resolve(this.#grant(now, waited));
-      } else break;
+      else break;
     }
     if (this.#queue.length > 0) this.#pump(now);
   }

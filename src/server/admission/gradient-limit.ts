@@ -34,9 +34,11 @@ const EARLY_CLOSE_SAMPLES = 3;
  * While app-limited the limit decays toward this many times the recent in-flight peak (plus
  * headroom). 3 left a worker that idled at one or two requests in flight at 10–12 when 4× load
  * began, and its first second admitted that many searches at once (bench:overload 4×, 20 s runs on
- * a 2-core machine: admitted p99 108–113 ms at 1.5 against 275–336 ms at 3, all else equal).
+ * a 2-core machine: admitted p99 108–113 ms at 1.5 against 275–336 ms at 3, 161–212 at 2 against
+ * 166–170 at 1.5 in a later batch). 1.5 shed a burst of the replayed noisy half-load trace
+ * (trace-replay.test.ts, 1 of 727); 2 sheds none.
  */
-const DECAY_PEAK_FACTOR = 1.5;
+const DECAY_PEAK_FACTOR = 2;
 
 /** Tuning of {@link GradientLimit}; defaults suit HTTP handlers of 1–100 ms. */
 export interface GradientLimitOptions {
@@ -185,6 +187,7 @@ export class GradientLimit {
   #plainlyTooSlow(): boolean {
     return (
       this.overloaded &&
+      this.#estimate > 2 * this.#probeLimit &&
       this.#winCount >= EARLY_CLOSE_SAMPLES &&
       this.#winMaxInflight >= this.#estimate / 2 &&
       this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
@@ -277,8 +280,13 @@ export class GradientLimit {
       // 160–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
       // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
       // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
-      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.overloaded && gradient <= GRADIENT_FLOOR ? 1 : this.#smoothing;
-      this.#estimate = clamp(this.#estimate * (1 - s) + target * s, this.#min, this.#max);
+      const halve = this.overloaded && gradient <= GRADIENT_FLOOR && this.#estimate > 2 * this.#probeLimit;
+      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : halve ? 1 : this.#smoothing;
+      // Halving stops at twice the probe's concurrency (8): below it a CPU-starved process's slow
+      // windows are as likely as too many requests in flight, and halving there took a service with
+      // 4 slots to a limit of 1 (at 4, to 3) in overload-admission.test.ts beside other load.
+      const next = halve ? Math.max(target, 2 * this.#probeLimit) : this.#estimate * (1 - s) + target * s;
+      this.#estimate = clamp(next, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
