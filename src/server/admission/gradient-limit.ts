@@ -23,8 +23,9 @@ const DEFAULT_PROBE_LIMIT = 4;
 const GRADIENT_FLOOR = 0.5;
 
 /**
- * A window closes early, after this many samples, when their average is already past twice the
- * tolerated latency (the gradient is at its floor whatever the rest brings). At the onset of an
+ * Under sustained overload and above a limit of 8, a window closes early, after this many samples,
+ * when their average is already past twice the tolerated latency (the gradient is at its floor
+ * whatever the rest brings). At the onset of an
  * overload a window of 10 samples took 400 ms to fill: 12 searches in flight on a shared core
  * finished one every 40 ms, and the limit stayed up meanwhile.
  */
@@ -276,8 +277,8 @@ export class GradientLimit {
       // (the standing-queue rule, overload-detector.ts), past twice the tolerated level (the
       // gradient at its floor) the limit halves at once: smoothed, a worker meeting 4×
       // load with 12 in flight took a second to come down while every request it admitted ran
-      // 300–500 ms (bench:overload 4×, 20 s runs: admitted p99 108–113 ms halving against
-      // 160–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
+      // 300–500 ms (bench:overload 4×, 20 s runs, halving then on latency alone and down to any
+      // limit: admitted p99 108–113 ms halving against 162–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
       // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
       // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
       const halve = this.overloaded && gradient <= GRADIENT_FLOOR && this.#estimate > 2 * this.#probeLimit;
