@@ -47,6 +47,17 @@ test("dashboard: live charts under load, red banner on a watchdog kill, history 
       if (m.type() === "error") problems.push(`console: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    // The promise below is the page's: opened on a service whose traffic the supervisor has counted,
+    // it draws at once from /history. Counting waits for the workers' heartbeats (2 s here), which
+    // a page opened in the first second of traffic waited for too (2.4 s on a slow machine).
+    await eventually(
+      async () => {
+        const h = (await (await fetch(`${hf.adminUrl}/history`)).json()) as { samples: { ok: number }[] };
+        return h.samples.some((x) => x.ok > 0);
+      },
+      20_000,
+      "traffic counted in /history",
+    );
     const opened = performance.now();
     await page.goto(`${hf.adminUrl}/`);
     // Never a blank page: the banner says what it is waiting for before any data arrives.
