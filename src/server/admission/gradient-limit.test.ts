@@ -96,18 +96,22 @@ describe("GradientLimit", () => {
   });
 
   it("under overload a limit far too high halves after three slow samples and is down to 8 (twice the probe's 4) within 10 completions; outside overload the same samples only lower it smoothly", () => {
-    const clock = { t: 0 };
-    const lim = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
     // One window of 5 ms samples with the limit binding (it grows, as it should); the next starts empty.
-    for (let i = 0; i < 11; i++) {
-      clock.t += 10;
-      lim.sample(clock.t, 5, 20, true, 0);
-    }
+    const learned = (clock: { t: number }) => {
+      const l = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+      for (let i = 0; i < 11; i++) {
+        clock.t += 10;
+        l.sample(clock.t, 5, 20, true, 0);
+      }
+      return l;
+    };
+    const clock = { t: 0 };
+    const lim = learned(clock);
     const before = lim.limit;
     assert.ok(before >= 20, `limit ${before}`);
-    const calm = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
-    for (let i = 0; i < 11; i++) calm.sample(10 * (i + 1), 5, 20, true, 0);
-    for (let i = 0; i < 10; i++) calm.sample(115 + 5 * i, 5 * before, before, true, 0);
+    const calmClock = { t: 0 };
+    const calm = learned(calmClock);
+    for (let i = 0; i < 10; i++) calm.sample((calmClock.t += 5), 5 * before, before, true, 0);
     assert.ok(calm.limit >= before * 0.8, `not overloaded: a tenth at most a window (${calm.limit} from ${before})`);
     lim.overloaded = true;
     // One CPU slot: L requests in flight take L × 5 ms each.

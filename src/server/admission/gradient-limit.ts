@@ -23,11 +23,11 @@ const DEFAULT_PROBE_LIMIT = 4;
 const GRADIENT_FLOOR = 0.5;
 
 /**
- * Under sustained overload and above a limit of 8, a window closes early, after this many samples,
- * when their average is already past twice the tolerated latency (the gradient is at its floor
- * whatever the rest brings). At the onset of an
- * overload a window of 10 samples took 400 ms to fill: 12 searches in flight on a shared core
- * finished one every 40 ms, and the limit stayed up meanwhile.
+ * Under sustained overload and above the halving floor, a window closes early, after this many
+ * samples, when their average is already past twice the tolerated latency (the gradient is at its
+ * floor whatever the rest brings). At the onset of an overload a window of 10 samples took 400 ms
+ * to fill: 12 searches in flight on a shared core finished one every 40 ms, and the limit stayed
+ * up meanwhile.
  */
 const EARLY_CLOSE_SAMPLES = 3;
 
@@ -187,12 +187,21 @@ export class GradientLimit {
    */
   #plainlyTooSlow(): boolean {
     return (
-      this.overloaded &&
-      this.#estimate > 2 * this.#probeLimit &&
+      this.#mayHalve() &&
       this.#winCount >= EARLY_CLOSE_SAMPLES &&
       this.#winMaxInflight >= this.#estimate / 2 &&
       this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
     );
+  }
+
+  /**
+   * The limit may halve (and a window close early): under sustained overload and above twice the
+   * probe's concurrency. Below that a CPU-starved process's slow windows are as likely as too many
+   * requests in flight: halving there took a service with 4 slots to a limit of 1 (stopping at 4, to
+   * 3) in overload-admission.test.ts beside other load.
+   */
+  #mayHalve(): boolean {
+    return this.overloaded && this.#estimate > 2 * this.#probeLimit;
   }
 
   /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
@@ -275,43 +284,39 @@ export class GradientLimit {
       // we tried shrinking faster there (0.5), and on a machine shared with other load noisy windows
       // pinned the limit near its floor and cost two thirds of goodput. Under sustained overload
       // (the standing-queue rule, overload-detector.ts), past twice the tolerated level (the
-      // gradient at its floor) the limit halves at once: smoothed, a worker meeting 4×
-      // load with 12 in flight took a second to come down while every request it admitted ran
-      // 300–500 ms (bench:overload 4×, 20 s runs, halving then on latency alone and down to any
-      // limit: admitted p99 108–113 ms halving against 162–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
+      // gradient at its floor) the limit halves at once, to no less than the halving floor
+      // (#mayHalve): smoothed, a worker meeting 4× load with 12 in flight took a second to come
+      // down while every request it admitted ran 300–500 ms (bench:overload 4×, 20 s runs, halving
+      // then on latency alone and down to any limit: admitted p99 108–113 ms halving against
+      // 162–513 ms smoothed). Only under overload: a scheduler stall at half load (a burst of
       // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
       // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
-      const halve = this.overloaded && gradient <= GRADIENT_FLOOR && this.#estimate > 2 * this.#probeLimit;
-      const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : halve ? 1 : this.#smoothing;
-      // Halving stops at twice the probe's concurrency (8): below it a CPU-starved process's slow
-      // windows are as likely as too many requests in flight, and halving there took a service with
-      // 4 slots to a limit of 1 (at 4, to 3) in overload-admission.test.ts beside other load.
-      const next = halve ? Math.max(target, 2 * this.#probeLimit) : this.#estimate * (1 - s) + target * s;
+      let next: number;
+      if (gradient <= GRADIENT_FLOOR && this.#mayHalve()) next = Math.max(target, 2 * this.#probeLimit);
+      else {
+        const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
+        next = this.#estimate * (1 - s) + target * s;
+      }
       this.#estimate = clamp(next, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays toward the recent peak (see
-      // #decayTowardPeak); a burst above that grows it back by a whole headroom a window while
-      // latency stays within tolerance. Counts, not latency: the scheduler noise that must not
-      // shrink the limit (above) cannot move this.
-      this.#decayTowardPeak();
+      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward
+      // DECAY_PEAK_FACTOR × the recent peak plus headroom (never below minLimit); a burst above that
+      // grows it back by a whole headroom a window while latency stays within tolerance. Counts, not
+      // latency: the scheduler noise that must not shrink the limit (above) cannot move this.
+      const floor = DECAY_PEAK_FACTOR * this.#peakInflight + Math.sqrt(this.#estimate);
+      if (this.#estimate > floor) {
+        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+        this.limit = Math.floor(this.#estimate);
+      }
     }
     // Recent peak in-flight: this window's, or the earlier one fading by a fifth a window.
     this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
-  }
-
-  /** Halfway toward DECAY_PEAK_FACTOR × the recent peak in-flight plus headroom, never below minLimit. */
-  #decayTowardPeak(): void {
-    const floor = DECAY_PEAK_FACTOR * this.#peakInflight + Math.sqrt(this.#estimate);
-    if (this.#estimate > floor) {
-      this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
-      this.limit = Math.floor(this.#estimate);
-    }
   }
 
   #startProbe(now: number): void {

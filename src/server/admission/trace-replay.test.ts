@@ -198,14 +198,7 @@ describe("admission replayed on recorded traces", () => {
     const r = await replay(rows, MIX_WORK, 0.5);
     t.diagnostic(JSON.stringify(r));
     assert.ok(r.shedShare > 0.2, `overload must shed (${JSON.stringify(r.shed)} of ${r.requests})`);
-    // 88 %, not the 90 % bench:overload asks of the real servers: the model is this one worker alone
-    // on its half core, so every moment it has nothing admitted to run is lost capacity, where on the
-    // bench's core the other worker runs then. Halving a limit that latency shows far too high under
-    // overload (down to 4, and closing such a window after three samples) costs this model a point
-    // (0.890 against 0.90) and did not cost the real servers goodput (bench:overload at 4x, 20 s runs,
-    // docs/benchmarks.md, 2026-11-30 noon). Below 88 % the controller idles the core: the limit
-    // pinned at 1 with too short a queue.
-    assert.ok(r.goodput >= 0.88 * r.capacity, `goodput ${r.goodput.toFixed(1)}/s vs capacity ${r.capacity.toFixed(1)}/s`);
+    assert.ok(r.goodput >= 0.9 * r.capacity, `goodput ${r.goodput.toFixed(1)}/s vs capacity ${r.capacity.toFixed(1)}/s`);
     assert.ok(r.shedDecisionP99 <= 50, `503 decision p99 ${r.shedDecisionP99.toFixed(1)} ms`);
     assert.ok(r.queuedP99 <= 100, `admitted requests' queue wait p99 ${r.queuedP99.toFixed(1)} ms`);
   });
