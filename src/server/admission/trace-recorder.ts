@@ -41,7 +41,8 @@ export function recordAdmissionTrace(inner: AdmissionController, dir: string, no
   const routeOf = (req: AdmissionRequest) => `${req.method ?? ""} ${req.path.replaceAll(",", "%2C")}`;
   const settle = (arrival: number, hidden: number, route: string, v: AdmitResult): AdmitResult => {
     if (!v.admitted) {
-      lines.push(`${r1(arrival - origin)},${r1(hidden)},shed:${v.reason},,,${route}`);
+      // queued_ms of a shed: how long admission held it before refusing (0 when refused on arrival).
+      lines.push(`${r1(arrival - origin)},${r1(hidden)},shed:${v.reason},${r1(now() - arrival)},,${route}`);
       return v;
     }
     const started = now();
