@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { type Cache, createCache } from "../src/cache/index.js";
-import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
+import { REDIS_URL, redisUnreachable, redisUnreachableMessage, watchRedisCommands } from "./support/redis.js";
 import { missingServiceTest } from "./support/require-service.js";
 import { eventually } from "./support/wait.js";
 import { slowLoader } from "../src/cache/slow-loader.test-support.js";
@@ -154,10 +154,10 @@ if (why !== undefined) {
     const b = await open({ lockWaitMs: 3000 });
     // Conditions, not pauses: a's loader runs (so a holds the lock), b asks Redis for the lock and
     // is refused (seen on MONITOR: the second SET NX of the lock key), and only then a's loader fails.
-    const monitor = await admin!.monitor();
     let lockAttempts = 0;
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      if (String(args[0]).toLowerCase() === "set" && String(args[1]).endsWith("~lock:holder-fails") && args.includes("NX")) lockAttempts++;
+    const lockAttempt = new RegExp(`"set" "${NS}[^"]*~lock:holder-fails" .*"NX"`, "i");
+    const monitor = await watchRedisCommands((line) => {
+      if (lockAttempt.test(line)) lockAttempts++;
     });
     try {
       let aLoading = false;
@@ -174,7 +174,7 @@ if (why !== undefined) {
       assert.ok(performance.now() - t0 < 1000);
       assert.match(String(await pa), /holder failed/);
     } finally {
-      monitor.disconnect();
+      monitor.close();
     }
   });
 

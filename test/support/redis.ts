@@ -1,4 +1,7 @@
 /** Redis for tests: where they connect, and a reachability probe for the loud-skip / CI-fail gate. */
+import { once } from "node:events";
+import { connect } from "node:net";
+import { createInterface } from "node:readline";
 import type { TestContext } from "node:test";
 import { Redis } from "ioredis";
 import { missingService } from "./require-service.js";
@@ -35,4 +38,35 @@ export async function requireRedis(t: TestContext): Promise<boolean> {
   if (why === undefined) return true;
   missingService(t, redisUnreachableMessage(why));
   return false;
+}
+
+/**
+ * Calls `onCommand` with each command Redis runs (a MONITOR line: `<time> [<db> <client>] "cmd"
+ * "arg" …`) until closed. A raw socket, not ioredis's `monitor()`: that one fails with "Command
+ * queue state error" when other clients' commands arrive while it sets up (ioredis #1981), which a
+ * second suite running beside this one makes likely.
+ */
+export async function watchRedisCommands(onCommand: (line: string) => void): Promise<{ close(): void }> {
+  const url = new URL(REDIS_URL);
+  const socket = connect(Number(url.port || 6379), url.hostname);
+  await once(socket, "connect");
+  const password = decodeURIComponent(url.password);
+  if (password) socket.write(`AUTH ${url.username ? `${decodeURIComponent(url.username)} ` : ""}${password}\r\n`);
+  socket.write("MONITOR\r\n");
+  const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
+  const started = new Promise<void>((resolve, reject) => {
+    lines.on("line", (line) => {
+      if (line === "+OK") resolve();
+      else if (line.startsWith("-")) reject(new Error(`Redis refused MONITOR: ${line.slice(1)}`));
+      else onCommand(line.slice(1));
+    });
+    socket.once("error", reject);
+  });
+  await started;
+  return {
+    close() {
+      lines.close();
+      socket.destroy();
+    },
+  };
 }
