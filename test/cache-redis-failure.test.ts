@@ -18,6 +18,7 @@ import type { Logger } from "../src/telemetry/index.js";
 import { REDIS_URL, redisUnreachable, redisUnreachableMessage } from "./support/redis.js";
 import { missingServiceTest } from "./support/require-service.js";
 import { closedPort } from "./support/ports.js";
+import { eventually } from "./support/wait.js";
 
 const NS = `hf-test-cachefail-${process.pid}-${randomBytes(3).toString("hex")}`;
 const closers: Array<() => Promise<unknown> | unknown> = [];
@@ -31,6 +32,16 @@ async function cleanUp(): Promise<void> {
 }
 afterEach(cleanUp);
 after(cleanUp);
+
+/** Resolves once the load lock of `key` is gone from Redis (wrap releases it after answering). */
+async function lockReleased(key: string): Promise<void> {
+  const admin = new Redis(REDIS_URL);
+  try {
+    await eventually(async () => (await admin.exists(`${NS}:~lock:${key}`)) === 0, 5_000, `the load lock of ${key} released in Redis`);
+  } finally {
+    admin.disconnect();
+  }
+}
 
 function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
@@ -173,7 +184,7 @@ if (why !== undefined) {
     const cache = track(createCache({ url: r.url, namespace: NS, commandTimeoutMs: 800, log }));
     assert.equal(await cache.ready(3000), true);
     assert.equal(await cache.wrap("k", async () => "cached", { ttlMs: 60_000 }), "cached");
-    await sleep(50); // let the load lock's release reach Redis before the stall
+    await lockReleased("k"); // before the stall, or the release would be held with everything else
     r.freeze();
 
     // 1. The request has 100 ms left, less than the command timeout: the read gives up at the deadline.
@@ -199,8 +210,7 @@ if (why !== undefined) {
 
     // 4. The network heals: after the cool-down the cached value is served again.
     r.thaw();
-    await sleep(1100);
-    assert.equal(cache.status().available, true);
+    await eventually(() => cache.status().available, 5_000, "Redis in use again after the cool-down");
     assert.equal(await cache.wrap("k", async () => "loader"), "cached");
     assert.equal(lines.filter((l) => l.event === "cache.unavailable").length, 1);
   });
@@ -211,9 +221,9 @@ if (why !== undefined) {
     const cache = track(createCache({ url: r.url, namespace: NS, log }));
     assert.equal(await cache.ready(3000), true);
     assert.equal(await cache.wrap("restart", async () => "cached", { ttlMs: 60_000 }), "cached");
-    await sleep(50); // let the load lock's release reach Redis
+    await lockReleased("restart");
     r.down();
-    await sleep(50);
+    await eventually(() => !cache.status().available, 5_000, "the cache seeing its connection cut");
     const t0 = performance.now();
     for (let i = 0; i < 10; i++) assert.equal(await inRequest(1000, () => cache.wrap("restart", async () => "loader")), "loader");
     assert.ok(performance.now() - t0 < 500, `10 calls while Redis is gone took ${Math.round(performance.now() - t0)} ms`);

@@ -140,7 +140,8 @@ if (why !== undefined) {
     const slow = slowLoader(() => "from-a", 1500);
     const fast = slowLoader(() => "from-b", 1);
     const pa = a.wrap("slow-holder", slow.fn);
-    await sleep(30); // a holds the lock now
+    // The loader runs only under the key's lock: once it has started, a holds the lock.
+    await eventually(() => slow.runs === 1, 5_000, "a holding the lock and loading");
     const t0 = performance.now();
     assert.equal(await b.wrap("slow-holder", fast.fn), "from-b");
     const took = performance.now() - t0;
