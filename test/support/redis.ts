@@ -51,13 +51,18 @@ export async function watchRedisCommands(onCommand: (line: string) => void): Pro
   const socket = connect(Number(url.port || 6379), url.hostname);
   await once(socket, "connect");
   const password = decodeURIComponent(url.password);
-  if (password) socket.write(`AUTH ${url.username ? `${decodeURIComponent(url.username)} ` : ""}${password}\r\n`);
-  socket.write("MONITOR\r\n");
+  // Commands as RESP arrays, so a password with spaces or symbols goes through as it is.
+  const command = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+  if (password) socket.write(url.username ? command("AUTH", decodeURIComponent(url.username), password) : command("AUTH", password));
+  socket.write(command("MONITOR"));
   const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
+  // One +OK per command sent: MONITOR's is the last, and only after it are commands streamed.
+  let oksDue = password ? 2 : 1;
   const started = new Promise<void>((resolve, reject) => {
     lines.on("line", (line) => {
-      if (line === "+OK") resolve();
-      else if (line.startsWith("-")) reject(new Error(`Redis refused MONITOR: ${line.slice(1)}`));
+      if (oksDue > 0 && line === "+OK") {
+        if (--oksDue === 0) resolve();
+      } else if (line.startsWith("-")) reject(new Error(`Redis refused AUTH or MONITOR: ${line.slice(1)}`));
       else onCommand(line.slice(1));
     });
     socket.once("error", reject);
