@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
+import pino from "pino";
 import { Deadline, runWithContext } from "../context/index.js";
 import { createCache } from "./index.js";
 import { slowLoader } from "./slow-loader.test-support.js";
@@ -73,7 +74,10 @@ test("past the stale window a value is gone and the caller waits for the loader"
 });
 
 test("a failed background refresh keeps serving the stale value and is counted", async () => {
-  const cache = createCache();
+  // Each failed refresh is logged right after it is counted: that line is the signal to look again.
+  let onRefreshFailed = () => {};
+  const log = pino({ level: "warn" }, { write: (line: string) => line.includes('"cache.refresh.failed"') && onRefreshFailed() });
+  const cache = createCache({ log });
   let fail = false;
   const loader = async () => {
     if (fail) throw new Error("db down");
@@ -86,9 +90,18 @@ test("a failed background refresh keeps serving the stale value and is counted",
   await sleep(20);
   assert.equal(await cache.wrap("k", loader, { ttlMs: 20, staleTtlMs: 5_000 }), "ok");
   // The refreshes fail in the background; a loader error is counted a few ticks before its refresh
-  // error, so wait (1 s at most) until every loader error so far is counted as a refresh error too.
+  // error, so wait (2 s at most) until every loader error so far is counted as a refresh error too.
   const settled = () => cache.status().refreshErrors >= 1 && cache.status().loaderErrors === cache.status().refreshErrors;
-  for (let i = 0; i < 200 && !settled(); i++) await sleep(5);
+  if (!settled()) {
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`refreshes not settled within 2 s: ${JSON.stringify(cache.status())}`)), 2_000);
+      onRefreshFailed = () => {
+        if (!settled()) return;
+        clearTimeout(deadline);
+        resolve();
+      };
+    });
+  }
   const s = cache.status();
   assert.ok(s.refreshErrors >= 1, `refresh errors ${s.refreshErrors}`);
   assert.equal(s.loaderErrors, s.refreshErrors);
