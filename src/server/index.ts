@@ -25,7 +25,8 @@
  *   inflight-request.ts    the per-request object (id, deadline, abort signal, admission ticket)
  *   deadline-sweep.ts      one timer for every request's deadline (the 504)
  *   error-response.ts      the JSON error body of holdfast's own answers
- *   app-loader.ts          the user's export (listener, framework app, defineApp factory) as a listener
+ *   app-loader.ts          the user's export (listener, framework app, defineApp factory) as a listener;
+ *                          app-context.ts the ctx it gets (db, cache, log, config)
  *   lazy-database.ts, cache-gauges.ts, database-gauges.ts, stall-watchdog.ts, request-target.ts
  * admission/ — shed only when saturated (its index.ts maps it)
  * shared by both processes: messages.ts (IPC), lifecycle.ts (phases, drawn in docs/lifecycle.md),

@@ -2,6 +2,14 @@
  * server/admission — adaptive admission control for one worker: a concurrency limit learned
  * from latency, a bounded CoDel/adaptive-LIFO queue, an event-loop guard graded by route
  * priority, and fast 503 OVERLOADED answers with an honest Retry-After. See docs/overload.md.
+ * Where each behaviour lives (one hop from here):
+ *
+ *   controller.ts          admit(): priority → event-loop guard → limit → queue → 503; release, sweep, status
+ *   overload-detector.ts   overloaded or only noisy: CoDel's standing-queue rule, and the wait bounds
+ *   gradient-limit.ts      the adaptive concurrency limit (latency gradient, probe, decay when app-limited)
+ *   admission-queue.ts     the bounded wait queue (FIFO, LIFO under overload); drain-rate.ts its Retry-After
+ *   event-loop-guard.ts    sheds by event-loop delay and utilisation, graded by route-priorities.ts
+ *   request-start.ts       X-Request-Start parsing; trace-recorder.ts writes HOLDFAST_ADMISSION_TRACE files
  */
 import type { WorkerMetrics } from "../../telemetry/index.js";
 import { type AdmissionDeps, type AdmissionOptions, Controller } from "./controller.js";
