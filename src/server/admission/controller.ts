@@ -260,6 +260,7 @@ export class Controller implements AdmissionController {
     this.#drain.completed(now);
     if (this.#limit) {
       this.#limit.overloaded = this.#detector.overloaded(now);
+      this.#limit.throughputPerSecond = this.#drain.perSecond;
       this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
       this.#limit.inflightChanged(this.#inflight);
     }

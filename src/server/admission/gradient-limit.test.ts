@@ -134,6 +134,38 @@ describe("GradientLimit", () => {
     assert.ok(completions <= 10, `limit ${lim.limit} after ${completions} completions: ${seen.join(" ")}`);
   });
 
+  it("under overload, halving stops at twice the throughput × baseline (never below the probe's 4): a CPU-bound worker halves from 20 to 4 within 12 completions, a 4-slot I/O service of 20 ms (200/s, floor 8) never halves below 8", () => {
+    // One CPU slot, baseline 5 ms: L in flight take 5·L ms each and one finishes every 5 ms (200/s, BDP 1).
+    const clock = { t: 0 };
+    const cpu = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+    teachBaseline(cpu, clock, 20);
+    cpu.overloaded = true;
+    cpu.throughputPerSecond = 200;
+    const cpuSeen: number[] = [];
+    for (let i = 0; i < 12 && cpu.limit > 4; i++) {
+      clock.t += 5;
+      cpu.sample(clock.t, 5 * cpu.limit, cpu.limit, true, 0);
+      cpuSeen.push(cpu.limit);
+    }
+    assert.equal(cpu.limit, 4, `CPU-bound: ${cpuSeen.join(" ")}`);
+
+    // Four slots of 20 ms (200/s, BDP 4): past the floor of 8 only the smoothed gradient may lower it.
+    const io = new GradientLimit({ initial: 40, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+    const ioClock = { t: 0 };
+    for (let i = 0; i < 20; i++) io.sample((ioClock.t += 10), 20, 1, true, 0);
+    io.overloaded = true;
+    io.throughputPerSecond = 200;
+    const ioSeen: number[] = [];
+    for (let w = 0; w < 12; w++) {
+      const before = io.limit;
+      // A CPU-starved moment: every window is slow whatever the concurrency (5× the service's own time).
+      for (let i = 0; i < 3 && io.limit === before; i++) io.sample((ioClock.t += 5), 100 * Math.max(1, io.limit / 4), io.limit, true, 0);
+      ioSeen.push(io.limit);
+      if (before > 8) assert.ok(io.limit >= 8, `halved below the floor of 8: ${ioSeen.join(" ")}`);
+      else assert.ok(io.limit >= Math.floor(before * 0.9), `below the floor only smoothed steps: ${ioSeen.join(" ")}`);
+    }
+  });
+
   it("never grows on a window with failures", () => {
     const lim = new GradientLimit({ initial: 50, min: 4, max: 1000, probeIntervalMs: 0 }, 0);
     for (let t = 1; t <= 3000; t++) lim.sample(t, 5, 50, t % 5 !== 0, 0);

@@ -114,6 +114,8 @@ export class GradientLimit {
   phase: LimitPhase = "learning";
   /** Set by the controller: a standing queue right now (see overload-detector.ts). Changes how the limit shrinks. */
   overloaded = false;
+  /** Set by the controller: the worker's recent completions per second (0 = not known yet). Sets how far the limit may halve. */
+  throughputPerSecond = 0;
 
   #winStart = Number.NaN;
   #winSum = 0;
@@ -172,7 +174,7 @@ export class GradientLimit {
     if (inflight > this.#winMaxInflight) this.#winMaxInflight = inflight;
     if (!ok) this.#winFailures++;
     const age = now - this.#winStart;
-    if ((this.#winCount >= this.#windowSamples && age >= this.#windowMs) || age >= this.#maxWindowMs || this.#plainlyTooSlow()) this.#closeWindow(now);
+    if ((this.#winCount >= this.#windowSamples && age >= this.#windowMs) || age >= this.#maxWindowMs || this.#plainlyTooSlow(now)) this.#closeWindow(now);
   }
 
   /** Latency that still counts as "no queueing": (1 + tolerance) × baseline + slack, ms. */
@@ -185,9 +187,9 @@ export class GradientLimit {
    * EARLY_CLOSE_SAMPLES samples averaging past twice the tolerated latency while the limit binds
    * (not app-limited; see #closeWindow).
    */
-  #plainlyTooSlow(): boolean {
+  #plainlyTooSlow(now: number): boolean {
     return (
-      this.#mayHalve() &&
+      this.#mayHalve(now) &&
       this.#winCount >= EARLY_CLOSE_SAMPLES &&
       this.#winMaxInflight >= this.#estimate / 2 &&
       this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
@@ -195,13 +197,32 @@ export class GradientLimit {
   }
 
   /**
-   * The limit may halve (and a window close early): under sustained overload and above twice the
-   * probe's concurrency. Below that a CPU-starved process's slow windows are as likely as too many
-   * requests in flight: halving there took a service with 4 slots to a limit of 1 (stopping at 4, to
-   * 3) in overload-admission.test.ts beside other load.
+   * The limit may halve (and a window close early): under sustained overload and above the halving
+   * floor (#halvingFloor).
    */
-  #mayHalve(): boolean {
-    return this.overloaded && this.#estimate > 2 * this.#probeLimit;
+  #mayHalve(now: number): boolean {
+    return this.overloaded && this.#estimate > this.#halvingFloor(now);
+  }
+
+  /**
+   * The lowest limit halving may reach: twice the concurrency the worker's measured throughput needs
+   * at its baseline latency (Little's law: in flight = throughput × latency; BBR keeps twice this
+   * bandwidth-delay product in flight), and never below the probe's concurrency. Below the floor a
+   * slow window is as likely a CPU-starved process (slow whatever its concurrency) as too many
+   * requests in flight, and the smoothed gradient goes on from there. An I/O-bound service with 4
+   * slots of 20 ms (200/s) gets 8, which kept overload-admission.test.ts's service from being halved
+   * to a limit of 1 beside other load; a CPU-bound worker on a shared core (bench:overload, ~70/s at
+   * a baseline of a few ms) gets the probe's 4, so an onset with 8–12 in flight halves once more
+   * (bench:overload 4×, 20 s, two interleaved runs each: admitted p99 91–102 ms against 126–161 ms
+   * with the fixed floor of 8). The throughput is the higher of the controller's completion rate and
+   * this window's, so a rate still smoothed from light load does not pull the floor down. Until the
+   * baseline and a rate are known: twice the probe's concurrency, as before.
+   */
+  #halvingFloor(now: number): number {
+    const windowRate = this.#winCount > 0 && now > this.#winStart ? (this.#winCount * 1000) / (now - this.#winStart) : 0;
+    const rate = Math.max(this.throughputPerSecond, windowRate);
+    if (!Number.isFinite(this.baselineMs) || rate <= 0) return 2 * this.#probeLimit;
+    return Math.max(this.#probeLimit, Math.ceil((2 * rate * this.baselineMs) / 1000));
   }
 
   /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
@@ -251,6 +272,9 @@ export class GradientLimit {
   }
 
   #closeWindow(now: number): void {
+    // Read before the window resets: the floor uses this window's completion rate.
+    const halvingFloor = this.#halvingFloor(now);
+    const mayHalve = this.overloaded && this.#estimate > halvingFloor;
     const rtt = this.#winSum / this.#winCount;
     const samples = this.#winCount;
     const maxInflight = this.#winMaxInflight;
@@ -292,7 +316,7 @@ export class GradientLimit {
       // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
       // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
       let next: number;
-      if (gradient <= GRADIENT_FLOOR && this.#mayHalve()) next = Math.max(target, 2 * this.#probeLimit);
+      if (gradient <= GRADIENT_FLOOR && mayHalve) next = Math.max(target, halvingFloor);
       else {
         const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
         next = this.#estimate * (1 - s) + target * s;
