@@ -127,6 +127,28 @@ describe("admission controller", () => {
     assert.ok(!r.admitted && r.reason === "deadline");
   });
 
+  it("outside overload a waiter is shed at the last sweep before the lenient bound (2 × target), not at the first sweep after it", async () => {
+    const { c, clock } = make({ queueTarget: "20ms", queueInterval: "100ms" }, { sweepTimer: false });
+    granted(sync(c.admit(req())));
+    granted(sync(c.admit(req())));
+    let answer: AdmitResult | undefined;
+    void (c.admit(req()) as Promise<AdmitResult>).then((r) => {
+      answer = r;
+    });
+    const start = clock.t;
+    let shedAt = Number.NaN;
+    // Sweeps every 5 ms, as the timer runs them: at 40 + 5 ms the 503 would be a period late.
+    for (let i = 0; i < 12 && Number.isNaN(shedAt); i++) {
+      clock.t += 5;
+      c.sweep();
+      await null;
+      if (answer) shedAt = clock.t - start;
+    }
+    assert.ok(answer && !answer.admitted && answer.reason === "queue-delay", "shed for waiting");
+    assert.ok(shedAt > 30 && shedAt <= 40, `shed after ${shedAt} ms of waiting; the bound is 40`);
+    assert.equal(c.status().overloaded, false, "one long wait is not overload");
+  });
+
   it("sheds by queueing delay: a burst may wait 2 × target; a standing queue (the head waited a whole interval) only target, for as long as it stands", async () => {
     const { c, clock } = make({ queueTarget: "20ms", queueInterval: "100ms" });
     const t1 = granted(sync(c.admit(req())));
