@@ -88,6 +88,18 @@ export async function createLogger(o: LoggerOptions): Promise<Logger> {
   return logger;
 }
 
+/**
+ * Lines are written to the log file once this many bytes are waiting, or every LOG_FLUSH_MS, and at
+ * exit (pino flushes its destinations synchronously then). Unbuffered, every line was its own
+ * write(2): under a 4x overload a worker logs ~450 `shed` lines a second, and in a CPU profile of
+ * bench:overload those writes were a quarter of the worker's main-thread time, taken from the core
+ * that serves the admitted requests. The price: a process killed with SIGKILL loses at most its
+ * last LOG_FLUSH_MS of lines.
+ */
+const LOG_BUFFER_BYTES = 4096;
+/** Longest a line waits in the buffer before it is written, ms (see LOG_BUFFER_BYTES). */
+const LOG_FLUSH_MS = 100;
+
 /** How long a log file that failed (disk full, I/O error) rests before holdfast opens it again. */
 const LOG_RETRY_MS = 30_000;
 
@@ -122,7 +134,10 @@ class LogFile {
     } catch {
       fd = undefined;
     }
-    const d = pino.destination(fd === undefined ? { dest: this.#file, append: true, sync: false, mkdir: true } : { dest: fd, sync: false });
+    const buffering = { minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS };
+    const d = pino.destination(
+      fd === undefined ? { dest: this.#file, append: true, sync: false, mkdir: true, ...buffering } : { dest: fd, sync: false, ...buffering },
+    );
     d.on("error", (err: NodeJS.ErrnoException) => this.#fail(d, err));
     return d;
   }
