@@ -209,7 +209,10 @@ describe("admission replayed on recorded traces", () => {
     const r = await replay(rows, MIX_WORK, 0.5);
     t.diagnostic(JSON.stringify(r));
     assert.ok(r.shedShare > 0.2, `overload must shed (${JSON.stringify(r.shed)} of ${r.requests})`);
-    assert.ok(r.usefulShare >= 0.9, `the core ran completed requests ${(r.usefulShare * 100).toFixed(1)} % of the time (goodput ${r.goodput.toFixed(1)}/s vs capacity ${r.capacity.toFixed(1)}/s)`);
+    assert.ok(
+      r.usefulShare >= 0.9,
+      `the core ran completed requests ${(r.usefulShare * 100).toFixed(1)} % of the time (goodput ${r.goodput.toFixed(1)}/s vs capacity ${r.capacity.toFixed(1)}/s)`,
+    );
     assert.ok(r.shedDecisionP99 <= 50, `503 decision p99 ${r.shedDecisionP99.toFixed(1)} ms`);
     assert.ok(r.queuedP99 <= 100, `admitted requests' queue wait p99 ${r.queuedP99.toFixed(1)} ms`);
   });
