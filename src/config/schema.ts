@@ -166,7 +166,9 @@ const log = z
       .string()
       .min(1)
       .default("-")
-      .describe('Where JSON log lines go: "-" (the default) for standard output, or a file path such as "logs/app.log" (its directory is created).'),
+      .describe(
+        'Where JSON log lines go: "-" (the default) for standard output, or a file path such as "logs/app.log" (its directory is created). Lines reach the file within 100 ms (written in batches of up to 4 KB, and at exit).',
+      ),
     level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("Lowest level logged."),
     pretty: z
       .enum(["auto", "always", "never"])
