@@ -95,6 +95,16 @@ describe("GradientLimit", () => {
     assert.equal(noisy.last, steady.last);
   });
 
+  it("a worker that saw a trickle (two requests, one at a time, in a second) decays from its starting 20 to 2 × 1 + sqrt(20) in that one window, not halfway", () => {
+    // bench:overload: nginx sent the 2 s warm-up down one keep-alive connection, and the other worker
+    // met 4x load at 12 (halfway) with two requests seen; its first second of overload had a p99 of 270 ms.
+    const lim = new GradientLimit({ initial: 20, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+    lim.sample(100, 6, 1, true, 0);
+    lim.sample(600, 6, 1, true, 0);
+    lim.sample(1200, 6, 1, true, 0); // the window (1 s with any samples) closes here
+    assert.equal(lim.limit, Math.floor(2 * 1 + Math.sqrt(20)));
+  });
+
   it("under overload a limit far too high halves after three slow samples and is down to 8 (twice the probe's 4) within 10 completions; outside overload the same samples only lower it smoothly", () => {
     // One window of 5 ms samples with the limit binding (it grows, as it should); the next starts empty.
     const learned = (clock: { t: number }) => {

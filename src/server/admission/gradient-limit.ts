@@ -327,13 +327,17 @@ export class GradientLimit {
       // App-limited: latency says nothing, but in-flight does. A limit far above what the worker has
       // recently had in flight admits a whole burst at once when an overload begins (bench:overload
       // at 4×: the 20 a worker starts with let 40 searches start together on one core, and their
-      // 300–490 ms run times were the stage's p99). It decays, halfway a window, toward
-      // DECAY_PEAK_FACTOR × the recent peak plus headroom (never below minLimit); a burst above that
-      // grows it back by a whole headroom a window while latency stays within tolerance. Counts, not
-      // latency: the scheduler noise that must not shrink the limit (above) cannot move this.
-      const floor = DECAY_PEAK_FACTOR * this.#peakInflight + Math.sqrt(this.#estimate);
+      // 300–490 ms run times were the stage's p99). It decays, in one window, to DECAY_PEAK_FACTOR ×
+      // the recent peak (this window's included) plus headroom (never below minLimit); a burst above
+      // that grows it back by a whole headroom a window while latency stays within tolerance. Counts,
+      // not latency: the scheduler noise that must not shrink the limit (above) cannot move this.
+      // It used to go halfway a window, and a worker that saw a trickle before an overload had closed
+      // one or two windows: it met 4× load at 12 (bench:overload, 4× for 20 s, three interleaved runs
+      // each: admitted p99 94–100 ms in one window against 100–142 ms halfway; goodput 148–150 against
+      // 153–157 2xx/s; the replayed noisy half-load trace sheds nothing either way).
+      const floor = DECAY_PEAK_FACTOR * Math.max(maxInflight, this.#peakInflight) + Math.sqrt(this.#estimate);
       if (this.#estimate > floor) {
-        this.#estimate = clamp((this.#estimate + floor) / 2, this.#min, this.#max);
+        this.#estimate = clamp(floor, this.#min, this.#max);
         this.limit = Math.floor(this.#estimate);
       }
     }
