@@ -114,7 +114,6 @@ export async function scaleScenario(t: TestContext, kind: "nginx" | "haproxy"): 
     const dbUrl = new URL(db.url);
     dbUrl.searchParams.set("application_name", appName);
     const dir = mkdtempSync(join(tmpdir(), "hf-scale-"));
-    const ports = [await closedPort(), await closedPort(), await closedPort()];
     const listen = await closedPort();
     const env = {
       HOLDFAST_DB_URL: dbUrl.toString(),
@@ -138,12 +137,14 @@ export async function scaleScenario(t: TestContext, kind: "nginx" | "haproxy"): 
       await dropNamespace(ns);
       if (!process.env.HOLDFAST_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
     });
-    for (const port of ports) instances.push(await startHoldfast(NOTES, { env, workers: 1, args: ["--port", String(port)] }));
+    // Each instance binds a port of its own choosing (port 0) and the proxy is pointed at what it got: a
+    // port picked free beforehand was once taken by another test's process before holdfast bound it.
+    for (let i = 0; i < 3; i++) instances.push(await startHoldfast(NOTES, { env, workers: 1 }));
     await Promise.all(instances.map((hf) => waitReady(hf.adminUrl)));
     const [a, b, c] = instances as [HoldfastProcess, HoldfastProcess, HoldfastProcess];
 
     // Each upstream with its own admin port, as HAProxy's health checks need.
-    const upstreams = instances.map((hf, i) => `127.0.0.1:${ports[i]},admin=${new URL(hf.adminUrl).port}`);
+    const upstreams = instances.map((hf) => `127.0.0.1:${new URL(hf.appUrl).port},admin=${new URL(hf.adminUrl).port}`);
     const gen = spawnSync(process.execPath, [CLI, "proxy-config", kind, ...upstreams.flatMap((u) => ["--upstream", u]), "--listen", String(listen)], {
       cwd: dir,
       encoding: "utf8",
