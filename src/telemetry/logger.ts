@@ -134,10 +134,8 @@ class LogFile {
     } catch {
       fd = undefined;
     }
-    const buffering = { minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS };
-    const d = pino.destination(
-      fd === undefined ? { dest: this.#file, append: true, sync: false, mkdir: true, ...buffering } : { dest: fd, sync: false, ...buffering },
-    );
+    const target = fd === undefined ? { dest: this.#file, append: true, mkdir: true } : { dest: fd };
+    const d = pino.destination({ ...target, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
     d.on("error", (err: NodeJS.ErrnoException) => this.#fail(d, err));
     return d;
   }

@@ -189,19 +189,20 @@ export class GradientLimit {
    */
   #plainlyTooSlow(now: number): boolean {
     return (
-      this.#mayHalve(now) &&
+      this.overloaded &&
       this.#winCount >= EARLY_CLOSE_SAMPLES &&
       this.#winMaxInflight >= this.#estimate / 2 &&
-      this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR
+      this.#winSum / this.#winCount > this.#toleratedMs() / GRADIENT_FLOOR &&
+      this.#mayHalve(this.#halvingFloor(now))
     );
   }
 
   /**
    * The limit may halve (and a window close early): under sustained overload and above the halving
-   * floor (#halvingFloor).
+   * floor (#halvingFloor, read by the caller while the window is still open).
    */
-  #mayHalve(now: number): boolean {
-    return this.overloaded && this.#estimate > this.#halvingFloor(now);
+  #mayHalve(halvingFloor: number): boolean {
+    return this.overloaded && this.#estimate > halvingFloor;
   }
 
   /**
@@ -274,7 +275,7 @@ export class GradientLimit {
   #closeWindow(now: number): void {
     // Read before the window resets: the floor uses this window's completion rate.
     const halvingFloor = this.#halvingFloor(now);
-    const mayHalve = this.overloaded && this.#estimate > halvingFloor;
+    const mayHalve = this.#mayHalve(halvingFloor);
     const rtt = this.#winSum / this.#winCount;
     const samples = this.#winCount;
     const maxInflight = this.#winMaxInflight;
