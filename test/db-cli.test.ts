@@ -6,14 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
+import { CLI } from "./support/holdfast-process.js";
 
-const MAIN = join(import.meta.dirname, "../src/cli/main.ts");
-const TSX = import.meta.resolve("tsx");
 const dir = mkdtempSync(join(tmpdir(), "holdfast-dbcli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function holdfast(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", TSX, MAIN, "db", ...args], { encoding: "utf8", cwd: dir, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, "db", ...args], { encoding: "utf8", cwd: dir, timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

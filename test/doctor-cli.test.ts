@@ -8,12 +8,13 @@ import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { nginxAccessLine } from "../src/doctor/recorded-lines.js";
 import { tempDir } from "./fixtures/doctor/harness.js";
+import { CLI } from "./support/holdfast-process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const F = join(root, "test/fixtures/doctor");
 
 function doctor(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "doctor", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, "doctor", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { runLoad } from "../src/load/index.js";
+import { CLI } from "./support/holdfast-process.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const children: ChildProcess[] = [];
@@ -69,7 +70,7 @@ describe("holdfast load (generator)", () => {
     );
     const cli = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const c = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "load", url, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const c = spawn(process.execPath, [CLI, "load", url, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         c.stdout.on("data", (d) => {
           out += d;
