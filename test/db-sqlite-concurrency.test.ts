@@ -14,7 +14,9 @@ import { openDatabase } from "../src/db/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "holdfast-conc-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const DB_INDEX = pathToFileURL(join(import.meta.dirname, "../src/db/index.ts")).href;
+// The children run the built library (dist/, as `npm test` builds it first): under tsx each took
+// ~0.5 s more CPU to start, and its SQLite threads more again.
+const DB_INDEX = pathToFileURL(join(import.meta.dirname, "../dist/db/index.js")).href;
 
 const PROCESSES = 4;
 const WRITERS = 50;
@@ -66,14 +68,14 @@ test("4 processes × 50 concurrent writers: zero SQLITE_BUSY reach callers, ever
   const setup = await openDatabase(`sqlite:${path}`);
   await setup.run("CREATE TABLE w (k TEXT PRIMARY KEY, proc TEXT NOT NULL, seen INTEGER)");
   await setup.close();
-  const script = join(dir, "child.mts");
+  const script = join(dir, "child.mjs");
   writeFileSync(script, CHILD);
 
-  // Children take a while to start threads under tsx; give them a common start time.
+  // Children take a while to start their threads on a busy machine; give them a common start time.
   const startAt = Date.now() + 4000;
   const runs = Array.from({ length: PROCESSES }, (_, p) => {
     const out = join(dir, `p${p}.json`);
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
+    const child = spawn(process.execPath, [script], {
       env: { ...process.env, DB_PATH: path, PROC: `p${p}`, START_AT: String(startAt), RUN_MS: String(RUN_MS), WRITERS: String(WRITERS), OUT: out },
       stdio: ["ignore", "inherit", "inherit"],
     });

@@ -24,9 +24,9 @@ const CAPACITY = (SLOTS * 1000) / SERVICE_MS;
 const SERVER = `
 import http from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createAdmissionController, requestStartFromHeader } from ${JSON.stringify(path.join(ROOT, "src/server/admission/index.ts"))};
-import { configSchema } from ${JSON.stringify(path.join(ROOT, "src/config/schema.ts"))};
-import { Deadline } from ${JSON.stringify(path.join(ROOT, "src/context/index.ts"))};
+import { createAdmissionController, requestStartFromHeader } from ${JSON.stringify(path.join(ROOT, "dist/server/admission/index.js"))};
+import { configSchema } from ${JSON.stringify(path.join(ROOT, "dist/config/schema.js"))};
+import { Deadline } from ${JSON.stringify(path.join(ROOT, "dist/context/index.js"))};
 
 const admission = createAdmissionController(
   configSchema.parse({ admission: { ...JSON.parse(process.env.ADMISSION ?? "{}"), routes: [{ path: "/status", priority: "critical" }] } }).admission,
@@ -91,9 +91,9 @@ const children: ChildProcess[] = [];
 /** Starts the test server with `admission` config; resolves to its base URL. */
 async function startServer(admission: Record<string, unknown>): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), "hf-overload-"));
-  const file = path.join(dir, "server.mts");
+  const file = path.join(dir, "server.mjs");
   writeFileSync(file, SERVER);
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
+  const child = spawn(process.execPath, [file], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ADMISSION: JSON.stringify(admission) },
