@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, type HoldfastProcess, startHoldfast } from "../support/holdfast-process.js";
-import { closedPort } from "../support/ports.js";
+import { onFreshPort } from "../support/ports.js";
 import { waitUntil } from "../support/paced.js";
 import { requireBinary } from "../support/require-service.js";
 import { eventually } from "../support/wait.js";
@@ -43,8 +43,6 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
   const nginxBin = requireBinary(t, "nginx", ["/usr/sbin/nginx"]);
   if (!nginxBin) return;
   const dir = mkdtempSync(join(tmpdir(), "hf-reload-ka-"));
-  const port = await closedPort();
-  const listen = await closedPort();
   let hf: HoldfastProcess | undefined;
   let nginx: ChildProcess | undefined;
   t.after(async () => {
@@ -55,16 +53,21 @@ test(`${RELOADS} rolling SIGHUPs behind nginx under bursty keep-alive POST load 
   hf = await startHoldfast("./post-app.mjs", {
     files: { "post-app.mjs": APP },
     workers: 2,
-    args: ["--port", String(port)],
     // Shedding (a 503 by design) would be counted as a failure here; this test is about the drain.
     env: { HOLDFAST_ADMISSION_MODE: "off", HOLDFAST_LOG_REQUESTS: "false" },
   });
-  const gen = spawnSync(process.execPath, [CLI, "proxy-config", "nginx", "--upstream", `127.0.0.1:${port}`, "--listen", String(listen)], {
-    cwd: dir,
-    encoding: "utf8",
+  // holdfast bound a port of its own (port 0); nginx listens on one written into its config, which
+  // another test's process may take first.
+  const port = new URL(hf.appUrl).port;
+  const listen = await onFreshPort(async (p) => {
+    const gen = spawnSync(process.execPath, [CLI, "proxy-config", "nginx", "--upstream", `127.0.0.1:${port}`, "--listen", String(p)], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    assert.equal(gen.status, 0, gen.stderr);
+    nginx = await startNginx(nginxBin, dir, gen.stdout, p, "/");
+    return p;
   });
-  assert.equal(gen.status, 0, gen.stderr);
-  nginx = await startNginx(nginxBin, dir, gen.stdout, listen, "/");
   const url = `http://127.0.0.1:${listen}/items`;
 
   const failures: string[] = [];

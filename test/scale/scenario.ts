@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { CLI, type HoldfastProcess, startHoldfast } from "../support/holdfast-process.js";
-import { closedPort } from "../support/ports.js";
+import { onFreshPort } from "../support/ports.js";
 import { adminQuery, requirePostgres, terminateApp } from "../support/postgres.js";
 import { REDIS_URL } from "../support/redis.js";
 import { requireBinary } from "../support/require-service.js";
@@ -47,8 +47,9 @@ interface Outcome {
 
 /** nginx in the foreground on `dir`, running the generated config; resolves once `probe` answers 200 through it. */
 export async function startNginx(nginx: string, dir: string, snippet: string, listen: number, probe = "/api/notes?limit=1"): Promise<ChildProcess> {
-  mkdirSync(join(dir, "logs"));
-  mkdirSync(join(dir, "tmp"));
+  // recursive: a second attempt on another port (onFreshPort) finds them made.
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  mkdirSync(join(dir, "tmp"), { recursive: true });
   writeFileSync(join(dir, "holdfast.conf"), snippet.replaceAll("/var/log/nginx/", `${dir}/logs/`));
   const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `  ${k}_temp_path ${dir}/tmp/${k};`).join("\n");
   writeFileSync(
@@ -58,8 +59,10 @@ export async function startNginx(nginx: string, dir: string, snippet: string, li
   const check = spawnSync(nginx, ["-t", "-p", dir, "-c", join(dir, "nginx.conf")], { encoding: "utf8" });
   assert.equal(check.status, 0, check.stderr);
   const child = spawn(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}${probe}`)))
+  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}${probe}`))) {
+    child.kill("SIGKILL");
     throw new Error(`nginx did not answer on ${listen}: ${readFileSync(join(dir, "logs/error.log"), "utf8")}`);
+  }
   return child;
 }
 
@@ -86,7 +89,7 @@ async function reloaded(hf: HoldfastProcess, ms = 30_000): Promise<void> {
 
 /** HAProxy in the foreground running the generated file (bound to loopback here); resolves once it answers. */
 async function startHaproxy(haproxy: string, dir: string, cfg: string, listen: number): Promise<ChildProcess> {
-  mkdirSync(join(dir, "logs"));
+  mkdirSync(join(dir, "logs"), { recursive: true });
   const file = join(dir, "haproxy.cfg");
   writeFileSync(file, cfg.replace(`bind :${listen}`, `bind 127.0.0.1:${listen}`));
   const check = spawnSync(haproxy, ["-c", "-f", file], { encoding: "utf8" });
@@ -96,7 +99,10 @@ async function startHaproxy(haproxy: string, dir: string, cfg: string, listen: n
   child.stderr?.on("data", (d) => {
     err += d;
   });
-  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}/api/notes?limit=1`))) throw new Error(`haproxy did not answer on ${listen}: ${err}`);
+  if (!(await proxyAnswers(child, `http://127.0.0.1:${listen}/api/notes?limit=1`))) {
+    child.kill("SIGKILL");
+    throw new Error(`haproxy did not answer on ${listen}: ${err}`);
+  }
   writeFileSync(join(dir, "logs/error.log"), "");
   child.stderr?.on("data", (d) => writeFileSync(join(dir, "logs/error.log"), String(d), { flag: "a" }));
   return child;
@@ -114,7 +120,6 @@ export async function scaleScenario(t: TestContext, kind: "nginx" | "haproxy"): 
     const dbUrl = new URL(db.url);
     dbUrl.searchParams.set("application_name", appName);
     const dir = mkdtempSync(join(tmpdir(), "hf-scale-"));
-    const listen = await closedPort();
     const env = {
       HOLDFAST_DB_URL: dbUrl.toString(),
       HOLDFAST_CACHE_URL: REDIS_URL,
@@ -145,12 +150,16 @@ export async function scaleScenario(t: TestContext, kind: "nginx" | "haproxy"): 
 
     // Each upstream with its own admin port, as HAProxy's health checks need.
     const upstreams = instances.map((hf) => `127.0.0.1:${new URL(hf.appUrl).port},admin=${new URL(hf.adminUrl).port}`);
-    const gen = spawnSync(process.execPath, [CLI, "proxy-config", kind, ...upstreams.flatMap((u) => ["--upstream", u]), "--listen", String(listen)], {
-      cwd: dir,
-      encoding: "utf8",
+    // The proxy listens on a port written into its config; another test's process may take it first.
+    const listen = await onFreshPort(async (port) => {
+      const gen = spawnSync(process.execPath, [CLI, "proxy-config", kind, ...upstreams.flatMap((u) => ["--upstream", u]), "--listen", String(port)], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.equal(gen.status, 0, gen.stderr);
+      proxy = kind === "nginx" ? await startNginx(proxyBin, dir, gen.stdout, port) : await startHaproxy(proxyBin, dir, gen.stdout, port);
+      return port;
     });
-    assert.equal(gen.status, 0, gen.stderr);
-    proxy = kind === "nginx" ? await startNginx(proxyBin, dir, gen.stdout, listen) : await startHaproxy(proxyBin, dir, gen.stdout, listen);
     const base = `http://127.0.0.1:${listen}`;
 
     // A few notes to read by id.
