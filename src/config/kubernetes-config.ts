@@ -4,11 +4,16 @@
  * Service before it stops accepting, in-flight requests get timeouts.graceful to finish before
  * the kubelet's SIGKILL, and ingress-nginx waits longer than holdfast's deadline.
  */
-import { stringify } from "yaml";
+import { createRequire } from "node:module";
 import { errors } from "../errors/index.js";
 import { formatDuration } from "./duration.js";
 import { matchedProxyTimeouts } from "./proxy-config.js";
 import type { Config } from "./schema.js";
+
+// yaml is loaded when a manifest is written, not with config/: every holdfast process (each worker,
+// each CLI command) imports config/, and only `proxy-config kubernetes` writes YAML (20 ms of a
+// worker's start-up CPU went to loading it).
+const requireYaml = createRequire(import.meta.url);
 
 /** Options of the Kubernetes generator. */
 export interface KubernetesOptions {
@@ -142,5 +147,6 @@ export function kubernetesConfig(c: Config, o: KubernetesOptions): string {
 #   upstream-keepalive-timeout to ${t.idleS} (below holdfast's keep-alive of ${sec(c.timeouts.keepAlive)}s).
 # - Create the admin token first: kubectl create secret generic ${o.name}-admin --from-literal=token=$(openssl rand -hex 24)
 `;
+  const { stringify } = requireYaml("yaml") as typeof import("yaml");
   return header + [deployment, service, ingress].map((d) => `---\n${stringify(d, { aliasDuplicateObjects: false })}`).join("");
 }
