@@ -1,5 +1,5 @@
 /** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
-import { configDefaults } from "../config/index.js";
+import { cacheDefaults } from "../config/defaults.js";
 import { errors } from "../errors/index.js";
 import { resolveOptional } from "../optional/index.js";
 import { redactUrl, silentLogger } from "../telemetry/index.js";
@@ -8,7 +8,7 @@ import { ReadThroughCache } from "./read-through-cache.js";
 import { RedisStore } from "./redis-store.js";
 import type { Cache, CacheOptions } from "./types.js";
 
-const fromSchema = configDefaults.cache;
+const fromSchema = cacheDefaults;
 
 /**
  * Default of every numeric and string option of {@link createCache} (docs/cache.md lists each):

@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { deepFreeze } from "./deep-freeze.js";
 import { parseDuration, parseSize } from "./duration.js";
 
 /** A duration written as "30s", "250ms", "2m" or a number of milliseconds; parsed to ms. */
@@ -331,12 +332,3 @@ export type Config = z.output<typeof configSchema>;
  * from (pool, SQLite and cache options, the doctor's WAL threshold), so none is written twice.
  */
 export const configDefaults: Config = deepFreeze(configSchema.parse({}));
-
-/** Frozen so a caller that spreads a default section and then edits it cannot change everyone's default. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}

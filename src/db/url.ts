@@ -1,6 +1,6 @@
 /** Database URLs: `sqlite:./data/app.db`, `sqlite:///abs/path.db`, `sqlite::memory:`, `postgres://…`. */
 import { isAbsolute, resolve } from "node:path";
-import { sqliteUrlPath, sqliteUrlProblem } from "../config/index.js";
+import { sqliteUrlPath, sqliteUrlProblem } from "../config/sqlite-url.js";
 import { errors } from "../errors/index.js";
 import { redactUrl } from "../telemetry/index.js";
 

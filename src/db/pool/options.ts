@@ -3,7 +3,8 @@
  * plus the resource factory. Unknown keys are rejected by name (tarn) so a typo such as
  * `acquireTimeoutMillis` fails at start-up instead of being silently ignored.
  */
-import { type Config, configDefaults } from "../../config/index.js";
+import { dbDefaults } from "../../config/defaults.js";
+import type { Config } from "../../config/index.js";
 import { errors } from "../../errors/index.js";
 import type { Logger } from "../../telemetry/index.js";
 
@@ -44,7 +45,7 @@ export interface ResolvedPoolOptions<T> extends Required<Omit<PoolOptions<T>, "v
 /** The schema's `db.pool` defaults, and those of the two options that are not user configuration. */
 const DEFAULTS = {
   name: "db",
-  ...configDefaults.db.pool,
+  ...dbDefaults.pool,
   createRetryDelay: 50,
   // 1 s, not more: with the jitter a retry can be 1.2 s away when the database returns, and the
   // documented recovery is ≤ 2 s (2 s here made it up to 2.4 s plus the connect).

@@ -4,7 +4,7 @@
  * server when that passes; broken connections are dropped and replaced.
  */
 import type pg from "pg";
-import { configDefaults } from "../../config/index.js";
+import { dbDefaults } from "../../config/defaults.js";
 import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
 import { resolveOptional } from "../../optional/index.js";
@@ -63,12 +63,12 @@ class PostgresDatabase implements Database {
     resolveOptional("pg", "db.url is a postgres:// URL");
     this.#statementTimeout = o.statementTimeout ?? 0;
     const poolOptions = o.pool ?? {};
-    this.#poolMax = poolOptions.max ?? configDefaults.db.pool.max;
+    this.#poolMax = poolOptions.max ?? dbDefaults.pool.max;
     const name = o.name ?? "postgres";
     const clientConfig: pg.ClientConfig = {
       connectionString: url,
       application_name: o.applicationName ?? "holdfast",
-      connectionTimeoutMillis: o.connectTimeout ?? poolOptions.acquireTimeout ?? configDefaults.db.pool.acquireTimeout,
+      connectionTimeoutMillis: o.connectTimeout ?? poolOptions.acquireTimeout ?? dbDefaults.pool.acquireTimeout,
       keepAlive: true,
     };
     const check = async (conn: PgConnection): Promise<boolean> => {

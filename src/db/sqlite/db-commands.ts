@@ -4,7 +4,7 @@
  * writes to a file that is not one.
  */
 import { existsSync, statSync } from "node:fs";
-import { configDefaults } from "../../config/index.js";
+import { dbDefaults } from "../../config/defaults.js";
 import { errors } from "../../errors/index.js";
 import { type Connection, openConnection, walBytes } from "./connection.js";
 import { mapSqliteError } from "./sqlite-errors.js";
@@ -59,7 +59,7 @@ function open(path: string, readonly: boolean): Connection {
       { details: { path } },
     );
   }
-  return openConnection(path, { role: "admin", readonly, lockSliceMs: 2000, busyTimeout: configDefaults.db.sqlite.busyTimeout });
+  return openConnection(path, { role: "admin", readonly, lockSliceMs: 2000, busyTimeout: dbDefaults.sqlite.busyTimeout });
 }
 
 function inspect(db: Connection, path: string): SqliteInspection {
@@ -120,7 +120,7 @@ export function checkSqlite(path: string, options: { full?: boolean; walLimit?: 
         message: `journal_mode is "${info.journalMode}", not "wal": readers and the writer block each other. holdfast switches it to WAL when it opens the database.`,
       });
     }
-    const limit = options.walLimit ?? configDefaults.db.sqlite.journalSizeLimit;
+    const limit = options.walLimit ?? dbDefaults.sqlite.journalSizeLimit;
     if (limit > 0 && info.walBytes > limit * 2) {
       problems.push({
         severity: "warning",

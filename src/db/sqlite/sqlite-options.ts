@@ -3,7 +3,8 @@
  * and what they become on this machine (readers capped by cores, nothing threaded in memory).
  */
 import { availableParallelism } from "node:os";
-import { type Config, configDefaults } from "../../config/index.js";
+import { dbDefaults } from "../../config/defaults.js";
+import type { Config } from "../../config/index.js";
 import type { Logger } from "../../telemetry/index.js";
 import type { ThreadConfig } from "./protocol.js";
 
@@ -55,7 +56,7 @@ export interface ResolvedSqliteOptions {
 
 /** Fills defaults from the config schema and fits the readers to the machine. */
 export function resolveSqliteOptions(options: SqliteDatabaseOptions): ResolvedSqliteOptions {
-  const settings: SqliteSettings = { ...configDefaults.db.sqlite, ...stripUndefined(options.sqlite ?? {}) };
+  const settings: SqliteSettings = { ...dbDefaults.sqlite, ...stripUndefined(options.sqlite ?? {}) };
   let readersConfigured = 0;
   if (options.path === ":memory:") {
     // Threads cannot share an in-memory database: everything runs on the writer.
@@ -70,8 +71,8 @@ export function resolveSqliteOptions(options: SqliteDatabaseOptions): ResolvedSq
     settings,
     readersConfigured,
     journalMode: options.path === ":memory:" ? "memory" : "wal",
-    acquireTimeout: options.pool?.acquireTimeout ?? configDefaults.db.pool.acquireTimeout,
-    maxWaiting: options.pool?.maxWaiting ?? configDefaults.db.pool.maxWaiting,
+    acquireTimeout: options.pool?.acquireTimeout ?? dbDefaults.pool.acquireTimeout,
+    maxWaiting: options.pool?.maxWaiting ?? dbDefaults.pool.maxWaiting,
     transactionTimeout: options.transactionTimeout ?? TRANSACTION_TIMEOUT_MS,
     statementCap: options.statementTimeout && options.statementTimeout > 0 ? options.statementTimeout : Number.POSITIVE_INFINITY,
     groupMax: Math.max(1, options.groupCommit ?? GROUP_COMMIT),
