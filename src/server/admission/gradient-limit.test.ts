@@ -221,6 +221,32 @@ describe("GradientLimit", () => {
     assert.ok(lim.limit <= learned, `probe limit ${lim.limit}, learned ${learned}`);
   });
 
+  it("under sustained overload, growth stops at twice throughput × baseline: a probe that measured the other worker's load (45 ms where 10 ms was learned) lets the limit reach 5, not climb a headroom a window (outside overload it does)", () => {
+    const run = (overloaded: boolean) => {
+      const clock = { t: 0 };
+      const lim = new GradientLimit({ initial: 4, min: 1, max: 1000, probeIntervalMs: 1000, probeJitter: 0, probeSamples: 20 }, 0);
+      for (let i = 0; i < 20; i++) lim.sample((clock.t += 25), 10, 1, true, 0);
+      assert.equal(lim.baselineMs, 10);
+      lim.overloaded = overloaded;
+      // A saturated shared core: this worker finishes 45 requests a second, each 45 ms whatever its
+      // own concurrency (the rest of the core's load sets it), the limit always full.
+      lim.throughputPerSecond = 45;
+      const seen: number[] = [];
+      while (clock.t < 8000) {
+        clock.t += 1000 / 45;
+        lim.sample(clock.t, 45, lim.limit, true, lim.epoch);
+        lim.inflightChanged(lim.limit);
+        seen.push(lim.limit);
+      }
+      assert.equal(lim.baselineMs, 45, "the probe re-measured the baseline");
+      return seen;
+    };
+    const over = run(true);
+    assert.ok(Math.max(...over) <= 5, `overloaded: ${over.join(" ")}`);
+    const calm = run(false);
+    assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
+  });
+
   it("under sustained overload an I/O-bound service still grows from limit 1 to its 16 slots within 5 s", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
