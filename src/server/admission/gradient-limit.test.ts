@@ -247,6 +247,29 @@ describe("GradientLimit", () => {
     assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
   });
 
+  it("under sustained overload a probe that measures a higher baseline is taken only at the fourth probe in a row (a lower one at once); outside overload at once", () => {
+    const probeTimes = (overloaded: boolean) => {
+      const lim = new GradientLimit({ initial: 2, min: 1, max: 1000, probeIntervalMs: 1000, probeJitter: 0, probeSamples: 20 }, 0);
+      let t = 0;
+      for (let i = 0; i < 20; i++) lim.sample((t += 25), 10, 1, true, 0);
+      assert.equal(lim.baselineMs, 10);
+      lim.overloaded = overloaded;
+      const raisedAt: number[] = [];
+      // Every request takes 40 ms at concurrency 1–2, whatever happens: the rest of the core's load.
+      while (t < 6000 && raisedAt.length === 0) {
+        lim.sample((t += 20), 40, lim.limit, true, lim.epoch);
+        lim.inflightChanged(lim.limit);
+        if (lim.baselineMs > 10) raisedAt.push(t);
+      }
+      return raisedAt[0] ?? Number.POSITIVE_INFINITY;
+    };
+    const calm = probeTimes(false);
+    assert.ok(calm < 2000, `not overloaded: baseline raised at ${calm} ms (first probe after 1 s)`);
+    const over = probeTimes(true);
+    // A probe every 1 s plus its 400 ms of samples: they end near 1.4, 2.8, 4.2 and 5.6 s.
+    assert.ok(over > 4500 && over < 7000, `overloaded: baseline raised at ${over} ms (the fourth probe ends near 5.6 s)`);
+  });
+
   it("under sustained overload an I/O-bound service still grows from limit 1 to its 16 slots within 5 s", () => {
     const clock = { t: 0 };
     const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);

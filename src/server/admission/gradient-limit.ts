@@ -19,6 +19,9 @@
  */
 const DEFAULT_PROBE_LIMIT = 4;
 
+/** Probes in a row under sustained overload whose higher baseline waits (see GradientLimit#probed): about 2 minutes at the default 30 s interval. */
+const MAX_DEFERRED_RAISES = 3;
+
 /** The gradient's floor (Gradient2's): one window lowers the limit to no less than half. */
 const GRADIENT_FLOOR = 0.5;
 
@@ -128,6 +131,8 @@ export class GradientLimit {
   #probeSum = 0;
   #probeCount = 0;
   #probeStartedAt = 0;
+  /** Probes in a row, under sustained overload, whose higher baseline was not taken (#probed). */
+  #deferredRaises = 0;
   /** Limit to return to after a probe. */
   #savedEstimate = 0;
   /** Called after every window; set by the controller for logs. */
@@ -249,7 +254,7 @@ export class GradientLimit {
   #probeSample(now: number, rttMs: number, inflight: number, epoch: number): void {
     // A probe that cannot finish (long requests never drain, too little traffic) is abandoned.
     if (now - this.#probeStartedAt > this.#maxWindowMs * 3) {
-      if (this.#probeCount > 0) this.baselineMs = this.#probeSum / this.#probeCount;
+      if (this.#probeCount > 0) this.#probed(this.#probeSum / this.#probeCount);
       this.#endProbe(now);
       return;
     }
@@ -262,8 +267,28 @@ export class GradientLimit {
     this.#probeCount++;
     if (this.#probeCount < this.#probeSamples) return;
     // Probe done: the baseline is what the service costs at low concurrency right now.
-    this.baselineMs = this.#probeSum / this.#probeCount;
+    this.#probed(this.#probeSum / this.#probeCount);
     this.#endProbe(now);
+  }
+
+  /**
+   * A probe measured `ms`. Under sustained overload it may lower the baseline but raises it only at
+   * the MAX_DEFERRED_RAISES + 1-th probe in a row that would: on a core shared with another saturated
+   * worker a probe measures that worker's load as much as the service (35–45 ms at concurrency 1–2
+   * where 7–10 ms was learned quietly), the tolerated latency and the growth cap rose with it, and
+   * the limit went from 1–2 to 4–5 with requests at 80–130 ms: 32 of the 42 slowest of a 30 s stage
+   * at 4× came in the 2 s after the probe, the stage's p99 106 ms against 88 ms without those seconds
+   * (bench:overload, default run of 2026-11-30 23:49 UTC, with the growth cap). A service whose
+   * dependency really got slower during an overload keeps too low a limit that long (about two
+   * minutes at the default interval) or until the overload ends, whichever is first.
+   */
+  #probed(ms: number): void {
+    if (this.overloaded && ms > this.baselineMs && this.#deferredRaises < MAX_DEFERRED_RAISES) {
+      this.#deferredRaises++;
+      return;
+    }
+    this.#deferredRaises = 0;
+    this.baselineMs = ms;
   }
 
   #endProbe(now: number): void {
