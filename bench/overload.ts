@@ -21,9 +21,10 @@
  *   npm run bench:overload [-- --duration 30s --multiples 0.5,0.8,1,2,4 --stacks naive,holdfast
  *                              --connections auto --capacity N --no-pin --no-chart
  *                              --admission '{…}' --trace DIR --cpu-prof DIR]
+ *   npm run bench:overload -- --chart-from bench/overload/run-….jsonl   (redraws the chart from a recorded run)
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -52,6 +53,8 @@ const { values } = parseArgs({
     capacity: { type: "string" },
     rows: { type: "string", default: "100000" },
     "no-chart": { type: "boolean", default: false },
+    /** Redraw docs/img/overload.svg from a recorded run's JSON lines and stop (no load is run). */
+    "chart-from": { type: "string" },
     /** Directory for holdfast's admission traces (HOLDFAST_ADMISSION_TRACE), one sub-directory per stage. */
     trace: { type: "string" },
     /** Directory for V8 CPU profiles of holdfast's processes and threads (node --cpu-prof), one sub-directory per stage. */
@@ -69,7 +72,8 @@ const VALID_LAG_P99_MS = 20;
 const ROWS = Number(values.rows);
 
 const startFailures: Partial<Record<Stack, number>> = {};
-const work = mkdtempSync(join(tmpdir(), "hf-bench-overload-"));
+/** The run's temp directory (template database, one directory per stage), made when a run starts. */
+let work = "";
 const log = (m: string) => process.stderr.write(`[bench:overload] ${m}\n`);
 
 /**
@@ -373,7 +377,7 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
 }
 
 async function main(): Promise<void> {
-  mkdirSync(work, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), "hf-bench-overload-"));
   // The generator (this process) and, through inheritance, nginx run on CLIENT_CPU.
   if (PIN) spawnSync("taskset", ["-a", "-cp", CLIENT_CPU, String(process.pid)], { stdio: "ignore" });
   log(
@@ -414,18 +418,39 @@ async function main(): Promise<void> {
   if (capacities.naive && capacities.holdfast) summary.capacity_holdfast_vs_naive = Math.round((capacities.holdfast / capacities.naive) * 1000) / 1000;
   process.stdout.write(`${JSON.stringify({ summary })}\n`);
   process.stderr.write(`\n${markdownTable(results)}\n`);
-  if (!values["no-chart"]) {
-    const points: ChartPoint[] = results
-      .filter((r) => r.valid)
-      .map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
-    mkdirSync(join(ROOT, "docs/img"), { recursive: true });
-    writeFileSync(join(ROOT, "docs/img/overload.svg"), overloadChart(points, `bench:overload, ${DURATION_MS / 1000} s per load, 2 cores, nginx 1.22 in front`));
-    log("chart written to docs/img/overload.svg");
-  }
+  if (!values["no-chart"]) writeChart(results, DURATION_MS / 1000);
   rmSync(work, { recursive: true, force: true });
 }
 
-main().catch((err) => {
+/** docs/img/overload.svg from a run's stages (valid ones only: an invalid stage proves nothing). */
+function writeChart(results: StageResult[], durationS: number): void {
+  const points: ChartPoint[] = results
+    .filter((r) => r.valid)
+    .map((r) => ({ stack: r.stack, multiple: r.multiple, offered_rps: r.offered_rps, goodput_rps: r.goodput_rps, p99_ms: r.p99_ms }));
+  mkdirSync(join(ROOT, "docs/img"), { recursive: true });
+  writeFileSync(join(ROOT, "docs/img/overload.svg"), overloadChart(points, `bench:overload, ${durationS} s per load, 2 cores, nginx 1.22 in front`));
+  log("chart written to docs/img/overload.svg");
+}
+
+/** --chart-from: the stage lines of a recorded run (its summary line gives the stage length). */
+function chartFromRecording(file: string): void {
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as StageResult | { summary: { duration_s: number } };
+      } catch {
+        throw new Error(`${file} line ${i + 1} is not JSON: --chart-from takes the JSON lines a bench:overload run printed`);
+      }
+    });
+  const summary = lines.find((l): l is { summary: { duration_s: number } } => "summary" in l);
+  const stages = lines.filter((l): l is StageResult => "stack" in l);
+  if (!summary || stages.length === 0) throw new Error(`${file} is not a bench:overload recording: it needs stage lines and a summary line`);
+  writeChart(stages, summary.summary.duration_s);
+}
+
+(values["chart-from"] ? Promise.resolve().then(() => chartFromRecording(values["chart-from"] as string)) : main()).catch((err) => {
   process.stderr.write(`bench:overload failed: ${(err as Error).stack ?? err}\n`);
   process.exitCode = 1;
 });
