@@ -247,7 +247,7 @@ describe("GradientLimit", () => {
     assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
   });
 
-  it("under sustained overload a probe that measures a higher baseline is taken only at the fourth probe in a row (a lower one at once); outside overload at once", () => {
+  it("under sustained overload a probe that measures a higher baseline is taken only at the fourth probe in a row; outside overload at once", () => {
     const probeTimes = (overloaded: boolean) => {
       const lim = new GradientLimit({ initial: 2, min: 1, max: 1000, probeIntervalMs: 1000, probeJitter: 0, probeSamples: 20 }, 0);
       let t = 0;
