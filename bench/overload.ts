@@ -20,7 +20,7 @@
  *
  *   npm run bench:overload [-- --duration 30s --multiples 0.5,0.8,1,2,4 --stacks naive,holdfast
  *                              --connections auto --capacity N --no-pin --no-chart
- *                              --admission '{…}' --trace DIR --cpu-prof DIR]
+ *                              --admission '{…}' --trace DIR --cpu-prof DIR --hog AT:FOR]
  *   npm run bench:overload -- --chart-from bench/overload/run-….jsonl   (redraws the chart from a recorded run)
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -59,6 +59,11 @@ const { values } = parseArgs({
     trace: { type: "string" },
     /** Directory for V8 CPU profiles of holdfast's processes and threads (node --cpu-prof), one sub-directory per stage. */
     "cpu-prof": { type: "string" },
+    /**
+     * A slow spell made on purpose: "AT:FOR" (e.g. "10s:3s") runs a busy loop pinned to the servers'
+     * CPU from AT after each stage's measured load starts, for FOR. Off by default.
+     */
+    hog: { type: "string" },
     /** JSON merged into holdfast's admission config, e.g. '{"mode":"fixed","limit":64}'. */
     admission: { type: "string", default: "{}" },
   },
@@ -70,6 +75,48 @@ const CONNECTIONS = values.connections === "auto" ? 0 : Number(values.connection
 /** A stage counts only when the generator kept its schedule this well. */
 const VALID_LAG_P99_MS = 20;
 const ROWS = Number(values.rows);
+const HOG = parseHog(values.hog as string | undefined);
+
+/** --hog AT:FOR as milliseconds; a clear error for anything else. */
+function parseHog(spec: string | undefined): { atMs: number; forMs: number } | undefined {
+  if (spec === undefined) return undefined;
+  const [at, dur] = spec.split(":");
+  const atMs = at === undefined ? undefined : parseDuration(at);
+  const forMs = dur === undefined ? undefined : parseDuration(dur);
+  if (atMs === undefined || forMs === undefined || forMs <= 0) {
+    process.stderr.write(
+      `bench:overload: --hog ${spec}: expected AT:FOR with two durations, e.g. --hog 10s:3s (a busy loop on the servers' CPU from 10 s into each stage, for 3 s)\n`,
+    );
+    process.exit(2);
+  }
+  return { atMs, forMs };
+}
+
+/**
+ * Runs a busy loop on the servers' CPU for `forMs` after `atMs`: a slow spell of the machine, the same
+ * for every stage and stack, where a shared VM gives one at random. Resolves when it has ended.
+ */
+function hogServerCpu(atMs: number, forMs: number): { done: Promise<void>; cancel: () => void } {
+  let child: ChildProcess | undefined;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  const timer = setTimeout(() => {
+    const [cmd, args] = pinned(SERVER_CPU, process.execPath, ["-e", `const end = Date.now() + ${forMs}; while (Date.now() < end) {}`]);
+    child = spawn(cmd, args, { stdio: "ignore" });
+    child.once("exit", () => resolveDone());
+    child.once("error", () => resolveDone());
+  }, atMs);
+  return {
+    done,
+    cancel: () => {
+      clearTimeout(timer);
+      child?.kill("SIGKILL");
+      if (!child) resolveDone();
+    },
+  };
+}
 
 const startFailures: Partial<Record<Stack, number>> = {};
 /** The run's temp directory (template database, one directory per stage), made when a run starts. */
@@ -327,6 +374,7 @@ async function runStage(stack: Stack, multiple: number, capacity: number): Promi
   } = await withStage(stack, `${multiple}x`, async (url, cpuMs) => {
     await runLoad({ url, rate: Math.max(50, Math.round(capacity * 0.2)), durationMs: 2000, connections: 256, request: mix() });
     const c0 = cpuMs();
+    const hog = HOG ? hogServerCpu(HOG.atMs, HOG.forMs) : undefined;
     const result = await runLoad({
       url,
       rate,
@@ -340,6 +388,8 @@ async function runStage(stack: Stack, multiple: number, capacity: number): Promi
       },
     });
     cpu = cpuMs() - c0;
+    hog?.cancel();
+    await hog?.done;
     return result;
   });
   const ok = (r.status["200"] ?? 0) + (r.status["201"] ?? 0);
@@ -373,6 +423,7 @@ function summarize(stack: Stack, multiple: number, r: LoadResult, nginxErrors: s
     nginx_upstream_timeouts: (nginxErrors.match(/upstream timed out/g) ?? []).length,
     nginx_upstream_errors: (nginxErrors.match(/\[error\]/g) ?? []).length,
     load_avg_1m: Math.round(loadavg()[0] * 100) / 100,
+    ...(HOG ? { hog: { at_s: HOG.atMs / 1000, for_s: HOG.forMs / 1000 } } : {}),
   };
 }
 

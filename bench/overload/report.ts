@@ -26,6 +26,8 @@ export interface StageResult
   nginx_upstream_timeouts: number;
   nginx_upstream_errors: number;
   load_avg_1m: number;
+  /** The slow spell made on purpose (--hog), when there was one: from at_s into the stage, for for_s. */
+  hog?: { at_s: number; for_s: number };
   /** Server CPU ms (all processes and threads of the stack) per 2xx, and per answer of any status: robust to a busy machine. */
   server_cpu_ms_per_2xx?: number | null;
   server_cpu_ms_per_answer?: number | null;
