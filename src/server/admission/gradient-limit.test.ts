@@ -211,17 +211,18 @@ describe("GradientLimit", () => {
     teachBaseline(lim, clock, 10);
     // Overloaded on one slot: latency grows with concurrency until the limit reaches the floor.
     lim.overloaded = true;
+    // What it learned: the limit after each window, the last one just before the probe starts.
     let learned = lim.limit;
-    while (lim.phase === "learning" && clock.t < 20_000) {
-      learned = lim.limit;
-      saturate(lim, 1, 5, 1, clock);
-    }
+    lim.onUpdate = (u) => {
+      if (lim.phase === "learning") learned = u.limit;
+    };
+    while (lim.phase === "learning" && clock.t < 20_000) saturate(lim, 1, 5, 1, clock);
     assert.notEqual(lim.phase, "learning", "a probe started");
     assert.ok(learned < 4, `learned ${learned} (one slot: latency grows with every request past the first)`);
     assert.ok(lim.limit <= learned, `probe limit ${lim.limit}, learned ${learned}`);
   });
 
-  it("under sustained overload, growth stops at twice throughput × baseline: a probe that measured the other worker's load (45 ms where 10 ms was learned) lets the limit reach 5, not climb a headroom a window (outside overload it does)", () => {
+  it("under sustained overload, growth stops at twice throughput × baseline: 1 in flight at 45/s × 10 ms, and 5 once the probes took the other worker's load into the baseline (45 ms), not a headroom more each window (outside overload it does)", () => {
     const run = (overloaded: boolean) => {
       const clock = { t: 0 };
       const lim = new GradientLimit({ initial: 4, min: 1, max: 1000, probeIntervalMs: 1000, probeJitter: 0, probeSamples: 20 }, 0);
@@ -232,19 +233,44 @@ describe("GradientLimit", () => {
       // own concurrency (the rest of the core's load sets it), the limit always full.
       lim.throughputPerSecond = 45;
       const seen: number[] = [];
+      const whileBaseline10: number[] = [];
       while (clock.t < 8000) {
         clock.t += 1000 / 45;
         lim.sample(clock.t, 45, lim.limit, true, lim.epoch);
         lim.inflightChanged(lim.limit);
         seen.push(lim.limit);
+        if (clock.t > 3000 && lim.baselineMs === 10) whileBaseline10.push(lim.limit);
       }
       assert.equal(lim.baselineMs, 45, "the probe re-measured the baseline");
+      return { seen, whileBaseline10 };
+    };
+    const over = run(true);
+    assert.ok(over.whileBaseline10.length > 0 && Math.max(...over.whileBaseline10) === 1, `overloaded, baseline 10 ms: ${over.whileBaseline10.join(" ")}`);
+    assert.ok(Math.max(...over.seen) <= 5, `overloaded: ${over.seen.join(" ")}`);
+    const calm = run(false).seen;
+    assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
+  });
+
+  it("under sustained overload the growth cap has no floor of its own: a worker finishing 45 a second at a 10 ms baseline stays at 1 in flight even with latency within tolerance (the probe's 4 is only the halving floor)", () => {
+    const run = (overloaded: boolean) => {
+      let t = 0;
+      const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+      // The baseline, learned while idle (nothing else in flight: the limit stays 1).
+      for (let i = 0; i < 20; i++) lim.sample((t += 25), 10, 0, true, 0);
+      assert.equal(lim.limit, 1);
+      lim.overloaded = overloaded;
+      lim.throughputPerSecond = 45;
+      const seen: number[] = [];
+      while (t < 3000) {
+        lim.sample((t += 1000 / 45), 12, lim.limit, true, 0);
+        seen.push(lim.limit);
+      }
       return seen;
     };
     const over = run(true);
-    assert.ok(Math.max(...over) <= 5, `overloaded: ${over.join(" ")}`);
+    assert.equal(Math.max(...over), 1, `overloaded: ${over.join(" ")}`);
     const calm = run(false);
-    assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
+    assert.ok(Math.max(...calm) >= 4, `not overloaded: ${calm.join(" ")}`);
   });
 
   it("under sustained overload a probe that measures a higher baseline is taken only at the fourth probe in a row; outside overload at once", () => {

@@ -213,19 +213,23 @@ export class GradientLimit {
   /**
    * Twice the concurrency the worker's measured throughput needs at its baseline latency (Little's
    * law: in flight = throughput × latency; BBR keeps at most twice this bandwidth-delay product in
-   * flight), never below the probe's concurrency. Under sustained overload it bounds the limit from
-   * both sides.
-   * - The lowest limit halving may reach. Below it a slow window is as likely a CPU-starved process
-   *   (slow whatever its concurrency) as too many requests in flight, and the smoothed gradient goes
-   *   on from there. An I/O-bound service with 4 slots of 20 ms (200/s) gets 8, which kept
+   * flight), never below `floor`. Under sustained overload it bounds the limit from both sides.
+   * - With the probe's concurrency as floor: the lowest limit halving may reach. Below it a slow
+   *   window is as likely a CPU-starved process (slow whatever its concurrency) as too many requests
+   *   in flight, and the smoothed gradient goes on from there. An I/O-bound service with 4 slots of 20 ms (200/s) gets 8, which kept
    *   overload-admission.test.ts's service from being halved to a limit of 1 beside other load; a
    *   CPU-bound worker on a shared core (bench:overload, ~70/s at a baseline of a few ms) gets the
    *   probe's 4, so an onset with 8–12 in flight halves once more (bench:overload 4×, 20 s, two
    *   interleaved runs each: admitted p99 91–102 ms against 126–161 ms with the fixed floor of 8).
-   * - The highest limit growth may reach (BBR's in-flight cap). A baseline probe taken while two
-   *   workers share a saturated core measures the other worker's load as much as the service (45 ms
-   *   at concurrency 2 where 10 ms was learned quietly), the tolerated latency rises with it, and
-   *   growth by whole headrooms outran the latency it caused: one worker went from 2 to 19 in 0.75 s
+   * - With no floor of its own (1): the highest limit growth may reach (BBR's in-flight cap). A
+   *   CPU-bound worker on a shared core (45/s at a 10 ms baseline) then runs one request at a time
+   *   under overload, where the probe's 4 as floor let it swing between 1 and 3: interleaved 30 s 4×
+   *   runs (2026-12-01 01:05 UTC, three of each) gave admitted p50 15–21 ms against 30–31 and p99
+   *   73, 95, 127 ms against 107, 115, 120, goodput 132, 132, 102 against 137, 123, 126 2xx/s.
+   *   Why a cap at all: a baseline probe taken while two workers share a saturated core measures the
+   *   other worker's load as much as the service (45 ms at concurrency 2 where 10 ms was learned
+   *   quietly), the tolerated latency rises with it, and growth by whole headrooms outran the
+   *   latency it caused: one worker went from 2 to 19 in 0.75 s
    *   and its requests ran 280–420 ms, 23 of the 26 slowest of a 30 s stage at 4× (bench:overload,
    *   trace of 2026-11-30 23:18). More in flight than the throughput needs only waits inside the
    *   worker; a service that is really I/O-bound raises its throughput as its limit grows, so its
@@ -234,11 +238,11 @@ export class GradientLimit {
    * still smoothed from light load does not pull the bound down. Until the baseline and a rate are
    * known: twice the probe's concurrency.
    */
-  #twiceBdp(now: number): number {
+  #twiceBdp(now: number, floor = this.#probeLimit): number {
     const windowRate = this.#winCount > 0 && now > this.#winStart ? (this.#winCount * 1000) / (now - this.#winStart) : 0;
     const rate = Math.max(this.throughputPerSecond, windowRate);
     if (!Number.isFinite(this.baselineMs) || rate <= 0) return 2 * this.#probeLimit;
-    return Math.max(this.#probeLimit, Math.ceil((2 * rate * this.baselineMs) / 1000));
+    return Math.max(floor, Math.ceil((2 * rate * this.baselineMs) / 1000));
   }
 
   /** Called by the controller when in-flight drops, so a probe can start measuring once drained. */
@@ -310,6 +314,7 @@ export class GradientLimit {
   #closeWindow(now: number): void {
     // Read before the window resets: the floor uses this window's completion rate.
     const twiceBdp = this.#twiceBdp(now);
+    const growthCap = this.#twiceBdp(now, 1);
     const mayHalve = this.#mayHalve(twiceBdp);
     const rtt = this.#winSum / this.#winCount;
     const samples = this.#winCount;
@@ -359,7 +364,7 @@ export class GradientLimit {
       }
       // Under sustained overload, growth stops at twice the bandwidth-delay product (#twiceBdp); a
       // limit already above it is left to the gradient, never cut by this rule.
-      if (this.overloaded && next > this.#estimate) next = Math.max(this.#estimate, Math.min(next, twiceBdp));
+      if (this.overloaded && next > this.#estimate) next = Math.max(this.#estimate, Math.min(next, growthCap));
       this.#estimate = clamp(next, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {
