@@ -204,10 +204,11 @@ export class GradientLimit {
 
   /**
    * The limit may halve (and a window close early): under sustained overload and above the halving
-   * floor (#twiceBdp, read by the caller while the window is still open).
+   * floor (#twiceBdp with the probe's concurrency as floor, read by the caller while the window is
+   * still open).
    */
-  #mayHalve(twiceBdp: number): boolean {
-    return this.overloaded && this.#estimate > twiceBdp;
+  #mayHalve(halvingFloor: number): boolean {
+    return this.overloaded && this.#estimate > halvingFloor;
   }
 
   /**
@@ -216,11 +217,12 @@ export class GradientLimit {
    * flight), never below `floor`. Under sustained overload it bounds the limit from both sides.
    * - With the probe's concurrency as floor: the lowest limit halving may reach. Below it a slow
    *   window is as likely a CPU-starved process (slow whatever its concurrency) as too many requests
-   *   in flight, and the smoothed gradient goes on from there. An I/O-bound service with 4 slots of 20 ms (200/s) gets 8, which kept
-   *   overload-admission.test.ts's service from being halved to a limit of 1 beside other load; a
-   *   CPU-bound worker on a shared core (bench:overload, ~70/s at a baseline of a few ms) gets the
-   *   probe's 4, so an onset with 8–12 in flight halves once more (bench:overload 4×, 20 s, two
-   *   interleaved runs each: admitted p99 91–102 ms against 126–161 ms with the fixed floor of 8).
+   *   in flight, and the smoothed gradient goes on from there. An I/O-bound service with 4 slots of
+   *   20 ms (200/s) gets 8, which kept overload-admission.test.ts's service from being halved to a
+   *   limit of 1 beside other load; a CPU-bound worker on a shared core (bench:overload, ~70/s at a
+   *   baseline of a few ms) gets the probe's 4, so an onset with 8–12 in flight halves once more
+   *   (bench:overload 4×, 20 s, two interleaved runs each: admitted p99 91–102 ms against 126–161 ms
+   *   with the fixed floor of 8).
    * - With no floor of its own (1): the highest limit growth may reach (BBR's in-flight cap). A
    *   CPU-bound worker on a shared core (45/s at a 10 ms baseline) then runs one request at a time
    *   under overload, where the probe's 4 as floor let it swing between 1 and 3: interleaved 30 s 4×
@@ -229,9 +231,8 @@ export class GradientLimit {
    *   Why a cap at all: a baseline probe taken while two workers share a saturated core measures the
    *   other worker's load as much as the service (45 ms at concurrency 2 where 10 ms was learned
    *   quietly), the tolerated latency rises with it, and growth by whole headrooms outran the
-   *   latency it caused: one worker went from 2 to 19 in 0.75 s
-   *   and its requests ran 280–420 ms, 23 of the 26 slowest of a 30 s stage at 4× (bench:overload,
-   *   trace of 2026-11-30 23:18). More in flight than the throughput needs only waits inside the
+   *   latency it caused: one worker went from 2 to 19 in 0.75 s and its requests ran 280–420 ms, 23
+   *   of the 26 slowest of a 30 s stage at 4× (bench:overload, trace of 2026-11-30 23:18). More in flight than the throughput needs only waits inside the
    *   worker; a service that is really I/O-bound raises its throughput as its limit grows, so its
    *   cap grows with it (2× a window).
    * The throughput is the higher of the controller's completion rate and this window's, so a rate
@@ -313,9 +314,9 @@ export class GradientLimit {
 
   #closeWindow(now: number): void {
     // Read before the window resets: the floor uses this window's completion rate.
-    const twiceBdp = this.#twiceBdp(now);
+    const halvingFloor = this.#twiceBdp(now);
     const growthCap = this.#twiceBdp(now, 1);
-    const mayHalve = this.#mayHalve(twiceBdp);
+    const mayHalve = this.#mayHalve(halvingFloor);
     const rtt = this.#winSum / this.#winCount;
     const samples = this.#winCount;
     const maxInflight = this.#winMaxInflight;
@@ -357,13 +358,13 @@ export class GradientLimit {
       // in-flight requests, all slow) once collapsed the limit, and the next burst was shed; and
       // halving on latency alone shed 1.6 % at 0.8× on a noisy machine (bench:overload, 12:32 UTC).
       let next: number;
-      if (gradient <= GRADIENT_FLOOR && mayHalve) next = Math.max(target, twiceBdp);
+      if (gradient <= GRADIENT_FLOOR && mayHalve) next = Math.max(target, halvingFloor);
       else {
         const s = target > this.#estimate && gradient >= 1 ? this.#growSmoothing : this.#smoothing;
         next = this.#estimate * (1 - s) + target * s;
       }
-      // Under sustained overload, growth stops at twice the bandwidth-delay product (#twiceBdp); a
-      // limit already above it is left to the gradient, never cut by this rule.
+      // Under sustained overload, growth stops at twice the bandwidth-delay product (#twiceBdp, with
+      // no floor of its own); a limit already above it is left to the gradient, never cut by this rule.
       if (this.overloaded && next > this.#estimate) next = Math.max(this.#estimate, Math.min(next, growthCap));
       this.#estimate = clamp(next, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
