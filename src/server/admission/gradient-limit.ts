@@ -229,12 +229,13 @@ export class GradientLimit {
    *   runs (2026-12-01 01:05 UTC, three of each) gave admitted p50 15–21 ms against 30–31 and p99
    *   73, 95, 127 ms against 107, 115, 120, goodput 132, 132, 102 against 137, 123, 126 2xx/s.
    *   Why a cap at all: a baseline probe taken while two workers share a saturated core measures the
-   *   other worker's load as much as the service (45 ms at concurrency 2 where 10 ms was learned
-   *   quietly), the tolerated latency rises with it, and growth by whole headrooms outran the
-   *   latency it caused: one worker went from 2 to 19 in 0.75 s and its requests ran 280–420 ms, 23
-   *   of the 26 slowest of a 30 s stage at 4× (bench:overload, trace of 2026-11-30 23:18). More in flight than the throughput needs only waits inside the
-   *   worker; a service that is really I/O-bound raises its throughput as its limit grows, so its
-   *   cap grows with it (2× a window).
+   *   other worker's load as much as the service (the probe's value was not logged; in the trace a
+   *   search alone in its worker took 38 ms (median) at 4× against 14 ms at half load, and the limit
+   *   climbed right after the probe), the tolerated latency rises with it, and growth by whole
+   *   headrooms outran the latency it caused: one worker went from 2 to 19 in 0.75 s and its requests
+   *   ran 280–420 ms, 23 of the 26 slowest of a 30 s stage at 4× (bench:overload, trace of 2026-11-30
+   *   23:18). More in flight than the throughput needs only waits inside the worker; a service that is
+   *   really I/O-bound raises its throughput as its limit grows, so its cap grows with it (2× a window).
    * The throughput is the higher of the controller's completion rate and this window's, so a rate
    * still smoothed from light load does not pull the bound down. Until the baseline and a rate are
    * known: twice the probe's concurrency.
@@ -279,9 +280,9 @@ export class GradientLimit {
   /**
    * A probe measured `ms`. Under sustained overload it may lower the baseline but raises it only at
    * the MAX_DEFERRED_RAISES + 1-th probe in a row that would: on a core shared with another saturated
-   * worker a probe measures that worker's load as much as the service (35–45 ms at concurrency 1–2
-   * where 7–10 ms was learned quietly), the tolerated latency and the growth cap rose with it, and
-   * the limit went from 1–2 to 4–5 with requests at 80–130 ms: 32 of the 42 slowest of a 30 s stage
+   * worker a probe measures that worker's load as much as the service (not logged; a search alone in
+   * its worker took 21 ms (median) at 4× against 9–14 ms at half load in these runs), the tolerated
+   * latency and the growth cap rose with it, and the limit went from 1–2 to 4–5 with requests at 80–130 ms: 32 of the 42 slowest of a 30 s stage
    * at 4× came in the 2 s after the probe, the stage's p99 106 ms against 88 ms without those seconds
    * (bench:overload, default run of 2026-11-30 23:49 UTC, with the growth cap). A service whose
    * dependency really got slower during an overload keeps too low a limit that long (about two
