@@ -334,6 +334,42 @@ describe("admission controller", () => {
     const limit = c.status().limit;
     assert.ok(limit >= 5 && limit <= 9, `limit ${limit}`);
   });
+
+  it("health checks admitted past the limit teach it nothing: a saturated 4-slot service keeps its limit while bursts of 0 ms /healthz answers fill whole windows", () => {
+    const learned = (healthPerBurst: number) => {
+      const { c, clock } = make({ mode: "adaptive", limit: 20, minLimit: 1, maxLimit: 1000, queueSize: 0 }, { limit: { probeIntervalMs: 0 } });
+      for (let i = 0; i < 30; i++) {
+        const t = granted(sync(c.admit(req())));
+        clock.t += 20;
+        t.release({ latencyMs: 20, ok: true });
+        clock.t += 5;
+      }
+      // Four slots of 20 ms: latency grows with in-flight past 4. Health checks come and go in between.
+      for (let round = 0; round < 300; round++) {
+        const tickets = [];
+        for (;;) {
+          const r = sync(c.admit(req()));
+          if (!r.admitted) break;
+          tickets.push(r.ticket);
+        }
+        // Health checks arrive together (several checkers, each on its own period) every 25th round.
+        if (round % 25 === 0) {
+          for (let h = 0; h < healthPerBurst; h++) {
+            const t = granted(sync(c.admit(req("/healthz"))));
+            clock.t += 0.1;
+            t.release({ latencyMs: 0.1, ok: true });
+          }
+        }
+        clock.t += 20 * Math.max(1, tickets.length / 4);
+        for (const t of tickets) t.release({ latencyMs: 0, ok: true });
+      }
+      return c.status().limit;
+    };
+    const without = learned(0);
+    const withHealth = learned(15);
+    assert.ok(without >= 4, `limit without health checks ${without}`);
+    assert.ok(withHealth >= without - 1, `limit ${withHealth} with bursts of 15 health checks, ${without} without`);
+  });
 });
 
 describe("route priorities", () => {

@@ -63,12 +63,15 @@ class Ticket implements AdmissionTicket {
   readonly #c: Controller;
   readonly #start: number;
   readonly #epoch: number;
+  /** False for a request admitted past the limit (a critical route): its run teaches the limit nothing. */
+  readonly #counts: boolean;
   #released = false;
 
-  constructor(c: Controller, start: number, epoch: number) {
+  constructor(c: Controller, start: number, epoch: number, counts: boolean) {
     this.#c = c;
     this.#start = start;
     this.#epoch = epoch;
+    this.#counts = counts;
   }
 
   release(outcome: { latencyMs: number; ok: boolean }): void {
@@ -77,7 +80,7 @@ class Ticket implements AdmissionTicket {
       return;
     }
     this.#released = true;
-    this.#c.released(this.#start, this.#epoch, outcome.ok);
+    this.#c.released(this.#start, this.#epoch, outcome.ok, this.#counts);
   }
 }
 
@@ -146,7 +149,7 @@ export class Controller implements AdmissionController {
     const now = this.#now();
     if (this.mode === "off") return this.#grant(now, 0);
     const priority: Priority = this.#routes.of(req.path);
-    if (priority === "critical") return this.#grant(now, 0);
+    if (priority === "critical") return this.#grant(now, 0, false);
     if (this.#guard.dropProbability > 0 && this.#guard.sheds(priority === "sheddable")) return this.#reject("event-loop", now);
     // Time it waited before we even saw it (proxy, kernel, a busy loop) is part of its sojourn, but
     // only while this worker is saturated (at its limit, or its loop busy nearly all the time): an
@@ -218,10 +221,10 @@ export class Controller implements AdmissionController {
     return b !== undefined && Number.isFinite(b) ? b : 0;
   }
 
-  #grant(now: number, queuedMs: number): AdmitResult {
+  #grant(now: number, queuedMs: number, counts = true): AdmitResult {
     this.#inflight++;
     this.#admitted++;
-    return { admitted: true, ticket: new Ticket(this, now, this.#limit ? this.#limit.epoch : 0), queuedMs };
+    return { admitted: true, ticket: new Ticket(this, now, this.#limit ? this.#limit.epoch : 0, counts), queuedMs };
   }
 
   #overloadError(reason: ShedReason, now: number): HoldfastError {
@@ -256,15 +259,21 @@ export class Controller implements AdmissionController {
     this.#queueDelayMs = this.#queueDelayMs * 0.9 + ms * 0.1;
   }
 
-  /** Ticket.release lands here. */
-  released(start: number, epoch: number, ok: boolean): void {
+  /**
+   * Ticket.release lands here. A request admitted past the limit (`counts` false: a critical route)
+   * is neither a latency sample nor a completion of the work the limit and the queue govern: a
+   * health check answered in 0.1 ms, polled 40 times a second while overload held the limit at 2,
+   * made most of a window's samples, the baseline fell to 0.1 ms and the limit stayed at 1 with
+   * its service's slots idle (overload-admission.test.ts beside busy loops, 2026-12-01).
+   */
+  released(start: number, epoch: number, ok: boolean, counts: boolean): void {
     const now = this.#now();
     this.#inflight--;
-    this.#drain.completed(now);
+    if (counts) this.#drain.completed(now);
     if (this.#limit) {
       this.#limit.overloaded = this.#detector.overloaded(now);
       this.#limit.throughputPerSecond = this.#drain.perSecond;
-      this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
+      if (counts) this.#limit.sample(now, now - start, this.#inflight + 1, ok, epoch);
       this.#limit.inflightChanged(this.#inflight);
     }
     if (this.#queue.length > 0) this.#pump(now);
