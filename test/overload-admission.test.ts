@@ -175,8 +175,9 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget / 4 = 5 ms and
     // s = 20 ms: L ≈ 10 for K = 4. Stated bound, with room for window noise: [K, 5K], for the median and
     // the highest sample. A process starved of CPU (CI runs two suites side by side) reads its own stalls
-    // as latency and may dip below K for a window: a lowest of 3 in one of six runs with three copies of
-    // the admission tests at once (2026-12-01), goodput still 170/s; below K/2 would be a collapse.
+    // as latency and may dip below K for a window: beside three busy loops (2026-12-01) the lowest sample
+    // was 2 or 3 in 6 of 8 runs, goodput 130-175/s of 200; below K/2 would be a collapse (it was 1,
+    // goodput 40-91/s, while health checks still taught the limit: controller.ts, released()).
     const sorted = [...tail].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
     assert.ok(
