@@ -128,8 +128,16 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
       .map((w) => `worker ${w} ${poolRecovery.get(w) ?? "never"} ms`)
       .join(", ");
     const downLatencies = down.map((d) => d.end - d.start).sort((a, b) => a - b);
+    // Why requests were shed before any fault (the workers' own shed and overload events), for a failure's evidence.
+    const shedBefore = new Map<string, number>();
+    for (const l of logs) {
+      if ((l.event === "shed" || l.event === "admission.overload") && Date.parse(String(l.time)) < killAt) {
+        const k = l.event === "shed" ? String(l.reason) : "overload began";
+        shedBefore.set(k, (shedBefore.get(k) ?? 0) + 1);
+      }
+    }
     console.log(
-      `[postgres-outage] ${done.length} requests: before ${tally(before)}; ` +
+      `[postgres-outage] ${done.length} requests: before ${tally(before)}${shedBefore.size ? ` (${[...shedBefore].map(([k, n]) => `${k} × ${n}`).join(", ")})` : ""}; ` +
         `${killed} connections killed: ${tally(afterKill)}, serving again after ${killRecovery} ms; ` +
         `unreachable ${upAt - downAt} ms: ${tally(down)} (answered after p50 ${downLatencies[Math.floor(downLatencies.length / 2)] ?? 0} ms, max ${downLatencies.at(-1) ?? 0} ms); ` +
         `back: ${tally(afterUp)}, serving again after ${upRecovery} ms (pools connected again after: ${poolRecoveryText || "no create failures logged"}); slowest answer ${slowest} ms`,
