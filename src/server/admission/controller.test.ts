@@ -33,6 +33,34 @@ function granted(r: AdmitResult) {
   return r.ticket;
 }
 
+/** Requests one at a time, each `ms` long and `gapMs` apart: the baseline an unloaded worker learns. */
+function teachBaseline(c: Controller, clock: { t: number }, ms: number, gapMs: number): void {
+  for (let i = 0; i < 30; i++) {
+    const t = granted(sync(c.admit(req())));
+    clock.t += ms;
+    t.release({ latencyMs: ms, ok: true });
+    clock.t += gapMs;
+  }
+}
+
+/**
+ * 300 rounds at the limit: admit until refused, run `meanwhile(round)`, then every admitted request
+ * ends after `latency(in flight)` ms.
+ */
+function saturate(c: Controller, clock: { t: number }, latency: (inflight: number) => number, meanwhile?: (round: number) => void): void {
+  for (let round = 0; round < 300; round++) {
+    const tickets = [];
+    for (;;) {
+      const r = sync(c.admit(req()));
+      if (!r.admitted) break;
+      tickets.push(r.ticket);
+    }
+    meanwhile?.(round);
+    clock.t += latency(tickets.length);
+    for (const t of tickets) t.release({ latencyMs: 0, ok: true });
+  }
+}
+
 describe("admission controller", () => {
   it("admits synchronously while under the limit and counts in-flight", () => {
     const { c } = make();
@@ -312,23 +340,9 @@ describe("admission controller", () => {
   it("adaptive mode learns a lower limit when latency rises with concurrency", () => {
     const { c, clock } = make({ mode: "adaptive", limit: 100, minLimit: 4, maxLimit: 1000, queueSize: 0 }, { limit: { probeIntervalMs: 0 } });
     // Unloaded: 2 ms requests one at a time teach the baseline.
-    for (let i = 0; i < 30; i++) {
-      const t = granted(sync(c.admit(req())));
-      clock.t += 2;
-      t.release({ latencyMs: 2, ok: true });
-      clock.t += 10;
-    }
+    teachBaseline(c, clock, 2, 10);
     // Saturated CPU-bound worker: latency = 2 ms × in-flight.
-    for (let round = 0; round < 300; round++) {
-      const tickets = [];
-      for (;;) {
-        const r = sync(c.admit(req()));
-        if (!r.admitted) break;
-        tickets.push(r.ticket);
-      }
-      clock.t += 2 * tickets.length;
-      for (const t of tickets) t.release({ latencyMs: 0, ok: true });
-    }
+    saturate(c, clock, (n) => 2 * n);
     // Equilibrium with slack S = queueTarget / 4 (5 ms), baseline b = 2 ms, latency 2 ms × L:
     // (1.5·b + S) / (2·L) · L + sqrt(L) = L  →  L = 4 + sqrt(L) ≈ 6.6.
     const limit = c.status().limit;
@@ -338,31 +352,21 @@ describe("admission controller", () => {
   it("health checks admitted past the limit teach it nothing: a saturated 4-slot service keeps its limit while bursts of 0 ms /healthz answers fill whole windows", () => {
     const learned = (healthPerBurst: number) => {
       const { c, clock } = make({ mode: "adaptive", limit: 20, minLimit: 1, maxLimit: 1000, queueSize: 0 }, { limit: { probeIntervalMs: 0 } });
-      for (let i = 0; i < 30; i++) {
-        const t = granted(sync(c.admit(req())));
-        clock.t += 20;
-        t.release({ latencyMs: 20, ok: true });
-        clock.t += 5;
-      }
-      // Four slots of 20 ms: latency grows with in-flight past 4. Health checks come and go in between.
-      for (let round = 0; round < 300; round++) {
-        const tickets = [];
-        for (;;) {
-          const r = sync(c.admit(req()));
-          if (!r.admitted) break;
-          tickets.push(r.ticket);
-        }
-        // Health checks arrive together (several checkers, each on its own period) every 25th round.
-        if (round % 25 === 0) {
-          for (let h = 0; h < healthPerBurst; h++) {
+      teachBaseline(c, clock, 20, 5);
+      // Four slots of 20 ms: latency grows with in-flight past 4. Health checks arrive together
+      // (several checkers, each on its own period) every 25th round, while the slots are full.
+      saturate(
+        c,
+        clock,
+        (n) => 20 * Math.max(1, n / 4),
+        (round) => {
+          for (let h = 0; round % 25 === 0 && h < healthPerBurst; h++) {
             const t = granted(sync(c.admit(req("/healthz"))));
             clock.t += 0.1;
             t.release({ latencyMs: 0.1, ok: true });
           }
-        }
-        clock.t += 20 * Math.max(1, tickets.length / 4);
-        for (const t of tickets) t.release({ latencyMs: 0, ok: true });
-      }
+        },
+      );
       return c.status().limit;
     };
     const without = learned(0);
