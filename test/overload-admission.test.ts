@@ -174,7 +174,7 @@ describe("admission control under overload (real http server, I/O-bound work)", 
     assert.ok(tail.length >= 20, `limit samples ${tail.length}`);
     // Equilibrium (docs/overload.md): L = 1.5·K + S·K/s + sqrt(L) with slack S = queueTarget / 4 = 5 ms and
     // s = 20 ms: L ≈ 10 for K = 4. Stated bound, with room for window noise: [K, 5K], for the median and
-    // the highest sample. A process starved of CPU (CI runs two suites side by side) reads its own stalls
+    // the highest sample. A process starved of CPU (the other test files running beside it) reads its own stalls
     // as latency and may dip below K for a window: beside three busy loops (2026-12-01) the lowest sample
     // was 2 or 3 in 6 of 8 runs, goodput 130-175/s of 200; below K/2 would be a collapse (it was 1,
     // goodput 40-91/s, while health checks still taught the limit: controller.ts, released()).

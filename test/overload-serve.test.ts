@@ -121,8 +121,8 @@ describe("overload through holdfast serve", () => {
     const health = runLoad({ url: `${h.appUrl}/healthz`, rate: 20, durationMs: 5000, connections: 4, timeoutMs: 20_000 });
     const r = await runLoad({ url, rate: Math.round(capBefore * 3), durationMs: 5000, connections: 512, timeoutMs: 20_000 });
     const hz = await health;
-    // Measured again once every 3× request is answered: beside other load (CI runs two suites at once)
-    // the machine's speed moves by half within seconds, and goodput is judged against the slower reading.
+    // Measured again once every 3× request is answered: beside other load (other test files, a second
+    // suite) the machine's speed moves by half within seconds, and goodput is judged against the slower reading.
     const capAfter = await capacity();
     const cap = Math.min(capBefore, capAfter);
     const lag = r.schedule_lag_ms.p99;

@@ -144,13 +144,15 @@ test("PostgreSQL connections killed, then the server unreachable for 5 s: 503 me
     );
     assert.ok(killed > 0, "the app had connections to kill");
     // Before the faults: every answer 2xx or a shed (503 OVERLOADED), and nearly all 2xx. A CPU-starved
-    // machine makes admission shed a little even at 60 requests a second: 17 of 150 (queue-delay, at a
-    // limit the light load had decayed to 4) in a local CI run at load average 8 on 2 cores (2026-12-01).
+    // machine makes admission shed a little even at 60 requests a second: 17 of 150 in a local CI run at
+    // load average 8 on 2 cores (2026-12-01); beside six busy loops, queue-delay sheds at a limit the
+    // light load had decayed to 4.
     // That is the overload issue's open problem, judged by bench:overload at 0.5× and 0.8×; this test
     // is about the outage, so it holds the healthy phase to 85 % 2xx and no other failure.
+    const okBefore = before.filter(ok).length;
     const shedBeforeFaults = before.filter((d) => d.status === 503 && d.code === "OVERLOADED").length;
     assert.ok(
-      before.filter(ok).length + shedBeforeFaults === before.length && before.filter(ok).length >= before.length * 0.85,
+      okBefore + shedBeforeFaults === before.length && okBefore >= before.length * 0.85,
       `before the faults every answer is 2xx or a shed, ≥ 85 % 2xx (${tally(before)})`,
     );
     const bad = done.filter((d) => !ok(d) && d.status !== 503);
