@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Runs the whole suite with node's test runner under tsx. Node 20's --test takes no globs,
-// so the files are listed here: unit tests beside the code (src/**/*.test.ts) and
-// black-box tests in test/*.test.ts. Extra arguments narrow the run: `npm test -- pool`.
+// so the files are listed here: unit tests beside the code (src/**/*.test.ts, all in one process:
+// scripts/unit-tests.ts) and black-box tests in test/**/*.test.ts, each in its own process, two at a
+// time, the longest first (test/durations.json). Extra arguments narrow the run: `npm test -- pool`.
+// `npm test -- --record-durations` rewrites test/durations.json from the run (do it on a whole run
+// when files were added or got much slower or faster; a file it does not list starts after those it does).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
+const UNIT_ENTRY = "scripts/unit-tests.ts";
+const DURATIONS = join(root, "test/durations.json");
+/** Seconds assumed for a file test/durations.json does not list: after the long ones, before the quick ones. */
+const UNKNOWN_SECONDS = 10;
+
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
@@ -17,15 +25,33 @@ function find(dir, out = []) {
   }
   return out;
 }
-const filters = process.argv.slice(2);
-let files = [...find(join(root, "src")), ...find(join(root, "test"))].sort();
-if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
-if (files.length === 0) {
+const args = process.argv.slice(2);
+const record = args.includes("--record-durations");
+const filters = args.filter((a) => a !== "--record-durations");
+const matches = (f) => filters.length === 0 || filters.some((x) => f.includes(x));
+const units = find(join(root, "src")).sort().filter(matches);
+const blackBox = find(join(root, "test")).sort().filter(matches);
+if (units.length + blackBox.length === 0) {
   console.error(`No test files match ${filters.join(" ")}`);
   process.exit(1);
 }
-// Spec output for people; a TAP copy in a temp file for the plain closing line CI reads.
-const tapFile = join(mkdtempSync(join(tmpdir(), "hf-tap-")), "report.tap");
+if (record && filters.length > 0) {
+  console.error("--record-durations needs the whole suite (it rewrites test/durations.json); drop the filters.");
+  process.exit(2);
+}
+let known = {};
+try {
+  known = JSON.parse(readFileSync(DURATIONS, "utf8"));
+} catch {
+  // No figures (or unreadable ones): files start in name order, which is only slower.
+}
+const files = [...(units.length ? [UNIT_ENTRY] : []), ...blackBox];
+files.sort((a, b) => (known[b] ?? UNKNOWN_SECONDS) - (known[a] ?? UNKNOWN_SECONDS));
+
+// Spec output for people; the summary reporter's counts and per-file times in a temp file, for the
+// plain closing line CI reads and for --record-durations.
+const tmp = mkdtempSync(join(tmpdir(), "hf-tests-"));
+const reportFile = join(tmp, "report.json");
 const r = spawnSync(
   process.execPath,
   [
@@ -36,13 +62,21 @@ const r = spawnSync(
     "--test-timeout=180000",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
-    "--test-reporter=tap",
-    `--test-reporter-destination=${tapFile}`,
+    `--test-reporter=${join(root, "scripts/suite-summary-reporter.mjs")}`,
+    "--test-reporter-destination=stdout",
     ...files,
   ],
-  { stdio: "inherit", cwd: root },
+  { stdio: "inherit", cwd: root, env: { ...process.env, HOLDFAST_UNIT_TESTS: units.join("\n"), HOLDFAST_TEST_REPORT: reportFile } },
 );
-const tap = existsSync(tapFile) ? readFileSync(tapFile, "utf8") : "";
-const num = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
-if (tap) console.log(`\n${num("pass")} passed, ${num("fail") + num("cancelled")} failed, ${num("skipped")} skipped`);
+const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, "utf8")) : undefined;
+if (report) {
+  const n = (k) => report.counts[k] ?? 0;
+  console.log(`\n${n("pass")} passed, ${n("fail") + n("cancelled")} failed, ${n("skipped")} skipped`);
+}
+if (record && report) {
+  const sorted = Object.entries(report.seconds).sort(([a], [b]) => a.localeCompare(b));
+  writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(sorted.map(([f, s]) => [f, Math.round(s * 10) / 10])), null, 2)}\n`);
+  console.log(`test/durations.json: ${sorted.length} files recorded`);
+}
+rmSync(tmp, { recursive: true, force: true });
 process.exit(r.status ?? 1);
