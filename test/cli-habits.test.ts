@@ -3,19 +3,19 @@
 // errors, and exit codes documented where the code keeps them. Runs the built CLI.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { EXIT, EXIT_CODE_DOCS } from "../src/cli/exit-codes.js";
 import { SHORT_FLAGS } from "../src/cli/short-flags.js";
 import { CLI } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const COMMANDS = ["serve", "config", "db", "proxy-config", "load", "doctor", "monitor"];
 
 function holdfast(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: o.cwd ?? mkdtempSync(join(tmpdir(), "hf-cli-")),
+    cwd: o.cwd ?? tempDir("hf-cli-"),
     env: { ...process.env, ...o.env },
     encoding: "utf8",
     timeout: 30_000,
@@ -64,7 +64,7 @@ test("a mistyped command or flag gets a suggestion and exit 2", () => {
 });
 
 test("a mistyped config key in a file or in HOLDFAST_* gets the closest setting", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cli-"));
+  const dir = tempDir("hf-cli-");
   writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ workres: 2, db: { pool: { mx: 3 } } }));
   const file = holdfast(["config"], { cwd: dir });
   assert.equal(file.code, EXIT.USAGE);

@@ -2,9 +2,8 @@
 // write lock, the app's writes give up with DB_LOCKED (503), and `holdfast monitor --once` fires lock-timeouts.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, startHoldfast } from "./support/holdfast-process.js";
@@ -45,6 +44,7 @@ setTimeout(() => {}, 60000);
 /** An app whose every request holds a PostgreSQL connection for 400 ms. */
 const PG_APP = `
 import { defineApp, sql } from ${JSON.stringify(join(ROOT, "dist/index.js"))};
+import { tempDir } from "./support/temp-dir.js";
 export default defineApp(async ({ db }) => async (req, res) => {
   try {
     await db.query(sql\`SELECT pg_sleep(0.4)\`);
@@ -77,7 +77,7 @@ function lock(path: string): Promise<ChildProcess> {
 }
 
 test("SQLite writes locked out by another process: monitor shows the lock timeouts and 503s and fires lock-timeouts", async () => {
-  const appDir = mkdtempSync(join(tmpdir(), "hf-mon-app-"));
+  const appDir = tempDir("hf-mon-app-");
   const appFile = join(appDir, "app.mjs");
   writeFileSync(appFile, APP);
   const dbFile = join(appDir, "app.db");
@@ -132,7 +132,7 @@ test("SQLite writes locked out by another process: monitor shows the lock timeou
 
 test("PostgreSQL pool of 2 under 6 concurrent 400 ms queries: monitor fires pool-utilization and pool-timeouts", async (t) => {
   if (!(await requirePostgres(t))) return;
-  const appDir = mkdtempSync(join(tmpdir(), "hf-mon-pg-"));
+  const appDir = tempDir("hf-mon-pg-");
   const appFile = join(appDir, "app.mjs");
   writeFileSync(appFile, PG_APP);
   const hf = await startHoldfast(appFile, {

@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runLoad } from "../src/load/index.js";
@@ -27,6 +26,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createAdmissionController, requestStartFromHeader } from ${JSON.stringify(path.join(ROOT, "dist/server/admission/index.js"))};
 import { configSchema } from ${JSON.stringify(path.join(ROOT, "dist/config/schema.js"))};
 import { Deadline } from ${JSON.stringify(path.join(ROOT, "dist/context/index.js"))};
+import { tempDir } from "./support/temp-dir.js";
 
 const admission = createAdmissionController(
   configSchema.parse({ admission: { ...JSON.parse(process.env.ADMISSION ?? "{}"), routes: [{ path: "/status", priority: "critical" }] } }).admission,
@@ -90,7 +90,7 @@ const children: ChildProcess[] = [];
 
 /** Starts the test server with `admission` config; resolves to its base URL. */
 async function startServer(admission: Record<string, unknown>): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), "hf-overload-"));
+  const dir = tempDir("hf-overload-");
   const file = path.join(dir, "server.mjs");
   writeFileSync(file, SERVER);
   const child = spawn(process.execPath, [file], {

@@ -4,12 +4,12 @@
  * and a CPU-bound worker driven past capacity.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { runLoad } from "../src/load/index.js";
 import { type HoldfastProcess, startHoldfast } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const APP = `
 const ran = new Set();
@@ -28,7 +28,7 @@ export default (req, res) => {
 };
 `;
 
-const dir = mkdtempSync(path.join(tmpdir(), "hf-overload-serve-"));
+const dir = tempDir("hf-overload-serve-");
 const appFile = path.join(dir, "app.mjs");
 writeFileSync(appFile, APP);
 const running: HoldfastProcess[] = [];

@@ -1,8 +1,7 @@
 // The generated proxy configs are accepted by the real nginx and HAProxy, and agree with holdfast's timeouts.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -11,16 +10,17 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { parseAllDocuments } from "yaml";
 import { CLI } from "./support/holdfast-process.js";
 import { requireBinary } from "./support/require-service.js";
+import { tempDir } from "./support/temp-dir.js";
 
 function gen(kind: string, env: Record<string, string> = {}, upstreams = ["127.0.0.1:3001", "127.0.0.1:3002"]) {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
+  const cwd = tempDir("hf-proxycfg-");
   const args = upstreams.flatMap((u) => ["--upstream", u]);
   return spawnSync(process.execPath, [CLI, "proxy-config", kind, ...args, "--listen", "8080"], { cwd, env: { ...process.env, ...env }, encoding: "utf8" });
 }
 
 /** nginx -t on the generated snippet inside a minimal nginx.conf; returns its whole output. */
 function nginxCheck(nginx: string, snippet: string): { status: number | null; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), "hf-nginx-"));
+  const dir = tempDir("hf-nginx-");
   mkdirSync(join(dir, "logs"));
   writeFileSync(join(dir, "holdfast.conf"), snippet.replaceAll("/var/log/nginx/", `${dir}/logs/`));
   writeFileSync(join(dir, "nginx.conf"), `error_log ${dir}/logs/error.log;\npid ${dir}/nginx.pid;\nevents {}\nhttp {\n  include ${dir}/holdfast.conf;\n}\n`);
@@ -64,7 +64,7 @@ test("HAProxy accepts the generated config as it is, with no warning", (t) => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /timeout server 36s/);
   // The file alone, no section added by the test: it must carry its own global log target.
-  const dir = mkdtempSync(join(tmpdir(), "hf-haproxy-"));
+  const dir = tempDir("hf-haproxy-");
   writeFileSync(join(dir, "haproxy.cfg"), r.stdout);
   const check = spawnSync(haproxy, ["-c", "-f", join(dir, "haproxy.cfg")], { encoding: "utf8" });
   const output = check.stdout + check.stderr;
@@ -84,7 +84,7 @@ test("HAProxy accepts the generated config as it is, with no warning", (t) => {
 });
 
 test("--admin-port sets the health-check port of every upstream that does not name its own", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
+  const cwd = tempDir("hf-proxycfg-");
   const r = spawnSync(
     process.execPath,
     [CLI, "proxy-config", "haproxy", "--upstream", "10.0.0.1:3000", "--upstream", "10.0.0.2:3000,admin=7001", "--admin-port", "9500"],
@@ -104,7 +104,7 @@ test("--admin-port sets the health-check port of every upstream that does not na
 });
 
 test("kubernetes: Deployment, Service and Ingress pass the Kubernetes schemas and agree with holdfast's timeouts", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
+  const cwd = tempDir("hf-proxycfg-");
   const env = { ...process.env, HOLDFAST_TIMEOUTS_DEADLINE: "20s", HOLDFAST_TIMEOUTS_GRACEFUL: "25s", HOLDFAST_ADMIN_PORT: "9470" };
   const r = spawnSync(
     process.execPath,
@@ -166,7 +166,7 @@ test("proxy-config refuses a missing proxy kind and a malformed upstream", () =>
 });
 
 test("proxy-config refuses an out-of-range port and a server name that would inject directives, writing nothing", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-proxycfg-"));
+  const cwd = tempDir("hf-proxycfg-");
   const run = (args: string[]) => spawnSync(process.execPath, [CLI, "proxy-config", ...args], { cwd, encoding: "utf8" });
   const port = run(["nginx", "--upstream", "127.0.0.1:99999"]);
   assert.equal(port.status, 2);

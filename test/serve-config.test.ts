@@ -1,16 +1,16 @@
 // Bad configuration stops holdfast before it starts, with an error that names the key and the fix.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, FIXTURES } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const APP = join(FIXTURES, "basic.mjs");
 
 function run(args: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-cfgcli-"));
+  const cwd = tempDir("hf-cfgcli-");
   for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
   return spawnSync(process.execPath, [CLI, ...args], {
     cwd,

@@ -2,11 +2,11 @@
 // except the database the app uses, whose path the banner prints (the demo's embedded SQLite).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, FIXTURES, eventually } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const DEMO = new URL("../examples/notes/app.js", import.meta.url).pathname;
 
@@ -16,7 +16,7 @@ function defaultsOnly(): NodeJS.ProcessEnv {
 }
 
 async function serveWithDefaults(app: string, body: (o: { cwd: string; out: () => string; appUrl: string }) => Promise<void>): Promise<void> {
-  const cwd = realpathSync(mkdtempSync(join(tmpdir(), "hf-defaults-")));
+  const cwd = realpathSync(tempDir("hf-defaults-"));
   const child = spawn(process.execPath, [CLI, "serve", app, "--port", "0", "--admin-port", "0", "--workers", "1"], {
     cwd,
     env: defaultsOnly(),

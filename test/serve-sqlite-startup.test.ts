@@ -1,18 +1,17 @@
 // Several workers opening the same SQLite file at once (switch to WAL, PRAGMA optimize) all start.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { startHoldfast } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const DEMO = new URL("../examples/notes/app.js", import.meta.url).pathname;
 
 test("two workers opening a 50k-row rollback-journal database at the same moment both start (no 'database is locked')", async () => {
   // Failed 4 times in 6 before PRAGMA optimize on open waited for the lock like every other step.
   for (let round = 0; round < 3; round++) {
-    const file = join(mkdtempSync(join(tmpdir(), "hf-race-")), "app.db");
+    const file = join(tempDir("hf-race-"), "app.db");
     const d = new Database(file);
     d.exec(
       "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",

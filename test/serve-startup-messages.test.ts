@@ -2,12 +2,12 @@
 // what its banner shows, and the one-line notices it prints on a terminal. Runs the built CLI.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, eventually, FIXTURES, startHoldfast } from "./support/holdfast-process.js";
+import { tempDir } from "./support/temp-dir.js";
 
 /** Runs `holdfast serve ...` to its exit (it is expected to fail at start-up). */
 function serveUntilExit(args: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
@@ -40,7 +40,7 @@ async function holdPort(): Promise<{ server: Server; port: number }> {
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
 test("app port in use: names the port, how to find its owner and the setting to change; no raw EADDRINUSE", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-start-"));
+  const dir = tempDir("hf-start-");
   const { server, port } = await holdPort();
   try {
     const r = await serveUntilExit([join(FIXTURES, "basic.mjs"), "--workers", "1", "--port", String(port), "--admin-port", "0"], dir);
@@ -56,7 +56,7 @@ test("app port in use: names the port, how to find its owner and the setting to 
 });
 
 test("admin port in use: a message with the next step, not a stack and 'This is a bug in holdfast'", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-start-"));
+  const dir = tempDir("hf-start-");
   const { server, port } = await holdPort();
   try {
     const r = await serveUntilExit([join(FIXTURES, "basic.mjs"), "--workers", "1", "--port", "0", "--admin-port", String(port)], dir);
@@ -71,7 +71,7 @@ test("admin port in use: a message with the next step, not a stack and 'This is 
 });
 
 test("an app whose import throws: the app's own error and where it was thrown; the stack only with --verbose", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-start-"));
+  const dir = tempDir("hf-start-");
   const app = join(dir, "throws.mjs");
   writeFileSync(app, 'const ready = false;\nthrow new Error("settings.json is missing");\nexport default () => ready;\n');
   const r = await serveUntilExit([app, "--workers", "1", "--port", "0", "--admin-port", "0"], dir);
@@ -86,7 +86,7 @@ test("an app whose import throws: the app's own error and where it was thrown; t
 });
 
 test("a package the app imports is missing: blames the app's import, naming the package and the importing file", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-start-"));
+  const dir = tempDir("hf-start-");
   const app = join(dir, "app.mjs");
   writeFileSync(join(dir, "routes.mjs"), 'import Redis from "no-such-redis-client";\nexport const r = Redis;\n');
   writeFileSync(app, 'import { r } from "./routes.mjs";\nexport default (req, res) => res.end(String(r));\n');
@@ -147,7 +147,7 @@ function serveOnTerminal(dir: string, env: Record<string, string>) {
 }
 
 test("on a terminal, a watchdog kill and a shedding burst are one line each on stderr; piped, they are not", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-tty-"));
+  const dir = tempDir("hf-tty-");
   writeFileSync(join(dir, "hf.json"), JSON.stringify({ admission: { mode: "fixed", limit: 1, queueSize: 0 } }));
   const term = serveOnTerminal(dir, { HOLDFAST_TIMEOUTS_HEARTBEAT: "2s" });
   try {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkConfig, checkTimeoutBudget, listSettings, loadConfig, parseDuration } from "./index.js";
+import { tempDir } from "../../test/support/temp-dir.js";
 
 test("defaults fit a proxy with a 60 s idle timeout", async () => {
-  const { config } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env: {} });
+  const { config } = await loadConfig({ cwd: tempDir("hf-cfg-"), env: {} });
   assert.equal(config.timeouts.keepAlive, 65_000);
   assert.equal(config.timeouts.headers, 66_000);
   assert.equal(config.timeouts.deadline, 30_000);
@@ -16,7 +16,7 @@ test("defaults fit a proxy with a 60 s idle timeout", async () => {
 });
 
 test("layers: file < env < flags, and sources are reported", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ port: 4000, workers: 3, timeouts: { deadline: "10s" } }));
   const { config, sources } = await loadConfig({
     cwd: dir,
@@ -35,7 +35,7 @@ test("layers: file < env < flags, and sources are reported", async () => {
 });
 
 test("an invalid value names the key, the value, its origin and what is allowed", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ timeouts: { keepAlive: "soon" }, prot: 1 }));
   await assert.rejects(loadConfig({ cwd: dir, env: { HOLDFAST_PORT: "99999" } }), (err: Error & { code: string }) => {
     assert.equal(err.code, "CONFIG_INVALID");
@@ -47,14 +47,14 @@ test("an invalid value names the key, the value, its origin and what is allowed"
 });
 
 test("broken JSON and a missing --config file are reported, not thrown raw", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.json"), "{ port: ");
   await assert.rejects(loadConfig({ cwd: dir, env: {} }), /is not valid JSON/);
   await assert.rejects(loadConfig({ cwd: dir, env: {}, configFile: "nope.json" }), /does not exist/);
 });
 
 test("a TypeScript config file with defineConfig loads", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.ts"), `const port: number = 4321;\nexport default { port, admin: { port: 0 } };\n`);
   const { config } = await loadConfig({ cwd: dir, env: {} });
   assert.equal(config.port, 4321);
@@ -62,7 +62,7 @@ test("a TypeScript config file with defineConfig loads", async () => {
 });
 
 test("admin bound to a non-loopback address without a token is refused", async () => {
-  const { config } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env: { HOLDFAST_ADMIN_HOST: "0.0.0.0" } });
+  const { config } = await loadConfig({ cwd: tempDir("hf-cfg-"), env: { HOLDFAST_ADMIN_HOST: "0.0.0.0" } });
   const { errors } = checkConfig(config);
   assert.equal(errors.length, 1);
   assert.match(errors[0] as string, /admin\.token/);
@@ -106,7 +106,7 @@ test("each setting's type comes from its schema, not its name (cache.ttl was lis
 });
 
 test('db.url "sqlite:" (no path) is refused, and so is an in-memory SQLite shared by several workers', async () => {
-  const load = (env: Record<string, string>) => loadConfig({ cwd: mkdtempSync(join(tmpdir(), "hf-cfg-")), env });
+  const load = (env: Record<string, string>) => loadConfig({ cwd: tempDir("hf-cfg-"), env });
   for (const url of ["sqlite:", "sqlite://", "sqlite:?mode=rwc"]) {
     const { errors } = checkConfig((await load({ HOLDFAST_DB_URL: url, HOLDFAST_WORKERS: "1" })).config);
     assert.equal(errors.length, 1, url);
@@ -118,7 +118,7 @@ test('db.url "sqlite:" (no path) is refused, and so is an in-memory SQLite share
 });
 
 test('an empty HOLDFAST_* variable is refused (HOLDFAST_PORT="" used to mean a random port), as are booleans and blanks for numbers', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const cwd = tempDir("hf-cfg-");
   await assert.rejects(
     loadConfig({ cwd, env: { HOLDFAST_PORT: "" } }),
     /port: HOLDFAST_PORT is set but empty\. Unset it to use its default \(3000\), or give it a value/,
@@ -129,7 +129,7 @@ test('an empty HOLDFAST_* variable is refused (HOLDFAST_PORT="" used to mean a r
 });
 
 test('timeouts.heartbeat: "off" switches the watchdog off; 0 is refused with a message that says to write "off"', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const cwd = tempDir("hf-cfg-");
   assert.equal((await loadConfig({ cwd, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "off" } })).config.timeouts.heartbeat, 0);
   assert.equal((await loadConfig({ cwd, env: { HOLDFAST_TIMEOUTS_HEARTBEAT: "5s" } })).config.timeouts.heartbeat, 5000);
   for (const zero of ["0", "0s", "0ms"]) {
@@ -141,7 +141,7 @@ test('timeouts.heartbeat: "off" switches the watchdog off; 0 is refused with a m
 });
 
 test("an unknown HOLDFAST_* variable is reported with the closest setting; holdfast's own variables are not", async () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const cwd = tempDir("hf-cfg-");
   const { warnings } = await loadConfig({
     cwd,
     env: { HOLDFAST_TIMEOUT_DEADLINE: "5s", HOLDFAST_WORKER_ID: "1", HOLDFAST_CONFIG: "{}", HOLDFAST_TEST_PG_URL: "x", HOLDFAST_ZZZ: "1" },
@@ -160,7 +160,7 @@ test("an unknown HOLDFAST_* variable is reported with the closest setting; holdf
 });
 
 test("a config nested 10 000 levels deep is refused with a message, not a stack overflow", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.json"), `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`);
   await assert.rejects(loadConfig({ cwd: dir, env: {} }), (err: Error & { code?: string }) => {
     assert.equal(err.code, "CONFIG_INVALID");
@@ -170,7 +170,7 @@ test("a config nested 10 000 levels deep is refused with a message, not a stack 
 });
 
 test("a bad admission.routes entry names the file or variable it came from, not (from default)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   writeFileSync(join(dir, "holdfast.config.json"), JSON.stringify({ admission: { routes: [{ path: "/x", priority: "urgent" }] } }));
   await assert.rejects(
     loadConfig({ cwd: dir, env: {} }),
@@ -183,12 +183,12 @@ test("a bad admission.routes entry names the file or variable it came from, not 
 });
 
 test("a config path that is a directory is refused by name", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const dir = tempDir("hf-cfg-");
   await assert.rejects(loadConfig({ cwd: dir, env: {}, configFile: "." }), /Config file .* is a directory\. Give the path of holdfast\.config/);
 });
 
 test("a deeply nested or huge HOLDFAST_ADMISSION_ROUTES is refused with a short message", async () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hf-cfg-"));
+  const cwd = tempDir("hf-cfg-");
   await assert.rejects(
     loadConfig({ cwd, env: { HOLDFAST_ADMISSION_ROUTES: `${"[".repeat(10_000)}${"]".repeat(10_000)}` } }),
     /HOLDFAST_ADMISSION_ROUTES nests lists or objects more than 8 levels deep/,

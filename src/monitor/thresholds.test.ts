@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_THRESHOLDS, loadThresholds } from "./thresholds.js";
+import { tempDir } from "../../test/support/temp-dir.js";
 
 describe("alert thresholds", () => {
   it("defaults to the post-mortem's success metrics", () => {
@@ -27,7 +27,7 @@ describe("alert thresholds", () => {
   });
 
   it("reads a JSON file; a later inline list overrides it", () => {
-    const f = join(mkdtempSync(join(tmpdir(), "hf-mon-")), "t.json");
+    const f = join(tempDir("hf-mon-"), "t.json");
     writeFileSync(f, JSON.stringify({ errorRate: 0.05, p99: "2s", instanceDown: false }));
     const t = loadThresholds([f, "p99=3s"]);
     assert.equal(t.errorRate, 0.05);

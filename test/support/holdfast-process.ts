@@ -4,9 +4,9 @@
  * way to signal and stop it. Nothing is mocked.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./temp-dir.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "dist/cli/main.js");
@@ -52,19 +52,9 @@ export interface StartOptions {
   dir?: string;
 }
 
-/**
- * Temp directories startHoldfast made, removed when the test file's process exits: a test may still
- * read a stopped instance's log, so stop() keeps them (a suite run left ~100 behind in /tmp).
- */
-const madeDirs = new Set<string>();
-process.once("exit", () => {
-  for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
-});
-
 /** Starts `holdfast serve <app>` with extra env (HOLDFAST_* settings) and args. */
 export async function startHoldfast(app: string, o: StartOptions = {}): Promise<HoldfastProcess> {
-  const dir = o.dir ?? mkdtempSync(join(tmpdir(), "hf-serve-"));
-  if (o.dir === undefined) madeDirs.add(dir);
+  const dir = o.dir ?? tempDir("hf-serve-");
   for (const [name, text] of Object.entries(o.files ?? {})) writeFileSync(join(dir, name), text);
   const logFile = join(dir, "app.log");
   const workersFlag = o.workers === undefined && o.files?.["holdfast.config.json"] ? [] : ["--workers", String(o.workers ?? 2)];
