@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { CLI, startHoldfast } from "./support/holdfast-process.js";
 import { PG_URL, requirePostgres } from "./support/postgres.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -44,7 +45,6 @@ setTimeout(() => {}, 60000);
 /** An app whose every request holds a PostgreSQL connection for 400 ms. */
 const PG_APP = `
 import { defineApp, sql } from ${JSON.stringify(join(ROOT, "dist/index.js"))};
-import { tempDir } from "./support/temp-dir.js";
 export default defineApp(async ({ db }) => async (req, res) => {
   try {
     await db.query(sql\`SELECT pg_sleep(0.4)\`);

@@ -14,6 +14,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runLoad } from "../src/load/index.js";
 import { eventually } from "./support/wait.js";
+import { tempDir } from "./support/temp-dir.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SLOTS = 4;
@@ -26,7 +27,6 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createAdmissionController, requestStartFromHeader } from ${JSON.stringify(path.join(ROOT, "dist/server/admission/index.js"))};
 import { configSchema } from ${JSON.stringify(path.join(ROOT, "dist/config/schema.js"))};
 import { Deadline } from ${JSON.stringify(path.join(ROOT, "dist/context/index.js"))};
-import { tempDir } from "./support/temp-dir.js";
 
 const admission = createAdmissionController(
   configSchema.parse({ admission: { ...JSON.parse(process.env.ADMISSION ?? "{}"), routes: [{ path: "/status", priority: "critical" }] } }).admission,
