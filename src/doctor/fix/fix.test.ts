@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tempDir } from "../../../test/support/temp-dir.js";
 import Database from "better-sqlite3";
 import { runDoctor } from "../run.js";
 import { applyFixes } from "./apply.js";
@@ -20,7 +20,7 @@ function makeDb(dir: string): string {
 }
 
 test("--fix plans a backup first, then WAL and optimize, and the config patch; nothing changes without --yes", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-fix-"));
+  const dir = tempDir("holdfast-doctor-fix-");
   const path = makeDb(dir);
   const result = await runDoctor({ db: `sqlite:${path}`, system: false, progress: false });
   assert.ok(result.findings.some((f) => f.id === "sqlite-not-wal"));
@@ -36,7 +36,7 @@ test("--fix plans a backup first, then WAL and optimize, and the config patch; n
 });
 
 test("--fix --yes: verified backup, WAL on, checkpoint, optimize; every row still there; patch file instead of config edits", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-fix-"));
+  const dir = tempDir("holdfast-doctor-fix-");
   const path = makeDb(dir);
   const w = new Database(path);
   w.pragma("journal_mode = WAL");
@@ -90,7 +90,7 @@ test("--fix --yes: verified backup, WAL on, checkpoint, optimize; every row stil
 });
 
 test("a damaged database is never touched", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-fix-"));
+  const dir = tempDir("holdfast-doctor-fix-");
   const path = join(dir, "broken.db");
   writeFileSync(path, "SQLite format 3\u0000 but then garbage ".repeat(200));
   const result = await runDoctor({ db: `sqlite:${path}`, system: false, progress: false });

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tempDir } from "../../../test/support/temp-dir.js";
 import Database from "better-sqlite3";
 import { probeAdmin } from "./admin.js";
 import { probeSqlite } from "./sqlite.js";
 import { parseNetstat, probeSystem } from "./system.js";
 
 test("SQLite probe on a real file: journal mode, quick_check, WAL size, freelist", () => {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-probe-"));
+  const dir = tempDir("holdfast-doctor-probe-");
   const path = join(dir, "app.db");
   const db = new Database(path);
   db.pragma("journal_mode = WAL");

@@ -38,11 +38,11 @@ test("a line longer than a chunk, split over three chunks, comes out once; latin
 });
 
 test("the progress bar shows only on a TTY, only for big files, and ends exactly once", async () => {
-  const { mkdtempSync, writeFileSync, truncateSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
+  const { writeFileSync, truncateSync } = await import("node:fs");
   const { join } = await import("node:path");
+  const { tempDir } = await import("../../../test/support/temp-dir.js");
   const { progressBar } = await import("./scan-file.js");
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-doctor-progress-"));
+  const dir = tempDir("holdfast-doctor-progress-");
   const small = join(dir, "small.log");
   writeFileSync(small, "x\n");
   const big = join(dir, "big.log");
