@@ -74,7 +74,9 @@ if (report) {
   console.log(`\n${n("pass")} passed, ${n("fail") + n("cancelled")} failed, ${n("skipped")} skipped`);
 }
 if (record && report) {
-  const sorted = Object.entries(report.seconds).sort(([a], [b]) => a.localeCompare(b));
+  const sorted = Object.entries(report.seconds)
+    .filter(([f]) => files.includes(f))
+    .sort(([a], [b]) => a.localeCompare(b));
   writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(sorted.map(([f, s]) => [f, Math.round(s * 10) / 10])), null, 2)}\n`);
   console.log(`test/durations.json: ${sorted.length} files recorded`);
 }

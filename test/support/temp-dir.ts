@@ -1,8 +1,8 @@
 /**
  * Temp directories for tests, removed when the test file's process exits. At exit rather than in
  * each test's cleanup: a failing test's files are still there while its report is written, and a
- * test may read a stopped process's log. Without this a suite run left ~2 000 `hf-*` directories in
- * /tmp on a CI machine (2026-12-01).
+ * test may read a stopped process's log. Without this one suite run left ~100 `hf-serve-*`
+ * directories in /tmp, and a day of runs ~2 000 `hf-*` of all kinds (2026-12-01).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
