@@ -13,13 +13,14 @@
  * A stage counts only if the generator kept its schedule: its lag p99 ≤ 20 ms and no request
  * waited for a client connection (`valid` in each line). To make 2× and 4× drivable on a 2-core
  * machine the servers are pinned to one core and nginx + this generator to the other (taskset,
- * `--no-pin` to turn off), the mix is heavy enough that capacity is a few hundred requests per
+ * `--no-pin` to turn off; each stack then runs one worker, one per core it has, `--workers N` to
+ * change), the mix is heavy enough that capacity is a few hundred requests per
  * second, and the client has a connection for every request that can be outstanding
  * (rate × (proxy timeout + 2 s)). Prints one JSON line per stack and load, then a summary line
  * with capacities and the targets; writes the chart to docs/img/overload.svg.
  *
  *   npm run bench:overload [-- --duration 30s --multiples 0.5,0.8,1,2,4 --stacks naive,holdfast
- *                              --connections auto --capacity N --no-pin --no-chart
+ *                              --connections auto --capacity N --no-pin --no-chart --workers auto
  *                              --admission '{…}' --trace DIR --cpu-prof DIR --hog AT:FOR]
  *   npm run bench:overload -- --chart-from bench/overload/run-….jsonl   (redraws the chart from a recorded run)
  */
@@ -66,6 +67,8 @@ const { values } = parseArgs({
     hog: { type: "string" },
     /** JSON merged into holdfast's admission config, e.g. '{"mode":"fixed","limit":64}'. */
     admission: { type: "string", default: "{}" },
+    /** Workers of each stack: "auto" = one per CPU the servers run on (1 when pinned), or a number. */
+    workers: { type: "string", default: "auto" },
   },
 });
 const DURATION_MS = parseDuration(values.duration as string) ?? 30_000;
@@ -173,6 +176,24 @@ const PIN = values.pin && !values["no-pin"] && availableParallelism() >= 2 && ha
 const SERVER_CPU = "1";
 const CLIENT_CPU = "0";
 
+/**
+ * Workers of each stack: one per CPU the servers may use, as holdfast's `workers: "auto"` and the
+ * naive server's one-per-core convention give, so 1 when pinned. Two workers on the one pinned core
+ * cost holdfast a quarter more CPU a request (two event loops and two SQLite reader threads with
+ * their own page caches taking turns on one core): 0.8x at 128/s shed 211 and 15 requests with two
+ * against 0 and 0 with one, and 4x served 138-142 against 183-196 2xx/s (20 s spot runs, 2026-12-02
+ * 00:13 UTC, docs/benchmarks.md); the naive stack served the same with either. `--workers 2` runs the
+ * earlier setup.
+ */
+const WORKERS = resolveWorkers(values.workers as string);
+
+function resolveWorkers(v: string): number {
+  if (v === "auto") return PIN ? 1 : availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--workers must be "auto" or a whole number of workers (1 or more), not "${v}"`);
+  return n;
+}
+
 function hasTaskset(): boolean {
   return spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 }
@@ -221,14 +242,14 @@ async function startStack(stack: Stack, dir: string, dbFile: string, label: stri
   let child: ChildProcess;
   let adminPort: number | undefined;
   if (stack === "naive") {
-    const [cmd, args] = pinned(SERVER_CPU, process.execPath, [join(ROOT, "bench/overload/naive-server.mjs"), String(port), dbFile, "2"]);
+    const [cmd, args] = pinned(SERVER_CPU, process.execPath, [join(ROOT, "bench/overload/naive-server.mjs"), String(port), dbFile, String(WORKERS)]);
     child = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
   } else {
     const cfg = join(dir, "holdfast.config.json");
     writeFileSync(
       cfg,
       JSON.stringify({
-        workers: 2,
+        workers: WORKERS,
         // The timeout budget agrees with the proxy: a request's deadline (4 s) ends before
         // nginx's proxy_read_timeout (5 s), so holdfast answers before nginx gives up, and
         // keep-alive outlives nginx's upstream keepalive_timeout (60 s).
@@ -434,7 +455,7 @@ async function main(): Promise<void> {
   log(
     PIN ? `pinned: servers on CPU ${SERVER_CPU}, nginx and the generator on CPU ${CLIENT_CPU}` : "not pinned: servers, nginx and the generator share every CPU",
   );
-  log(`work dir ${work}; seeding ${ROWS} rows`);
+  log(`${WORKERS} worker${WORKERS === 1 ? "" : "s"} per stack; work dir ${work}; seeding ${ROWS} rows`);
   await seedTemplate(join(work, "template.db"));
   const capacities: Partial<Record<Stack, number>> = {};
   if (values.capacity) {
@@ -460,6 +481,7 @@ async function main(): Promise<void> {
     capacity_base_rps: base,
     duration_s: DURATION_MS / 1000,
     pinned: PIN,
+    workers: WORKERS,
     node: process.version,
     all_valid: results.every((r) => r.valid),
   };
