@@ -94,7 +94,9 @@ const workers = z
   .union([z.literal("auto"), numeric(z.coerce.number().int().min(1).max(512))])
   .transform((v) => (v === "auto" ? availableParallelism() : v))
   .prefault("auto")
-  .describe('Number of worker processes; "auto" = one per CPU core.');
+  .describe(
+    'Number of worker processes; "auto" = os.availableParallelism(), the CPUs this process may run on (Node 20 ignores a container CPU quota: set it there). More workers than cores only take turns on them and cost CPU per request.',
+  );
 
 const timeouts = z
   .object({

@@ -11,7 +11,7 @@ import { str } from "../parse-args.js";
 export const SERVE_OPTIONS: CliOption[] = [
   { flag: "--port <n>", description: "port to listen on (default 3000; 0 = any free port)" },
   { flag: "--host <addr>", description: "address to listen on (default 127.0.0.1)" },
-  { flag: "--workers <n|auto>", description: "worker processes (default auto = one per CPU core)" },
+  { flag: "--workers <n|auto>", description: "worker processes (default auto = one per CPU this process may run on)" },
   { flag: "--admin-port <n>", description: "admin endpoint port (default 9464; 0 = any free port)" },
   { flag: "--admin-host <addr>", description: "admin endpoint address (default 127.0.0.1; others need admin.token)" },
   { flag: "--config <file>", description: "config file (default: holdfast.config.{ts,mjs,js,json} in the current directory)" },
