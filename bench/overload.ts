@@ -471,6 +471,8 @@ async function main(): Promise<void> {
   for (const m of MULTIPLES) {
     for (const s of STACKS) {
       const r = await runStage(s, m, base);
+      const own = values.capacity ? undefined : capacities[s];
+      if (own) r.offered_vs_own_capacity = Math.round((r.offered_rps / own) * 100) / 100;
       results.push(r);
       process.stdout.write(`${JSON.stringify(r)}\n`);
     }

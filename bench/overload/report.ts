@@ -26,6 +26,11 @@ export interface StageResult
   nginx_upstream_timeouts: number;
   nginx_upstream_errors: number;
   load_avg_1m: number;
+  /**
+   * Offered rate over this stack's own measured closed-loop capacity (absent with --capacity): the
+   * multiples are of the naive stack's capacity, so a faster stack meets a lighter load than its name says.
+   */
+  offered_vs_own_capacity?: number;
   /** The slow spell made on purpose (--hog), when there was one: from at_s into the stage, for for_s. */
   hog?: { at_s: number; for_s: number };
   /** Server CPU ms (all processes and threads of the stack) per 2xx, and per answer of any status: robust to a busy machine. */
@@ -36,13 +41,14 @@ export interface StageResult
 /** The stages as the Markdown table docs/benchmarks.md quotes (printed to stderr at the end). */
 export function markdownTable(rs: StageResult[]): string {
   const head =
-    "| stack | load | offered req/s | valid | 2xx | 503 | 502 | 504 | conn. errors | goodput 2xx/s | p50 2xx ms | p99 2xx ms | 503 p99 ms | generator lag p99 ms | client-queued | load avg |";
+    "| stack | load | offered req/s | × own capacity | valid | 2xx | 503 | 502 | 504 | conn. errors | goodput 2xx/s | p50 2xx ms | p99 2xx ms | 503 p99 ms | generator lag p99 ms | client-queued | load avg |";
   const rows = rs.map((r) => {
     const ok = Object.entries(r.status).reduce((a, [k, n]) => a + (k.startsWith("2") ? n : 0), 0);
     const cells = [
       r.stack,
       `${r.multiple}×`,
       r.offered_rps,
+      r.offered_vs_own_capacity ?? "–",
       r.valid ? "yes" : "**no**",
       ok,
       r.status["503"] ?? 0,
@@ -59,7 +65,7 @@ export function markdownTable(rs: StageResult[]): string {
     ];
     return `| ${cells.join(" | ")} |`;
   });
-  return [head, `|${"---|".repeat(16)}`, ...rows].join("\n");
+  return [head, `|${"---|".repeat(17)}`, ...rows].join("\n");
 }
 
 /** The stages at the highest and the lowest multiple. */
