@@ -251,7 +251,7 @@ describe("GradientLimit", () => {
     assert.ok(Math.max(...calm) >= 10, `not overloaded: ${calm.join(" ")}`);
   });
 
-  it("under sustained overload the growth cap has no floor of its own: a worker finishing 45 a second at a 10 ms baseline stays at 1 in flight even with latency within tolerance (the probe's 4 is only the halving floor)", () => {
+  it("under sustained overload the growth cap has no floor of its own: a worker finishing 45 a second at a 10 ms baseline stays at 1 in flight even with latency within tolerance (the probe's 4 is only the halving floor); a step to 2 that finishes no more requests goes back", () => {
     const run = (overloaded: boolean) => {
       let t = 0;
       const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
@@ -268,9 +268,39 @@ describe("GradientLimit", () => {
       return seen;
     };
     const over = run(true);
-    assert.equal(Math.max(...over), 1, `overloaded: ${over.join(" ")}`);
+    // One slot more is tried once the limit has held for three windows, and given back when the
+    // windows at 2 finished no more requests a second than those at 1 (then no new try for 20 windows).
+    assert.ok(Math.max(...over) <= 2, `overloaded: ${over.join(" ")}`);
+    assert.equal(over.at(-1), 1, `overloaded, at the end: ${over.join(" ")}`);
+    assert.ok(over.filter((l) => l === 1).length >= 0.6 * over.length, `overloaded, mostly 1: ${over.join(" ")}`);
     const calm = run(false);
     assert.ok(Math.max(...calm) >= 4, `not overloaded: ${calm.join(" ")}`);
+  });
+
+  it("under sustained overload a worker held at the growth cap by a baseline below its typical latency steps up one slot at a time while each step finishes more requests a second, and stops at its parallelism", () => {
+    // Six slots; a request takes 10 ms while at most six run (no queueing inside), longer beyond. The
+    // baseline came from a fast window (4 ms: point reads), so 10 ms is within tolerance (1.5 × 4 + 5)
+    // but twice throughput × baseline is 0.8 of the limit: the cap alone holds the worker at 1.
+    const K = 6;
+    const run = () => {
+      let t = 0;
+      const lim = new GradientLimit({ initial: 1, min: 1, max: 1000, probeIntervalMs: 0 }, 0);
+      for (let i = 0; i < 20; i++) lim.sample((t += 25), 4, 0, true, 0);
+      lim.overloaded = true;
+      const seen: number[] = [];
+      while (t < 10_000) {
+        const L = lim.limit;
+        const rate = Math.min(L, K) / 0.01;
+        lim.throughputPerSecond = rate;
+        lim.sample((t += 1000 / rate), 10 * Math.max(1, L / K), L, true, 0);
+        seen.push(lim.limit);
+      }
+      return seen;
+    };
+    const seen = run();
+    const last = seen.slice(-200);
+    assert.ok(Math.min(...last) >= K - 1 && Math.max(...last) <= K + 2, `the last 200 completions: ${last.join(" ")}`);
+    assert.ok(seen.findIndex((l) => l >= K - 1) < 0.5 * seen.length, `reached its parallelism in the first half: ${seen.join(" ")}`);
   });
 
   it("under sustained overload a probe that measures a higher baseline is taken only at the fourth probe in a row; outside overload at once", () => {

@@ -44,6 +44,21 @@ const EARLY_CLOSE_SAMPLES = 3;
  */
 const DECAY_PEAK_FACTOR = 2;
 
+/**
+ * Under sustained overload, a limit held at the growth cap (#twiceBdp) may try one slot more after
+ * this many windows at its value, and keeps it only if the same number of windows at the higher limit
+ * finished STEP_GAIN times as many requests a second (BBR's rule: more in flight only if it delivers
+ * more). The cap reads the baseline, the fastest window's average, which on a mix of point reads and
+ * scans lies below a typical window's, so it held a worker at 1–2 in flight that served the load only
+ * at 5–10: bench:overload at 0.8× of holdfast's own capacity shed 4–11 % for 20 s until a lull
+ * (docs/overload.md, "Known limit"). A CPU-bound worker gains nothing from the step and goes back.
+ */
+const STEP_WINDOWS = 3;
+/** Completions a second the step must add to be kept (5 %: more than a window's counting noise at these rates). */
+const STEP_GAIN = 1.05;
+/** Windows before trying again after a step that did not pay: about 2 s at 100 ms windows. */
+const STEP_HOLD_WINDOWS = 20;
+
 /** Tuning of {@link GradientLimit}; defaults suit HTTP handlers of 1–100 ms. */
 export interface GradientLimitOptions {
   /** Starting limit (admission.limit). */
@@ -135,6 +150,16 @@ export class GradientLimit {
   #deferredRaises = 0;
   /** Limit to return to after a probe. */
   #savedEstimate = 0;
+  /** Completions and window time at the current integer limit (#countAtLimit), for the step past the cap. */
+  #atLimit = -1;
+  #atLimitSamples = 0;
+  #atLimitMs = 0;
+  #atLimitWindows = 0;
+  /** The limit a step past the cap came from (0: no step pending), and its completions a second. */
+  #stepFrom = 0;
+  #stepFromRate = 0;
+  /** Windows left before another step may be tried. */
+  #stepHold = 0;
   /** Called after every window; set by the controller for logs. */
   onUpdate: ((u: LimitUpdate) => void) | undefined;
 
@@ -322,6 +347,7 @@ export class GradientLimit {
     const samples = this.#winCount;
     const maxInflight = this.#winMaxInflight;
     const failures = this.#winFailures;
+    this.#countAtLimit(samples, now - this.#winStart);
     this.#resetWindow(now);
     if (rtt < this.baselineMs) this.baselineMs = rtt;
     // Envoy's gradient adds a buffer to minRTT; ours is relative (tolerance) plus absolute (slack).
@@ -366,7 +392,11 @@ export class GradientLimit {
       }
       // Under sustained overload, growth stops at twice the bandwidth-delay product (#twiceBdp, with
       // no floor of its own); a limit already above it is left to the gradient, never cut by this rule.
-      if (this.overloaded && next > this.#estimate) next = Math.max(this.#estimate, Math.min(next, growthCap));
+      // Held there with latency within tolerance, it may step one past it (STEP_WINDOWS).
+      if (this.overloaded && next > this.#estimate) {
+        const capped = Math.max(this.#estimate, Math.min(next, growthCap));
+        next = capped <= this.#estimate && gradient >= 1 ? this.#stepPastCap() : capped;
+      }
       this.#estimate = clamp(next, this.#min, this.#max);
       this.limit = Math.floor(this.#estimate);
     } else {
@@ -391,6 +421,46 @@ export class GradientLimit {
     this.#peakInflight = Math.max(maxInflight, this.#peakInflight * 0.8);
     this.onUpdate?.({ limit: this.limit, windowRttMs: rtt, baselineMs: this.baselineMs, gradient, samples });
     if (now >= this.#nextProbeAt) this.#startProbe(now);
+  }
+
+  /**
+   * Counts a closed window's completions at the limit it ran at, and judges a pending step past the
+   * cap once it has STEP_WINDOWS windows at the higher limit: kept if they finished STEP_GAIN times the
+   * requests a second of the windows before it, else the limit goes back and waits STEP_HOLD_WINDOWS.
+   */
+  #countAtLimit(samples: number, windowMs: number): void {
+    if (this.limit !== this.#atLimit) {
+      this.#atLimit = this.limit;
+      this.#atLimitSamples = 0;
+      this.#atLimitMs = 0;
+      this.#atLimitWindows = 0;
+    }
+    this.#atLimitSamples += samples;
+    this.#atLimitMs += Math.max(1, windowMs);
+    this.#atLimitWindows++;
+    if (this.#stepHold > 0) this.#stepHold--;
+    if (this.#stepFrom === 0) return;
+    // The gradient moved the limit meanwhile, or the overload ended: the step is moot.
+    if (this.limit !== this.#stepFrom + 1 || !this.overloaded) {
+      this.#stepFrom = 0;
+      return;
+    }
+    if (this.#atLimitWindows < STEP_WINDOWS) return;
+    if ((this.#atLimitSamples * 1000) / this.#atLimitMs < this.#stepFromRate * STEP_GAIN) {
+      this.#estimate = this.#stepFrom;
+      this.limit = this.#stepFrom;
+      this.#stepHold = STEP_HOLD_WINDOWS;
+    }
+    this.#stepFrom = 0;
+  }
+
+  /** The estimate for a limit held at the growth cap: one more slot on trial, or unchanged. */
+  #stepPastCap(): number {
+    if (this.#stepFrom !== 0 || this.#stepHold > 0 || this.#atLimit !== this.limit || this.#atLimitWindows < STEP_WINDOWS) return this.#estimate;
+    if (this.limit + 1 > this.#max) return this.#estimate;
+    this.#stepFrom = this.limit;
+    this.#stepFromRate = (this.#atLimitSamples * 1000) / this.#atLimitMs;
+    return this.limit + 1;
   }
 
   #startProbe(now: number): void {
