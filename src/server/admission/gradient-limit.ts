@@ -248,7 +248,8 @@ export class GradientLimit {
    *   baseline of a few ms) gets the probe's 4, so an onset with 8–12 in flight halves once more
    *   (bench:overload 4×, 20 s, two interleaved runs each: admitted p99 91–102 ms against 126–161 ms
    *   with the fixed floor of 8).
-   * - With no floor of its own (1): the highest limit growth may reach (BBR's in-flight cap). A
+   * - With no floor of its own (1): the highest limit growth may reach (BBR's in-flight cap), past
+   *   which only a step that finishes more requests a second may go (STEP_WINDOWS). A
    *   CPU-bound worker on a shared core (45/s at a 10 ms baseline) then runs one request at a time
    *   under overload, where the probe's 4 as floor let it swing between 1 and 3: interleaved 30 s 4×
    *   runs (2026-12-01 01:05 UTC, three of each) gave admitted p50 15–21 ms against 30–31 and p99
