@@ -54,7 +54,7 @@ const DECAY_PEAK_FACTOR = 2;
  * (docs/overload.md, "Known limit"). A CPU-bound worker gains nothing from the step and goes back.
  */
 const STEP_WINDOWS = 3;
-/** Completions a second the step must add to be kept (5 %: more than a window's counting noise at these rates). */
+/** Completions a second the step must add to be kept; a step kept on noise alone is given back by the gradient once latency leaves tolerance. */
 const STEP_GAIN = 1.05;
 /** Windows before trying again after a step that did not pay: about 2 s at 100 ms windows. */
 const STEP_HOLD_WINDOWS = 20;
