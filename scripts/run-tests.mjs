@@ -5,7 +5,8 @@
 // a time (HOLDFAST_TEST_CONCURRENCY overrides), the longest first (test/durations.json). Three, not two:
 // most files wait on child processes and sockets, so two left a 2-core VM half idle (Node 20 suite
 // 318 s at two, 219 s at three on an Intel VM; 277 s and 237 s for the Node 20 and 24 suites on an AMD
-// one, every test passing; four at once starved load-sensitive tests of CPU on the AMD VM). Extra arguments narrow the run: `npm test -- pool`.
+// one, every test passing; four files at once, two suites side by side at two each, starved
+// load-sensitive tests of CPU on an AMD VM: .ci/run). Extra arguments narrow the run: `npm test -- pool`.
 // `npm test -- --record-durations` rewrites test/durations.json from the run (do it on a whole run
 // when files were added or got much slower or faster; a file it does not list starts after those it does).
 import { spawnSync } from "node:child_process";

@@ -50,7 +50,7 @@ const DECAY_PEAK_FACTOR = 2;
  * finished STEP_GAIN times as many requests a second (BBR's rule: more in flight only if it delivers
  * more). The cap reads the baseline, the fastest window's average, which on a mix of point reads and
  * scans lies below a typical window's, so it held a worker at 1–2 in flight that served the load only
- * at 5–10: bench:overload at 0.8× of holdfast's own capacity shed 4–11 % for 20 s until a lull
+ * at 5–10: bench:overload at 0.8× of holdfast's own capacity shed 4–11 % (in the traced run for 20 s, until a lull)
  * (docs/overload.md, "Known limit"). A CPU-bound worker gains nothing from the step and goes back.
  */
 const STEP_WINDOWS = 3;
@@ -447,7 +447,7 @@ export class GradientLimit {
       return;
     }
     if (this.#atLimitWindows < STEP_WINDOWS) return;
-    if ((this.#atLimitSamples * 1000) / this.#atLimitMs < this.#stepFromRate * STEP_GAIN) {
+    if (this.#rateAtLimit() < this.#stepFromRate * STEP_GAIN) {
       this.#estimate = this.#stepFrom;
       this.limit = this.#stepFrom;
       this.#stepHold = STEP_HOLD_WINDOWS;
@@ -455,12 +455,17 @@ export class GradientLimit {
     this.#stepFrom = 0;
   }
 
+  /** Completions a second over the windows closed at the current integer limit. */
+  #rateAtLimit(): number {
+    return (this.#atLimitSamples * 1000) / this.#atLimitMs;
+  }
+
   /** The estimate for a limit held at the growth cap: one more slot on trial, or unchanged. */
   #stepPastCap(): number {
     if (this.#stepFrom !== 0 || this.#stepHold > 0 || this.#atLimit !== this.limit || this.#atLimitWindows < STEP_WINDOWS) return this.#estimate;
     if (this.limit + 1 > this.#max) return this.#estimate;
     this.#stepFrom = this.limit;
-    this.#stepFromRate = (this.#atLimitSamples * 1000) / this.#atLimitMs;
+    this.#stepFromRate = this.#rateAtLimit();
     return this.limit + 1;
   }
 
