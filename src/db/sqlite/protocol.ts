@@ -115,3 +115,15 @@ export interface ThreadConfig {
 
 /** Result of a `run`. */
 export type WireRunResult = RunResult;
+
+/**
+ * An array of `n` copies of `value` with no holes. Every array in a message is built this way (or
+ * by push): `new Array(n)` is holey, and the structured clone writes a holey array as a sparse
+ * one, key by key — a message of 10 jobs cost 6.1 µs to post and receive holey, 3.3 µs dense, 64
+ * jobs 13–22 µs against 4.3–7.5 (Node 20, one process, postMessage + receiveMessageOnPort).
+ */
+export function denseArray<T>(n: number, value: T): T[] {
+  const a: T[] = [];
+  for (let i = 0; i < n; i++) a.push(value);
+  return a;
+}

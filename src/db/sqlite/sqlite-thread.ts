@@ -10,7 +10,16 @@ import { bindValues, type Connection, type LockWaitObserver, openConnection, Sta
 import { expiredInThreadError, isBusy, lockedTooLongError, mapSqliteError } from "./sqlite-errors.js";
 import { niceThisThread } from "./thread-priority.js";
 import type { SqlValue } from "../types.js";
-import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig, ToThread, WireStatement } from "./protocol.js";
+import {
+  denseArray,
+  type FromThread,
+  type Job,
+  type JobResult,
+  type PackedStatements,
+  type ThreadConfig,
+  type ToThread,
+  type WireStatement,
+} from "./protocol.js";
 
 const config = workerData as ThreadConfig;
 const port = parentPort;
@@ -268,15 +277,16 @@ function lockedError(waitedMs: number): SerializedError {
 }
 
 function postResults(results: JobResult[], done: boolean): void {
-  const ids = new Array<number>(results.length);
-  const values = new Array<unknown>(results.length);
+  const ids: number[] = [];
+  const values: unknown[] = [];
   let errs: (SerializedError | null)[] | null = null;
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as JobResult;
-    ids[i] = r.id;
-    if (r.ok) values[i] = r.value;
+    ids.push(r.id);
+    if (r.ok) values.push(r.value);
     else {
-      errs ??= new Array<SerializedError | null>(results.length).fill(null);
+      values.push(undefined);
+      errs ??= denseArray<SerializedError | null>(results.length, null);
       errs[i] = r.error;
     }
   }
@@ -290,8 +300,8 @@ const MODES = { a: "all", g: "get", r: "run" } as const;
 /** The reader's hot path: runs packed statements straight from the arrays, answering in arrays. */
 function readPacked(m: PackedStatements): void {
   const n = m.ids.length;
-  const values = new Array<unknown>(n);
-  const times = new Array<number>(n);
+  const values = denseArray<unknown>(n, undefined);
+  const times = denseArray(n, 0);
   let errs: (SerializedError | null)[] | null = null;
   const now = Date.now();
   for (let i = 0; i < n; i++) {
@@ -309,7 +319,7 @@ function readPacked(m: PackedStatements): void {
       }
       values[i] = runStatement(MODES[m.modes[i] as "a" | "g" | "r"], { text, values: m.values[i] as SqlValue[] }, deadline);
     } catch (err) {
-      errs ??= new Array<SerializedError | null>(n).fill(null);
+      errs ??= denseArray<SerializedError | null>(n, null);
       errs[i] = serialize(err, text);
     }
     times[i] = lastRunUs;

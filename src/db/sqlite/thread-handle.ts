@@ -8,7 +8,7 @@ import type { Deadline, RequestContext } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";
 import { retryAfterSeconds } from "../retry-after.js";
 import type { SqlValue } from "../types.js";
-import type { FromThread, Job, JobResult, PackedStatements, ThreadConfig } from "./protocol.js";
+import { denseArray, type FromThread, type Job, type JobResult, type PackedStatements, type ThreadConfig } from "./protocol.js";
 import type { ReadProfile } from "./read-profiles.js";
 import { spawnSqliteThread } from "./spawn-thread.js";
 
@@ -174,17 +174,17 @@ export class SqliteThread {
     let packable = true;
     for (let i = 0; i < n; i++) if ((pjs[i] as PendingJob).spec.kind !== "stmt") packable = false;
     if (this.#inflight.size === 0) this.#worker.ref();
-    const ids = new Array<number>(n);
-    const deadlines = new Array<number>(n);
+    const ids: number[] = [];
+    const deadlines: number[] = [];
     let bounds: number[] | undefined;
     for (let i = 0; i < n; i++) {
       const pj = pjs[i] as PendingJob;
       const id = nextId++;
       const left = pj.deadline.remaining();
-      ids[i] = id;
-      deadlines[i] = Number.isFinite(left) ? epoch + Math.max(1, left) : 0;
+      ids.push(id);
+      deadlines.push(Number.isFinite(left) ? epoch + Math.max(1, left) : 0);
       if (pj.waitBoundAt !== undefined) {
-        bounds ??= new Array<number>(n).fill(0);
+        bounds ??= denseArray(n, 0);
         // At least 1 ms: a bound already passed still lets the write try the lock once.
         bounds[i] = epoch + Math.max(1, Math.round(pj.waitBoundAt - now));
       }
@@ -198,20 +198,20 @@ export class SqliteThread {
       return;
     }
     let modes = "";
-    const sids = new Array<number>(n);
-    const texts = new Array<string | null>(n);
-    const values = new Array<readonly SqlValue[]>(n);
+    const sids: number[] = [];
+    const texts: (string | null)[] = [];
+    const values: (readonly SqlValue[])[] = [];
     for (let i = 0; i < n; i++) {
       const spec = (pjs[i] as PendingJob).spec as Extract<JobSpec, { kind: "stmt" }>;
       modes += spec.mode === "all" ? "a" : spec.mode === "get" ? "g" : "r";
       const sid = statementId(spec.stmt.text);
-      sids[i] = sid;
-      if (sid > 0 && this.#known.has(sid)) texts[i] = null;
+      sids.push(sid);
+      if (sid > 0 && this.#known.has(sid)) texts.push(null);
       else {
-        texts[i] = spec.stmt.text;
+        texts.push(spec.stmt.text);
         if (sid > 0) this.#known.add(sid);
       }
-      values[i] = spec.stmt.values;
+      values.push(spec.stmt.values);
     }
     const m: PackedStatements = { type: "packed", ids, modes, sids, texts, values, deadlines, bounds, group, inTransaction };
     this.#worker.postMessage(m);
