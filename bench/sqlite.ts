@@ -315,6 +315,11 @@ async function main(): Promise<void> {
     targets[`${w}.zeroBusy`] = q.busy.holdfast === 0 && c.busy.holdfast === 0;
     targets[`${w}.quietAtLeast0.7xDirect`] = q.holdfastVsDirect >= 0.7;
     targets[`${w}.contendedAboveDirect`] = c.holdfastVsDirect > 1;
+    // Issue 15's targets (the keys above stay so older runs compare): point reads quiet >= 0.9x direct,
+    // page reads quiet >= 0.9x, contended >= 1.0x with lag p99 < 10 ms and max < 50 ms.
+    targets[`${w}.quietAtLeast0.9xDirect`] = q.holdfastVsDirect >= 0.9;
+    targets[`${w}.contendedAtLeast1xDirect`] = c.holdfastVsDirect >= 1;
+    targets[`${w}.lagMaxUnder50ms`] = q.holdfastLagMaxMs < 50 && c.holdfastLagMaxMs < 50;
   }
   // Group commit: 100 % writes, on vs off.
   const groupRuns: Result[][] = [];
