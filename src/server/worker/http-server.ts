@@ -9,6 +9,7 @@ import type { Config } from "../../config/index.js";
 import { portInUse } from "../start-errors.js";
 import { errorBody } from "./error-response.js";
 import { newRequestId } from "./inflight-request.js";
+import { RequestIdResponse } from "./request-id-response.js";
 
 /** One open connection: requests in flight on it, and performance.now() when it last went idle. */
 export interface SocketState {
@@ -32,6 +33,8 @@ export function createHttpServer(c: Config, listener: RequestListener, sockets: 
       // Node checks header/request timeouts on this period (default 30 s), so a timeout fires up to
       // one period late; a tenth of timeouts.headers, at most 1 s, keeps it close (one cheap sweep).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(c.timeouts.headers / 10))),
+      // Writes X-Request-Id with the app's headers (request-id-response.ts says why not setHeader).
+      ServerResponse: RequestIdResponse,
     },
     listener,
   );

@@ -19,6 +19,7 @@ import { type AdmissionController, requestStartFromHeader, type ShedReason } fro
 import { DeadlineSweep } from "./deadline-sweep.js";
 import { muzzle, sendError } from "./error-response.js";
 import { InflightRequest, pathOf, requestIdFor } from "./inflight-request.js";
+import { RequestIdResponse } from "./request-id-response.js";
 import { badRequestTarget } from "./request-target.js";
 
 /** Options of {@link createRequestHandler}. */
@@ -119,7 +120,9 @@ class RequestPipeline implements RequestHandler {
   /** Step 1: the request's context and id; a target the app could not parse gets 400 here (undefined). */
   #openContext(req: IncomingMessage, res: ServerResponse): InflightRequest | undefined {
     const entry = new InflightRequest(requestIdFor(req), req.method ?? "GET", pathOf(req.url), performance.now(), this.#deadlineMs);
-    res.setHeader("x-request-id", entry.requestId);
+    // The worker's server writes it with the app's headers; any other server gets it set here.
+    if (res instanceof RequestIdResponse) res.requestId = entry.requestId;
+    else res.setHeader("x-request-id", entry.requestId);
     if (this.#draining) res.setHeader("connection", "close");
     const badTarget = badRequestTarget(req.url, req.method);
     if (badTarget !== undefined) {
