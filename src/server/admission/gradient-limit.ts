@@ -462,7 +462,9 @@ export class GradientLimit {
 
   /** The estimate for a limit held at the growth cap: one more slot on trial, or unchanged. */
   #stepPastCap(): number {
-    if (this.#stepFrom !== 0 || this.#stepHold > 0 || this.#atLimit !== this.limit || this.#atLimitWindows < STEP_WINDOWS) return this.#estimate;
+    // #countAtLimit ran earlier in this window close, so its counts are at the current limit (a step
+    // it just gave back set #stepHold).
+    if (this.#stepFrom !== 0 || this.#stepHold > 0 || this.#atLimitWindows < STEP_WINDOWS) return this.#estimate;
     if (this.limit + 1 > this.#max) return this.#estimate;
     this.#stepFrom = this.limit;
     this.#stepFromRate = this.#rateAtLimit();
