@@ -62,22 +62,55 @@ export interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
-/** Runs `fn` with `ctx` as the current request context. */
+/*
+ * Carrying the context across every await of every request is the largest per-request cost a
+ * worker pays when nothing reads it: on Node 20 the first AsyncLocalStorage.run() installs
+ * promise hooks for the life of the process (about a tenth of hello-world throughput), on
+ * Node 22+ each run copies the async context frame. So the context is carried lazily: until
+ * something asks for it, a request's context is only set for the synchronous part of its
+ * handler; the first ask (currentContext(), currentDeadline(), useRequestContext(), which
+ * holdfast's database and cache call when they are created) turns carrying on for every
+ * later request.
+ */
+let carried = false;
+/** The context of the handler running synchronously right now, while contexts are not carried. */
+let syncContext: RequestContext | undefined;
+
+/**
+ * Makes every later request carry its context across awaits. holdfast's databases and caches
+ * call it when they are created; call it at start-up when your own async code reads
+ * currentContext() and opens no holdfast database or cache.
+ */
+export function useRequestContext(): void {
+  carried = true;
+}
+
+/** Runs `fn` with `ctx` as the current request context, across its awaits. */
 export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  carried = true;
   return storage.run(ctx, fn);
 }
 
 /** Calls `fn(...args)` with `ctx` as the current request context (no closure per call: the hot path). */
 export function callWithContext<A extends unknown[], T>(ctx: RequestContext, fn: (...args: A) => T, ...args: A): T {
-  return storage.run(ctx, fn, ...args);
+  if (carried) return storage.run(ctx, fn, ...args);
+  const outer = syncContext;
+  syncContext = ctx;
+  try {
+    return fn(...args);
+  } finally {
+    syncContext = outer;
+  }
 }
 
 /** The current request context, or undefined outside a request (background jobs, start-up). */
 export function currentContext(): RequestContext | undefined {
-  return storage.getStore();
+  carried = true;
+  return storage.getStore() ?? syncContext;
 }
 
 /** The current request's deadline, or {@link Deadline.NONE} outside a request. */
 export function currentDeadline(): Deadline {
-  return storage.getStore()?.deadline ?? Deadline.NONE;
+  carried = true;
+  return (storage.getStore() ?? syncContext)?.deadline ?? Deadline.NONE;
 }

@@ -10,6 +10,7 @@ import { Server as NetServer } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createCache } from "../../cache/index.js";
 import type { Config } from "../../config/index.js";
+import { useRequestContext } from "../../context/index.js";
 import { isHoldfastError } from "../../errors/index.js";
 import { createLogger, WorkerMetrics } from "../../telemetry/index.js";
 import { createAdmissionController, recordAdmissionTrace, registerAdmissionGauges } from "../admission/index.js";
@@ -71,7 +72,12 @@ start().catch(reportStartFailure);
 
 /** The worker's start, step by step. */
 async function start(): Promise<void> {
-  const app = await loadApp(config.app as string, async () => ({ db, cache, log, config }));
+  const app = await loadApp(config.app as string, async () => {
+    // A defineApp factory gets ctx.db and ctx.cache, whose waits are bounded by the request's
+    // deadline: its requests carry their context from the first one (see context/index.ts).
+    useRequestContext();
+    return { db, cache, log, config };
+  });
   const handler = createHandler(app);
   exposeInflight(() => oldestInflight(handler));
   const server = createHttpServer(config, handler.listener, sockets);
