@@ -64,13 +64,13 @@ const storage = new AsyncLocalStorage<RequestContext>();
 
 /*
  * Carrying the context across every await of every request is the largest per-request cost a
- * worker pays when nothing reads it: on Node 20 the first AsyncLocalStorage.run() installs
- * promise hooks for the life of the process (about a tenth of hello-world throughput), on
- * Node 22+ each run copies the async context frame. So the context is carried lazily: until
- * something asks for it, a request's context is only set for the synchronous part of its
- * handler; the first ask (currentContext(), currentDeadline(), useRequestContext(), which
- * holdfast's database and cache call when they are created) turns carrying on for every
- * later request.
+ * worker pays when nothing reads it: on Node 20 the first AsyncLocalStorage.run() installs async
+ * hooks for the life of the process (14 % of a hello-world request's instructions, counted in
+ * docs/benchmarks.md); on Node 22+ each run copies the async context frame. So the context is
+ * carried lazily: until something asks for it, a request's context is set for the synchronous
+ * part of its handler only; the first ask (currentContext(), currentDeadline(), or
+ * useRequestContext(), which a defineApp worker, holdfast's databases, pools and Redis store call
+ * when they are set up) turns carrying on for every later request.
  */
 let carried = false;
 /** The context of the handler running synchronously right now, while contexts are not carried. */
