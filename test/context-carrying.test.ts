@@ -79,7 +79,17 @@ test("served: an app that calls useRequestContext() at start-up reads its reques
   }
 });
 
-test("served: without it, the request that asks first sees its id only synchronously, and every later one across awaits", async () => {
+test("served: an app that creates a cache at start-up reads its request id after an await from the first request", async () => {
+  const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1, env: { CONTEXT_APP_CACHE: "1" } });
+  try {
+    const r = await fetch(`${hf.appUrl}/`, { headers: { "x-request-id": "first-3" } });
+    assert.deepEqual(await r.json(), { sync: "first-3", afterAwait: "first-3" });
+  } finally {
+    assert.equal(await hf.stop(), 0);
+  }
+});
+
+test("served: with neither, the request that asks first sees its id only synchronously, and every later one across awaits", async () => {
   const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1 });
   try {
     const first = await fetch(`${hf.appUrl}/`, { headers: { "x-request-id": "first-2" } });

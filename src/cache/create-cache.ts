@@ -1,5 +1,6 @@
 /** `createCache(options)`: checks the options, picks the backend from the URL, builds the cache. */
 import { cacheDefaults } from "../config/defaults.js";
+import { useRequestContext } from "../context/index.js";
 import { errors } from "../errors/index.js";
 import { resolveOptional } from "../optional/index.js";
 import { redactUrl, silentLogger } from "../telemetry/index.js";
@@ -30,8 +31,21 @@ export const CACHE_DEFAULTS = {
 
 const KNOWN = new Set<string>([...Object.keys(CACHE_DEFAULTS), "log"]);
 
-/** Creates a cache: `memory:` (per process, the default) or `redis://host:port/db` (shared by instances). */
+/**
+ * Creates a cache: `memory:` (per process, the default) or `redis://host:port/db` (shared by
+ * instances). Its waits are bounded by the request's deadline, so from now on requests carry
+ * their context across awaits (see context/index.ts).
+ */
 export function createCache(options: CacheOptions = {}): Cache {
+  useRequestContext();
+  return buildCache(options);
+}
+
+/**
+ * {@link createCache} without turning on context carrying: for the worker, which builds one cache
+ * for every app but hands it only to defineApp factories (which turn carrying on themselves).
+ */
+export function buildCache(options: CacheOptions = {}): Cache {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
   if (unknown.length > 0) {
     throw errors.configInvalid(

@@ -9,5 +9,5 @@
  *   json-value.ts          values are JSON for both backends; outage-reporter.ts one log line per outage
  *   types.ts               the contract apps see
  */
-export { createCache } from "./create-cache.js";
+export { buildCache, createCache } from "./create-cache.js";
 export type { Cache, CacheOptions, CacheStatus, SetOptions, WrapOptions } from "./types.js";

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { currentDeadline, useRequestContext } from "../context/index.js";
+import { currentDeadline } from "../context/index.js";
 import { importOptional } from "../optional/index.js";
 import { BackendFailure, type CacheStore, type StoredEntry } from "./store.js";
 
@@ -64,8 +64,6 @@ export class RedisStore implements CacheStore {
   #closed = false;
 
   constructor(o: RedisStoreOptions) {
-    // Its waits are bounded by the request deadline, so requests must carry their context.
-    useRequestContext();
     this.#timeoutMs = o.commandTimeoutMs;
     this.#loading = importOptional<typeof import("ioredis")>("ioredis", "cache.url is a redis:// URL").then(
       ({ Redis }) => {

@@ -69,8 +69,8 @@ const storage = new AsyncLocalStorage<RequestContext>();
  * docs/benchmarks.md); on Node 22+ each run copies the async context frame. So the context is
  * carried lazily: until something asks for it, a request's context is set for the synchronous
  * part of its handler only; the first ask (currentContext(), currentDeadline(), or
- * useRequestContext(), which a defineApp worker, holdfast's databases, pools and Redis store call
- * when they are set up) turns carrying on for every later request.
+ * useRequestContext(), which a defineApp worker, openDatabase()'s databases and pools and
+ * createCache() call when they are set up) turns carrying on for every later request.
  */
 let carried = false;
 /** The context of the handler running synchronously right now, while contexts are not carried. */

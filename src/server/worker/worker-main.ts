@@ -8,7 +8,7 @@
 import type { RequestListener, Server } from "node:http";
 import { Server as NetServer } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createCache } from "../../cache/index.js";
+import { buildCache } from "../../cache/index.js";
 import type { Config } from "../../config/index.js";
 import { useRequestContext } from "../../context/index.js";
 import { isHoldfastError } from "../../errors/index.js";
@@ -123,7 +123,7 @@ function tickWatchdogThread(): void {
 /** The database (opened on first use), the cache and admission control, with their gauges. */
 function openEngines() {
   const db = new LazyDatabase(config, log);
-  const cache = createCache({
+  const cache = buildCache({
     url: config.cache.url,
     namespace: config.cache.namespace,
     maxEntries: config.cache.maxEntries,
