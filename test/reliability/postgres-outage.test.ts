@@ -1,3 +1,4 @@
+// @run-alone: its healthy-phase and recovery bounds break when other test files load the CPU (scripts/run-tests.mjs).
 // Fault suite: the notes demo under `holdfast serve` on PostgreSQL, reached through a TCP relay
 // on loopback (the machine's PostgreSQL is never stopped). Under paced mixed load, first every
 // connection of the app is killed (pg_terminate_backend, as a DBA or a failover does), then the
