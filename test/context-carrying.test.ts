@@ -69,25 +69,20 @@ test("runWithContext carries the context and its deadline across awaits", async 
   assert.equal(deadline, c.deadline);
 });
 
-test("served: an app that calls useRequestContext() at start-up reads its request id after an await from the first request", async () => {
-  const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1, env: { CONTEXT_APP_CARRY: "1" } });
-  try {
-    const r = await fetch(`${hf.appUrl}/`, { headers: { "x-request-id": "first-1" } });
-    assert.deepEqual(await r.json(), { sync: "first-1", afterAwait: "first-1" });
-  } finally {
-    assert.equal(await hf.stop(), 0);
-  }
-});
-
-test("served: an app that creates a cache at start-up reads its request id after an await from the first request", async () => {
-  const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1, env: { CONTEXT_APP_CACHE: "1" } });
-  try {
-    const r = await fetch(`${hf.appUrl}/`, { headers: { "x-request-id": "first-3" } });
-    assert.deepEqual(await r.json(), { sync: "first-3", afterAwait: "first-3" });
-  } finally {
-    assert.equal(await hf.stop(), 0);
-  }
-});
+for (const [how, env] of [
+  ["calls useRequestContext()", { CONTEXT_APP_CARRY: "1" }],
+  ["creates a cache", { CONTEXT_APP_CACHE: "1" }],
+] as const) {
+  test(`served: an app that ${how} at start-up reads its request id after an await from the first request`, async () => {
+    const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1, env });
+    try {
+      const r = await fetch(`${hf.appUrl}/`, { headers: { "x-request-id": "first-1" } });
+      assert.deepEqual(await r.json(), { sync: "first-1", afterAwait: "first-1" });
+    } finally {
+      assert.equal(await hf.stop(), 0);
+    }
+  });
+}
 
 test("served: with neither, the request that asks first sees its id only synchronously, and every later one across awaits", async () => {
   const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1 });
