@@ -61,10 +61,9 @@ try {
   // No figures (or unreadable ones): files start in name order, which is only slower.
 }
 const RUN_ALONE = /^\s*(\/\/|\*|\/\*).*@run-alone/m;
-const runsAlone = (f) => RUN_ALONE.test(readFileSync(join(root, f), "utf8").split("\n", 8).join("\n"));
-const files = [...(units.length ? [UNIT_ENTRY] : []), ...blackBox.filter((f) => !runsAlone(f))];
+const alone = blackBox.filter((f) => RUN_ALONE.test(readFileSync(join(root, f), "utf8").split("\n", 8).join("\n")));
+const files = [...(units.length ? [UNIT_ENTRY] : []), ...blackBox.filter((f) => !alone.includes(f))];
 files.sort((a, b) => (known[b] ?? UNKNOWN_SECONDS) - (known[a] ?? UNKNOWN_SECONDS));
-const alone = blackBox.filter(runsAlone);
 
 // Spec output for people; the summary reporter's counts and per-file times in a temp file, for the
 // plain closing line CI reads and for --record-durations.

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
 import { mock, test } from "node:test";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { callWithContext, currentContext, currentDeadline, Deadline, type RequestContext, runWithContext } from "../src/context/index.js";
 import { FIXTURES, startHoldfast } from "./support/holdfast-process.js";
 
@@ -47,7 +48,7 @@ test("once asked, every later request carries its context across awaits", async 
     const seen = await Promise.all(
       ["b", "c"].map((id) =>
         callWithContext(ctx(id), async () => {
-          await new Promise((r) => setImmediate(r));
+          await nextTurn();
           return currentContext()?.requestId;
         }),
       ),
@@ -63,7 +64,7 @@ test("once asked, every later request carries its context across awaits", async 
 test("runWithContext carries the context and its deadline across awaits", async () => {
   const c = ctx("d", 50);
   const deadline = await runWithContext(c, async () => {
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     return currentDeadline();
   });
   assert.equal(deadline, c.deadline);
@@ -72,6 +73,7 @@ test("runWithContext carries the context and its deadline across awaits", async 
 for (const [how, env] of [
   ["calls useRequestContext()", { CONTEXT_APP_CARRY: "1" }],
   ["creates a cache", { CONTEXT_APP_CACHE: "1" }],
+  ["opens a database", { CONTEXT_APP_DB: "1" }],
 ] as const) {
   test(`served: an app that ${how} at start-up reads its request id after an await from the first request`, async () => {
     const hf = await startHoldfast(join(FIXTURES, "context-app.mjs"), { workers: 1, env });

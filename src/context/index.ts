@@ -69,16 +69,16 @@ const storage = new AsyncLocalStorage<RequestContext>();
  * docs/benchmarks.md); on Node 22+ each run copies the async context frame. So the context is
  * carried lazily: until something asks for it, a request's context is set for the synchronous
  * part of its handler only; the first ask (currentContext(), currentDeadline(), or
- * useRequestContext(), which a defineApp worker, openDatabase()'s databases and pools and
- * createCache() call when they are set up) turns carrying on for every later request.
+ * useRequestContext(), which a defineApp worker, openDatabase() and createCache() call) turns
+ * carrying on for every later request.
  */
 let carried = false;
 /** The context of the handler running synchronously right now, while contexts are not carried. */
 let syncContext: RequestContext | undefined;
 
 /**
- * Makes every later request carry its context across awaits. holdfast's databases and caches
- * call it when they are created; call it at start-up when your own async code reads
+ * Makes every later request carry its context across awaits. openDatabase() and createCache()
+ * call it; call it at start-up when your own async code reads
  * currentContext() and opens no holdfast database or cache.
  */
 export function useRequestContext(): void {

@@ -1,5 +1,6 @@
 /** `openDatabase(url, options)`: one entry point for `sqlite:…` and `postgres://…`. */
 import type { Config } from "../config/index.js";
+import { useRequestContext } from "../context/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { openSqlite, type SqliteSettings } from "./sqlite/index.js";
 import type { Database } from "./types.js";
@@ -26,8 +27,13 @@ export interface OpenDatabaseOptions {
   log?: Logger | undefined;
 }
 
-/** Opens a database by URL: `sqlite:./data/app.db`, `sqlite::memory:` or `postgres://user@host/db`. */
+/**
+ * Opens a database by URL: `sqlite:./data/app.db`, `sqlite::memory:` or `postgres://user@host/db`.
+ * Its waits are bounded by the request's deadline, so from now on requests carry their context
+ * across awaits (see context/index.ts).
+ */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  useRequestContext();
   const target = parseDatabaseUrl(url);
   if (target.dialect === "postgres") {
     // Loaded only for PostgreSQL URLs, so SQLite users never load `pg`.

@@ -5,7 +5,7 @@
  */
 import diagnostics from "node:diagnostics_channel";
 import { EventEmitter } from "node:events";
-import { currentContext, Deadline, useRequestContext } from "../../context/index.js";
+import { currentContext, Deadline } from "../../context/index.js";
 import type { HoldfastError } from "../../errors/index.js";
 import type { PoolStatus } from "../types.js";
 import type { DestroyReason, PoolEvents } from "./events.js";
@@ -59,8 +59,6 @@ export class Pool<T> extends EventEmitter<PoolEvents> {
   /** Creates the pool; opens `min` resources in the background. */
   constructor(options: PoolOptions<T>) {
     super();
-    // Its waits are bounded by the request deadline, so requests must carry their context.
-    useRequestContext();
     this.#o = resolvePoolOptions(options);
     this.name = this.#o.name;
     this.#opener = new Opener<T>(this.#o.create, this.#o.createRetryDelay, this.#o.createRetryMaxDelay, {

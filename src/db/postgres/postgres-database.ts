@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import { dbDefaults } from "../../config/defaults.js";
-import { currentContext, useRequestContext } from "../../context/index.js";
+import { currentContext } from "../../context/index.js";
 import { errors } from "../../errors/index.js";
 import { resolveOptional } from "../../optional/index.js";
 import type { Logger } from "../../telemetry/index.js";
@@ -54,8 +54,6 @@ class PostgresDatabase implements Database {
   readonly #poolMax: number;
 
   constructor(url: string, o: PostgresOptions) {
-    // Its waits are bounded by the request deadline, so requests must carry their context.
-    useRequestContext();
     this.#url = redactUrl(url);
     if (!URL.canParse(url) || !/^postgres(ql)?:$/.test(new URL(url).protocol)) {
       throw errors.configInvalid(`db.url ${JSON.stringify(this.#url)} is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database.`);

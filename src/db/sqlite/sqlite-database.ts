@@ -4,7 +4,7 @@
  * own limit and the current request's remaining deadline.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { currentContext, currentDeadline, type Deadline, useRequestContext } from "../../context/index.js";
+import { currentContext, currentDeadline, type Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
 import { toStatement } from "../sql.js";
@@ -69,8 +69,6 @@ export class SqliteDatabase implements Database {
   #journalMode = "wal";
 
   constructor(options: SqliteDatabaseOptions) {
-    // Its waits are bounded by the request deadline, so requests must carry their context.
-    useRequestContext();
     this.path = options.path;
     const o = resolveSqliteOptions(options);
     this.#settings = o.settings;
