@@ -8,6 +8,7 @@
  * objects (the result and the ticket). Everything that waits lives in the queue and is
  * resolved by `#pump()`, called after every change (release, limit change, sweep).
  */
+import { performance } from "node:perf_hooks";
 import type { Config } from "../../config/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { silentLogger, type Logger } from "../../telemetry/index.js";

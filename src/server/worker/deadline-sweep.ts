@@ -3,6 +3,7 @@
  * Every request has the same deadline length, so the in-flight Set (insertion-ordered) is also
  * ordered by deadline: the timer only has to watch the oldest request still watched.
  */
+import { performance } from "node:perf_hooks";
 import type { InflightRequest } from "./inflight-request.js";
 
 /** The one deadline timer of a worker's request handler. */

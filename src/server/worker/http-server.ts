@@ -4,6 +4,7 @@
  * requests each has in flight and since when it is idle, which the drain reads.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { performance } from "node:perf_hooks";
 import type { Socket } from "node:net";
 import type { Config } from "../../config/index.js";
 import { portInUse } from "../start-errors.js";
@@ -19,6 +20,10 @@ export interface SocketState {
 
 /** Every open connection of this worker. */
 export type SocketTable = Map<Socket, SocketState>;
+
+/** The socket's entry in the table, also kept on the socket: a request reads it without a Map lookup. */
+const kSocketState = Symbol("holdfast.socketState");
+type TrackedSocket = Socket & { [kSocketState]?: SocketState };
 
 /** How long a refused connection may stay half-closed for its client to read the answer and close. */
 const REFUSED_LINGER_MS = 500;
@@ -36,15 +41,18 @@ export function createHttpServer(c: Config, listener: RequestListener, sockets: 
       // Writes X-Request-Id with the app's headers (request-id-response.ts says why not setHeader).
       ServerResponse: RequestIdResponse,
     },
-    listener,
+    // The one 'request' listener: a second one would make every emit copy the listener array.
+    (req, res) => {
+      const s = (req.socket as TrackedSocket)[kSocketState];
+      if (s !== undefined) s.busy++;
+      listener(req, res);
+    },
   );
-  server.on("connection", (socket: Socket) => {
-    sockets.set(socket, { busy: 0, idleSince: performance.now() });
+  server.on("connection", (socket: TrackedSocket) => {
+    const state: SocketState = { busy: 0, idleSince: performance.now() };
+    socket[kSocketState] = state;
+    sockets.set(socket, state);
     socket.once("close", () => sockets.delete(socket));
-  });
-  server.on("request", (req: IncomingMessage) => {
-    const s = sockets.get(req.socket);
-    if (s) s.busy++;
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a 400 instead of a silent reset; timeouts get 408.
@@ -63,9 +71,9 @@ export function createHttpServer(c: Config, listener: RequestListener, sockets: 
 }
 
 /** Marks the request's connection idle again (called once per finished request). */
-export function requestDone(sockets: SocketTable, req: IncomingMessage): void {
-  const st = sockets.get(req.socket);
-  if (st) {
+export function requestDone(req: IncomingMessage): void {
+  const st = (req.socket as TrackedSocket | null)?.[kSocketState];
+  if (st !== undefined) {
     st.busy--;
     st.idleSince = performance.now();
   }

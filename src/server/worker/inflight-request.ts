@@ -3,11 +3,13 @@
  * X-Request-Id when sane, else a cheap new one), method and path, its deadline and abort
  * signal (the request context the app reads through AsyncLocalStorage), and its admission ticket.
  */
+import { performance } from "node:perf_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Deadline, type RequestContext } from "../../context/index.js";
 import type { AdmissionRequest, AdmissionTicket } from "../admission/index.js";
 
 const MAX_REQUEST_ID = 200;
+const REQUEST_ID_HEADER = "x-request-id";
 const REQUEST_ID_OK = /^[\w.:/+=@-]+$/;
 const idPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
 let idCounter = 0;
@@ -18,10 +20,21 @@ export function newRequestId(): string {
   return idPrefix + idCounter.toString(36);
 }
 
-/** Request id from X-Request-Id when it is sane, else a new one. */
+/**
+ * Request id from X-Request-Id when it is sane, else a new one. Read from `rawHeaders`: `req.headers`
+ * is built on first read, header by header, and an app that never reads it should not pay for it
+ * on every request. Two X-Request-Id headers are not one sane id (`req.headers` would join them).
+ */
 export function requestIdFor(req: IncomingMessage): string {
-  const given = req.headers["x-request-id"];
-  if (typeof given === "string" && given.length > 0 && given.length <= MAX_REQUEST_ID && REQUEST_ID_OK.test(given)) return given;
+  const raw = req.rawHeaders;
+  let given: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== REQUEST_ID_HEADER.length || name.toLowerCase() !== REQUEST_ID_HEADER) continue;
+    if (given !== undefined) return newRequestId();
+    given = raw[i + 1] as string;
+  }
+  if (given !== undefined && given.length > 0 && given.length <= MAX_REQUEST_ID && REQUEST_ID_OK.test(given)) return given;
   return newRequestId();
 }
 

@@ -11,6 +11,7 @@
  * are methods set up once per worker, not closures made per request. bench/serve.ts measures
  * the whole against a plain node:cluster server.
  */
+import { performance } from "node:perf_hooks";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { callWithContext } from "../../context/index.js";
 import { errors, HoldfastError, isHoldfastError } from "../../errors/index.js";

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { RequestIdResponse } from "./request-id-response.js";
 
+const SHARED_HEADERS = Object.freeze({ "content-type": "text/plain", "cache-control": "no-store" });
+
 /** Every way an app can write its headers, by path. */
 const styles: Record<string, (res: ServerResponse) => void> = {
   "/object": (res) => {
@@ -36,6 +38,21 @@ const styles: Record<string, (res: ServerResponse) => void> = {
   },
   "/own-id-object": (res) => {
     res.writeHead(200, { "X-Request-ID": "the-app's" });
+    res.end("ok");
+  },
+  // One headers object reused by every response: the id is added to a copy, never to it.
+  "/shared-object": (res) => {
+    res.writeHead(200, SHARED_HEADERS);
+    res.end("ok");
+  },
+  // Inherited keys are not sent (Node sends own keys only), and the copy must not add them.
+  "/inherited": (res) => {
+    res.writeHead(200, Object.assign(Object.create({ "x-inherited": "no" }) as object, { "content-type": "text/plain" }));
+    res.end("ok");
+  },
+  // A "__proto__" key (JSON.parse makes one) cannot be copied by assignment: it goes the setHeader way.
+  "/proto-key": (res) => {
+    res.writeHead(200, JSON.parse('{"__proto__":"x","content-type":"text/plain"}') as Record<string, string>);
     res.end("ok");
   },
   // Express swaps the response's prototype for its own inside the app.
@@ -77,6 +94,12 @@ test("X-Request-Id is written with the app's headers however it writes them, onc
     assert.equal((await get(port, "/reason")).status, 200);
     assert.equal((await get(port, "/implicit")).status, 201);
     assert.equal((await get(port, "/array")).headers["x-extra"], "1");
+    const shared = await get(port, "/shared-object");
+    assert.equal(shared.headers["cache-control"], "no-store");
+    assert.deepEqual(Object.keys(SHARED_HEADERS), ["content-type", "cache-control"]);
+    assert.equal((await get(port, "/inherited")).headers["x-inherited"], undefined);
+    const raw = (await get(port, "/proto-key")).raw;
+    assert.equal(raw[raw.indexOf("__proto__") + 1], "x", JSON.stringify(raw));
   } finally {
     await new Promise((r) => server.close(r));
   }

@@ -158,7 +158,7 @@ function createHandler(app: RequestListener): RequestHandler {
     workerId,
     requestStart: config.admission.requestStart,
     onDone(req) {
-      requestDone(sockets, req);
+      requestDone(req);
       if (recycleAt > 0 && !recycleAsked && handler.counts.requests >= recycleAt) {
         recycleAsked = true;
         send({ hf: "recycle", reason: "maxRequests", requests: handler.counts.requests });
