@@ -27,17 +27,27 @@ test("before anything asks, a request makes no AsyncLocalStorage.run and its han
 
 test("a throw in the handler restores the outer context", () => {
   const outer = ctx("outer");
-  callWithContext(outer, () => {
-    assert.throws(
-      () =>
-        callWithContext(ctx("inner"), () => {
-          throw new Error("boom");
-        }),
-      /boom/,
-    );
-    // This first ask turns carrying on; it still sees the outer request, synchronously.
-    assert.equal(currentContext(), outer);
-  });
+  callWithContext(
+    outer,
+    () => {
+      assert.throws(
+        () =>
+          callWithContext(
+            ctx("inner"),
+            () => {
+              throw new Error("boom");
+            },
+            undefined,
+            undefined,
+          ),
+        /boom/,
+      );
+      // This first ask turns carrying on; it still sees the outer request, synchronously.
+      assert.equal(currentContext(), outer);
+    },
+    undefined,
+    undefined,
+  );
 });
 
 test("once asked, every later request carries its context across awaits", async () => {
@@ -47,10 +57,15 @@ test("once asked, every later request carries its context across awaits", async 
   try {
     const seen = await Promise.all(
       ["b", "c"].map((id) =>
-        callWithContext(ctx(id), async () => {
-          await nextTurn();
-          return currentContext()?.requestId;
-        }),
+        callWithContext(
+          ctx(id),
+          async (turns: number, _unused: undefined) => {
+            for (let i = 0; i < turns; i++) await nextTurn();
+            return currentContext()?.requestId;
+          },
+          1,
+          undefined,
+        ),
       ),
     );
     assert.deepEqual(seen, ["b", "c"]);

@@ -91,13 +91,16 @@ export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
-/** Calls `fn(...args)` with `ctx` as the current request context (no closure per call: the hot path). */
-export function callWithContext<A extends unknown[], T>(ctx: RequestContext, fn: (...args: A) => T, ...args: A): T {
-  if (carried) return storage.run(ctx, fn, ...args);
+/**
+ * Calls `fn(a, b)` with `ctx` as the current request context: the request listener's call, once per
+ * request, so two fixed arguments (no closure, no rest array) rather than a general `...args`.
+ */
+export function callWithContext<A, B, T>(ctx: RequestContext, fn: (a: A, b: B) => T, a: A, b: B): T {
+  if (carried) return storage.run(ctx, fn, a, b);
   const outer = syncContext;
   syncContext = ctx;
   try {
-    return fn(...args);
+    return fn(a, b);
   } finally {
     syncContext = outer;
   }

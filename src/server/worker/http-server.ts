@@ -70,12 +70,12 @@ export function createHttpServer(c: Config, listener: RequestListener, sockets: 
   return server;
 }
 
-/** Marks the request's connection idle again (called once per finished request). */
-export function requestDone(req: IncomingMessage): void {
+/** Marks the request's connection idle again, as of `now` (performance.now()); called once per finished request. */
+export function requestDone(req: IncomingMessage, now: number): void {
   const st = (req.socket as TrackedSocket | null)?.[kSocketState];
   if (st !== undefined) {
     st.busy--;
-    st.idleSince = performance.now();
+    st.idleSince = now;
   }
 }
 

@@ -13,11 +13,22 @@
 import { type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from "node:http";
 
 const HEADER = "x-request-id";
+/** "x", the id's first letter (`| 0x20` lower-cases an ASCII letter). */
+const X = 0x78;
+
+/**
+ * Where the request pipeline keeps a response's in-flight entry. Declared as a field of the worker's
+ * response so that storing it, once per request, is a plain field write rather than a new property
+ * (and a new hidden class) on every response.
+ */
+export const kRequestEntry = Symbol("holdfast.request");
 
 /** A response that writes `X-Request-Id: <requestId>` with its headers. */
 export class RequestIdResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** The id to send; empty until the pipeline sets it (nothing is added then). */
   requestId = "";
+  /** The pipeline's entry for this response's request (request-handler.ts). */
+  [kRequestEntry]: unknown = undefined;
 
   constructor(req: Request, options?: object) {
     // @ts-expect-error Node passes the server's options (highWaterMark, …) second; @types/node declares only the request.
@@ -63,7 +74,8 @@ function withRequestId(
   for (const k in headers) {
     // Own keys only, as Node sends them; a "__proto__" key cannot be copied by assignment.
     if (!Object.hasOwn(headers, k)) continue;
-    if (k.length === HEADER.length && k.toLowerCase() === HEADER) return headers;
+    // "content-type" has the id's length too: the first letter decides before any lower-casing.
+    if (k.length === HEADER.length && (k.charCodeAt(0) | 0x20) === X && k.toLowerCase() === HEADER) return headers;
     if (k === "__proto__") {
       res.setHeader(HEADER, id);
       return headers;

@@ -157,8 +157,8 @@ function createHandler(app: RequestListener): RequestHandler {
     logRequests: config.log.requests,
     workerId,
     requestStart: config.admission.requestStart,
-    onDone(req) {
-      requestDone(req);
+    onDone(req, now) {
+      requestDone(req, now);
       if (recycleAt > 0 && !recycleAsked && handler.counts.requests >= recycleAt) {
         recycleAsked = true;
         send({ hf: "recycle", reason: "maxRequests", requests: handler.counts.requests });
