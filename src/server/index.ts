@@ -23,6 +23,7 @@
  *   http-server.ts         Node's timeouts, 400/408 for requests that never reach the app, the socket table
  *   request-handler.ts     every request: context, admission, deadline, the app, finish and log
  *   inflight-request.ts    the per-request object (id, deadline, abort signal, admission ticket)
+ *   inflight-list.ts       the requests in flight, oldest first, linked through the entries (no allocation)
  *   deadline-sweep.ts      one timer for every request's deadline (the 504)
  *   error-response.ts      the JSON error body of holdfast's own answers
  *   app-loader.ts          the user's export (listener, framework app, defineApp factory) as a listener;

@@ -1,14 +1,15 @@
 /**
  * Watches the deadlines of the requests in flight with one timer instead of one per request.
- * Every request has the same deadline length, so the in-flight Set (insertion-ordered) is also
+ * Every request has the same deadline length, so the in-flight list (insertion-ordered) is also
  * ordered by deadline: the timer only has to watch the oldest request still watched.
  */
 import { performance } from "node:perf_hooks";
+import type { InflightList } from "./inflight-list.js";
 import type { InflightRequest } from "./inflight-request.js";
 
 /** The one deadline timer of a worker's request handler. */
 export class DeadlineSweep {
-  readonly #inflight: Set<InflightRequest>;
+  readonly #inflight: InflightList;
   readonly #deadlineMs: number;
   readonly #onDeadline: (entry: InflightRequest) => void;
   /** The timer callback, made once. */
@@ -16,7 +17,7 @@ export class DeadlineSweep {
   #timer: NodeJS.Timeout | undefined;
 
   /** `onDeadline` answers for a watched request whose deadline has passed. */
-  constructor(inflight: Set<InflightRequest>, deadlineMs: number, onDeadline: (entry: InflightRequest) => void) {
+  constructor(inflight: InflightList, deadlineMs: number, onDeadline: (entry: InflightRequest) => void) {
     this.#inflight = inflight;
     this.#deadlineMs = deadlineMs;
     this.#onDeadline = onDeadline;

@@ -65,6 +65,10 @@ export class InflightRequest implements RequestContext, AdmissionRequest {
   ticket: AdmissionTicket | undefined = undefined;
   /** performance.now() time the proxy received the request (from X-Request-Start), when known. */
   receivedAt: number | undefined = undefined;
+  /** In the worker's in-flight list (inflight-list.ts), and its neighbours there. */
+  listed = false;
+  listPrev: InflightRequest | undefined = undefined;
+  listNext: InflightRequest | undefined = undefined;
   #deadline: Deadline | undefined;
   #ac: AbortController | undefined;
   #abortReason: unknown;

@@ -19,6 +19,7 @@ import { createRequestLog, type Logger, type RequestEventLog, type WorkerMetrics
 import { type AdmissionController, requestStartFromHeader, type ShedReason } from "../admission/index.js";
 import { DeadlineSweep } from "./deadline-sweep.js";
 import { muzzle, sendError } from "./error-response.js";
+import { InflightList } from "./inflight-list.js";
 import { InflightRequest, pathOf, requestIdFor } from "./inflight-request.js";
 import { kRequestEntry as kEntry, RequestIdResponse } from "./request-id-response.js";
 import { badRequestTarget } from "./request-target.js";
@@ -45,7 +46,7 @@ export interface RequestHandlerOptions {
 export interface RequestHandler {
   listener: RequestListener;
   /** Requests currently being handled, oldest first. */
-  inflight: Set<InflightRequest>;
+  inflight: InflightList;
   /** Requests finished since start, and by status class. */
   counts: { requests: number; status: Record<string, number> };
   /** Makes every later response carry `Connection: close` (drain). */
@@ -64,7 +65,7 @@ export function createRequestHandler(o: RequestHandlerOptions): RequestHandler {
 
 /** The steps every request goes through; one instance per worker, set up once. */
 class RequestPipeline implements RequestHandler {
-  readonly inflight = new Set<InflightRequest>();
+  readonly inflight = new InflightList();
   readonly counts = { requests: 0, status: {} as Record<string, number> };
   /** The Node request listener: context, then admission, then the app. */
   readonly listener: RequestListener;
