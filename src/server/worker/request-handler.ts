@@ -21,7 +21,7 @@ import { DeadlineSweep } from "./deadline-sweep.js";
 import { muzzle, sendError } from "./error-response.js";
 import { InflightList } from "./inflight-list.js";
 import { InflightRequest, pathOf, requestIdFor } from "./inflight-request.js";
-import { kRequestEntry as kEntry, RequestIdResponse } from "./request-id-response.js";
+import { RequestIdResponse } from "./request-id-response.js";
 import { badRequestTarget } from "./request-target.js";
 
 /** Options of {@link createRequestHandler}. */
@@ -56,6 +56,7 @@ export interface RequestHandler {
 /** How often a shedding worker may close one of its keep-alive connections (see #shed()). */
 const SHED_CLOSE_EVERY_MS = 100;
 
+const kEntry = Symbol("holdfast.request");
 type TrackedResponse = ServerResponse & { [kEntry]?: InflightRequest };
 
 /** Builds the per-request wrapper around the app. */

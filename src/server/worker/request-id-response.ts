@@ -16,19 +16,10 @@ const HEADER = "x-request-id";
 /** "x", the id's first letter (`| 0x20` lower-cases an ASCII letter). */
 const X = 0x78;
 
-/**
- * Where the request pipeline keeps a response's in-flight entry. Declared as a field of the worker's
- * response so that storing it, once per request, is a plain field write rather than a new property
- * (and a new hidden class) on every response.
- */
-export const kRequestEntry = Symbol("holdfast.request");
-
 /** A response that writes `X-Request-Id: <requestId>` with its headers. */
 export class RequestIdResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** The id to send; empty until the pipeline sets it (nothing is added then). */
   requestId = "";
-  /** The pipeline's entry for this response's request (request-handler.ts). */
-  [kRequestEntry]: unknown = undefined;
 
   constructor(req: Request, options?: object) {
     // @ts-expect-error Node passes the server's options (highWaterMark, …) second; @types/node declares only the request.
