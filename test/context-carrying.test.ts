@@ -59,16 +59,17 @@ test("once asked, every later request carries its context across awaits", async 
       ["b", "c"].map((id) =>
         callWithContext(
           ctx(id),
-          async (turns: number, _unused: undefined) => {
-            for (let i = 0; i < turns; i++) await nextTurn();
-            return currentContext()?.requestId;
+          // Both arguments reach the handler on the carried path too (storage.run passes them on).
+          async (prefix: string, suffix: string) => {
+            await nextTurn();
+            return `${prefix}${currentContext()?.requestId}${suffix}`;
           },
-          1,
-          undefined,
+          "<",
+          ">",
         ),
       ),
     );
-    assert.deepEqual(seen, ["b", "c"]);
+    assert.deepEqual(seen, ["<b>", "<c>"]);
     assert.equal(run.mock.callCount(), 2);
   } finally {
     run.mock.restore();
