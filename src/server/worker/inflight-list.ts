@@ -1,10 +1,10 @@
 /**
  * The requests a worker has in flight, oldest first, as a list linked through the entries
  * themselves. Why not a Set: a Set that lives as long as the worker keeps its hash table in V8's
- * old generation, and every rehash of that table (one every few dozen adds and deletes, as
- * requests come and go) allocates the next table there too. Under load that was ~130 bytes of
- * old-generation garbage a request and a full (mark-compact) collection about every second on a
- * hello-world worker, where a plain node:cluster worker had none (docs/benchmarks.md, serve).
+ * old generation, and the tables V8 builds for it as requests come and go land there too. Under
+ * load that was ~130 bytes of old-generation garbage a request and a full (mark-compact) collection
+ * about every second on a hello-world worker, where a plain node:cluster worker had none
+ * (docs/benchmarks.md, serve).
  * Adding and removing here allocates nothing.
  */
 import type { InflightRequest } from "./inflight-request.js";
