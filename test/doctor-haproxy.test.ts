@@ -107,8 +107,10 @@ describe("doctor against a real HAProxy", { concurrency: false }, () => {
       const failed = statuses.filter((s) => s >= 500).length;
       assert.ok(failed >= 1, JSON.stringify(tally(statuses)));
       const r = await diagnose(proxy, statuses.length, up.appLog);
-      assert.equal(r.findings[0]?.id, "worker-killed", top(r));
-      assert.equal(r.findings[0]?.explains, failed);
+      const evidence = () =>
+        `${top(r)}\nstatuses ${JSON.stringify(statuses)}\nHAProxy's log:\n${readLines(proxy.accessLog).join("\n")}\napp log:\n${readLines(up.appLog).join("\n")}`;
+      assert.equal(r.findings[0]?.id, "worker-killed", evidence());
+      assert.equal(r.findings[0]?.explains, failed, evidence());
     });
   });
 
