@@ -1,8 +1,10 @@
 /**
  * npm run bench:sqlite — 64 concurrent async clients, 90 % point reads / 10 % writes, on a SQLite
- * file, in one run: holdfast (worker threads) vs better-sqlite3 called directly on the main thread
- * vs knex (tarn pool) + better-sqlite3. Then the same while a second process takes the write lock
- * for 200 ms every second (a batch job). Then group commit on vs off on a write-only load.
+ * file, in one run: holdfast (defaults: fast statements inline on the main thread, the rest on its
+ * threads) vs better-sqlite3 called directly on the main thread vs knex (tarn pool) +
+ * better-sqlite3. Then the same while a second process takes the write lock for 200 ms every second
+ * (a batch job). Then, on a write-only load, group commit on vs off with every write on the writer
+ * thread, and holdfast's defaults.
  * Prints a table per phase and one JSON line with the ratios at the end.
  *
  * Env: BENCH_SECONDS (per contender per phase, default 5), BENCH_RUNS (default 1; medians are reported).
@@ -63,19 +65,25 @@ type Workload = keyof typeof READS;
 let READ: string = READS.point;
 const WRITE = "UPDATE items SET value = value + 1 WHERE id = ?";
 
-async function holdfast(path: string, groupCommit?: number): Promise<Contender> {
-  const db = await openDatabase(`sqlite:${path}`, { groupCommit });
+/** holdfast with defaults; `writerOnly` keeps every write on the writer thread (no inline writes), to measure group commit itself. */
+async function holdfast(path: string, groupCommit?: number, writerOnly = false): Promise<Contender> {
+  const db = await openDatabase(`sqlite:${path}`, { groupCommit, sqlite: writerOnly ? { inlineWriteThresholdUs: 0 } : undefined });
   return {
-    name: groupCommit === 1 ? "holdfast (group commit off)" : "holdfast",
+    name: writerOnly ? `holdfast, writer thread only (group commit ${groupCommit === 1 ? "off" : "on"})` : "holdfast",
     read: (id) => db.query(READ, [id]),
     write: (id) => db.run(sql`UPDATE items SET value = value + 1 WHERE id = ${id}`),
     close: async () => {
-      // Where reads ran: inline on the main thread once measured fast, or on a reader thread.
-      const r = db.status().sqlite?.reads;
-      if (r)
-        console.error(
-          `  holdfast reads: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.pauses} pauses, ${r.busyFallbacks} busy fallbacks`,
-        );
+      // Where statements ran: inline on the main thread once measured fast, or on a thread.
+      const { reads, writes } = db.status().sqlite ?? {};
+      for (const [what, r] of [
+        ["reads", reads],
+        ["writes", writes],
+      ] as const) {
+        if (r)
+          console.error(
+            `  holdfast ${what}: ${r.inline} inline, ${r.threaded} on threads, ${r.demotions} demotions, ${r.pauses} pauses, ${r.busyFallbacks} busy fallbacks`,
+          );
+      }
       await db.close();
     },
   };
@@ -321,12 +329,16 @@ async function main(): Promise<void> {
     targets[`${w}.contendedAtLeast1xDirect`] = c.holdfastVsDirect >= 1;
     targets[`${w}.lagMaxUnder50ms`] = q.holdfastLagMaxMs < 50 && c.holdfastLagMaxMs < 50;
   }
-  // Group commit: 100 % writes, on vs off.
+  // Group commit: 100 % writes, on vs off, every write on the writer thread; then the defaults (inline writes while the writer is idle).
   const groupRuns: Result[][] = [];
   for (let run = 0; run < RUNS; run++) {
     const g: Result[] = [];
-    for (const groupCommit of [64, 1]) {
-      const c = await holdfast(path, groupCommit);
+    for (const [groupCommit, writerOnly] of [
+      [64, true],
+      [1, true],
+      [undefined, false],
+    ] as const) {
+      const c = await holdfast(path, groupCommit, writerOnly);
       await measure(c, 1, 0.5);
       g.push(await measure(c, 1, Math.min(SECONDS, 3)));
       await c.close();
@@ -335,13 +347,15 @@ async function main(): Promise<void> {
   }
   const group = medianResults(groupRuns);
   table("group commit (100 % writes, holdfast only)", group);
-  const [gOn, gOff] = group as [Result, Result];
+  const [gOn, gOff, gDefaults] = group as [Result, Result, Result];
   summary.groupCommit = {
     onOps: gOn.opsPerSec,
     offOps: gOff.opsPerSec,
     ratio: round(gOn.opsPerSec / gOff.opsPerSec),
     onP99Ms: gOn.p99Ms,
     offP99Ms: gOff.p99Ms,
+    defaultsOps: gDefaults.opsPerSec,
+    defaultsP99Ms: gDefaults.p99Ms,
   };
   summary.targets = targets;
   console.log(`\n${JSON.stringify(summary)}`);

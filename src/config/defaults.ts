@@ -34,6 +34,7 @@ export const dbDefaults: Config["db"] = deepFreeze({
     readerCacheSize: 67108864,
     mmapSize: 0,
     inlineReadThresholdUs: 200,
+    inlineWriteThresholdUs: 200,
     lockWaiters: 256,
   },
 });

@@ -224,6 +224,9 @@ const sqlite = z
     inlineReadThresholdUs: nonNegativeInt(200).describe(
       "Microseconds: a read runs on the main thread, skipping the reader-thread round trip, once the p99 of its statement's recent runs on the reader threads is at most this (one slower inline run sends it back); 0 = always use reader threads.",
     ),
+    inlineWriteThresholdUs: nonNegativeInt(200).describe(
+      "Microseconds: a db.run() write runs on the main thread's own connection, whose page cache then survives the commit (so inline reads stay fast), once the p99 of its statement's recent runs on the writer thread is at most this, and only while the writer thread is idle; a lock held elsewhere sends it to the writer thread, one slower inline run sends its statement back there; 0 = always use the writer thread.",
+    ),
     lockWaiters: positiveInt(256).describe(
       "Most writes per process that may wait while another process holds the SQLite write lock (their requests give their admission slots back meanwhile); further writes answer 503 DB_LOCKED at once. It counts every write queued for the writer, so keep it well above the usual write queue (64 concurrent clients queue ~50).",
     ),

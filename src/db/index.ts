@@ -15,7 +15,7 @@
  * sqlite/ — one writer thread and N reader threads per process
  *   sqlite-database.ts     the Database: routes reads and writes, status, close; sqlite-options.ts its settings
  *   writer-lane.ts         writes queue here, bounded by their deadline; transaction.ts BEGIN IMMEDIATE … COMMIT
- *   reader-pool.ts         reads on the reader threads; inline-reader.ts + read-profiles.ts run fast ones on the main thread
+ *   reader-pool.ts         reads on the reader threads; inline-connection.ts + inline-profiles.ts run fast reads and writes on the main thread
  *   thread-handle.ts       the main thread's side of a thread; protocol.ts the messages; job-queue.ts, lane-stats.ts
  *   sqlite-thread.ts       inside a thread; connection.ts the connection and its lock-wait loop; checkpoint.ts the WAL
  *   spawn-thread.ts, thread-priority.ts, prepare-file.ts (path checks), sqlite-errors.ts (messages)
@@ -50,6 +50,7 @@ export type {
   Row,
   RunResult,
   SqliteReadCounts,
+  SqliteRouteCounts,
   SqliteStatus,
   SqlStatement,
   SqlValue,

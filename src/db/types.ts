@@ -86,24 +86,29 @@ export interface SqliteStatus {
   /** Writes queued for the writer thread. */
   writeQueue: number;
   /** How reads ran: inline on the main thread (statement measured fast) or on a reader thread. */
-  reads?: SqliteReadCounts | undefined;
+  reads?: SqliteRouteCounts | undefined;
+  /** How db.run() writes ran: inline on the main thread's connection or on the writer thread. */
+  writes?: SqliteRouteCounts | undefined;
 }
 
-/** Read routing counts since the database opened (see docs/database.md, "Inline reads"). */
-export interface SqliteReadCounts {
-  /** Reads run on the main thread. */
+/** Where statements ran since the database opened (see docs/database.md, "Inline reads" and "Inline writes"). */
+export interface SqliteRouteCounts {
+  /** Statements run on the main thread. */
   inline: number;
-  /** Reads sent to a reader thread (or the writer for `sqlite::memory:`). */
+  /** Statements sent to a thread (reads: a reader thread, or the writer for `sqlite::memory:`; writes: the writer). */
   threaded: number;
   /** Times a statement ran over the threshold inline and went back to the threads. */
   demotions: number;
-  /** Inline reads that met a lock (SQLITE_BUSY) and were re-run on a reader thread. */
+  /** Inline statements that met a lock (SQLITE_BUSY) and were re-run on a thread. */
   busyFallbacks: number;
-  /** Times every inline read was paused because demotions came too often (10 within 1 s). */
+  /** Times every inline statement of the kind was paused because demotions came too often (10 within 1 s). */
   pauses: number;
   /** Statements allowed inline right now. */
   inlineStatements: number;
 }
+
+/** Read routing counts (the name before inline writes; same shape). */
+export type SqliteReadCounts = SqliteRouteCounts;
 
 /** What `status()` returns. */
 export interface DatabaseStatus {

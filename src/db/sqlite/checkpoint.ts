@@ -68,8 +68,12 @@ export class CheckpointManager {
     }
   }
 
-  /** Runs one checkpoint now and reports it. `waitMs` bounds how long RESTART/TRUNCATE wait for readers. */
-  run(mode: CheckpointMode, waitMs = TRUNCATE_WAIT_MS): CheckpointResult {
+  /**
+   * Runs one checkpoint now and reports it (unless `report` is false: the ones inline writes ask
+   * for come every walAutocheckpoint writes, too often for a log line each). `waitMs` bounds how
+   * long RESTART/TRUNCATE wait for readers.
+   */
+  run(mode: CheckpointMode, waitMs = TRUNCATE_WAIT_MS, report = true): CheckpointResult {
     const waits = mode !== "PASSIVE";
     if (waits) this.#db.pragma(`busy_timeout = ${waitMs}`);
     let row: { busy: number; log: number; checkpointed: number };
@@ -86,7 +90,7 @@ export class CheckpointManager {
       checkpointed: row.checkpointed,
       walBytes: walBytes(this.#config.path),
     };
-    this.#report(result);
+    if (report) this.#report(result);
     return result;
   }
 

@@ -32,8 +32,8 @@ type JobBody =
   | { id: number; kind: "begin"; deadline: number }
   /** Writer only: end the open transaction. */
   | { id: number; kind: "end"; commit: boolean; deadline: number }
-  /** Maintenance on the writer. */
-  | { id: number; kind: "checkpoint"; mode: CheckpointMode; deadline: number }
+  /** Maintenance on the writer; a quiet checkpoint (asked for by inline writes) is not reported as an event. */
+  | { id: number; kind: "checkpoint"; mode: CheckpointMode; quiet?: boolean | undefined; deadline: number }
   | { id: number; kind: "optimize"; deadline: number };
 
 /** SQLite checkpoint modes. */
@@ -83,8 +83,9 @@ export type FromThread =
   | { type: "open-failed"; error: SerializedError }
   /**
    * Results as parallel arrays (errors null when every job succeeded); `done` is false for early
-   * failures of jobs whose group still runs. Readers add each job's run time on the thread in
-   * microseconds (`times`), which decides whether its statement may run inline on the main thread.
+   * failures of jobs whose group still runs. Readers, and the writer for a group commit, add each
+   * job's run time on the thread in microseconds (`times`; 0 for a job that did not run a single
+   * statement), which decides whether its statement may run inline on the main thread.
    */
   | { type: "results"; ids: number[]; values: unknown[]; errors: (SerializedError | null)[] | null; done: boolean; times?: number[] | undefined }
   /** The writer started (true) or stopped (false) waiting for a lock held elsewhere. */

@@ -7,7 +7,7 @@
  * Two FIFOs, because a thread runs a batch to its end before it answers: a point read queued
  * behind a few table scans would wait for all of them (measured on the notes demo at 4× load:
  * point reads 80 ms at the median behind 8 ms scans). Reads whose statement is known to be long
- * (ReadProfile.long) go one per message; short reads go together. A free thread takes the short
+ * (StatementProfile.long) go one per message; short reads go together. A free thread takes the short
  * reads and the next long one in turns, so a short read waits for at most one long read and a
  * long read is never starved by a stream of short ones.
  */

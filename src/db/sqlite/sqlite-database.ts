@@ -4,7 +4,7 @@
  * own limit and the current request's remaining deadline.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { currentContext, currentDeadline, type Deadline } from "../../context/index.js";
+import { currentContext, currentDeadline, Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import { type Logger, silentLogger } from "../../telemetry/index.js";
 import { toStatement } from "../sql.js";
@@ -12,8 +12,8 @@ import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqliteStatus,
 import { walBytes } from "./connection.js";
 import { LaneStats, threadPoolStatus } from "./lane-stats.js";
 import type { CheckpointResult, FromThread, JobResult } from "./protocol.js";
-import { InlineReader, NOT_INLINE } from "./inline-reader.js";
-import { type ReadProfile, ReadProfiles } from "./read-profiles.js";
+import { InlineConnection, inlineWritable, NOT_INLINE } from "./inline-connection.js";
+import { InlineProfiles, type StatementProfile } from "./inline-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
 import { type JobSpec, type PendingJob, SqliteThread, type ThreadHooks } from "./thread-handle.js";
 import { prepareFile } from "./prepare-file.js";
@@ -55,9 +55,20 @@ export class SqliteDatabase implements Database {
   readonly #readStats = new LaneStats();
   readonly #writeStats = new LaneStats();
   readonly #txScope = new AsyncLocalStorage<object>();
-  readonly #profiles: ReadProfiles;
-  /** The main thread's read-only connection (WAL files only, when inline reads are on). */
-  #inline: InlineReader | undefined;
+  readonly #profiles: InlineProfiles;
+  /** Write statements measured on the writer thread, for inline writes (db.sqlite.inlineWriteThresholdUs). */
+  readonly #writeProfiles: InlineProfiles;
+  /** The main thread's connection (WAL files only, when inline reads or writes are on; read-only without inline writes). */
+  #inline: InlineConnection | undefined;
+  /** Inline writes since the writer thread last checkpointed for them. */
+  #inlineWritesUnchecked = 0;
+  #inlineCheckpointQueued = false;
+  /**
+   * A checkpoint finished: the next write may start the WAL over from its beginning, and SQLite
+   * fsyncs the new WAL header when it does (0.2–1 ms here, more on a slow disk). That write goes
+   * to the writer thread, so the fsync happens there and not on the event loop.
+   */
+  #walRestartPending = false;
   #closed = false;
   #creates = 0;
   #createErrors = 0;
@@ -78,8 +89,14 @@ export class SqliteDatabase implements Database {
     this.#transactionTimeout = o.transactionTimeout;
     this.#statementCap = o.statementCap;
     this.#log = options.log ?? silentLogger();
-    this.#profiles = new ReadProfiles({
-      thresholdUs: this.path === ":memory:" ? 0 : Math.max(0, this.#settings.inlineReadThresholdUs),
+    const inlineOff = this.path === ":memory:";
+    this.#profiles = new InlineProfiles({
+      thresholdUs: inlineOff ? 0 : Math.max(0, this.#settings.inlineReadThresholdUs),
+      proofRuns: o.inlineAfterRuns,
+      maxStatements: MAX_PROFILED_STATEMENTS,
+    });
+    this.#writeProfiles = new InlineProfiles({
+      thresholdUs: inlineOff ? 0 : Math.max(0, this.#settings.inlineWriteThresholdUs),
       proofRuns: o.inlineAfterRuns,
       maxStatements: MAX_PROFILED_STATEMENTS,
     });
@@ -92,6 +109,7 @@ export class SqliteDatabase implements Database {
         lockWaiters: Math.max(1, this.#settings.lockWaiters),
         path: this.path,
         onLocked: (err) => this.#log.warn({ event: "db.locked", ...err.details }, err.message),
+        runInline: (pj) => this.#runQueuedInline(pj),
       },
       this.#writeStats,
     );
@@ -103,7 +121,7 @@ export class SqliteDatabase implements Database {
     let thread: SqliteThread;
     const hooks: ThreadHooks = {
       onResult: (pj, r) => this.#onResult(role, lane, pj, r),
-      onRan: (p, micros) => this.#profiles.threadedRun(p, micros),
+      onRan: (p, micros) => (role === "writer" ? this.#writeProfiles : this.#profiles).threadedRun(p, micros),
       onIdle: () => (role === "writer" ? this.#writer.pump() : this.#readers.pump()),
       onEvent: (m) => this.#onEvent(m),
       onExit: (err) => this.#respawn(role, thread, err),
@@ -124,14 +142,14 @@ export class SqliteDatabase implements Database {
     const readers = Array.from({ length: this.#settings.readers }, () => this.#spawn("reader"));
     this.#readers.threads.push(...readers);
     await Promise.all(readers.map((r) => r.ready));
-    if (this.#profiles.enabled) {
+    if (this.#profiles.enabled || this.#writeProfiles.enabled) {
       try {
-        this.#inline = new InlineReader(this.path, this.#profiles);
+        this.#inline = new InlineConnection(this.path, this.#profiles, this.#writeProfiles.enabled ? this.#writeProfiles : undefined);
       } catch (err) {
-        // Not fatal: every read keeps going to the reader threads, as with db.sqlite.inlineReadThresholdUs = 0.
+        // Not fatal: every statement keeps going to the threads, as with both inline thresholds at 0.
         this.#log.warn(
           { event: "db.inline.unavailable", path: this.path, err: (err as Error).message },
-          `SQLite ${this.path}: the main thread could not open its read-only connection (${(err as Error).message}); all reads use the reader threads.`,
+          `SQLite ${this.path}: the main thread could not open its own connection (${(err as Error).message}); all reads use the reader threads and all writes the writer thread.`,
         );
       }
     }
@@ -201,6 +219,8 @@ export class SqliteDatabase implements Database {
     if (r && !r.ok) {
       if (role === "reader" && r.error.details?.needsWriter) {
         if (pj.profile) pj.profile.never = true;
+        // A read's profile: the writer's run time must not count toward a write profile.
+        pj.profile = undefined;
         // A write sent through query()/get() (e.g. INSERT … RETURNING): readers are query_only, so it goes to the writer.
         // Its wait bound starts now (pj.queuedAt is reset): min(busyTimeout, deadline) as for any write.
         pj.queuedAt = performance.now();
@@ -211,6 +231,7 @@ export class SqliteDatabase implements Database {
       lane.errors++;
       if (r.error.code === "DB_LOCKED") this.#log.warn({ event: "db.locked", path: this.path, ...r.error.details }, r.error.message);
     } else if (pj.spec.kind === "begin" && pj.owner) this.#writer.own(pj.owner);
+    else if (pj.spec.kind === "checkpoint") this.#walRestartPending = true;
     return false;
   }
 
@@ -224,6 +245,7 @@ export class SqliteDatabase implements Database {
       } else this.#lockTimeouts += m.timedOut;
     } else if (m.type === "checkpoint") {
       this.#lastCheckpoint = m.result;
+      this.#walRestartPending = true;
       // The doctor's wal-growth rule reads these; one line per checkpoint round (30 s by default).
       const r = m.result;
       this.#log.info(
@@ -277,7 +299,7 @@ export class SqliteDatabase implements Database {
     // more than the query. Never inside db.transaction(fn): its reads keep the threaded semantics;
     // nor while inline reads are paused (slow inline runs came too often: the machine lacks cores).
     if (profile?.inline && this.#profiles.inlineAllowed && this.#txScope.getStore() === undefined) {
-      const out = (inline as InlineReader).run(profile, mode, s.values);
+      const out = (inline as InlineConnection).read(profile, mode, s.values);
       if (out !== NOT_INLINE) return Promise.resolve(out);
     }
     return this.#readThreaded(mode, s, deadline, profile);
@@ -291,7 +313,7 @@ export class SqliteDatabase implements Database {
    * of 64 clients, 3 interleaved rounds: 8.2–14.2 µs of process CPU per point read before the split,
    * 5.7–7.9 µs after, better-sqlite3 called directly 5.1–9.3 µs).
    */
-  #readThreaded(mode: "all" | "get", s: SqlStatement, deadline: Deadline, profile: ReadProfile | undefined): Promise<unknown> {
+  #readThreaded(mode: "all" | "get", s: SqlStatement, deadline: Deadline, profile: StatementProfile | undefined): Promise<unknown> {
     this.#profiles.counts.threaded++;
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
     if (profile !== undefined && !profile.never) pj.profile = profile;
@@ -316,10 +338,99 @@ export class SqliteDatabase implements Database {
         ),
       );
     }
+    let profile: StatementProfile | undefined;
+    if (spec.kind === "stmt" && this.#inline !== undefined && this.#writeProfiles.enabled && inlineWritable(spec.stmt.text)) {
+      profile = this.#writeProfiles.profile(spec.stmt.text);
+      // Only while the writer is idle: nothing queued or running there can then commit after this
+      // write though submitted before it, and no transaction or lock wait holds the writer.
+      if (profile?.inline && this.#writer.idle && this.#writeProfiles.inlineAllowed && !this.#takeWalRestart()) {
+        try {
+          const out = this.#inline.write(profile, spec.stmt.values);
+          if (out !== NOT_INLINE) {
+            this.#afterInlineWrite();
+            return Promise.resolve(out);
+          }
+        } catch (err) {
+          this.#writeStats.errors++;
+          return Promise.reject(err);
+        }
+      }
+    }
     const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout, spec.kind === "stmt" || spec.kind === "batch");
     pj.ctx = currentContext();
+    if (profile !== undefined && !profile.never) pj.profile = profile;
+    if (spec.kind === "stmt") this.#writeProfiles.counts.threaded++;
     this.#writer.submit(pj);
     return promise;
+  }
+
+  /** True (once) when a checkpoint has finished since: the write asking goes to the writer thread instead. */
+  #takeWalRestart(): boolean {
+    if (!this.#walRestartPending) return false;
+    this.#walRestartPending = false;
+    return true;
+  }
+
+  /** A write queued for the writer, run inline now if its statement may (see WriterLaneOptions.runInline). */
+  #runQueuedInline(pj: PendingJob): boolean {
+    const spec = pj.spec;
+    const p = pj.profile;
+    const inline = this.#inline;
+    if (
+      spec.kind !== "stmt" ||
+      spec.mode !== "run" ||
+      p === undefined ||
+      !p.inline ||
+      inline === undefined ||
+      !this.#writeProfiles.inlineAllowed ||
+      pj.deadline.expired
+    )
+      return false;
+    // False: it leads the group the writer runs next.
+    if (this.#takeWalRestart()) return false;
+    let out: RunResult | typeof NOT_INLINE;
+    try {
+      out = inline.write(p, spec.stmt.values);
+    } catch (err) {
+      this.#writeStats.errors++;
+      pj.settled = true;
+      pj.reject(err as HoldfastError);
+      return true;
+    }
+    if (out === NOT_INLINE) return false;
+    // Counted as threaded when it was queued; it ran here after all.
+    this.#writeProfiles.counts.threaded--;
+    pj.settled = true;
+    pj.resolve(out);
+    this.#afterInlineWrite();
+    return true;
+  }
+
+  /**
+   * The main thread's connection does not checkpoint (that is file I/O and an fsync on the event
+   * loop): after as many inline writes as the WAL holds pages before SQLite's own autocheckpoint
+   * (each write adds at least one), the writer thread runs a PASSIVE one. Writes that come
+   * meanwhile find the writer busy and go to it, in order.
+   */
+  #afterInlineWrite(): void {
+    if (++this.#inlineWritesUnchecked < this.#settings.walAutocheckpoint || this.#inlineCheckpointQueued) return;
+    this.#inlineCheckpointQueued = true;
+    const { pj, promise } = this.#pending({ kind: "checkpoint", mode: "PASSIVE", quiet: true }, Deadline.NONE, this.#acquireTimeout);
+    this.#writer.submit(pj);
+    promise.then(
+      () => {
+        this.#inlineWritesUnchecked = 0;
+        this.#inlineCheckpointQueued = false;
+      },
+      (err: HoldfastError) => {
+        // The next inline write asks again; the writer's scheduled checkpoint keeps the WAL bounded meanwhile.
+        this.#inlineCheckpointQueued = false;
+        this.#log.warn(
+          { event: "db.checkpoint.failed", path: this.path, err: err.message },
+          `Checkpoint of ${this.path} after inline writes failed: ${err.message}`,
+        );
+      },
+    );
   }
 
   /** All rows. */
@@ -406,6 +517,7 @@ export class SqliteDatabase implements Database {
       lockShed: this.#writer.lockShed,
       writeQueue: this.#writer.waiting,
       reads: { ...this.#profiles.counts, inlineStatements: this.#profiles.inlineStatements },
+      writes: { ...this.#writeProfiles.counts, inlineStatements: this.#writeProfiles.inlineStatements },
     };
     return { dialect: "sqlite", url: `sqlite:${this.path}`, pool, sqlite };
   }

@@ -192,7 +192,7 @@ function runOne(job: Job): JobResult {
         return { id: job.id, ok: true, value: null };
       case "checkpoint":
         if (!checkpoints) return { id: job.id, ok: true, value: null };
-        return { id: job.id, ok: true, value: checkpoints.run(job.mode) };
+        return { id: job.id, ok: true, value: checkpoints.run(job.mode, undefined, job.quiet !== true) };
       case "optimize":
         db.pragma("optimize");
         return { id: job.id, ok: true, value: null };
@@ -207,7 +207,7 @@ function runOne(job: Job): JobResult {
  * SAVEPOINT so a failing write rolls back only itself. Members whose deadline passes while
  * the lock is held elsewhere fail with DB_LOCKED at their own deadline, not the group's.
  */
-function runGroup(jobs: Job[]): JobResult[] {
+function runGroup(jobs: Job[], times?: number[]): JobResult[] {
   const results = new Map<number, JobResult>();
   let pending = jobs.filter((j) => {
     if (j.deadline && Date.now() >= j.deadline) {
@@ -249,7 +249,10 @@ function runGroup(jobs: Job[]): JobResult[] {
       let value: unknown;
       if (job.kind === "stmt") {
         text = job.stmt.text;
+        lastRunUs = 0;
         value = runStatement(job.mode, job.stmt, job.deadline);
+        // The statement alone, its commit excluded: what it would cost the main thread's connection, less the commit.
+        if (times !== undefined) times[jobs.indexOf(job)] = lastRunUs;
       } else if (job.kind === "batch") value = runBatch(job.stmts, job.deadline);
       if (!single) control("RELEASE hf_g");
       results.set(job.id, { id: job.id, ok: true, value });
@@ -276,7 +279,7 @@ function lockedError(waitedMs: number): SerializedError {
   return lockedTooLongError(config.path, waitedMs).toJSON();
 }
 
-function postResults(results: JobResult[], done: boolean): void {
+function postResults(results: JobResult[], done: boolean, times?: number[]): void {
   const ids: number[] = [];
   const values: unknown[] = [];
   let errs: (SerializedError | null)[] | null = null;
@@ -290,7 +293,7 @@ function postResults(results: JobResult[], done: boolean): void {
       errs[i] = r.error;
     }
   }
-  post({ type: "results", ids, values, errors: errs, done });
+  post({ type: "results", ids, values, errors: errs, done, times });
 }
 
 /** SQL texts by statement id, as the main thread numbered them. */
@@ -365,10 +368,10 @@ port.on("message", (m: ToThread) => {
     return;
   }
   const jobs = m.type === "packed" ? unpack(m) : m.jobs;
-  let results: JobResult[];
-  if (config.role === "writer" && m.group && !m.inTransaction && !txOpen) results = runGroup(jobs);
-  else results = jobs.map(runOne);
-  postResults(results, true);
+  if (config.role === "writer" && m.group && !m.inTransaction && !txOpen) {
+    const times = denseArray(jobs.length, 0);
+    postResults(runGroup(jobs, times), true, times);
+  } else postResults(jobs.map(runOne), true);
 });
 
 post({ type: "ready" });

@@ -9,7 +9,7 @@ import { errors, fromSerialized, type HoldfastError } from "../../errors/index.j
 import { retryAfterSeconds } from "../retry-after.js";
 import type { SqlValue } from "../types.js";
 import { denseArray, type FromThread, type Job, type JobResult, type PackedStatements, type ThreadConfig } from "./protocol.js";
-import type { ReadProfile } from "./read-profiles.js";
+import type { StatementProfile } from "./inline-profiles.js";
 import { spawnSqliteThread } from "./spawn-thread.js";
 
 /** Distributes Job without its id and deadline (set at dispatch). */
@@ -35,8 +35,8 @@ export interface PendingJob {
   owner?: object | undefined;
   /** The request that made the call, if any: a write waiting for another process's lock parks its admission slot (RequestContext.parkAdmission). */
   ctx?: RequestContext | undefined;
-  /** A read's statement profile (inline-read policy), fed with its run time on the thread. */
-  profile?: ReadProfile | undefined;
+  /** Its statement's profile (inline policy, reads or db.run() writes), fed with its run time on the thread. */
+  profile?: StatementProfile | undefined;
   resolve(value: unknown): void;
   reject(err: HoldfastError): void;
 }
@@ -45,8 +45,8 @@ export interface PendingJob {
 export interface ThreadHooks {
   /** A job finished (`result` undefined: it succeeded); return true to take over the result (re-routing), false to settle it normally. */
   onResult(pj: PendingJob, result: JobResult | undefined): boolean;
-  /** A read with a statement profile ran on the thread for `micros`. */
-  onRan(profile: ReadProfile, micros: number): void;
+  /** A statement with a profile ran on the thread for `micros`. */
+  onRan(profile: StatementProfile, micros: number): void;
   /** A message batch finished: the thread can take more. */
   onIdle(): void;
   /** Lock waits, checkpoints, logs. */

@@ -25,6 +25,11 @@ export interface WriterLaneOptions {
   lockWaiters: number;
   /** Called for each write failed with DB_LOCKED in the queue (for the `db.locked` log event). */
   onLocked?: ((err: HoldfastError) => void) | undefined;
+  /**
+   * Runs a queued write on the main thread now if it may (inline writes), settling it; false
+   * leaves it queued. Asked for the queue's head when the writer is free.
+   */
+  runInline?: ((pj: PendingJob) => boolean) | undefined;
 }
 
 /** The writer thread, its queue and the transaction that owns it. */
@@ -40,6 +45,8 @@ export class WriterLane {
   lockWaitSince = 0;
   /** Writes failed at once because {@link WriterLaneOptions.lockWaiters} were already waiting for the lock. */
   lockShed = 0;
+  /** In pump(): a write submitted meanwhile (by a write run inline there) only queues. */
+  #pumping = false;
 
   constructor(options: WriterLaneOptions, stats: LaneStats) {
     this.#options = options;
@@ -67,6 +74,16 @@ export class WriterLane {
   /** Writes waiting for the writer. */
   get waiting(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * Nothing queued or on the thread (a checkpoint included: writes that went on during one would
+   * keep the WAL from ever restarting at its beginning), no transaction holding it, no lock wait:
+   * an inline write may run.
+   */
+  get idle(): boolean {
+    const t = this.thread;
+    return t !== undefined && t.inflight === 0 && this.#queue.length === 0 && this.#owner === undefined && !this.lockWaiting;
   }
 
   /** True when a transaction holds the writer. */
@@ -105,7 +122,8 @@ export class WriterLane {
     this.#queue.push(pj);
     // Behind a lock held elsewhere this write will wait, not work: its request gives its slot back.
     if (this.lockWaiting) pj.ctx?.parkAdmission?.();
-    this.pump();
+    // Not run inline from here: a write is submitted when it could not run inline just now.
+    this.pump(false);
   }
 
   /**
@@ -121,10 +139,31 @@ export class WriterLane {
     this.thread?.forEachInflight(park);
   }
 
-  /** Sends the next group when the writer is free and no transaction holds it. */
-  pump(): void {
+  /**
+   * Sends the next group when the writer is free and no transaction holds it; first, unless
+   * `inline` is false, runs inline what may run inline at the head of the queue.
+   */
+  pump(inline = true): void {
     const t = this.thread;
-    if (!t || this.#owner || t.batches > 0) return;
+    if (!t || this.#owner || t.batches > 0 || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#send(t, inline);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #send(t: SqliteThread, inline: boolean): void {
+    // The writer is free: writes queued behind its last round trip (or a transaction) that may run
+    // inline run now, in order, so the lane goes idle again. Without this, steady writes kept
+    // arriving during each round trip and stayed on the thread for good once one had gone there
+    // (bench:sqlite).
+    const runInline = this.#options.runInline;
+    if (inline && runInline !== undefined && !this.lockWaiting) {
+      // A job run inline is settled, and peek() steps over settled jobs.
+      for (let pj = this.#queue.peek(); pj !== undefined && runInline(pj); pj = this.#queue.peek());
+    }
     const head = this.#queue.shift();
     if (!head) return;
     const now = performance.now();

@@ -1,5 +1,5 @@
 /** Prometheus view of `db.status()`, read at scrape time (nothing on the query path). */
-import type { DatabaseStatus } from "../../db/types.js";
+import type { DatabaseStatus, SqliteRouteCounts } from "../../db/types.js";
 import { promClient, type WorkerMetrics } from "../../telemetry/index.js";
 
 /**
@@ -21,8 +21,13 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, readStatus: () =>
     ["holdfast_sqlite_write_queue", "Writes queued for the SQLite writer thread.", (s) => s.sqlite?.writeQueue],
     [
       "holdfast_sqlite_inline_statements",
-      "SQLite statements measured fast enough to run on the main thread right now.",
+      "SQLite read statements measured fast enough to run on the main thread right now.",
       (s) => s.sqlite?.reads?.inlineStatements,
+    ],
+    [
+      "holdfast_sqlite_inline_write_statements",
+      "SQLite write statements (db.run) measured fast enough to run on the main thread's connection right now.",
+      (s) => s.sqlite?.writes?.inlineStatements,
     ],
   ]);
   metrics.addStatusCounters<DatabaseStatus>(read, [
@@ -51,21 +56,45 @@ export function registerDatabaseGauges(metrics: WorkerMetrics, readStatus: () =>
       "SQLite reads that met a lock on the main thread and were re-run on a reader thread.",
       (s) => s.sqlite?.reads?.busyFallbacks,
     ],
+    [
+      "holdfast_sqlite_inline_write_demotions_total",
+      "Times a SQLite write statement ran over db.sqlite.inlineWriteThresholdUs on the main thread and went back to the writer thread.",
+      (s) => s.sqlite?.writes?.demotions,
+    ],
+    [
+      "holdfast_sqlite_inline_write_pauses_total",
+      "Times every inline SQLite write was paused (10 demotions within 1 s: the machine is short of cores).",
+      (s) => s.sqlite?.writes?.pauses,
+    ],
+    [
+      "holdfast_sqlite_inline_write_busy_fallbacks_total",
+      "SQLite writes that met a lock on the main thread (another process writing) and went to the writer thread, which waits for it.",
+      (s) => s.sqlite?.writes?.busyFallbacks,
+    ],
   ]);
-  const reads = () => read()?.sqlite?.reads;
-  statusCounter(
+  laneCounter(
     metrics,
     "holdfast_sqlite_reads_total",
     "SQLite reads by where they ran: inline on the main thread (statement measured fast) or on a reader thread.",
-    ["lane"],
-    (set) => {
-      const r = reads();
-      if (r) {
-        set({ lane: "inline" }, r.inline);
-        set({ lane: "thread" }, r.threaded);
-      }
-    },
+    () => read()?.sqlite?.reads,
   );
+  laneCounter(
+    metrics,
+    "holdfast_sqlite_writes_total",
+    "SQLite db.run() writes by where they ran: inline on the main thread's connection (statement measured fast, writer idle) or on the writer thread.",
+    () => read()?.sqlite?.writes,
+  );
+}
+
+/** Statements counted by lane, inline or thread. */
+function laneCounter(metrics: WorkerMetrics, name: string, help: string, counts: () => SqliteRouteCounts | undefined): void {
+  statusCounter(metrics, name, help, ["lane"], (set) => {
+    const r = counts();
+    if (r) {
+      set({ lane: "inline" }, r.inline);
+      set({ lane: "thread" }, r.threaded);
+    }
+  });
 }
 
 /**

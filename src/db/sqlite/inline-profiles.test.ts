@@ -1,12 +1,12 @@
 // The inline-read policy on its own: run times in, promotion and demotion out.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type ReadProfile, ReadProfiles } from "./read-profiles.js";
+import { type StatementProfile, InlineProfiles } from "./inline-profiles.js";
 
 const options = { thresholdUs: 200, proofRuns: 32, maxStatements: 3 };
 
 /** The profile of `text`, run fast on the threads until it is promoted to inline. */
-function promoted(profiles: ReadProfiles, text: string): ReadProfile {
+function promoted(profiles: InlineProfiles, text: string): StatementProfile {
   const p = profiles.profile(text);
   assert.ok(p);
   while (!p.inline) profiles.threadedRun(p, 5);
@@ -14,7 +14,7 @@ function promoted(profiles: ReadProfiles, text: string): ReadProfile {
 }
 
 test("a statement runs inline after proofRuns fast threaded runs, not before", () => {
-  const profiles = new ReadProfiles(options);
+  const profiles = new InlineProfiles(options);
   const p = profiles.profile("SELECT 1");
   assert.ok(p);
   for (let i = 0; i < 31; i++) profiles.threadedRun(p, 5);
@@ -25,7 +25,7 @@ test("a statement runs inline after proofRuns fast threaded runs, not before", (
 });
 
 test("the p99 decides: one slow run in fewer than 100 blocks promotion, one in the last 100 does not, two do", () => {
-  const profiles = new ReadProfiles(options);
+  const profiles = new InlineProfiles(options);
   const p = profiles.profile("SELECT 2");
   assert.ok(p);
   profiles.threadedRun(p, 5_000);
@@ -41,7 +41,7 @@ test("the p99 decides: one slow run in fewer than 100 blocks promotion, one in t
 });
 
 test("one slow inline run demotes at once; a statement that lasted proofRuns inline runs proves itself over proofRuns again, one that flapped over twice as many", () => {
-  const profiles = new ReadProfiles(options);
+  const profiles = new InlineProfiles(options);
   const p = profiles.profile("SELECT 4");
   assert.ok(p);
   for (let i = 0; i < 32; i++) profiles.threadedRun(p, 5);
@@ -70,8 +70,8 @@ test("one slow inline run demotes at once; a statement that lasted proofRuns inl
 });
 
 test("threshold 0 turns inline reads off, and past maxStatements new texts get no profile", () => {
-  assert.equal(new ReadProfiles({ ...options, thresholdUs: 0 }).enabled, false);
-  const profiles = new ReadProfiles(options);
+  assert.equal(new InlineProfiles({ ...options, thresholdUs: 0 }).enabled, false);
+  const profiles = new InlineProfiles(options);
   for (const t of ["a", "b", "c"]) assert.ok(profiles.profile(t));
   assert.equal(profiles.profile("d"), undefined);
   assert.ok(profiles.profile("a"), "known texts keep their profile");
@@ -79,7 +79,7 @@ test("threshold 0 turns inline reads off, and past maxStatements new texts get n
 
 test("10 demotions within a second pause inline reads for every statement for 1 s, longer when it trips again right after", () => {
   let now = 0;
-  const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
+  const profiles = new InlineProfiles({ ...options, maxStatements: 20, now: () => now });
   for (let i = 0; i < 9; i++) {
     now += 50;
     profiles.inlineRun(promoted(profiles, `SELECT ${i}`), 5_000);
@@ -113,7 +113,7 @@ test("10 demotions within a second pause inline reads for every statement for 1 
 
 test("demotions that are rare per run (preemption noise at a high read rate) never pause, however close together in time", () => {
   let now = 0;
-  const profiles = new ReadProfiles({ ...options, maxStatements: 20, now: () => now });
+  const profiles = new InlineProfiles({ ...options, maxStatements: 20, now: () => now });
   // 30 demotions in 300 ms, each after 1 500 fast inline runs: one slow run in 1 500.
   for (let i = 0; i < 30; i++) {
     const p = promoted(profiles, `SELECT ${i % 10}`);

@@ -1,6 +1,8 @@
 /**
- * Which reads may run inline on the main thread: one profile per SQL text, fed with each run's
- * time. A statement starts on the reader threads. Once it has run there `proofRuns` times and
+ * Which statements may run inline on the main thread: one profile per SQL text, fed with each
+ * run's time; one set of profiles for reads and one for writes (db.run()), each with its own
+ * threshold and pause. Below, "reads" and "reader threads" stand for either kind and its threads
+ * (the writer thread for writes). A statement starts on the threads. Once it has run there `proofRuns` times and
  * the p99 of its last 100 runs is under the threshold (at most one slower run in 100), it may run
  * inline. One inline run over the threshold sends it back to the threads at once, to prove itself
  * again over `proofRuns` runs — or over twice its last proof (up to 4 096) when it did not last
@@ -22,7 +24,7 @@
  */
 
 /** Inline-read policy settings. */
-export interface ReadProfileOptions {
+export interface InlineProfileOptions {
   /** A run at or under this many microseconds counts as fast; 0 turns inline reads off. */
   thresholdUs: number;
   /** Threaded runs (with p99 under the threshold) before a statement first runs inline. */
@@ -44,15 +46,15 @@ const FIRST_PAUSE_MS = 1000;
 const MAX_PAUSE_MS = 8000;
 /** Threaded runs the p99 is taken over. */
 const WINDOW = 100;
-/** A statement whose recent threaded runs average over this many µs is a long read (see {@link ReadProfile.long}). */
+/** A statement whose recent threaded runs average over this many µs is a long read (see {@link StatementProfile.long}). */
 const LONG_READ_US = 1000;
 
 /** What is known about one SQL text. */
-export class ReadProfile {
+export class StatementProfile {
   readonly text: string;
   /** Runs inline now. */
   inline = false;
-  /** Never inline: it writes, or does not return rows (found when preparing it inline). */
+  /** Never inline: a read that writes or returns no rows (found when preparing it inline). */
   never = false;
   /** Threaded runs since the last demotion (or since first seen). */
   runs = 0;
@@ -84,7 +86,7 @@ export class ReadProfile {
 }
 
 /** Counts shown in status(). */
-export interface ReadRouteCounts {
+export interface RouteCounts {
   inline: number;
   threaded: number;
   demotions: number;
@@ -94,10 +96,10 @@ export interface ReadRouteCounts {
 }
 
 /** The profiles of every statement read through one database. */
-export class ReadProfiles {
-  readonly #options: ReadProfileOptions;
-  readonly #profiles = new Map<string, ReadProfile>();
-  readonly counts: ReadRouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0 };
+export class InlineProfiles {
+  readonly #options: InlineProfileOptions;
+  readonly #profiles = new Map<string, StatementProfile>();
+  readonly counts: RouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0 };
   readonly #now: () => number;
   /** When the last PAUSE_AFTER_DEMOTIONS demotions happened (a ring). */
   readonly #demotedAt = new Float64Array(PAUSE_AFTER_DEMOTIONS);
@@ -109,7 +111,7 @@ export class ReadProfiles {
   #pauseMs = FIRST_PAUSE_MS;
   #lastPauseEnd = Number.NEGATIVE_INFINITY;
 
-  constructor(options: ReadProfileOptions) {
+  constructor(options: InlineProfileOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
   }
@@ -128,17 +130,17 @@ export class ReadProfiles {
   }
 
   /** The profile of `text`, created on first sight; undefined past `maxStatements` texts. */
-  profile(text: string): ReadProfile | undefined {
+  profile(text: string): StatementProfile | undefined {
     let p = this.#profiles.get(text);
     if (p === undefined && this.#profiles.size < this.#options.maxStatements) {
-      p = new ReadProfile(text, this.#options.proofRuns);
+      p = new StatementProfile(text, this.#options.proofRuns);
       this.#profiles.set(text, p);
     }
     return p;
   }
 
   /** Records a run on a reader thread (its time measured on that thread). */
-  threadedRun(p: ReadProfile, micros: number): void {
+  threadedRun(p: StatementProfile, micros: number): void {
     // A quarter per run: two or three runs tell a scan from a point read, one preempted run does not.
     p.averageUs = p.averageUs === 0 ? micros : p.averageUs + (micros - p.averageUs) * 0.25;
     if (p.inline || p.never) return;
@@ -155,7 +157,7 @@ export class ReadProfiles {
   }
 
   /** Records a run inline; returns true when it was slow and the statement has just been demoted. */
-  inlineRun(p: ReadProfile, micros: number): boolean {
+  inlineRun(p: StatementProfile, micros: number): boolean {
     p.inlineRuns++;
     this.#inlineRunsTotal++;
     if (micros <= this.#options.thresholdUs) return false;
@@ -164,7 +166,7 @@ export class ReadProfiles {
   }
 
   /** Sends a statement back to the threads until it proves fast again (how long: see the file header). */
-  demote(p: ReadProfile): void {
+  demote(p: StatementProfile): void {
     p.inline = false;
     p.runs = 0;
     p.slowRing.fill(0);

@@ -1,0 +1,152 @@
+/**
+ * The main thread's own connection, for statements whose runs have been measured fast
+ * (inline-profiles.ts): for a query that costs SQLite a few microseconds, the message round trip
+ * to a thread costs more than the query. It never waits: busy_timeout is 0, so a statement that
+ * meets a lock gets SQLITE_BUSY at once and is handed back to the threads, which wait for it
+ * within the request's deadline. WAL files only: there a read never waits for the writer.
+ *
+ * With inline writes on it also runs short `db.run()` writes, when the writer thread is idle. Why
+ * writes at all: SQLite discards a connection's whole page cache when it starts a read after
+ * another connection committed, so while the writer thread commits, every inline read loads its
+ * pages from the file again; a connection's own commits keep its cache (see docs/database.md,
+ * "Inline writes").
+ */
+import BetterSqlite3 from "better-sqlite3";
+import type { HoldfastError } from "../../errors/index.js";
+import type { RunResult } from "../types.js";
+import { bindValues, type Connection, type Stmt } from "./connection.js";
+import { isBusy, mapSqliteError } from "./sqlite-errors.js";
+import type { InlineProfiles, StatementProfile } from "./inline-profiles.js";
+
+/** Returned by {@link InlineConnection.read} and {@link InlineConnection.write} when the statement must go to a thread instead. */
+export const NOT_INLINE: unique symbol = Symbol("not inline");
+
+/** The statements a write may be: plain DML. Pragmas, transaction control, ATTACH, VACUUM… stay on the writer's connection. */
+const DML = /^\s*(?:insert|update|delete|replace|with)\b/i;
+
+/** True when `text` may ever run as an inline write (a write statement that commits on its own). */
+export function inlineWritable(text: string): boolean {
+  return DML.test(text);
+}
+
+/** The main-thread connection. Open it only after the writer has switched the file to WAL. */
+export class InlineConnection {
+  readonly #db: Connection;
+  readonly #path: string;
+  readonly #reads: InlineProfiles;
+  readonly #writes: InlineProfiles | undefined;
+
+  /**
+   * Opens `path`, read-only unless `writes` is given; throws what better-sqlite3 throws (the
+   * caller then keeps every statement on the threads).
+   */
+  constructor(path: string, reads: InlineProfiles, writes: InlineProfiles | undefined) {
+    this.#db = new BetterSqlite3(path, { readonly: writes === undefined, fileMustExist: true });
+    // Never wait on the event loop: a lock means "use a thread", not "sleep here".
+    this.#db.pragma("busy_timeout = 0");
+    if (writes !== undefined) {
+      // As the writer's connection: a commit appends to the WAL without fsync.
+      this.#db.pragma("synchronous = NORMAL");
+      this.#db.pragma("foreign_keys = ON");
+      // A checkpoint does file I/O and fsyncs: the writer thread runs them (SqliteDatabase asks it to).
+      this.#db.pragma("wal_autocheckpoint = 0");
+    }
+    this.#path = path;
+    this.#reads = reads;
+    this.#writes = writes;
+  }
+
+  /**
+   * Runs a promoted read now and returns its rows, or NOT_INLINE when it must go to a thread:
+   * it writes or returns no rows (found when it is first prepared here), or it failed here for any
+   * reason (a lock, or an error the thread will report with its full handling). A run over the
+   * threshold demotes the statement at once.
+   */
+  read(p: StatementProfile, mode: "all" | "get", values: readonly unknown[]): unknown {
+    let stmt = p.prepared as Stmt | undefined;
+    if (stmt === undefined) {
+      try {
+        stmt = this.#db.prepare(p.text) as Stmt;
+      } catch {
+        this.#reads.demote(p);
+        return NOT_INLINE;
+      }
+      if (!stmt.reader || !stmt.readonly) {
+        p.never = true;
+        p.inline = false;
+        return NOT_INLINE;
+      }
+      p.prepared = stmt;
+    }
+    const params = bindValues(values as Parameters<typeof bindValues>[0]);
+    const t0 = performance.now();
+    let out: unknown;
+    try {
+      out = mode === "all" ? stmt.all(...params) : stmt.get(...params);
+    } catch (err) {
+      if (isBusy(err)) this.#reads.counts.busyFallbacks++;
+      this.#reads.inlineRun(p, (performance.now() - t0) * 1000);
+      return NOT_INLINE;
+    }
+    this.#reads.inlineRun(p, (performance.now() - t0) * 1000);
+    this.#reads.counts.inline++;
+    if (mode === "get") plainBytes(out);
+    else for (const row of out as unknown[]) plainBytes(row);
+    return out;
+  }
+
+  /**
+   * Runs a promoted write now, committed on its own (autocommit), and returns its result;
+   * NOT_INLINE when it must go to the writer thread: a lock is held (by the writer thread or
+   * another process; SQLite undid the statement), or it cannot be prepared here. Any other
+   * failure is the statement's own (a constraint, say): SQLite undid it, and it is thrown as the
+   * writer thread would have reported it. A run over the threshold demotes the statement.
+   */
+  write(p: StatementProfile, values: readonly unknown[]): RunResult | typeof NOT_INLINE {
+    const profiles = this.#writes as InlineProfiles;
+    let stmt = p.prepared as Stmt | undefined;
+    if (stmt === undefined) {
+      try {
+        stmt = this.#db.prepare(p.text) as Stmt;
+      } catch {
+        profiles.demote(p);
+        return NOT_INLINE;
+      }
+      p.prepared = stmt;
+    }
+    const params = bindValues(values as Parameters<typeof bindValues>[0]);
+    const t0 = performance.now();
+    let r: BetterSqlite3.RunResult;
+    try {
+      r = stmt.run(...params);
+    } catch (err) {
+      profiles.inlineRun(p, (performance.now() - t0) * 1000);
+      if (isBusy(err)) {
+        profiles.counts.busyFallbacks++;
+        return NOT_INLINE;
+      }
+      throw mapSqliteError(err, this.#path, p.text) satisfies HoldfastError;
+    }
+    profiles.inlineRun(p, (performance.now() - t0) * 1000);
+    profiles.counts.inline++;
+    return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+  }
+
+  /** Closes the connection (before the threads, so the writer can remove the -wal file as the last one out). */
+  close(): void {
+    this.#db.close();
+  }
+}
+
+/**
+ * better-sqlite3 returns BLOBs as Buffer; a thread's result arrives as a plain Uint8Array (structured
+ * clone). Callers must see one type whichever way the read ran (Buffer's toString differs).
+ */
+function plainBytes(row: unknown): void {
+  if (row === null || typeof row !== "object") return;
+  const r = row as Record<string, unknown>;
+  for (const k in r) {
+    const v = r[k];
+    if (typeof v === "object" && v !== null && Buffer.isBuffer(v)) r[k] = new Uint8Array(v); // a copy: a Buffer may be a slice of a shared pool
+  }
+}
