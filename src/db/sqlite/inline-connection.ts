@@ -60,9 +60,10 @@ export class InlineConnection {
    * Runs a promoted read now and returns its rows, or NOT_INLINE when it must go to a thread:
    * it writes or returns no rows (found when it is first prepared here), or it failed here for any
    * reason (a lock, or an error the thread will report with its full handling). A run over the
-   * threshold demotes the statement at once.
+   * threshold demotes the statement at once. `t0` is the caller's clock reading at the call
+   * (performance.now()); the run is timed from it.
    */
-  read(p: StatementProfile, mode: "all" | "get", values: readonly unknown[]): unknown {
+  read(p: StatementProfile, mode: "all" | "get", values: readonly unknown[], t0: number): unknown {
     let stmt = p.prepared as Stmt | undefined;
     if (stmt === undefined) {
       try {
@@ -77,9 +78,10 @@ export class InlineConnection {
         return NOT_INLINE;
       }
       p.prepared = stmt;
+      // Preparing is a one-off, not what the statement costs.
+      t0 = performance.now();
     }
     const params = bindValues(values as Parameters<typeof bindValues>[0]);
-    const t0 = performance.now();
     let out: unknown;
     try {
       out = mode === "all" ? stmt.all(...params) : stmt.get(...params);
@@ -100,9 +102,10 @@ export class InlineConnection {
    * NOT_INLINE when it must go to the writer thread: a lock is held (by the writer thread or
    * another process; SQLite undid the statement), or it cannot be prepared here. Any other
    * failure is the statement's own (a constraint, say): SQLite undid it, and it is thrown as the
-   * writer thread would have reported it. A run over the threshold demotes the statement.
+   * writer thread would have reported it. A run over the threshold demotes the statement. `t0`
+   * as for {@link read}.
    */
-  write(p: StatementProfile, values: readonly unknown[]): RunResult | typeof NOT_INLINE {
+  write(p: StatementProfile, values: readonly unknown[], t0: number): RunResult | typeof NOT_INLINE {
     const profiles = this.#writes as InlineProfiles;
     let stmt = p.prepared as Stmt | undefined;
     if (stmt === undefined) {
@@ -113,9 +116,9 @@ export class InlineConnection {
         return NOT_INLINE;
       }
       p.prepared = stmt;
+      t0 = performance.now();
     }
     const params = bindValues(values as Parameters<typeof bindValues>[0]);
-    const t0 = performance.now();
     let r: BetterSqlite3.RunResult;
     try {
       r = stmt.run(...params);

@@ -255,14 +255,13 @@ export class SqliteDatabase implements Database {
     } else if (m.type === "log") this.#log[m.level]({ event: m.event, ...m.fields }, m.msg);
   }
 
-  #pending(spec: JobSpec, deadline: Deadline, limitMs: number, bounded = false): { pj: PendingJob; promise: Promise<unknown> } {
+  #pending(spec: JobSpec, deadline: Deadline, limitMs: number, bounded = false, now = performance.now()): { pj: PendingJob; promise: Promise<unknown> } {
     let resolve!: (v: unknown) => void;
     let reject!: (e: HoldfastError) => void;
     const promise = new Promise<unknown>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const now = performance.now();
     const pj: PendingJob = {
       spec,
       deadline,
@@ -279,17 +278,28 @@ export class SqliteDatabase implements Database {
     return { pj, promise };
   }
 
-  #admit(what: string): Deadline {
+  /**
+   * The deadline of a statement starting now (`now`: performance.now(), read once per statement and
+   * also used to time an inline run: each read costs 50–75 ns on a VM, a point read's whole
+   * holdfast overhead a few hundred).
+   */
+  #admit(what: string, now = performance.now()): Deadline {
     if (this.#closed) throw sqliteClosedError(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
     const deadline = currentDeadline();
-    deadline.check(`${what} could start`);
+    deadline.checkAt(now, `${what} could start`);
     return deadline;
   }
 
+  /** True inside db.transaction(fn); the async-context lookup only while a transaction holds the writer. */
+  #inTransaction(): boolean {
+    return this.#writer.owned && this.#txScope.getStore() !== undefined;
+  }
+
   #read(mode: "all" | "get", s: SqlStatement): Promise<unknown> {
+    const now = performance.now();
     let deadline: Deadline;
     try {
-      deadline = this.#admit("the SQLite query");
+      deadline = this.#admit("the SQLite query", now);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -298,8 +308,8 @@ export class SqliteDatabase implements Database {
     // Fast path: a statement measured fast runs right here, saving the thread round trip that costs
     // more than the query. Never inside db.transaction(fn): its reads keep the threaded semantics;
     // nor while inline reads are paused (slow inline runs came too often: the machine lacks cores).
-    if (profile?.inline && this.#profiles.inlineAllowed && this.#txScope.getStore() === undefined) {
-      const out = (inline as InlineConnection).read(profile, mode, s.values);
+    if (profile?.inline && this.#profiles.inlineAllowed && !this.#inTransaction()) {
+      const out = (inline as InlineConnection).read(profile, mode, s.values, now);
       if (out !== NOT_INLINE) return Promise.resolve(out);
     }
     return this.#readThreaded(mode, s, deadline, profile);
@@ -325,13 +335,14 @@ export class SqliteDatabase implements Database {
   }
 
   #write(spec: JobSpec): Promise<unknown> {
+    const now = performance.now();
     let deadline: Deadline;
     try {
-      deadline = this.#admit("the SQLite write");
+      deadline = this.#admit("the SQLite write", now);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#writer.isOwner(this.#txScope.getStore())) {
+    if (this.#writer.owned && this.#writer.isOwner(this.#txScope.getStore())) {
       return Promise.reject(
         errors.dbQueryFailed(
           "db.run()/db.batch()/db.transaction() was called inside db.transaction(): it would wait for the writer that this transaction holds. Use the `tx` argument for statements inside the transaction.",
@@ -345,7 +356,7 @@ export class SqliteDatabase implements Database {
       // write though submitted before it, and no transaction or lock wait holds the writer.
       if (profile?.inline && this.#writer.idle && this.#writeProfiles.inlineAllowed && !this.#takeWalRestart()) {
         try {
-          const out = this.#inline.write(profile, spec.stmt.values);
+          const out = this.#inline.write(profile, spec.stmt.values, now);
           if (out !== NOT_INLINE) {
             this.#afterInlineWrite();
             return Promise.resolve(out);
@@ -356,7 +367,7 @@ export class SqliteDatabase implements Database {
         }
       }
     }
-    const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout, spec.kind === "stmt" || spec.kind === "batch");
+    const { pj, promise } = this.#pending(spec, deadline, this.#acquireTimeout, spec.kind === "stmt" || spec.kind === "batch", now);
     pj.ctx = currentContext();
     if (profile !== undefined && !profile.never) pj.profile = profile;
     if (spec.kind === "stmt") this.#writeProfiles.counts.threaded++;
@@ -390,7 +401,7 @@ export class SqliteDatabase implements Database {
     if (this.#takeWalRestart()) return false;
     let out: RunResult | typeof NOT_INLINE;
     try {
-      out = inline.write(p, spec.stmt.values);
+      out = inline.write(p, spec.stmt.values, performance.now());
     } catch (err) {
       this.#writeStats.errors++;
       pj.settled = true;
@@ -400,6 +411,7 @@ export class SqliteDatabase implements Database {
     if (out === NOT_INLINE) return false;
     // Counted as threaded when it was queued; it ran here after all.
     this.#writeProfiles.counts.threaded--;
+    this.#writeStats.acquireWait.record(performance.now() - pj.queuedAt);
     pj.settled = true;
     pj.resolve(out);
     this.#afterInlineWrite();
