@@ -313,3 +313,33 @@ test("db.sqlite.inlineReadThresholdUs = 0 keeps every read on the threads, and /
     await on.db.close();
   }
 });
+
+test("BLOBs come back as plain Uint8Array whichever way a read ran, in every column that holds one (get and query)", async () => {
+  const { db } = await open({ inlineAfterRuns: 2 });
+  try {
+    await db.run("CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, body BLOB, extra)");
+    await db.run("INSERT INTO files (id, name, body, extra) VALUES (1, 'a', ?, ?), (2, 'b', ?, 'text')", [
+      new Uint8Array([1, 2, 3]),
+      new Uint8Array([9]),
+      new Uint8Array([4, 5]),
+    ]);
+    const one = sql`SELECT id, name, body, extra FROM files WHERE id = ${1}`;
+    const all = "SELECT f.id, f.body, g.body AS other FROM files f JOIN files g ON g.id = 3 - f.id ORDER BY f.id";
+    const plain = (v: unknown) => v instanceof Uint8Array && !Buffer.isBuffer(v);
+    const threaded = { one: await db.get<Record<string, unknown>>(one), all: await db.query<Record<string, unknown>>(all) };
+    await warmUntilInline(db, () => db.get(one), 1);
+    await warmUntilInline(db, () => db.query(all), 2);
+    const before = reads(db).inline;
+    const inline = { one: await db.get<Record<string, unknown>>(one), all: await db.query<Record<string, unknown>>(all) };
+    assert.equal(reads(db).inline - before, 2, "both reads ran inline");
+    for (const r of [threaded, inline]) {
+      assert.ok(plain(r.one?.body) && plain(r.one?.extra), `get: ${JSON.stringify(r.one)}`);
+      assert.deepEqual(Array.from(r.one?.body as Uint8Array), [1, 2, 3]);
+      assert.equal(r.all.length, 2);
+      for (const row of r.all) assert.ok(plain(row.body) && plain(row.other), `query row: ${JSON.stringify(row)}`);
+      assert.deepEqual(Array.from(r.all[0]?.other as Uint8Array), [4, 5]);
+    }
+  } finally {
+    await db.close();
+  }
+});

@@ -68,6 +68,8 @@ export class StatementProfile {
   inlineRuns = 0;
   /** The statement prepared on the main thread's connection, once promoted. */
   prepared: unknown;
+  /** A read's result column names, from its prepared statement (rows are checked for BLOBs by these keys). */
+  columns: string[] | undefined;
   /** Moving average of its threaded run times in µs (0 before the first run). */
   averageUs = 0;
 
