@@ -103,6 +103,8 @@ export interface SqliteRouteCounts {
   busyFallbacks: number;
   /** Times every inline statement of the kind was paused because demotions came too often (10 within 1 s). */
   pauses: number;
+  /** Demotions undone because a garbage collection during the run, not the statement, made it slow. */
+  gcRestored: number;
   /** Statements allowed inline right now. */
   inlineStatements: number;
 }

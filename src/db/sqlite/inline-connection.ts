@@ -88,10 +88,12 @@ export class InlineConnection {
       out = mode === "all" ? stmt.all(...params) : stmt.get(...params);
     } catch (err) {
       if (isBusy(err)) this.#reads.counts.busyFallbacks++;
-      this.#reads.inlineRun(p, (performance.now() - t0) * 1000);
+      const end = performance.now();
+      this.#reads.inlineRun(p, (end - t0) * 1000, end);
       return NOT_INLINE;
     }
-    this.#reads.inlineRun(p, (performance.now() - t0) * 1000);
+    const end = performance.now();
+    this.#reads.inlineRun(p, (end - t0) * 1000, end);
     this.#reads.counts.inline++;
     const columns = p.columns as string[];
     if (mode === "get") plainBytes(out, columns);
@@ -128,14 +130,16 @@ export class InlineConnection {
     try {
       r = stmt.run(...params);
     } catch (err) {
-      profiles.inlineRun(p, (performance.now() - t0) * 1000);
+      const end = performance.now();
+      profiles.inlineRun(p, (end - t0) * 1000, end);
       if (isBusy(err)) {
         profiles.counts.busyFallbacks++;
         return NOT_INLINE;
       }
       throw mapSqliteError(err, this.#path, p.text) satisfies HoldfastError;
     }
-    profiles.inlineRun(p, (performance.now() - t0) * 1000);
+    const end = performance.now();
+    profiles.inlineRun(p, (end - t0) * 1000, end);
     profiles.counts.inline++;
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }

@@ -134,3 +134,55 @@ test("demotions that are rare per run (preemption noise at a high read rate) nev
   assert.equal(profiles.counts.pauses, 1);
   assert.equal(profiles.inlineAllowed, false);
 });
+
+test("a demotion is undone when a garbage collection inside the slow run explains it; not when the statement's own time is still over the threshold, nor once the statement changed since", () => {
+  let now = 1_000;
+  const profiles = new InlineProfiles({ ...options, now: () => now });
+  const p = promoted(profiles, "SELECT 1");
+  // A 450 µs run ending at 1000.45 ms, 300 µs of it a scavenge: 150 µs of its own, under 200.
+  now = 1_000.45;
+  assert.equal(profiles.inlineRun(p, 450, now), true);
+  assert.equal(p.inline, false, "demoted at once");
+  const proofAfterDemotion = p.proofNeeded;
+  profiles.gcPause(1_000.1, 0.3);
+  assert.equal(p.inline, true, "restored: the collection made it slow");
+  assert.equal(profiles.counts.gcRestored, 1);
+  assert.equal(profiles.counts.demotions, 1, "the demotion still happened and is counted");
+  // 900 µs with 300 µs of collection: 600 of its own, still slow.
+  now = 2_000.9;
+  profiles.inlineRun(p, 900, now);
+  profiles.gcPause(2_000.2, 0.3);
+  assert.equal(p.inline, false);
+  // A collection outside the run explains nothing.
+  const q = promoted(profiles, "SELECT 2");
+  now = 3_000.5;
+  profiles.inlineRun(q, 500, now);
+  profiles.gcPause(2_999, 0.4);
+  assert.equal(q.inline, false);
+  // Re-promoted on the threads before the report came: left as it is (no double count).
+  const r = promoted(profiles, "SELECT 3");
+  now = 4_000.3;
+  profiles.inlineRun(r, 300, now);
+  while (!r.inline) profiles.threadedRun(r, 5);
+  profiles.gcPause(4_000.05, 0.2);
+  assert.equal(profiles.counts.gcRestored, 1);
+  assert.ok(proofAfterDemotion >= options.proofRuns);
+});
+
+test("ten slow runs within a second that collections explain do not leave inline reads paused", () => {
+  let now = 10_000;
+  const profiles = new InlineProfiles({ ...options, maxStatements: 20, now: () => now });
+  const ends: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    now += 20;
+    ends.push(now);
+    profiles.inlineRun(promoted(profiles, `SELECT ${i}`), 400, now);
+  }
+  assert.equal(profiles.counts.pauses, 1, "paused at once, before any report");
+  assert.equal(profiles.inlineAllowed, false);
+  // The reports come: each run was a 350 µs scavenge and 50 µs of query.
+  for (const end of ends) profiles.gcPause(end - 0.38, 0.35);
+  assert.equal(profiles.counts.gcRestored, 10);
+  assert.equal(profiles.inlineAllowed, true, "the pause is lifted");
+  assert.equal(profiles.inlineStatements, 10);
+});

@@ -70,6 +70,8 @@ export class StatementProfile {
   prepared: unknown;
   /** A read's result column names, from its prepared statement (rows are checked for BLOBs by these keys). */
   columns: string[] | undefined;
+  /** The sequence number of its last demotion (0: never demoted). */
+  demotedSeq = 0;
   /** Moving average of its threaded run times in µs (0 before the first run). */
   averageUs = 0;
 
@@ -95,18 +97,49 @@ export interface RouteCounts {
   busyFallbacks: number;
   /** Times inline reads were paused for every statement (demotions came too often). */
   pauses: number;
+  /**
+   * Demotions undone because a garbage collection inside the run made it slow: the statement's own
+   * time was under the threshold (see {@link InlineProfiles.gcPause}).
+   */
+  gcRestored: number;
 }
+
+/** A slow inline run, kept briefly in case a garbage collection explains it. */
+interface SlowRun {
+  p: StatementProfile;
+  /** performance.now() at its start and end. */
+  start: number;
+  end: number;
+  micros: number;
+  /** Milliseconds of garbage collection seen inside it so far. */
+  gcMs: number;
+  /** The demotion it caused (its sequence number) and the proof asked of the statement before. */
+  seq: number;
+  proofBefore: number;
+}
+
+/** Slow runs kept waiting for GC reports; GC entries arrive within a turn or two of the run. */
+const MAX_SLOW_RUNS = 32;
+const SLOW_RUN_TTL_MS = 1000;
 
 /** The profiles of every statement read through one database. */
 export class InlineProfiles {
   readonly #options: InlineProfileOptions;
   readonly #profiles = new Map<string, StatementProfile>();
-  readonly counts: RouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0 };
+  readonly counts: RouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0, gcRestored: 0 };
   readonly #now: () => number;
   /** When the last PAUSE_AFTER_DEMOTIONS demotions happened (a ring). */
   readonly #demotedAt = new Float64Array(PAUSE_AFTER_DEMOTIONS);
   /** Inline runs so far at each of those demotions (the same ring). */
   readonly #demotedAtRun = new Float64Array(PAUSE_AFTER_DEMOTIONS);
+  /** Each of those demotions' sequence number (the same ring). */
+  readonly #demotedSeq = new Float64Array(PAUSE_AFTER_DEMOTIONS);
+  /** Demotions so far, including undone ones: the ring's clock. */
+  #demotionSeq = 0;
+  /** The demotion that started the current pause. */
+  #pausedBy = 0;
+  /** Recent slow inline runs, oldest first. */
+  #slowRuns: SlowRun[] = [];
   /** Every inline run, fast or slow. */
   #inlineRunsTotal = 0;
   #pausedUntil = 0;
@@ -116,6 +149,7 @@ export class InlineProfiles {
   constructor(options: InlineProfileOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    this.#demotedAt.fill(Number.NEGATIVE_INFINITY);
   }
 
   /** False while inline reads are paused for every statement; no clock read when they are not. */
@@ -158,13 +192,70 @@ export class InlineProfiles {
     }
   }
 
-  /** Records a run inline; returns true when it was slow and the statement has just been demoted. */
-  inlineRun(p: StatementProfile, micros: number): boolean {
+  /**
+   * Records a run inline that ended at `end` (performance.now()); returns true when it was slow and
+   * the statement has just been demoted. The run is remembered for a second: if a garbage collection
+   * turns out to have made it slow ({@link gcPause}), the demotion is undone.
+   */
+  inlineRun(p: StatementProfile, micros: number, end = this.#now()): boolean {
     p.inlineRuns++;
     this.#inlineRunsTotal++;
     if (micros <= this.#options.thresholdUs) return false;
+    const proofBefore = p.proofNeeded;
     this.demote(p);
+    if (this.#slowRuns.length >= MAX_SLOW_RUNS) this.#slowRuns.shift();
+    this.#slowRuns.push({ p, start: end - micros / 1000, end, micros, gcMs: 0, seq: this.#demotionSeq, proofBefore });
     return true;
+  }
+
+  /**
+   * A garbage collection paused the main thread from `start` for `durationMs` (performance.now()
+   * time base; from a PerformanceObserver, which reports it a turn or two later). A demotion whose
+   * run is under the threshold once the collection's time inside it is taken out is undone: the
+   * collection was triggered by the statement's own row objects more often than not (page reads:
+   * 248 of 300 000 inline runs demoted, the slow ones 300 µs at the median against 230 µs for a
+   * scavenge), and it would have paused the loop wherever the read ran; sending the statement to the
+   * threads for its next 32+ runs only added round trips. The statement is restored only if nothing
+   * changed it since (not re-promoted, not demoted again).
+   */
+  gcPause(start: number, durationMs: number): void {
+    const runs = this.#slowRuns;
+    if (runs.length === 0) return;
+    const end = start + durationMs;
+    const now = this.#now();
+    let kept = 0;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i] as SlowRun;
+      const overlap = Math.min(r.end, end) - Math.max(r.start, start);
+      if (overlap > 0) r.gcMs += overlap;
+      if (r.micros - r.gcMs * 1000 <= this.#options.thresholdUs) {
+        this.#restore(r);
+        continue;
+      }
+      if (now - r.end < SLOW_RUN_TTL_MS) runs[kept++] = r;
+    }
+    runs.length = kept;
+  }
+
+  #restore(r: SlowRun): void {
+    const p = r.p;
+    if (p.inline || p.demotedSeq !== r.seq) return;
+    p.inline = true;
+    p.inlineRuns = 0;
+    p.proofNeeded = r.proofBefore;
+    this.counts.gcRestored++;
+    // It no longer counts toward a pause, and a pause it started is lifted when the rest are too few.
+    for (let i = 0; i < PAUSE_AFTER_DEMOTIONS; i++) if (this.#demotedSeq[i] === r.seq) this.#demotedAt[i] = Number.NEGATIVE_INFINITY;
+    if (this.#pausedUntil !== 0 && r.seq <= this.#pausedBy && r.seq > this.#pausedBy - PAUSE_AFTER_DEMOTIONS) this.#pausedUntil = 0;
+  }
+
+  /** PAUSE_AFTER_DEMOTIONS demotions (not undone) within PAUSE_WINDOW_MS and PAUSE_WINDOW_RUNS inline runs. */
+  #tooManyDemotions(now: number): boolean {
+    let n = 0;
+    for (let i = 0; i < PAUSE_AFTER_DEMOTIONS; i++) {
+      if (now - (this.#demotedAt[i] as number) < PAUSE_WINDOW_MS && this.#inlineRunsTotal - (this.#demotedAtRun[i] as number) < PAUSE_WINDOW_RUNS) n++;
+    }
+    return n >= PAUSE_AFTER_DEMOTIONS;
   }
 
   /** Sends a statement back to the threads until it proves fast again (how long: see the file header). */
@@ -176,19 +267,20 @@ export class InlineProfiles {
     const base = this.#options.proofRuns;
     p.proofNeeded = p.inlineRuns < base ? Math.min(MAX_PROOF_RUNS, p.proofNeeded * 2) : base;
     this.counts.demotions++;
+    const seq = ++this.#demotionSeq;
+    p.demotedSeq = seq;
     const now = this.#now();
-    // The ring holds the last PAUSE_AFTER_DEMOTIONS demotions, this one included; the next slot is the oldest.
-    const slot = this.counts.demotions % PAUSE_AFTER_DEMOTIONS;
+    // The ring holds the last PAUSE_AFTER_DEMOTIONS demotions, this one included.
+    const slot = seq % PAUSE_AFTER_DEMOTIONS;
     this.#demotedAt[slot] = now;
     this.#demotedAtRun[slot] = this.#inlineRunsTotal;
-    const next = (slot + 1) % PAUSE_AFTER_DEMOTIONS;
-    const oldest = this.#demotedAt[next] as number;
-    const runsSince = this.#inlineRunsTotal - (this.#demotedAtRun[next] as number);
-    if (this.counts.demotions >= PAUSE_AFTER_DEMOTIONS && now - oldest < PAUSE_WINDOW_MS && runsSince < PAUSE_WINDOW_RUNS && this.#pausedUntil === 0) {
+    this.#demotedSeq[slot] = seq;
+    if (this.#pausedUntil === 0 && this.#tooManyDemotions(now)) {
       // Tripped again soon after the last pause ended: pause longer.
       this.#pauseMs = now - this.#lastPauseEnd < PAUSE_WINDOW_MS * 2 ? Math.min(MAX_PAUSE_MS, this.#pauseMs * 2) : FIRST_PAUSE_MS;
       this.#pausedUntil = now + this.#pauseMs;
       this.#lastPauseEnd = this.#pausedUntil;
+      this.#pausedBy = seq;
       this.counts.pauses++;
     }
   }

@@ -12,6 +12,7 @@ import type { Database, DatabaseStatus, Queryable, RunResult, Row, SqliteStatus,
 import { walBytes } from "./connection.js";
 import { LaneStats, threadPoolStatus } from "./lane-stats.js";
 import type { CheckpointResult, FromThread, JobResult } from "./protocol.js";
+import { watchGcPauses } from "./gc-pauses.js";
 import { InlineConnection, inlineWritable, NOT_INLINE } from "./inline-connection.js";
 import { InlineProfiles, type StatementProfile } from "./inline-profiles.js";
 import { ReaderPool } from "./reader-pool.js";
@@ -60,6 +61,8 @@ export class SqliteDatabase implements Database {
   readonly #writeProfiles: InlineProfiles;
   /** The main thread's connection (WAL files only, when inline reads or writes are on; read-only without inline writes). */
   #inline: InlineConnection | undefined;
+  /** Stops feeding garbage-collection pauses to the inline profiles. */
+  #unwatchGc: (() => void) | undefined;
   /** Inline writes since the writer thread last checkpointed for them. */
   #inlineWritesUnchecked = 0;
   #inlineCheckpointQueued = false;
@@ -145,6 +148,10 @@ export class SqliteDatabase implements Database {
     if (this.#profiles.enabled || this.#writeProfiles.enabled) {
       try {
         this.#inline = new InlineConnection(this.path, this.#profiles, this.#writeProfiles.enabled ? this.#writeProfiles : undefined);
+        this.#unwatchGc = watchGcPauses((start, durationMs) => {
+          this.#profiles.gcPause(start, durationMs);
+          this.#writeProfiles.gcPause(start, durationMs);
+        });
       } catch (err) {
         // Not fatal: every statement keeps going to the threads, as with both inline thresholds at 0.
         this.#log.warn(
@@ -561,6 +568,8 @@ export class SqliteDatabase implements Database {
   }
 
   #closeInline(): void {
+    this.#unwatchGc?.();
+    this.#unwatchGc = undefined;
     const inline = this.#inline;
     this.#inline = undefined;
     inline?.close();
