@@ -13,43 +13,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, test } from "node:test";
-import BetterSqlite3 from "better-sqlite3";
 import { Deadline, runWithContext } from "../src/context/index.js";
 import { type Database, openDatabase, type SqliteReadCounts, sql } from "../src/db/index.js";
 import { registerDatabaseGauges } from "../src/server/worker/database-gauges.js";
 import { promClient, WorkerMetrics } from "../src/telemetry/index.js";
+import { calibrate, held, longest, SLOW_READ, total, warmUntil } from "./support/inline-sqlite.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
 const dir = mkdtempSync(join(tmpdir(), "holdfast-inline-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
-
-/** A read whose cost grows with its parameter: a recursive count to ?. */
-const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c";
-
-/**
- * Finds the count at which SLOW takes at least `ms` on this machine now, and how long it takes: the
- * fastest of 3 runs, so a moment the OS took the CPU away does not count as the query's own time.
- */
-function calibrate(path: string, ms: number): { count: number; tookMs: number } {
-  const raw = new BetterSqlite3(path, { readonly: true });
-  try {
-    const stmt = raw.prepare(SLOW);
-    let count = 100_000;
-    for (;;) {
-      let took = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        stmt.get(count);
-        took = Math.min(took, performance.now() - t0);
-      }
-      if (took >= ms) return { count, tookMs: took };
-      count = Math.ceil(count * Math.min(4, Math.max(1.2, (ms * 1.3) / Math.max(took, 0.1))));
-    }
-  } finally {
-    raw.close();
-  }
-}
 
 async function open(opts: { inlineAfterRuns?: number; inlineReadThresholdUs?: number } = {}): Promise<{ db: Database; path: string }> {
   const path = join(dir, `inline-${n++}.db`);
@@ -68,34 +41,10 @@ function reads(db: Database): SqliteReadCounts {
   return r;
 }
 
-/**
- * Repeats a read until its statement runs inline (it needs a streak of fast runs on a thread, which
- * a loaded machine may break now and then), at most `max` times; returns how many runs it took.
- */
-async function warmUntilInline(db: Database, read: () => Promise<unknown>, statements = 1, max = 2000): Promise<number> {
-  for (let i = 1; i <= max; i++) {
-    await read();
-    if (reads(db).inlineStatements >= statements) return i;
-  }
-  assert.fail(`the statement did not run inline after ${max} fast runs`);
+/** Repeats a read until `statements` statements run inline (see {@link warmUntil}). */
+function warmUntilInline(db: Database, read: () => Promise<unknown>, statements = 1, max = 2000): Promise<number> {
+  return warmUntil(() => reads(db).inlineStatements >= statements, read, max);
 }
-
-/**
- * Calls `read` and records how long the call held the event loop: an inline read runs inside the
- * call, for the whole query; a threaded one only posts a message. A timer-based measure (event-loop
- * delay) would also count the OS descheduling the whole process, which on a busy shared machine
- * reaches the length of these queries by itself; the call's own synchronous time does not.
- */
-function held<T>(times: number[], read: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  const p = read();
-  times.push(performance.now() - t0);
-  return p;
-}
-
-// reduce, not Math.max(...times): spreading 100 000+ samples overflows the stack (Node 24 does).
-const longest = (times: number[]) => times.reduce((a, b) => Math.max(a, b), 0);
-const total = (times: number[]) => times.reduce((a, b) => a + b, 0);
 
 test("a read taking 80+ ms runs 10 times and its 10 calls together hold the event loop less than one run (it never goes inline)", async () => {
   const { db, path } = await open();
@@ -104,8 +53,8 @@ test("a read taking 80+ ms runs 10 times and its 10 calls together hold the even
     const before = reads(db);
     // Sequential and concurrent runs: 10 in all, about a second of SQLite work.
     const times: number[] = [];
-    for (let i = 0; i < 6; i++) assert.equal(((await held(times, () => db.get<{ n: number }>(SLOW, [count]))) as { n: number }).n, count);
-    await Promise.all(Array.from({ length: 4 }, () => held(times, () => db.get(SLOW, [count]))));
+    for (let i = 0; i < 6; i++) assert.equal(((await held(times, () => db.get<{ n: number }>(SLOW_READ, [count]))) as { n: number }).n, count);
+    await Promise.all(Array.from({ length: 4 }, () => held(times, () => db.get(SLOW_READ, [count]))));
     const after = reads(db);
     assert.equal(after.inline - before.inline, 0, "the slow read ran inline");
     assert.equal(after.inlineStatements, 0);
@@ -125,7 +74,7 @@ test("a statement fast for some parameters and slow for others is demoted after 
   try {
     const { count, tookMs } = calibrate(path, 80);
     // Proven fast on the threads (a count to 10 takes a few µs), then inline.
-    assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 8, "promoted before 8 fast runs");
+    assert.ok((await warmUntilInline(db, () => db.get(SLOW_READ, [10]))) >= 8, "promoted before 8 fast runs");
     // The first slow run happens inline (it cannot be known in advance) and demotes the statement:
     // that one call holds the loop for the whole run, which shows the measure below would see it.
     // On a busy machine a fast run can measure slow by itself (the OS preempted it) and demote the
@@ -136,17 +85,17 @@ test("a statement fast for some parameters and slow for others is demoted after 
       const warm = reads(db);
       demotionsBefore = warm.demotions;
       first = [];
-      await held(first, () => db.get(SLOW, [count]));
+      await held(first, () => db.get(SLOW_READ, [count]));
       if (reads(db).inline > warm.inline) break;
       assert.ok(attempt < 5, `the slow run went to a thread ${attempt} times: the statement was demoted before it each time`);
-      await warmUntilInline(db, () => db.get(SLOW, [10]));
+      await warmUntilInline(db, () => db.get(SLOW_READ, [10]));
     }
     assert.ok(longest(first) >= tookMs / 2, `the slow inline run held the loop only ${longest(first).toFixed(1)} ms of ${tookMs.toFixed(1)} ms`);
     const demoted = reads(db);
     assert.equal(demoted.demotions - demotionsBefore, 1, "the slow inline run demoted the statement");
     assert.equal(demoted.inlineStatements, 0);
     const times: number[] = [];
-    for (let i = 0; i < 5; i++) await held(times, () => db.get(SLOW, [count]));
+    for (let i = 0; i < 5; i++) await held(times, () => db.get(SLOW_READ, [count]));
     const later = reads(db);
     assert.equal(later.inline, demoted.inline, "a slow run went inline after the demotion");
     assert.equal(later.threaded - demoted.threaded, 5);
@@ -155,7 +104,7 @@ test("a statement fast for some parameters and slow for others is demoted after 
       `after the demotion the calls held the event loop ${total(times).toFixed(1)} ms in all (longest ${longest(times).toFixed(1)} ms); one run takes ${tookMs.toFixed(1)} ms`,
     );
     // Fast again on the threads, over twice the proof (16 runs): inline again.
-    assert.ok((await warmUntilInline(db, () => db.get(SLOW, [10]))) >= 16, "re-promoted before 16 fast runs");
+    assert.ok((await warmUntilInline(db, () => db.get(SLOW_READ, [10]))) >= 16, "re-promoted before 16 fast runs");
   } finally {
     await db.close();
   }

@@ -15,6 +15,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { type Database, openDatabase, type SqliteRouteCounts, type SqliteSettings, sql } from "../src/db/index.js";
 import { registerDatabaseGauges } from "../src/server/worker/database-gauges.js";
 import { promClient, WorkerMetrics } from "../src/telemetry/index.js";
+import { calibrate, held, longest, SLOW_READ, total, warmUntil } from "./support/inline-sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "holdfast-inline-w-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,49 +36,14 @@ function writes(db: Database): SqliteRouteCounts {
   return w;
 }
 
-/** Repeats a write until its statement runs inline, at most `max` times (a loaded machine can break the streak of fast runs). */
-async function warmUntilInline(db: Database, write: (i: number) => Promise<unknown>, max = 2000): Promise<number> {
+/** Repeats a write until one more write statement runs inline (see {@link warmUntil}). */
+function warmUntilInline(db: Database, write: (i: number) => Promise<unknown>, max = 2000): Promise<number> {
   const before = writes(db).inlineStatements;
-  for (let i = 1; i <= max; i++) {
-    await write(i);
-    if (writes(db).inlineStatements > before) return i;
-  }
-  assert.fail(`the write did not run inline after ${max} fast runs`);
+  return warmUntil(() => writes(db).inlineStatements > before, write, max);
 }
-
-/** Calls `write` and records how long the call itself held the event loop (an inline write runs inside it). */
-function held<T>(times: number[], write: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  const p = write();
-  times.push(performance.now() - t0);
-  return p;
-}
-const longest = (times: number[]) => times.reduce((a, b) => Math.max(a, b), 0);
-const total = (times: number[]) => times.reduce((a, b) => a + b, 0);
 
 /** A write whose cost grows with its parameter: one row holding a recursive count to ?. */
-const SLOW_WRITE = "INSERT INTO sink (n) SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT x FROM c)";
-
-/** The count at which SLOW_WRITE's query part takes at least `ms` here now (fastest of 3), and that time. */
-function calibrate(path: string, ms: number): { count: number; tookMs: number } {
-  const raw = new BetterSqlite3(path, { readonly: true });
-  try {
-    const stmt = raw.prepare("SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT x FROM c)");
-    let count = 100_000;
-    for (;;) {
-      let took = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        stmt.get(count);
-        took = Math.min(took, performance.now() - t0);
-      }
-      if (took >= ms) return { count, tookMs: took };
-      count = Math.ceil(count * Math.min(4, Math.max(1.2, (ms * 1.3) / Math.max(took, 0.1))));
-    }
-  } finally {
-    raw.close();
-  }
-}
+const SLOW_WRITE = `INSERT INTO sink (n) SELECT n FROM (${SLOW_READ})`;
 
 test("a write measured fast on the writer thread runs inline with the same result, and every later read sees it, inline or on a thread", async () => {
   const { db } = await open();

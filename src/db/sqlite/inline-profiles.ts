@@ -23,6 +23,8 @@
  * the same wherever the read would have run.
  */
 
+import type { SqliteRouteCounts } from "../types.js";
+
 /** Inline-read policy settings. */
 export interface InlineProfileOptions {
   /** A run at or under this many microseconds counts as fast; 0 turns inline reads off. */
@@ -89,20 +91,8 @@ export class StatementProfile {
   }
 }
 
-/** Counts shown in status(). */
-export interface RouteCounts {
-  inline: number;
-  threaded: number;
-  demotions: number;
-  busyFallbacks: number;
-  /** Times inline reads were paused for every statement (demotions came too often). */
-  pauses: number;
-  /**
-   * Demotions undone because a garbage collection inside the run made it slow: the statement's own
-   * time was under the threshold (see {@link InlineProfiles.gcPause}).
-   */
-  gcRestored: number;
-}
+/** Counts shown in status() (its `inlineStatements` is computed when asked). */
+export type RouteCounts = Omit<SqliteRouteCounts, "inlineStatements">;
 
 /** A slow inline run, kept briefly in case a garbage collection explains it. */
 interface SlowRun {
