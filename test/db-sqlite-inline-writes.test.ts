@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { after, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { type Database, openDatabase, type SqliteRouteCounts, type SqliteSettings, sql } from "../src/db/index.js";
 import { registerDatabaseGauges } from "../src/server/worker/database-gauges.js";
 import { promClient, WorkerMetrics } from "../src/telemetry/index.js";
 import { calibrate, held, longest, SLOW_READ, total, warmUntil } from "./support/inline-sqlite.js";
+import { eventually } from "./support/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "holdfast-inline-w-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,10 +131,7 @@ test("a write that meets a lock held by another connection goes to the writer th
       return r;
     });
     // The writer thread reports its wait for the lock; until the other connection commits, the write cannot finish.
-    for (const until = performance.now() + 10_000; (db.status().sqlite?.lockWaits ?? 0) === 0; ) {
-      assert.ok(performance.now() < until, "the writer thread never waited for the lock");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await eventually(() => (db.status().sqlite?.lockWaits ?? 0) > 0, 10_000, "the writer thread waiting for the lock");
     assert.equal(done, false, "the write finished while another connection held the write lock");
     other.exec("COMMIT");
     assert.equal((await p).changes, 1);
