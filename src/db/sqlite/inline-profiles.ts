@@ -231,7 +231,6 @@ export class InlineProfiles {
     const p = r.p;
     if (p.inline || p.demotedSeq !== r.seq) return;
     p.inline = true;
-    p.inlineRuns = 0;
     p.proofNeeded = r.proofBefore;
     this.counts.gcRestored++;
     // It no longer counts toward a pause, and a pause it started is lifted when the rest are too few.

@@ -363,13 +363,9 @@ export class SqliteDatabase implements Database {
       // write though submitted before it, and no transaction or lock wait holds the writer.
       if (profile?.inline && this.#writer.idle && this.#writeProfiles.inlineAllowed && !this.#takeWalRestart()) {
         try {
-          const out = this.#inline.write(profile, spec.stmt.values, now);
-          if (out !== NOT_INLINE) {
-            this.#afterInlineWrite();
-            return Promise.resolve(out);
-          }
+          const out = this.#writeInline(this.#inline, profile, spec.stmt.values, now);
+          if (out !== NOT_INLINE) return Promise.resolve(out);
         } catch (err) {
-          this.#writeStats.errors++;
           return Promise.reject(err);
         }
       }
@@ -408,9 +404,8 @@ export class SqliteDatabase implements Database {
     if (this.#takeWalRestart()) return false;
     let out: RunResult | typeof NOT_INLINE;
     try {
-      out = inline.write(p, spec.stmt.values, performance.now());
+      out = this.#writeInline(inline, p, spec.stmt.values, performance.now());
     } catch (err) {
-      this.#writeStats.errors++;
       pj.settled = true;
       pj.reject(err as HoldfastError);
       return true;
@@ -421,8 +416,20 @@ export class SqliteDatabase implements Database {
     this.#writeStats.acquireWait.record(performance.now() - pj.queuedAt);
     pj.settled = true;
     pj.resolve(out);
-    this.#afterInlineWrite();
     return true;
+  }
+
+  /** One inline write, from #write or from the queue: counts a failure, asks for a checkpoint when due. */
+  #writeInline(inline: InlineConnection, p: StatementProfile, values: readonly SqlValue[], t0: number): RunResult | typeof NOT_INLINE {
+    let out: RunResult | typeof NOT_INLINE;
+    try {
+      out = inline.write(p, values, t0);
+    } catch (err) {
+      this.#writeStats.errors++;
+      throw err;
+    }
+    if (out !== NOT_INLINE) this.#afterInlineWrite();
+    return out;
   }
 
   /**

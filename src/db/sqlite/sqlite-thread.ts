@@ -242,7 +242,10 @@ function runGroup(jobs: Job[], times?: number[]): JobResult[] {
     return jobs.map((j) => results.get(j.id) as JobResult);
   }
   const single = pending.length === 1;
+  // pending keeps jobs' order: `at` walks jobs alongside it, for each job's slot in `times`.
+  let at = 0;
   for (const job of pending) {
+    while (jobs[at] !== job) at++;
     let text: string | undefined;
     try {
       if (!single) control("SAVEPOINT hf_g");
@@ -252,7 +255,7 @@ function runGroup(jobs: Job[], times?: number[]): JobResult[] {
         lastRunUs = 0;
         value = runStatement(job.mode, job.stmt, job.deadline);
         // The statement alone, its commit excluded: what it would cost the main thread's connection, less the commit.
-        if (times !== undefined) times[jobs.indexOf(job)] = lastRunUs;
+        if (times !== undefined) times[at] = lastRunUs;
       } else if (job.kind === "batch") value = runBatch(job.stmts, job.deadline);
       if (!single) control("RELEASE hf_g");
       results.set(job.id, { id: job.id, ok: true, value });
