@@ -153,8 +153,8 @@ export class InlineConnection {
 /**
  * better-sqlite3 returns BLOBs as Buffer; a thread's result arrives as a plain Uint8Array (structured
  * clone). Callers must see one type whichever way the read ran (Buffer's toString differs). By the
- * statement's column names, not for…in: on Node 24 for…in over better-sqlite3's rows took 3.5 µs
- * for 20 rows of 4 columns, half again the query itself (0.4–0.8 µs by name; Node 20 ~0.5 µs either way).
+ * statement's column names, not for…in: on Node 24 for…in over better-sqlite3's rows took 3.3–4.1 µs
+ * for 20 rows of 4 columns, half again the query itself (0.4–0.8 µs by name; on Node 20 0.1–1.2 µs either way, within the noise).
  */
 function plainBytes(row: unknown, columns: string[]): void {
   if (row === null || typeof row !== "object") return;
