@@ -272,3 +272,37 @@ test("db.sqlite.inlineWriteThresholdUs = 0 keeps every write on the writer threa
     await on.db.close();
   }
 });
+
+test("inline writes go on while the writer thread checkpoints for them, until one more walAutocheckpoint's worth: then they wait for it", async () => {
+  // Generous threshold: the subject is the routing around the checkpoint, not slow runs.
+  const { db, path } = await open({ sqlite: { walAutocheckpoint: 100, inlineWriteThresholdUs: 100_000 } });
+  try {
+    const set = (i: number) => db.run(sql`UPDATE kv SET v = ${i} WHERE id = ${1}`);
+    await warmUntilInline(db, set);
+    // A round trip through the writer thread (DDL never runs inline) so it has answered everything
+    // sent before, then one write that takes a pending "first write after a checkpoint" turn if any.
+    await db.run("CREATE TABLE IF NOT EXISTS settle (x INTEGER)");
+    await set(-1);
+    const start = writes(db);
+    // Nothing below yields to the event loop until the awaits: the checkpoint that the 100th inline
+    // write sends to the writer thread cannot be seen to finish, so it is still running for them.
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) pending.push(set(i));
+    for (let i = 0; i < 20; i++) pending.push(set(1000 + i));
+    const during = writes(db);
+    assert.equal(during.threaded - start.threaded, 0, "a write went to the writer thread while its checkpoint ran");
+    assert.equal(during.inline - start.inline, 120, "writes during the checkpoint did not run inline");
+    // A loop that never yields would never see the checkpoint finish: past one more walAutocheckpoint's worth, writes queue for the writer.
+    for (let i = 0; i < 100; i++) pending.push(set(2000 + i));
+    const held = writes(db);
+    assert.ok(held.threaded - during.threaded >= 10, `only ${held.threaded - during.threaded} of 100 writes waited for the checkpoint`);
+    await Promise.all(pending);
+    assert.equal((await db.get<{ v: number }>(sql`SELECT v FROM kv WHERE id = ${1}`))?.v, 2099, "the last write did not land last");
+    // The catch-up checkpoint copied the pages written alongside, so the WAL can start over: the next writes reuse it.
+    for (let i = 0; i < 300; i++) await set(i);
+    const wal = statSync(`${path}-wal`).size;
+    assert.ok(wal < 300 * 4096, `the WAL is ${wal} bytes after 520 writes with walAutocheckpoint 100`);
+  } finally {
+    await db.close();
+  }
+});

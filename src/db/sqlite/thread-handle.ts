@@ -37,6 +37,8 @@ export interface PendingJob {
   ctx?: RequestContext | undefined;
   /** Its statement's profile (inline policy, reads or db.run() writes), fed with its run time on the thread. */
   profile?: StatementProfile | undefined;
+  /** Inline writes may run while it is on the thread (the bulk of a checkpoint asked for by inline writes): it does not make the writer busy for them. */
+  alongsideInline?: boolean | undefined;
   resolve(value: unknown): void;
   reject(err: HoldfastError): void;
 }
@@ -81,6 +83,8 @@ export class SqliteThread {
   /** Statement ids whose text this thread already has. */
   readonly #known = new Set<number>();
   #batches = 0;
+  /** Jobs in flight marked {@link PendingJob.alongsideInline}. */
+  #alongside = 0;
   /** When the thread last answered: roughly when it started on what it is running now. */
   #lastAnswerAt = 0;
   #closing = false;
@@ -140,6 +144,7 @@ export class SqliteThread {
         if (!opened) setTimeout(() => readyReject(err), 100);
         for (const pj of this.#inflight.values()) this.#fail(pj, err);
         this.#inflight.clear();
+        this.#alongside = 0;
         this.#batches = 0;
         if (!this.#closing && opened) this.#hooks.onExit(err);
       };
@@ -159,6 +164,11 @@ export class SqliteThread {
   /** Jobs sent and not yet answered. */
   get inflight(): number {
     return this.#inflight.size;
+  }
+
+  /** Jobs sent and not yet answered that inline writes must wait for (all but {@link PendingJob.alongsideInline} ones). */
+  get blocking(): number {
+    return this.#inflight.size - this.#alongside;
   }
 
   /** Calls `fn` for every job sent and not yet answered. */
@@ -189,6 +199,7 @@ export class SqliteThread {
         bounds[i] = epoch + Math.max(1, Math.round(pj.waitBoundAt - now));
       }
       pj.sentAt = now;
+      if (pj.alongsideInline) this.#alongside++;
       this.#inflight.set(id, pj);
     }
     this.#batches++;
@@ -231,7 +242,7 @@ export class SqliteThread {
         continue;
       }
       // Fast path for success: no result object per row.
-      this.#inflight.delete(id);
+      this.#forget(id, pj);
       if (pj.settled) continue;
       if (this.#hooks.onResult(pj, undefined)) continue;
       pj.settled = true;
@@ -242,12 +253,18 @@ export class SqliteThread {
   #settle(r: JobResult): void {
     const pj = this.#inflight.get(r.id);
     if (!pj) return;
-    this.#inflight.delete(r.id);
+    this.#forget(r.id, pj);
     if (pj.settled) return;
     if (this.#hooks.onResult(pj, r)) return;
     pj.settled = true;
     if (r.ok) pj.resolve(r.value);
     else pj.reject(fromSerialized(r.error));
+  }
+
+  /** Drops an answered job from the in-flight table. */
+  #forget(id: number, pj: PendingJob): void {
+    this.#inflight.delete(id);
+    if (pj.alongsideInline) this.#alongside--;
   }
 
   #fail(pj: PendingJob, err: HoldfastError): void {

@@ -77,13 +77,13 @@ export class WriterLane {
   }
 
   /**
-   * Nothing queued or on the thread (a checkpoint included: writes that went on during one would
-   * keep the WAL from ever restarting at its beginning), no transaction holding it, no lock wait:
-   * an inline write may run.
+   * Nothing queued, nothing on the thread but the bulk of a checkpoint for inline writes
+   * ({@link PendingJob.alongsideInline}), no transaction holding it, no lock wait: an inline write
+   * may run.
    */
   get idle(): boolean {
     const t = this.thread;
-    return t !== undefined && t.inflight === 0 && this.#queue.length === 0 && this.#owner === undefined && !this.lockWaiting;
+    return t !== undefined && t.blocking === 0 && this.#queue.length === 0 && this.#owner === undefined && !this.lockWaiting;
   }
 
   /** True when a transaction holds the writer. */
