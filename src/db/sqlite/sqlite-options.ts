@@ -80,8 +80,13 @@ export function resolveSqliteOptions(options: SqliteDatabaseOptions): ResolvedSq
   };
 }
 
-/** busy_timeout slice: how often a waiting thread re-checks deadlines. */
-const LOCK_SLICE_MS = 50;
+/**
+ * busy_timeout slice: how often a waiting thread re-checks deadlines, and the longest SQLite's busy
+ * handler sleeps. Within a slice it sleeps 1, 2, 5, 10, 15, 20 ms… between tries, so a 50 ms slice
+ * took the lock 4-11 ms after its holder let go (bench:sqlite's batch job); 5 ms: 0-3 ms. A try
+ * costs microseconds: a few hundred of them over a 1 s lock wait are nothing to the writer thread.
+ */
+const LOCK_SLICE_MS = 5;
 
 /** What a reader or writer thread is started with: the settings it applies, and its lock-wait budget. */
 export function threadConfig(role: "writer" | "reader", path: string, s: SqliteSettings, statementCap: number): ThreadConfig {
