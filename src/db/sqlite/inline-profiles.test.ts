@@ -69,6 +69,38 @@ test("one slow inline run demotes at once; a statement that lasted proofRuns inl
   assert.equal(p.proofNeeded, 4096);
 });
 
+test("a statement that lasted 1 000 inline runs proves itself over proofRuns / 32 runs after one slow run; flapping after a short proof takes the full proofRuns, then doubles", () => {
+  const profiles = new InlineProfiles(options);
+  const p = promoted(profiles, "SELECT 5");
+  // 998 fast and the slow one: 999 inline runs.
+  for (let i = 0; i < 998; i++) profiles.inlineRun(p, 5);
+  assert.equal(profiles.inlineRun(p, 201), true, "not demoted at once");
+  assert.equal(p.inline, false);
+  assert.equal(p.proofNeeded, 32, "999 inline runs are not a long streak");
+  while (!p.inline) profiles.threadedRun(p, 5);
+  for (let i = 0; i < 1000; i++) profiles.inlineRun(p, 5);
+  profiles.inlineRun(p, 201);
+  assert.equal(p.inline, false, "a long streak still leaves at once");
+  assert.equal(p.proofNeeded, 1);
+  profiles.threadedRun(p, 5);
+  assert.equal(p.inline, true, "not back after a fast threaded run");
+  // A slow threaded run during the short proof keeps it on the threads: the p99 rule still applies.
+  for (let i = 0; i < 1000; i++) profiles.inlineRun(p, 5);
+  profiles.inlineRun(p, 201);
+  profiles.threadedRun(p, 5_000);
+  assert.equal(p.inline, false, "back after a slow threaded run");
+  profiles.threadedRun(p, 5);
+  assert.equal(p.inline, false, "back with a slow run among its last two");
+  while (!p.inline) profiles.threadedRun(p, 5);
+  // Flaps right after a short proof: the full proofRuns, then doubling from there.
+  profiles.inlineRun(p, 5);
+  profiles.inlineRun(p, 50_000);
+  assert.equal(p.proofNeeded, 32);
+  while (!p.inline) profiles.threadedRun(p, 5);
+  profiles.inlineRun(p, 50_000);
+  assert.equal(p.proofNeeded, 64);
+});
+
 test("threshold 0 turns inline reads off, and past maxStatements new texts get no profile", () => {
   assert.equal(new InlineProfiles({ ...options, thresholdUs: 0 }).enabled, false);
   const profiles = new InlineProfiles(options);

@@ -10,7 +10,11 @@
  * the loop once. A statement that lasted longer starts again from `proofRuns`: on a busy machine
  * the OS preempts the main thread now and then, so a 5 µs query sometimes measures 0.2–5 ms
  * (bench:sqlite at load 10 on 2 cores: about 1 run in 1 500, none overlapping a GC), and such
- * noise must not ratchet a fast statement off the main thread for good.
+ * noise must not ratchet a fast statement off the main thread for good. One that lasted
+ * {@link LONG_STREAK} inline runs needs only `proofRuns` / 32 (one run by default): its record
+ * outweighs one slow run, and while it is off the main thread every call of it waits for a thread
+ * round trip (bench:sqlite, 64 clients of one statement: 60-70 calls threaded per demotion, the
+ * loop idle meanwhile). It still leaves at once; it only comes back sooner.
  *
  * Slow inline runs that come often are not about one statement: the machine is short of cores, so
  * an inline read also waits for SQLite's per-process file mutexes held by a SQLite thread that is
@@ -37,6 +41,8 @@ export interface InlineProfileOptions {
   now?: (() => number) | undefined;
 }
 
+/** Inline runs after which a demoted statement proves itself over proofRuns / 32 runs (see the file header). */
+const LONG_STREAK = 1000;
 /** Longest proof asked of a statement after repeated demotions. */
 const MAX_PROOF_RUNS = 4096;
 /** Demotions within {@link PAUSE_WINDOW_MS} that pause every inline read. */
@@ -116,6 +122,8 @@ const SLOW_RUN_TTL_MS = 1000;
 export class InlineProfiles {
   readonly #options: InlineProfileOptions;
   readonly #profiles = new Map<string, StatementProfile>();
+  /** Statements promoted to inline so far (reads queued for a thread may run inline once this moves). */
+  promotions = 0;
   readonly counts: RouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0, gcRestored: 0 };
   readonly #now: () => number;
   /** When the last PAUSE_AFTER_DEMOTIONS demotions happened (a ring). */
@@ -179,6 +187,7 @@ export class InlineProfiles {
     if (p.runs >= p.proofNeeded && p.slowInWindow <= Math.floor(Math.min(p.runs, WINDOW) / 100)) {
       p.inline = true;
       p.inlineRuns = 0;
+      this.promotions++;
     }
   }
 
@@ -254,7 +263,9 @@ export class InlineProfiles {
     p.slowRing.fill(0);
     p.slowInWindow = 0;
     const base = this.#options.proofRuns;
-    p.proofNeeded = p.inlineRuns < base ? Math.min(MAX_PROOF_RUNS, p.proofNeeded * 2) : base;
+    // Flapping doubles, from no less than proofRuns (a flap after a short proof gets the full one).
+    if (p.inlineRuns < base) p.proofNeeded = Math.min(MAX_PROOF_RUNS, Math.max(base, p.proofNeeded * 2));
+    else p.proofNeeded = p.inlineRuns >= LONG_STREAK ? Math.max(1, Math.ceil(base / 32)) : base;
     this.counts.demotions++;
     const seq = ++this.#demotionSeq;
     p.demotedSeq = seq;

@@ -26,6 +26,13 @@ export interface ReaderPoolOptions {
   /** Most jobs in one message. */
   jobsPerMessage: number;
   path: string;
+  /**
+   * Runs a queued read on the main thread now if its statement runs inline again, settling it;
+   * false leaves it queued. Asked when a thread answers, and only after a promotion since the last ask.
+   */
+  runInline?: ((pj: PendingJob) => boolean) | undefined;
+  /** Promotions so far (InlineProfiles.promotions): the queue is looked through only when it moved. */
+  promotions?: (() => number) | undefined;
 }
 
 /** The reader threads and their queue. */
@@ -39,6 +46,8 @@ export class ReaderPool {
   readonly #long: JobQueue;
   /** The next dispatch takes a long read if one waits (turns with the short reads). */
   #longTurn = false;
+  /** {@link ReaderPoolOptions.promotions} when the queue was last looked through. */
+  #promotionsSeen = 0;
 
   constructor(options: ReaderPoolOptions, stats: LaneStats) {
     this.#options = options;
@@ -80,8 +89,14 @@ export class ReaderPool {
     this.pump();
   }
 
-  /** Sends queued reads to the least-busy threads that can take more. */
-  pump(): void {
+  /**
+   * Sends queued reads to the least-busy threads that can take more. `answered`: a thread just
+   * answered, and a statement it ran may have been promoted: its queued reads run inline first.
+   * Without this, a demoted statement's calls kept going to the threads for a second round trip
+   * after its proof (bench:sqlite: 60-70 calls per demotion, the loop idle while they waited).
+   */
+  pump(answered = false): void {
+    if (answered && this.waiting > 0) this.#runPromoted();
     while (this.waiting > 0) {
       let best: SqliteThread | undefined;
       for (const t of this.threads) {
@@ -109,6 +124,19 @@ export class ReaderPool {
       for (const pj of take) this.stats.acquireWait.record(now - pj.queuedAt);
       best.send(take, false, false);
     }
+  }
+
+  /** Runs inline the queued short reads whose statement was promoted since the last look. */
+  #runPromoted(): void {
+    const { runInline, promotions } = this.#options;
+    if (runInline === undefined || promotions === undefined) return;
+    const now = promotions();
+    if (now === this.#promotionsSeen) return;
+    this.#promotionsSeen = now;
+    // A job run inline is settled; the queue steps over settled jobs.
+    this.#short.forEach((pj) => {
+      if (runInline(pj)) this.stats.acquireWait.record(performance.now() - pj.queuedAt);
+    });
   }
 
   /** Fails every queued read (close). */

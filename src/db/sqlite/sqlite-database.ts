@@ -112,7 +112,17 @@ export class SqliteDatabase implements Database {
       maxStatements: MAX_PROFILED_STATEMENTS,
     });
     const maxWaiting = o.maxWaiting;
-    this.#readers = new ReaderPool({ maxWaiting, batchesPerThread: 1, jobsPerMessage: 128, path: this.path }, this.#readStats);
+    this.#readers = new ReaderPool(
+      {
+        maxWaiting,
+        batchesPerThread: 1,
+        jobsPerMessage: 128,
+        path: this.path,
+        runInline: (pj) => this.#runQueuedRead(pj),
+        promotions: () => this.#profiles.promotions,
+      },
+      this.#readStats,
+    );
     this.#writer = new WriterLane(
       {
         maxWaiting,
@@ -133,7 +143,7 @@ export class SqliteDatabase implements Database {
     const hooks: ThreadHooks = {
       onResult: (pj, r) => this.#onResult(role, lane, pj, r),
       onRan: (p, micros) => (role === "writer" ? this.#writeProfiles : this.#profiles).threadedRun(p, micros),
-      onIdle: () => (role === "writer" ? this.#writer.pump() : this.#readers.pump()),
+      onIdle: () => (role === "writer" ? this.#writer.pump() : this.#readers.pump(true)),
       onEvent: (m) => this.#onEvent(m),
       onExit: (err) => this.#respawn(role, thread, err),
     };
@@ -342,7 +352,10 @@ export class SqliteDatabase implements Database {
   #readThreaded(mode: "all" | "get", s: SqlStatement, deadline: Deadline, profile: StatementProfile | undefined): Promise<unknown> {
     this.#profiles.counts.threaded++;
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
-    if (profile !== undefined && !profile.never) pj.profile = profile;
+    if (profile !== undefined && !profile.never) {
+      pj.profile = profile;
+      pj.inlineOk = this.#inline !== undefined && !this.#inTransaction();
+    }
     // Kept for a read that turns out to write (INSERT … RETURNING): re-routed to the writer, it may wait for a lock.
     pj.ctx = currentContext();
     if (this.#readers.threads.length === 0) this.#writer.submit(pj);
@@ -391,6 +404,32 @@ export class SqliteDatabase implements Database {
   #takeWalRestart(): boolean {
     if (!this.#walRestartPending) return false;
     this.#walRestartPending = false;
+    return true;
+  }
+
+  /** A read queued for a reader thread, run inline now if its statement was promoted meanwhile (see ReaderPoolOptions.runInline). */
+  #runQueuedRead(pj: PendingJob): boolean {
+    const spec = pj.spec;
+    const p = pj.profile;
+    const inline = this.#inline;
+    if (spec.kind !== "stmt" || spec.mode === "run" || p === undefined || !p.inline || !pj.inlineOk || inline === undefined || !this.#profiles.inlineAllowed) {
+      return false;
+    }
+    const now = performance.now();
+    if (pj.deadline.at <= now) return false;
+    let out: unknown;
+    try {
+      out = inline.read(p, spec.mode, spec.stmt.values, now);
+    } catch (err) {
+      pj.settled = true;
+      pj.reject(err as HoldfastError);
+      return true;
+    }
+    if (out === NOT_INLINE) return false;
+    // Counted as threaded when it was queued; it ran here after all.
+    this.#profiles.counts.threaded--;
+    pj.settled = true;
+    pj.resolve(out);
     return true;
   }
 
