@@ -3,6 +3,7 @@
  * signal, carried in AsyncLocalStorage. A leaf module: server/ writes it, db/ and cache/
  * read it (to bound every wait by the remaining deadline) without importing the server.
  */
+import { performance } from "node:perf_hooks";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { errors } from "../errors/index.js";
 

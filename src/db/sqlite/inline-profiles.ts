@@ -27,6 +27,7 @@
  * the same wherever the read would have run.
  */
 
+import { performance } from "node:perf_hooks";
 import type { SqliteRouteCounts } from "../types.js";
 
 /** Inline-read policy settings. */
@@ -76,8 +77,8 @@ export class StatementProfile {
   inlineRuns = 0;
   /** The statement prepared on the main thread's connection, once promoted. */
   prepared: unknown;
-  /** A read's result column names, from its prepared statement (rows are checked for BLOBs by these keys). */
-  columns: string[] | undefined;
+  /** A read's BLOB check for its rows, made from its prepared statement's column names (inline-connection.ts plainBytesOf). */
+  plainBytes: ((row: Record<string, unknown>) => void) | undefined;
   /** The sequence number of its last demotion (0: never demoted). */
   demotedSeq = 0;
   /** Moving average of its threaded run times in µs (0 before the first run). */

@@ -3,6 +3,7 @@
  * sweep (one unref'd timer while anything waits, not one timer per job: at tens of thousands of
  * reads a second the per-job timers cost more than the reads).
  */
+import { performance } from "node:perf_hooks";
 import type { PendingJob } from "./thread-handle.js";
 
 /** How often waiting jobs are checked against their limits, in ms. */

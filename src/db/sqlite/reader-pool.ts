@@ -11,6 +11,7 @@
  * reads and the next long one in turns, so a short read waits for at most one long read and a
  * long read is never starved by a stream of short ones.
  */
+import { performance } from "node:perf_hooks";
 import type { DrainRate } from "../retry-after.js";
 import { JobQueue } from "./job-queue.js";
 import { laneQueueFullError, readerTimeoutError } from "./sqlite-errors.js";

@@ -3,6 +3,7 @@
  * wait nor a slow query ever blocks the event loop. Every wait is bounded by the smaller of its
  * own limit and the current request's remaining deadline.
  */
+import { performance } from "node:perf_hooks";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { currentContext, currentDeadline, Deadline } from "../../context/index.js";
 import { errors, type HoldfastError } from "../../errors/index.js";

@@ -96,12 +96,13 @@ function locked<T>(fn: () => T, limit: number, expire?: (now: number, waitingSin
 /** Runs one statement. A reader refuses writes (query_only) so the main thread re-routes them. */
 function execute(stmt: Stmt, mode: "all" | "get" | "run", params: unknown[]): unknown {
   if (mode === "run" || !stmt.reader) {
-    const r = stmt.run(...params);
+    // One array argument, not spread (inline-connection.ts says why).
+    const r = stmt.run(params);
     if (mode === "all") return [];
     if (mode === "get") return undefined;
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
-  return mode === "all" ? stmt.all(...params) : stmt.get(...params);
+  return mode === "all" ? stmt.all(params) : stmt.get(params);
 }
 
 /**

@@ -3,6 +3,7 @@
  * jobs, so the message cost is shared under load), matches results to their callers, and fails
  * every job in flight with DB_UNAVAILABLE if the thread dies.
  */
+import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import type { Deadline, RequestContext } from "../../context/index.js";
 import { errors, fromSerialized, type HoldfastError } from "../../errors/index.js";

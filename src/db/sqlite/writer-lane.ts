@@ -5,6 +5,7 @@
  * SAVEPOINT each (group commit). A transaction owns the writer from BEGIN IMMEDIATE to
  * COMMIT/ROLLBACK; other writes queue meanwhile.
  */
+import { performance } from "node:perf_hooks";
 import { errors, type HoldfastError } from "../../errors/index.js";
 import type { DrainRate } from "../retry-after.js";
 import { JobQueue } from "./job-queue.js";
