@@ -292,3 +292,21 @@ test("BLOBs come back as plain Uint8Array whichever way a read ran, in every col
     await db.close();
   }
 });
+
+test("reads queued for a reader thread run inline as soon as their statement is promoted: 200 calls at once, at most a few on threads", async () => {
+  // Promoted after one fast threaded run; the pool sends one batch per thread and queues the rest.
+  const { db } = await open({ inlineAfterRuns: 1, inlineReadThresholdUs: 100_000 });
+  try {
+    const before = reads(db);
+    const calls = Array.from({ length: 200 }, (_, i) => db.get<{ v: number }>(sql`SELECT v FROM kv WHERE id = ${1 + (i % 2)}`));
+    const rows = await Promise.all(calls);
+    assert.ok(rows.every((r) => r?.v === 0), "a read answered wrongly");
+    const after = reads(db);
+    const threaded = after.threaded - before.threaded;
+    assert.equal(after.inline - before.inline + threaded, 200);
+    // Two threads, one batch each before the first answer: whatever was queued behind them ran inline.
+    assert.ok(threaded <= 10, `${threaded} of 200 calls ran on threads`);
+  } finally {
+    await db.close();
+  }
+});
