@@ -26,7 +26,7 @@ import { WriterLane } from "./writer-lane.js";
 
 export type { SqliteDatabaseOptions, SqliteSettings } from "./sqlite-options.js";
 
-/** Checkpoints for inline writes (each walAutocheckpoint pages) the WAL may hold before one catches up so that it restarts (#afterInlineWrite). */
+/** Checkpoints for inline writes (each walAutocheckpoint pages) the WAL may hold before one catches up so that it restarts (#afterWrite). */
 const CATCH_UP_CHECKPOINTS = 4;
 /** Statement texts profiled for inline reads; past it (dynamic SQL) new texts stay on the threads. */
 const MAX_PROFILED_STATEMENTS = 1000;
@@ -66,8 +66,8 @@ export class SqliteDatabase implements Database {
   #inline: InlineConnection | undefined;
   /** Stops feeding garbage-collection pauses to the inline profiles. */
   #unwatchGc: (() => void) | undefined;
-  /** Inline writes since the writer thread last checkpointed for them. */
-  #inlineWritesUnchecked = 0;
+  /** Writes (inline, and on the writer thread) since the writer thread last checkpointed for them. */
+  #writesUnchecked = 0;
   #inlineCheckpointQueued = false;
   /**
    * Inline writes wait for the checkpoint running alongside them: a loop of inline writes never
@@ -148,7 +148,16 @@ export class SqliteDatabase implements Database {
       onEvent: (m) => this.#onEvent(m),
       onExit: (err) => this.#respawn(role, thread, err),
     };
-    thread = new SqliteThread(threadConfig(role, this.path, this.#settings, this.#statementCap), hooks);
+    const config = threadConfig(role, this.path, this.#settings, this.#statementCap);
+    // With inline writes the main thread asks for checkpoints, counting every write (#afterWrite), and
+    // lets the WAL hold CATCH_UP_CHECKPOINTS of them before it starts over. SQLite's own, on the
+    // writer's connection, would fire at each of its commits past walAutocheckpoint pages (a checkpoint
+    // with two fsyncs inside a group commit, writes queued behind it, and a WAL restart the main thread
+    // does not hear of): it stays as a backstop past that bound.
+    if (role === "writer" && this.#writeProfiles.enabled && config.walAutocheckpoint > 0) {
+      config.walAutocheckpoint *= CATCH_UP_CHECKPOINTS + 1;
+    }
+    thread = new SqliteThread(config, hooks);
     return thread;
   }
 
@@ -257,6 +266,9 @@ export class SqliteDatabase implements Database {
       lane.errors++;
       if (r.error.code === "DB_LOCKED") this.#log.warn({ event: "db.locked", path: this.path, ...r.error.details }, r.error.message);
     } else if (pj.spec.kind === "begin" && pj.owner) this.#writer.own(pj.owner);
+    // With inline writes on, pages the writer thread added to the WAL count toward the next checkpoint as inline writes' do.
+    else if (role === "writer" && this.#writeProfiles.enabled && pj.spec.kind === "stmt" && pj.spec.mode === "run") this.#afterWrite();
+    else if (role === "writer" && this.#writeProfiles.enabled && pj.spec.kind === "batch") this.#afterWrite(pj.spec.stmts.length);
     // A checkpoint with inline writes alongside leaves their pages behind: no restart to route for (#checkpointForInline).
     else if (pj.spec.kind === "checkpoint" && !pj.alongsideInline) this.#walRestartPending = true;
     return false;
@@ -477,14 +489,14 @@ export class SqliteDatabase implements Database {
       this.#writeStats.errors++;
       throw err;
     }
-    if (out !== NOT_INLINE) this.#afterInlineWrite();
+    if (out !== NOT_INLINE) this.#afterWrite();
     return out;
   }
 
   /**
    * The main thread's connection does not checkpoint (that is file I/O and an fsync on the event
-   * loop): after as many inline writes as the WAL holds pages before SQLite's own autocheckpoint
-   * (each write adds at least one), the writer thread runs a PASSIVE one, in two steps.
+   * loop): after walAutocheckpoint writes, inline or on the writer thread (each adds at least one
+   * page), the writer thread runs a PASSIVE one, in two steps.
    *
    * The bulk (6-25 ms for 1 000 pages on a 2-core VM, two fsyncs included) runs alongside inline
    * writes: a PASSIVE checkpoint never takes the write lock, and a write waiting for it would soon
@@ -496,19 +508,19 @@ export class SqliteDatabase implements Database {
    * copies just those pages: the WAL restarts, and stays within that many pages. That catch-up
    * costs about what the bulk does (2-9 ms, mostly its fsyncs), hence not after every bulk.
    */
-  #afterInlineWrite(): void {
-    const due = ++this.#inlineWritesUnchecked >= this.#settings.walAutocheckpoint;
+  #afterWrite(writes = 1): void {
+    const due = (this.#writesUnchecked += writes) >= this.#settings.walAutocheckpoint;
     if (this.#inlineCheckpointQueued) {
       if (due) this.#inlineWritesHeld = true;
       return;
     }
     if (!due) return;
     this.#inlineCheckpointQueued = true;
-    this.#inlineWritesUnchecked = 0;
+    this.#writesUnchecked = 0;
     this.#checkpointForInline(true);
   }
 
-  /** One step of {@link #afterInlineWrite}: `alongside`, the bulk with inline writes going on; else the catch-up with them held back. */
+  /** One step of {@link #afterWrite}: `alongside`, the bulk with inline writes going on; else the catch-up with them held back. */
   #checkpointForInline(alongside: boolean): void {
     const { pj, promise } = this.#pending({ kind: "checkpoint", mode: "PASSIVE", quiet: true }, Deadline.NONE, this.#acquireTimeout);
     pj.alongsideInline = alongside;
@@ -517,7 +529,7 @@ export class SqliteDatabase implements Database {
       (value) => {
         this.#inlineWritesHeld = false;
         const done = value as CheckpointResult | null;
-        if (alongside && this.#inlineWritesUnchecked === 0) this.#walRestartPending = true;
+        if (alongside && this.#writesUnchecked === 0) this.#walRestartPending = true;
         else if (alongside && done !== null && done.log >= CATCH_UP_CHECKPOINTS * this.#settings.walAutocheckpoint && !this.#closed) {
           this.#checkpointForInline(false);
           return;
