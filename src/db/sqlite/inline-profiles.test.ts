@@ -176,9 +176,11 @@ test("a demotion is undone when a garbage collection inside the slow run explain
   assert.equal(profiles.inlineRun(p, 450, now), true);
   assert.equal(p.inline, false, "demoted at once");
   const proofAfterDemotion = p.proofNeeded;
+  const promotions = profiles.promotions;
   profiles.gcPause(1_000.1, 0.3);
   assert.equal(p.inline, true, "restored: the collection made it slow");
   assert.equal(profiles.counts.gcRestored, 1);
+  assert.equal(profiles.promotions, promotions + 1, "a restore is a promotion (queued reads may run inline)");
   assert.equal(profiles.counts.demotions, 1, "the demotion still happened and is counted");
   // 900 µs with 300 µs of collection: 600 of its own, still slow.
   now = 2_000.9;

@@ -123,7 +123,7 @@ const SLOW_RUN_TTL_MS = 1000;
 export class InlineProfiles {
   readonly #options: InlineProfileOptions;
   readonly #profiles = new Map<string, StatementProfile>();
-  /** Statements promoted to inline so far (reads queued for a thread may run inline once this moves). */
+  /** Statements promoted to inline so far, GC-explained demotions undone included (reads queued for a thread may run inline once this moves). */
   promotions = 0;
   readonly counts: RouteCounts = { inline: 0, threaded: 0, demotions: 0, busyFallbacks: 0, pauses: 0, gcRestored: 0 };
   readonly #now: () => number;
@@ -242,6 +242,8 @@ export class InlineProfiles {
     if (p.inline || p.demotedSeq !== r.seq) return;
     p.inline = true;
     p.proofNeeded = r.proofBefore;
+    // A promotion too: its calls queued for a thread meanwhile may run inline (ReaderPool).
+    this.promotions++;
     this.counts.gcRestored++;
     // It no longer counts toward a pause, and a pause it started is lifted when the rest are too few.
     for (let i = 0; i < PAUSE_AFTER_DEMOTIONS; i++) if (this.#demotedSeq[i] === r.seq) this.#demotedAt[i] = Number.NEGATIVE_INFINITY;
