@@ -300,7 +300,10 @@ test("reads queued for a reader thread run inline as soon as their statement is 
     const before = reads(db);
     const calls = Array.from({ length: 200 }, (_, i) => db.get<{ v: number }>(sql`SELECT v FROM kv WHERE id = ${1 + (i % 2)}`));
     const rows = await Promise.all(calls);
-    assert.ok(rows.every((r) => r?.v === 0), "a read answered wrongly");
+    assert.ok(
+      rows.every((r) => r?.v === 0),
+      "a read answered wrongly",
+    );
     const after = reads(db);
     const threaded = after.threaded - before.threaded;
     assert.equal(after.inline - before.inline + threaded, 200);
