@@ -430,17 +430,25 @@ export class SqliteDatabase implements Database {
     }
     const now = performance.now();
     if (pj.deadline.at <= now) return false;
+    const { mode, stmt } = spec;
+    return this.#settleQueued(pj, this.#profiles, () => inline.read(p, mode, stmt.values, now));
+  }
+
+  /**
+   * Settles a queued job with what `run` returned when it ran inline (NOT_INLINE: it did not, and
+   * stays queued; false) or with what it threw. It was counted as threaded when it was queued.
+   */
+  #settleQueued(pj: PendingJob, profiles: InlineProfiles, run: () => unknown): boolean {
     let out: unknown;
     try {
-      out = inline.read(p, spec.mode, spec.stmt.values, now);
+      out = run();
     } catch (err) {
       pj.settled = true;
       pj.reject(err as HoldfastError);
       return true;
     }
     if (out === NOT_INLINE) return false;
-    // Counted as threaded when it was queued; it ran here after all.
-    this.#profiles.counts.threaded--;
+    profiles.counts.threaded--;
     pj.settled = true;
     pj.resolve(out);
     return true;
@@ -463,21 +471,11 @@ export class SqliteDatabase implements Database {
       return false;
     // False: it leads the group the writer runs next.
     if (this.#takeWalRestart()) return false;
-    let out: RunResult | typeof NOT_INLINE;
-    try {
-      out = this.#writeInline(inline, p, spec.stmt.values, performance.now());
-    } catch (err) {
-      pj.settled = true;
-      pj.reject(err as HoldfastError);
-      return true;
-    }
-    if (out === NOT_INLINE) return false;
-    // Counted as threaded when it was queued; it ran here after all.
-    this.#writeProfiles.counts.threaded--;
-    this.#writeStats.acquireWait.record(performance.now() - pj.queuedAt);
-    pj.settled = true;
-    pj.resolve(out);
-    return true;
+    return this.#settleQueued(pj, this.#writeProfiles, () => {
+      const out = this.#writeInline(inline, p, spec.stmt.values, performance.now());
+      if (out !== NOT_INLINE) this.#writeStats.acquireWait.record(performance.now() - pj.queuedAt);
+      return out;
+    });
   }
 
   /** One inline write, from #write or from the queue: counts a failure, asks for a checkpoint when due. */
