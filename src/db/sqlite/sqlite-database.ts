@@ -325,7 +325,8 @@ export class SqliteDatabase implements Database {
   #admit(what: string, now = performance.now()): Deadline {
     if (this.#closed) throw sqliteClosedError(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
     const deadline = currentDeadline();
-    deadline.checkAt(now, `${what} could start`);
+    // The message only when it throws: building it on every statement was a string per call.
+    if (now >= deadline.at) deadline.checkAt(now, `${what} could start`);
     return deadline;
   }
 
