@@ -45,9 +45,12 @@ export class Deadline {
     this.checkAt(performance.now(), what);
   }
 
-  /** {@link check} against a clock reading the caller already has (performance.now()): one read serves several uses on a hot path. */
+  /**
+   * {@link check} against a clock reading the caller already has (performance.now()): one read serves
+   * several uses on a hot path. The message is built only when it throws, so `what` is passed as is.
+   */
   checkAt(now: number, what: string): void {
-    if (now >= this.at) throw errors.deadlineExceeded(`The request deadline passed before ${what}.`);
+    if (now >= this.at) throw errors.deadlineExceeded(`The request deadline passed before ${what} could start.`);
   }
 }
 

@@ -267,8 +267,9 @@ export class SqliteDatabase implements Database {
       if (r.error.code === "DB_LOCKED") this.#log.warn({ event: "db.locked", path: this.path, ...r.error.details }, r.error.message);
     } else if (pj.spec.kind === "begin" && pj.owner) this.#writer.own(pj.owner);
     // With inline writes on, pages the writer thread added to the WAL count toward the next checkpoint as inline writes' do.
-    else if (role === "writer" && this.#writeProfiles.enabled && pj.spec.kind === "stmt" && pj.spec.mode === "run") this.#afterWrite();
-    else if (role === "writer" && this.#writeProfiles.enabled && pj.spec.kind === "batch") this.#afterWrite(pj.spec.stmts.length);
+    else if (role === "writer" && this.#writeProfiles.enabled && (pj.spec.kind === "batch" || (pj.spec.kind === "stmt" && pj.spec.mode === "run"))) {
+      this.#afterWrite(pj.spec.kind === "batch" ? pj.spec.stmts.length : 1);
+    }
     // A checkpoint with inline writes alongside leaves their pages behind: no restart to route for (#checkpointForInline).
     else if (pj.spec.kind === "checkpoint" && !pj.alongsideInline) this.#walRestartPending = true;
     return false;
@@ -325,8 +326,7 @@ export class SqliteDatabase implements Database {
   #admit(what: string, now = performance.now()): Deadline {
     if (this.#closed) throw sqliteClosedError(`The SQLite database ${this.path} is closed (the worker is shutting down), so ${what} did not run.`);
     const deadline = currentDeadline();
-    // The message only when it throws: building it on every statement was a string per call.
-    if (now >= deadline.at) deadline.checkAt(now, `${what} could start`);
+    deadline.checkAt(now, what);
     return deadline;
   }
 
@@ -368,7 +368,7 @@ export class SqliteDatabase implements Database {
     const { pj, promise } = this.#pending({ kind: "stmt", mode, stmt: { text: s.text, values: s.values } }, deadline, this.#acquireTimeout);
     if (profile !== undefined && !profile.never) {
       pj.profile = profile;
-      pj.inlineOk = this.#inline !== undefined && !this.#inTransaction();
+      pj.inTransaction = this.#inTransaction();
     }
     // Kept for a read that turns out to write (INSERT … RETURNING): re-routed to the writer, it may wait for a lock.
     pj.ctx = currentContext();
@@ -426,7 +426,15 @@ export class SqliteDatabase implements Database {
     const spec = pj.spec;
     const p = pj.profile;
     const inline = this.#inline;
-    if (spec.kind !== "stmt" || spec.mode === "run" || p === undefined || !p.inline || !pj.inlineOk || inline === undefined || !this.#profiles.inlineAllowed) {
+    if (
+      spec.kind !== "stmt" ||
+      spec.mode === "run" ||
+      p === undefined ||
+      !p.inline ||
+      pj.inTransaction ||
+      inline === undefined ||
+      !this.#profiles.inlineAllowed
+    ) {
       return false;
     }
     const now = performance.now();
@@ -472,11 +480,7 @@ export class SqliteDatabase implements Database {
       return false;
     // False: it leads the group the writer runs next.
     if (this.#takeWalRestart()) return false;
-    return this.#settleQueued(pj, this.#writeProfiles, () => {
-      const out = this.#writeInline(inline, p, spec.stmt.values, performance.now());
-      if (out !== NOT_INLINE) this.#writeStats.acquireWait.record(performance.now() - pj.queuedAt);
-      return out;
-    });
+    return this.#settleQueued(pj, this.#writeProfiles, () => this.#writeInline(inline, p, spec.stmt.values, performance.now()));
   }
 
   /** One inline write, from #write or from the queue: counts a failure, asks for a checkpoint when due. */

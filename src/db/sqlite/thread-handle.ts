@@ -38,8 +38,8 @@ export interface PendingJob {
   ctx?: RequestContext | undefined;
   /** Its statement's profile (inline policy, reads or db.run() writes), fed with its run time on the thread. */
   profile?: StatementProfile | undefined;
-  /** A read that may run inline if its statement is promoted while it waits for a thread (not from inside db.transaction(fn)). */
-  inlineOk?: boolean | undefined;
+  /** A read made inside db.transaction(fn): it stays on the threads even if its statement is promoted while it waits. */
+  inTransaction?: boolean | undefined;
   /** Inline writes may run while it is on the thread (the bulk of a checkpoint asked for by inline writes): it does not make the writer busy for them. */
   alongsideInline?: boolean | undefined;
   resolve(value: unknown): void;

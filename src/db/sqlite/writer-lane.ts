@@ -163,7 +163,9 @@ export class WriterLane {
     const runInline = this.#options.runInline;
     if (inline && runInline !== undefined && !this.lockWaiting) {
       // A job run inline is settled, and peek() steps over settled jobs.
-      for (let pj = this.#queue.peek(); pj !== undefined && runInline(pj); pj = this.#queue.peek());
+      for (let pj = this.#queue.peek(); pj !== undefined && runInline(pj); pj = this.#queue.peek()) {
+        this.stats.acquireWait.record(performance.now() - pj.queuedAt);
+      }
     }
     const head = this.#queue.shift();
     if (!head) return;
