@@ -82,8 +82,9 @@ export function resolveSqliteOptions(options: SqliteDatabaseOptions): ResolvedSq
 
 /**
  * busy_timeout slice: how often a waiting thread re-checks deadlines, and the longest SQLite's busy
- * handler sleeps. Within a slice it sleeps 1, 2, 5, 10, 15, 20 ms… between tries, so a 50 ms slice
- * took the lock 4-11 ms after its holder let go (bench:sqlite's batch job); 5 ms: 0-3 ms. A try
+ * handler sleeps. Within a slice it sleeps 1, 2, 5, 10, 15, 20 ms… between tries, so with 50 ms slices
+ * the first write after bench:sqlite's batch job let go of the lock finished 4-11 ms later; with 5 ms,
+ * 0-4 ms after 9 of 10 releases (once 14 ms). A try
  * costs microseconds: a few hundred of them over a 1 s lock wait are nothing to the writer thread.
  */
 const LOCK_SLICE_MS = 5;
