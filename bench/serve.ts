@@ -1,8 +1,9 @@
 /**
  * bench:serve — hello-world throughput of `holdfast serve` vs a plain node:cluster server
  * with the same worker count, and vs PM2 cluster mode when it can be installed, in one run.
- * Load from wrk (closed loop) on loopback. Rounds alternate the stacks so drift on a shared
- * machine hits all of them alike; medians are reported.
+ * Load from wrk (closed loop) on loopback. Each round starts one stack later than the one before
+ * (round 1: holdfast first, round 2: holdfast-logall first, …), so neither a stack's place in the
+ * round nor drift on a shared machine favours one stack; medians are reported.
  *
  *   npm run bench:serve [-- --duration 10 --rounds 3 --connections 64 --workers 2]
  */
@@ -135,7 +136,8 @@ async function main() {
   else console.error("bench:serve: PM2 could not be installed; comparing without it");
   const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const stack of stacks) {
+    for (let i = 0; i < stacks.length; i++) {
+      const stack = stacks[(round + i) % stacks.length] as Stack;
       const port = await freePort();
       const stop = await stack.start(port);
       wrk(port); // warm-up, not counted
