@@ -277,6 +277,32 @@ test("db.sqlite.inlineWriteThresholdUs = 0 keeps every write on the writer threa
   }
 });
 
+test("the first write after a checkpoint goes to the writer thread (the WAL may start over there, with an fsync of its header); the next one runs inline again", async () => {
+  // Generous threshold: the subject is the routing after a checkpoint, not slow runs.
+  const { db } = await open({ sqlite: { inlineWriteThresholdUs: 100_000 } });
+  try {
+    const set = (i: number) => db.run(sql`UPDATE kv SET v = ${i} WHERE id = ${1}`);
+    await warmUntilInline(db, set);
+    // A round trip through the writer thread, then one write that takes a pending turn if any.
+    await db.run("CREATE TABLE IF NOT EXISTS settle (x INTEGER)");
+    await set(-1);
+    for (let round = 1; round <= 3; round++) {
+      assert.ok(await db.checkpoint("PASSIVE"), `checkpoint ${round} returned no result`);
+      const before = writes(db);
+      await set(round * 10 + 1);
+      const first = writes(db);
+      assert.equal(first.threaded - before.threaded, 1, `round ${round}: the first write after the checkpoint did not go to the writer thread`);
+      assert.equal(first.inline - before.inline, 0, `round ${round}: the first write after the checkpoint ran inline`);
+      await set(round * 10 + 2);
+      const second = writes(db);
+      assert.equal(second.inline - first.inline, 1, `round ${round}: the second write after the checkpoint did not run inline`);
+      assert.equal((await db.get<{ v: number }>(sql`SELECT v FROM kv WHERE id = ${1}`))?.v, round * 10 + 2, `round ${round}: the last write did not land last`);
+    }
+  } finally {
+    await db.close();
+  }
+});
+
 test("inline writes go on while the writer thread checkpoints for them, until one more walAutocheckpoint's worth: then they wait for it", async () => {
   // Generous threshold: the subject is the routing around the checkpoint, not slow runs.
   const { db, path } = await open({ sqlite: { walAutocheckpoint: 100, inlineWriteThresholdUs: 100_000 } });
