@@ -38,7 +38,7 @@ import { PROXY, startNginx } from "./overload/nginx.js";
 import { processTreeCpuMs } from "./overload/process-cpu.js";
 import { markdownTable, perAnswer, type Stack, type StageResult, stackSummary } from "./overload/report.js";
 import { type ChartPoint, overloadChart } from "./overload/svg-chart.js";
-import { freePort } from "./support.js";
+import { freePort, ratio } from "./support.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -490,7 +490,7 @@ async function main(): Promise<void> {
   for (const s of STACKS) {
     summary[s] = stackSummary(results.filter((r) => r.stack === s));
   }
-  if (capacities.naive && capacities.holdfast) summary.capacity_holdfast_vs_naive = Math.round((capacities.holdfast / capacities.naive) * 1000) / 1000;
+  if (capacities.naive && capacities.holdfast) summary.capacity_holdfast_vs_naive = ratio(capacities.holdfast, capacities.naive);
   process.stdout.write(`${JSON.stringify({ summary })}\n`);
   process.stderr.write(`\n${markdownTable(results)}\n`);
   if (!values["no-chart"]) writeChart(results, DURATION_MS / 1000);

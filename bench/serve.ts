@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, median } from "./support.js";
+import { freePort, median, ratio } from "./support.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -157,7 +157,7 @@ async function main() {
     summary[name] = { rps: Math.round(median(r.rps)), p99_ms: Math.round(median(r.p99) * 100) / 100, errors: r.errors, rps_rounds: r.rps.map(Math.round) };
   }
   const base = summary["node-cluster"]?.rps ?? Number.NaN;
-  const ratio = (n: string) => (summary[n] ? Math.round((summary[n].rps / base) * 1000) / 1000 : null);
+  const vsCluster = (n: string) => (summary[n] ? ratio(summary[n].rps, base) : null);
   console.log(
     JSON.stringify({
       bench: "serve",
@@ -166,9 +166,9 @@ async function main() {
       duration_s: DURATION,
       rounds: ROUNDS,
       stacks: summary,
-      ratio_holdfast_vs_cluster: ratio("holdfast"),
-      ratio_holdfast_logall_vs_cluster: ratio("holdfast-logall"),
-      ratio_pm2_vs_cluster: ratio("pm2-cluster"),
+      ratio_holdfast_vs_cluster: vsCluster("holdfast"),
+      ratio_holdfast_logall_vs_cluster: vsCluster("holdfast-logall"),
+      ratio_pm2_vs_cluster: vsCluster("pm2-cluster"),
       target: ">= 0.95",
     }),
   );

@@ -1,4 +1,4 @@
-/** Small pieces every benchmark needs: a free loopback port and a median. */
+/** Small pieces every benchmark needs: a free loopback port, a median and a ratio. */
 import { createServer } from "node:net";
 
 /** A port that was free on 127.0.0.1 a moment ago (bind 0, read, close). */
@@ -18,4 +18,9 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** a / b to three decimals, as every bench prints its ratios: two decimals let 0.9988 pass a ">= 1" target (2026-12-03). */
+export function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 1000) / 1000;
 }

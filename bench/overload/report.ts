@@ -3,6 +3,7 @@
  * targets, and the Markdown table docs/benchmarks.md quotes. Pure functions of the stage results.
  */
 import type { LoadResult } from "../../src/load/index.js";
+import { ratio } from "../support.js";
 
 /** The two stacks the bench compares. */
 export type Stack = "naive" | "holdfast";
@@ -113,7 +114,7 @@ export function stackSummary(rs: StageResult[]): Record<string, unknown> {
     "502": rs.reduce((a, r) => a + (r.status["502"] ?? 0), 0),
     "504": rs.reduce((a, r) => a + (r.status["504"] ?? 0), 0),
     errors: rs.reduce((a, r) => a + (r.status.error ?? 0), 0),
-    goodput_top_vs_peak: top && peak > 0 ? Math.round((top.goodput_rps / peak) * 1000) / 1000 : null,
+    goodput_top_vs_peak: top && peak > 0 ? ratio(top.goodput_rps, peak) : null,
     p99_top_vs_low: top && low && low.p99_ms > 0 ? Math.round((top.p99_ms / low.p99_ms) * 100) / 100 : null,
     max_generator_lag_p99_ms: Math.max(...rs.map((r) => r.generator_lag_p99_ms)),
     valid_stages: rs.filter((r) => r.valid).map((r) => r.multiple),
