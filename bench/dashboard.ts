@@ -12,7 +12,7 @@
  *   npm run bench:dashboard [-- --duration 10 --rounds 5 --tabs 5 --connections 32]
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -129,6 +129,8 @@ async function main(): Promise<void> {
     }
   } finally {
     child.kill("SIGTERM");
+    // The log is open in the stopping server; removing it now loses nothing the bench reads.
+    rmSync(dir, { recursive: true, force: true });
   }
   const none = median(rows.none.rps);
   const withTabs = median(rows.tabs.rps);

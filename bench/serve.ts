@@ -8,7 +8,7 @@
  *   npm run bench:serve [-- --duration 10 --rounds 3 --connections 64 --workers 2]
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -68,6 +68,8 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 const logDir = mkdtempSync(join(tmpdir(), "hf-bench-serve-"));
+/** Temporary directories the run made, removed when it ends. */
+const temps = [logDir];
 const holdfast = (name: string, env: Record<string, string>): Stack => ({
   name,
   async start(port) {
@@ -81,7 +83,13 @@ const holdfast = (name: string, env: Record<string, string>): Stack => ({
       },
     );
     await waitHttp(port);
-    return () => stopChild(child);
+    return async () => {
+      await stopChild(child);
+      // With log.requests: all a round writes ~150 MB of log lines. Deleted now, their dirty pages are
+      // dropped unwritten; kept, the kernel flushes them about 30 s later, inside the next stack's rounds,
+      // and a run left ~450 MB in /tmp.
+      rmSync(join(logDir, `${name}.log`), { force: true });
+    };
   },
 });
 
@@ -111,6 +119,7 @@ function pm2Bin(): string | undefined {
 
 function pm2Stack(bin: string): Stack {
   const home = mkdtempSync(join(tmpdir(), "hf-pm2-"));
+  temps.push(home);
   const env = { ...process.env, PM2_HOME: home };
   return {
     name: "pm2-cluster",
@@ -174,7 +183,12 @@ async function main() {
   );
 }
 
-main().catch((err) => {
+function removeTemps(): void {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+}
+
+main().then(removeTemps, (err) => {
   console.error(`bench:serve failed: ${(err as Error).message}`);
+  removeTemps();
   process.exit(1);
 });
