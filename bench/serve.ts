@@ -73,13 +73,14 @@ const temps = [logDir];
 const holdfast = (name: string, env: Record<string, string>): Stack => ({
   name,
   async start(port) {
+    const logFile = join(logDir, `${name}.log`);
     const child = spawn(
       process.execPath,
       [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "bench/apps/hello.mjs"), "--port", String(port), "--admin-port", "0", "--workers", String(WORKERS)],
       {
         stdio: "ignore",
         cwd: logDir,
-        env: { ...process.env, HOLDFAST_LOG_FILE: join(logDir, `${name}.log`), ...env },
+        env: { ...process.env, HOLDFAST_LOG_FILE: logFile, ...env },
       },
     );
     await waitHttp(port);
@@ -88,7 +89,7 @@ const holdfast = (name: string, env: Record<string, string>): Stack => ({
       // With log.requests: all a round writes ~150 MB of log lines. Deleted now, their dirty pages are
       // dropped unwritten; kept, the kernel flushes them about 30 s later, inside the next stack's rounds,
       // and a run left ~450 MB in /tmp.
-      rmSync(join(logDir, `${name}.log`), { force: true });
+      rmSync(logFile, { force: true });
     };
   },
 });
