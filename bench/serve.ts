@@ -4,11 +4,15 @@
  * Load from wrk (closed loop) on loopback. Each round starts one stack later than the one before
  * (round 1: holdfast first, round 2: holdfast-logall first, …), so neither a stack's place in the
  * round nor drift on a shared machine favours one stack; medians are reported.
+ * Every stack runs in a session of its own, as PM2's daemon does by itself: with the kernel's
+ * autogroup scheduling on (the default on desktop and many cloud kernels), processes share the CPU
+ * per session first, and a server in wrk's session got 8-10 % less throughput than the same server
+ * in its own session on a 2-core VM.
  *
  *   npm run bench:serve [-- --duration 10 --rounds 3 --connections 64 --workers 2]
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -79,6 +83,7 @@ const holdfast = (name: string, env: Record<string, string>): Stack => ({
       [join(ROOT, "dist/cli/main.js"), "serve", join(ROOT, "bench/apps/hello.mjs"), "--port", String(port), "--admin-port", "0", "--workers", String(WORKERS)],
       {
         stdio: "ignore",
+        detached: true,
         cwd: logDir,
         env: { ...process.env, HOLDFAST_LOG_FILE: logFile, ...env },
       },
@@ -99,6 +104,7 @@ const plain: Stack = {
   async start(port) {
     const child = spawn(process.execPath, [join(ROOT, "bench/apps/plain-cluster.mjs")], {
       stdio: "ignore",
+      detached: true,
       env: { ...process.env, PORT: String(port), WORKERS: String(WORKERS) },
     });
     await waitHttp(port);
@@ -180,8 +186,18 @@ async function main() {
       ratio_holdfast_logall_vs_cluster: vsCluster("holdfast-logall"),
       ratio_pm2_vs_cluster: vsCluster("pm2-cluster"),
       target: ">= 0.95",
+      sched_autogroup: schedAutogroup(),
     }),
   );
+}
+
+/** Whether the kernel shares CPU per session first (1), not (0), or cannot say (null): it decides how much a stack in wrk's session would lose. */
+function schedAutogroup(): number | null {
+  try {
+    return Number(readFileSync("/proc/sys/kernel/sched_autogroup_enabled", "utf8").trim());
+  } catch {
+    return null;
+  }
 }
 
 function removeTemps(): void {
